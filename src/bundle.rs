@@ -1,0 +1,200 @@
+//! The bundle: a sorted map of relative path → artifact. Writing it and checking it against a
+//! directory are two small consumers of the same map.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Byte encoding of a generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8 without a byte order mark.
+    Utf8,
+    /// UTF-16 little endian with the `FF FE` byte order mark (Task Scheduler XML, .reg files).
+    Utf16leBom,
+}
+
+/// Line ending of a generated text file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Eol {
+    Lf,
+    Crlf,
+}
+
+/// One generated file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    /// What the file is, e.g. `task-xml`, `batch`, `tsql` (shown in `list` and the manifest).
+    pub kind: &'static str,
+    pub encoding: Encoding,
+    pub eol: Eol,
+    /// Servers (or devices) the file is deployed to; empty for documentation.
+    pub hosts: Vec<String>,
+    /// How the file is deployed, in one line (shown by `sitebundle list`).
+    pub deploy: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl Artifact {
+    /// Builds an artifact from LF text, converting line endings and encoding.
+    pub fn text(kind: &'static str, encoding: Encoding, eol: Eol, text: &str) -> Self {
+        let text = text.replace("\r\n", "\n");
+        let text = match eol {
+            Eol::Lf => text,
+            Eol::Crlf => text.replace('\n', "\r\n"),
+        };
+        let bytes = match encoding {
+            Encoding::Utf8 => text.into_bytes(),
+            Encoding::Utf16leBom => {
+                let mut b = Vec::with_capacity(2 + text.len() * 2);
+                b.extend_from_slice(&[0xFF, 0xFE]);
+                for u in text.encode_utf16() {
+                    b.extend_from_slice(&u.to_le_bytes());
+                }
+                b
+            }
+        };
+        Artifact { kind, encoding, eol, hosts: Vec::new(), deploy: String::new(), bytes }
+    }
+
+    pub fn hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
+        self.hosts = hosts.into_iter().collect();
+        self
+    }
+
+    pub fn deploy(mut self, how: impl Into<String>) -> Self {
+        self.deploy = how.into();
+        self
+    }
+
+    pub fn sha256(&self) -> String {
+        hex(&Sha256::digest(&self.bytes))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes file bytes to text for display and diffs (UTF-16LE with BOM or UTF-8), LF line ends.
+pub fn decode_for_display(bytes: &[u8]) -> Option<String> {
+    let text = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        if rest.len() % 2 != 0 {
+            return None;
+        }
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16(&units).ok()?
+    } else {
+        String::from_utf8(bytes.to_vec()).ok()?
+    };
+    Some(text.replace("\r\n", "\n"))
+}
+
+/// Every generated file, by relative path (forward slashes).
+#[derive(Debug, Default, Clone)]
+pub struct Bundle {
+    pub files: BTreeMap<String, Artifact>,
+}
+
+pub const MANIFEST: &str = "manifest.json";
+
+impl Bundle {
+    /// Adds a file. Two generators claiming one path is a bug, reported as an internal error.
+    pub fn add(&mut self, path: impl Into<String>, artifact: Artifact) -> Result<(), crate::Error> {
+        let path = path.into();
+        check_rel_path(&path)?;
+        if self.files.contains_key(&path) {
+            return Err(crate::Error::Internal(format!("two artifacts claim the path {path}")));
+        }
+        self.files.insert(path, artifact);
+        Ok(())
+    }
+
+    pub fn total_bytes(&self) -> usize {
+        self.files.values().map(|a| a.bytes.len()).sum()
+    }
+
+    /// Adds `manifest.json`: every other file with its sha256, size, kind, encoding and hosts.
+    pub fn add_manifest(&mut self, site_name: &str) -> Result<(), crate::Error> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            path: &'a str,
+            sha256: String,
+            bytes: usize,
+            kind: &'a str,
+            encoding: Encoding,
+            eol: Eol,
+            hosts: &'a [String],
+            deploy: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Manifest<'a> {
+            manifest_version: u32,
+            generator: &'a str,
+            site: &'a str,
+            files: Vec<Entry<'a>>,
+        }
+        let files = self
+            .files
+            .iter()
+            .map(|(p, a)| Entry { path: p, sha256: a.sha256(), bytes: a.bytes.len(), kind: a.kind, encoding: a.encoding, eol: a.eol, hosts: &a.hosts, deploy: &a.deploy })
+            .collect();
+        let m = Manifest { manifest_version: 1, generator: "sitebundle", site: site_name, files };
+        let mut text = serde_json::to_string_pretty(&m).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        text.push('\n');
+        self.add(MANIFEST, Artifact::text("manifest", Encoding::Utf8, Eol::Lf, &text))
+    }
+}
+
+/// Relative paths only: no absolute paths, no `..`, no empty segments, portable characters.
+fn check_rel_path(path: &str) -> Result<(), crate::Error> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        || !path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '{' | '}'));
+    if bad {
+        return Err(crate::Error::Internal(format!("refusing to generate the unsafe path {path:?}")));
+    }
+    Ok(())
+}
+
+/// Reads the list of generated paths from a manifest written by an earlier build.
+pub fn manifest_paths(text: &str) -> Option<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let files = v.get("files")?.as_array()?;
+    let mut out: Vec<String> = files.iter().filter_map(|f| f.get("path")?.as_str().map(String::from)).collect();
+    out.push(MANIFEST.to_string());
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_bom_crlf() {
+        let a = Artifact::text("x", Encoding::Utf16leBom, Eol::Crlf, "a\nb\n");
+        assert_eq!(a.bytes, vec![0xFF, 0xFE, b'a', 0, b'\r', 0, b'\n', 0, b'b', 0, b'\r', 0, b'\n', 0]);
+        assert_eq!(decode_for_display(&a.bytes).unwrap(), "a\nb\n");
+    }
+
+    #[test]
+    fn crlf_is_not_doubled() {
+        let a = Artifact::text("x", Encoding::Utf8, Eol::Crlf, "a\r\nb\n");
+        assert_eq!(a.bytes, b"a\r\nb\r\n");
+    }
+
+    #[test]
+    fn rejects_bad_paths() {
+        let mut b = Bundle::default();
+        for p in ["../x", "/abs", "a//b", "a/./b", "a b", ""] {
+            assert!(b.add(p, Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_err(), "{p}");
+        }
+        assert!(b.add("gpo/{ABC}/x.xml", Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_ok());
+        assert!(b.add("gpo/{ABC}/x.xml", Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_err());
+    }
+}

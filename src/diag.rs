@@ -1,0 +1,203 @@
+//! Located diagnostics: `file:line:col`, the source line, a caret and a help line.
+//!
+//! Every error the user can cause is a [`Diagnostic`] with a byte span into the site file. They are
+//! collected (all at once where possible) into [`Diagnostics`] and rendered in one consistent style.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+
+/// How bad a finding is. Errors stop the build; warnings are printed and the build goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about the site file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Byte range into the source; `None` when the finding has no place (e.g. an unreadable file).
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Error, span, message: message.into(), help: None }
+    }
+    pub fn warning(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, span, message: message.into(), help: None }
+    }
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// All findings about one source file, with the text needed to show them.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    pub file: String,
+    pub source: String,
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new(file: impl Into<String>, source: impl Into<String>) -> Self {
+        Diagnostics { file: file.into(), source: source.into(), items: Vec::new() }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    /// Sorts findings by position so the output reads top to bottom, errors before warnings at a place.
+    pub fn sort(&mut self) {
+        self.items.sort_by(|a, b| {
+            let pa = a.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX);
+            let pb = b.span.as_ref().map(|s| s.start).unwrap_or(usize::MAX);
+            (pa, a.severity, &a.message).cmp(&(pb, b.severity, &b.message))
+        });
+        self.items.dedup();
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.source, offset)
+    }
+
+    /// Renders every finding, plus a closing count line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.items {
+            self.render_one(&mut out, d);
+        }
+        let errors = self.error_count();
+        let warnings = self.items.len() - errors;
+        if errors > 0 {
+            let _ = writeln!(
+                out,
+                "error: {} has {} error{}{}; nothing was written",
+                self.file,
+                errors,
+                if errors == 1 { "" } else { "s" },
+                if warnings > 0 { format!(" and {warnings} warning{}", if warnings == 1 { "" } else { "s" }) } else { String::new() }
+            );
+        }
+        out
+    }
+
+    fn render_one(&self, out: &mut String, d: &Diagnostic) {
+        let label = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{label}: {}", d.message);
+        match &d.span {
+            Some(span) => {
+                let start = span.start.min(self.source.len());
+                let (line, col) = self.line_col(start);
+                let _ = writeln!(out, "  --> {}:{}:{}", self.file, line, col);
+                let text = self.source.lines().nth(line - 1).unwrap_or("");
+                let text = text.trim_end_matches('\r');
+                let gutter = line.to_string().len();
+                let _ = writeln!(out, "{:gutter$} |", "");
+                let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else if c.is_control() { '?' } else { c }).collect();
+                let _ = writeln!(out, "{line} | {shown}");
+                // Underline the span, but only on its first line.
+                let line_len = text.chars().count();
+                let end = span.end.max(span.start + 1).min(self.source.len().max(start + 1));
+                let span_chars = self.source.get(start..end.min(self.source.len())).map(|s| s.chars().take_while(|&c| c != '\n').count()).unwrap_or(1);
+                let width = span_chars.clamp(1, line_len.saturating_sub(col - 1).max(1));
+                let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width));
+            }
+            None => {
+                let _ = writeln!(out, "  --> {}", self.file);
+            }
+        }
+        if let Some(help) = &d.help {
+            for (i, l) in help.lines().enumerate() {
+                let _ = writeln!(out, "{}= {}{}", " ".repeat(2), if i == 0 { "help: " } else { "      " }, l);
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset into `source`.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = source[line_start..offset].chars().count() + 1;
+    (line, col)
+}
+
+/// Edit distance, for "did you mean …?" suggestions.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = if ca == *cb { 0 } else { 1 };
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate to `word`, if it is close enough to be a plausible typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let s = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_col(s, 0), (1, 1));
+        assert_eq!(line_col(s, 6), (2, 1));
+        let off = s.find('=').unwrap();
+        assert_eq!(line_col(s, off), (1, 3));
+        let off = s.rfind('"').unwrap();
+        assert_eq!(line_col(s, off), (2, 8));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("priorty_group", ["priority_group", "members"]), Some("priority_group"));
+        assert_eq!(suggest("zzz", ["priority_group", "members"]), None);
+    }
+
+    #[test]
+    fn renders_caret_under_span() {
+        let mut d = Diagnostics::new("site.toml", "[site]\nname = \"x y\"\n");
+        d.items.push(Diagnostic::error(Some(14..19), "bad name").with_help("use letters"));
+        let r = d.render();
+        assert!(r.contains("--> site.toml:2:8"), "{r}");
+        assert!(r.contains("2 | name = \"x y\""), "{r}");
+        assert!(r.contains("  |        ^^^^^"), "{r}");
+        assert!(r.contains("help: use letters"), "{r}");
+    }
+}

@@ -1,0 +1,347 @@
+//! Escaping for every language a generated file is written in.
+//!
+//! Each function either returns the value quoted/escaped for its language, or an [`Unsafe`] reason
+//! when no escaping can make it safe there. The resolve step calls the same functions to reject such
+//! values with a located error, and the template filters call them again at render time, so a value
+//! that slipped past validation still cannot become code (the render fails instead).
+
+use std::fmt;
+
+/// Why a value cannot be written safely in a language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsafe(pub String);
+
+impl fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type R = Result<String, Unsafe>;
+
+fn describe(c: char) -> String {
+    match c {
+        '\n' => "a line break".into(),
+        '\r' => "a carriage return".into(),
+        '\t' => "a tab".into(),
+        '\0' => "a NUL character".into(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("`{c}`"),
+    }
+}
+
+fn reject_controls(s: &str, lang: &str) -> Result<(), Unsafe> {
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(Unsafe(format!("{} cannot appear in {lang}", describe(c))));
+    }
+    Ok(())
+}
+
+/// sqlcmd substitutes `$(name)` anywhere in a script, string literals included, and treats a line
+/// that starts with `:` or is `GO` as its own command. Values in .sql files must avoid both.
+fn reject_sqlcmd(s: &str) -> Result<(), Unsafe> {
+    if s.contains("$(") {
+        return Err(Unsafe("`$(` would be expanded by sqlcmd as a scripting variable".into()));
+    }
+    reject_controls(s, "a T-SQL script run by sqlcmd (a line break could start a `GO` or `:` command)")
+}
+
+/// T-SQL delimited identifier: `[name]` with `]` doubled. At most 128 characters (sysname).
+pub fn tsql_ident(s: &str) -> R {
+    if s.is_empty() {
+        return Err(Unsafe("an identifier cannot be empty".into()));
+    }
+    if s.chars().count() > 128 {
+        return Err(Unsafe("SQL Server identifiers are at most 128 characters (sysname)".into()));
+    }
+    reject_sqlcmd(s)?;
+    Ok(format!("[{}]", s.replace(']', "]]")))
+}
+
+/// T-SQL Unicode string literal: `N'…'` with `'` doubled.
+pub fn tsql_str(s: &str) -> R {
+    reject_sqlcmd(s)?;
+    Ok(format!("N'{}'", s.replace('\'', "''")))
+}
+
+/// XML character data or attribute value (both quote styles), for XML 1.0.
+pub fn xml(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                return Err(Unsafe(format!("{} is not allowed in XML 1.0", describe(c))));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// A Tcl word in double quotes, every substitution character backslash-escaped.
+pub fn tcl_word(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' | '$' | '[' | ']' | '"' | '{' | '}' | ';' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => return Err(Unsafe(format!("{} is not allowed in a Tcl word here", describe(c)))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// PowerShell single-quoted (verbatim) string. PowerShell also treats the typographic quotes
+/// U+2018..U+201B as single quotes, so they are doubled too.
+pub fn ps_str(s: &str) -> R {
+    if s.contains('\0') {
+        return Err(Unsafe("a NUL character cannot appear in a PowerShell string".into()));
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Ok(out)
+}
+
+/// VBScript string literal: `"…"` with `"` doubled; literals cannot span lines.
+pub fn vbs_str(s: &str) -> R {
+    reject_controls(s, "a VBScript string literal")?;
+    Ok(format!("\"{}\"", s.replace('"', "\"\"")))
+}
+
+/// A batch (cmd.exe) argument. Nothing can make `%`, `!`, `^`, `&`, `|`, `<`, `>` or `"` reliably
+/// inert in every cmd.exe parsing phase, so they are rejected; the value is returned unquoted.
+pub fn cmd_arg(s: &str) -> R {
+    reject_controls(s, "a batch command line")?;
+    if s.is_empty() {
+        return Err(Unsafe("an empty argument would vanish from a batch command line".into()));
+    }
+    if let Some(c) = s.chars().find(|c| matches!(c, '%' | '!' | '^' | '&' | '|' | '<' | '>' | '"')) {
+        return Err(Unsafe(format!("{} has a special meaning to cmd.exe and cannot be escaped reliably", describe(c))));
+    }
+    Ok(s.to_string())
+}
+
+/// A tmsh object name: letters, digits, `_`, `.`, `-`, starting with a letter, at most 63 characters
+/// (the safe subset that tmsh accepts in every context without quoting).
+pub fn tmsh_name(s: &str) -> R {
+    let ok_start = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !ok_start {
+        return Err(Unsafe("a BIG-IP object name must start with a letter".into()));
+    }
+    if s.len() > 63 {
+        return Err(Unsafe("a BIG-IP object name is limited here to 63 characters".into()));
+    }
+    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
+        return Err(Unsafe(format!("{} is not allowed in a BIG-IP object name (use letters, digits, `_`, `.`, `-`)", describe(c))));
+    }
+    Ok(s.to_string())
+}
+
+/// A JSON string (quotes included).
+pub fn json_str(s: &str) -> R {
+    Ok(serde_json::to_string(s).expect("strings always serialize"))
+}
+
+/// Text in Markdown prose: characters with Markdown meaning are backslash-escaped, line breaks
+/// become spaces, and raw HTML cannot start.
+pub fn md(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 8);
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            // A backslash only escapes ASCII punctuation; elsewhere it is shown as is.
+            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
+            '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => return Err(Unsafe(format!("{} cannot appear in the runbook", describe(c)))),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Text inside a Markdown code span or fenced code block line: no backticks, no line breaks.
+pub fn md_code(s: &str) -> R {
+    reject_controls(s, "a command shown in the runbook")?;
+    if s.contains('`') {
+        return Err(Unsafe("a backtick cannot appear in a command shown in the runbook".into()));
+    }
+    Ok(s.to_string())
+}
+
+/// Looks a language up by the name templates use for its filter.
+pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
+    Some(match name {
+        "tsql_ident" => tsql_ident,
+        "tsql_str" => tsql_str,
+        "xml" => xml,
+        "tcl_word" => tcl_word,
+        "ps_str" => ps_str,
+        "vbs_str" => vbs_str,
+        "cmd_arg" => cmd_arg,
+        "tmsh_name" => tmsh_name,
+        "json_str" => json_str,
+        "md" => md,
+        "md_code" => md_code,
+        _ => return None,
+    })
+}
+
+/// Every filter name, for tests and for the template environment.
+pub const FILTERS: &[&str] =
+    &["tsql_ident", "tsql_str", "xml", "tcl_word", "ps_str", "vbs_str", "cmd_arg", "tmsh_name", "json_str", "md", "md_code"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hostile() -> Vec<String> {
+        vec![
+            "x'; DROP DATABASE y; --".into(),
+            "a]b[c".into(),
+            "$(evil)".into(),
+            "100%".into(),
+            "a&b|c<d>e".into(),
+            "line1\nline2".into(),
+            "quote\"d".into(),
+            "ünïcødé ✓".into(),
+            "{brace} [cmd] $var \\".into(),
+            "‘smart’".into(),
+            "x".repeat(300),
+            "".into(),
+            "nul\0".into(),
+        ]
+    }
+
+    #[test]
+    fn tsql_ident_quotes_or_rejects() {
+        assert_eq!(tsql_ident("WSS_Content").unwrap(), "[WSS_Content]");
+        assert_eq!(tsql_ident("a]b").unwrap(), "[a]]b]");
+        assert!(tsql_ident("").is_err());
+        assert!(tsql_ident(&"x".repeat(129)).is_err());
+        assert!(tsql_ident(&"x".repeat(128)).is_ok());
+        assert!(tsql_ident("$(x)").is_err());
+        assert!(tsql_ident("a\nGO").is_err());
+        for h in hostile() {
+            if let Ok(q) = tsql_ident(&h) {
+                let inner = &q[1..q.len() - 1];
+                // No lone `]` may remain inside: every `]` is doubled.
+                assert_eq!(inner.replace("]]", "").find(']'), None, "{q}");
+            }
+        }
+    }
+
+    #[test]
+    fn tsql_str_doubles_quotes() {
+        assert_eq!(tsql_str("x'; DROP DATABASE y; --").unwrap(), "N'x''; DROP DATABASE y; --'");
+        assert!(tsql_str("$(dbname)").is_err());
+        assert!(tsql_str("a\r\nGO").is_err());
+        assert_eq!(tsql_str("100% ünï").unwrap(), "N'100% ünï'");
+    }
+
+    #[test]
+    fn xml_escapes_everything_markup() {
+        assert_eq!(xml("a<b>&\"'").unwrap(), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(xml("a\nb").unwrap(), "a&#10;b");
+        assert!(xml("nul\0").is_err());
+        assert!(xml("\u{1}").is_err());
+        for h in hostile() {
+            if let Ok(q) = xml(&h) {
+                assert!(!q.contains('<') && !q.contains('"') && !q.contains('\''), "{q}");
+            }
+        }
+    }
+
+    #[test]
+    fn tcl_word_escapes_substitutions() {
+        assert_eq!(tcl_word("a b").unwrap(), "\"a b\"");
+        assert_eq!(tcl_word("[exec rm]").unwrap(), "\"\\[exec rm\\]\"");
+        assert_eq!(tcl_word("$x{y}\"").unwrap(), "\"\\$x\\{y\\}\\\"\"");
+        assert_eq!(tcl_word("a\nb").unwrap(), "\"a\\nb\"");
+    }
+
+    #[test]
+    fn ps_str_doubles_all_single_quotes() {
+        assert_eq!(ps_str("it's").unwrap(), "'it''s'");
+        assert_eq!(ps_str("$(Remove-Item C:\\)").unwrap(), "'$(Remove-Item C:\\)'");
+        assert_eq!(ps_str("‘x’").unwrap(), "'‘‘x’’'");
+        assert!(ps_str("nul\0").is_err());
+    }
+
+    #[test]
+    fn vbs_str_doubles_quotes_rejects_newlines() {
+        assert_eq!(vbs_str("say \"hi\"").unwrap(), "\"say \"\"hi\"\"\"");
+        assert!(vbs_str("a\nb").is_err());
+    }
+
+    #[test]
+    fn cmd_arg_rejects_metacharacters() {
+        assert_eq!(cmd_arg("w3wp.exe").unwrap(), "w3wp.exe");
+        for bad in ["100%", "a!b", "a^b", "a&b", "a|b", "a<b", "a>b", "a\"b", "a\nb", ""] {
+            assert!(cmd_arg(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tmsh_name_charset() {
+        assert!(tmsh_name("WSS_partner_admin").is_ok());
+        assert!(tmsh_name("pool.v4-1").is_ok());
+        for bad in ["1pool", "a b", "a{b", "a\"b", "a/b", "", "a$b", &"x".repeat(64)] {
+            assert!(tmsh_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn md_escapes() {
+        assert_eq!(md("a*b_c").unwrap(), "a\\*b\\_c");
+        assert_eq!(md("<script>").unwrap(), "\\<script\\>");
+        assert!(md_code("a`b").is_err());
+    }
+
+    #[test]
+    fn every_filter_is_named() {
+        for f in FILTERS {
+            assert!(by_name(f).is_some(), "{f}");
+        }
+        assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn long_and_unicode_values_survive() {
+        let long = "é".repeat(300);
+        for f in FILTERS {
+            let func = by_name(f).unwrap();
+            if *f == "tsql_ident" || *f == "tmsh_name" {
+                continue;
+            }
+            let out = func(&long).unwrap();
+            assert!(out.contains(&long) || out.contains("é"), "{f}");
+        }
+    }
+}

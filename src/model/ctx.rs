@@ -1,0 +1,102 @@
+//! The resolve context: collects every finding, with its place in the site file.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::diag::{Diagnostic, suggest};
+use crate::escape::Unsafe;
+
+use super::spans::SpanIndex;
+
+pub struct Ctx<'a> {
+    spans: &'a SpanIndex,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(spans: &'a SpanIndex) -> Self {
+        Ctx { spans, diags: Vec::new() }
+    }
+
+    pub fn span(&self, path: &str) -> Option<Range<usize>> {
+        self.spans.value(path)
+    }
+
+    /// Records an error at the value `path` (e.g. `server[2].name`).
+    pub fn error(&mut self, path: &str, message: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        let mut d = Diagnostic::error(self.spans.value(path), message);
+        if !help.is_empty() {
+            d = d.with_help(help);
+        }
+        self.diags.push(d);
+    }
+
+    /// Records a warning at the value `path`.
+    pub fn warn(&mut self, path: &str, message: impl Into<String>, help: impl Into<String>) {
+        let help = help.into();
+        let mut d = Diagnostic::warning(self.spans.value(path), message);
+        if !help.is_empty() {
+            d = d.with_help(help);
+        }
+        self.diags.push(d);
+    }
+
+    /// Checks that `value` (the field at `path`) can be written safely by every escaper in `langs`;
+    /// reports the first that cannot. Returns whether the value is safe everywhere.
+    pub fn safe_for(&mut self, path: &str, value: &str, langs: &[(&str, fn(&str) -> Result<String, Unsafe>)]) -> bool {
+        for (lang, f) in langs {
+            if let Err(why) = f(value) {
+                self.error(
+                    path,
+                    format!("`{path}` cannot be written safely into {lang}: {why}"),
+                    "change the value; sitebundle rejects values it cannot quote rather than risk them turning into code",
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Checks `value` against a predicate-style validator that returns an error text.
+    pub fn check(&mut self, path: &str, result: Result<(), String>, help: &str) -> bool {
+        match result {
+            Ok(()) => true,
+            Err(msg) => {
+                self.error(path, msg, help);
+                false
+            }
+        }
+    }
+
+    /// Resolves a reference by name, with a "did you mean" help on a miss.
+    pub fn lookup<'n>(&mut self, path: &str, what: &str, name: &str, known: &HashMap<&'n str, usize>) -> Option<usize> {
+        if let Some(i) = known.get(name) {
+            return Some(*i);
+        }
+        let mut names: Vec<&str> = known.keys().copied().collect();
+        names.sort();
+        let help = match suggest(name, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if names.is_empty() => format!("no {what} is defined"),
+            None => format!("defined {what}s: {}", names.join(", ")),
+        };
+        self.error(path, format!("unknown {what} `{name}`"), help);
+        None
+    }
+
+    /// Reports every duplicate among `(path, name)` pairs, case-insensitively (Windows and SQL
+    /// Server compare names without case).
+    pub fn unique<'n>(&mut self, what: &str, items: impl IntoIterator<Item = (String, &'n str)>) {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (path, name) in items {
+            let key = name.to_lowercase();
+            if let Some(first) = seen.get(&key) {
+                let first_line = self.spans.value(first).map(|_| first.clone()).unwrap_or_default();
+                self.error(&path, format!("duplicate {what} `{name}`"), format!("`{first_line}` already uses this name (names are compared without case); rename one of them"));
+            } else {
+                seen.insert(key, path);
+            }
+        }
+    }
+}

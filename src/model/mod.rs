@@ -1,0 +1,325 @@
+//! The site description: the serde model of `site.toml` (raw, exactly what the user wrote) and the
+//! resolved, checked [`Site`] that every renderer works from. Templates never see raw input.
+//!
+//! Each section has its own file with its raw structs, its resolved structs and its `resolve` step.
+//! `load` parses, then resolves every section, collecting every finding with its place.
+
+pub mod ctx;
+pub mod kill;
+pub mod server;
+pub mod spans;
+
+use std::collections::HashMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Diagnostics, suggest};
+pub use ctx::Ctx;
+pub use kill::Kill;
+pub use server::{Os, Server};
+use spans::SpanIndex;
+
+/// The whole site file as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "sitebundle site description", description = "One Windows web farm: servers, SQL mirroring, F5 BIG-IP, Group Policy and the scheduled tasks that glue them together. `sitebundle build` compiles it into a bundle of native artifacts.")]
+pub struct RawSite {
+    /// Site-wide settings.
+    pub site: RawSiteInfo,
+    /// Every server the bundle deploys to or talks about.
+    #[serde(default)]
+    pub server: Vec<server::RawServer>,
+    /// Processes killed on a schedule (one scheduled task per entry).
+    #[serde(default)]
+    pub kill: Vec<kill::RawKill>,
+}
+
+/// Site-wide settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSiteInfo {
+    /// Short name of the site: letters, digits, `-`, `_`. It seeds every derived identifier (GUIDs),
+    /// so renaming the site changes them.
+    pub name: String,
+    /// One line describing the site, shown in the runbook.
+    #[serde(default)]
+    pub description: String,
+    /// The date stamped into generated files that need one (GPP `changed`), as `YYYY-MM-DD HH:MM:SS`
+    /// (UTC). Bump it when you want clients to see the change as new. Never the build time, so that
+    /// builds are reproducible.
+    pub changed: String,
+    /// Folder on every server where the runtime scripts live.
+    #[serde(default = "default_scripts_dir")]
+    pub scripts_dir: String,
+    /// UNC folder the scripts are copied from by Group Policy (needs read for Domain Computers).
+    pub scripts_share: String,
+}
+
+fn default_scripts_dir() -> String {
+    r"%SystemDrive%\localscripts".to_string()
+}
+
+/// The resolved site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub name: String,
+    pub description: String,
+    /// `YYYY-MM-DD HH:MM:SS`.
+    pub changed: String,
+    pub scripts_dir: String,
+    pub scripts_share: String,
+    pub servers: Vec<Server>,
+    pub kills: Vec<Kill>,
+}
+
+impl Site {
+    pub fn server(&self, idx: usize) -> &Server {
+        &self.servers[idx]
+    }
+
+    /// Names of the servers at `idxs`, in the given order.
+    pub fn server_names(&self, idxs: &[usize]) -> Vec<String> {
+        idxs.iter().map(|&i| self.servers[i].name.clone()).collect()
+    }
+
+    /// Full path of a runtime script on the servers.
+    pub fn script_path(&self, file: &str) -> String {
+        format!("{}\\{}", self.scripts_dir.trim_end_matches('\\'), file)
+    }
+}
+
+/// Index of servers by name, shared by every section's resolve.
+pub struct Names<'a> {
+    pub servers: HashMap<&'a str, usize>,
+}
+
+/// Reads, parses and resolves a site file.
+pub fn load(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> {
+    let display = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let mut d = Diagnostics::new(display, "");
+            d.items.push(Diagnostic::error(None, format!("cannot read the site file: {e}")).with_help("pass the path of a site.toml, e.g. `sitebundle build site.toml`; `sitebundle init` writes a starter one"));
+            return Err(d);
+        }
+    };
+    let text = match decode(&bytes) {
+        Ok(t) => t,
+        Err(msg) => {
+            let mut d = Diagnostics::new(display, "");
+            d.items.push(Diagnostic::error(None, msg).with_help("save site.toml as UTF-8 (without a byte order mark is best)"));
+            return Err(d);
+        }
+    };
+    parse_and_resolve(&display, &text)
+}
+
+/// Site files are UTF-8 (a UTF-8 BOM is tolerated). UTF-16 and binary files are refused with a clear reason.
+fn decode(bytes: &[u8]) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("the site file is UTF-16 encoded; TOML files must be UTF-8".into());
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.contains('\0') => Err("the site file contains NUL bytes; is it a binary file?".into()),
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(format!("the site file is not valid UTF-8 (at byte {})", e.valid_up_to())),
+    }
+}
+
+/// Parses and resolves site text; `file` is the name used in diagnostics.
+pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new(file, text);
+    let raw: RawSite = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            diags.items.push(toml_error(&e));
+            return Err(diags);
+        }
+    };
+    let spans = SpanIndex::build(text);
+    let mut ctx = Ctx::new(&spans);
+    let site = resolve(raw, &mut ctx);
+    diags.items.extend(ctx.diags);
+    diags.sort();
+    match site {
+        Some(site) if !diags.has_errors() => Ok((site, diags)),
+        _ => Err(diags),
+    }
+}
+
+/// Turns a TOML/serde error into a diagnostic with a useful help line.
+fn toml_error(e: &toml::de::Error) -> Diagnostic {
+    let msg = e.message().trim().to_string();
+    let mut help = String::new();
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        if let Some((field, tail)) = rest.split_once('`') {
+            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+            help = match suggest(field, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if !expected.is_empty() => format!("allowed keys here: {}", expected.join(", ")),
+                None => "remove this key".into(),
+            };
+        }
+    } else if msg.starts_with("missing field") {
+        help = "add the missing key to this table (see `sitebundle schema` or the commented example from `sitebundle init`)".into();
+    } else if msg.starts_with("invalid type") {
+        help = "check the value's type: strings are quoted, numbers are not, lists use [ ]".into();
+    } else if msg.starts_with("unknown variant") {
+        help = "use one of the values listed above".into();
+    } else {
+        help = "fix the TOML syntax at this place".into();
+    }
+    Diagnostic::error(e.span(), msg).with_help(help)
+}
+
+fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
+    let info = resolve_info(&raw.site, ctx);
+    let servers = server::resolve(&raw.server, ctx);
+    let names = Names { servers: servers.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect() };
+    let kills = kill::resolve(&raw.kill, ctx, &names);
+    let (name, description, changed, scripts_dir, scripts_share) = info?;
+    Some(Site { name, description, changed, scripts_dir, scripts_share, servers, kills })
+}
+
+type Info = (String, String, String, String, String);
+
+fn resolve_info(raw: &RawSiteInfo, ctx: &mut Ctx) -> Option<Info> {
+    let mut ok = ctx.check("site.name", check_site_name(&raw.name), "e.g. `name = \"partnerpoint\"`");
+    ok &= ctx.check("site.changed", check_changed(&raw.changed), "e.g. `changed = \"2010-04-09 00:00:00\"`");
+    ok &= ctx.check("site.scripts_dir", check_local_dir(&raw.scripts_dir), r"e.g. `scripts_dir = '%SystemDrive%\localscripts'` (TOML literal strings in single quotes keep backslashes)");
+    ok &= ctx.check("site.scripts_share", check_unc(&raw.scripts_share), r"e.g. `scripts_share = '\\fileserver\gpo$\localscripts'`");
+    ok &= ctx.safe_for("site.description", &raw.description, &[("the runbook", crate::escape::md), ("XML", crate::escape::xml)]);
+    ok.then(|| (raw.name.clone(), raw.description.clone(), raw.changed.clone(), raw.scripts_dir.trim_end_matches('\\').to_string(), raw.scripts_share.trim_end_matches('\\').to_string()))
+}
+
+fn check_site_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty() && s.len() <= 40 && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok { Ok(()) } else { Err(format!("site name `{s}` must be 1-40 letters, digits, `-` or `_`, starting with a letter")) }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with plausible ranges.
+pub fn check_changed(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let shape = b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return Err(format!("`{s}` is not a date and time in the form YYYY-MM-DD HH:MM:SS"));
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    let (y, mo, d, h, mi, se) = (n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
+    let dim = [31, if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1990..=2999).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > dim[(mo as usize).clamp(1, 12) - 1] || h > 23 || mi > 59 || se > 59 {
+        return Err(format!("`{s}` is not a valid date and time"));
+    }
+    Ok(())
+}
+
+/// A path character that is safe in every language a path reaches (batch, VBScript, PowerShell,
+/// XML, task arguments).
+fn path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '$')
+}
+
+/// A local folder: `X:\a\b` or `%Var%\a\b`, path segments of safe characters only.
+pub fn check_local_dir(s: &str) -> Result<(), String> {
+    let s = s.trim_end_matches('\\');
+    let (root, rest) = match s.split_once('\\') {
+        Some(x) => x,
+        None => return Err(format!("`{s}` is not an absolute folder such as %SystemDrive%\\localscripts")),
+    };
+    let drive = root.len() == 2 && root.as_bytes()[0].is_ascii_alphabetic() && root.as_bytes()[1] == b':';
+    let env = root.len() > 2 && root.starts_with('%') && root.ends_with('%') && root[1..root.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !(drive || env) {
+        return Err(format!("`{s}` must start with a drive (`C:`) or one environment variable (`%SystemDrive%`)"));
+    }
+    check_segments(s, rest)
+}
+
+/// A UNC folder: `\\server\share\path`.
+pub fn check_unc(s: &str) -> Result<(), String> {
+    let s = s.trim_end_matches('\\');
+    let Some(rest) = s.strip_prefix("\\\\") else {
+        return Err(format!("`{s}` is not a UNC path such as \\\\server\\share\\folder"));
+    };
+    if rest.split('\\').count() < 2 {
+        return Err(format!("`{s}` needs at least a server and a share: \\\\server\\share"));
+    }
+    check_segments(s, rest)
+}
+
+fn check_segments(whole: &str, rest: &str) -> Result<(), String> {
+    for seg in rest.split('\\') {
+        if seg.is_empty() || seg == "." || seg == ".." || seg.starts_with(' ') || seg.ends_with(' ') || seg.ends_with('.') {
+            return Err(format!("`{whole}` has an empty, relative or space-padded path segment `{seg}`"));
+        }
+        if let Some(c) = seg.chars().find(|c| !path_char(*c)) {
+            return Err(format!("`{whole}` contains `{}`; folder names may use letters, digits, space, `_`, `-`, `.` and `$` only", c.escape_default()));
+        }
+    }
+    if whole.len() > 200 {
+        return Err(format!("`{whole}` is longer than 200 characters"));
+    }
+    Ok(())
+}
+
+/// Time of day `HH:MM` (24 h) → (hour, minute).
+pub fn parse_hhmm(s: &str) -> Result<(u32, u32), String> {
+    let err = || format!("`{s}` is not a time of day in the form HH:MM (24 hours), e.g. \"02:30\"");
+    let (h, m) = s.split_once(':').ok_or_else(err)?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| err())?, m.parse().map_err(|_| err())?);
+    if h > 23 || m > 59 {
+        return Err(err());
+    }
+    Ok((h, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(check_changed("2010-04-09 00:00:00").is_ok());
+        assert!(check_changed("2010-02-30 00:00:00").is_err());
+        assert!(check_changed("2010-4-9").is_err());
+        assert!(check_changed("2010-04-09T00:00:00").is_err());
+    }
+
+    #[test]
+    fn paths() {
+        assert!(check_local_dir(r"%SystemDrive%\localscripts").is_ok());
+        assert!(check_local_dir(r"C:\Program Files\x").is_ok());
+        assert!(check_local_dir(r"C:\a&b").is_err());
+        assert!(check_local_dir(r"C:\a'b").is_err());
+        assert!(check_local_dir(r"%a%b%\x").is_err());
+        assert!(check_local_dir(r"relative\x").is_err());
+        assert!(check_local_dir(r"C:\..\x").is_err());
+        assert!(check_unc(r"\\files\gpo$\localscripts").is_ok());
+        assert!(check_unc(r"\\files").is_err());
+        assert!(check_unc(r"\\files\a%b").is_err());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_hhmm("02:30"), Ok((2, 30)));
+        assert!(parse_hhmm("24:00").is_err());
+        assert!(parse_hhmm("2:30").is_err());
+    }
+}
+
+/// The JSON Schema of site.toml, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawSite);
+    serde_json::to_string_pretty(&schema).expect("schema serializes")
+}

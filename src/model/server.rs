@@ -1,0 +1,153 @@
+//! `[[server]]`: the machines of the farm.
+
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::Ctx;
+
+/// Windows Server release of a machine. It decides which artifact kind reaches it: Task XML and
+/// schtasks for 2008/2008 R2, eventtriggers and legacy tasks for 2003/2003 R2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema, serde::Serialize)]
+pub enum Os {
+    #[serde(rename = "2003")]
+    W2003,
+    #[serde(rename = "2003r2")]
+    W2003R2,
+    #[serde(rename = "2008")]
+    W2008,
+    #[serde(rename = "2008r2")]
+    W2008R2,
+}
+
+impl Os {
+    /// Server 2008 or later: Task Scheduler 2.0 (task XML, event triggers).
+    pub fn has_task_scheduler2(self) -> bool {
+        matches!(self, Os::W2008 | Os::W2008R2)
+    }
+    /// The `version` of a Group Policy Preferences `FilterOs` item for this release.
+    pub fn gpp_version(self) -> &'static str {
+        match self {
+            Os::W2003 => "2K3",
+            Os::W2003R2 => "2K3R2",
+            Os::W2008 => "2K8",
+            Os::W2008R2 => "2K8R2",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Os::W2003 => "Windows Server 2003",
+            Os::W2003R2 => "Windows Server 2003 R2",
+            Os::W2008 => "Windows Server 2008",
+            Os::W2008R2 => "Windows Server 2008 R2",
+        }
+    }
+}
+
+/// One machine.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Host name (NetBIOS-compatible: letters, digits and `-`, at most 15 characters).
+    pub name: String,
+    /// Windows Server release: "2003", "2003r2", "2008" or "2008r2".
+    pub os: Os,
+    /// IPv4 or IPv6 address (needed when the server is a BIG-IP pool member).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Fully qualified DNS name, if clients should use it instead of the short name.
+    #[serde(default)]
+    pub fqdn: Option<String>,
+    /// Free text shown in the runbook.
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    pub os: Os,
+    pub address: Option<IpAddr>,
+    pub fqdn: Option<String>,
+    pub description: String,
+}
+
+impl Server {
+    /// The name clients use to reach the server.
+    pub fn dns_name(&self) -> &str {
+        self.fqdn.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// NetBIOS-compatible host name.
+pub fn check_host(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.chars().all(|c| c.is_ascii_digit());
+    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid host name: use 1-15 letters, digits and `-` (not at either end, not all digits)")) }
+}
+
+/// DNS name: labels of letters, digits and `-`, separated by dots.
+pub fn check_fqdn(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid DNS name")) }
+}
+
+pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let p = format!("server[{i}]");
+        let mut ok = ctx.check(&format!("{p}.name"), check_host(&r.name), "e.g. `name = \"sharepoint3\"`");
+        let address = match &r.address {
+            None => None,
+            Some(a) => match a.parse::<IpAddr>() {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    ctx.error(&format!("{p}.address"), format!("`{a}` is not an IPv4 or IPv6 address"), "e.g. `address = \"10.20.30.12\"`");
+                    ok = false;
+                    None
+                }
+            },
+        };
+        if let Some(f) = &r.fqdn {
+            ok &= ctx.check(&format!("{p}.fqdn"), check_fqdn(f), "e.g. `fqdn = \"sharepoint3.campus.example.edu\"`");
+        }
+        ok &= ctx.safe_for(&format!("{p}.description"), &r.description, &[("the runbook", crate::escape::md), ("XML", crate::escape::xml)]);
+        if ok {
+            out.push(Server { name: r.name.clone(), os: r.os, address, fqdn: r.fqdn.clone(), description: r.description.clone() });
+        } else {
+            // Keep indices aligned with the file so references still resolve; the build fails anyway.
+            out.push(Server { name: r.name.clone(), os: r.os, address, fqdn: None, description: String::new() });
+        }
+    }
+    ctx.unique("server name", raw.iter().enumerate().map(|(i, r)| (format!("server[{i}].name"), r.name.as_str())));
+    let mut addrs: Vec<(String, String)> = Vec::new();
+    for (i, s) in out.iter().enumerate() {
+        if let Some(a) = s.address {
+            addrs.push((format!("server[{i}].address"), a.to_string()));
+        }
+    }
+    ctx.unique("server address", addrs.iter().map(|(p, a)| (p.clone(), a.as_str())));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert!(check_host("sharepoint3").is_ok());
+        assert!(check_host("sql-01").is_ok());
+        assert!(check_host("way-too-long-hostname").is_err());
+        assert!(check_host("a b").is_err());
+        assert!(check_host("-a").is_err());
+        assert!(check_host("123").is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! Where each value of the site file stands, so semantic errors can point at it.
+//!
+//! The typed model is plain serde structs; resolve reports problems by *path* (`server[1].name`) and
+//! this index turns the path into the byte span of that value in the source.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    values: HashMap<String, Range<usize>>,
+    keys: HashMap<String, Range<usize>>,
+}
+
+impl SpanIndex {
+    /// Indexes a document. A document that does not parse gives an empty index (serde reports the
+    /// syntax error with its own span).
+    pub fn build(source: &str) -> Self {
+        let mut idx = SpanIndex::default();
+        if let Ok(root) = DeTable::parse(source) {
+            idx.values.insert(String::new(), root.span());
+            idx.walk_table("", root.get_ref());
+        }
+        idx
+    }
+
+    fn walk_table(&mut self, prefix: &str, table: &DeTable<'_>) {
+        for (k, v) in table.iter() {
+            let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+            self.keys.insert(path.clone(), k.span());
+            self.walk_value(&path, v.get_ref(), v.span());
+        }
+    }
+
+    fn walk_value(&mut self, path: &str, value: &DeValue<'_>, span: Range<usize>) {
+        self.values.insert(path.to_string(), span);
+        match value {
+            DeValue::Table(t) => self.walk_table(path, t),
+            DeValue::Array(a) => {
+                for (i, item) in a.iter().enumerate() {
+                    self.walk_value(&format!("{path}[{i}]"), item.get_ref(), item.span());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The span of the value at `path`, or of the nearest enclosing value that exists
+    /// (a missing optional key is reported at its table).
+    pub fn value(&self, path: &str) -> Option<Range<usize>> {
+        let mut p = path;
+        loop {
+            if let Some(s) = self.values.get(p) {
+                return Some(s.clone());
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p = &p[..i],
+                None => return self.values.get("").cloned(),
+            }
+        }
+    }
+
+    /// The span of the key at `path` (for "unknown" or "duplicate" findings about the key itself).
+    pub fn key(&self, path: &str) -> Option<Range<usize>> {
+        self.keys.get(path).cloned().or_else(|| self.value(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_values() {
+        let src = "[site]\nname = \"x\"\n\n[[server]]\nname = \"a\"\n[[server]]\nname = \"b\"\nos = \"2008\"\n";
+        let idx = SpanIndex::build(src);
+        let s = idx.value("server[1].name").unwrap();
+        assert_eq!(&src[s], "\"b\"");
+        let s = idx.value("site.name").unwrap();
+        assert_eq!(&src[s], "\"x\"");
+        // Missing key falls back to its table.
+        let s = idx.value("server[1].address").unwrap();
+        assert!(s.start <= src.find("os = ").unwrap(), "{:?} {:?}", s, &src[s.clone()]);
+    }
+}
