@@ -58,7 +58,14 @@ impl Artifact {
                 b
             }
         };
-        Artifact { kind, encoding, eol, hosts: Vec::new(), deploy: String::new(), bytes }
+        Artifact {
+            kind,
+            encoding,
+            eol,
+            hosts: Vec::new(),
+            deploy: String::new(),
+            bytes,
+        }
     }
 
     pub fn hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
@@ -86,7 +93,10 @@ pub fn decode_for_display(bytes: &[u8]) -> Option<String> {
         if rest.len() % 2 != 0 {
             return None;
         }
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16(&units).ok()?
     } else {
         String::from_utf8(bytes.to_vec()).ok()?
@@ -108,7 +118,9 @@ impl Bundle {
         let path = path.into();
         check_rel_path(&path)?;
         if self.files.contains_key(&path) {
-            return Err(crate::Error::Internal(format!("two artifacts claim the path {path}")));
+            return Err(crate::Error::Internal(format!(
+                "two artifacts claim the path {path}"
+            )));
         }
         self.files.insert(path, artifact);
         Ok(())
@@ -141,12 +153,30 @@ impl Bundle {
         let files = self
             .files
             .iter()
-            .map(|(p, a)| Entry { path: p, sha256: a.sha256(), bytes: a.bytes.len(), kind: a.kind, encoding: a.encoding, eol: a.eol, hosts: &a.hosts, deploy: &a.deploy })
+            .map(|(p, a)| Entry {
+                path: p,
+                sha256: a.sha256(),
+                bytes: a.bytes.len(),
+                kind: a.kind,
+                encoding: a.encoding,
+                eol: a.eol,
+                hosts: &a.hosts,
+                deploy: &a.deploy,
+            })
             .collect();
-        let m = Manifest { manifest_version: 1, generator: "sitebundle", site: site_name, files };
-        let mut text = serde_json::to_string_pretty(&m).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        let m = Manifest {
+            manifest_version: 1,
+            generator: "sitebundle",
+            site: site_name,
+            files,
+        };
+        let mut text =
+            serde_json::to_string_pretty(&m).map_err(|e| crate::Error::Internal(e.to_string()))?;
         text.push('\n');
-        self.add(MANIFEST, Artifact::text("manifest", Encoding::Utf8, Eol::Lf, &text))
+        self.add(
+            MANIFEST,
+            Artifact::text("manifest", Encoding::Utf8, Eol::Lf, &text),
+        )
     }
 }
 
@@ -154,10 +184,16 @@ impl Bundle {
 fn check_rel_path(path: &str) -> Result<(), crate::Error> {
     let bad = path.is_empty()
         || path.starts_with('/')
-        || path.split('/').any(|s| s.is_empty() || s == "." || s == "..")
-        || !path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '{' | '}'));
+        || path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        || !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '{' | '}'));
     if bad {
-        return Err(crate::Error::Internal(format!("refusing to generate the unsafe path {path:?}")));
+        return Err(crate::Error::Internal(format!(
+            "refusing to generate the unsafe path {path:?}"
+        )));
     }
     Ok(())
 }
@@ -166,7 +202,10 @@ fn check_rel_path(path: &str) -> Result<(), crate::Error> {
 pub fn manifest_paths(text: &str) -> Option<Vec<String>> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let files = v.get("files")?.as_array()?;
-    let mut out: Vec<String> = files.iter().filter_map(|f| f.get("path")?.as_str().map(String::from)).collect();
+    let mut out: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.get("path")?.as_str().map(String::from))
+        .collect();
     out.push(MANIFEST.to_string());
     Some(out)
 }
@@ -178,7 +217,12 @@ mod tests {
     #[test]
     fn utf16_bom_crlf() {
         let a = Artifact::text("x", Encoding::Utf16leBom, Eol::Crlf, "a\nb\n");
-        assert_eq!(a.bytes, vec![0xFF, 0xFE, b'a', 0, b'\r', 0, b'\n', 0, b'b', 0, b'\r', 0, b'\n', 0]);
+        assert_eq!(
+            a.bytes,
+            vec![
+                0xFF, 0xFE, b'a', 0, b'\r', 0, b'\n', 0, b'b', 0, b'\r', 0, b'\n', 0
+            ]
+        );
         assert_eq!(decode_for_display(&a.bytes).unwrap(), "a\nb\n");
     }
 
@@ -192,9 +236,25 @@ mod tests {
     fn rejects_bad_paths() {
         let mut b = Bundle::default();
         for p in ["../x", "/abs", "a//b", "a/./b", "a b", ""] {
-            assert!(b.add(p, Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_err(), "{p}");
+            assert!(
+                b.add(p, Artifact::text("x", Encoding::Utf8, Eol::Lf, ""))
+                    .is_err(),
+                "{p}"
+            );
         }
-        assert!(b.add("gpo/{ABC}/x.xml", Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_ok());
-        assert!(b.add("gpo/{ABC}/x.xml", Artifact::text("x", Encoding::Utf8, Eol::Lf, "")).is_err());
+        assert!(
+            b.add(
+                "gpo/{ABC}/x.xml",
+                Artifact::text("x", Encoding::Utf8, Eol::Lf, "")
+            )
+            .is_ok()
+        );
+        assert!(
+            b.add(
+                "gpo/{ABC}/x.xml",
+                Artifact::text("x", Encoding::Utf8, Eol::Lf, "")
+            )
+            .is_err()
+        );
     }
 }

@@ -25,10 +25,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, span, message: message.into(), help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
     pub fn warning(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, span, message: message.into(), help: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -46,7 +56,11 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     pub fn new(file: impl Into<String>, source: impl Into<String>) -> Self {
-        Diagnostics { file: file.into(), source: source.into(), items: Vec::new() }
+        Diagnostics {
+            file: file.into(),
+            source: source.into(),
+            items: Vec::new(),
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -54,7 +68,10 @@ impl Diagnostics {
     }
 
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// Sorts findings by position so the output reads top to bottom, errors before warnings at a place.
@@ -87,7 +104,14 @@ impl Diagnostics {
                 self.file,
                 errors,
                 if errors == 1 { "" } else { "s" },
-                if warnings > 0 { format!(" and {warnings} warning{}", if warnings == 1 { "" } else { "s" }) } else { String::new() }
+                if warnings > 0 {
+                    format!(
+                        " and {warnings} warning{}",
+                        if warnings == 1 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                }
             );
         }
         out
@@ -108,14 +132,38 @@ impl Diagnostics {
                 let text = text.trim_end_matches('\r');
                 let gutter = line.to_string().len();
                 let _ = writeln!(out, "{:gutter$} |", "");
-                let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else if c.is_control() { '?' } else { c }).collect();
+                let shown: String = text
+                    .chars()
+                    .map(|c| {
+                        if c == '\t' {
+                            ' '
+                        } else if c.is_control() {
+                            '?'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
                 let _ = writeln!(out, "{line} | {shown}");
                 // Underline the span, but only on its first line.
                 let line_len = text.chars().count();
-                let end = span.end.max(span.start + 1).min(self.source.len().max(start + 1));
-                let span_chars = self.source.get(start..end.min(self.source.len())).map(|s| s.chars().take_while(|&c| c != '\n').count()).unwrap_or(1);
+                let end = span
+                    .end
+                    .max(span.start + 1)
+                    .min(self.source.len().max(start + 1));
+                let span_chars = self
+                    .source
+                    .get(start..end.min(self.source.len()))
+                    .map(|s| s.chars().take_while(|&c| c != '\n').count())
+                    .unwrap_or(1);
                 let width = span_chars.clamp(1, line_len.saturating_sub(col - 1).max(1));
-                let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width));
+                let _ = writeln!(
+                    out,
+                    "{:gutter$} | {}{}",
+                    "",
+                    " ".repeat(col - 1),
+                    "^".repeat(width)
+                );
             }
             None => {
                 let _ = writeln!(out, "  --> {}", self.file);
@@ -123,7 +171,13 @@ impl Diagnostics {
         }
         if let Some(help) = &d.help {
             for (i, l) in help.lines().enumerate() {
-                let _ = writeln!(out, "{}= {}{}", " ".repeat(2), if i == 0 { "help: " } else { "      " }, l);
+                let _ = writeln!(
+                    out,
+                    "{}= {}{}",
+                    " ".repeat(2),
+                    if i == 0 { "help: " } else { "      " },
+                    l
+                );
             }
         }
         out.push('\n');
@@ -163,7 +217,12 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c)
@@ -186,14 +245,18 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("priorty_group", ["priority_group", "members"]), Some("priority_group"));
+        assert_eq!(
+            suggest("priorty_group", ["priority_group", "members"]),
+            Some("priority_group")
+        );
         assert_eq!(suggest("zzz", ["priority_group", "members"]), None);
     }
 
     #[test]
     fn renders_caret_under_span() {
         let mut d = Diagnostics::new("site.toml", "[site]\nname = \"x y\"\n");
-        d.items.push(Diagnostic::error(Some(14..19), "bad name").with_help("use letters"));
+        d.items
+            .push(Diagnostic::error(Some(14..19), "bad name").with_help("use letters"));
         let r = d.render();
         assert!(r.contains("--> site.toml:2:8"), "{r}");
         assert!(r.contains("2 | name = \"x y\""), "{r}");

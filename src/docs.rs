@@ -1,4 +1,8 @@
 //! The bundle's own documentation: the runbook (`README.md`).
+//!
+//! Each feature writes its own runbook section from its own template (`templates/docs/<feature>.md`)
+//! through its `runbook(site)` function; this module orders the sections in deployment order
+//! (SQL jobs on both partners → alerts → F5 → Group Policy → per-server checks) and adds the file table.
 
 use serde::Serialize;
 
@@ -20,32 +24,39 @@ struct Ctx<'a> {
     scripts_dir: &'a str,
     scripts_share: &'a str,
     files: Vec<FileRow>,
-    tasks: Vec<TaskRow>,
+    /// Rendered Markdown sections, in deployment order. Each was rendered from its own template with
+    /// the same escaping discipline, so it is inserted as is.
+    sections: Vec<String>,
 }
 
-#[derive(Serialize)]
-struct TaskRow {
-    name: String,
-    file: String,
-    ru: String,
-    hosts: String,
-    legacy_hosts: String,
+/// Every feature's runbook section, in deployment order.
+fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
+    let all = [crate::helper::runbook(site)?];
+    Ok(all.into_iter().flatten().collect())
 }
 
 pub fn render(site: &Site, bundle: &mut Bundle) -> Result<(), crate::Error> {
     let files = bundle
         .files
         .iter()
-        .map(|(p, a)| FileRow { path: p.clone(), kind: a.kind.to_string(), hosts: a.hosts.join(", "), deploy: a.deploy.clone() })
-        .collect();
-    let tasks = crate::tasks::all_specs(site)
-        .into_iter()
-        .map(|t| {
-            let (new, old): (Vec<usize>, Vec<usize>) = t.hosts.iter().partition(|&&h| site.server(h).os.has_task_scheduler2());
-            TaskRow { file: format!("tasks\\{}.xml", t.name), ru: t.principal.schtasks_ru().to_string(), name: t.name, hosts: site.server_names(&new).join(", "), legacy_hosts: site.server_names(&old).join(", ") }
+        .map(|(p, a)| FileRow {
+            path: p.clone(),
+            kind: a.kind.to_string(),
+            hosts: a.hosts.join(", "),
+            deploy: a.deploy.clone(),
         })
         .collect();
-    let ctx = Ctx { site: &site.name, description: &site.description, scripts_dir: &site.scripts_dir, scripts_share: &site.scripts_share, files, tasks };
+    let ctx = Ctx {
+        site: &site.name,
+        description: &site.description,
+        scripts_dir: &site.scripts_dir,
+        scripts_share: &site.scripts_share,
+        files,
+        sections: sections(site)?,
+    };
     let text = crate::render::render("docs/README.md", &ctx)?;
-    bundle.add("README.md", Artifact::text("runbook", Encoding::Utf8, Eol::Lf, &text))
+    bundle.add(
+        "README.md",
+        Artifact::text("runbook", Encoding::Utf8, Eol::Lf, &text),
+    )
 }

@@ -41,9 +41,14 @@ fn reject_controls(s: &str, lang: &str) -> Result<(), Unsafe> {
 /// that starts with `:` or is `GO` as its own command. Values in .sql files must avoid both.
 fn reject_sqlcmd(s: &str) -> Result<(), Unsafe> {
     if s.contains("$(") {
-        return Err(Unsafe("`$(` would be expanded by sqlcmd as a scripting variable".into()));
+        return Err(Unsafe(
+            "`$(` would be expanded by sqlcmd as a scripting variable".into(),
+        ));
     }
-    reject_controls(s, "a T-SQL script run by sqlcmd (a line break could start a `GO` or `:` command)")
+    reject_controls(
+        s,
+        "a T-SQL script run by sqlcmd (a line break could start a `GO` or `:` command)",
+    )
 }
 
 /// T-SQL delimited identifier: `[name]` with `]` doubled. At most 128 characters (sysname).
@@ -52,7 +57,9 @@ pub fn tsql_ident(s: &str) -> R {
         return Err(Unsafe("an identifier cannot be empty".into()));
     }
     if s.chars().count() > 128 {
-        return Err(Unsafe("SQL Server identifiers are at most 128 characters (sysname)".into()));
+        return Err(Unsafe(
+            "SQL Server identifiers are at most 128 characters (sysname)".into(),
+        ));
     }
     reject_sqlcmd(s)?;
     Ok(format!("[{}]", s.replace(']', "]]")))
@@ -99,7 +106,12 @@ pub fn tcl_word(s: &str) -> R {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => return Err(Unsafe(format!("{} is not allowed in a Tcl word here", describe(c)))),
+            c if c.is_control() => {
+                return Err(Unsafe(format!(
+                    "{} is not allowed in a Tcl word here",
+                    describe(c)
+                )));
+            }
             c => out.push(c),
         }
     }
@@ -111,7 +123,9 @@ pub fn tcl_word(s: &str) -> R {
 /// U+2018..U+201B as single quotes, so they are doubled too.
 pub fn ps_str(s: &str) -> R {
     if s.contains('\0') {
-        return Err(Unsafe("a NUL character cannot appear in a PowerShell string".into()));
+        return Err(Unsafe(
+            "a NUL character cannot appear in a PowerShell string".into(),
+        ));
     }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
@@ -136,10 +150,18 @@ pub fn vbs_str(s: &str) -> R {
 pub fn cmd_arg(s: &str) -> R {
     reject_controls(s, "a batch command line")?;
     if s.is_empty() {
-        return Err(Unsafe("an empty argument would vanish from a batch command line".into()));
+        return Err(Unsafe(
+            "an empty argument would vanish from a batch command line".into(),
+        ));
     }
-    if let Some(c) = s.chars().find(|c| matches!(c, '%' | '!' | '^' | '&' | '|' | '<' | '>' | '"')) {
-        return Err(Unsafe(format!("{} has a special meaning to cmd.exe and cannot be escaped reliably", describe(c))));
+    if let Some(c) = s
+        .chars()
+        .find(|c| matches!(c, '%' | '!' | '^' | '&' | '|' | '<' | '>' | '"'))
+    {
+        return Err(Unsafe(format!(
+            "{} has a special meaning to cmd.exe and cannot be escaped reliably",
+            describe(c)
+        )));
     }
     Ok(s.to_string())
 }
@@ -149,13 +171,23 @@ pub fn cmd_arg(s: &str) -> R {
 pub fn tmsh_name(s: &str) -> R {
     let ok_start = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if !ok_start {
-        return Err(Unsafe("a BIG-IP object name must start with a letter".into()));
+        return Err(Unsafe(
+            "a BIG-IP object name must start with a letter".into(),
+        ));
     }
     if s.len() > 63 {
-        return Err(Unsafe("a BIG-IP object name is limited here to 63 characters".into()));
+        return Err(Unsafe(
+            "a BIG-IP object name is limited here to 63 characters".into(),
+        ));
     }
-    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
-        return Err(Unsafe(format!("{} is not allowed in a BIG-IP object name (use letters, digits, `_`, `.`, `-`)", describe(c))));
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(Unsafe(format!(
+            "{} is not allowed in a BIG-IP object name (use letters, digits, `_`, `.`, `-`)",
+            describe(c)
+        )));
     }
     Ok(s.to_string())
 }
@@ -173,13 +205,20 @@ pub fn md(s: &str) -> R {
     for (i, &c) in chars.iter().enumerate() {
         match c {
             // A backslash only escapes ASCII punctuation; elsewhere it is shown as is.
-            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => out.push_str("\\\\"),
+            '\\' if chars.get(i + 1).is_some_and(|n| n.is_ascii_punctuation()) => {
+                out.push_str("\\\\")
+            }
             '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => return Err(Unsafe(format!("{} cannot appear in the runbook", describe(c)))),
+            c if c.is_control() => {
+                return Err(Unsafe(format!(
+                    "{} cannot appear in the runbook",
+                    describe(c)
+                )));
+            }
             c => out.push(c),
         }
     }
@@ -190,7 +229,9 @@ pub fn md(s: &str) -> R {
 pub fn md_code(s: &str) -> R {
     reject_controls(s, "a command shown in the runbook")?;
     if s.contains('`') {
-        return Err(Unsafe("a backtick cannot appear in a command shown in the runbook".into()));
+        return Err(Unsafe(
+            "a backtick cannot appear in a command shown in the runbook".into(),
+        ));
     }
     Ok(s.to_string())
 }
@@ -214,8 +255,19 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
 }
 
 /// Every filter name, for tests and for the template environment.
-pub const FILTERS: &[&str] =
-    &["tsql_ident", "tsql_str", "xml", "tcl_word", "ps_str", "vbs_str", "cmd_arg", "tmsh_name", "json_str", "md", "md_code"];
+pub const FILTERS: &[&str] = &[
+    "tsql_ident",
+    "tsql_str",
+    "xml",
+    "tcl_word",
+    "ps_str",
+    "vbs_str",
+    "cmd_arg",
+    "tmsh_name",
+    "json_str",
+    "md",
+    "md_code",
+];
 
 #[cfg(test)]
 mod tests {
@@ -259,7 +311,10 @@ mod tests {
 
     #[test]
     fn tsql_str_doubles_quotes() {
-        assert_eq!(tsql_str("x'; DROP DATABASE y; --").unwrap(), "N'x''; DROP DATABASE y; --'");
+        assert_eq!(
+            tsql_str("x'; DROP DATABASE y; --").unwrap(),
+            "N'x''; DROP DATABASE y; --'"
+        );
         assert!(tsql_str("$(dbname)").is_err());
         assert!(tsql_str("a\r\nGO").is_err());
         assert_eq!(tsql_str("100% ünï").unwrap(), "N'100% ünï'");
@@ -273,7 +328,10 @@ mod tests {
         assert!(xml("\u{1}").is_err());
         for h in hostile() {
             if let Ok(q) = xml(&h) {
-                assert!(!q.contains('<') && !q.contains('"') && !q.contains('\''), "{q}");
+                assert!(
+                    !q.contains('<') && !q.contains('"') && !q.contains('\''),
+                    "{q}"
+                );
             }
         }
     }
@@ -289,7 +347,10 @@ mod tests {
     #[test]
     fn ps_str_doubles_all_single_quotes() {
         assert_eq!(ps_str("it's").unwrap(), "'it''s'");
-        assert_eq!(ps_str("$(Remove-Item C:\\)").unwrap(), "'$(Remove-Item C:\\)'");
+        assert_eq!(
+            ps_str("$(Remove-Item C:\\)").unwrap(),
+            "'$(Remove-Item C:\\)'"
+        );
         assert_eq!(ps_str("‘x’").unwrap(), "'‘‘x’’'");
         assert!(ps_str("nul\0").is_err());
     }
@@ -303,7 +364,9 @@ mod tests {
     #[test]
     fn cmd_arg_rejects_metacharacters() {
         assert_eq!(cmd_arg("w3wp.exe").unwrap(), "w3wp.exe");
-        for bad in ["100%", "a!b", "a^b", "a&b", "a|b", "a<b", "a>b", "a\"b", "a\nb", ""] {
+        for bad in [
+            "100%", "a!b", "a^b", "a&b", "a|b", "a<b", "a>b", "a\"b", "a\nb", "",
+        ] {
             assert!(cmd_arg(bad).is_err(), "{bad:?}");
         }
     }
@@ -312,7 +375,16 @@ mod tests {
     fn tmsh_name_charset() {
         assert!(tmsh_name("WSS_partner_admin").is_ok());
         assert!(tmsh_name("pool.v4-1").is_ok());
-        for bad in ["1pool", "a b", "a{b", "a\"b", "a/b", "", "a$b", &"x".repeat(64)] {
+        for bad in [
+            "1pool",
+            "a b",
+            "a{b",
+            "a\"b",
+            "a/b",
+            "",
+            "a$b",
+            &"x".repeat(64),
+        ] {
             assert!(tmsh_name(bad).is_err(), "{bad:?}");
         }
     }

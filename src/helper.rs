@@ -38,7 +38,11 @@ pub fn kill_task_specs(site: &Site) -> Vec<TaskSpec> {
 
 /// Servers that run at least one kill task.
 fn kill_hosts(site: &Site) -> Vec<String> {
-    let mut idx: Vec<usize> = site.kills.iter().flat_map(|k| k.servers.iter().copied()).collect();
+    let mut idx: Vec<usize> = site
+        .kills
+        .iter()
+        .flat_map(|k| k.servers.iter().copied())
+        .collect();
     idx.sort();
     idx.dedup();
     site.server_names(&idx)
@@ -47,8 +51,53 @@ fn kill_hosts(site: &Site) -> Vec<String> {
 pub fn render(site: &Site, bundle: &mut Bundle) -> Result<(), crate::Error> {
     if !site.kills.is_empty() {
         let text = crate::render::render("helper/killProc.cmd", &())?;
-        let deploy = format!("copy to {} (Group Policy Files preference)", site.scripts_dir);
-        bundle.add(script_bundle_path(KILLPROC), Artifact::text("batch", Encoding::Utf8, Eol::Crlf, &text).hosts(kill_hosts(site)).deploy(deploy))?;
+        let deploy = format!(
+            "copy to {} (Group Policy Files preference)",
+            site.scripts_dir
+        );
+        bundle.add(
+            script_bundle_path(KILLPROC),
+            Artifact::text("batch", Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(kill_hosts(site))
+                .deploy(deploy),
+        )?;
     }
     Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct KillRow {
+    name: String,
+    file: String,
+    ru: String,
+    hosts: String,
+    legacy_hosts: String,
+}
+
+/// The runbook section of the process killer.
+pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
+    if site.kills.is_empty() {
+        return Ok(None);
+    }
+    let tasks: Vec<KillRow> = kill_task_specs(site)
+        .into_iter()
+        .map(|t| {
+            let (new, old): (Vec<usize>, Vec<usize>) = t
+                .hosts
+                .iter()
+                .partition(|&&h| site.server(h).os.has_task_scheduler2());
+            KillRow {
+                file: format!("tasks\\{}.xml", t.name),
+                ru: t.principal.schtasks_ru().to_string(),
+                name: t.name,
+                hosts: site.server_names(&new).join(", "),
+                legacy_hosts: site.server_names(&old).join(", "),
+            }
+        })
+        .collect();
+    #[derive(serde::Serialize)]
+    struct Ctx {
+        tasks: Vec<KillRow>,
+    }
+    crate::render::render("docs/kill.md", &Ctx { tasks }).map(Some)
 }

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod escape;
 pub mod helper;
 pub mod model;
+pub mod registry;
 pub mod render;
 pub mod tasks;
 pub mod write;

@@ -27,11 +27,15 @@ fn make_env() -> Environment<'static> {
     );
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_formatter(|out, _state, value| {
-        let printable = value.is_safe() || matches!(value.kind(), ValueKind::Number | ValueKind::Bool);
+        let printable =
+            value.is_safe() || matches!(value.kind(), ValueKind::Number | ValueKind::Bool);
         if !printable {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!("refusing to print {value:?} without an escaping filter (use one of: {})", escape::FILTERS.join(", ")),
+                format!(
+                    "refusing to print {value:?} without an escaping filter (use one of: {})",
+                    escape::FILTERS.join(", ")
+                ),
             ));
         }
         write!(out, "{value}").map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
@@ -43,9 +47,19 @@ fn make_env() -> Environment<'static> {
             let s = match v.as_str() {
                 Some(s) => s.to_string(),
                 None if matches!(v.kind(), ValueKind::Number) => v.to_string(),
-                None => return Err(Error::new(ErrorKind::InvalidOperation, format!("filter {name_owned} expects a string, got {v:?}"))),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("filter {name_owned} expects a string, got {v:?}"),
+                    ));
+                }
             };
-            f(&s).map(Value::from_safe_string).map_err(|why| Error::new(ErrorKind::InvalidOperation, format!("{name_owned}: {why}: {s:?}")))
+            f(&s).map(Value::from_safe_string).map_err(|why| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("{name_owned}: {why}: {s:?}"),
+                )
+            })
         });
     }
     // A value built by Rust code from already-escaped parts (e.g. an iRule embedded in a tmsh file).
@@ -53,11 +67,16 @@ fn make_env() -> Environment<'static> {
     env.add_filter("trusted", |v: Value| -> Result<Value, Error> {
         match v.as_str() {
             Some(s) => Ok(Value::from_safe_string(s.to_string())),
-            None => Err(Error::new(ErrorKind::InvalidOperation, "trusted expects a string")),
+            None => Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "trusted expects a string",
+            )),
         }
     });
     // Template assertions: `[% if x %][[ raise("why") ]][% endif %]`.
-    env.add_function("raise", |msg: String| -> Result<Value, Error> { Err(Error::new(ErrorKind::InvalidOperation, msg)) });
+    env.add_function("raise", |msg: String| -> Result<Value, Error> {
+        Err(Error::new(ErrorKind::InvalidOperation, msg))
+    });
     minijinja_embed::load_templates!(&mut env);
     env
 }
@@ -71,8 +90,11 @@ pub fn env() -> &'static Environment<'static> {
 /// Renders a template with a serializable context. Errors are internal errors (a template bug, or a
 /// value that escaped validation): the message names the template and the cause.
 pub fn render<S: serde::Serialize>(template: &str, ctx: &S) -> Result<String, crate::Error> {
-    let tmpl = env().get_template(template).map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))?;
-    tmpl.render(Value::from(minijinja::value::Serde(ctx))).map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))
+    let tmpl = env()
+        .get_template(template)
+        .map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))?;
+    tmpl.render(Value::from(minijinja::value::Serde(ctx)))
+        .map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))
 }
 
 /// Names of every embedded template.
@@ -89,10 +111,20 @@ mod tests {
     #[test]
     fn unescaped_strings_are_refused() {
         let env = env();
-        let e = env.render_str("[[ x ]]", minijinja::context! { x => "a" }).unwrap_err();
+        let e = env
+            .render_str("[[ x ]]", minijinja::context! { x => "a" })
+            .unwrap_err();
         assert!(e.to_string().contains("without an escaping filter"), "{e}");
-        assert_eq!(env.render_str("[[ x | tsql_str ]]", minijinja::context! { x => "a'b" }).unwrap(), "N'a''b'");
-        assert_eq!(env.render_str("[[ n ]]", minijinja::context! { n => 5 }).unwrap(), "5");
+        assert_eq!(
+            env.render_str("[[ x | tsql_str ]]", minijinja::context! { x => "a'b" })
+                .unwrap(),
+            "N'a''b'"
+        );
+        assert_eq!(
+            env.render_str("[[ n ]]", minijinja::context! { n => 5 })
+                .unwrap(),
+            "5"
+        );
     }
 
     #[test]
@@ -102,7 +134,9 @@ mod tests {
 
     #[test]
     fn unsafe_value_fails_render() {
-        let e = env().render_str("[[ x | cmd_arg ]]", minijinja::context! { x => "a&b" }).unwrap_err();
+        let e = env()
+            .render_str("[[ x | cmd_arg ]]", minijinja::context! { x => "a&b" })
+            .unwrap_err();
         assert!(e.to_string().contains("cmd.exe"), "{e}");
     }
 

@@ -35,7 +35,11 @@ pub struct Principal {
 
 impl Principal {
     pub fn system() -> Self {
-        Principal { user_id: "S-1-5-18".into(), logon_type: None, run_level: "HighestAvailable".into() }
+        Principal {
+            user_id: "S-1-5-18".into(),
+            logon_type: None,
+            run_level: "HighestAvailable".into(),
+        }
     }
     /// The name `schtasks /RU` takes for this principal.
     pub fn schtasks_ru(&self) -> &str {
@@ -97,13 +101,28 @@ struct Ctx<'a> {
 /// Renders the Task XML of every task that has a Server 2008+ host.
 pub fn render(site: &Site, bundle: &mut Bundle) -> Result<(), crate::Error> {
     for spec in all_specs(site) {
-        let hosts: Vec<String> = spec.hosts.iter().filter(|&&h| site.server(h).os.has_task_scheduler2()).map(|&h| site.server(h).name.clone()).collect();
+        let hosts: Vec<String> = spec
+            .hosts
+            .iter()
+            .filter(|&&h| site.server(h).os.has_task_scheduler2())
+            .map(|&h| site.server(h).name.clone())
+            .collect();
         if hosts.is_empty() {
             continue;
         }
         let xml = crate::render::render("tasks/task.xml", &Ctx { t: &spec })?;
-        let deploy = format!("schtasks /Create /RU {} /TN {} /XML tasks\\{}.xml /F", spec.principal.schtasks_ru(), spec.name, spec.name);
-        bundle.add(spec.xml_path(), Artifact::text("task-xml", Encoding::Utf16leBom, Eol::Crlf, &xml).hosts(hosts).deploy(deploy))?;
+        let deploy = format!(
+            "schtasks /Create /RU {} /TN {} /XML tasks\\{}.xml /F",
+            spec.principal.schtasks_ru(),
+            spec.name,
+            spec.name
+        );
+        bundle.add(
+            spec.xml_path(),
+            Artifact::text("task-xml", Encoding::Utf16leBom, Eol::Crlf, &xml)
+                .hosts(hosts)
+                .deploy(deploy),
+        )?;
     }
     Ok(())
 }

@@ -32,15 +32,27 @@ pub fn write_bundle(bundle: &Bundle, out: &Path, force: bool) -> Result<WriteRep
     write_bundle_with(bundle, out, force, None)
 }
 
-pub fn write_bundle_with(bundle: &Bundle, out: &Path, force: bool, fail: FailPoint) -> Result<WriteReport, Error> {
+pub fn write_bundle_with(
+    bundle: &Bundle,
+    out: &Path,
+    force: bool,
+    fail: FailPoint,
+) -> Result<WriteReport, Error> {
     let fail = |step: &str| -> Result<(), Error> {
         match fail {
             Some(f) => f(step).map_err(|e| Error::Io(format!("{step}: {e}"))),
             None => Ok(()),
         }
     };
-    let out = if out.as_os_str().is_empty() { Path::new(".") } else { out };
-    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "bundle".into());
+    let out = if out.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        out
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "bundle".into());
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -50,7 +62,10 @@ pub fn write_bundle_with(bundle: &Bundle, out: &Path, force: bool, fail: FailPoi
     let mut existing: Vec<String> = Vec::new();
     if out.exists() {
         if !out.is_dir() {
-            return Err(Error::Io(format!("{} exists and is not a directory; choose another output with -o", out.display())));
+            return Err(Error::Io(format!(
+                "{} exists and is not a directory; choose another output with -o",
+                out.display()
+            )));
         }
         existing = list_files(out).map_err(|e| io_err("read", out, e))?;
         if let Ok(text) = fs::read_to_string(out.join(MANIFEST)) {
@@ -63,11 +78,19 @@ pub fn write_bundle_with(bundle: &Bundle, out: &Path, force: bool, fail: FailPoi
             )));
         }
     }
-    let generated: std::collections::HashSet<&str> = previous.iter().flatten().map(String::as_str).collect();
-    let kept: Vec<String> = existing.iter().filter(|p| !generated.contains(p.as_str())).cloned().collect();
+    let generated: std::collections::HashSet<&str> =
+        previous.iter().flatten().map(String::as_str).collect();
+    let kept: Vec<String> = existing
+        .iter()
+        .filter(|p| !generated.contains(p.as_str()))
+        .cloned()
+        .collect();
     for k in &kept {
         if bundle.files.contains_key(k) {
-            return Err(Error::Io(format!("{} holds {k}, which sitebundle did not generate but now would; move it away first", out.display())));
+            return Err(Error::Io(format!(
+                "{} holds {k}, which sitebundle did not generate but now would; move it away first",
+                out.display()
+            )));
         }
     }
 
@@ -86,7 +109,8 @@ pub fn write_bundle_with(bundle: &Bundle, out: &Path, force: bool, fail: FailPoi
             }
             fail(&format!("write {rel}"))?;
             let mut f = fs::File::create(&dest).map_err(|e| io_err("create", &dest, e))?;
-            f.write_all(&art.bytes).map_err(|e| io_err("write", &dest, e))?;
+            f.write_all(&art.bytes)
+                .map_err(|e| io_err("write", &dest, e))?;
             report.files += 1;
             report.bytes += art.bytes.len();
         }
@@ -116,7 +140,8 @@ pub fn write_bundle_with(bundle: &Bundle, out: &Path, force: bool, fail: FailPoi
             return Err(io_err("move aside", out, e));
         }
     }
-    let swapped = fail("rename").and_then(|_| fs::rename(&tmp, out).map_err(|e| io_err("rename into place", &tmp, e)));
+    let swapped = fail("rename")
+        .and_then(|_| fs::rename(&tmp, out).map_err(|e| io_err("rename into place", &tmp, e)));
     if let Err(e) = swapped {
         if had_out {
             let _ = fs::rename(&old, out);
@@ -143,7 +168,12 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
                 stack.push(path);
             } else {
                 let rel = path.strip_prefix(dir).expect("under dir");
-                out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+                out.push(
+                    rel.components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                );
             }
         }
     }

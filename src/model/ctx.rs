@@ -15,7 +15,10 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(spans: &'a SpanIndex) -> Self {
-        Ctx { spans, diags: Vec::new() }
+        Ctx {
+            spans,
+            diags: Vec::new(),
+        }
     }
 
     pub fn span(&self, path: &str) -> Option<Range<usize>> {
@@ -44,7 +47,12 @@ impl<'a> Ctx<'a> {
 
     /// Checks that `value` (the field at `path`) can be written safely by every escaper in `langs`;
     /// reports the first that cannot. Returns whether the value is safe everywhere.
-    pub fn safe_for(&mut self, path: &str, value: &str, langs: &[(&str, fn(&str) -> Result<String, Unsafe>)]) -> bool {
+    pub fn safe_for(
+        &mut self,
+        path: &str,
+        value: &str,
+        langs: &[(&str, fn(&str) -> Result<String, Unsafe>)],
+    ) -> bool {
         for (lang, f) in langs {
             if let Err(why) = f(value) {
                 self.error(
@@ -70,7 +78,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Resolves a reference by name, with a "did you mean" help on a miss.
-    pub fn lookup<'n>(&mut self, path: &str, what: &str, name: &str, known: &HashMap<&'n str, usize>) -> Option<usize> {
+    pub fn lookup<'n>(
+        &mut self,
+        path: &str,
+        what: &str,
+        name: &str,
+        known: &HashMap<&'n str, usize>,
+    ) -> Option<usize> {
         if let Some(i) = known.get(name) {
             return Some(*i);
         }
@@ -92,7 +106,11 @@ impl<'a> Ctx<'a> {
         for (path, name) in items {
             let key = name.to_lowercase();
             if let Some(first) = seen.get(&key) {
-                let first_line = self.spans.value(first).map(|_| first.clone()).unwrap_or_default();
+                let first_line = self
+                    .spans
+                    .value(first)
+                    .map(|_| first.clone())
+                    .unwrap_or_default();
                 self.error(&path, format!("duplicate {what} `{name}`"), format!("`{first_line}` already uses this name (names are compared without case); rename one of them"));
             } else {
                 seen.insert(key, path);

@@ -43,33 +43,63 @@ pub struct Kill {
 
 /// A process image name: `name.exe`, letters, digits, `_`, `-`, `.`; no path, no spaces, no wildcards.
 pub fn check_image(s: &str) -> Result<(), String> {
-    if s.contains('\\') || s.contains('/') || s.contains(':') {
-        return Err(format!("`{s}` looks like a path; give the image name only, e.g. \"w3wp.exe\""));
+    if s.contains('\\') || s.contains(':') || s.starts_with('/') {
+        return Err(format!(
+            "`{s}` looks like a path; give the image name only, e.g. \"w3wp.exe\""
+        ));
     }
     let ok = s.len() <= 64
         && s.to_ascii_lowercase().ends_with(".exe")
         && s.len() > 4
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok { Ok(()) } else { Err(format!("`{s}` is not a plain image name: use letters, digits, `_`, `-`, `.` and end in .exe (at most 64 characters)")) }
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a plain image name: use letters, digits, `_`, `-`, `.` and end in .exe (at most 64 characters)"
+        ))
+    }
 }
 
 /// A scheduled-task name: letters, digits, `_`, `-`, `.`, at most 64 characters.
 pub fn check_task_name(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) && !s.starts_with('.');
-    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid task name: use 1-64 letters, digits, `_`, `-`, `.`")) }
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !s.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid task name: use 1-64 letters, digits, `_`, `-`, `.`"
+        ))
+    }
 }
 
 pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
     let mut out = Vec::new();
     for (i, r) in raw.iter().enumerate() {
         let p = format!("kill[{i}]");
-        let mut ok = ctx.check(&format!("{p}.image"), check_image(&r.image), "e.g. `image = \"mssdmn.exe\"`");
+        let mut ok = ctx.check(
+            &format!("{p}.image"),
+            check_image(&r.image),
+            "e.g. `image = \"mssdmn.exe\"`",
+        );
         let name = r.name.clone().unwrap_or_else(|| {
-            let stem = r.image.get(..r.image.len().saturating_sub(4)).unwrap_or(&r.image);
+            let stem = r
+                .image
+                .get(..r.image.len().saturating_sub(4))
+                .unwrap_or(&r.image);
             format!("KillProc-{stem}")
         });
         if r.name.is_some() || ok {
-            ok &= ctx.check(&format!("{p}.name"), check_task_name(&name), "e.g. `name = \"KillProc-mssdmn\"`");
+            ok &= ctx.check(
+                &format!("{p}.name"),
+                check_task_name(&name),
+                "e.g. `name = \"KillProc-mssdmn\"`",
+            );
         }
         let time = parse_hhmm(&r.at);
         let (hour, minute) = match time {
@@ -81,18 +111,30 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
             }
         };
         if !(1..=365).contains(&r.every_days) {
-            ctx.error(&format!("{p}.every_days"), format!("every_days = {} is outside 1-365", r.every_days), "Task Scheduler's DaysInterval accepts 1 to 365");
+            ctx.error(
+                &format!("{p}.every_days"),
+                format!("every_days = {} is outside 1-365", r.every_days),
+                "Task Scheduler's DaysInterval accepts 1 to 365",
+            );
             ok = false;
         }
         if r.servers.is_empty() {
-            ctx.error(&format!("{p}.servers"), "a kill task needs at least one server", "list server names from [[server]], e.g. `servers = [\"sharepoint2\"]`");
+            ctx.error(
+                &format!("{p}.servers"),
+                "a kill task needs at least one server",
+                "list server names from [[server]], e.g. `servers = [\"sharepoint2\"]`",
+            );
             ok = false;
         }
         let mut servers = Vec::new();
         for (j, s) in r.servers.iter().enumerate() {
             match ctx.lookup(&format!("{p}.servers[{j}]"), "server", s, &names.servers) {
                 Some(idx) if servers.contains(&idx) => {
-                    ctx.error(&format!("{p}.servers[{j}]"), format!("server `{s}` is listed twice"), "list each server once");
+                    ctx.error(
+                        &format!("{p}.servers[{j}]"),
+                        format!("server `{s}` is listed twice"),
+                        "list each server once",
+                    );
                     ok = false;
                 }
                 Some(idx) => servers.push(idx),
@@ -100,18 +142,41 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
             }
         }
         if ok {
-            out.push(Kill { name, image: r.image.clone(), servers, hour, minute, every_days: r.every_days });
+            out.push(Kill {
+                name,
+                image: r.image.clone(),
+                servers,
+                hour,
+                minute,
+                every_days: r.every_days,
+            });
         }
     }
     let names: Vec<(String, String)> = raw
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let n = r.name.clone().unwrap_or_else(|| format!("KillProc-{}", r.image.get(..r.image.len().saturating_sub(4)).unwrap_or(&r.image)));
-            (format!("kill[{i}].{}", if r.name.is_some() { "name" } else { "image" }), n)
+            let n = r.name.clone().unwrap_or_else(|| {
+                format!(
+                    "KillProc-{}",
+                    r.image
+                        .get(..r.image.len().saturating_sub(4))
+                        .unwrap_or(&r.image)
+                )
+            });
+            (
+                format!(
+                    "kill[{i}].{}",
+                    if r.name.is_some() { "name" } else { "image" }
+                ),
+                n,
+            )
         })
         .collect();
-    ctx.unique("kill task name", names.iter().map(|(p, n)| (p.clone(), n.as_str())));
+    ctx.unique(
+        "kill task name",
+        names.iter().map(|(p, n)| (p.clone(), n.as_str())),
+    );
     out
 }
 

@@ -23,7 +23,10 @@ use spans::SpanIndex;
 /// The whole site file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "sitebundle site description", description = "One Windows web farm: servers, SQL mirroring, F5 BIG-IP, Group Policy and the scheduled tasks that glue them together. `sitebundle build` compiles it into a bundle of native artifacts.")]
+#[schemars(
+    title = "sitebundle site description",
+    description = "One Windows web farm: servers, SQL mirroring, F5 BIG-IP, Group Policy and the scheduled tasks that glue them together. `sitebundle build` compiles it into a bundle of native artifacts."
+)]
 pub struct RawSite {
     /// Site-wide settings.
     pub site: RawSiteInfo,
@@ -109,7 +112,10 @@ pub fn load(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> 
         Ok(t) => t,
         Err(msg) => {
             let mut d = Diagnostics::new(display, "");
-            d.items.push(Diagnostic::error(None, msg).with_help("save site.toml as UTF-8 (without a byte order mark is best)"));
+            d.items.push(
+                Diagnostic::error(None, msg)
+                    .with_help("save site.toml as UTF-8 (without a byte order mark is best)"),
+            );
             return Err(d);
         }
     };
@@ -123,9 +129,14 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(s) if s.contains('\0') => Err("the site file contains NUL bytes; is it a binary file?".into()),
+        Ok(s) if s.contains('\0') => {
+            Err("the site file contains NUL bytes; is it a binary file?".into())
+        }
         Ok(s) => Ok(s.to_string()),
-        Err(e) => Err(format!("the site file is not valid UTF-8 (at byte {})", e.valid_up_to())),
+        Err(e) => Err(format!(
+            "the site file is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        )),
     }
 }
 
@@ -159,7 +170,9 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
             let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
             help = match suggest(field, expected.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if !expected.is_empty() => format!("allowed keys here: {}", expected.join(", ")),
+                None if !expected.is_empty() => {
+                    format!("allowed keys here: {}", expected.join(", "))
+                }
                 None => "remove this key".into(),
             };
         }
@@ -178,26 +191,77 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
 fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
     let info = resolve_info(&raw.site, ctx);
     let servers = server::resolve(&raw.server, ctx);
-    let names = Names { servers: servers.iter().enumerate().map(|(i, s)| (s.name.as_str(), i)).collect() };
+    let names = Names {
+        servers: servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect(),
+    };
     let kills = kill::resolve(&raw.kill, ctx, &names);
     let (name, description, changed, scripts_dir, scripts_share) = info?;
-    Some(Site { name, description, changed, scripts_dir, scripts_share, servers, kills })
+    Some(Site {
+        name,
+        description,
+        changed,
+        scripts_dir,
+        scripts_share,
+        servers,
+        kills,
+    })
 }
 
 type Info = (String, String, String, String, String);
 
 fn resolve_info(raw: &RawSiteInfo, ctx: &mut Ctx) -> Option<Info> {
-    let mut ok = ctx.check("site.name", check_site_name(&raw.name), "e.g. `name = \"partnerpoint\"`");
-    ok &= ctx.check("site.changed", check_changed(&raw.changed), "e.g. `changed = \"2010-04-09 00:00:00\"`");
+    let mut ok = ctx.check(
+        "site.name",
+        check_site_name(&raw.name),
+        "e.g. `name = \"partnerpoint\"`",
+    );
+    ok &= ctx.check(
+        "site.changed",
+        check_changed(&raw.changed),
+        "e.g. `changed = \"2010-04-09 00:00:00\"`",
+    );
     ok &= ctx.check("site.scripts_dir", check_local_dir(&raw.scripts_dir), r"e.g. `scripts_dir = '%SystemDrive%\localscripts'` (TOML literal strings in single quotes keep backslashes)");
-    ok &= ctx.check("site.scripts_share", check_unc(&raw.scripts_share), r"e.g. `scripts_share = '\\fileserver\gpo$\localscripts'`");
-    ok &= ctx.safe_for("site.description", &raw.description, &[("the runbook", crate::escape::md), ("XML", crate::escape::xml)]);
-    ok.then(|| (raw.name.clone(), raw.description.clone(), raw.changed.clone(), raw.scripts_dir.trim_end_matches('\\').to_string(), raw.scripts_share.trim_end_matches('\\').to_string()))
+    ok &= ctx.check(
+        "site.scripts_share",
+        check_unc(&raw.scripts_share),
+        r"e.g. `scripts_share = '\\fileserver\gpo$\localscripts'`",
+    );
+    ok &= ctx.safe_for(
+        "site.description",
+        &raw.description,
+        &[
+            ("the runbook", crate::escape::md),
+            ("XML", crate::escape::xml),
+        ],
+    );
+    ok.then(|| {
+        (
+            raw.name.clone(),
+            raw.description.clone(),
+            raw.changed.clone(),
+            raw.scripts_dir.trim_end_matches('\\').to_string(),
+            raw.scripts_share.trim_end_matches('\\').to_string(),
+        )
+    })
 }
 
 fn check_site_name(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty() && s.len() <= 40 && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok { Ok(()) } else { Err(format!("site name `{s}` must be 1-40 letters, digits, `-` or `_`, starting with a letter")) }
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "site name `{s}` must be 1-40 letters, digits, `-` or `_`, starting with a letter"
+        ))
+    }
 }
 
 /// `YYYY-MM-DD HH:MM:SS` with plausible ranges.
@@ -211,12 +275,38 @@ pub fn check_changed(s: &str) -> Result<(), String> {
             _ => c.is_ascii_digit(),
         });
     if !shape {
-        return Err(format!("`{s}` is not a date and time in the form YYYY-MM-DD HH:MM:SS"));
+        return Err(format!(
+            "`{s}` is not a date and time in the form YYYY-MM-DD HH:MM:SS"
+        ));
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
     let (y, mo, d, h, mi, se) = (n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
-    let dim = [31, if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1990..=2999).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > dim[(mo as usize).clamp(1, 12) - 1] || h > 23 || mi > 59 || se > 59 {
+    let dim = [
+        31,
+        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) {
+            29
+        } else {
+            28
+        },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1990..=2999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || d == 0
+        || d > dim[(mo as usize).clamp(1, 12) - 1]
+        || h > 23
+        || mi > 59
+        || se > 59
+    {
         return Err(format!("`{s}` is not a valid date and time"));
     }
     Ok(())
@@ -233,12 +323,24 @@ pub fn check_local_dir(s: &str) -> Result<(), String> {
     let s = s.trim_end_matches('\\');
     let (root, rest) = match s.split_once('\\') {
         Some(x) => x,
-        None => return Err(format!("`{s}` is not an absolute folder such as %SystemDrive%\\localscripts")),
+        None => {
+            return Err(format!(
+                "`{s}` is not an absolute folder such as %SystemDrive%\\localscripts"
+            ));
+        }
     };
-    let drive = root.len() == 2 && root.as_bytes()[0].is_ascii_alphabetic() && root.as_bytes()[1] == b':';
-    let env = root.len() > 2 && root.starts_with('%') && root.ends_with('%') && root[1..root.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let drive =
+        root.len() == 2 && root.as_bytes()[0].is_ascii_alphabetic() && root.as_bytes()[1] == b':';
+    let env = root.len() > 2
+        && root.starts_with('%')
+        && root.ends_with('%')
+        && root[1..root.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !(drive || env) {
-        return Err(format!("`{s}` must start with a drive (`C:`) or one environment variable (`%SystemDrive%`)"));
+        return Err(format!(
+            "`{s}` must start with a drive (`C:`) or one environment variable (`%SystemDrive%`)"
+        ));
     }
     check_segments(s, rest)
 }
@@ -247,27 +349,51 @@ pub fn check_local_dir(s: &str) -> Result<(), String> {
 pub fn check_unc(s: &str) -> Result<(), String> {
     let s = s.trim_end_matches('\\');
     let Some(rest) = s.strip_prefix("\\\\") else {
-        return Err(format!("`{s}` is not a UNC path such as \\\\server\\share\\folder"));
+        return Err(format!(
+            "`{s}` is not a UNC path such as \\\\server\\share\\folder"
+        ));
     };
     if rest.split('\\').count() < 2 {
-        return Err(format!("`{s}` needs at least a server and a share: \\\\server\\share"));
+        return Err(format!(
+            "`{s}` needs at least a server and a share: \\\\server\\share"
+        ));
     }
     check_segments(s, rest)
 }
 
 fn check_segments(whole: &str, rest: &str) -> Result<(), String> {
     for seg in rest.split('\\') {
-        if seg.is_empty() || seg == "." || seg == ".." || seg.starts_with(' ') || seg.ends_with(' ') || seg.ends_with('.') {
-            return Err(format!("`{whole}` has an empty, relative or space-padded path segment `{seg}`"));
+        if seg.is_empty()
+            || seg == "."
+            || seg == ".."
+            || seg.starts_with(' ')
+            || seg.ends_with(' ')
+            || seg.ends_with('.')
+        {
+            return Err(format!(
+                "`{whole}` has an empty, relative or space-padded path segment `{seg}`"
+            ));
         }
         if let Some(c) = seg.chars().find(|c| !path_char(*c)) {
-            return Err(format!("`{whole}` contains `{}`; folder names may use letters, digits, space, `_`, `-`, `.` and `$` only", c.escape_default()));
+            return Err(format!(
+                "`{whole}` contains {}; folder names may use letters, digits, space, `_`, `-`, `.` and `$` only",
+                show_char(c)
+            ));
         }
     }
     if whole.len() > 200 {
         return Err(format!("`{whole}` is longer than 200 characters"));
     }
     Ok(())
+}
+
+/// A character named for an error message (control characters by code point).
+pub fn show_char(c: char) -> String {
+    if c.is_control() {
+        format!("the control character U+{:04X}", c as u32)
+    } else {
+        format!("`{c}`")
+    }
 }
 
 /// Time of day `HH:MM` (24 h) → (hour, minute).

@@ -9,7 +9,19 @@ use super::Ctx;
 
 /// Windows Server release of a machine. It decides which artifact kind reaches it: Task XML and
 /// schtasks for 2008/2008 R2, eventtriggers and legacy tasks for 2003/2003 R2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    JsonSchema,
+    serde::Serialize,
+)]
 pub enum Os {
     #[serde(rename = "2003")]
     W2003,
@@ -88,52 +100,107 @@ pub fn check_host(s: &str) -> Result<(), String> {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.chars().all(|c| c.is_ascii_digit());
-    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid host name: use 1-15 letters, digits and `-` (not at either end, not all digits)")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid host name: use 1-15 letters, digits and `-` (not at either end, not all digits)"
+        ))
+    }
 }
 
 /// DNS name: labels of letters, digits and `-`, separated by dots.
 pub fn check_fqdn(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 253
-        && s.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    if ok { Ok(()) } else { Err(format!("`{s}` is not a valid DNS name")) }
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{s}` is not a valid DNS name"))
+    }
 }
 
 pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
         let p = format!("server[{i}]");
-        let mut ok = ctx.check(&format!("{p}.name"), check_host(&r.name), "e.g. `name = \"sharepoint3\"`");
+        let mut ok = ctx.check(
+            &format!("{p}.name"),
+            check_host(&r.name),
+            "e.g. `name = \"sharepoint3\"`",
+        );
         let address = match &r.address {
             None => None,
             Some(a) => match a.parse::<IpAddr>() {
                 Ok(ip) => Some(ip),
                 Err(_) => {
-                    ctx.error(&format!("{p}.address"), format!("`{a}` is not an IPv4 or IPv6 address"), "e.g. `address = \"10.20.30.12\"`");
+                    ctx.error(
+                        &format!("{p}.address"),
+                        format!("`{a}` is not an IPv4 or IPv6 address"),
+                        "e.g. `address = \"10.20.30.12\"`",
+                    );
                     ok = false;
                     None
                 }
             },
         };
         if let Some(f) = &r.fqdn {
-            ok &= ctx.check(&format!("{p}.fqdn"), check_fqdn(f), "e.g. `fqdn = \"sharepoint3.campus.example.edu\"`");
+            ok &= ctx.check(
+                &format!("{p}.fqdn"),
+                check_fqdn(f),
+                "e.g. `fqdn = \"sharepoint3.campus.example.edu\"`",
+            );
         }
-        ok &= ctx.safe_for(&format!("{p}.description"), &r.description, &[("the runbook", crate::escape::md), ("XML", crate::escape::xml)]);
+        ok &= ctx.safe_for(
+            &format!("{p}.description"),
+            &r.description,
+            &[
+                ("the runbook", crate::escape::md),
+                ("XML", crate::escape::xml),
+            ],
+        );
         if ok {
-            out.push(Server { name: r.name.clone(), os: r.os, address, fqdn: r.fqdn.clone(), description: r.description.clone() });
+            out.push(Server {
+                name: r.name.clone(),
+                os: r.os,
+                address,
+                fqdn: r.fqdn.clone(),
+                description: r.description.clone(),
+            });
         } else {
             // Keep indices aligned with the file so references still resolve; the build fails anyway.
-            out.push(Server { name: r.name.clone(), os: r.os, address, fqdn: None, description: String::new() });
+            out.push(Server {
+                name: r.name.clone(),
+                os: r.os,
+                address,
+                fqdn: None,
+                description: String::new(),
+            });
         }
     }
-    ctx.unique("server name", raw.iter().enumerate().map(|(i, r)| (format!("server[{i}].name"), r.name.as_str())));
+    ctx.unique(
+        "server name",
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| (format!("server[{i}].name"), r.name.as_str())),
+    );
     let mut addrs: Vec<(String, String)> = Vec::new();
     for (i, s) in out.iter().enumerate() {
         if let Some(a) = s.address {
             addrs.push((format!("server[{i}].address"), a.to_string()));
         }
     }
-    ctx.unique("server address", addrs.iter().map(|(p, a)| (p.clone(), a.as_str())));
+    ctx.unique(
+        "server address",
+        addrs.iter().map(|(p, a)| (p.clone(), a.as_str())),
+    );
     out
 }
 

@@ -28,7 +28,11 @@ impl SpanIndex {
 
     fn walk_table(&mut self, prefix: &str, table: &DeTable<'_>) {
         for (k, v) in table.iter() {
-            let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+            let path = if prefix.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", k.get_ref())
+            };
             self.keys.insert(path.clone(), k.span());
             self.walk_value(&path, v.get_ref(), v.span());
         }
@@ -82,6 +86,11 @@ mod tests {
         assert_eq!(&src[s], "\"x\"");
         // Missing key falls back to its table.
         let s = idx.value("server[1].address").unwrap();
-        assert!(s.start <= src.find("os = ").unwrap(), "{:?} {:?}", s, &src[s.clone()]);
+        assert!(
+            s.start <= src.find("os = ").unwrap(),
+            "{:?} {:?}",
+            s,
+            &src[s.clone()]
+        );
     }
 }

@@ -1,0 +1,76 @@
+//! Every bad site under tests/bad gets located diagnostics (snapshotted), exit code 2 from the
+//! binary, and nothing written.
+
+mod common;
+
+use std::process::Command;
+
+fn bad_sites() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(common::repo().join("tests/bad"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read_to_string(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn diagnostics_are_located_and_snapshotted() {
+    let sites = bad_sites();
+    assert!(sites.len() >= 5, "expected the bad-site corpus");
+    for (name, text) in sites {
+        let diags = match sitebundle::model::parse_and_resolve(&name, &text) {
+            Ok(_) => panic!("{name} should be rejected"),
+            Err(d) => d,
+        };
+        assert!(diags.has_errors());
+        let rendered = diags.render();
+        for d in &diags.items {
+            assert!(
+                d.span.is_some(),
+                "{name}: finding without a location: {}",
+                d.message
+            );
+        }
+        assert!(rendered.contains(&format!("--> {name}:")), "{rendered}");
+        insta::assert_snapshot!(format!("bad-{}", name.trim_end_matches(".toml")), rendered);
+    }
+}
+
+#[test]
+fn binary_exits_2_and_writes_nothing() {
+    for (name, _) in bad_sites() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out_dir = tmp.path().join("out");
+        let out = Command::new(env!("CARGO_BIN_EXE_sitebundle"))
+            .arg("build")
+            .arg(common::repo().join("tests/bad").join(&name))
+            .arg("-o")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("error:"),
+            "{name}"
+        );
+        assert!(!out_dir.exists(), "{name}: something was written");
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "{name}: leftovers in the parent folder"
+        );
+    }
+}

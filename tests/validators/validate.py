@@ -1,0 +1,1746 @@
+#!/usr/bin/env python3
+"""Offline validators for the artifacts that sitebundle generates.
+
+Usage:
+    python validate.py [--xsd PATH] [--as3-schema PATH] [--marker WORD] FILE_OR_DIR...
+
+Every file named on the command line, and every file found by walking the named
+directories, is checked by a parser for its format, chosen by extension, all in this one
+process (sqlfluff takes about a second to start, so tests should call this script once per
+batch of files, not once per file). For each file one JSON object is printed on stdout:
+
+    {"path": ..., "kind": ..., "ok": true|false, "errors": ["line:col: message", ...]}
+
+followed by a summary line `validate: N passed, M failed`. Exit status: 0 when every file
+passed, 1 when any failed, 2 on a usage error (bad option, path that does not exist).
+Files without a checker are reported with kind "unchecked" and ok true, so the caller can
+assert that every artifact it cares about was really checked.
+
+`--marker WORD` adds the hostile-input safety check of DESIGN.md section 7: wherever WORD
+occurs in a file it must sit in a data position of the parse tree (string literal,
+quoted identifier, XML text or attribute value, comment...), never in code. The exact
+rule per format is documented on each checker below.
+
+Requirements: requirements.txt beside this file; `tclsh` (8.6) on PATH for .tcl/.conf.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+DEFAULT_XSD = "/work/shared/schemas/task-scheduler.xsd"
+DEFAULT_AS3_SCHEMA = "/work/shared/schemas/as3-schema.json"
+TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
+MAX_ERRORS_PER_FILE = 50  # keep reports readable when a file is badly broken
+
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16LE_BOM = b"\xff\xfe"
+UTF16BE_BOM = b"\xfe\xff"
+
+
+# --------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """Outcome of validating one file."""
+
+    path: str
+    kind: str
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, msg: str, line: int | None = None, col: int | None = None) -> None:
+        if line is not None:
+            msg = f"{line}:{col}: {msg}" if col is not None else f"{line}: {msg}"
+        if msg in self.errors:
+            return  # the same finding reached by two paths (e.g. oneOf branches)
+        if len(self.errors) == MAX_ERRORS_PER_FILE:
+            self.errors.append("(further errors suppressed)")
+        if len(self.errors) > MAX_ERRORS_PER_FILE:
+            return
+        self.errors.append(msg)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"path": self.path, "kind": self.kind, "ok": not self.errors, "errors": self.errors}
+        )
+
+
+class LineIndex:
+    """Maps character offsets in a text to 1-based (line, column)."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
+
+
+def marker_spans(text: str, marker: str | None) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the marker in text (case-sensitive)."""
+    if not marker:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(re.escape(marker), text)]
+
+
+def check_line_endings(res: Result, text: str, what: str) -> None:
+    """Require CRLF throughout: every LF preceded by CR, and no CR on its own."""
+    idx = None
+    for m in re.finditer(r"\r\n|\n|\r", text):
+        if m.group() != "\r\n":
+            idx = idx or LineIndex(text)
+            line, _ = idx.pos(m.start())
+            kind = "LF without CR" if m.group() == "\n" else "CR without LF"
+            res.error(f"{what} must use CRLF line endings: {kind}", line)
+            return  # one report is enough; the generator gets it wrong everywhere or nowhere
+
+
+def decode_utf8(res: Result, data: bytes, allow_bom: bool = True) -> str | None:
+    if data.startswith(UTF8_BOM):
+        if not allow_bom:
+            res.error("file starts with a UTF-8 BOM")
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        res.error(f"not valid UTF-8 at byte {e.start}")
+        return None
+
+
+def _ts_col(src: bytes, point) -> tuple[int, int]:
+    """1-based line and character column of a tree-sitter point (which counts bytes)."""
+    row, col = point
+    start = 0
+    for _ in range(row):
+        start = src.index(b"\n", start) + 1
+    return row + 1, len(src[start : start + col].decode("utf-8", "replace")) + 1
+
+
+def ts_walk(root):
+    """Iterative pre-order walk of a tree-sitter tree (no recursion-depth limit)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def ts_syntax_errors(res: Result, root, src: bytes) -> None:
+    """Report every ERROR and MISSING node of a tree-sitter tree with line:col."""
+    for node in ts_walk(root):
+        if node.type == "ERROR":
+            line, col = _ts_col(src, node.start_point)
+            snippet = src[node.start_byte : node.end_byte][:40].decode("utf-8", "replace")
+            res.error(f"syntax error near {snippet!r}", line, col)
+        elif node.is_missing:
+            line, col = _ts_col(src, node.start_point)
+            res.error(f"missing {node.type!r}", line, col)
+
+
+# --------------------------------------------------------------------------------------
+# T-SQL (sqlfluff, dialect tsql)
+# --------------------------------------------------------------------------------------
+#
+# A .sql file is a sqlcmd script: GO lines separate batches, lines starting with ':' are
+# sqlcmd commands. Both are handled here; each batch is parsed by sqlfluff in-process.
+# sqlfluff's tsql lexer does not know two things T-SQL allows, so the text is normalised
+# first without changing any offset (see _normalise_tsql).
+#
+# Beyond "parses", three checks catch what sqlfluff lets through:
+#  * a bare word where a statement may start (`PRINT 1 oops;`) is read by sqlfluff as a
+#    procedure call without EXEC; SQL Server allows that only as a batch's first statement.
+#  * boolean contexts (IF, WHILE, WHERE, HAVING, ON, searched CASE WHEN) must contain a
+#    predicate: sqlfluff's grammar takes any expression there, so the seed's lost
+#    operator `WHILE (@@fetch_status  -1)` parses as arithmetic; SQL Server rejects it.
+#  * string literals that SQL Server executes later (sp_add_jobstep/sp_update_jobstep
+#    @command with the TSQL subsystem, sp_executesql's statement, EXEC (N'...')) are
+#    unescaped and parsed as T-SQL too, and the marker rule applies inside them.
+#
+# Marker rule: every occurrence must be inside a string literal, a quoted identifier
+# ([..] or "..") or a comment; inside dynamic SQL (above) the same holds one level down;
+# never on a sqlcmd command line, and never inside a sqlcmd variable reference $(...).
+
+_SQLCMD_LINE = re.compile(r"^[ \t]*(?::|!!)", re.M)
+_SQLCMD_COMMANDS = {
+    "on", "setvar", "r", "connect", "out", "error", "exit", "quit", "reset", "ed",
+    "list", "listvar", "serverlist", "xml", "perftrace", "help",
+}
+_GO_LINE = re.compile(r"^[ \t]*go(?:[ \t]+\d+)?[ \t]*\r?$", re.I | re.M)
+_PREDICATE_KEYWORDS = {"EXISTS", "IN", "LIKE", "BETWEEN", "IS"}
+_PREDICATE_FUNCTIONS = {"UPDATE", "CONTAINS", "FREETEXT"}
+_DATA_SQL_TYPES = ("quoted_literal", "quoted_identifier", "comment")
+_JOBSTEP_PROCS = {"sp_add_jobstep", "sp_update_jobstep"}
+# sqlfluff 4.5 parses `ALTER DATABASE x SET PARTNER FAILOVER` as ALTER .. SET PARTNER plus a
+# procedure call `FAILOVER`; these one-word mirroring actions are let through.
+_PARTNER_ACTIONS = {"FAILOVER", "RESUME", "SUSPEND", "FORCE_SERVICE_ALLOW_DATA_LOSS"}
+
+_sql_linter = None
+
+
+def _tsql_linter():
+    """One sqlfluff Linter for the whole run (its start-up is the slow part)."""
+    global _sql_linter
+    if _sql_linter is None:
+        from sqlfluff.core import FluffConfig, Linter
+
+        _sql_linter = Linter(
+            config=FluffConfig(
+                overrides={
+                    "dialect": "tsql",
+                    # The default templater is Jinja: it would render `{{ }}` and `{% %}`
+                    # inside string literals. We validate the bytes as they are.
+                    "templater": "raw",
+                    # The CLI silently skips files over 20,000 bytes unless this is 0.
+                    "large_file_skip_byte_limit": 0,
+                    # sqlfluff gives up on a batch of more than 100,000 parse nodes
+                    # (about 150 KB of T-SQL); generated input is trusted, so no limit.
+                    "max_parse_nodes": 0,
+                }
+            )
+        )
+    return _sql_linter
+
+
+def _normalise_tsql(text: str) -> str:
+    """Rewrite what sqlfluff's lexer cannot read, keeping every offset unchanged.
+
+    Follows T-SQL's own lexing (strings '..' with '', comments -- and nested /* */,
+    identifiers [..] with ]] and ".." with "") so that nothing inside a string literal
+    or comment is touched. Inside a [bracketed] identifier, `]]` becomes `__` and `[`
+    becomes `_` (sqlfluff's lexer accepts neither); inside a "quoted" identifier a
+    backslash becomes `_` (sqlfluff reads backslash as an escape there, T-SQL does not).
+    """
+    out = list(text)
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        if c == "-" and nxt == "-":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif c == "/" and nxt == "*":
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif c == "'":
+            i += 1
+            while i < n:
+                if text[i] == "'":
+                    if i + 1 < n and text[i + 1] == "'":
+                        i += 2
+                        continue
+                    break
+                i += 1
+            i += 1
+        elif c == "[":
+            j = i + 1
+            while j < n:
+                if text[j] == "]":
+                    if j + 1 < n and text[j + 1] == "]":
+                        out[j] = out[j + 1] = "_"
+                        j += 2
+                        continue
+                    break
+                if text[j] == "[":
+                    out[j] = "_"
+                j += 1
+            i = j + 1
+        elif c == '"':
+            j = i + 1
+            while j < n:
+                if text[j] == '"':
+                    if j + 1 < n and text[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                if text[j] == "\\":
+                    out[j] = "_"
+                j += 1
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def _sql_batches(text: str) -> list[tuple[int, str]]:
+    """Split on sqlcmd GO lines: (offset of the batch in the file, batch text)."""
+    batches, start = [], 0
+    for m in _GO_LINE.finditer(text):
+        batches.append((start, text[start : m.start()]))
+        start = m.end()
+    batches.append((start, text[start:]))
+    return batches
+
+
+def _sql_leaves(tree):
+    """(start, end, segment) of every raw (leaf) segment, offsets within the batch."""
+    for seg in tree.raw_segments:
+        sl = seg.pos_marker.source_slice
+        if sl.stop > sl.start:  # skip zero-length meta segments (indent/dedent)
+            yield sl.start, sl.stop, seg
+
+
+def _code_children(seg):
+    return [c for c in seg.segments if c.is_code]
+
+
+def _has_predicate(seg) -> bool:
+    """Does an expression chunk contain a comparison or a predicate keyword?
+
+    Descends into nested expressions and parentheses, not into subqueries, function
+    arguments or CASE expressions (a comparison there does not make the outer
+    expression boolean).
+    """
+    if seg.is_type("comparison_operator"):
+        return True
+    if seg.is_type("keyword") and seg.raw.upper() in _PREDICATE_KEYWORDS:
+        return True
+    if seg.is_type("function"):
+        name = next((c for c in seg.segments if c.is_type("function_name")), None)
+        return bool(name and name.raw.upper() in _PREDICATE_FUNCTIONS)
+    if seg.is_type("expression", "bracketed"):
+        return any(_has_predicate(c) for c in seg.segments)
+    return False
+
+
+def _condition_ok(expr) -> bool:
+    """Each operand of top-level AND/OR in a condition must carry a predicate."""
+    if expr.is_type("bracketed"):
+        inner = _code_children(expr)
+        inner = [c for c in inner if not c.is_type("start_bracket", "end_bracket")]
+        if len(inner) == 1 and inner[0].is_type("expression"):
+            return _condition_ok(inner[0])
+    chunks, cur = [], []
+    for c in _code_children(expr) if expr.is_type("expression") else [expr]:
+        if c.is_type("binary_operator") and c.raw.upper() in ("AND", "OR"):
+            chunks.append(cur)
+            cur = []
+        else:
+            cur.append(c)
+    chunks.append(cur)
+    for chunk in chunks:
+        if any(_has_predicate(c) for c in chunk):
+            continue
+        # `NOT (a = 1 OR b = 2)`, `(a = 1)`: look inside the single parenthesised operand.
+        rest = [c for c in chunk if not (c.is_type("keyword") and c.raw.upper() == "NOT")]
+        if len(rest) == 1 and rest[0].is_type("bracketed", "expression"):
+            if _condition_ok(rest[0]):
+                continue
+        return False
+    return True
+
+
+def _conditions(tree):
+    """Yield the condition expressions of IF, WHILE, WHERE, HAVING, ON, CASE WHEN."""
+    for seg in tree.recursive_crawl(
+        "if_clause", "while_statement", "where_clause", "having_clause",
+        "join_on_condition", "case_expression",
+    ):
+        if seg.is_type("case_expression"):
+            kids = _code_children(seg)
+            # A simple CASE (`CASE x WHEN 1 ...`) compares values; only a searched CASE
+            # (`CASE WHEN cond ...`) has boolean WHEN conditions.
+            if len(kids) > 1 and kids[1].is_type("when_clause"):
+                for when in (k for k in kids if k.is_type("when_clause")):
+                    expr = next((c for c in when.segments if c.is_type("expression")), None)
+                    if expr is not None:
+                        yield expr
+            continue
+        expr = next((c for c in seg.segments if c.is_type("expression")), None)
+        if expr is not None:
+            yield expr
+
+
+def _dynamic_sql_literals(tree):
+    """Yield string literal segments whose content SQL Server will execute as T-SQL."""
+    for stmt in tree.recursive_crawl("execute_script_statement"):
+        kids = _code_children(stmt)
+        obj = next((k for k in kids if k.is_type("object_reference")), None)
+        proc = ""
+        if obj is not None:
+            parts = [s.raw.strip("[]\"").lower() for s in obj.raw_segments if s.is_code]
+            proc = parts[-1] if parts else ""
+        leaves = [s for s in stmt.raw_segments if s.is_code]
+        named = {}  # parameter name -> literal segment (only single-literal values)
+        for i, leaf in enumerate(leaves):
+            if leaf.is_type("parameter") and i + 2 < len(leaves) and leaves[i + 1].raw == "=":
+                value = leaves[i + 2]
+                after = leaves[i + 3] if i + 3 < len(leaves) else None
+                if value.is_type("quoted_literal") and (after is None or after.raw in (",", ";")):
+                    named[leaf.raw.lower()] = value
+        if proc in _JOBSTEP_PROCS:
+            subsystem = named.get("@subsystem")
+            if subsystem is None or _unquote_sql(subsystem.raw).upper() == "TSQL":
+                if "@command" in named:
+                    yield named["@command"]
+        elif proc == "sp_executesql":
+            if "@stmt" in named:
+                yield named["@stmt"]
+            elif obj is not None:
+                # positional first argument: the first literal right after the name
+                rest = leaves[leaves.index(obj.raw_segments[-1]) + 1 :]
+                if rest and rest[0].is_type("quoted_literal") and (
+                    len(rest) == 1 or rest[1].raw in (",", ";")
+                ):
+                    yield rest[0]
+        elif obj is None:
+            # EXEC ( N'...' ) with a single literal
+            inner = [l for l in leaves if l.raw not in ("(", ")") and not l.is_type("keyword")]
+            if len(inner) == 1 and inner[0].is_type("quoted_literal"):
+                yield inner[0]
+
+
+def _unquote_sql(raw: str) -> str:
+    body = raw[1:] if raw[:1] in "Nn" else raw
+    return body[1:-1].replace("''", "'")
+
+
+def _check_tsql_text(res, text, marker, base_line=0, where=""):
+    """Parse a whole sqlcmd script (or dynamic SQL), reporting with original line numbers."""
+    idx = LineIndex(text)
+    # sqlcmd command lines: blank them out (keeping offsets) after checking them.
+    chars = list(text)
+    for m in _SQLCMD_LINE.finditer(text):
+        end = text.find("\n", m.start())
+        end = len(text) if end < 0 else end
+        line_text = text[m.start() : end]
+        line, _ = idx.pos(m.start())
+        stripped = line_text.strip()
+        if where:
+            res.error(f"{where}sqlcmd command line inside dynamic SQL", base_line + line)
+        elif stripped.startswith("!!"):
+            res.error("sqlcmd shell escape (!!) is not allowed", base_line + line)
+        else:
+            word = re.match(r":\s*(\w*|!!)", stripped).group(1).lower()
+            if word not in _SQLCMD_COMMANDS:
+                res.error(f"unknown sqlcmd command {stripped[:30]!r}", base_line + line)
+        if marker and marker in line_text:
+            res.error(f"{where}marker on a sqlcmd command line", base_line + line)
+        for k in range(m.start(), end):
+            if chars[k] not in "\r\n":
+                chars[k] = " "
+    clean = _normalise_tsql("".join(chars))
+    if marker and not where:  # (dynamic SQL is part of the outer text: checked there)
+        for m in re.finditer(r"\$\([^)\r\n]*\)?", text):
+            if marker in m.group():
+                line, col = idx.pos(m.start())
+                res.error(f"{where}marker inside a sqlcmd variable reference $(...)",
+                          base_line + line, col)
+
+    linter = _tsql_linter()
+    for start, batch in _sql_batches(clean):
+        if not batch.strip():
+            continue
+        line0 = idx.pos(start)[0] - 1  # lines before this batch
+        parsed = linter.parse_string(batch)
+        for v in parsed.violations:
+            line = v.line_no + line0 + base_line if v.line_no else None
+            # desc() may repeat the batch-relative position: drop it, we give our own.
+            desc = re.sub(r"^Line \d+, Position \d+: ", "", v.desc())
+            res.error(f"{where}{desc}", line, v.line_pos if line else None)
+        variant = parsed.parsed_variants[0] if parsed.parsed_variants else None
+        tree = variant.tree if variant is not None else None
+        if tree is None:
+            if not parsed.violations:
+                res.error(f"{where}sqlfluff produced no parse tree", line0 + base_line + 1)
+            continue
+        unparsable = list(tree.recursive_crawl("unparsable"))
+        if unparsable and not parsed.violations:
+            for seg in unparsable:
+                res.error(f"{where}unparsable section {seg.raw[:40]!r}",
+                          seg.pos_marker.line_no + line0 + base_line, seg.pos_marker.line_pos)
+        if unparsable:
+            continue  # the semantic checks below need a clean tree
+        code_leaves = [l for l in tree.raw_segments if l.is_code]
+        previous = {id(b): a for a, b in zip(code_leaves, code_leaves[1:])}
+        for stmt in tree.recursive_crawl("execute_script_statement"):
+            head = next((l for l in stmt.raw_segments if l.is_code), None)
+            if head is None or head.raw.upper() in ("EXEC", "EXECUTE") or head is code_leaves[0]:
+                continue
+            prev = previous.get(id(head))
+            if prev is not None and prev.raw.upper() == "PARTNER" \
+                    and head.raw.upper() in _PARTNER_ACTIONS:
+                continue  # sqlfluff has no grammar for ALTER DATABASE .. SET PARTNER FAILOVER
+            pm = head.pos_marker
+            res.error(
+                f"{where}bare word {head.raw[:30]!r} read as a procedure call without "
+                "EXEC (only valid as the first statement of a batch; lost keyword or "
+                "operator?)", pm.line_no + line0 + base_line, pm.line_pos,
+            )
+        for expr in _conditions(tree):
+            if not _condition_ok(expr):
+                pm = expr.pos_marker
+                res.error(
+                    f"{where}condition {expr.raw[:40]!r} has no comparison or predicate "
+                    "(lost operator?)", pm.line_no + line0 + base_line, pm.line_pos,
+                )
+        dynamic = []
+        for lit in _dynamic_sql_literals(tree):
+            sl = lit.pos_marker.source_slice
+            dynamic.append((sl.start, sl.stop))
+            lit_line = lit.pos_marker.line_no + line0 + base_line
+            # Parse the executed text; its own line numbers are relative to the literal.
+            inner = _unquote_sql(lit.raw)
+            _check_tsql_text(res, inner, marker, lit_line - 1,
+                             where=f"{where}dynamic SQL at line {lit_line}: ")
+        if marker:
+            _sql_marker_check(res, tree, batch, start, marker, idx, base_line, where, dynamic)
+
+
+def _sql_marker_check(res, tree, batch, offset, marker, idx, base_line, where, dynamic):
+    leaves = list(_sql_leaves(tree))
+    starts = [s for s, _, _ in leaves]
+    for ms, me in marker_spans(batch, marker):
+        if any(ds <= ms and me <= de for ds, de in dynamic):
+            continue  # checked one level down, inside the dynamic SQL
+        i = bisect.bisect_right(starts, ms) - 1
+        ok = False
+        if i >= 0:
+            s, e, seg = leaves[i]
+            ok = me <= e and seg.is_type(*_DATA_SQL_TYPES)
+        if not ok:
+            line, col = idx.pos(offset + ms)
+            what = f"{seg.get_type()} {seg.raw[:30]!r}" if i >= 0 else "code"
+            res.error(f"{where}marker outside a string literal, quoted identifier or comment "
+                      f"(in {what})", base_line + line, col)
+
+
+def check_sql(res: Result, data: bytes, marker: str | None) -> None:
+    if data.startswith(UTF16LE_BOM):
+        try:
+            text = data[2:].decode("utf-16-le")
+        except UnicodeDecodeError:
+            res.error("invalid UTF-16LE")
+            return
+    else:
+        text = decode_utf8(res, data)
+        if text is None:
+            return
+    _check_tsql_text(res, text, marker)
+
+
+# --------------------------------------------------------------------------------------
+# PowerShell (tree-sitter-powershell)
+# --------------------------------------------------------------------------------------
+#
+# Syntax: any ERROR or MISSING node fails. Two checks for what the grammar does not know
+# but Windows PowerShell does:
+#  * PowerShell treats the typographic quotes U+2018..U+201B as single quotes and
+#    U+201C..U+201E as double quotes; tree-sitter reads them as ordinary characters. A
+#    single-quoted string whose run of quote characters has odd length therefore ends
+#    early in PowerShell (an injection an ASCII-only `'`->`''` escaper misses).
+#  * Windows PowerShell 5.1 reads a script without BOM as ANSI (cp1252): UTF-8 bytes of
+#    non-ASCII text can then turn into those very quote characters. Non-ASCII content
+#    requires a UTF-8 BOM.
+#
+# Marker rule: inside a verbatim (single-quoted) string or here-string, or a comment.
+# Not in an expandable ("...") string, even in its plain text, nor anywhere else.
+
+_PS_SQUOTES = "'\u2018\u2019\u201a\u201b"
+_PS_DQUOTES = "\u201c\u201d\u201e"
+_PS_DATA = ("verbatim_string_characters", "verbatim_here_string_characters", "comment")
+_parsers: dict[str, object] = {}
+
+
+def _ts_parser(name: str):
+    if name not in _parsers:
+        from tree_sitter import Language, Parser
+
+        if name == "powershell":
+            import tree_sitter_powershell as mod
+        else:
+            import tree_sitter_batch as mod
+        _parsers[name] = Parser(Language(mod.language()))
+    return _parsers[name]
+
+
+def check_ps1(res: Result, data: bytes, marker: str | None) -> None:
+    has_bom = data.startswith(UTF8_BOM)
+    if data.startswith(UTF16LE_BOM):
+        try:
+            src = data[2:].decode("utf-16-le").encode("utf-8")
+        except UnicodeDecodeError:
+            res.error("invalid UTF-16LE")
+            return
+        has_bom = True
+    else:
+        src = data[3:] if has_bom else data
+        try:
+            src.decode("utf-8")
+        except UnicodeDecodeError as e:
+            res.error(f"not valid UTF-8 at byte {e.start}")
+            return
+    if not has_bom and any(b > 0x7F for b in src):
+        off = next(i for i, b in enumerate(src) if b > 0x7F)
+        res.error("non-ASCII text without a UTF-8 BOM (Windows PowerShell 5.1 would read "
+                  "it as ANSI)", src.count(b"\n", 0, off) + 1)
+    tree = _ts_parser("powershell").parse(src)
+    ts_syntax_errors(res, tree.root_node, src)
+
+    for node in ts_walk(tree.root_node):
+        if node.type == "verbatim_string_characters":
+            body = src[node.start_byte + 1 : node.end_byte - 1].decode("utf-8")
+            for m in re.finditer(f"[{_PS_SQUOTES}]+", body):
+                if len(m.group()) % 2:
+                    line, col = _ts_col(src, node.start_point)
+                    res.error("single-quoted string contains an undoubled quote character "
+                              f"{m.group()!r} (PowerShell ends the string there)", line, col)
+                    break
+        elif node.type == "verbatim_here_string_characters":
+            body = src[node.start_byte : node.end_byte].decode("utf-8")
+            if re.search(f"\n[{_PS_SQUOTES[1:]}]@", body):
+                line, col = _ts_col(src, node.start_point)
+                res.error("here-string contains a line starting with a typographic quote and "
+                          "@ (PowerShell ends the here-string there)", line, col)
+        elif node.type in ("expandable_string_literal", "expandable_here_string_literal"):
+            body = src[node.start_byte : node.end_byte].decode("utf-8")
+            if any(q in body for q in _PS_DQUOTES):
+                line, col = _ts_col(src, node.start_point)
+                res.error("double-quoted string contains a typographic double quote "
+                          "(PowerShell treats it as the closing quote)", line, col)
+
+    if marker:
+        bmarker = marker.encode("utf-8")
+        pos = src.find(bmarker)
+        while pos >= 0:
+            node = tree.root_node.descendant_for_byte_range(pos, pos + len(bmarker))
+            chain, n = [], node
+            while n is not None:
+                chain.append(n.type)
+                n = n.parent
+            if node.type not in _PS_DATA:
+                line, col = _ts_col(src, node.start_point)
+                inside = next((t for t in chain if t.startswith("expandable")), node.type)
+                res.error(f"marker outside a single-quoted string or comment (in {inside})",
+                          line, col)
+            pos = src.find(bmarker, pos + 1)
+
+
+# --------------------------------------------------------------------------------------
+# Batch (.cmd/.bat, tree-sitter-batch)
+# --------------------------------------------------------------------------------------
+#
+# Syntax: ERROR/MISSING nodes fail; CRLF line endings required (cmd.exe misreads labels
+# in LF files); every `goto X` / `call :X` must name a label that exists (the seed's
+# killProc.bat jumped to labels it never defined).
+#
+# Marker rule: batch has no safe data position (%...% expansion, ^, &, | work inside
+# echo text and quotes), so the marker may only appear in REM / :: comment lines, and
+# not between percent signs there either (percent expansion happens before REM).
+
+_GOTO = re.compile(r"^(?:goto\s*:?|call\s+:)\s*([^\s&|<>]+)", re.I)
+
+
+def check_batch(res: Result, data: bytes, marker: str | None) -> None:
+    text = decode_utf8(res, data, allow_bom=False)
+    if text is None:
+        return
+    check_line_endings(res, text, "batch files")
+    src = text.encode("utf-8")
+    tree = _ts_parser("batch").parse(src)
+    ts_syntax_errors(res, tree.root_node, src)
+
+    labels, jumps = set(), []
+    for node in ts_walk(tree.root_node):
+        raw = src[node.start_byte : node.end_byte].decode("utf-8")
+        if node.type == "label":
+            labels.add(raw[1:].split()[0].lower() if raw[1:].split() else "")
+        elif node.type in ("goto_stmt", "call_stmt"):
+            m = _GOTO.match(raw)
+            if m and "%" not in m.group(1) and "!" not in m.group(1):
+                jumps.append((m.group(1).lower().lstrip(":"), node))
+    for target, node in jumps:
+        if target != "eof" and target not in labels:
+            line, col = _ts_col(src, node.start_point)
+            res.error(f"jump to undefined label :{target}", line, col)
+
+    if marker:
+        bmarker = marker.encode("utf-8")
+        pos = src.find(bmarker)
+        while pos >= 0:
+            node = tree.root_node.descendant_for_byte_range(pos, pos + len(bmarker))
+            line, col = _ts_col(src, node.start_point)
+            if node.type != "comment":
+                res.error(f"marker outside a REM/:: comment (in {node.type})", line, col)
+            else:
+                comment = src[node.start_byte : node.end_byte].decode("utf-8")
+                if re.search(f"%[^%]*{re.escape(marker)}[^%]*%", comment):
+                    res.error("marker inside %...% in a comment (expanded before REM)",
+                              line, col)
+            pos = src.find(bmarker, pos + 1)
+
+
+# --------------------------------------------------------------------------------------
+# XML (lxml): Task Scheduler XML, SVG, GPP and other XML
+# --------------------------------------------------------------------------------------
+#
+# Encoding: UTF-16 must carry a BOM (the XML spec requires it; libxml2 guesses without
+# one), declare encoding="UTF-16" and use CRLF; a UTF-8 file must not declare another
+# encoding. Task Scheduler XML (root {task ns}Task) must be UTF-16LE with BOM (what
+# `schtasks /create /xml` reliably takes, DESIGN 5.3), must validate against the XSD,
+# and the text of each EventTrigger Subscription must itself parse as XML.
+#
+# Marker rule: in element text, attribute values, comments only; never in element,
+# attribute or processing-instruction names, nor elsewhere (DOCTYPE). Inside a Task's
+# Subscription the same rule applies to the inner QueryList, and in its XPath (Select,
+# Suppress) the marker must be inside a quoted XPath literal. In SVG, text of <script>
+# and <style> and on* attribute values are code, not data.
+
+_XML_DECL = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']+)["']""")
+_xsd_cache: dict[str, object] = {}
+
+
+def _xml_parser():
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+
+
+def _xml_decode(res: Result, data: bytes) -> tuple[str | None, str]:
+    """Decode per BOM and check the declared encoding. Returns (text, actual encoding)."""
+    if data.startswith(UTF16LE_BOM):
+        actual, body = "utf-16le", data[2:]
+    elif data.startswith(UTF16BE_BOM):
+        actual, body = "utf-16be", data[2:]
+    elif data.startswith(b"<\x00") or data.startswith(b"\x00<"):
+        res.error("UTF-16 without a byte order mark")
+        return None, "utf-16"
+    else:
+        actual, body = "utf-8", data[3:] if data.startswith(UTF8_BOM) else data
+    try:
+        text = body.decode(actual)
+    except UnicodeDecodeError as e:
+        res.error(f"not valid {actual} at byte {e.start}")
+        return None, actual
+    m = _XML_DECL.match(text)
+    declared = m.group(1).lower().replace("_", "-") if m else None
+    if actual.startswith("utf-16"):
+        if declared != "utf-16":
+            res.error(f'UTF-16 file must declare encoding="UTF-16" (declares {declared!r})', 1)
+        check_line_endings(res, text, "UTF-16 XML")
+    elif declared not in (None, "utf-8"):
+        res.error(f"file is UTF-8 but declares encoding={m.group(1)!r}", 1)
+    return text, actual
+
+
+def _xml_parse(res: Result, data: bytes, line0: int = 0, where: str = ""):
+    from lxml import etree
+
+    try:
+        return etree.fromstring(data, _xml_parser()).getroottree()
+    except etree.XMLSyntaxError as e:
+        line = (e.lineno or 1) + line0
+        res.error(f"{where}not well-formed: {e.msg}", line)
+        return None
+
+
+def _xml_marker_check(res, doc, text, marker, where="", svg=False, xpath_tags=(),
+                      line0=0, task=False):
+    from lxml import etree
+
+    data_hits = name_hits = 0
+    for el in doc.getroot().iter():
+        line = line0 or el.sourceline or None
+        if isinstance(el, etree._Comment):
+            data_hits += (el.text or "").count(marker)
+        elif isinstance(el, etree._ProcessingInstruction):
+            if marker in el.target:
+                name_hits += el.target.count(marker)
+                res.error(f"{where}marker in a processing-instruction name", line)
+            data_hits += (el.text or "").count(marker)
+        else:
+            local = etree.QName(el).localname
+            if marker in el.tag:
+                name_hits += local.count(marker)
+                res.error(f"{where}marker in an element name", line)
+            for name, value in el.attrib.items():
+                if marker in name:
+                    name_hits += etree.QName(name).localname.count(marker)
+                    res.error(f"{where}marker in an attribute name", line)
+                if marker in value:
+                    data_hits += value.count(marker)
+                    if svg and etree.QName(name).localname.lower().startswith("on"):
+                        res.error(f"{where}marker in SVG event attribute {name}", line)
+            for prefix in el.nsmap:
+                if prefix and marker in prefix:
+                    res.error(f"{where}marker in a namespace prefix", line)
+            if el.text and marker in el.text:
+                data_hits += el.text.count(marker)
+                if svg and local.lower() in ("script", "style"):
+                    res.error(f"{where}marker inside SVG <{local}>", line)
+                if local in xpath_tags and not _xpath_marker_quoted(el.text, marker):
+                    res.error(f"{where}marker outside a quoted literal in XPath <{local}>",
+                              line)
+                if task and local == "Arguments" and not _cmdline_marker_quoted(el.text, marker):
+                    res.error(f"{where}marker in task <Arguments> outside a double-quoted "
+                              "argument, or inside %...%", line)
+        if el.tail:
+            data_hits += el.tail.count(marker)
+    # Occurrences the walk did not see are in the prolog/DOCTYPE: not data.
+    raw_hits = text.count(marker)
+    if name_hits == 0 and raw_hits > data_hits:
+        res.error(f"{where}marker outside element text, attribute values and comments")
+
+
+def _xpath_marker_quoted(xpath: str, marker: str) -> bool:
+    """True when every marker in an XPath expression is inside a '...' or "..." literal."""
+    spans, i = [], 0
+    while i < len(xpath):
+        if xpath[i] in "'\"":
+            j = xpath.find(xpath[i], i + 1)
+            j = len(xpath) if j < 0 else j
+            spans.append((i + 1, j))
+            i = j + 1
+        else:
+            i += 1
+    return all(any(s <= ms and me <= e for s, e in spans) for ms, me in marker_spans(xpath, marker))
+
+
+def _cmdline_marker_quoted(cmdline: str, marker: str) -> bool:
+    """True when every marker in a command line is inside a "..." argument and not in a
+    %variable% (Task Scheduler expands environment variables in <Arguments>)."""
+    spans = [(m.start(1), m.end(1)) for m in re.finditer(r'"([^"]*)"', cmdline)]
+    for ms, me in marker_spans(cmdline, marker):
+        if not any(s <= ms and me <= e for s, e in spans):
+            return False
+        if cmdline[:ms].count("%") % 2:  # an odd number of % before it: inside %var%
+            return False
+    return True
+
+
+def _task_schema(res: Result, xsd_path: str):
+    from lxml import etree
+
+    if xsd_path not in _xsd_cache:
+        if not os.path.isfile(xsd_path):
+            _xsd_cache[xsd_path] = None
+        else:
+            _xsd_cache[xsd_path] = etree.XMLSchema(etree.parse(xsd_path))
+    schema = _xsd_cache[xsd_path]
+    if schema is None:
+        res.error(f"Task Scheduler XSD not found: {xsd_path}")
+    return schema
+
+
+def check_xml(res: Result, data: bytes, marker: str | None, xsd_path: str) -> None:
+    from lxml import etree
+
+    text, actual = _xml_decode(res, data)
+    if text is None:
+        return
+    doc = _xml_parse(res, data)
+    if doc is None:
+        return
+    root = doc.getroot()
+    svg = res.kind == "svg"
+    xpath_tags = ()
+    if root.tag == f"{{{TASK_NS}}}Task":
+        res.kind = "task"
+        xpath_tags = ("Select", "Suppress")
+        if actual != "utf-16le":
+            res.error("Task XML must be UTF-16LE with BOM (schtasks /create /xml)")
+        schema = _task_schema(res, xsd_path)
+        if schema is not None and not schema.validate(doc):
+            for err in schema.error_log:
+                res.error(f"XSD: {err.message}", err.line)
+        for sub in root.iter(f"{{{TASK_NS}}}Subscription"):
+            inner_text = sub.text or ""
+            where = "Subscription: "
+            inner = _xml_parse(res, inner_text.encode("utf-8"), sub.sourceline - 1, where)
+            if inner is not None:
+                if etree.QName(inner.getroot()).localname != "QueryList":
+                    res.error(f"{where}root element is not QueryList", sub.sourceline)
+                if marker:
+                    _xml_marker_check(res, inner, inner_text, marker, where,
+                                      xpath_tags=xpath_tags, line0=sub.sourceline)
+    if marker:
+        _xml_marker_check(res, doc, text, marker, svg=svg, task=res.kind == "task")
+
+
+# --------------------------------------------------------------------------------------
+# JSON and the AS3 declaration (jsonschema)
+# --------------------------------------------------------------------------------------
+#
+# Any .json must parse (strict: no NaN/Infinity, no duplicate keys, no BOM). A file
+# named as3.json is validated against the AS3 schema with a Draft-7 validator: an AS3
+# request ("class": "AS3") against #/definitions/AS3, a bare declaration ("class":
+# "ADC") against #/definitions/ADC (errors from the schema root's oneOf are unreadable).
+# The f5PostProcess keyword is ignored (jsonschema ignores unknown keywords); the F5
+# formats are checked as AS3 itself defines them (src/lib/adcParserFormats.js):
+# f5ip/f5ipv4/f5ipv6 = "" or an address with optional %route-domain and /masklen,
+# f5bigip = absolute path without blanks or quotes, f5pointer = AS3 pointer syntax.
+#
+# Marker rule: only in string values, never in keys.
+
+_as3_validators: dict[str, object] = {}
+_F5BIGIP = re.compile(r"^/[^\x00-\x19\x22#'*<>?\x5b-\x5d\x7b-\x7d\x7f]+$")
+_F5POINTER = re.compile(
+    r"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|[A-Za-z][0-9A-Za-z_]{0,63})/)*"
+    r"([0-9]+|([A-Za-z][0-9A-Za-z_]{0,63}))))?#?$"
+)
+
+
+def _f5_address(value: str, version: int | None) -> bool:
+    if value == "":
+        return True
+    m = re.fullmatch(r"([^%/]+)(%\d+)?(/\d+)?", value)
+    if not m:
+        return False
+    try:
+        addr = ipaddress.ip_address(m.group(1))
+    except ValueError:
+        return False
+    if version and addr.version != version:
+        return False
+    if m.group(3) and int(m.group(3)[1:]) > (32 if addr.version == 4 else 128):
+        return False
+    return True
+
+
+def _as3_validator(path: str):
+    if path not in _as3_validators:
+        from jsonschema import Draft7Validator, FormatChecker
+
+        checker = FormatChecker(formats=())
+        checker.checks("f5ip")(lambda v: not isinstance(v, str) or _f5_address(v, None))
+        checker.checks("f5ipv4")(lambda v: not isinstance(v, str) or _f5_address(v, 4))
+        checker.checks("f5ipv6")(lambda v: not isinstance(v, str) or _f5_address(v, 6))
+        checker.checks("f5bigip")(lambda v: not isinstance(v, str) or bool(_F5BIGIP.match(v)))
+        checker.checks("f5pointer")(lambda v: not isinstance(v, str) or bool(_F5POINTER.match(v)))
+        validators = None
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                root = json.load(f)
+            validators = {}
+            for cls in ("AS3", "ADC"):
+                # Keep the root ($id, definitions) so every $ref still resolves; in
+                # draft-07 a $ref replaces its siblings, so this validates the definition.
+                schema = {k: v for k, v in root.items() if k != "oneOf"}
+                schema["$ref"] = f"#/definitions/{cls}"
+                validators[cls] = Draft7Validator(schema, format_checker=checker)
+            validators[None] = Draft7Validator(root, format_checker=checker)
+        _as3_validators[path] = validators
+    return _as3_validators[path]
+
+
+def _strict_json(text: str):
+    def pairs(items):
+        keys = [k for k, _ in items]
+        dup = {k for k in keys if keys.count(k) > 1}
+        if dup:
+            raise ValueError(f"duplicate key(s) {sorted(dup)}")
+        return dict(items)
+
+    def bad_constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
+
+
+def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) -> None:
+    text = decode_utf8(res, data, allow_bom=False)
+    if text is None:
+        return
+    try:
+        doc = _strict_json(text)
+    except json.JSONDecodeError as e:
+        res.error(e.msg, e.lineno, e.colno)
+        return
+    except ValueError as e:
+        res.error(str(e))
+        return
+    if os.path.basename(res.path) == "as3.json":
+        res.kind = "as3"
+        validators = _as3_validator(as3_schema)
+        if validators is None:
+            res.error(f"AS3 schema not found: {as3_schema}")
+        else:
+            cls = doc.get("class") if isinstance(doc, dict) else None
+            cls = cls if cls in ("AS3", "ADC") else None
+            validator = validators.get(cls, validators[None])
+            from jsonschema.exceptions import best_match
+
+            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+            for err in errors:
+                # A failed oneOf/anyOf carries the branch errors; show the most relevant.
+                leaf = best_match([err]) if err.context else err
+                res.error(f"AS3 schema: {leaf.json_path}: {leaf.message[:300]}")
+    if marker:
+        def walk(node, path):
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if marker in k:
+                        res.error(f"marker in an object key at {path}")
+                    walk(v, f"{path}.{k}")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{path}[{i}]")
+
+        walk(doc, "$")
+
+
+# --------------------------------------------------------------------------------------
+# Tcl iRules (.tcl) and tmsh merge files (.conf)
+# --------------------------------------------------------------------------------------
+#
+# Completeness is decided by tclsh itself (`info complete`, one tclsh process for all
+# files): the text is cut into top-level commands line by line and an incomplete
+# command is reported at the line where it starts. A small Tcl-aware scanner (below)
+# then finds what `info complete` accepts but Tcl rejects at run time (characters after
+# a close-brace or close-quote, a stray `}`), descending into script bodies.
+#
+# Marker rule, iRules: the marker must be in a data position, i.e. inside a braced word
+# that is passed as data (not the body of when/if/switch/foreach/while/for/proc/catch/
+# eval/after, nor an expression), or inside a double-quoted word (not the command name)
+# outside any [command] or $variable substitution, or in a comment. Script bodies and
+# expressions are scanned recursively by the same rule.
+# tmsh (.conf): every braced word is a nested block and is scanned recursively; the
+# marker may only sit in a double-quoted word that is not the first word of its line
+# (a property value such as description "..."), or in a comment. The body of
+# `ltm rule NAME { ... }` is scanned by the iRule rule.
+
+_TCL_SCRIPT = r"""
+# Reads each file named on the command line and reports, per file, the first top-level
+# command that `info complete` says is unfinished. Output: "<index> OK" or
+# "<index> ERR <line> <message>".
+set i 0
+foreach path $argv {
+    if {[catch {
+        set f [open $path r]
+        fconfigure $f -encoding utf-8 -translation auto
+        set text [read $f]
+        close $f
+    } err]} {
+        puts "$i ERR 0 [string map {"\n" " "} $err]"
+        incr i
+        continue
+    }
+    set cmd ""
+    set start 0
+    set lineno 0
+    foreach line [split $text "\n"] {
+        incr lineno
+        if {$cmd eq ""} { set start $lineno }
+        append cmd $line "\n"
+        if {[info complete $cmd]} { set cmd "" }
+    }
+    if {[string trim $cmd] ne ""} {
+        puts "$i ERR $start incomplete command (unbalanced braces, brackets or quotes)"
+    } else {
+        puts "$i OK"
+    }
+    incr i
+}
+"""
+
+
+def run_tclsh_complete(paths: list[str]) -> dict[int, tuple[int, str] | None]:
+    """Run one tclsh over all files: index -> None (complete) or (line, message)."""
+    if not paths:
+        return {}
+    with tempfile.NamedTemporaryFile("w", suffix=".tcl", delete=False) as f:
+        f.write(_TCL_SCRIPT)
+        script = f.name
+    try:
+        out = subprocess.run(
+            ["tclsh", script, *paths], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        return {i: (0, "tclsh not found on PATH") for i in range(len(paths))}
+    finally:
+        os.unlink(script)
+    results: dict[int, tuple[int, str] | None] = {}
+    for line in out.stdout.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) >= 2 and parts[1] == "OK":
+            results[int(parts[0])] = None
+        elif len(parts) == 4 and parts[1] == "ERR":
+            results[int(parts[0])] = (int(parts[2]), parts[3])
+    for i in range(len(paths)):
+        results.setdefault(i, (0, f"tclsh gave no result: {out.stderr.strip()[:200]}"))
+    return results
+
+
+_TCL_SPACE = " \t\v\f\r"
+
+
+@dataclass
+class TclWord:
+    kind: str  # "bare", "brace" or "quote"
+    start: int  # offset of the first character of the word
+    end: int  # offset after the last character
+    cstart: int  # content span (without braces/quotes)
+    cend: int
+    subs: list = field(default_factory=list)  # ("cmd", s, e, commands) / ("var", s, e)
+
+    def content(self, text: str) -> str:
+        return text[self.cstart : self.cend]
+
+
+class TclScanner:
+    """A small parser of Tcl's word syntax (the dodekalogue), enough to locate commands,
+    words, substitutions and comments. It never evaluates anything."""
+
+    def __init__(self, text: str):
+        self.t = text
+        self.errors: list[tuple[int, str]] = []  # (offset, message)
+        self.comments: list[tuple[int, int]] = []
+
+    # -- scripts -----------------------------------------------------------------------
+
+    def script(self, i: int, end: int, close: str | None = None):
+        """Parse commands in t[i:end]; stop at an unmatched `close` (for `[...]`)."""
+        t, cmds = self.t, []
+        while True:
+            while i < end and (t[i] in _TCL_SPACE or t[i] in "\n;" or t.startswith("\\\n", i)):
+                i += 2 if t[i] == "\\" else 1
+            if i >= end or (close and t[i] == close):
+                return cmds, i
+            if t[i] == "#":
+                j = i
+                while j < end and t[j] != "\n":
+                    j += 2 if t[j] == "\\" else 1
+                self.comments.append((i, min(j, end)))
+                i = j
+                continue
+            words = []
+            while True:
+                while i < end and (t[i] in _TCL_SPACE or t.startswith("\\\n", i)):
+                    i += 2 if t[i] == "\\" else 1
+                if i >= end or t[i] in "\n;" or (close and t[i] == close):
+                    break
+                word, i = self.word(i, end, close)
+                words.append(word)
+            if words:
+                cmds.append(words)
+
+    def list_words(self, i: int, end: int) -> list[TclWord]:
+        """Parse t[i:end] as a Tcl list (newlines are plain separators)."""
+        t, words = self.t, []
+        while True:
+            while i < end and (t[i] in _TCL_SPACE or t[i] == "\n"):
+                i += 1
+            if i >= end:
+                return words
+            word, i = self.word(i, end, None, in_list=True)
+            words.append(word)
+
+    # -- words -------------------------------------------------------------------------
+
+    def _after_close(self, j: int, end: int, close: str | None, what: str, in_list: bool):
+        t = self.t
+        if j < end and t[j] not in _TCL_SPACE and t[j] != "\n" and not (
+            (not in_list and t[j] == ";") or (close and t[j] == close)
+        ):
+            self.errors.append((j, f"extra characters after close-{what}"))
+
+    def word(self, i: int, end: int, close: str | None, in_list: bool = False):
+        t = self.t
+        if t.startswith("{*}", i) and i + 3 < end and t[i + 3] not in _TCL_SPACE + "\n;":
+            i += 3  # argument expansion: the word follows directly
+        c = t[i]
+        if c == "{":
+            depth, j = 1, i + 1
+            while j < end:
+                ch = t[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == "{":
+                    depth += 1
+                elif ch == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= end:
+                self.errors.append((i, "missing close-brace"))
+                return TclWord("brace", i, end, i + 1, end), end
+            self._after_close(j + 1, end, close, "brace", in_list)
+            return TclWord("brace", i, j + 1, i + 1, j), j + 1
+        if c == '"':
+            subs, j = [], i + 1
+            while j < end:
+                ch = t[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == '"':
+                    break
+                j = self._subst(j, end, subs)
+            if j >= end:
+                self.errors.append((i, "missing close-quote"))
+                return TclWord("quote", i, end, i + 1, end, subs), end
+            self._after_close(j + 1, end, close, "quote", in_list)
+            return TclWord("quote", i, j + 1, i + 1, j, subs), j + 1
+        subs, j = [], i
+        while j < end:
+            ch = t[j]
+            if ch in _TCL_SPACE or ch == "\n" or (ch == ";" and not in_list) or (close and ch == close):
+                break
+            if ch == "\\":
+                if t.startswith("\\\n", j):
+                    break
+                j += 2
+                continue
+            j = self._subst(j, end, subs)
+        return TclWord("bare", i, min(j, end), i, min(j, end), subs), min(j, end)
+
+    def _subst(self, j: int, end: int, subs: list) -> int:
+        """At t[j]: record a [command] or $variable substitution and return the offset
+        after it, or j + 1 for an ordinary character."""
+        t = self.t
+        if t[j] == "[":
+            cmds, k = self.script(j + 1, end, close="]")
+            if k >= end:
+                self.errors.append((j, "missing close-bracket"))
+                subs.append(("cmd", j, end, cmds))
+                return end
+            subs.append(("cmd", j, k + 1, cmds))
+            return k + 1
+        if t[j] == "$":
+            k = j + 1
+            if k < end and t[k] == "{":
+                close = t.find("}", k, end)
+                k = end if close < 0 else close + 1
+            else:
+                m = re.compile(r"(?:[A-Za-z0-9_]|::)+").match(t, k, end)
+                if not m:
+                    return j + 1  # a lone $ is literal
+                k = m.end()
+                if k < end and t[k] == "(":  # array element: the index is substituted
+                    inner: list = []
+                    while k < end and t[k] != ")":
+                        k = self._subst(k, end, inner) if t[k] != "\\" else k + 2
+                    k = min(k + 1, end)
+                    subs.extend(s for s in inner if s[0] == "cmd")
+            subs.append(("var", j, k))
+            return k
+        return j + 1
+
+
+# Which arguments of a Tcl/iRule command are scripts ("script") or expressions ("expr").
+def _tcl_roles(scanner: TclScanner, words: list[TclWord]) -> list[str]:
+    t = scanner.t
+    names = [w.content(t) if w.kind != "quote" else None for w in words]
+    cmd = names[0]
+    roles = ["name"] + ["data"] * (len(words) - 1)
+    n = len(words)
+    if cmd == "when" and n >= 3:
+        roles[-1] = "script"
+    elif cmd in ("if", "elseif"):
+        i = 1
+        while i < n:
+            roles[i] = "expr"
+            i += 1
+            if i < n and names[i] == "then":
+                i += 1
+            if i < n:
+                roles[i] = "script"
+                i += 1
+            if i < n and names[i] == "elseif":
+                i += 1
+                continue
+            if i < n and names[i] == "else":
+                i += 1
+            if i < n:
+                roles[i] = "script"
+            break
+    elif cmd == "while" and n == 3:
+        roles[1:] = ["expr", "script"]
+    elif cmd == "for" and n == 5:
+        roles[1:] = ["script", "expr", "script", "script"]
+    elif cmd == "foreach" and n >= 4:
+        roles[-1] = "script"
+    elif cmd == "proc" and n == 4:
+        roles[3] = "script"
+    elif cmd in ("catch", "eval", "uplevel", "after") and n >= 2:
+        if cmd in ("catch",):
+            roles[1] = "script"
+        else:
+            roles[-1] = "script" if words[-1].kind == "brace" else "data"
+    elif cmd == "expr":
+        roles[1:] = ["expr"] * (n - 1)
+    elif cmd == "switch":
+        i = 1
+        while i < n and names[i] and names[i].startswith("-"):
+            i += 2 if names[i] in ("-matchvar", "-indexvar") else 1
+            if names[i - 1] == "--":
+                break
+        rest = list(range(i + 1, n))
+        if len(rest) == 1:
+            roles[rest[0]] = "switch-body"
+        else:
+            for k, wi in enumerate(rest):
+                roles[wi] = "script" if k % 2 else "data"
+    return roles
+
+
+class TclMarkerCheck:
+    """Collects the data spans of a Tcl or tmsh text by the rules described above."""
+
+    def __init__(self, text: str, tmsh: bool):
+        self.scanner = TclScanner(text)
+        self.data: list[tuple[int, int]] = []
+        self.tmsh = tmsh
+
+    def run(self):
+        cmds, _ = self.scanner.script(0, len(self.scanner.t))
+        self._script(cmds, self.tmsh, top=True)
+        self.data.extend(self.scanner.comments)
+
+    def _script(self, cmds, tmsh: bool, top: bool = False):
+        t = self.scanner.t
+        for words in cmds:
+            first = words[0]
+            if first.kind == "bare" and first.content(t).startswith("}"):
+                self.scanner.errors.append((first.start, "unbalanced close-brace"))
+            if tmsh:
+                is_rule = top and len(words) >= 4 and [w.content(t) for w in words[:2]] == ["ltm", "rule"]
+                for i, w in enumerate(words):
+                    if w.kind == "brace":
+                        if is_rule and i == len(words) - 1:
+                            self._script_span(w, tmsh=False)
+                        else:
+                            self._script_span(w, tmsh=True)
+                    else:
+                        self._word(w, data=(w.kind == "quote" and i > 0))
+                continue
+            roles = _tcl_roles(self.scanner, words)
+            for w, role in zip(words, roles):
+                if role == "name":
+                    self._word(w, data=False)
+                elif role == "script" and w.kind == "brace":
+                    self._script_span(w, tmsh=False)
+                elif role == "expr" and w.kind == "brace":
+                    self._expr(w.cstart, w.cend)
+                elif role == "switch-body" and w.kind == "brace":
+                    items = self.scanner.list_words(w.cstart, w.cend)
+                    for k, item in enumerate(items):
+                        if k % 2 and item.kind == "brace":
+                            self._script_span(item, tmsh=False)
+                        elif item.kind == "brace":
+                            self.data.append((item.cstart, item.cend))
+                        elif item.kind == "quote":
+                            self._word(item, data=True)
+                elif w.kind == "brace":
+                    self.data.append((w.cstart, w.cend))  # braces quote: data
+                else:
+                    self._word(w, data=(w.kind == "quote"))
+
+    def _script_span(self, w: TclWord, tmsh: bool):
+        cmds, _ = self.scanner.script(w.cstart, w.cend)
+        self._script(cmds, tmsh)
+
+    def _word(self, w: TclWord, data: bool):
+        """Quoted/bare word: literal stretches are data if `data`; recurse into [..]."""
+        pos = w.cstart
+        for sub in w.subs:
+            if data and sub[1] > pos:
+                self.data.append((pos, sub[1]))
+            if sub[0] == "cmd":
+                self._script(sub[3], tmsh=False)
+            pos = max(pos, sub[2])
+        if data and w.cend > pos:
+            self.data.append((pos, w.cend))
+
+    def _expr(self, i: int, end: int):
+        """A Tcl expression: "strings" (minus substitutions) and {braced} are data."""
+        t, sc = self.scanner.t, self.scanner
+        while i < end:
+            c = t[i]
+            if c in '"{':
+                w, i = sc.word(i, end, None, in_list=True)
+                if w.kind == "brace":
+                    self.data.append((w.cstart, w.cend))
+                else:
+                    self._word(w, data=True)
+            elif c in "[$":
+                subs: list = []
+                i = sc._subst(i, end, subs)
+                for sub in subs:
+                    if sub[0] == "cmd":
+                        self._script(sub[3], tmsh=False)
+            elif c == "\\":
+                i += 2
+            else:
+                i += 1
+
+
+def check_tcl(res: Result, data: bytes, marker: str | None, complete) -> None:
+    """Shared by .tcl and .conf; `complete` is this file's tclsh result."""
+    text = decode_utf8(res, data, allow_bom=False)
+    if text is None:
+        return
+    text = text.replace("\r\n", "\n")
+    if complete is not None:
+        line, msg = complete
+        res.error(msg, line or None)
+    check = TclMarkerCheck(text, tmsh=(res.kind == "tmsh"))
+    check.run()
+    idx = LineIndex(text)
+    for off, msg in check.scanner.errors:
+        if msg.startswith("missing") and complete is not None:
+            continue  # already reported by tclsh
+        res.error(msg, *idx.pos(off))
+    if marker:
+        spans = sorted(check.data)
+        for ms, me in marker_spans(text, marker):
+            if not any(s <= ms and me <= e for s, e in spans):
+                rule = ("a double-quoted property value or comment" if res.kind == "tmsh"
+                        else "a braced/double-quoted data word or comment")
+                res.error(f"marker outside {rule}", *idx.pos(ms))
+
+
+# --------------------------------------------------------------------------------------
+# Registry files (.reg)
+# --------------------------------------------------------------------------------------
+#
+# UTF-16LE with BOM, first line `Windows Registry Editor Version 5.00`, CRLF only, the
+# file ends with CRLF (regedit may drop an unterminated last line). Every other
+# non-blank line is a key `[HKEY_...\...]` (or `[-HKEY...]` to delete), a value
+# `"name"=...` / `@=...` whose data is a "string" (only \\ and \" escapes), dword:8 hex
+# digits, hex[(n)]:bytes (continued with `,\`), or `-`; or a `;` comment.
+#
+# Marker rule: inside a quoted value name or string data, or a comment; never in a key.
+
+_REG_ROOTS = ("HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_CLASSES_ROOT", "HKEY_USERS",
+              "HKEY_CURRENT_CONFIG")
+_REG_STR = r'"(?:[^"\\]|\\[\\"])*"'
+_REG_KEY = re.compile(r"^\[-?(" + "|".join(_REG_ROOTS) + r")(\\[^\\\]\r\n]+)*\]$")
+_REG_VALUE = re.compile(
+    r"^(?P<name>@|" + _REG_STR + r")=(?P<data>" + _REG_STR
+    + r"|dword:[0-9a-fA-F]{8}|hex(?:\([0-9a-fA-F]+\))?:(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?)?\\?|-)$"
+)
+_REG_HEX_CONT = re.compile(r"^\s+[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?\\?$")
+
+
+def check_reg(res: Result, data: bytes, marker: str | None) -> None:
+    if not data.startswith(UTF16LE_BOM):
+        res.error("must start with a UTF-16LE byte order mark (FF FE)")
+        return
+    try:
+        text = data[2:].decode("utf-16-le")
+    except UnicodeDecodeError:
+        res.error("invalid UTF-16LE")
+        return
+    check_line_endings(res, text, ".reg files")
+    if not text.endswith("\n"):
+        res.error("the last line must end with a line break")
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines[0] != "Windows Registry Editor Version 5.00":
+        res.error(f"first line must be 'Windows Registry Editor Version 5.00', not {lines[0][:50]!r}", 1)
+    continuation = False
+    for n, line in enumerate(lines[1:], start=2):
+        data_spans: list[tuple[int, int]] = []
+        if continuation:
+            if not _REG_HEX_CONT.match(line):
+                res.error("bad hex continuation line", n)
+            continuation = line.endswith("\\")
+            data_spans.append((0, len(line)))
+        elif not line.strip():
+            continue
+        elif line.startswith(";"):
+            data_spans.append((0, len(line)))
+        elif line.startswith("["):
+            if not _REG_KEY.match(line):
+                res.error(f"malformed key line {line[:60]!r}", n)
+        else:
+            m = _REG_VALUE.match(line)
+            if not m:
+                res.error(f"malformed value line {line[:60]!r}", n)
+            else:
+                continuation = m.group("data").startswith("hex") and line.endswith("\\")
+                data_spans.append((m.start("name"), m.end("name")))
+                if m.group("data").startswith('"'):
+                    data_spans.append((m.start("data"), m.end("data")))
+        if marker:
+            for ms, me in marker_spans(line, marker):
+                if not any(s <= ms and me <= e for s, e in data_spans):
+                    res.error("marker outside a quoted value name/string or comment", n, ms + 1)
+
+
+# --------------------------------------------------------------------------------------
+# VBScript (.vbs): a structural checker of our own
+# --------------------------------------------------------------------------------------
+#
+# There is no usable offline VBScript parser. This one masks string literals ("..." with
+# "" escapes), date literals (#...#) and comments (' and REM), joins `_` continuation
+# lines, splits statements on `:`, and checks that blocks are balanced and properly
+# nested: If...Then (block form: nothing after Then) / ElseIf / Else / End If,
+# Do / Loop, For [Each] / Next, While / Wend, Sub, Function, Property, Class, With,
+# Select Case / Case / End Select. `Option Explicit` must be the first statement.
+#
+# Marker rule: inside a string literal or a comment.
+
+_VB_OPENERS = {
+    "sub": "Sub", "function": "Function", "property": "Property", "class": "Class",
+    "with": "With", "select": "Select", "if": "If", "do": "Do", "for": "For", "while": "While",
+}
+_VB_CLOSERS = {"loop": "Do", "next": "For", "wend": "While"}
+
+
+def _vb_mask(line: str):
+    """Split a physical line into masked code and a per-character class string:
+    'c' code, 's' string literal, 'm' comment. Returns (code, classes, error)."""
+    code, cls, i, n = [], [], 0, len(line)
+    stmt_start = True  # REM is a comment only at the start of a statement
+    while i < n:
+        ch = line[i]
+        if ch == '"':
+            j = i + 1
+            while j < n:
+                if line[j] == '"':
+                    if j + 1 < n and line[j + 1] == '"':
+                        j += 2
+                        continue
+                    break
+                j += 1
+            if j >= n:
+                return "".join(code), "".join(cls) + "s" * (n - i), "unterminated string literal"
+            code.append('"' + " " * (j - i - 1) + '"')
+            cls.append("c" + "s" * (j - i - 1) + "c")
+            i = j + 1
+            stmt_start = False
+            continue
+        if ch == "#":
+            j = line.find("#", i + 1)
+            j = n - 1 if j < 0 else j
+            code.append("#" + " " * (j - i - 1) + "#")
+            cls.append("c" * (j - i + 1))
+            i = j + 1
+            continue
+        if ch == "'" or (stmt_start and re.match(r"rem(\s|$)", line[i:], re.I)):
+            cls.append("m" * (n - i))
+            break
+        if ch == ":":
+            stmt_start = True
+        elif not ch.isspace():
+            stmt_start = False
+        code.append(ch)
+        cls.append("c")
+        i += 1
+    return "".join(code), "".join(cls), None
+
+
+def check_vbs(res: Result, data: bytes, marker: str | None) -> None:
+    if data.startswith(UTF16LE_BOM):
+        text = data[2:].decode("utf-16-le", "replace")
+    else:
+        text = decode_utf8(res, data)
+        if text is None:
+            return
+    lines = text.replace("\r\n", "\n").split("\n")
+
+    # 1. mask strings/comments per physical line, join continuations into logical lines
+    logical: list[tuple[int, str]] = []  # (first physical line number, code)
+    pending, pending_line = "", 0
+    for n, line in enumerate(lines, start=1):
+        code, cls, err = _vb_mask(line)
+        if err:
+            res.error(err, n)
+        if marker:
+            for ms, me in marker_spans(line, marker):
+                if not all(c in "sm" for c in cls[ms:me]) or me > len(cls):
+                    res.error("marker outside a string literal or comment", n, ms + 1)
+        if not pending:
+            pending_line = n
+        m = re.search(r"\s_\s*$", code)
+        if m:
+            pending += code[: m.start()] + " "
+            continue
+        logical.append((pending_line, pending + code))
+        pending = ""
+    if pending:
+        res.error("line continuation at end of file", pending_line)
+
+    # 2. statements and block structure
+    stack: list[tuple[str, int]] = []
+    first_statement = True
+
+    def close(kind: str, n: int, closer: str):
+        if stack and stack[-1][0] == kind:
+            stack.pop()
+            return
+        if any(k == kind for k, _ in stack):
+            while stack[-1][0] != kind:
+                k, ln = stack.pop()
+                res.error(f"{k} opened at line {ln} is not closed before {closer}", n)
+            stack.pop()
+        else:
+            top = f" (innermost open block: {stack[-1][0]} at line {stack[-1][1]})" if stack else ""
+            res.error(f"{closer} without a matching {kind}{top}", n)
+
+    def statement(stmt: str, n: int, rest_of_line: list[str]):
+        nonlocal first_statement
+        s = stmt.strip()
+        if not s:
+            return
+        words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", s.lower())
+        if first_statement:
+            first_statement = False
+            if words[:2] != ["option", "explicit"]:
+                res.error("the first statement must be Option Explicit", n)
+        w0 = words[0] if words else ""
+        w1 = words[1] if len(words) > 1 else ""
+        # Public/Private/Default prefixes on Sub/Function/Property
+        k = 0
+        while k < len(words) and words[k] in ("public", "private", "default") and len(words) > k + 1:
+            k += 1
+        head = words[k] if words else ""
+        if w0 == "if":
+            full = " ".join([s] + rest_of_line)
+            rest_of_line.clear()  # a single-line If owns the rest of the line
+            m = re.search(r"\bthen\b(.*)$", full, re.I)
+            if not m:
+                res.error("If without Then", n)
+            elif not m.group(1).strip():
+                stack.append(("If", n))
+        elif w0 == "elseif":
+            if not stack or stack[-1][0] != "If":
+                res.error("ElseIf outside an If block", n)
+        elif w0 == "else":
+            if not stack or stack[-1][0] != "If":
+                res.error("Else outside an If block", n)
+            after = re.sub(r"^\s*else\b", "", s, flags=re.I)
+            if after.strip():
+                statement(after, n, rest_of_line)
+        elif w0 == "end":
+            target = {"if": "If", "sub": "Sub", "function": "Function", "property": "Property",
+                      "class": "Class", "with": "With", "select": "Select"}.get(w1)
+            if target is None:
+                res.error(f"unknown End statement {s[:30]!r}", n)
+            else:
+                close(target, n, f"End {target}")
+        elif w0 in _VB_CLOSERS:
+            close(_VB_CLOSERS[w0], n, w0.capitalize())
+        elif w0 == "select" and w1 == "case":
+            stack.append(("Select", n))
+        elif w0 == "case":
+            if not stack or stack[-1][0] != "Select":
+                res.error("Case outside Select Case", n)
+        elif w0 == "exit":
+            pass
+        elif head in ("sub", "function", "property", "class") and (k > 0 or w0 == head):
+            if head != "class" and any(kk in ("Sub", "Function", "Property") for kk, _ in stack):
+                res.error(f"{head.capitalize()} inside another procedure", n)
+            stack.append((_VB_OPENERS[head], n))
+        elif w0 in ("do", "for", "while", "with"):
+            stack.append((_VB_OPENERS[w0], n))
+
+    for n, code in logical:
+        parts = code.split(":")
+        while parts:
+            stmt = parts.pop(0)
+            statement(stmt, n, parts)
+    for kind, n in stack:
+        res.error(f"{kind} opened here is never closed", n)
+    if first_statement:
+        res.error("empty script: the first statement must be Option Explicit")
+
+
+# --------------------------------------------------------------------------------------
+# Dispatch and command line
+# --------------------------------------------------------------------------------------
+
+KINDS = {
+    ".sql": "sql", ".ps1": "ps1", ".cmd": "batch", ".bat": "batch", ".xml": "xml",
+    ".json": "json", ".tcl": "tcl", ".conf": "tmsh", ".svg": "svg", ".reg": "reg",
+    ".vbs": "vbs",
+}
+
+
+def collect(paths: list[str]) -> list[str]:
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames.sort()
+                files.extend(os.path.join(dirpath, f) for f in sorted(filenames))
+        else:
+            files.append(p)
+    return sorted(dict.fromkeys(files))
+
+
+def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_SCHEMA):
+    """Validate files; returns a list of Result in the order given."""
+    results = [Result(f, KINDS.get(os.path.splitext(f)[1].lower(), "unchecked")) for f in files]
+    tcl_files = [r for r in results if r.kind in ("tcl", "tmsh")]
+    complete = run_tclsh_complete([r.path for r in tcl_files])
+    tcl_result = {id(r): complete[i] for i, r in enumerate(tcl_files)}
+    for res in results:
+        if res.kind == "unchecked":
+            continue
+        try:
+            with open(res.path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            res.error(f"cannot read: {e.strerror}")
+            continue
+        try:
+            if res.kind == "sql":
+                check_sql(res, data, marker)
+            elif res.kind == "ps1":
+                check_ps1(res, data, marker)
+            elif res.kind == "batch":
+                check_batch(res, data, marker)
+            elif res.kind in ("xml", "svg"):
+                check_xml(res, data, marker, xsd)
+            elif res.kind == "json":
+                check_json(res, data, marker, as3_schema)
+            elif res.kind in ("tcl", "tmsh"):
+                check_tcl(res, data, marker, tcl_result[id(res)])
+            elif res.kind == "reg":
+                check_reg(res, data, marker)
+            elif res.kind == "vbs":
+                check_vbs(res, data, marker)
+        except Exception as e:  # a validator bug must fail the file, not the run
+            res.error(f"validator crashed: {type(e).__name__}: {e}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description="Validate sitebundle artifacts with real parsers (one JSON line per file)."
+    )
+    ap.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    ap.add_argument("--xsd", default=DEFAULT_XSD, help="Task Scheduler XSD (default: %(default)s)")
+    ap.add_argument("--as3-schema", default=DEFAULT_AS3_SCHEMA,
+                    help="AS3 JSON schema (default: %(default)s)")
+    ap.add_argument("--marker", help="hostile-input marker word that must only appear as data")
+    args = ap.parse_args(argv)  # exits 2 on a usage error
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:
+        print(f"validate: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.marker is not None and not re.fullmatch(r"\w+", args.marker):
+        print("validate: --marker must be a non-empty word (letters, digits, _)", file=sys.stderr)
+        return 2
+    results = validate_files(collect(args.paths), args.marker, args.xsd, args.as3_schema)
+    failed = sum(1 for r in results if r.errors)
+    for r in results:
+        print(r.to_json())
+    print(f"validate: {len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
