@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sitebundle::check::{Difference, compare};
-use sitebundle::diag::Diagnostics;
 use sitebundle::model::{self, Site};
 
 #[derive(Parser)]
@@ -47,11 +46,11 @@ enum Command {
         golden: PathBuf,
     },
     /// Show what a rebuild would change in DIR, as a unified diff (colored on a terminal unless NO_COLOR is set).
+    #[command(override_usage = "sitebundle diff [SITE] DIR")]
     Diff {
-        #[arg(default_value = "site.toml")]
-        site: PathBuf,
-        /// The folder to compare with.
-        dir: PathBuf,
+        /// `[SITE] DIR`: the site description (default site.toml) and the folder to compare with.
+        #[arg(num_args = 1..=2, required = true, value_names = ["SITE", "DIR"])]
+        paths: Vec<PathBuf>,
     },
     /// Check SITE and report every problem (no files are written).
     Validate {
@@ -65,7 +64,23 @@ enum Command {
     },
     /// Print the JSON Schema of site.toml (for editors: taplo / Even Better TOML).
     Schema,
+    /// Write a commented starter site.toml describing a small two-node farm (builds as is).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "site.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) of sitebundle.
+    Man,
 }
+
+/// The starter site written by `sitebundle init`.
+const STARTER: &str = include_str!("init_site.toml");
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -139,7 +154,9 @@ fn run(cli: Cli) -> u8 {
             };
             report_diffs(&bundle, &golden, &site, quiet, false)
         }
-        Command::Diff { site, dir } => {
+        Command::Diff { mut paths } => {
+            let dir = paths.pop().expect("clap requires DIR");
+            let site = paths.pop().unwrap_or_else(|| PathBuf::from("site.toml"));
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
             };
@@ -179,6 +196,61 @@ fn run(cli: Cli) -> u8 {
         Command::Schema => {
             println!("{}", sitebundle::model::schema_json());
             0
+        }
+        Command::Init { path, force } => {
+            if path.exists() && !force {
+                eprintln!(
+                    "error: {} already exists; choose another path or add --force to overwrite it",
+                    path.display()
+                );
+                return 2;
+            }
+            // The editor schema goes beside the site (its first line points at it).
+            let schema = path.with_file_name("site.schema.json");
+            let written = std::fs::write(&path, STARTER).and_then(|_| {
+                if schema.exists() && !force {
+                    Ok(())
+                } else {
+                    std::fs::write(&schema, sitebundle::model::schema_json() + "\n")
+                }
+            });
+            match written {
+                Ok(()) => {
+                    if !quiet {
+                        println!(
+                            "wrote {} and {}; build it with: sitebundle build {} -o out",
+                            path.display(),
+                            schema.display(),
+                            path.display()
+                        );
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    2
+                }
+            }
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sitebundle",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            }
         }
     }
 }
@@ -260,7 +332,6 @@ fn report_diffs(
         site.display(),
         dir.display()
     );
-    let _ = Diagnostics::new("", "");
     1
 }
 

@@ -1,0 +1,158 @@
+//! The command line as a user meets it: help, init, schema, diff, usage errors.
+
+mod common;
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sitebundle"))
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = bin().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in [
+        "build",
+        "check",
+        "diff",
+        "validate",
+        "list",
+        "schema",
+        "init",
+        "completions",
+        "man",
+    ] {
+        assert!(text.contains(cmd), "--help does not mention {cmd}:\n{text}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [vec!["frobnicate"], vec!["build", "--nope"], vec![]] {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn init_writes_a_site_that_builds_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin().current_dir(tmp.path()).arg("init").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("site.schema.json").exists());
+    let out = bin().current_dir(tmp.path()).arg("build").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tmp.path().join("out/README.md").exists());
+    // A second init refuses to overwrite.
+    let out = bin().current_dir(tmp.path()).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The starter's bundle passes the real parsers too.
+    let verdicts = common::validate(&[&tmp.path().join("out")], None);
+    common::assert_all_valid(&verdicts);
+}
+
+#[test]
+fn checked_in_schema_is_current() {
+    let expected = sitebundle::model::schema_json() + "\n";
+    let actual = common::read("site.schema.json");
+    assert!(
+        actual == expected,
+        "site.schema.json is stale: run `cargo run -q -- schema > site.schema.json`"
+    );
+    insta::assert_snapshot!("schema", expected);
+}
+
+#[test]
+fn schema_describes_every_field() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&sitebundle::model::schema_json()).unwrap();
+    let mut missing = Vec::new();
+    fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
+        if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+            for (k, p) in props {
+                if p.get("description").is_none() {
+                    missing.push(format!("{path}.{k}"));
+                }
+            }
+        }
+        if let Some(defs) = v.get("$defs").and_then(|d| d.as_object()) {
+            for (k, d) in defs {
+                walk(d, k, missing);
+            }
+        }
+    }
+    walk(&schema, "site", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "fields without a description (add a doc comment): {missing:?}"
+    );
+}
+
+#[test]
+fn diff_reports_a_summary_and_plain_text_when_piped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::repo();
+    let out = bin()
+        .current_dir(&repo)
+        .args(["diff", "site.toml"])
+        .arg(tmp.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("to add, 0 to remove, 0 changed"), "{text}");
+    assert!(!text.contains('\x1b'), "colour codes when not a terminal");
+    let out = bin()
+        .current_dir(&repo)
+        .args(["diff", "site.toml", "golden"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn list_names_hosts_and_deploy_commands() {
+    let out = bin()
+        .current_dir(common::repo())
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("tasks/KillProc-mssdmn.xml"))
+        .expect("kill task listed");
+    assert!(
+        line.contains("sharepoint3") && line.contains("schtasks /Create"),
+        "{line}"
+    );
+}
+
+#[test]
+fn completions_and_man_page() {
+    let out = bin().args(["completions", "bash"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sitebundle"));
+    let out = bin().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(".TH"));
+}
