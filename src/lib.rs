@@ -14,6 +14,7 @@ pub mod helper;
 pub mod model;
 pub mod registry;
 pub mod render;
+pub mod scenarios;
 pub mod tasks;
 pub mod write;
 

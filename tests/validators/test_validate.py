@@ -6,9 +6,9 @@ Run: python tests/validators/test_validate.py   (with the packages of requiremen
 tclsh on PATH). Prints one line per failed case and `N passed, M failed` at the end; exits 1
 on any failure.
 
-Cases marked NEEDS_SHARED use ../shared/schemas (the Task Scheduler XSD and the AS3 schema,
-found beside the repository as in the project's workplace); when that folder is missing they
-are skipped and say so.
+Cases marked NEEDS_SCHEMAS use the Task Scheduler XSD and the AS3 schema: the repository's
+copies in tests/schemas/, else ../shared/schemas beside the repository (the project's
+workplace). When neither is there those cases are skipped, and say so.
 """
 
 from __future__ import annotations
@@ -22,14 +22,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 import validate  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
-SCHEMAS = os.path.normpath(os.path.join(REPO, "..", "shared", "schemas"))
+SCHEMAS = next(
+    (d for d in (os.path.join(REPO, "tests", "schemas"),
+                 os.path.normpath(os.path.join(REPO, "..", "shared", "schemas")))
+     if os.path.isfile(os.path.join(d, "task-scheduler.xsd"))),
+    os.path.join(REPO, "tests", "schemas"),
+)
 XSD = os.path.join(SCHEMAS, "task-scheduler.xsd")
 AS3 = os.path.join(SCHEMAS, "as3-schema.json")
-HAVE_SHARED = os.path.isfile(XSD) and os.path.isfile(AS3)
-NEEDS_SHARED = "needs ../shared/schemas"
+HAVE_SCHEMAS = os.path.isfile(XSD) and os.path.isfile(AS3)
+NEEDS_SCHEMAS = "needs tests/schemas or ../shared/schemas"
 
 CASES: list[dict] = []
 
@@ -248,11 +254,11 @@ def task(text=TASK, place="here"):
 
 
 case("task xml good (UTF-16LE BOM, CRLF, XSD, Subscription)", "a.xml", task(), True,
-     needs=NEEDS_SHARED)
+     needs=NEEDS_SCHEMAS)
 case("task xml element out of XSD order", "b.xml",
      task(TASK.replace("<Enabled>true</Enabled>\n      <Subscription>", "<Subscription>")
           .replace("</Subscription>", "</Subscription>\n      <Enabled>true</Enabled>")),
-     False, expect="XSD", needs=NEEDS_SHARED)
+     False, expect="XSD", needs=NEEDS_SCHEMAS)
 case("task xml UTF-16 without BOM", "c.xml", utf16(crlf(TASK), bom=False), False,
      expect="without a byte order mark")
 case("task xml UTF-16 declaring UTF-8", "d.xml",
@@ -268,10 +274,10 @@ case("xml good (GPP-like, UTF-8)", "i.xml",
      crlf('<?xml version="1.0" encoding="utf-8"?>\n<Files clsid="{215B2E53-57CE-475c-80FE-9EEC14635851}"><File name="x"/></Files>\n'),
      True)
 case("task xml marker in text passes", "m1.xml", task(place="MARKER"), True, marker="MARKER",
-     needs=NEEDS_SHARED)
+     needs=NEEDS_SCHEMAS)
 case("task xml marker in a quoted command-line argument passes", "m1b.xml",
      task(TASK.replace("C:\\localscripts", "%SystemDrive%\\MARKER")), True,
-     marker="MARKER", needs=NEEDS_SHARED)
+     marker="MARKER", needs=NEEDS_SCHEMAS)
 case("task xml marker in an unquoted command-line argument fails", "m1c.xml",
      task(TASK.replace("ON 20M", "ON MARKER")), False, marker="MARKER", expect="<Arguments>")
 case("xml marker as element name fails", "m2.xml", "<a><MARKER/></a>\n", False,
@@ -340,15 +346,15 @@ def _app(d):
     return d["declaration"]["Partner"]["ECTS"]
 
 
-case("as3 good (AS3 request)", "as3.json", as3(), True, needs=NEEDS_SHARED)
+case("as3 good (AS3 request)", "as3.json", as3(), True, needs=NEEDS_SCHEMAS)
 case("as3 good (bare ADC declaration)", "adc/as3.json",
-     json.dumps(json.loads(as3())["declaration"]), True, needs=NEEDS_SHARED)
+     json.dumps(json.loads(as3())["declaration"]), True, needs=NEEDS_SCHEMAS)
 case("as3 bad property", "bad1/as3.json",
      as3(lambda d: _app(d)["pool_ects"].update(minimumMembersActiv=1)), False,
-     expect="minimumMembersActiv", needs=NEEDS_SHARED)
+     expect="minimumMembersActiv", needs=NEEDS_SCHEMAS)
 case("as3 bad IP address (f5ip format)", "bad2/as3.json",
      as3(lambda d: _app(d)["vs_ects"].update(virtualAddresses=["10.1.0.300"])), False,
-     expect="f5ip", needs=NEEDS_SHARED)
+     expect="f5ip", needs=NEEDS_SCHEMAS)
 case("as3 missing schema file", "bad3/as3.json", as3(), False, expect="AS3 schema not found")
 case("json good", "manifest.json", '{"files": [{"path": "a", "bytes": 1}]}\n', True)
 case("json trailing comma", "b.json", '{"a": 1,}\n', False, expect="1:9")
@@ -394,6 +400,16 @@ case("tcl marker in command substitution fails", "m3.tcl",
 case("tcl marker in a braced script body fails", "m4.tcl",
      "when HTTP_REQUEST {\n  if {1} {MARKER}\n}\n", False, marker="MARKER",
      expect="marker outside")
+
+case("tcl marker in a quoted script (eval) fails", "m5.tcl",
+     'when HTTP_REQUEST {\n  eval "log local0. MARKER"\n}\n', False, marker="MARKER",
+     expect="marker outside")
+case("tcl marker in $(..) array-element substitution fails", "m5b.tcl",
+     'when HTTP_REQUEST {\n  log local0. "a $(MARKER) b"\n}\n', False, marker="MARKER",
+     expect="marker outside")
+case("tcl marker in a parenthesised expression string passes", "m6.tcl",
+     'when HTTP_REQUEST {\n  if {([HTTP::path] eq "MARKER")} { pool a }\n}\n', True,
+     marker="MARKER")
 
 # ---------------------------------------------------------------------------- tmsh .conf
 
@@ -518,7 +534,7 @@ def run_cases(tmp: str) -> tuple[int, int, int]:
     passed = failed = skipped = 0
     groups: dict[tuple, list] = {}
     for i, c in enumerate(CASES):
-        if c["needs"] and not HAVE_SHARED:
+        if c["needs"] and not HAVE_SCHEMAS:
             print(f"SKIP {c['name']}: {c['needs']} ({SCHEMAS} missing)")
             skipped += 1
             continue

@@ -128,6 +128,12 @@ def _ts_col(src: bytes, point) -> tuple[int, int]:
     return row + 1, len(src[start : start + col].decode("utf-8", "replace")) + 1
 
 
+def byte_pos(src: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and character column of a byte offset in UTF-8 source."""
+    start = src.rfind(b"\n", 0, offset) + 1
+    return src.count(b"\n", 0, offset) + 1, len(src[start:offset].decode("utf-8", "replace")) + 1
+
+
 def ts_walk(root):
     """Iterative pre-order walk of a tree-sitter tree (no recursion-depth limit)."""
     stack = [root]
@@ -627,7 +633,7 @@ def check_ps1(res: Result, data: bytes, marker: str | None) -> None:
                 chain.append(n.type)
                 n = n.parent
             if node.type not in _PS_DATA:
-                line, col = _ts_col(src, node.start_point)
+                line, col = byte_pos(src, pos)
                 inside = next((t for t in chain if t.startswith("expandable")), node.type)
                 res.error(f"marker outside a single-quoted string or comment (in {inside})",
                           line, col)
@@ -677,7 +683,7 @@ def check_batch(res: Result, data: bytes, marker: str | None) -> None:
         pos = src.find(bmarker)
         while pos >= 0:
             node = tree.root_node.descendant_for_byte_range(pos, pos + len(bmarker))
-            line, col = _ts_col(src, node.start_point)
+            line, col = byte_pos(src, pos)
             if node.type != "comment":
                 res.error(f"marker outside a REM/:: comment (in {node.type})", line, col)
             else:
@@ -757,9 +763,16 @@ def _xml_marker_check(res, doc, text, marker, where="", svg=False, xpath_tags=()
     from lxml import etree
 
     data_hits = name_hits = 0
-    for el in doc.getroot().iter():
+    root = doc.getroot()
+    # the root element plus comments and processing instructions around it
+    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    for el in (node for top in tops for node in top.iter()):
         line = line0 or el.sourceline or None
-        if isinstance(el, etree._Comment):
+        if isinstance(el, etree._Entity):
+            if marker in el.name:
+                name_hits += 1
+                res.error(f"{where}marker in an entity reference", line)
+        elif isinstance(el, etree._Comment):
             data_hits += (el.text or "").count(marker)
         elif isinstance(el, etree._ProcessingInstruction):
             if marker in el.target:
@@ -777,10 +790,13 @@ def _xml_marker_check(res, doc, text, marker, where="", svg=False, xpath_tags=()
                     res.error(f"{where}marker in an attribute name", line)
                 if marker in value:
                     data_hits += value.count(marker)
-                    if svg and etree.QName(name).localname.lower().startswith("on"):
-                        res.error(f"{where}marker in SVG event attribute {name}", line)
+                    attr = etree.QName(name).localname.lower()
+                    if svg and (attr.startswith("on") or (
+                            attr == "href" and value.strip().lower().startswith("javascript:"))):
+                        res.error(f"{where}marker in SVG script attribute {name}", line)
             for prefix in el.nsmap:
                 if prefix and marker in prefix:
+                    name_hits += 1
                     res.error(f"{where}marker in a namespace prefix", line)
             if el.text and marker in el.text:
                 data_hits += el.text.count(marker)
@@ -944,8 +960,8 @@ def _as3_validator(path: str):
 def _strict_json(text: str):
     def pairs(items):
         keys = [k for k, _ in items]
-        dup = {k for k in keys if keys.count(k) > 1}
-        if dup:
+        if len(set(keys)) != len(keys):
+            dup = {k for k in keys if keys.count(k) > 1}
             raise ValueError(f"duplicate key(s) {sorted(dup)}")
         return dict(items)
 
@@ -978,7 +994,7 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
             validator = validators.get(cls, validators[None])
             from jsonschema.exceptions import best_match
 
-            errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+            errors = sorted(validator.iter_errors(doc), key=lambda e: e.json_path)
             for err in errors:
                 # A failed oneOf/anyOf carries the branch errors; show the most relevant.
                 leaf = best_match([err]) if err.context else err
@@ -1018,11 +1034,11 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
 # `ltm rule NAME { ... }` is scanned by the iRule rule.
 
 _TCL_SCRIPT = r"""
-# Reads each file named on the command line and reports, per file, the first top-level
-# command that `info complete` says is unfinished. Output: "<index> OK" or
-# "<index> ERR <line> <message>".
+# Reads file paths from stdin, one per line, and reports for each file the first
+# top-level command that `info complete` says is unfinished. Output, one line per file:
+# "<index> OK" or "<index> ERR <line> <message>".
 set i 0
-foreach path $argv {
+while {[gets stdin path] >= 0} {
     if {[catch {
         set f [open $path r]
         fconfigure $f -encoding utf-8 -translation auto
@@ -1061,7 +1077,8 @@ def run_tclsh_complete(paths: list[str]) -> dict[int, tuple[int, str] | None]:
         script = f.name
     try:
         out = subprocess.run(
-            ["tclsh", script, *paths], capture_output=True, text=True, check=False
+            ["tclsh", script], input="".join(p + "\n" for p in paths),
+            capture_output=True, text=True, check=False,
         )
     except FileNotFoundError:
         return {i: (0, "tclsh not found on PATH") for i in range(len(paths))}
@@ -1080,6 +1097,7 @@ def run_tclsh_complete(paths: list[str]) -> dict[int, tuple[int, str] | None]:
 
 
 _TCL_SPACE = " \t\v\f\r"
+_TCL_VARNAME = re.compile(r"(?:[A-Za-z0-9_]|::)*")
 
 
 @dataclass
@@ -1147,12 +1165,16 @@ class TclScanner:
 
     def _after_close(self, j: int, end: int, close: str | None, what: str, in_list: bool):
         t = self.t
+        if in_list is None:
+            return  # inside an expression: `("a")` is fine
         if j < end and t[j] not in _TCL_SPACE and t[j] != "\n" and not (
             (not in_list and t[j] == ";") or (close and t[j] == close)
         ):
             self.errors.append((j, f"extra characters after close-{what}"))
 
-    def word(self, i: int, end: int, close: str | None, in_list: bool = False):
+    def word(self, i: int, end: int, close: str | None, in_list: bool | None = False):
+        """Parse one word at t[i]. in_list: True for list elements (`;` is ordinary),
+        None inside an expression (no check for characters after a close-quote)."""
         t = self.t
         if t.startswith("{*}", i) and i + 3 < end and t[i + 3] not in _TCL_SPACE + "\n;":
             i += 3  # argument expansion: the word follows directly
@@ -1194,7 +1216,9 @@ class TclScanner:
         subs, j = [], i
         while j < end:
             ch = t[j]
-            if ch in _TCL_SPACE or ch == "\n" or (ch == ";" and not in_list) or (close and ch == close):
+            if ch in _TCL_SPACE or ch == "\n" or (ch == ";" and in_list is False) or (
+                close and ch == close
+            ):
                 break
             if ch == "\\":
                 if t.startswith("\\\n", j):
@@ -1222,10 +1246,10 @@ class TclScanner:
                 close = t.find("}", k, end)
                 k = end if close < 0 else close + 1
             else:
-                m = re.compile(r"(?:[A-Za-z0-9_]|::)+").match(t, k, end)
-                if not m:
+                # `$name`, `$ns::name`, and `$(index)`: an element of the array named ""
+                k = _TCL_VARNAME.match(t, k, end).end()
+                if k == j + 1 and not (k < end and t[k] == "("):
                     return j + 1  # a lone $ is literal
-                k = m.end()
                 if k < end and t[k] == "(":  # array element: the index is substituted
                     inner: list = []
                     while k < end and t[k] != ")":
@@ -1272,11 +1296,14 @@ def _tcl_roles(scanner: TclScanner, words: list[TclWord]) -> list[str]:
         roles[-1] = "script"
     elif cmd == "proc" and n == 4:
         roles[3] = "script"
-    elif cmd in ("catch", "eval", "uplevel", "after") and n >= 2:
-        if cmd in ("catch",):
-            roles[1] = "script"
-        else:
-            roles[-1] = "script" if words[-1].kind == "brace" else "data"
+    elif cmd == "catch" and n >= 2:
+        roles[1] = "script"
+    elif cmd == "eval":
+        roles[1:] = ["script"] * (n - 1)
+    elif cmd == "uplevel" and n >= 2:
+        roles[-1] = "script"
+    elif cmd == "after" and n >= 3 and names[1] not in ("cancel", "info"):
+        roles[2:] = ["script"] * (n - 2)
     elif cmd == "expr":
         roles[1:] = ["expr"] * (n - 1)
     elif cmd == "switch":
@@ -1344,7 +1371,9 @@ class TclMarkerCheck:
                 elif w.kind == "brace":
                     self.data.append((w.cstart, w.cend))  # braces quote: data
                 else:
-                    self._word(w, data=(w.kind == "quote"))
+                    # a quoted word is data only as a plain argument; as a script,
+                    # expression or switch body its text is evaluated
+                    self._word(w, data=(w.kind == "quote" and role == "data"))
 
     def _script_span(self, w: TclWord, tmsh: bool):
         cmds, _ = self.scanner.script(w.cstart, w.cend)
@@ -1368,7 +1397,7 @@ class TclMarkerCheck:
         while i < end:
             c = t[i]
             if c in '"{':
-                w, i = sc.word(i, end, None, in_list=True)
+                w, i = sc.word(i, end, None, in_list=None)
                 if w.kind == "brace":
                     self.data.append((w.cstart, w.cend))
                 else:
