@@ -123,7 +123,8 @@ pub fn load(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> 
 }
 
 /// Site files are UTF-8 (a UTF-8 BOM is tolerated). UTF-16 and binary files are refused with a clear reason.
-fn decode(bytes: &[u8]) -> Result<String, String> {
+/// Public so the fuzz target decodes bytes exactly as `load` does.
+pub fn decode(bytes: &[u8]) -> Result<String, String> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err("the site file is UTF-16 encoded; TOML files must be UTF-8".into());
     }
