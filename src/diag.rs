@@ -89,11 +89,19 @@ impl Diagnostics {
         line_col(&self.source, offset)
     }
 
-    /// Renders every finding, plus a closing count line.
+    /// Renders every finding (at most [`MAX_SHOWN`]), plus a closing count line.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for d in &self.items {
-            self.render_one(&mut out, d);
+        let lines = LineStarts::new(&self.source);
+        for d in self.items.iter().take(MAX_SHOWN) {
+            self.render_one(&mut out, d, &lines);
+        }
+        if self.items.len() > MAX_SHOWN {
+            let _ = writeln!(
+                out,
+                "… and {} more finding(s) not shown\n",
+                self.items.len() - MAX_SHOWN
+            );
         }
         let errors = self.error_count();
         let warnings = self.items.len() - errors;
@@ -101,7 +109,7 @@ impl Diagnostics {
             let _ = writeln!(
                 out,
                 "error: {} has {} error{}{}; nothing was written",
-                self.file,
+                clean(&self.file, MAX_MESSAGE),
                 errors,
                 if errors == 1 { "" } else { "s" },
                 if warnings > 0 {
@@ -117,56 +125,71 @@ impl Diagnostics {
         out
     }
 
-    fn render_one(&self, out: &mut String, d: &Diagnostic) {
+    fn render_one(&self, out: &mut String, d: &Diagnostic, lines: &LineStarts) {
         let label = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{label}: {}", d.message);
+        let _ = writeln!(out, "{label}: {}", clean(&d.message, MAX_MESSAGE));
+        let file = clean(&self.file, MAX_MESSAGE);
         match &d.span {
             Some(span) => {
-                let start = span.start.min(self.source.len());
-                let (line, col) = self.line_col(start);
-                let _ = writeln!(out, "  --> {}:{}:{}", self.file, line, col);
-                let text = self.source.lines().nth(line - 1).unwrap_or("");
-                let text = text.trim_end_matches('\r');
+                let mut start = span.start.min(self.source.len());
+                while !self.source.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let (line, line_start) = lines.line_of(start);
+                let line_end = self.source[line_start..]
+                    .find('\n')
+                    .map_or(self.source.len(), |i| line_start + i);
+                let text = self.source[line_start..line_end].trim_end_matches('\r');
+                let col = self.source[line_start..start].chars().count() + 1;
+                let _ = writeln!(out, "  --> {file}:{line}:{col}");
                 let gutter = line.to_string().len();
                 let _ = writeln!(out, "{:gutter$} |", "");
+                // Underline the span, but only on its first line.
+                let line_len = text.chars().count();
+                let end = span.end.max(start + 1).min(self.source.len());
+                let span_chars = self
+                    .source
+                    .get(start..end)
+                    .map(|s| s.chars().take_while(|&c| c != '\n').count())
+                    .unwrap_or(1);
+                let width = span_chars.clamp(1, line_len.saturating_sub(col - 1).max(1));
+                // Long lines are shown as a window around the caret.
+                let (first, prefix) = if col - 1 > WINDOW / 2 && line_len > WINDOW {
+                    (col - 1 - WINDOW / 4, "…")
+                } else {
+                    (0, "")
+                };
                 let shown: String = text
                     .chars()
+                    .skip(first)
+                    .take(WINDOW)
                     .map(|c| {
                         if c == '\t' {
                             ' '
-                        } else if c.is_control() {
+                        } else if c.is_control() || is_bidi(c) {
                             '?'
                         } else {
                             c
                         }
                     })
                     .collect();
-                let _ = writeln!(out, "{line} | {shown}");
-                // Underline the span, but only on its first line.
-                let line_len = text.chars().count();
-                let end = span
-                    .end
-                    .max(span.start + 1)
-                    .min(self.source.len().max(start + 1));
-                let span_chars = self
-                    .source
-                    .get(start..end.min(self.source.len()))
-                    .map(|s| s.chars().take_while(|&c| c != '\n').count())
-                    .unwrap_or(1);
-                let width = span_chars.clamp(1, line_len.saturating_sub(col - 1).max(1));
+                let suffix = if line_len > first + WINDOW { "…" } else { "" };
+                let _ = writeln!(out, "{line} | {prefix}{shown}{suffix}");
+                let caret_col = col - 1 - first + prefix.chars().count();
+                let width = width.min(WINDOW.saturating_sub(col - 1 - first)).max(1);
                 let _ = writeln!(
                     out,
                     "{:gutter$} | {}{}",
                     "",
-                    " ".repeat(col - 1),
+                    " ".repeat(caret_col),
                     "^".repeat(width)
                 );
             }
             None => {
-                let _ = writeln!(out, "  --> {}", self.file);
+                let _ = writeln!(out, "  --> {file}");
             }
         }
         if let Some(help) = &d.help {
@@ -176,11 +199,61 @@ impl Diagnostics {
                     "{}= {}{}",
                     " ".repeat(2),
                     if i == 0 { "help: " } else { "      " },
-                    l
+                    clean(l, MAX_MESSAGE)
                 );
             }
         }
         out.push('\n');
+    }
+}
+
+/// At most this many findings are printed (the count line still counts them all).
+pub const MAX_SHOWN: usize = 200;
+/// Longest message shown; longer ones (a huge value quoted in a message) are cut in the middle.
+const MAX_MESSAGE: usize = 400;
+/// Characters of a source line shown around the caret.
+const WINDOW: usize = 120;
+
+/// Unicode bidirectional controls (they can make a terminal show text in another order).
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A message made safe for a terminal: control and bidi characters escaped (a value quoted in a
+/// message cannot move the cursor, change colours or reorder text), and cut to `max` characters.
+fn clean(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let n = s.chars().count();
+    for (i, c) in s.chars().enumerate() {
+        if n > max && i == max / 2 {
+            out.push_str(&format!(" …({} characters)… ", n - max));
+        }
+        if n > max && i >= max / 2 && i < n - max / 2 {
+            continue;
+        }
+        if c.is_control() || is_bidi(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Byte offsets where lines start, for line lookups in O(log n) (a file can have many findings).
+struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    fn new(source: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineStarts(v)
+    }
+
+    /// 1-based line number and start offset of the line holding `offset`.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let i = self.0.partition_point(|&s| s <= offset) - 1;
+        (i + 1, self.0[i])
     }
 }
 
@@ -250,6 +323,48 @@ mod tests {
             Some("priority_group")
         );
         assert_eq!(suggest("zzz", ["priority_group", "members"]), None);
+    }
+
+    #[test]
+    fn long_lines_are_windowed_and_messages_cleaned() {
+        let line = format!("x = \"{}\u{1b}[31m\"", "a".repeat(100_000));
+        let src = format!("[site]\n{line}\n");
+        let mut d = Diagnostics::new("site.toml", src.clone());
+        let at = src.find("\u{1b}").unwrap();
+        d.items.push(Diagnostic::error(
+            Some(at..at + 1),
+            format!("bad `{}` \u{202e}", "b".repeat(10_000)),
+        ));
+        let r = d.render();
+        assert!(r.len() < 2_000, "{} bytes", r.len());
+        assert!(!r.contains('\u{1b}') && !r.contains('\u{202e}'), "{r}");
+        assert!(r.contains("--> site.toml:2:100006"), "{r}");
+        // The caret still sits under the escape character (shown as `?`).
+        let lines: Vec<&str> = r.lines().collect();
+        let src_line = lines.iter().find(|l| l.starts_with("2 | ")).unwrap();
+        let caret = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with("| ") && l.contains('^'))
+            .unwrap();
+        let q = src_line.chars().position(|c| c == '?').unwrap();
+        assert_eq!(caret.chars().position(|c| c == '^'), Some(q), "{r}");
+    }
+
+    #[test]
+    fn many_findings_are_capped() {
+        let src = "x\n".repeat(1000);
+        let mut d = Diagnostics::new("site.toml", src);
+        for i in 0..1000 {
+            d.items
+                .push(Diagnostic::error(Some(i * 2..i * 2 + 1), "bad"));
+        }
+        let r = d.render();
+        assert!(
+            r.contains("800 more finding(s) not shown"),
+            "{}",
+            &r[r.len() - 200..]
+        );
+        assert!(r.contains("has 1000 errors"));
     }
 
     #[test]

@@ -129,6 +129,9 @@ fn run(cli: Cli) -> u8 {
             };
             match sitebundle::write::write_bundle(&bundle, &out, force) {
                 Ok(r) => {
+                    for note in &r.recovered {
+                        eprintln!("note: an earlier build was interrupted: {note}");
+                    }
                     if !quiet {
                         println!(
                             "wrote {} files ({} bytes) to {}",

@@ -1,7 +1,14 @@
 //! Atomic writer: the bundle is written into a temporary sibling directory, then swapped in with two
 //! renames. On any failure the previous bundle stays exactly as it was and no temporary directory is
 //! left behind. Files the tool did not generate (not in the previous manifest) are never deleted:
-//! they are carried over into the new tree.
+//! they are carried over into the new tree (empty folders and symbolic links too).
+//!
+//! Crash safety: a build that is killed leaves at most a `.<out>.sitebundle-new-<pid>` folder (the
+//! unfinished new tree) and, if it died between the two renames, `.<out>.sitebundle-old-<pid>` (the
+//! previous bundle) with no `<out>`. The next build cleans these up first and, in the second case,
+//! puts the previous bundle back before doing anything else. Two builds into the same output folder
+//! at the same time are not supported (the second one may clean up the first one's temporary tree,
+//! which then fails without harming the output).
 
 use std::fs;
 use std::io::Write;
@@ -17,14 +24,23 @@ pub struct WriteReport {
     pub bytes: usize,
     /// Files found in the output that sitebundle did not generate, kept in place.
     pub kept: Vec<String>,
+    /// Leftovers of an interrupted earlier build that were cleaned up (or restored) first.
+    pub recovered: Vec<String>,
 }
 
-/// A hook the tests use to fail a write at a chosen step (`None` in normal use).
+/// A hook the tests use to fail (or crash) a write at a chosen step; `None` in normal use. Steps:
+/// `create-tmp`, `write <path>` (before a file), `partial <path>` (after half of a file's bytes:
+/// a full disk), `keep <path>` (before copying a kept file), `sync`, `swap` (before the first
+/// rename), `rename` (between the two renames), `cleanup` (new bundle in place, old one not yet
+/// removed).
 pub type FailPoint<'a> = Option<&'a dyn Fn(&str) -> std::io::Result<()>>;
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::Io(format!("cannot {what} {}: {e}", path.display()))
 }
+
+const NEW_TAG: &str = ".sitebundle-new-";
+const OLD_TAG: &str = ".sitebundle-old-";
 
 /// Writes `bundle` to `out`. Refuses a non-empty `out` that has no manifest (a folder sitebundle did
 /// not create) unless `force`.
@@ -49,25 +65,51 @@ pub fn write_bundle_with(
     } else {
         out
     };
-    let name = out
+    // An output that is a symbolic link to a folder: write where it points, keep the link.
+    let resolved;
+    let out = match fs::symlink_metadata(out) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(out).map_err(|e| io_err("follow the link", out, e))?;
+            resolved.as_path()
+        }
+        _ => out,
+    };
+    // `.`, `..` or `/` have no name of their own: they cannot be swapped atomically.
+    let Some(name) = out
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "bundle".into());
+        .filter(|_| {
+            !matches!(
+                out.components().next_back(),
+                Some(std::path::Component::CurDir | std::path::Component::ParentDir)
+            )
+        })
+    else {
+        return Err(Error::Io(format!(
+            "{} cannot be replaced atomically; name the output folder, e.g. -o out",
+            out.display()
+        )));
+    };
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let mut report = WriteReport {
+        recovered: recover(&parent, &name, out)?,
+        ..WriteReport::default()
+    };
+
     // What is there now?
     let mut previous: Option<Vec<String>> = None;
-    let mut existing: Vec<String> = Vec::new();
-    if out.exists() {
-        if !out.is_dir() {
+    let mut existing: Vec<Entry> = Vec::new();
+    if let Ok(meta) = fs::symlink_metadata(out) {
+        if !meta.is_dir() {
             return Err(Error::Io(format!(
                 "{} exists and is not a directory; choose another output with -o",
                 out.display()
             )));
         }
-        existing = list_files(out).map_err(|e| io_err("read", out, e))?;
+        existing = list_entries(out).map_err(|e| io_err("read", out, e))?;
         if let Ok(text) = fs::read_to_string(out.join(MANIFEST)) {
             previous = manifest_paths(&text);
         }
@@ -80,28 +122,31 @@ pub fn write_bundle_with(
     }
     let generated: std::collections::HashSet<&str> =
         previous.iter().flatten().map(String::as_str).collect();
-    let kept: Vec<String> = existing
+    let kept: Vec<&Entry> = existing
         .iter()
-        .filter(|p| !generated.contains(p.as_str()))
-        .cloned()
+        .filter(|e| e.kind == EntryKind::Dir || !generated.contains(e.rel.as_str()))
         .collect();
     for k in &kept {
-        if bundle.files.contains_key(k) {
+        if k.kind != EntryKind::Dir && bundle.files.contains_key(&k.rel) {
             return Err(Error::Io(format!(
-                "{} holds {k}, which sitebundle did not generate but now would; move it away first",
-                out.display()
+                "{} holds {}, which sitebundle did not generate but now would; move it away first",
+                out.display(),
+                k.rel
             )));
         }
     }
 
     fs::create_dir_all(&parent).map_err(|e| io_err("create", &parent, e))?;
     let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.sitebundle-new-{pid}"));
-    let old = parent.join(format!(".{name}.sitebundle-old-{pid}"));
-    let _ = fs::remove_dir_all(&tmp);
-    let result = (|| -> Result<WriteReport, Error> {
+    let tmp = parent.join(format!(".{name}{NEW_TAG}{pid}"));
+    let old = parent.join(format!(".{name}{OLD_TAG}{pid}"));
+    let result = (|| -> Result<(), Error> {
+        fail("create-tmp")?;
         fs::create_dir(&tmp).map_err(|e| io_err("create", &tmp, e))?;
-        let mut report = WriteReport::default();
+        if let Ok(meta) = fs::metadata(out) {
+            // The new folder gets the permissions the old one had.
+            let _ = fs::set_permissions(&tmp, meta.permissions());
+        }
         for (rel, art) in &bundle.files {
             let dest = tmp.join(rel);
             if let Some(dir) = dest.parent() {
@@ -109,31 +154,49 @@ pub fn write_bundle_with(
             }
             fail(&format!("write {rel}"))?;
             let mut f = fs::File::create(&dest).map_err(|e| io_err("create", &dest, e))?;
-            f.write_all(&art.bytes)
+            let half = art.bytes.len() / 2;
+            f.write_all(&art.bytes[..half])
                 .map_err(|e| io_err("write", &dest, e))?;
+            fail(&format!("partial {rel}"))?;
+            f.write_all(&art.bytes[half..])
+                .map_err(|e| io_err("write", &dest, e))?;
+            f.sync_all().map_err(|e| io_err("write", &dest, e))?;
             report.files += 1;
             report.bytes += art.bytes.len();
         }
         for k in &kept {
-            let (from, to) = (out.join(k), tmp.join(k));
-            if let Some(dir) = to.parent() {
+            fail(&format!("keep {}", k.rel))?;
+            let (from, to) = (out.join(&k.rel), tmp.join(&k.rel));
+            let dir = if k.kind == EntryKind::Dir {
+                Some(to.as_path())
+            } else {
+                to.parent()
+            };
+            if let Some(dir) = dir {
                 fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
             }
-            fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
+            match k.kind {
+                EntryKind::Dir => {}
+                EntryKind::File => {
+                    fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
+                }
+                EntryKind::Symlink => copy_link(&from, &to)?,
+            }
+            if k.kind != EntryKind::Dir {
+                report.kept.push(k.rel.clone());
+            }
         }
-        report.kept = kept.clone();
+        fail("sync")?;
+        sync_dir(&tmp);
         fail("swap")?;
-        Ok(report)
+        Ok(())
     })();
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
     // Swap: out → old, tmp → out, then remove old. Roll back on failure.
-    let had_out = out.exists();
+    let had_out = fs::symlink_metadata(out).is_ok();
     if had_out {
         if let Err(e) = fs::rename(out, &old) {
             let _ = fs::remove_dir_all(&tmp);
@@ -143,40 +206,155 @@ pub fn write_bundle_with(
     let swapped = fail("rename")
         .and_then(|_| fs::rename(&tmp, out).map_err(|e| io_err("rename into place", &tmp, e)));
     if let Err(e) = swapped {
-        if had_out {
-            let _ = fs::rename(&old, out);
-        }
         let _ = fs::remove_dir_all(&tmp);
+        if had_out {
+            if let Err(back) = fs::rename(&old, out) {
+                return Err(Error::Io(format!(
+                    "{e}; and the previous bundle could not be moved back ({back}): it is in {}, and the next build puts it back",
+                    old.display()
+                )));
+            }
+        }
         return Err(e);
     }
+    sync_dir(&parent);
     if had_out {
-        let _ = fs::remove_dir_all(&old);
+        // The new bundle is in place: failing to delete the old copy is not a failed build (the next
+        // build removes it), so a failure here is ignored.
+        if fail("cleanup").is_ok() {
+            let _ = fs::remove_dir_all(&old);
+        }
     }
     Ok(report)
 }
 
-/// Every file under `dir`, as sorted relative paths with forward slashes.
-pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+/// Cleans up after an interrupted earlier build into `parent/name`: removes unfinished new trees,
+/// and either removes the old copies (the output exists) or moves the newest one back (it does not).
+fn recover(parent: &Path, name: &str, out: &Path) -> Result<Vec<String>, Error> {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(Vec::new());
+    };
+    let (new_prefix, old_prefix) = (format!(".{name}{NEW_TAG}"), format!(".{name}{OLD_TAG}"));
+    let mut news = Vec::new();
+    let mut olds = Vec::new();
+    for e in entries.flatten() {
+        let file_name = e.file_name().to_string_lossy().to_string();
+        let is_pid = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+        if file_name.strip_prefix(&new_prefix).is_some_and(is_pid) {
+            news.push(e.path());
+        } else if file_name.strip_prefix(&old_prefix).is_some_and(is_pid) {
+            let modified = e.metadata().and_then(|m| m.modified()).ok();
+            olds.push((modified, e.path()));
+        }
+    }
+    let mut done = Vec::new();
+    for n in news {
+        fs::remove_dir_all(&n).map_err(|e| io_err("remove the leftover", &n, e))?;
+        done.push(format!("removed {}", n.display()));
+    }
+    olds.sort();
+    if fs::symlink_metadata(out).is_err() {
+        if let Some((_, newest)) = olds.pop() {
+            fs::rename(&newest, out).map_err(|e| io_err("restore", &newest, e))?;
+            done.push(format!(
+                "restored the previous bundle from {}",
+                newest.display()
+            ));
+        }
+    }
+    for (_, o) in olds {
+        fs::remove_dir_all(&o).map_err(|e| io_err("remove the leftover", &o, e))?;
+        done.push(format!("removed {}", o.display()));
+    }
+    Ok(done)
+}
+
+#[cfg(unix)]
+fn copy_link(from: &Path, to: &Path) -> Result<(), Error> {
+    let target = fs::read_link(from).map_err(|e| io_err("read the link", from, e))?;
+    std::os::unix::fs::symlink(&target, to).map_err(|e| io_err("create the link", to, e))
+}
+
+#[cfg(not(unix))]
+fn copy_link(from: &Path, to: &Path) -> Result<(), Error> {
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| io_err("copy", from, e))
+}
+
+/// Flushes a directory's entries to disk where the platform allows it (best effort).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Symlink,
+    /// An empty folder (folders with content are implied by their files).
+    Dir,
+}
+
+#[derive(Debug)]
+struct Entry {
+    rel: String,
+    kind: EntryKind,
+}
+
+fn rel_path(dir: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every file, symbolic link and empty folder under `dir` (links are not followed).
+fn list_entries(dir: &Path) -> std::io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        let mut empty = true;
         for entry in fs::read_dir(&d)? {
             let entry = entry?;
+            empty = false;
             let ft = entry.file_type()?;
             let path = entry.path();
             if ft.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).expect("under dir");
-                out.push(
-                    rel.components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                );
+                out.push(Entry {
+                    rel: rel_path(dir, &path),
+                    kind: if ft.is_symlink() {
+                        EntryKind::Symlink
+                    } else {
+                        EntryKind::File
+                    },
+                });
             }
         }
+        if empty && d != dir {
+            out.push(Entry {
+                rel: rel_path(dir, &d),
+                kind: EntryKind::Dir,
+            });
+        }
     }
-    out.sort();
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// Every file under `dir` (symbolic links included, not followed), as sorted relative paths with
+/// forward slashes.
+pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    Ok(list_entries(dir)?
+        .into_iter()
+        .filter(|e| e.kind != EntryKind::Dir)
+        .map(|e| e.rel)
+        .collect())
 }

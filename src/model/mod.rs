@@ -147,7 +147,7 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            diags.items.push(toml_error(&e));
+            diags.items.push(toml_error(&e, text));
             return Err(diags);
         }
     };
@@ -163,9 +163,17 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
 }
 
 /// Turns a TOML/serde error into a diagnostic with a useful help line.
-fn toml_error(e: &toml::de::Error) -> Diagnostic {
-    let msg = e.message().trim().to_string();
+fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
+    let mut msg = e.message().trim().to_string();
+    let mut span = e.span();
     let mut help = String::new();
+    if msg == "recursion limit" {
+        // The parser gives no place for this one: point at the first deeply nested line.
+        msg = "the file nests arrays, tables or dotted keys too deeply for the TOML parser".into();
+        span = deeply_nested_line(text);
+        return Diagnostic::error(span, msg)
+            .with_help("a site file needs only a few levels of nesting; remove the extra brackets, braces or dots");
+    }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
             let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
@@ -186,7 +194,24 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
     } else {
         help = "fix the TOML syntax at this place".into();
     }
-    Diagnostic::error(e.span(), msg).with_help(help)
+    Diagnostic::error(span, msg).with_help(help)
+}
+
+/// The first line with many nesting characters (`[`, `{`, `.`), as a span of its first character.
+fn deeply_nested_line(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line
+            .bytes()
+            .filter(|b| matches!(b, b'[' | b'{' | b'.'))
+            .count()
+            >= 64
+        {
+            return Some(start..start + 1);
+        }
+        start += line.len();
+    }
+    (!text.is_empty()).then_some(0..1)
 }
 
 fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
