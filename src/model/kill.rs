@@ -141,6 +141,8 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
                 None => ok = false,
             }
         }
+        // The list order carries no meaning (the same task goes to each server): name order.
+        servers.sort();
         if ok {
             out.push(Kill {
                 name,
@@ -177,6 +179,8 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
         "kill task name",
         names.iter().map(|(p, n)| (p.clone(), n.as_str())),
     );
+    // Each entry is its own task: the order of `[[kill]]` entries carries no meaning either.
+    out.sort_by(|a, b| (a.name.to_lowercase(), &a.name).cmp(&(b.name.to_lowercase(), &b.name)));
     out
 }
 

@@ -216,7 +216,10 @@ fn deeply_nested_line(text: &str) -> Option<std::ops::Range<usize>> {
 
 fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
     let info = resolve_info(&raw.site, ctx);
-    let servers = server::resolve(&raw.server, ctx);
+    let mut servers = server::resolve(&raw.server, ctx);
+    // The order of `[[server]]` entries carries no meaning: every list of servers in the output
+    // follows name order, so rearranging site.toml never changes the bundle (tests/determinism.rs).
+    servers.sort_by(|a, b| (a.name.to_lowercase(), &a.name).cmp(&(b.name.to_lowercase(), &b.name)));
     let names = Names {
         servers: servers
             .iter()
