@@ -83,6 +83,33 @@ enum Command {
 const STARTER: &str = include_str!("init_site.toml");
 
 fn main() -> ExitCode {
+    // Exit 2 with a message on every path, never Rust's 101: a panic (a bug, or stdout closed under
+    // `sitebundle list | head`) prints one `error:` line and exits 2.
+    std::panic::set_hook(Box::new(|info| {
+        use std::io::Write as _;
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let text = if msg.starts_with("failed printing to std") {
+            format!("error: cannot write the output: {msg}")
+        } else {
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            format!(
+                "error: internal error{at}: {msg}\nthis is a bug in sitebundle; please report it with the site file that caused it"
+            )
+        };
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }));
+    std::panic::catch_unwind(real_main).unwrap_or(ExitCode::from(2))
+}
+
+fn real_main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -100,7 +100,7 @@ pub struct Names<'a> {
 /// Reads, parses and resolves a site file.
 pub fn load(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> {
     let display = path.display().to_string();
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_limited(path) {
         Ok(b) => b,
         Err(e) => {
             let mut d = Diagnostics::new(display, "");
@@ -120,6 +120,27 @@ pub fn load(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> 
         }
     };
     parse_and_resolve(&display, &text)
+}
+
+/// Largest site file read (a real one is a few kilobytes; this stops `/dev/zero` or a wrong file
+/// from eating all memory).
+pub const MAX_SITE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn read_limited(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::other("it is a directory, not a file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SITE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SITE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, far more than any site description",
+            MAX_SITE_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Site files are UTF-8 (a UTF-8 BOM is tolerated). UTF-16 and binary files are refused with a clear reason.
