@@ -23,9 +23,11 @@ pub fn kill_task_specs(site: &Site) -> Vec<TaskSpec> {
             description: format!("Kills {} if it is running (sitebundle, site {}). Exit 0: not running; otherwise taskkill's exit code.", k.image, site.name),
             trigger: Trigger::Daily { start: start_boundary(site, k.hour, k.minute, 0), days_interval: k.every_days },
             command: r"%SystemRoot%\System32\cmd.exe".into(),
-            // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" image" runs the script
-            // with a quoted path even when the folder has spaces.
-            arguments: format!("/c \"\"{}\" {}\"", site.script_path(KILLPROC), k.image),
+            // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the
+            // script with a quoted path even when the folder has spaces. The image is quoted too
+            // (the script reads it as %~1): its charset is already restricted, but no value from
+            // site.toml stands unquoted on a command line.
+            arguments: format!("/c \"\"{}\" \"{}\"\"", site.script_path(KILLPROC), k.image),
             working_directory: String::new(),
             principal: Principal::system(),
             execution_time_limit: "PT10M".into(),

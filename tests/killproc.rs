@@ -72,7 +72,7 @@ fn kill_task_runs_the_script_with_the_image_as_one_argument() {
     assert_eq!(command, r"%SystemRoot%\System32\cmd.exe");
     assert_eq!(
         arguments,
-        r#"/c ""%SystemDrive%\localscripts\killProc.cmd" mssdmn.exe""#
+        r#"/c ""%SystemDrive%\localscripts\killProc.cmd" "mssdmn.exe"""#
     );
 }
 

@@ -280,6 +280,18 @@ case("task xml marker in a quoted command-line argument passes", "m1b.xml",
      marker="MARKER", needs=NEEDS_SCHEMAS)
 case("task xml marker in an unquoted command-line argument fails", "m1c.xml",
      task(TASK.replace("ON 20M", "ON MARKER")), False, marker="MARKER", expect="<Arguments>")
+case("task xml marker in a cmd /c \"\"path\" arg\" script path passes", "m1d.xml",
+     task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
+                       '/c ""%SystemDrive%\\MARKER dir\\killProc.cmd" x.exe"')), True,
+     marker="MARKER", needs=NEEDS_SCHEMAS)
+case("task xml marker unquoted after cmd /c unwrapping fails", "m1e.xml",
+     task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
+                       '/c ""C:\\dir\\killProc.cmd" MARKER"')), False,
+     marker="MARKER", expect="<Arguments>", needs=NEEDS_SCHEMAS)
+case("task xml marker in cmd /c \"x&y\" fails (cmd strips the quotes)", "m1f.xml",
+     task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
+                       '/c "MARKER&amp;calc"')), False,
+     marker="MARKER", expect="<Arguments>", needs=NEEDS_SCHEMAS)
 case("xml marker as element name fails", "m2.xml", "<a><MARKER/></a>\n", False,
      marker="MARKER", expect="element name")
 case("xml marker as attribute name fails", "m3.xml", '<a MARKER="1"/>\n', False,

@@ -830,9 +830,28 @@ def _xpath_marker_quoted(xpath: str, marker: str) -> bool:
     return all(any(s <= ms and me <= e for s, e in spans) for ms, me in marker_spans(xpath, marker))
 
 
+def _cmd_c_unwrap(cmdline: str) -> str:
+    """The command line as cmd.exe sees it after `/c` (or `/s /c`, `/k`): when the text after the
+    switch starts with a quote, cmd strips the first and the last quote (`cmd /?`, "old behavior";
+    always with /s, and with exactly two quotes unless the quoted text is a plain executable path:
+    this checker assumes the stripping then too, the stricter reading). This is the
+    `/c ""path of script" arg"` idiom that runs a quoted script path with arguments; `/c "x&y"`
+    runs `x&y` unquoted. Other command lines are returned unchanged."""
+    m = re.match(r"\s*((?:/[sSqQdD]\s+)*)/[cCkK]\s+", cmdline)
+    if not m:
+        return cmdline
+    rest = cmdline[m.end():]
+    if not rest.startswith('"') or rest.count('"') < 2:
+        return cmdline
+    last = rest.rfind('"')
+    return cmdline[: m.end()] + rest[1:last] + rest[last + 1 :]
+
+
 def _cmdline_marker_quoted(cmdline: str, marker: str) -> bool:
     """True when every marker in a command line is inside a "..." argument and not in a
-    %variable% (Task Scheduler expands environment variables in <Arguments>)."""
+    %variable% (Task Scheduler expands environment variables in <Arguments>). cmd.exe's
+    outer-quote rule for `/c ""..." ..."` is applied first."""
+    cmdline = _cmd_c_unwrap(cmdline)
     spans = [(m.start(1), m.end(1)) for m in re.finditer(r'"([^"]*)"', cmdline)]
     for ms, me in marker_spans(cmdline, marker):
         if not any(s <= ms and me <= e for s, e in spans):
