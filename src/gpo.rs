@@ -632,9 +632,10 @@ pub fn add_backup(
         changed: &site.changed,
         plan,
     };
-    let hosts: Vec<String> = site.servers.iter().map(|s| s.name.clone()).collect();
+    // The backup is deployed to the domain (through any machine with GPMC), not to the servers.
+    let hosts = vec![format!("domain {}", gpo.domain)];
     let import = format!(
-        "Import-GPO -BackupId '{}' -Path <bundle>\\gpo -TargetName '{}' -CreateIfNeeded (runbook: Group Policy)",
+        "Import-GPO -BackupId '{}' -Path <bundle>\\gpo -TargetName '{}' -CreateIfNeeded",
         backup_id(site, gpo),
         gpo.name.replace('\'', "''")
     );
@@ -801,7 +802,8 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
             .map(|r| (r.key.clone(), r.value_name.clone()))
             .collect(),
     };
-    crate::render::render("docs/gpo.md", &ctx).map(Some)
+    // Sections are joined with one blank line by the README template.
+    crate::render::render("docs/gpo.md", &ctx).map(|s| Some(s.trim_end().to_string()))
 }
 
 #[cfg(test)]
