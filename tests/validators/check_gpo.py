@@ -82,7 +82,7 @@ def filters_of(item):
     return f, os_versions, computers
 
 
-def check_backup(root: str, expect: dict | None, task_xsd, filters_xsd) -> list[str]:
+def check_backup(root: str, expect: dict | None, task_xsd, filters_xsd, counts: dict | None = None) -> list[str]:
     errs: list[str] = []
     name = os.path.basename(root)
     if not re.fullmatch(GUID, name):
@@ -248,6 +248,8 @@ def check_backup(root: str, expect: dict | None, task_xsd, filters_xsd) -> list[
                 rep = tr.get("minutesInterval")
                 seen["tasks_legacy"][nm] = {"computers": computers, "trigger": tr.get("type"),
                                             "repeat": int(rep) if rep else None}
+    if counts is not None:
+        counts.update({k: len(v) for k, v in seen.items()})
     if expect is not None:
         for kind in seen:
             want_items = expect.get(kind, {})
@@ -277,9 +279,11 @@ def main(argv=None) -> int:
         gdir = os.path.join(b, "gpo")
         for name in sorted(os.listdir(gdir)) if os.path.isdir(gdir) else []:
             found += 1
-            errs = check_backup(os.path.join(gdir, name), expect, task_xsd, filters_xsd)
+            counts: dict = {}
+            errs = check_backup(os.path.join(gdir, name), expect, task_xsd, filters_xsd, counts)
             bad += bool(errs)
-            print(json.dumps({"path": os.path.join(gdir, name), "ok": not errs, "errors": errs}))
+            print(json.dumps({"path": os.path.join(gdir, name), "ok": not errs, "items": counts,
+                              "errors": errs}))
     print(f"check_gpo: {found - bad} passed, {bad} failed")
     return 1 if bad else 0
 
