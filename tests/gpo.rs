@@ -540,3 +540,27 @@ fn hostile_names_are_escaped_or_rejected() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), name);
 }
+
+#[test]
+fn legacy_repetition_must_be_whole_minutes() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    let rep = |interval: &str, hosts: Vec<usize>| {
+        let specs = vec![spec(
+            "Rep",
+            Trigger::Repeat {
+                start: "2011-06-01T00:00:00".into(),
+                interval: interval.into(),
+            },
+            hosts,
+            Principal::system(),
+        )];
+        gpo::plan(&s, &g, &[], &specs, &[])
+    };
+    // Task Scheduler 1.0 (2003) repeats in minutes; 2.0 takes any ISO duration.
+    let e = rep("PT30S", vec![0]).unwrap_err().to_string();
+    assert!(e.contains("whole minutes"), "{e}");
+    assert!(rep("PT30S", vec![2]).is_ok());
+    let p = rep("PT2H", vec![0, 2]).unwrap();
+    assert_eq!(p.legacy_tasks[0].trigger.repeat_minutes, Some((120, 1440)));
+}
