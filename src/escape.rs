@@ -93,6 +93,25 @@ pub fn xml(s: &str) -> R {
     Ok(out)
 }
 
+/// An XML CDATA section, markers included: `<![CDATA[…]]>`. A `]]>` inside the value is split
+/// across two sections (`]]` + `>`), the standard escape; characters XML 1.0 forbids are rejected.
+/// Used where Microsoft's own files hold CDATA (GPO backups), so the bytes look like theirs.
+pub fn xml_cdata(s: &str) -> R {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
+    {
+        return Err(Unsafe(format!(
+            "{} cannot appear in this XML field",
+            describe(c)
+        )));
+    }
+    Ok(format!(
+        "<![CDATA[{}]]>",
+        s.replace("]]>", "]]]]><![CDATA[>")
+    ))
+}
+
 /// A Tcl word in double quotes, every substitution character backslash-escaped.
 pub fn tcl_word(s: &str) -> R {
     let mut out = String::with_capacity(s.len() + 2);
@@ -242,6 +261,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "tsql_ident" => tsql_ident,
         "tsql_str" => tsql_str,
         "xml" => xml,
+        "xml_cdata" => xml_cdata,
         "tcl_word" => tcl_word,
         "ps_str" => ps_str,
         "vbs_str" => vbs_str,
@@ -259,6 +279,7 @@ pub const FILTERS: &[&str] = &[
     "tsql_ident",
     "tsql_str",
     "xml",
+    "xml_cdata",
     "tcl_word",
     "ps_str",
     "vbs_str",
@@ -402,6 +423,31 @@ mod tests {
             assert!(by_name(f).is_some(), "{f}");
         }
         assert!(by_name("nope").is_none());
+    }
+
+    #[test]
+    fn xml_cdata_splits_the_terminator() {
+        assert_eq!(xml_cdata("a").unwrap(), "<![CDATA[a]]>");
+        assert_eq!(xml_cdata("").unwrap(), "<![CDATA[]]>");
+        let out = xml_cdata("x]]><evil/>&amp;").unwrap();
+        assert_eq!(out, "<![CDATA[x]]]]><![CDATA[><evil/>&amp;]]>");
+        // Reading the sections back gives the value: concatenate the section bodies.
+        let body: String = out
+            .split("<![CDATA[")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.strip_suffix("]]>").unwrap())
+            .collect();
+        assert_eq!(body, "x]]><evil/>&amp;");
+        for h in hostile() {
+            match xml_cdata(&h) {
+                Ok(o) => assert_eq!(
+                    o.matches("<![CDATA[").count(),
+                    o.matches("]]>").count(),
+                    "{h:?}"
+                ),
+                Err(_) => assert!(h.chars().any(|c| c.is_control()), "{h:?}"),
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod escape;
+pub mod gpo;
 pub mod helper;
 pub mod model;
 pub mod registry;
@@ -47,6 +48,8 @@ pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
+    // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
+    gpo::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;
     Ok(b)

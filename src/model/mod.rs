@@ -5,6 +5,7 @@
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
 pub mod ctx;
+pub mod gpo;
 pub mod kill;
 pub mod server;
 pub mod spans;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 pub use ctx::Ctx;
+pub use gpo::Gpo;
 pub use kill::Kill;
 pub use server::{Os, Server};
 use spans::SpanIndex;
@@ -36,6 +38,10 @@ pub struct RawSite {
     /// Processes killed on a schedule (one scheduled task per entry).
     #[serde(default)]
     pub kill: Vec<kill::RawKill>,
+    /// The Group Policy object that distributes scripts, scheduled tasks and registry values with
+    /// Group Policy Preferences. Without this section no GPO backup is generated.
+    #[serde(default)]
+    pub gpo: Option<gpo::RawGpo>,
 }
 
 /// Site-wide settings.
@@ -74,6 +80,7 @@ pub struct Site {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
+    pub gpo: Option<Gpo>,
 }
 
 impl Site {
@@ -143,6 +150,14 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
 /// Parses and resolves site text; `file` is the name used in diagnostics.
 pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new(file, text);
+    // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
+    let spans = SpanIndex::build(text);
+    let secrets = gpo::password_keys(&spans);
+    if !secrets.is_empty() {
+        diags.items.extend(secrets);
+        diags.sort();
+        return Err(diags);
+    }
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -150,7 +165,6 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
             return Err(diags);
         }
     };
-    let spans = SpanIndex::build(text);
     let mut ctx = Ctx::new(&spans);
     let site = resolve(raw, &mut ctx);
     diags.items.extend(ctx.diags);
@@ -199,6 +213,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
             .collect(),
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
+    let gpo = raw.gpo.as_ref().and_then(|g| gpo::resolve(g, ctx));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -208,6 +223,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         scripts_share,
         servers,
         kills,
+        gpo,
     })
 }
 
