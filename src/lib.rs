@@ -15,6 +15,7 @@ pub mod model;
 pub mod registry;
 pub mod render;
 pub mod scenarios;
+pub mod sql;
 pub mod tasks;
 pub mod write;
 
@@ -45,6 +46,7 @@ impl std::error::Error for Error {}
 pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
+    sql::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;

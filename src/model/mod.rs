@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod kill;
 pub mod server;
 pub mod spans;
+pub mod sql;
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ pub use ctx::Ctx;
 pub use kill::Kill;
 pub use server::{Os, Server};
 use spans::SpanIndex;
+pub use sql::Sql;
 
 /// The whole site file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -36,6 +38,10 @@ pub struct RawSite {
     /// Processes killed on a schedule (one scheduled task per entry).
     #[serde(default)]
     pub kill: Vec<kill::RawKill>,
+    /// SQL Server database mirroring: the partners, the failover-all job, its alerts and the
+    /// client alias switcher on the front ends.
+    #[serde(default)]
+    pub sql: Option<sql::RawSql>,
 }
 
 /// Site-wide settings.
@@ -74,6 +80,7 @@ pub struct Site {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
+    pub sql: Option<Sql>,
 }
 
 impl Site {
@@ -199,6 +206,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
             .collect(),
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
+    let sql = match &raw.sql {
+        Some(r) => Some(sql::resolve(r, ctx, &names, &servers)?),
+        None => None,
+    };
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -208,6 +219,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         scripts_share,
         servers,
         kills,
+        sql,
     })
 }
 
