@@ -106,14 +106,14 @@ function Get-MirrorRole {
         $command.CommandTimeout = $TimeoutSeconds
         $command.CommandText = 'SELECT m.mirroring_role FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id WHERE d.name = @db'
         [void]$command.Parameters.AddWithValue('@db', $Database)
-        $role = $command.ExecuteScalar()
-        if ($role -is [System.DBNull] -or $role -eq $null) {
+        $value = $command.ExecuteScalar()
+        if ($value -eq $null -or $value -is [System.DBNull]) {
             return 'unknown'
         }
-        if ([int]$role -eq 1) {
+        if ([int]$value -eq 1) {
             return 'Primary'
         }
-        if ([int]$role -eq 2) {
+        if ([int]$value -eq 2) {
             return 'Secondary'
         }
         return 'unknown'
