@@ -69,8 +69,8 @@ fn reference_bundle_has_the_mirroring_artifacts() {
     // Runbook: deploy and verify lines.
     let readme = text(&b, "README.md");
     for line in [
-        "sqlcmd -S sqlmirror1.campus.example.edu -E -b -f 65001 -i sql\\sqlmirror1\\mirror-failover-job.sql",
-        "sqlcmd -S sqlmirror2.campus.example.edu -E -b -f 65001 -i sql\\sqlmirror2\\mirroring-alerts.sql",
+        "sqlcmd -S sqlmirror1.campus.example.edu,1433 -E -b -f 65001 -i sql\\sqlmirror1\\mirror-failover-job.sql",
+        "sqlcmd -S sqlmirror2.campus.example.edu,1433 -E -b -f 65001 -i sql\\sqlmirror2\\mirroring-alerts.sql",
         "js.next_run_time FROM msdb.dbo.sysjobs",
         "schtasks /Create /RU SYSTEM /TN Update-SqlAlias /XML tasks\\Update-SqlAlias.xml /F",
         "GRANT VIEW ANY DATABASE",
@@ -230,7 +230,7 @@ fn switcher_defaults_come_from_the_site() {
     let s = text(&b, "scripts/Update-SqlAlias.ps1");
     assert!(s.contains("[string]$Alias = 'SPSQL',"));
     assert!(s.contains(
-        "[string[]]$Partners = @('sqlmirror1.campus.example.edu', 'sqlmirror2.campus.example.edu'),"
+        "[string[]]$Partners = @('sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'),"
     ));
     assert!(s.contains("[string]$Database = 'SharePoint_Config',"));
     assert!(s.contains("[switch]$CycleServices = $false,"));
@@ -261,8 +261,8 @@ fn alias_reg_file_and_registry_values() {
     assert!(t.starts_with("Windows Registry Editor Version 5.00\r\n"));
     assert!(!t.replace("\r\n", "").contains('\n'), "CRLF only");
     for key in [
-        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu\"",
-        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu\"",
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu,1433\"",
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu,1433\"",
     ] {
         assert!(t.contains(key), "{t}");
     }
