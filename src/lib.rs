@@ -16,6 +16,7 @@ pub mod registry;
 pub mod render;
 pub mod scenarios;
 pub mod sql;
+pub mod synth;
 pub mod tasks;
 pub mod write;
 
