@@ -136,7 +136,7 @@ function Set-AliasTarget {
             if (-not (Test-Path -Path $keyPath)) {
                 [void](New-Item -Path $keyPath -Force)
             }
-            Set-ItemProperty -Path $keyPath -Name $Alias -Value $data -Type String
+            Set-ItemProperty -Path $keyPath -Name $Alias -Value $data
         }
     }
 }

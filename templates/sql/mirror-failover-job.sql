@@ -1,7 +1,7 @@
 :on error exit
 -- sitebundle: failover-all job for SQL Server database mirroring (site [[ site | tsql_str ]]).
 -- Partner [[ partner | tsql_str ]] ([[ position ]] of 2). Run on that server:
---     sqlcmd -S <server> -E -b -i mirror-failover-job.sql
+--     sqlcmd -S <server> -E -b -f 65001 -i mirror-failover-job.sql
 -- Creates or updates (in place, keeping its history) the SQL Server Agent job [[ job.name | tsql_str ]]:
 -- category created if missing, one T-SQL step in master, a schedule every [[ job.interval_minutes ]] minute(s)
 -- starting at [[ start_label | trusted ]] (the partners are staggered by [[ job.stagger_seconds ]] seconds).

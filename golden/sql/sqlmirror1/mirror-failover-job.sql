@@ -1,7 +1,7 @@
 :on error exit
 -- sitebundle: failover-all job for SQL Server database mirroring (site N'partnerpoint').
 -- Partner N'sqlmirror1.campus.example.edu,1433' (1 of 2). Run on that server:
---     sqlcmd -S <server> -E -b -i mirror-failover-job.sql
+--     sqlcmd -S <server> -E -b -f 65001 -i mirror-failover-job.sql
 -- Creates or updates (in place, keeping its history) the SQL Server Agent job N'SP Mirroring - fail over all databases':
 -- category created if missing, one T-SQL step in master, a schedule every 1 minute(s)
 -- starting at 00:00:00 (the partners are staggered by 30 seconds).

@@ -1,7 +1,7 @@
 :on error exit
 -- sitebundle: WMI alerts on database mirroring state changes (site N'partnerpoint').
 -- Partner N'sqlmirror2.campus.example.edu,1433'. Run on that server after mirror-failover-job.sql:
---     sqlcmd -S <server> -E -b -i mirroring-alerts.sql
+--     sqlcmd -S <server> -E -b -f 65001 -i mirroring-alerts.sql
 -- Each alert starts the job N'SP Mirroring - fail over all databases' when DATABASE_MIRRORING_STATE_CHANGE reports:
 --   State 7 (manual failover), State 8 (automatic failover), State 5 or 6 (connection with the
 --   principal or the mirror lost). Existing alerts of the same names are replaced (an alert keeps
