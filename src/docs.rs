@@ -31,7 +31,11 @@ struct Ctx<'a> {
 
 /// Every feature's runbook section, in deployment order.
 fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
-    let all = [crate::gpo::runbook(site)?, crate::helper::runbook(site)?];
+    let all = [
+        crate::sql::runbook(site)?,
+        crate::gpo::runbook(site)?,
+        crate::helper::runbook(site)?,
+    ];
     Ok(all.into_iter().flatten().collect())
 }
 

@@ -71,6 +71,45 @@ pub fn tsql_str(s: &str) -> R {
     Ok(format!("N'{}'", s.replace('\'', "''")))
 }
 
+/// A multi-line T-SQL text (a job step's command) as one `N'…'` literal with `'` doubled. sqlcmd
+/// would still act on a `GO` line, a line starting with `:` or `!!`, or `$(` inside the literal,
+/// and SQL Server Agent would replace `$(…)` tokens in a job step, so those are rejected; line
+/// breaks are kept (Agent shows the step as written). Other control characters are rejected.
+pub fn tsql_text(s: &str) -> R {
+    if s.contains("$(") {
+        return Err(Unsafe(
+            "`$(` would be expanded by sqlcmd (and by SQL Server Agent in a job step)".into(),
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\r')
+    {
+        return Err(Unsafe(format!(
+            "{} cannot appear in a T-SQL script run by sqlcmd",
+            describe(c)
+        )));
+    }
+    for line in s.lines() {
+        let t = line.trim_start();
+        let word = t.trim_end();
+        if t.starts_with(':') || t.starts_with("!!") {
+            return Err(Unsafe(format!(
+                "the line `{word}` would be read by sqlcmd as one of its commands"
+            )));
+        }
+        let go = word.split_whitespace().collect::<Vec<_>>();
+        if go.first().is_some_and(|w| w.eq_ignore_ascii_case("go"))
+            && (go.len() == 1 || (go.len() == 2 && go[1].chars().all(|c| c.is_ascii_digit())))
+        {
+            return Err(Unsafe(format!(
+                "the line `{word}` would end the batch in sqlcmd"
+            )));
+        }
+    }
+    Ok(format!("N'{}'", s.replace('\'', "''")))
+}
+
 /// XML character data or attribute value (both quote styles), for XML 1.0.
 pub fn xml(s: &str) -> R {
     let mut out = String::with_capacity(s.len() + 8);
@@ -260,6 +299,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
     Some(match name {
         "tsql_ident" => tsql_ident,
         "tsql_str" => tsql_str,
+        "tsql_text" => tsql_text,
         "xml" => xml,
         "xml_cdata" => xml_cdata,
         "tcl_word" => tcl_word,
@@ -278,6 +318,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
 pub const FILTERS: &[&str] = &[
     "tsql_ident",
     "tsql_str",
+    "tsql_text",
     "xml",
     "xml_cdata",
     "tcl_word",
@@ -339,6 +380,28 @@ mod tests {
         assert!(tsql_str("$(dbname)").is_err());
         assert!(tsql_str("a\r\nGO").is_err());
         assert_eq!(tsql_str("100% ünï").unwrap(), "N'100% ünï'");
+    }
+
+    #[test]
+    fn tsql_text_keeps_lines_rejects_sqlcmd() {
+        assert_eq!(
+            tsql_text("PRINT N'a';\nPRINT 1;").unwrap(),
+            "N'PRINT N''a'';\nPRINT 1;'"
+        );
+        for bad in [
+            "SELECT 1;\nGO\nSELECT 2;",
+            "x\n  go 5 \ny",
+            ":r evil.sql",
+            "a\n  :setvar x y",
+            "a\n!!dir",
+            "PRINT N'$(ESCAPE_SQUOTE(WMI(DatabaseName)))';",
+            "a\u{0}b",
+            "a\tb\u{1b}",
+        ] {
+            assert!(tsql_text(bad).is_err(), "{bad:?}");
+        }
+        // `GO` inside a line, or a word starting with go, is not a batch separator.
+        assert!(tsql_text("GOTO done;\n-- go on\nSELECT N'GO';").is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod model;
 pub mod registry;
 pub mod render;
 pub mod scenarios;
+pub mod sql;
 pub mod synth;
 pub mod tasks;
 pub mod write;
@@ -47,6 +48,7 @@ impl std::error::Error for Error {}
 pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
+    sql::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
     gpo::render(site, &mut b)?;

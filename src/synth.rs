@@ -60,6 +60,19 @@ pub fn site_toml(size: Size) -> String {
             k % 60
         );
     }
+    // SQL mirroring between the first two servers, every database watched by the job, the
+    // alias switcher on every server.
+    if size.servers >= 2 && size.databases > 0 {
+        s.push_str("[sql]\nalias = \"SPSQL\"\ndatabases = [");
+        for d in 0..size.databases {
+            let _ = write!(s, "{}\"WSS_Content_{d}\"", if d == 0 { "" } else { ", " });
+        }
+        s.push_str("]\n\n[[sql.partner]]\nserver = \"srv0\"\n\n[[sql.partner]]\nserver = \"srv1\"\nport = 1433\n\n[sql.switcher]\nservers = [");
+        for i in 0..size.servers {
+            let _ = write!(s, "{}\"srv{i}\"", if i == 0 { "" } else { ", " });
+        }
+        s.push_str("]\n\n");
+    }
     s
 }
 

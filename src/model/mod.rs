@@ -9,6 +9,7 @@ pub mod gpo;
 pub mod kill;
 pub mod server;
 pub mod spans;
+pub mod sql;
 
 use std::collections::HashMap;
 
@@ -21,6 +22,7 @@ pub use gpo::Gpo;
 pub use kill::Kill;
 pub use server::{Os, Server};
 use spans::SpanIndex;
+pub use sql::Sql;
 
 /// The whole site file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -42,6 +44,10 @@ pub struct RawSite {
     /// Group Policy Preferences. Without this section no GPO backup is generated.
     #[serde(default)]
     pub gpo: Option<gpo::RawGpo>,
+    /// SQL Server database mirroring: the partners, the failover-all job, its alerts and the
+    /// client alias switcher on the front ends.
+    #[serde(default)]
+    pub sql: Option<sql::RawSql>,
 }
 
 /// Site-wide settings.
@@ -81,6 +87,7 @@ pub struct Site {
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
     pub gpo: Option<Gpo>,
+    pub sql: Option<Sql>,
 }
 
 impl Site {
@@ -214,6 +221,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
     let gpo = raw.gpo.as_ref().and_then(|g| gpo::resolve(g, ctx));
+    let sql = raw
+        .sql
+        .as_ref()
+        .and_then(|r| sql::resolve(r, ctx, &names, &servers));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -224,6 +235,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         servers,
         kills,
         gpo,
+        sql,
     })
 }
 
