@@ -10,6 +10,7 @@ pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod escape;
+pub mod f5;
 pub mod helper;
 pub mod model;
 pub mod registry;
@@ -45,6 +46,7 @@ impl std::error::Error for Error {}
 pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
+    f5::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;

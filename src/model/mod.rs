@@ -5,6 +5,7 @@
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
 pub mod ctx;
+pub mod f5;
 pub mod kill;
 pub mod server;
 pub mod spans;
@@ -36,6 +37,9 @@ pub struct RawSite {
     /// Processes killed on a schedule (one scheduled task per entry).
     #[serde(default)]
     pub kill: Vec<kill::RawKill>,
+    /// The F5 BIG-IP configuration: monitors, pools, virtual servers and path routes.
+    #[serde(default)]
+    pub f5: Option<f5::RawF5>,
 }
 
 /// Site-wide settings.
@@ -74,6 +78,8 @@ pub struct Site {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
+    /// The BIG-IP section, when the site has one.
+    pub f5: Option<f5::F5>,
 }
 
 impl Site {
@@ -199,6 +205,15 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
             .collect(),
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
+    let f5 = raw
+        .f5
+        .as_ref()
+        .map(|f| f5::resolve(f, ctx, &names, &servers, &raw.site.name));
+    let f5 = match f5 {
+        Some(None) => return None,
+        Some(Some(f)) => Some(f),
+        None => None,
+    };
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -208,6 +223,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         scripts_share,
         servers,
         kills,
+        f5,
     })
 }
 
