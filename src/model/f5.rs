@@ -494,11 +494,12 @@ pub fn resolve(
         all_names.push((format!("{p}.name"), m.name.clone()));
         for (key, v) in [("send", &m.send), ("recv", &m.recv)] {
             if let Some(v) = v {
-                mok &= ctx.check(
-                    &format!("{p}.{key}"),
-                    check_tmsh_text(v),
-                    "e.g. `send = \"GET / HTTP/1.1\\r\\nHost: www\\r\\nConnection: close\\r\\n\\r\\n\"`",
-                );
+                let help = if key == "send" {
+                    "e.g. `send = \"GET / HTTP/1.1\\r\\nHost: www\\r\\nConnection: close\\r\\n\\r\\n\"`"
+                } else {
+                    "e.g. `recv = \"200 OK\"` (a regular expression on the BIG-IP; `.` matches any character)"
+                };
+                mok &= ctx.check(&format!("{p}.{key}"), check_tmsh_text(v), help);
             }
         }
         if !(1..=86400).contains(&m.interval) {
