@@ -808,6 +808,8 @@ fn hostile_values_are_rejected_or_stay_data() {
         "[ZQXMARK]",
         "ZQXMARK;ltm",
         "ZQXMARK\nltm pool x { }",
+        "ZQXMARK\nx",
+        "ZQXMARK\tx\r\n",
         "ZQXMARK\\",
         "`ZQXMARK`",
         "ZQXMARK#",

@@ -374,6 +374,18 @@ fn check_tmsh_text(s: &str) -> Result<(), String> {
     escape::tmsh_str(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
+/// A description: a tmsh quoted string on one line (it also becomes an AS3 `remark`, which allows
+/// no control characters).
+fn check_description(s: &str) -> Result<(), String> {
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{} cannot appear in a description (one line of printable text)",
+            super::show_char(c)
+        ));
+    }
+    check_tmsh_text(s)
+}
+
 /// A route prefix: `/seg/seg/`, segments of safe characters, no wildcards, no `.`/`..`.
 pub fn normalise_prefix(s: &str) -> Result<String, String> {
     if !s.starts_with('/') {
@@ -522,7 +534,7 @@ pub fn resolve(
         }
         mok &= ctx.check(
             &format!("{p}.description"),
-            check_tmsh_text(&m.description),
+            check_description(&m.description),
             "",
         );
         ok &= mok;
@@ -561,7 +573,7 @@ pub fn resolve(
         all_names.push((format!("{p}.name"), rp.name.clone()));
         pok &= ctx.check(
             &format!("{p}.description"),
-            check_tmsh_text(&rp.description),
+            check_description(&rp.description),
             "",
         );
         if rp.members.is_empty() {
@@ -685,7 +697,7 @@ pub fn resolve(
         all_names.push((format!("{p}.name"), rv.name.clone()));
         vok &= ctx.check(
             &format!("{p}.description"),
-            check_tmsh_text(&rv.description),
+            check_description(&rv.description),
             "",
         );
         let address = match rv.address.parse::<IpAddr>() {
