@@ -438,7 +438,15 @@ struct RunbookCtx {
     pools: Vec<RunbookPool>,
     virtuals: Vec<RunbookVirtual>,
     rules: Vec<String>,
+    routes: Vec<RunbookRoute>,
     common: bool,
+}
+
+#[derive(Serialize)]
+struct RunbookRoute {
+    virtual_name: String,
+    prefix: String,
+    pool: String,
 }
 
 /// The runbook section of the BIG-IP configuration.
@@ -480,6 +488,17 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
             })
             .collect(),
         rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),
+        routes: f5
+            .virtuals
+            .iter()
+            .flat_map(|v| {
+                v.routes.iter().map(|r| RunbookRoute {
+                    virtual_name: v.name.clone(),
+                    prefix: r.prefix.clone(),
+                    pool: f5.pools[r.pool].name.clone(),
+                })
+            })
+            .collect(),
         common: f5.partition == "Common",
     };
     crate::render::render("docs/f5.md", &ctx).map(Some)

@@ -794,32 +794,34 @@ fn site_with(slot: &str, value: &str) -> String {
 
 #[test]
 fn hostile_values_are_rejected_or_stay_data() {
-    const MARK: &str = "ZQXMARK";
+    const MARK: &str = "zqxmark";
     let hostile = [
-        "ZQXMARK",
-        "a{ZQXMARK}b",
-        "a}ZQXMARK{",
-        "x] ZQXMARK [y",
-        "q\"ZQXMARK\"",
-        "$ZQXMARK",
-        "a ZQXMARK",
-        "ZQXMARK*",
-        "ZQXMARK?",
-        "[ZQXMARK]",
-        "ZQXMARK;ltm",
-        "ZQXMARK\nltm pool x { }",
-        "ZQXMARK\nx",
-        "ZQXMARK\tx\r\n",
-        "ZQXMARK\\",
-        "`ZQXMARK`",
-        "ZQXMARK#",
-        "/ZQXMARK*/",
-        "/ZQXMARK[a]/",
-        "/ZQXMARK?/",
-        "/ZQXMARK/\"x",
-        "/ZQXMARK}/",
-        "/ZQXMARK $x/",
-        "/%5BZQXMARK/",
+        "zqxmark",
+        "a{zqxmark}b",
+        "a}zqxmark{",
+        "x] zqxmark [y",
+        "q\"zqxmark\"",
+        "$zqxmark",
+        "a zqxmark",
+        "zqxmark*",
+        "zqxmark?",
+        "[zqxmark]",
+        "zqxmark;ltm",
+        "zqxmark\nltm pool x { }",
+        "zqxmark\nx",
+        "zqxmark\tx\r\n",
+        "zqxmark\\",
+        "`zqxmark`",
+        "zqxmark#",
+        "/zqxmark*/",
+        "/zqxmark[a]/",
+        "/zqxmark?/",
+        "/zqxmark/\"x",
+        "/zqxmark}/",
+        "/zqxmark $x/",
+        "/%5Bzqxmark/",
+        "/zqxmark/",
+        "/a.b~c+d,e=f:g@h!/zqxmark",
     ];
     let mut written = Vec::new();
     let mut rejected = 0;
@@ -845,6 +847,14 @@ fn hostile_values_are_rejected_or_stay_data() {
         }
     }
     assert!(rejected > 100, "{rejected}");
+    assert_eq!(
+        written
+            .iter()
+            .filter(|(l, _)| l.starts_with("PREFIX="))
+            .count(),
+        2,
+        "the two plain prefixes are accepted"
+    );
     // Names: only the plain marker passes (tmsh charset); every special character is rejected.
     for (label, _) in &written {
         assert!(
@@ -852,15 +862,19 @@ fn hostile_values_are_rejected_or_stay_data() {
                 && !label.starts_with("VIRTUAL=")
                 && !label.starts_with("MONITOR=")
                 && !label.starts_with("PARTITION=")
-                || label.ends_with("=\"ZQXMARK\""),
+                || label.ends_with("=\"zqxmark\""),
             "{label} should have been rejected"
         );
-        assert!(!label.starts_with("PREFIX="), "{label}: not a valid prefix");
+        assert!(
+            !label.starts_with("PREFIX=") || label.contains("/zqxmark"),
+            "{label}: not a valid prefix"
+        );
     }
-    // Descriptions and monitor strings that pass land in data positions of every F5 file.
+    // Descriptions, monitor strings and route prefixes that pass land in data positions of every
+    // F5 file (tmsh quoted strings, iRule switch patterns, JSON strings).
     let data: Vec<&tempfile::TempDir> = written
         .iter()
-        .filter(|(l, _)| l.contains("DESC=") || l.starts_with("SEND="))
+        .filter(|(l, _)| l.contains("DESC=") || l.starts_with("SEND=") || l.starts_with("PREFIX="))
         .map(|(_, d)| d)
         .collect();
     assert!(!data.is_empty());
