@@ -642,11 +642,8 @@ pub fn resolve(
                 None => pok = false,
             }
         }
-        if mons.len() != {
-            let mut d = mons.clone();
-            d.dedup();
-            d.len()
-        } {
+        let distinct: std::collections::HashSet<&String> = rp.monitors.iter().collect();
+        if distinct.len() != rp.monitors.len() {
             ctx.error(
                 &format!("{p}.monitors"),
                 "a monitor is listed twice",

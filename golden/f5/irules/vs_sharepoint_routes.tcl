@@ -10,51 +10,52 @@
 # percent-decoded (repeated, at most 4 more times, so double encoding cannot hide a prefix),
 # backslashes read as slashes, empty, "." and ".." segments removed, lower-cased. A route
 # matches its own path ("/ects", which IIS redirects to "/ects/") and everything below it
-# ("/ects/*"), never a longer name ("/ectsx").
+# ("/ects/*"), never a longer name ("/ectsx"). Variables start with sb_ so that other iRules
+# on the same virtual server (which share the connection's variables) do not collide with them.
 when CLIENT_ACCEPTED {
-    set default_pool [LB::server pool]
+    set sb_default_pool [LB::server pool]
 }
 when HTTP_REQUEST {
-    set path [HTTP::path]
+    set sb_path [HTTP::path]
     # An absolute-form request line (GET http://host/x HTTP/1.1) puts scheme and host in the path.
-    if {[string match -nocase {http*://*} $path]} {
-        set path [string range $path [expr {[string first "://" $path] + 3}] end]
-        set slash [string first "/" $path]
-        if {$slash < 0} {
-            set path "/"
+    if {[string match -nocase {http*://*} $sb_path]} {
+        set sb_path [string range $sb_path [expr {[string first "://" $sb_path] + 3}] end]
+        set sb_slash [string first "/" $sb_path]
+        if {$sb_slash < 0} {
+            set sb_path "/"
         } else {
-            set path [string range $path $slash end]
+            set sb_path [string range $sb_path $sb_slash end]
         }
     }
-    set decoded [URI::decode $path]
-    set rounds 0
-    while {$decoded ne $path && $rounds < 4} {
-        set path $decoded
-        set decoded [URI::decode $path]
-        incr rounds
+    set sb_decoded [URI::decode $sb_path]
+    set sb_rounds 0
+    while {$sb_decoded ne $sb_path && $sb_rounds < 4} {
+        set sb_path $sb_decoded
+        set sb_decoded [URI::decode $sb_path]
+        incr sb_rounds
     }
-    set segments {}
-    foreach segment [split [string tolower [string map {"\\" "/"} $decoded]] "/"] {
-        switch -- $segment {
+    set sb_segments {}
+    foreach sb_segment [split [string tolower [string map {"\\" "/"} $sb_decoded]] "/"] {
+        switch -- $sb_segment {
             "" -
             "." {
             }
             ".." {
-                set segments [lrange $segments 0 end-1]
+                set sb_segments [lrange $sb_segments 0 end-1]
             }
             default {
-                lappend segments $segment
+                lappend sb_segments $sb_segment
             }
         }
     }
-    set path "/[join $segments "/"]"
-    switch -glob -- $path {
+    set sb_path "/[join $sb_segments "/"]"
+    switch -glob -- $sb_path {
         "/ects" -
         "/ects/*" {
             pool /Common/WSS_partner_admin
         }
         default {
-            pool $default_pool
+            pool $sb_default_pool
         }
     }
 }
