@@ -464,7 +464,7 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
                 name: p.name.clone(),
                 members: {
                     let mut ms: Vec<&crate::model::f5::Member> = p.members.iter().collect();
-                    ms.sort_by(|a, b| b.priority_group.cmp(&a.priority_group));
+                    ms.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
                     ms.iter()
                         .map(|m| {
                             format!(

@@ -462,11 +462,11 @@ fn read_conf(path: &Path) -> Conf {
         let opens = t.ends_with('{');
         let oneliner = t.ends_with("{ }");
         match (stmt.0.as_str(), depth, parent.as_str()) {
-            ("monitor", 1, _) if words[0] == "defaults-from" => {
-                if !BUILTIN_MONITORS.contains(&words[1]) {
-                    c.errors
-                        .push(format!("{}: unknown parent monitor {}", stmt.1, words[1]));
-                }
+            ("monitor", 1, _)
+                if words[0] == "defaults-from" && !BUILTIN_MONITORS.contains(&words[1]) =>
+            {
+                c.errors
+                    .push(format!("{}: unknown parent monitor {}", stmt.1, words[1]));
             }
             ("node", 1, _) if words[0] == "address" => {
                 c.node_address.insert(stmt.1.clone(), words[1].into());
