@@ -33,6 +33,7 @@ struct Ctx<'a> {
 fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
     let all = [
         crate::sql::runbook(site)?,
+        crate::f5::runbook(site)?,
         crate::gpo::runbook(site)?,
         crate::helper::runbook(site)?,
     ];

@@ -250,6 +250,74 @@ pub fn tmsh_name(s: &str) -> R {
     Ok(s.to_string())
 }
 
+/// A tmsh double-quoted string (descriptions, monitor send/recv). Printable ASCII only; line breaks
+/// and tabs become `\r`, `\n`, `\t` (tmsh keeps those escapes for monitor strings). Characters that
+/// a tmsh or Tcl parser would interpret inside quotes (`"`, `\`, `$`, `[`, `]`, `{`, `}`) and the
+/// backtick (AS3 expansion) are rejected rather than escaped: tmsh's own unescaping of them is not
+/// documented.
+pub fn tmsh_str(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '"' | '\\' | '$' | '[' | ']' | '{' | '}' | '`' => {
+                return Err(Unsafe(format!(
+                    "{} cannot be written safely into a tmsh quoted string",
+                    describe(c)
+                )));
+            }
+            c if c.is_ascii_graphic() || c == ' ' => out.push(c),
+            c => {
+                return Err(Unsafe(format!(
+                    "{} is not printable ASCII, which tmsh strings here are limited to",
+                    describe(c)
+                )));
+            }
+        }
+    }
+    out.push('"');
+    if s.len() > 1024 {
+        return Err(Unsafe(
+            "a tmsh string is limited here to 1024 characters".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// An IP address as text (tmsh destinations, AS3 addresses): passes only what parses as one.
+pub fn ip_addr(s: &str) -> R {
+    match s.parse::<std::net::IpAddr>() {
+        Ok(a) => Ok(a.to_string()),
+        Err(_) => Err(Unsafe(format!("`{s}` is not an IP address"))),
+    }
+}
+
+/// A literal `switch -glob` pattern as a Tcl word: glob metacharacters (`*`, `?`, `[`, `]`, `\`) are
+/// backslash-escaped for the matcher, then the result is quoted by [`tcl_word`].
+pub fn tcl_glob(s: &str) -> R {
+    tcl_word(&glob_escape(s))
+}
+
+/// A `switch -glob` pattern matching everything below the literal path `s`: `s` escaped as in
+/// [`tcl_glob`], followed by the wildcard `/*`.
+pub fn tcl_glob_below(s: &str) -> R {
+    tcl_word(&format!("{}/*", glob_escape(s)))
+}
+
+fn glob_escape(s: &str) -> String {
+    let mut g = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            g.push('\\');
+        }
+        g.push(c);
+    }
+    g
+}
+
 /// A JSON string (quotes included).
 pub fn json_str(s: &str) -> R {
     Ok(serde_json::to_string(s).expect("strings always serialize"))
@@ -307,6 +375,10 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "vbs_str" => vbs_str,
         "cmd_arg" => cmd_arg,
         "tmsh_name" => tmsh_name,
+        "tmsh_str" => tmsh_str,
+        "ip_addr" => ip_addr,
+        "tcl_glob" => tcl_glob,
+        "tcl_glob_below" => tcl_glob_below,
         "json_str" => json_str,
         "md" => md,
         "md_code" => md_code,
@@ -326,6 +398,10 @@ pub const FILTERS: &[&str] = &[
     "vbs_str",
     "cmd_arg",
     "tmsh_name",
+    "tmsh_str",
+    "ip_addr",
+    "tcl_glob",
+    "tcl_glob_below",
     "json_str",
     "md",
     "md_code",
@@ -474,6 +550,45 @@ mod tests {
     }
 
     #[test]
+    fn tmsh_str_quotes_or_rejects() {
+        assert_eq!(
+            tmsh_str("GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap(),
+            "\"GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n\""
+        );
+        assert_eq!(tmsh_str("200 OK").unwrap(), "\"200 OK\"");
+        for bad in ["a\"b", "a\\b", "$x", "[x]", "{x}", "`x`", "é", "nul\0"] {
+            assert!(tmsh_str(bad).is_err(), "{bad:?}");
+        }
+        for h in hostile() {
+            if let Ok(q) = tmsh_str(&h) {
+                let inner = &q[1..q.len() - 1];
+                assert!(
+                    !inner.contains('"') && !inner.contains('{') && !inner.contains('['),
+                    "{q}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ip_addr_only_addresses() {
+        assert_eq!(ip_addr("10.1.2.3").unwrap(), "10.1.2.3");
+        assert_eq!(ip_addr("2001:DB8::1").unwrap(), "2001:db8::1");
+        assert!(ip_addr("10.1.2.3 } ltm").is_err());
+        assert!(ip_addr("").is_err());
+    }
+
+    #[test]
+    fn tcl_glob_escapes_wildcards() {
+        assert_eq!(tcl_glob("/ects").unwrap(), "\"/ects\"");
+        // `*` becomes `\*` for glob, whose backslash tcl_word doubles: "\\*" in the source.
+        assert_eq!(tcl_glob("/a*").unwrap(), "\"/a\\\\*\"");
+        assert_eq!(tcl_glob_below("/ects").unwrap(), "\"/ects/*\"");
+        assert_eq!(tcl_glob_below("/a?").unwrap(), "\"/a\\\\?/*\"");
+        assert_eq!(tcl_glob("[x]").unwrap(), "\"\\\\\\[x\\\\\\]\"");
+    }
+
+    #[test]
     fn md_escapes() {
         assert_eq!(md("a*b_c").unwrap(), "a\\*b\\_c");
         assert_eq!(md("<script>").unwrap(), "\\<script\\>");
@@ -518,7 +633,7 @@ mod tests {
         let long = "é".repeat(300);
         for f in FILTERS {
             let func = by_name(f).unwrap();
-            if *f == "tsql_ident" || *f == "tmsh_name" {
+            if matches!(*f, "tsql_ident" | "tmsh_name" | "tmsh_str" | "ip_addr") {
                 continue;
             }
             let out = func(&long).unwrap();

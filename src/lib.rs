@@ -10,6 +10,7 @@ pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod escape;
+pub mod f5;
 pub mod gpo;
 pub mod helper;
 pub mod model;
@@ -49,6 +50,7 @@ pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
     sql::render(site, &mut b)?;
+    f5::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
     gpo::render(site, &mut b)?;

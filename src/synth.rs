@@ -73,7 +73,56 @@ pub fn site_toml(size: Size) -> String {
         }
         s.push_str("]\n\n");
     }
+    f5_section(&mut s, size);
     s
+}
+
+/// `[f5]`: one HTTP monitor, `pools` pools of up to 5 members in descending priority groups, and
+/// `virtuals` virtual servers (every other one HTTP with two path routes, the rest TCP).
+fn f5_section(s: &mut String, size: Size) {
+    if size.pools == 0 || size.servers == 0 {
+        return;
+    }
+    s.push_str("[f5]\n\n[[f5.monitor]]\nname = \"mon_http\"\ntype = \"http\"\n\n");
+    for p in 0..size.pools {
+        let n = size.servers.min(5);
+        let members: Vec<String> = (0..n)
+            .map(|k| {
+                format!(
+                    "{{ server = \"srv{}\", port = 80, priority_group = {} }}",
+                    (p * 5 + k) % size.servers,
+                    n - k
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "[[f5.pool]]\nname = \"pool{p}\"\nmonitors = [\"mon_http\"]\nmin_active_members = 1\nmembers = [{}]\n\n",
+            members.join(", ")
+        );
+    }
+    for v in 0..size.virtuals {
+        let pool = v % size.pools;
+        let addr = format!(
+            "172.{}.{}.{}",
+            16 + v / 62_500,
+            (v / 250) % 250,
+            1 + v % 250
+        );
+        if v % 2 == 0 {
+            let _ = write!(
+                s,
+                "[[f5.virtual_server]]\nname = \"vs{v}\"\naddress = \"{addr}\"\nport = 80\nprotocol = \"http\"\npool = \"pool{pool}\"\nroutes = [{{ prefix = \"/admin{v}/\", pool = \"pool{}\" }}, {{ prefix = \"/api/v{v}\", pool = \"pool{}\" }}]\n\n",
+                (v + 1) % size.pools,
+                (v + 2) % size.pools
+            );
+        } else {
+            let _ = write!(
+                s,
+                "[[f5.virtual_server]]\nname = \"vs{v}\"\naddress = \"{addr}\"\nport = 389\nprotocol = \"tcp\"\npool = \"pool{pool}\"\n\n"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
 pub mod ctx;
+pub mod f5;
 pub mod gpo;
 pub mod kill;
 pub mod server;
@@ -48,6 +49,9 @@ pub struct RawSite {
     /// client alias switcher on the front ends.
     #[serde(default)]
     pub sql: Option<sql::RawSql>,
+    /// The F5 BIG-IP configuration: monitors, pools, virtual servers and path routes.
+    #[serde(default)]
+    pub f5: Option<f5::RawF5>,
 }
 
 /// Site-wide settings.
@@ -88,6 +92,8 @@ pub struct Site {
     pub kills: Vec<Kill>,
     pub gpo: Option<Gpo>,
     pub sql: Option<Sql>,
+    /// The BIG-IP section, when the site has one.
+    pub f5: Option<f5::F5>,
 }
 
 impl Site {
@@ -225,6 +231,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         .sql
         .as_ref()
         .and_then(|r| sql::resolve(r, ctx, &names, &servers));
+    let f5 = raw
+        .f5
+        .as_ref()
+        .and_then(|f| f5::resolve(f, ctx, &names, &servers, &raw.site.name));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -236,6 +246,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         kills,
         gpo,
         sql,
+        f5,
     })
 }
 
