@@ -11,6 +11,7 @@ pub mod diag;
 pub mod docs;
 pub mod escape;
 pub mod helper;
+pub mod maint;
 pub mod model;
 pub mod registry;
 pub mod render;
@@ -45,6 +46,7 @@ impl std::error::Error for Error {}
 pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
+    maint::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;

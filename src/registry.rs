@@ -32,8 +32,10 @@ pub struct RegValue {
 }
 
 /// Every registry value of the site, in a stable order.
-pub fn all_values(_site: &Site) -> Vec<RegValue> {
-    Vec::new()
+pub fn all_values(site: &Site) -> Vec<RegValue> {
+    let mut values = Vec::new();
+    values.extend(crate::maint::reg_values(site));
+    values
 }
 
 /// A `.reg` string: `"` and `\` are backslash-escaped; line breaks cannot be written.

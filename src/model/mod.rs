@@ -6,6 +6,7 @@
 
 pub mod ctx;
 pub mod kill;
+pub mod maint;
 pub mod server;
 pub mod spans;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 pub use ctx::Ctx;
 pub use kill::Kill;
+pub use maint::Maintenance;
 pub use server::{Os, Server};
 use spans::SpanIndex;
 
@@ -36,6 +38,9 @@ pub struct RawSite {
     /// Processes killed on a schedule (one scheduled task per entry).
     #[serde(default)]
     pub kill: Vec<kill::RawKill>,
+    /// SCOM maintenance mode when Windows Update announces a restart (event 22).
+    #[serde(default)]
+    pub maintenance: Option<maint::RawMaintenance>,
 }
 
 /// Site-wide settings.
@@ -74,6 +79,7 @@ pub struct Site {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
+    pub maintenance: Option<Maintenance>,
 }
 
 impl Site {
@@ -199,6 +205,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
             .collect(),
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
+    let maintenance = raw
+        .maintenance
+        .as_ref()
+        .and_then(|m| maint::resolve(m, ctx, &names));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -208,6 +218,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         scripts_share,
         servers,
         kills,
+        maintenance,
     })
 }
 
