@@ -279,7 +279,7 @@ fn vbscript_structure_and_exec_discipline() {
                             .iter()
                             .position(|b| b.starts_with("Do While oExec.Status = 0"))
                             .expect("wait loop");
-                        assert!(body[wait..].iter().any(|b| *b == "Loop"));
+                        assert!(body[wait..].contains(&"Loop"));
                         let exit = body
                             .iter()
                             .rposition(|b| b.contains("oExec.ExitCode"))

@@ -84,7 +84,7 @@ Finish 0, "the trigger '" & TRIGGER_NAME & "' (ID " & aIds(0) & ") runs MaintMod
 ' that are not rows (e.g. the INFO line when there are no triggers) are ignored. Returns False when
 ' the query fails.
 Function QueryTriggers(ByRef aFound)
-    Dim sLines, sLine, oRe, oMatch, sFound, nQ
+    Dim sLines, sLine, oRe, oMatches, oMatch, sFound, nQ
     aFound = Array()
     QueryTriggers = False
     nQ = RunCmd(sEventTriggers & " /query /fo csv /nh", sLines)
@@ -93,7 +93,8 @@ Function QueryTriggers(ByRef aFound)
     sFound = ""
     For Each sLine In Split(Replace(sLines, vbCr, ""), vbLf)
         If oRe.Test(Trim(sLine)) Then
-            Set oMatch = oRe.Execute(Trim(sLine))(0)
+            Set oMatches = oRe.Execute(Trim(sLine))
+            Set oMatch = oMatches.Item(0)
             If StrComp(oMatch.SubMatches(1), TRIGGER_NAME, vbTextCompare) = 0 Then
                 LogLine "Found trigger " & oMatch.SubMatches(0) & " named '" & oMatch.SubMatches(1) & "'."
                 If sFound <> "" Then
@@ -162,7 +163,7 @@ End Function
 
 ' "20M" -> 20, "2H" -> 120; -1 when the text is not a duration within MIN_MINUTES..MAX_MINUTES.
 Function ParseDuration(s)
-    Dim oRe, oMatch, n
+    Dim oRe, oMatches, oMatch, n
     ParseDuration = -1
     Set oRe = New RegExp
     oRe.Pattern = "^([0-9]{1,4})([MH])$"
@@ -170,7 +171,8 @@ Function ParseDuration(s)
     If Not oRe.Test(s) Then
         Exit Function
     End If
-    Set oMatch = oRe.Execute(s)(0)
+    Set oMatches = oRe.Execute(s)
+    Set oMatch = oMatches.Item(0)
     n = CLng(oMatch.SubMatches(0))
     If UCase(oMatch.SubMatches(1)) = "H" Then
         n = n * 60

@@ -93,7 +93,7 @@ End Sub
 
 ' "20M" -> 20, "2H" -> 120; -1 when the text is not a duration within MIN_MINUTES..MAX_MINUTES.
 Function ParseDuration(s)
-    Dim oRe, oMatch, n
+    Dim oRe, oMatches, oMatch, n
     ParseDuration = -1
     Set oRe = New RegExp
     oRe.Pattern = "^([0-9]{1,4})([MH])$"
@@ -101,7 +101,8 @@ Function ParseDuration(s)
     If Not oRe.Test(s) Then
         Exit Function
     End If
-    Set oMatch = oRe.Execute(s)(0)
+    Set oMatches = oRe.Execute(s)
+    Set oMatch = oMatches.Item(0)
     n = CLng(oMatch.SubMatches(0))
     If UCase(oMatch.SubMatches(1)) = "H" Then
         n = n * 60
