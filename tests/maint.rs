@@ -634,3 +634,193 @@ fn windows_and_delays_are_bounded() {
         d.render()
     );
 }
+
+/// Runs cases through tests/validators/vbs_run.py (ASPPY's VBScript interpreter with fake WScript
+/// objects). `None` when ASPPY is not installed: the test is then skipped with a notice, unless
+/// SITEBUNDLE_REQUIRE_VBS=1 (CI) makes it fail.
+fn run_vbs(cases: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+    use std::io::Write;
+    let python = std::env::var_os("SITEBUNDLE_VBS_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(common::python);
+    let mut child = std::process::Command::new(python)
+        .arg(common::repo().join("tests/validators/vbs_run.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(cases.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.code() == Some(3) {
+        assert!(
+            std::env::var_os("SITEBUNDLE_REQUIRE_VBS").is_none(),
+            "ASPPY is required (pip install asppy==1.1 into the validator venv)"
+        );
+        eprintln!(
+            "SKIPPED: VBScript execution tests need ASPPY (pip install asppy==1.1; or set SITEBUNDLE_VBS_PYTHON)"
+        );
+        return None;
+    }
+    assert!(
+        out.status.success(),
+        "vbs_run.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn expect_code(r: &serde_json::Value, code: i64, what: &str) {
+    assert_eq!(r["code"], serde_json::json!(code), "{what}: {r:#}");
+}
+
+#[test]
+fn maintmode_vbs_runs_arguments_and_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, b: &Bundle| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &b.files["scripts/MaintMode.vbs"].bytes).unwrap();
+        p.to_string_lossy().to_string()
+    };
+    let wsh = write("wsh.vbs", &common::reference());
+    let ec = write(
+        "ec.vbs",
+        &common::build_text("maint-groups.toml", &fixture("maint-groups.toml")),
+    );
+    let hostile = write(
+        "hostile.vbs",
+        &common::build_text("s.toml", &fixture("spaces-and-legacy.toml")),
+    );
+    let mut cases = Vec::new();
+    for args in [
+        serde_json::json!([]),
+        serde_json::json!(["ON"]),
+        serde_json::json!(["MAYBE", "20M"]),
+        serde_json::json!(["ON", "4M"]),
+        serde_json::json!(["ON", "25H"]),
+        serde_json::json!(["ON", "20"]),
+        serde_json::json!(["ON", "20M", "x"]),
+        serde_json::json!(["ON", "-5M"]),
+    ] {
+        cases.push(serde_json::json!({"script": wsh, "args": args}));
+    }
+    cases.push(serde_json::json!({"script": wsh, "args": ["on", "20m"]}));
+    cases.push(serde_json::json!({"script": wsh, "args": ["OFF"]}));
+    cases.push(serde_json::json!({"script": wsh, "args": ["ON", "2H"]}));
+    cases.push(serde_json::json!({"script": wsh, "args": ["ON", "20M"], "logevent": false}));
+    cases.push(serde_json::json!({"script": ec, "args": ["ON", "1H"], "exec": [["eventcreate", "SUCCESS", 0]]}));
+    cases.push(serde_json::json!({"script": ec, "args": ["ON", "1H"], "exec": [["eventcreate", "ERROR: Access denied", 1]]}));
+    cases.push(serde_json::json!({"script": hostile, "args": ["ON", "45M"]}));
+    let Some(r) = run_vbs(&serde_json::json!(cases)) else {
+        return;
+    };
+    for (i, r) in r[..8].iter().enumerate() {
+        expect_code(r, 1, &format!("usage case {i}"));
+        assert!(r["events"].as_array().unwrap().is_empty());
+        assert!(r["echo"].to_string().contains("Usage: cscript"), "{r:#}");
+    }
+    expect_code(&r[8], 0, "ON 20m");
+    assert_eq!(
+        r[8]["events"],
+        serde_json::json!([[4, "Maintenance mode ON 20M"]])
+    );
+    expect_code(&r[9], 0, "OFF");
+    assert_eq!(
+        r[9]["events"],
+        serde_json::json!([[4, "Maintenance mode OFF 0M"]])
+    );
+    assert_eq!(
+        r[10]["events"],
+        serde_json::json!([[4, "Maintenance mode ON 2H"]])
+    );
+    expect_code(&r[11], 2, "LogEvent refused");
+    expect_code(&r[12], 0, "eventcreate");
+    assert_eq!(
+        r[12]["exec"],
+        serde_json::json!([
+            "\"C:\\WINDOWS\\System32\\eventcreate.exe\" /L APPLICATION /T INFORMATION /SO \"SCOM MaintMode\" /ID 900 /D \"MaintMode ON for 60 minutes <requested by Windows Update> & logged\""
+        ])
+    );
+    expect_code(&r[13], 2, "eventcreate failed");
+    expect_code(&r[14], 0, "hostile text");
+    assert_eq!(
+        r[14]["events"],
+        serde_json::json!([[4, "Say \"MM\" ON 100% <45M> & done"]])
+    );
+}
+
+#[test]
+fn wutrigger_vbs_replaces_the_trigger_and_reports_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("WUTriggerMaintMode.vbs");
+    std::fs::write(
+        &script,
+        &common::reference().files["scripts/WUTriggerMaintMode.vbs"].bytes,
+    )
+    .unwrap();
+    let s = script.to_string_lossy().to_string();
+    let name = "Windows Update - Reboot Impending";
+    let row = |id: u32, n: &str, task: &str| format!("\"{id}\",\"{n}\",\"{task}\"");
+    // The first query lists two of ours (one in other case; one with the CSV's unescaped quotes in
+    // the Task column) and a foreign trigger; the second lists only the new one.
+    let first = [
+        row(5, name, "C:\\x \"y\" z"),
+        row(6, "Other", "t"),
+        row(9, &name.to_lowercase(), "t"),
+        "".into(),
+    ]
+    .join("\n");
+    let two = format!("{}\n{}", row(3, name, "x"), row(4, name, "x"));
+    let cases = serde_json::json!([
+        {"script": s, "args": ["20m"], "exec": [
+            ["/query", [first, row(10, name, "new")], 0],
+            ["/delete", "SUCCESS", 0],
+            ["/create", "SUCCESS", 0]]},
+        {"script": s, "args": []},
+        {"script": s, "args": ["2000M"]},
+        {"script": s, "args": ["20M"], "exists": false},
+        {"script": s, "args": ["1H"], "exec": [
+            ["/query", ["INFO: No event triggers.", row(3, name, "x")], [1, 0]],
+            ["/create", "SUCCESS", 0]]},
+        {"script": s, "args": ["1H"], "exec": [["/query", row(3, name, "x"), 0], ["/delete", "ERROR", 1]]},
+        {"script": s, "args": ["1H"], "exec": [["/query", "", 0], ["/create", "ERROR", 1]]},
+        {"script": s, "args": ["1H"], "exec": [
+            ["/query", ["", two], 0],
+            ["/create", "SUCCESS", 0]]},
+        {"script": s, "args": ["1H"], "exec": [["/query", "ERROR: \"WMI\" broken", 1]]},
+    ]);
+    let Some(r) = run_vbs(&cases) else {
+        return;
+    };
+    expect_code(&r[0], 0, "replace");
+    let et = "\"C:\\WINDOWS\\System32\\eventtriggers.exe\"";
+    assert_eq!(
+        r[0]["exec"],
+        serde_json::json!([
+            format!("{et} /query /fo csv /nh"),
+            format!("{et} /delete /tid 5"),
+            format!("{et} /delete /tid 9"),
+            format!(
+                "{et} /create /tr \"{name}\" /l system /eid 22 /tk \"\\\"C:\\WINDOWS\\System32\\cscript.exe\\\" //nologo \\\"C:\\localscripts\\MaintMode.vbs\\\" ON 20M\" /ru \"System\""
+            ),
+            format!("{et} /query /fo csv /nh"),
+        ])
+    );
+    expect_code(&r[1], 1, "no argument");
+    expect_code(&r[2], 1, "too long");
+    expect_code(&r[3], 2, "not 2003");
+    assert!(r[3]["exec"].as_array().unwrap().is_empty());
+    // A query that fails without listing anything is taken as "no triggers" (reported for an
+    // empty list); the create then runs and the check afterwards sees the new trigger.
+    expect_code(&r[4], 0, "query exit 1 with no rows");
+    expect_code(&r[5], 3, "delete failed");
+    expect_code(&r[6], 4, "create failed");
+    expect_code(&r[7], 5, "two triggers afterwards");
+    expect_code(&r[8], 2, "query failed with quoted output");
+    assert_eq!(r[8]["exec"].as_array().unwrap().len(), 1, "nothing changed");
+}
