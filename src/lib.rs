@@ -16,6 +16,7 @@ pub mod model;
 pub mod registry;
 pub mod render;
 pub mod scenarios;
+pub mod synth;
 pub mod tasks;
 pub mod write;
 

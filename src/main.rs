@@ -77,6 +77,9 @@ enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff) of sitebundle.
     Man,
+    /// Print a synthetic site of SERVERS servers (other sections in proportion), for benchmarks.
+    #[command(hide = true)]
+    Synth { servers: usize },
 }
 
 /// The starter site written by `sitebundle init`.
@@ -239,6 +242,13 @@ fn run(cli: Cli) -> u8 {
                 &mut Cli::command(),
                 "sitebundle",
                 &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Synth { servers } => {
+            print!(
+                "{}",
+                sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(servers))
             );
             0
         }

@@ -1,0 +1,107 @@
+//! The process killer's exit codes, by running the generated killProc.cmd in a small cmd.exe
+//! emulator (tests/validators/batch_sim.py) with tasklist/find/taskkill stubbed per scenario.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn exit_codes_mean_what_the_scheduler_needs() {
+    let bundle = common::reference();
+    let tmp = common::write_tmp(&bundle);
+    let script = tmp.path().join("scripts/killProc.cmd");
+    let scenarios = serde_json::json!([
+        {"name": "no argument", "args": [], "running": []},
+        {"name": "not running", "args": ["mssdmn.exe"], "running": ["w3wp.exe"]},
+        {"name": "running, killed", "args": ["mssdmn.exe"], "running": ["MSSDMN.EXE"], "taskkill_rc": 0},
+        {"name": "running, kill failed", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "taskkill_rc": 1},
+        {"name": "running, vanished before kill", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "taskkill_rc": 128},
+        {"name": "quoted argument", "args": ["\"mssdmn.exe\""], "running": []}
+    ]);
+    let sc = tmp.path().join("scenarios.json");
+    std::fs::write(&sc, scenarios.to_string()).unwrap();
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/validators/batch_sim.py"))
+        .arg(&script)
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let code = |name: &str| {
+        results.iter().find(|r| r["name"] == name).unwrap()["exit"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(code("no argument"), 100);
+    assert_eq!(code("not running"), 0);
+    assert_eq!(code("running, killed"), 0);
+    assert_eq!(code("running, kill failed"), 1);
+    assert_eq!(code("running, vanished before kill"), 128);
+    assert_eq!(code("quoted argument"), 0);
+    // taskkill is never called when the process is not running.
+    let not_running = results.iter().find(|r| r["name"] == "not running").unwrap();
+    assert!(
+        !not_running["trace"].to_string().contains("taskkill"),
+        "{not_running}"
+    );
+}
+
+#[test]
+fn kill_task_runs_the_script_with_the_image_as_one_argument() {
+    let bundle = common::reference();
+    let xml =
+        sitebundle::bundle::decode_for_display(&bundle.files["tasks/KillProc-mssdmn.xml"].bytes)
+            .unwrap();
+    // Read the action back as data (the XSD validation checks the structure).
+    let element = |name: &str| -> String {
+        let open = format!("<{name}>");
+        let a = xml.find(&open).unwrap_or_else(|| panic!("no {name}")) + open.len();
+        let b = a + xml[a..].find(&format!("</{name}>")).unwrap();
+        quick_xml::escape::unescape(&xml[a..b]).unwrap().to_string()
+    };
+    let (command, arguments) = (element("Command"), element("Arguments"));
+    assert_eq!(command, r"%SystemRoot%\System32\cmd.exe");
+    assert_eq!(
+        arguments,
+        r#"/c ""%SystemDrive%\localscripts\killProc.cmd" mssdmn.exe""#
+    );
+}
+
+/// The emulator is not a rubber stamp: the seed's bug (the tasklist|find result ignored) is caught.
+#[test]
+fn emulator_catches_the_seed_bug() {
+    let bundle = common::reference();
+    let tmp = common::write_tmp(&bundle);
+    let script = tmp.path().join("scripts/killProc.cmd");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let broken = text.replace("if errorlevel 1 goto notrunning\r\n", "");
+    assert_ne!(broken, text);
+    std::fs::write(&script, broken).unwrap();
+    let sc = tmp.path().join("s.json");
+    std::fs::write(
+        &sc,
+        r#"[{"name": "not running", "args": ["mssdmn.exe"], "running": [], "taskkill_rc": 128}]"#,
+    )
+    .unwrap();
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/validators/batch_sim.py"))
+        .arg(&script)
+        .arg(&sc)
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        v["exit"], 128,
+        "without the check, a missing process gives taskkill's 128: {v}"
+    );
+}
