@@ -8,6 +8,8 @@
 //! maintenance-mode management pack reacts to. The Windows Update policy makes the restart wait
 //! `reboot_delay_minutes`, so the management server has time to start maintenance mode.
 
+use std::collections::{HashMap, HashSet};
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -432,11 +434,12 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
     // Which servers, and their windows.
     let lookup_list = |ctx: &mut Ctx, path: &str, list: &[String], what: &str| {
         let mut out: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
         let mut good = true;
         for (j, s) in list.iter().enumerate() {
             let sp = format!("{path}[{j}]");
             match ctx.lookup(&sp, "server", s, &names.servers) {
-                Some(i) if out.contains(&i) => {
+                Some(i) if !seen.insert(i) => {
                     ctx.error(
                         &sp,
                         format!("server `{s}` is listed twice in {what}"),
@@ -472,8 +475,10 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
     };
     let (skip, good) = lookup_list(ctx, &format!("{p}.skip"), &raw.skip, "maintenance.skip");
     ok &= good;
+    let all_set: HashSet<usize> = all.iter().copied().collect();
+    let skip_set: HashSet<usize> = skip.iter().copied().collect();
     for (j, s) in skip.iter().enumerate() {
-        if !all.contains(s) {
+        if !all_set.contains(s) {
             ctx.warn(
                 &format!("{p}.skip[{j}]"),
                 format!(
@@ -484,8 +489,13 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             );
         }
     }
-    let mut servers: Vec<usize> = all.iter().copied().filter(|s| !skip.contains(s)).collect();
+    let mut servers: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|s| !skip_set.contains(s))
+        .collect();
     servers.sort();
+    let server_set: HashSet<usize> = servers.iter().copied().collect();
     if servers.is_empty() && ok {
         ctx.error(
             p,
@@ -495,7 +505,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         ok = false;
     }
 
-    let mut group_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
     let mut buckets: Vec<Bucket> = Vec::new();
     for (g, rg) in raw.group.iter().enumerate() {
         let gp = format!("{p}.group[{g}]");
@@ -522,7 +532,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         ok &= good;
         for (j, &m) in members.iter().enumerate() {
             let sp = format!("{gp}.servers[{j}]");
-            if skip.contains(&m) {
+            if skip_set.contains(&m) {
                 ctx.error(
                     &sp,
                     format!(
@@ -532,7 +542,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
                     "a skipped server gets no maintenance mode; remove it from one of the lists",
                 );
                 ok = false;
-            } else if !all.contains(&m) {
+            } else if !all_set.contains(&m) {
                 ctx.error(
                     &sp,
                     format!(
@@ -558,7 +568,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         }
         let mut members: Vec<usize> = members
             .into_iter()
-            .filter(|m| servers.contains(m))
+            .filter(|m| server_set.contains(m))
             .collect();
         members.sort();
         buckets.push(Bucket {
