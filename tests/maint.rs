@@ -95,6 +95,62 @@ fn vbs_literal(lit: &str) -> String {
     inner.replace("\"\"", "\"")
 }
 
+/// The value of a VBScript string expression made of literals and `ChrW(n)` joined by `&`.
+fn vbs_expr_value(expr: &str) -> String {
+    let cs: Vec<char> = expr.chars().collect();
+    let mut units: Vec<u16> = Vec::new();
+    let mut i = 0;
+    let mut expect_part = true;
+    while i < cs.len() {
+        match cs[i] {
+            ' ' => i += 1,
+            '&' if !expect_part => {
+                expect_part = true;
+                i += 1;
+            }
+            '"' if expect_part => {
+                let mut j = i + 1;
+                let mut lit = String::new();
+                loop {
+                    assert!(j < cs.len(), "unterminated literal in {expr}");
+                    if cs[j] == '"' {
+                        if cs.get(j + 1) == Some(&'"') {
+                            lit.push('"');
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    lit.push(cs[j]);
+                    j += 1;
+                }
+                units.extend(lit.encode_utf16());
+                i = j + 1;
+                expect_part = false;
+            }
+            'C' if expect_part && expr[i..].starts_with("ChrW(") => {
+                let close = expr[i..].find(')').unwrap() + i;
+                units.push(expr[i + 5..close].parse().unwrap());
+                i = close + 1;
+                expect_part = false;
+            }
+            c => panic!("unexpected {c:?} in VBScript expression {expr}"),
+        }
+    }
+    assert!(!expect_part, "dangling & in {expr}");
+    String::from_utf16(&units).unwrap()
+}
+
+/// The value assigned by `NAME = <string expression>` in a script.
+fn vbs_assigned(script: &str, name: &str) -> String {
+    let prefix = format!("{name} = ");
+    let line = script
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no assignment to {name}"));
+    vbs_expr_value(line[prefix.len()..].trim_end_matches('\r'))
+}
+
 /// The value of `Const NAME = "…"` in a script.
 fn vbs_const(script: &str, name: &str) -> String {
     let prefix = format!("Const {name} = ");
@@ -462,7 +518,7 @@ fn groups_and_skip_split_the_servers() {
         "/L APPLICATION /T INFORMATION /SO \"SCOM MaintMode\" /ID 900 /D "
     );
     // The eventcreate command line as MaintMode.vbs assembles it, with the text filled in.
-    let text = vbs_const(&vbs, "EVENT_TEXT")
+    let text = vbs_assigned(&vbs, "EVENT_TEXT")
         .replace("{action}", "ON")
         .replace("{minutes}", "30");
     let cmd = format!(
@@ -534,13 +590,14 @@ fn hostile_event_text_is_data_in_vbscript() {
         format!("x\" : WScript.Quit 9 : REM {marker}"),
         format!("{marker}\"\"\"{{minutes}}%PATH%"),
         format!("Rem {marker} & echo <script> {{action}}"),
+        format!("Wartung für {marker} ✓ 😀 `tick` {{action}}"),
     ];
     let mut dirs = Vec::new();
     for t in &texts {
         let text = hostile_site("", "", &format!("text = {}", lit(t)));
         let b = common::build_text("h.toml", &text);
         let vbs = text_of(&b, "scripts/MaintMode.vbs");
-        assert_eq!(&vbs_const(&vbs, "EVENT_TEXT"), t);
+        assert_eq!(&vbs_assigned(&vbs, "EVENT_TEXT"), t);
         dirs.push(common::write_tmp(&b));
     }
     let paths: Vec<&std::path::Path> = dirs.iter().map(|d| d.path()).collect();
@@ -696,6 +753,13 @@ fn maintmode_vbs_runs_arguments_and_events() {
         "hostile.vbs",
         &common::build_text("s.toml", &fixture("spaces-and-legacy.toml")),
     );
+    let unicode = write(
+        "unicode.vbs",
+        &common::build_text(
+            "u.toml",
+            &hostile_site("", "", "text = \"Wartung für ✓ 😀 {action} {duration}\""),
+        ),
+    );
     let mut cases = Vec::new();
     for args in [
         serde_json::json!([]),
@@ -716,6 +780,7 @@ fn maintmode_vbs_runs_arguments_and_events() {
     cases.push(serde_json::json!({"script": ec, "args": ["ON", "1H"], "exec": [["eventcreate", "SUCCESS", 0]]}));
     cases.push(serde_json::json!({"script": ec, "args": ["ON", "1H"], "exec": [["eventcreate", "ERROR: Access denied", 1]]}));
     cases.push(serde_json::json!({"script": hostile, "args": ["ON", "45M"]}));
+    cases.push(serde_json::json!({"script": unicode, "args": ["ON", "20M"]}));
     let Some(r) = run_vbs(&serde_json::json!(cases)) else {
         return;
     };
@@ -751,6 +816,11 @@ fn maintmode_vbs_runs_arguments_and_events() {
     assert_eq!(
         r[14]["events"],
         serde_json::json!([[4, "Say \"MM\" ON 100% <45M> & done"]])
+    );
+    expect_code(&r[15], 0, "non-ASCII text");
+    assert_eq!(
+        r[15]["events"],
+        serde_json::json!([[4, "Wartung für ✓ 😀 ON 20M"]])
     );
 }
 

@@ -13,11 +13,12 @@ Option Explicit
 '             1  usage error: missing, extra or invalid arguments
 '             2  the event could not be written
 
-Const EVENT_TEXT = "Maintenance mode {action} {duration}"
 Const MIN_MINUTES = 5
 Const MAX_MINUTES = 1440
 
-Dim oShell, sAction, sDuration, nMinutes, sText, bOk
+Dim EVENT_TEXT, oShell, sAction, sDuration, nMinutes, sText, bOk
+' The event text from site.toml (non-ASCII characters as ChrW, so this file stays ASCII).
+EVENT_TEXT = "Maintenance mode {action} {duration}"
 Set oShell = CreateObject("WScript.Shell")
 
 If WScript.Arguments.Count < 1 Or WScript.Arguments.Count > 2 Then

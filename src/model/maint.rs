@@ -348,7 +348,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         &format!("{ep}.text"),
         &ev.text,
         &[
-            ("VBScript", crate::escape::vbs_str),
+            ("VBScript", crate::escape::vbs_expr),
             ("the runbook", crate::escape::md),
         ],
     );

@@ -17,7 +17,6 @@ Option Explicit
 '             1  usage error: missing, extra or invalid arguments
 '             2  the event could not be written
 
-Const EVENT_TEXT = [[ text | vbs_str ]]
 [% if method == "eventcreate" %]
 Const EVENT_SOURCE = [[ source | vbs_str ]]
 ' The fixed eventcreate.exe arguments; the text follows in double quotes. sitebundle rejects event
@@ -28,7 +27,9 @@ Const CMD_TIMEOUT_SECONDS = 60
 Const MIN_MINUTES = [[ min_minutes ]]
 Const MAX_MINUTES = [[ max_minutes ]]
 
-Dim oShell, sAction, sDuration, nMinutes, sText, bOk
+Dim EVENT_TEXT, oShell, sAction, sDuration, nMinutes, sText, bOk
+' The event text from site.toml (non-ASCII characters as ChrW, so this file stays ASCII).
+EVENT_TEXT = [[ text | vbs_expr ]]
 Set oShell = CreateObject("WScript.Shell")
 
 If WScript.Arguments.Count < 1 Or WScript.Arguments.Count > 2 Then
