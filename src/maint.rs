@@ -173,8 +173,13 @@ pub fn eventtriggers_create_args(site: &Site, m: &Maintenance) -> String {
             &format!("ON {DURATION_TOKEN}")
         )
     );
+    let so = m
+        .legacy_event_source
+        .as_ref()
+        .map(|s| format!(" /so \"{s}\""))
+        .unwrap_or_default();
     format!(
-        "/create /tr \"{}\" /l system /eid {WU_EVENT_ID} /tk \"{}\" /ru \"System\"",
+        "/create /tr \"{}\" /l system /eid {WU_EVENT_ID}{so} /tk \"{}\" /ru \"System\"",
         m.trigger_name,
         task.replace('"', "\\\"")
     )
@@ -309,6 +314,7 @@ struct RunbookCtx<'a> {
     example_text: String,
     reboot_delay: u32,
     trigger_name: &'a str,
+    legacy_source: String,
     log_file: String,
     maintmode: String,
     au_key: &'a str,
@@ -358,6 +364,7 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
         example_text,
         reboot_delay: m.reboot_delay_minutes,
         trigger_name: &m.trigger_name,
+        legacy_source: m.legacy_event_source.clone().unwrap_or_default(),
         log_file: site.script_path(WUTRIGGER_LOG),
         maintmode: site.script_path(MAINTMODE),
         au_key: AU_KEY,

@@ -354,7 +354,7 @@ fn vbscript_structure_and_exec_discipline() {
 
 /// Takes the eventtriggers command line apart: VBScript literal → eventtriggers arguments → the
 /// `/tk` task command line → cscript's arguments.
-fn check_eventtriggers(site_text: &str, trigger: &str, script: &str) {
+fn check_eventtriggers(site_text: &str, trigger: &str, source: Option<&str>, script: &str) {
     let s = site(site_text);
     let b = sitebundle::build_bundle(&s).unwrap();
     let vbs = text_of(&b, "scripts/WUTriggerMaintMode.vbs");
@@ -366,15 +366,14 @@ fn check_eventtriggers(site_text: &str, trigger: &str, script: &str) {
     // What WUTriggerMaintMode.vbs runs after substituting a validated duration.
     let line = args.replace("{DURATION}", "20M");
     let words = argv(&line);
-    assert_eq!(
-        words,
-        [
-            "/create", "/tr", trigger, "/l", "system", "/eid", "22", "/tk", &words[8], "/ru",
-            "System"
-        ],
-        "{line}"
-    );
-    let task = argv(&words[8]);
+    let mut expected: Vec<&str> = vec!["/create", "/tr", trigger, "/l", "system", "/eid", "22"];
+    if let Some(src) = source {
+        expected.extend(["/so", src]);
+    }
+    let tk = expected.len() + 1;
+    expected.extend(["/tk", words[tk].as_str(), "/ru", "System"]);
+    assert_eq!(words, expected, "{line}");
+    let task = argv(&words[tk]);
     assert_eq!(
         task,
         [
@@ -385,7 +384,7 @@ fn check_eventtriggers(site_text: &str, trigger: &str, script: &str) {
             "20M"
         ],
         "{}",
-        words[8]
+        words[tk]
     );
     // The VBScript substitutes exactly the token and nothing else looks like one.
     assert_eq!(args.matches("{DURATION}").count(), 1);
@@ -396,11 +395,13 @@ fn eventtriggers_command_line_survives_both_quoting_layers() {
     check_eventtriggers(
         &common::read("site.toml"),
         "Windows Update - Reboot Impending",
+        None,
         "%SystemDrive%\\localscripts\\MaintMode.vbs",
     );
     check_eventtriggers(
         &fixture("maint-groups.toml"),
         "WU restart - SCOM MM",
+        Some("Windows Update Agent"),
         "C:\\Program Files\\Farm Scripts\\MaintMode.vbs",
     );
 }
@@ -648,6 +649,14 @@ fn hostile_values_that_cannot_be_quoted_are_rejected() {
             "",
         ));
         assert!(e.contains("trigger name"), "{name}: {e}");
+    }
+    for src in ["a\"b", "a%b", "a,b"] {
+        let e = errors(&hostile_site(
+            "",
+            &format!("legacy_event_source = {}", lit(src)),
+            "",
+        ));
+        assert!(e.contains("event source"), "{src}: {e}");
     }
     // Script folders: the spine's safe charset keeps quotes, `&` and `%` out of every path.
     for dir in ["C:\\a&b", "C:\\a\"b", "C:\\a%b%", "C:\\it's"] {

@@ -47,6 +47,12 @@ pub struct RawMaintenance {
     /// "Windows Update - Reboot Impending" (the seed's name).
     #[serde(default = "default_trigger_name")]
     pub trigger_name: String,
+    /// Only on 2003: also filter the event trigger on this System-log source (`eventtriggers /so`).
+    /// Unset by default: the trigger then fires on every System-log event 22, because the Windows
+    /// Update client's source name differs between versions ("Windows Update Agent" for WUA 3.x,
+    /// "Automatic Updates" for older clients). Set it once you have seen event 22 on your servers.
+    #[serde(default)]
+    pub legacy_event_source: Option<String>,
     /// Time of day (24-hour "HH:MM", server local time) the 2003 refresh task re-creates the event
     /// trigger. Default "04:00".
     #[serde(default = "default_refresh_at")]
@@ -184,6 +190,8 @@ pub struct Maintenance {
     pub reboot_delay_minutes: u32,
     pub task_name: String,
     pub trigger_name: String,
+    /// `eventtriggers /so` filter on 2003, if any.
+    pub legacy_event_source: Option<String>,
     pub refresh_hour: u32,
     pub refresh_minute: u32,
     pub event: Event,
@@ -324,6 +332,13 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         check_trigger_name(&raw.trigger_name),
         "e.g. `trigger_name = \"Windows Update - Reboot Impending\"`",
     );
+    if let Some(src) = &raw.legacy_event_source {
+        ok &= ctx.check(
+            &format!("{p}.legacy_event_source"),
+            check_trigger_name(src).map_err(|e| e.replace("trigger name", "event source")),
+            "e.g. `legacy_event_source = \"Windows Update Agent\"`",
+        );
+    }
     let (refresh_hour, refresh_minute) = match parse_hhmm(&raw.refresh_at) {
         Ok(t) => t,
         Err(e) => {
@@ -627,6 +642,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         reboot_delay_minutes: raw.reboot_delay_minutes,
         task_name: raw.task_name.clone(),
         trigger_name: raw.trigger_name.clone(),
+        legacy_event_source: raw.legacy_event_source.clone(),
         refresh_hour,
         refresh_minute,
         event,
