@@ -36,6 +36,7 @@ fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
         crate::f5::runbook(site)?,
         crate::gpo::runbook(site)?,
         crate::helper::runbook(site)?,
+        crate::maint::runbook(site)?,
     ];
     Ok(all.into_iter().flatten().collect())
 }

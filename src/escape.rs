@@ -203,6 +203,38 @@ pub fn vbs_str(s: &str) -> R {
     Ok(format!("\"{}\"", s.replace('"', "\"\"")))
 }
 
+/// A VBScript string *expression*: ASCII text in `"…"` literals (`"` doubled), every other
+/// character as `ChrW(n)` (UTF-16 code units, so characters outside the BMP become surrogate
+/// pairs). cscript reads a .vbs file without a BOM in the ANSI code page, so non-ASCII characters
+/// in a literal would arrive garbled; the file itself stays ASCII. Not a literal: usable wherever an
+/// expression is (an assignment), not in `Const`. Control characters are rejected.
+pub fn vbs_expr(s: &str) -> R {
+    reject_controls(s, "a VBScript string")?;
+    let mut parts: Vec<String> = Vec::new();
+    let mut lit = String::new();
+    for c in s.chars() {
+        if c.is_ascii() {
+            if c == '"' {
+                lit.push('"');
+            }
+            lit.push(c);
+        } else {
+            if !lit.is_empty() {
+                parts.push(format!("\"{lit}\""));
+                lit.clear();
+            }
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                parts.push(format!("ChrW({unit})"));
+            }
+        }
+    }
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(format!("\"{lit}\""));
+    }
+    Ok(parts.join(" & "))
+}
+
 /// A batch (cmd.exe) argument. Nothing can make `%`, `!`, `^`, `&`, `|`, `<`, `>` or `"` reliably
 /// inert in every cmd.exe parsing phase, so they are rejected; the value is returned unquoted.
 pub fn cmd_arg(s: &str) -> R {
@@ -373,6 +405,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "tcl_word" => tcl_word,
         "ps_str" => ps_str,
         "vbs_str" => vbs_str,
+        "vbs_expr" => vbs_expr,
         "cmd_arg" => cmd_arg,
         "tmsh_name" => tmsh_name,
         "tmsh_str" => tmsh_str,
@@ -396,6 +429,7 @@ pub const FILTERS: &[&str] = &[
     "tcl_word",
     "ps_str",
     "vbs_str",
+    "vbs_expr",
     "cmd_arg",
     "tmsh_name",
     "tmsh_str",
@@ -522,6 +556,51 @@ mod tests {
     }
 
     #[test]
+    fn vbs_expr_keeps_the_file_ascii() {
+        assert_eq!(vbs_expr("").unwrap(), "\"\"");
+        assert_eq!(vbs_expr("say \"hi\"").unwrap(), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            vbs_expr("für ✓").unwrap(),
+            "\"f\" & ChrW(252) & \"r \" & ChrW(10003)"
+        );
+        assert_eq!(vbs_expr("😀").unwrap(), "ChrW(55357) & ChrW(56832)");
+        assert!(vbs_expr("a\nb").is_err());
+        for h in hostile() {
+            if let Ok(q) = vbs_expr(&h) {
+                assert!(q.is_ascii(), "{q}");
+                // Outside the literals there are only `&`, spaces and ChrW(n) calls.
+                let mut outside = String::new();
+                let mut in_lit = false;
+                let cs: Vec<char> = q.chars().collect();
+                let mut i = 0;
+                while i < cs.len() {
+                    if cs[i] == '"' {
+                        if in_lit && cs.get(i + 1) == Some(&'"') {
+                            i += 2;
+                            continue;
+                        }
+                        in_lit = !in_lit;
+                    } else if !in_lit {
+                        outside.push(cs[i]);
+                    }
+                    i += 1;
+                }
+                assert!(!in_lit, "{q}");
+                let rest = outside
+                    .split('&')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .find(|p| {
+                        !(p.starts_with("ChrW(")
+                            && p.ends_with(')')
+                            && p[5..p.len() - 1].parse::<u16>().is_ok())
+                    });
+                assert_eq!(rest, None, "{q}");
+            }
+        }
+    }
+
+    #[test]
     fn cmd_arg_rejects_metacharacters() {
         assert_eq!(cmd_arg("w3wp.exe").unwrap(), "w3wp.exe");
         for bad in [
@@ -637,6 +716,11 @@ mod tests {
                 continue;
             }
             let out = func(&long).unwrap();
+            if *f == "vbs_expr" {
+                // Non-ASCII is spelled ChrW(n) so the .vbs file stays ASCII.
+                assert_eq!(out.matches("ChrW(233)").count(), 300);
+                continue;
+            }
             assert!(out.contains(&long) || out.contains("é"), "{f}");
         }
     }

@@ -13,6 +13,7 @@ pub mod escape;
 pub mod f5;
 pub mod gpo;
 pub mod helper;
+pub mod maint;
 pub mod model;
 pub mod registry;
 pub mod render;
@@ -51,6 +52,7 @@ pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     helper::render(site, &mut b)?;
     sql::render(site, &mut b)?;
     f5::render(site, &mut b)?;
+    maint::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
     // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
     gpo::render(site, &mut b)?;

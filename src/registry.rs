@@ -35,6 +35,7 @@ pub struct RegValue {
 pub fn all_values(site: &Site) -> Vec<RegValue> {
     let mut v = Vec::new();
     v.extend(crate::sql::reg_values(site));
+    v.extend(crate::maint::reg_values(site));
     v
 }
 

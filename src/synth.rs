@@ -74,6 +74,27 @@ pub fn site_toml(size: Size) -> String {
         s.push_str("]\n\n");
     }
     f5_section(&mut s, size);
+    // Maintenance mode on every server: every 10th skipped, every 7th in a longer window.
+    let names = |pred: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..size.servers)
+            .filter(|&i| pred(i))
+            .map(|i| format!("\"srv{i}\""))
+            .collect()
+    };
+    let skip = names(&|i| i % 10 == 9);
+    let group = names(&|i| i % 7 == 3 && i % 10 != 9);
+    let _ = write!(
+        s,
+        "[maintenance]\nduration_minutes = 20\nskip = [{}]\n\n",
+        skip.join(", ")
+    );
+    if !group.is_empty() {
+        let _ = write!(
+            s,
+            "[[maintenance.group]]\nname = \"long\"\nservers = [{}]\nduration_minutes = 60\n\n",
+            group.join(", ")
+        );
+    }
     s
 }
 

@@ -91,6 +91,7 @@ pub fn all_specs(site: &Site) -> Vec<TaskSpec> {
     let mut specs = Vec::new();
     specs.extend(crate::helper::kill_task_specs(site));
     specs.extend(crate::sql::task_specs(site));
+    specs.extend(crate::maint::task_specs(site));
     specs
 }
 

@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod f5;
 pub mod gpo;
 pub mod kill;
+pub mod maint;
 pub mod server;
 pub mod spans;
 pub mod sql;
@@ -21,6 +22,7 @@ use crate::diag::{Diagnostic, Diagnostics, suggest};
 pub use ctx::Ctx;
 pub use gpo::Gpo;
 pub use kill::Kill;
+pub use maint::Maintenance;
 pub use server::{Os, Server};
 use spans::SpanIndex;
 pub use sql::Sql;
@@ -52,6 +54,9 @@ pub struct RawSite {
     /// The F5 BIG-IP configuration: monitors, pools, virtual servers and path routes.
     #[serde(default)]
     pub f5: Option<f5::RawF5>,
+    /// SCOM maintenance mode when Windows Update announces a restart (event 22).
+    #[serde(default)]
+    pub maintenance: Option<maint::RawMaintenance>,
 }
 
 /// Site-wide settings.
@@ -94,6 +99,7 @@ pub struct Site {
     pub sql: Option<Sql>,
     /// The BIG-IP section, when the site has one.
     pub f5: Option<f5::F5>,
+    pub maintenance: Option<Maintenance>,
 }
 
 impl Site {
@@ -235,6 +241,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         .f5
         .as_ref()
         .and_then(|f| f5::resolve(f, ctx, &names, &servers, &raw.site.name));
+    let maintenance = raw
+        .maintenance
+        .as_ref()
+        .and_then(|m| maint::resolve(m, ctx, &names));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -247,6 +257,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         gpo,
         sql,
         f5,
+        maintenance,
     })
 }
 
