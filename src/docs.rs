@@ -31,7 +31,13 @@ struct Ctx<'a> {
 
 /// Every feature's runbook section, in deployment order.
 fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
-    let all = [crate::helper::runbook(site)?];
+    let all = [
+        crate::sql::runbook(site)?,
+        crate::f5::runbook(site)?,
+        crate::gpo::runbook(site)?,
+        crate::helper::runbook(site)?,
+        crate::maint::runbook(site)?,
+    ];
     Ok(all.into_iter().flatten().collect())
 }
 

@@ -71,6 +71,45 @@ pub fn tsql_str(s: &str) -> R {
     Ok(format!("N'{}'", s.replace('\'', "''")))
 }
 
+/// A multi-line T-SQL text (a job step's command) as one `N'…'` literal with `'` doubled. sqlcmd
+/// would still act on a `GO` line, a line starting with `:` or `!!`, or `$(` inside the literal,
+/// and SQL Server Agent would replace `$(…)` tokens in a job step, so those are rejected; line
+/// breaks are kept (Agent shows the step as written). Other control characters are rejected.
+pub fn tsql_text(s: &str) -> R {
+    if s.contains("$(") {
+        return Err(Unsafe(
+            "`$(` would be expanded by sqlcmd (and by SQL Server Agent in a job step)".into(),
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\r')
+    {
+        return Err(Unsafe(format!(
+            "{} cannot appear in a T-SQL script run by sqlcmd",
+            describe(c)
+        )));
+    }
+    for line in s.lines() {
+        let t = line.trim_start();
+        let word = t.trim_end();
+        if t.starts_with(':') || t.starts_with("!!") {
+            return Err(Unsafe(format!(
+                "the line `{word}` would be read by sqlcmd as one of its commands"
+            )));
+        }
+        let go = word.split_whitespace().collect::<Vec<_>>();
+        if go.first().is_some_and(|w| w.eq_ignore_ascii_case("go"))
+            && (go.len() == 1 || (go.len() == 2 && go[1].chars().all(|c| c.is_ascii_digit())))
+        {
+            return Err(Unsafe(format!(
+                "the line `{word}` would end the batch in sqlcmd"
+            )));
+        }
+    }
+    Ok(format!("N'{}'", s.replace('\'', "''")))
+}
+
 /// XML character data or attribute value (both quote styles), for XML 1.0.
 pub fn xml(s: &str) -> R {
     let mut out = String::with_capacity(s.len() + 8);
@@ -91,6 +130,25 @@ pub fn xml(s: &str) -> R {
         }
     }
     Ok(out)
+}
+
+/// An XML CDATA section, markers included: `<![CDATA[…]]>`. A `]]>` inside the value is split
+/// across two sections (`]]` + `>`), the standard escape; characters XML 1.0 forbids are rejected.
+/// Used where Microsoft's own files hold CDATA (GPO backups), so the bytes look like theirs.
+pub fn xml_cdata(s: &str) -> R {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
+    {
+        return Err(Unsafe(format!(
+            "{} cannot appear in this XML field",
+            describe(c)
+        )));
+    }
+    Ok(format!(
+        "<![CDATA[{}]]>",
+        s.replace("]]>", "]]]]><![CDATA[>")
+    ))
 }
 
 /// A Tcl word in double quotes, every substitution character backslash-escaped.
@@ -145,6 +203,38 @@ pub fn vbs_str(s: &str) -> R {
     Ok(format!("\"{}\"", s.replace('"', "\"\"")))
 }
 
+/// A VBScript string *expression*: ASCII text in `"…"` literals (`"` doubled), every other
+/// character as `ChrW(n)` (UTF-16 code units, so characters outside the BMP become surrogate
+/// pairs). cscript reads a .vbs file without a BOM in the ANSI code page, so non-ASCII characters
+/// in a literal would arrive garbled; the file itself stays ASCII. Not a literal: usable wherever an
+/// expression is (an assignment), not in `Const`. Control characters are rejected.
+pub fn vbs_expr(s: &str) -> R {
+    reject_controls(s, "a VBScript string")?;
+    let mut parts: Vec<String> = Vec::new();
+    let mut lit = String::new();
+    for c in s.chars() {
+        if c.is_ascii() {
+            if c == '"' {
+                lit.push('"');
+            }
+            lit.push(c);
+        } else {
+            if !lit.is_empty() {
+                parts.push(format!("\"{lit}\""));
+                lit.clear();
+            }
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                parts.push(format!("ChrW({unit})"));
+            }
+        }
+    }
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(format!("\"{lit}\""));
+    }
+    Ok(parts.join(" & "))
+}
+
 /// A batch (cmd.exe) argument. Nothing can make `%`, `!`, `^`, `&`, `|`, `<`, `>` or `"` reliably
 /// inert in every cmd.exe parsing phase, so they are rejected; the value is returned unquoted.
 pub fn cmd_arg(s: &str) -> R {
@@ -190,6 +280,74 @@ pub fn tmsh_name(s: &str) -> R {
         )));
     }
     Ok(s.to_string())
+}
+
+/// A tmsh double-quoted string (descriptions, monitor send/recv). Printable ASCII only; line breaks
+/// and tabs become `\r`, `\n`, `\t` (tmsh keeps those escapes for monitor strings). Characters that
+/// a tmsh or Tcl parser would interpret inside quotes (`"`, `\`, `$`, `[`, `]`, `{`, `}`) and the
+/// backtick (AS3 expansion) are rejected rather than escaped: tmsh's own unescaping of them is not
+/// documented.
+pub fn tmsh_str(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '"' | '\\' | '$' | '[' | ']' | '{' | '}' | '`' => {
+                return Err(Unsafe(format!(
+                    "{} cannot be written safely into a tmsh quoted string",
+                    describe(c)
+                )));
+            }
+            c if c.is_ascii_graphic() || c == ' ' => out.push(c),
+            c => {
+                return Err(Unsafe(format!(
+                    "{} is not printable ASCII, which tmsh strings here are limited to",
+                    describe(c)
+                )));
+            }
+        }
+    }
+    out.push('"');
+    if s.len() > 1024 {
+        return Err(Unsafe(
+            "a tmsh string is limited here to 1024 characters".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// An IP address as text (tmsh destinations, AS3 addresses): passes only what parses as one.
+pub fn ip_addr(s: &str) -> R {
+    match s.parse::<std::net::IpAddr>() {
+        Ok(a) => Ok(a.to_string()),
+        Err(_) => Err(Unsafe(format!("`{s}` is not an IP address"))),
+    }
+}
+
+/// A literal `switch -glob` pattern as a Tcl word: glob metacharacters (`*`, `?`, `[`, `]`, `\`) are
+/// backslash-escaped for the matcher, then the result is quoted by [`tcl_word`].
+pub fn tcl_glob(s: &str) -> R {
+    tcl_word(&glob_escape(s))
+}
+
+/// A `switch -glob` pattern matching everything below the literal path `s`: `s` escaped as in
+/// [`tcl_glob`], followed by the wildcard `/*`.
+pub fn tcl_glob_below(s: &str) -> R {
+    tcl_word(&format!("{}/*", glob_escape(s)))
+}
+
+fn glob_escape(s: &str) -> String {
+    let mut g = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            g.push('\\');
+        }
+        g.push(c);
+    }
+    g
 }
 
 /// A JSON string (quotes included).
@@ -241,12 +399,19 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
     Some(match name {
         "tsql_ident" => tsql_ident,
         "tsql_str" => tsql_str,
+        "tsql_text" => tsql_text,
         "xml" => xml,
+        "xml_cdata" => xml_cdata,
         "tcl_word" => tcl_word,
         "ps_str" => ps_str,
         "vbs_str" => vbs_str,
+        "vbs_expr" => vbs_expr,
         "cmd_arg" => cmd_arg,
         "tmsh_name" => tmsh_name,
+        "tmsh_str" => tmsh_str,
+        "ip_addr" => ip_addr,
+        "tcl_glob" => tcl_glob,
+        "tcl_glob_below" => tcl_glob_below,
         "json_str" => json_str,
         "md" => md,
         "md_code" => md_code,
@@ -258,12 +423,19 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
 pub const FILTERS: &[&str] = &[
     "tsql_ident",
     "tsql_str",
+    "tsql_text",
     "xml",
+    "xml_cdata",
     "tcl_word",
     "ps_str",
     "vbs_str",
+    "vbs_expr",
     "cmd_arg",
     "tmsh_name",
+    "tmsh_str",
+    "ip_addr",
+    "tcl_glob",
+    "tcl_glob_below",
     "json_str",
     "md",
     "md_code",
@@ -321,6 +493,28 @@ mod tests {
     }
 
     #[test]
+    fn tsql_text_keeps_lines_rejects_sqlcmd() {
+        assert_eq!(
+            tsql_text("PRINT N'a';\nPRINT 1;").unwrap(),
+            "N'PRINT N''a'';\nPRINT 1;'"
+        );
+        for bad in [
+            "SELECT 1;\nGO\nSELECT 2;",
+            "x\n  go 5 \ny",
+            ":r evil.sql",
+            "a\n  :setvar x y",
+            "a\n!!dir",
+            "PRINT N'$(ESCAPE_SQUOTE(WMI(DatabaseName)))';",
+            "a\u{0}b",
+            "a\tb\u{1b}",
+        ] {
+            assert!(tsql_text(bad).is_err(), "{bad:?}");
+        }
+        // `GO` inside a line, or a word starting with go, is not a batch separator.
+        assert!(tsql_text("GOTO done;\n-- go on\nSELECT N'GO';").is_ok());
+    }
+
+    #[test]
     fn xml_escapes_everything_markup() {
         assert_eq!(xml("a<b>&\"'").unwrap(), "a&lt;b&gt;&amp;&quot;&apos;");
         assert_eq!(xml("a\nb").unwrap(), "a&#10;b");
@@ -362,6 +556,51 @@ mod tests {
     }
 
     #[test]
+    fn vbs_expr_keeps_the_file_ascii() {
+        assert_eq!(vbs_expr("").unwrap(), "\"\"");
+        assert_eq!(vbs_expr("say \"hi\"").unwrap(), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            vbs_expr("für ✓").unwrap(),
+            "\"f\" & ChrW(252) & \"r \" & ChrW(10003)"
+        );
+        assert_eq!(vbs_expr("😀").unwrap(), "ChrW(55357) & ChrW(56832)");
+        assert!(vbs_expr("a\nb").is_err());
+        for h in hostile() {
+            if let Ok(q) = vbs_expr(&h) {
+                assert!(q.is_ascii(), "{q}");
+                // Outside the literals there are only `&`, spaces and ChrW(n) calls.
+                let mut outside = String::new();
+                let mut in_lit = false;
+                let cs: Vec<char> = q.chars().collect();
+                let mut i = 0;
+                while i < cs.len() {
+                    if cs[i] == '"' {
+                        if in_lit && cs.get(i + 1) == Some(&'"') {
+                            i += 2;
+                            continue;
+                        }
+                        in_lit = !in_lit;
+                    } else if !in_lit {
+                        outside.push(cs[i]);
+                    }
+                    i += 1;
+                }
+                assert!(!in_lit, "{q}");
+                let rest = outside
+                    .split('&')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .find(|p| {
+                        !(p.starts_with("ChrW(")
+                            && p.ends_with(')')
+                            && p[5..p.len() - 1].parse::<u16>().is_ok())
+                    });
+                assert_eq!(rest, None, "{q}");
+            }
+        }
+    }
+
+    #[test]
     fn cmd_arg_rejects_metacharacters() {
         assert_eq!(cmd_arg("w3wp.exe").unwrap(), "w3wp.exe");
         for bad in [
@@ -390,6 +629,45 @@ mod tests {
     }
 
     #[test]
+    fn tmsh_str_quotes_or_rejects() {
+        assert_eq!(
+            tmsh_str("GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap(),
+            "\"GET / HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n\""
+        );
+        assert_eq!(tmsh_str("200 OK").unwrap(), "\"200 OK\"");
+        for bad in ["a\"b", "a\\b", "$x", "[x]", "{x}", "`x`", "é", "nul\0"] {
+            assert!(tmsh_str(bad).is_err(), "{bad:?}");
+        }
+        for h in hostile() {
+            if let Ok(q) = tmsh_str(&h) {
+                let inner = &q[1..q.len() - 1];
+                assert!(
+                    !inner.contains('"') && !inner.contains('{') && !inner.contains('['),
+                    "{q}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ip_addr_only_addresses() {
+        assert_eq!(ip_addr("10.1.2.3").unwrap(), "10.1.2.3");
+        assert_eq!(ip_addr("2001:DB8::1").unwrap(), "2001:db8::1");
+        assert!(ip_addr("10.1.2.3 } ltm").is_err());
+        assert!(ip_addr("").is_err());
+    }
+
+    #[test]
+    fn tcl_glob_escapes_wildcards() {
+        assert_eq!(tcl_glob("/ects").unwrap(), "\"/ects\"");
+        // `*` becomes `\*` for glob, whose backslash tcl_word doubles: "\\*" in the source.
+        assert_eq!(tcl_glob("/a*").unwrap(), "\"/a\\\\*\"");
+        assert_eq!(tcl_glob_below("/ects").unwrap(), "\"/ects/*\"");
+        assert_eq!(tcl_glob_below("/a?").unwrap(), "\"/a\\\\?/*\"");
+        assert_eq!(tcl_glob("[x]").unwrap(), "\"\\\\\\[x\\\\\\]\"");
+    }
+
+    #[test]
     fn md_escapes() {
         assert_eq!(md("a*b_c").unwrap(), "a\\*b\\_c");
         assert_eq!(md("<script>").unwrap(), "\\<script\\>");
@@ -405,14 +683,44 @@ mod tests {
     }
 
     #[test]
+    fn xml_cdata_splits_the_terminator() {
+        assert_eq!(xml_cdata("a").unwrap(), "<![CDATA[a]]>");
+        assert_eq!(xml_cdata("").unwrap(), "<![CDATA[]]>");
+        let out = xml_cdata("x]]><evil/>&amp;").unwrap();
+        assert_eq!(out, "<![CDATA[x]]]]><![CDATA[><evil/>&amp;]]>");
+        // Reading the sections back gives the value: concatenate the section bodies.
+        let body: String = out
+            .split("<![CDATA[")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.strip_suffix("]]>").unwrap())
+            .collect();
+        assert_eq!(body, "x]]><evil/>&amp;");
+        for h in hostile() {
+            match xml_cdata(&h) {
+                Ok(o) => assert_eq!(
+                    o.matches("<![CDATA[").count(),
+                    o.matches("]]>").count(),
+                    "{h:?}"
+                ),
+                Err(_) => assert!(h.chars().any(|c| c.is_control()), "{h:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn long_and_unicode_values_survive() {
         let long = "é".repeat(300);
         for f in FILTERS {
             let func = by_name(f).unwrap();
-            if *f == "tsql_ident" || *f == "tmsh_name" {
+            if matches!(*f, "tsql_ident" | "tmsh_name" | "tmsh_str" | "ip_addr") {
                 continue;
             }
             let out = func(&long).unwrap();
+            if *f == "vbs_expr" {
+                // Non-ASCII is spelled ChrW(n) so the .vbs file stays ASCII.
+                assert_eq!(out.matches("ChrW(233)").count(), 300);
+                continue;
+            }
             assert!(out.contains(&long) || out.contains("é"), "{f}");
         }
     }

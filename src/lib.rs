@@ -10,11 +10,15 @@ pub mod check;
 pub mod diag;
 pub mod docs;
 pub mod escape;
+pub mod f5;
+pub mod gpo;
 pub mod helper;
+pub mod maint;
 pub mod model;
 pub mod registry;
 pub mod render;
 pub mod scenarios;
+pub mod sql;
 pub mod synth;
 pub mod tasks;
 pub mod write;
@@ -46,7 +50,12 @@ impl std::error::Error for Error {}
 pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     let mut b = bundle::Bundle::default();
     helper::render(site, &mut b)?;
+    sql::render(site, &mut b)?;
+    f5::render(site, &mut b)?;
+    maint::render(site, &mut b)?;
     tasks::render(site, &mut b)?;
+    // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
+    gpo::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;
     Ok(b)

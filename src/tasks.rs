@@ -90,6 +90,8 @@ pub fn start_boundary(site: &Site, hour: u32, minute: u32, second: u32) -> Strin
 pub fn all_specs(site: &Site) -> Vec<TaskSpec> {
     let mut specs = Vec::new();
     specs.extend(crate::helper::kill_task_specs(site));
+    specs.extend(crate::sql::task_specs(site));
+    specs.extend(crate::maint::task_specs(site));
     specs
 }
 

@@ -21,7 +21,16 @@ use toml::de::{DeTable, DeValue};
 
 /// Arrays (by path without indices, e.g. `kill.servers`) whose order means something to the site
 /// and so may change the output. Each entry needs its reason.
-const ORDER_MATTERS: &[(&str, &str)] = &[];
+const ORDER_MATTERS: &[(&str, &str)] = &[
+    (
+        "sql.partner",
+        "the first partner is where the alias points initially and its Agent job runs first; the second runs `stagger_seconds` later",
+    ),
+    (
+        "sql.databases",
+        "the first database is the alias switcher's default probe database",
+    ),
+];
 
 const SHUFFLES_PER_SITE: usize = 12;
 
@@ -280,6 +289,44 @@ fn shuffling_where_order_means_nothing_changes_no_byte() {
         }
     }
     assert!(shuffles > 0);
+    // Name the arrays that matter, each shuffled on its own.
+    let mut culprits =
+        std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    if !problems.is_empty() {
+        for (name, text) in sites() {
+            let want = bundle_bytes(&common::build_text(&name, &text));
+            for n in 0..arrays(&text).len() {
+                let path = arrays(&text)[n].path.clone();
+                if arrays(&text)[n].items.len() < 2 || ORDER_MATTERS.iter().any(|(p, _)| *p == path)
+                {
+                    continue;
+                }
+                for _ in 0..6 {
+                    let t = shuffle_array(&text, n, &mut rng);
+                    let got = bundle_bytes(&common::build_text(&name, &t));
+                    for k in want.keys().chain(got.keys()) {
+                        if want.get(k) != got.get(k) {
+                            culprits.entry(path.clone()).or_default().insert(k.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let summary: Vec<String> = culprits
+        .iter()
+        .map(|(p, files)| {
+            format!(
+                "  {p}: {}",
+                files.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "order-dependent arrays (each shuffled alone) and the files they change:\n{}\n",
+        summary.join("\n")
+    );
     assert!(
         problems.is_empty(),
         "the output depends on an order that carries no meaning; render that list in a canonical order (e.g. by name), or, if the order means something, add the array to ORDER_MATTERS with the reason:\n{}",

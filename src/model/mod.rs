@@ -5,9 +5,13 @@
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
 pub mod ctx;
+pub mod f5;
+pub mod gpo;
 pub mod kill;
+pub mod maint;
 pub mod server;
 pub mod spans;
+pub mod sql;
 
 use std::collections::HashMap;
 
@@ -16,9 +20,12 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 pub use ctx::Ctx;
+pub use gpo::Gpo;
 pub use kill::Kill;
+pub use maint::Maintenance;
 pub use server::{Os, Server};
 use spans::SpanIndex;
+pub use sql::Sql;
 
 /// The whole site file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -36,6 +43,20 @@ pub struct RawSite {
     /// Processes killed on a schedule (one scheduled task per entry).
     #[serde(default)]
     pub kill: Vec<kill::RawKill>,
+    /// The Group Policy object that distributes scripts, scheduled tasks and registry values with
+    /// Group Policy Preferences. Without this section no GPO backup is generated.
+    #[serde(default)]
+    pub gpo: Option<gpo::RawGpo>,
+    /// SQL Server database mirroring: the partners, the failover-all job, its alerts and the
+    /// client alias switcher on the front ends.
+    #[serde(default)]
+    pub sql: Option<sql::RawSql>,
+    /// The F5 BIG-IP configuration: monitors, pools, virtual servers and path routes.
+    #[serde(default)]
+    pub f5: Option<f5::RawF5>,
+    /// SCOM maintenance mode when Windows Update announces a restart (event 22).
+    #[serde(default)]
+    pub maintenance: Option<maint::RawMaintenance>,
 }
 
 /// Site-wide settings.
@@ -74,6 +95,11 @@ pub struct Site {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub kills: Vec<Kill>,
+    pub gpo: Option<Gpo>,
+    pub sql: Option<Sql>,
+    /// The BIG-IP section, when the site has one.
+    pub f5: Option<f5::F5>,
+    pub maintenance: Option<Maintenance>,
 }
 
 impl Site {
@@ -165,6 +191,14 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
 /// Parses and resolves site text; `file` is the name used in diagnostics.
 pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new(file, text);
+    // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
+    let spans = SpanIndex::build(text);
+    let secrets = gpo::password_keys(&spans);
+    if !secrets.is_empty() {
+        diags.items.extend(secrets);
+        diags.sort();
+        return Err(diags);
+    }
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -172,7 +206,6 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
             return Err(diags);
         }
     };
-    let spans = SpanIndex::build(text);
     let mut ctx = Ctx::new(&spans);
     let site = resolve(raw, &mut ctx);
     diags.items.extend(ctx.diags);
@@ -249,6 +282,19 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
             .collect(),
     };
     let kills = kill::resolve(&raw.kill, ctx, &names);
+    let gpo = raw.gpo.as_ref().and_then(|g| gpo::resolve(g, ctx));
+    let sql = raw
+        .sql
+        .as_ref()
+        .and_then(|r| sql::resolve(r, ctx, &names, &servers));
+    let f5 = raw
+        .f5
+        .as_ref()
+        .and_then(|f| f5::resolve(f, ctx, &names, &servers, &raw.site.name));
+    let maintenance = raw
+        .maintenance
+        .as_ref()
+        .and_then(|m| maint::resolve(m, ctx, &names));
     let (name, description, changed, scripts_dir, scripts_share) = info?;
     Some(Site {
         name,
@@ -258,6 +304,10 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         scripts_share,
         servers,
         kills,
+        gpo,
+        sql,
+        f5,
+        maintenance,
     })
 }
 

@@ -70,6 +70,12 @@ impl SpanIndex {
     pub fn key(&self, path: &str) -> Option<Range<usize>> {
         self.keys.get(path).cloned().or_else(|| self.value(path))
     }
+
+    /// Every key of the document with the span of the key itself (paths like `gpo.name`,
+    /// `server[1].name`), in no particular order.
+    pub fn keys(&self) -> impl Iterator<Item = (&str, Range<usize>)> {
+        self.keys.iter().map(|(k, s)| (k.as_str(), s.clone()))
+    }
 }
 
 #[cfg(test)]

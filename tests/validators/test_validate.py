@@ -130,6 +130,11 @@ case("sql marker in [identifier]] with escape] and comment passes", "m2.sql",
 case("sql marker as bare identifier fails", "m3.sql",
      "SELECT N'x'; DROP DATABASE MARKER; --';\n", False, marker="MARKER",
      expect="marker outside a string literal")
+case("sql marker inside N'...' after CRLF lines passes", "m1c.sql",
+     "SELECT 1;\r\nSELECT 2;\r\nSELECT 3;\r\nPRINT N'MARKER';\r\n", True, marker="MARKER")
+case("sql marker as bare identifier after CRLF lines fails", "m3c.sql",
+     "PRINT N'aaaaaaaaaa';\r\nPRINT N'b';\r\nDROP DATABASE MARKER;\r\n", False, marker="MARKER",
+     expect="marker outside a string literal")
 case("sql marker in sqlcmd variable fails", "m4.sql",
      "PRINT N'$(MARKER)';\n", False, marker="MARKER", expect="sqlcmd variable")
 case("sql marker as code inside job step @command fails", "m5.sql",

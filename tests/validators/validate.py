@@ -443,7 +443,10 @@ def _check_tsql_text(res, text, marker, base_line=0, where=""):
         for k in range(m.start(), end):
             if chars[k] not in "\r\n":
                 chars[k] = " "
-    clean = _normalise_tsql("".join(chars))
+    # sqlfluff turns CRLF into LF before lexing and reports offsets in that text, so a CR would
+    # shift every later offset by one (the marker check would look at the wrong leaf): CR before
+    # LF becomes a space, which keeps the offsets and changes no token.
+    clean = _normalise_tsql("".join(chars).replace("\r\n", " \n"))
     if marker and not where:  # (dynamic SQL is part of the outer text: checked there)
         for m in re.finditer(r"\$\([^)\r\n]*\)?", text):
             if marker in m.group():

@@ -1,0 +1,207 @@
+<#
+.SYNOPSIS
+    Points the SQL Server client alias at the current database mirroring principal.
+
+.DESCRIPTION
+    sitebundle alias switcher (site 'partnerpoint'). Runs every 1 minute(s) as the
+    scheduled task 'Update-SqlAlias' on each front end.
+
+    1. Reads the alias from HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo (value
+       "DBMSSOCN,host[\instance][,port]").
+    2. Asks the server it points at whether it is principal for the probe database
+       (sys.database_mirroring.mirroring_role = 1, through System.Data.SqlClient, Windows
+       authentication). If it is, and the 32-bit (Wow6432Node) alias agrees, nothing is done.
+    3. Otherwise asks each configured partner in turn and switches the alias (both the 64-bit and
+       the Wow6432Node key) only to a partner that answers as principal. When no partner answers
+       as principal the alias is left alone.
+    4. Optionally (-CycleServices) restarts IIS and the WSS 3.0 services after a switch.
+    Every switch and every failure is written to the Application event log (source
+    'sitebundle-SqlAlias'). PowerShell 2.0 compatible (Windows Server 2008 R2).
+
+    The account that runs it needs, on both partners, a login with VIEW ANY DATABASE (or ALTER ANY
+    DATABASE / CREATE DATABASE): without it sys.database_mirroring hides the row and every partner
+    looks "unknown". SYSTEM connects as the computer account DOMAIN\HOST$.
+
+    Exit codes:
+      0  nothing to do: the alias already points at the principal
+      1  switched (or, with -WhatIf, would switch) the alias to the partner that answered as principal
+      2  no partner answered as principal: alias left unchanged
+      3  the alias exists but is not a TCP/IP (DBMSSOCN) alias: left unchanged
+      4  unexpected error (registry or event log failure): see the message
+
+.PARAMETER Alias
+    Alias name (registry value name).
+.PARAMETER Partners
+    The mirroring partners as "host[\instance][,port]", in order of preference.
+.PARAMETER Database
+    Database whose mirroring role decides which partner is principal.
+.PARAMETER CycleServices
+    Restart IIS and the SharePoint services after a switch.
+.PARAMETER TimeoutSeconds
+    Connect and query timeout per partner.
+.EXAMPLE
+    powershell.exe -NoProfile -ExecutionPolicy Bypass -File Update-SqlAlias.ps1 -WhatIf
+#>
+[CmdletBinding(SupportsShouldProcess = $true)]
+param(
+    [string]$Alias = 'SPSQL',
+    [string[]]$Partners = @('sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'),
+    [string]$Database = 'SharePoint_Config',
+    [switch]$CycleServices = $false,
+    [int]$TimeoutSeconds = 5
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$KeyPaths = @(
+    'HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo',
+    'HKLM:\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo'
+)
+$EventSource = 'sitebundle-SqlAlias'
+
+function Write-AliasEvent {
+    param([int]$EventId, [string]$EntryType, [string]$Message)
+    Write-Output $Message
+    try {
+        if (-not [System.Diagnostics.EventLog]::SourceExists($EventSource)) {
+            New-EventLog -LogName 'Application' -Source $EventSource
+        }
+        Write-EventLog -LogName 'Application' -Source $EventSource -EventId $EventId -EntryType $EntryType -Message $Message
+    }
+    catch {
+        Write-Warning ('Could not write to the Application event log: ' + $_.Exception.Message)
+    }
+}
+
+function Get-AliasTarget {
+    # Returns the data source of the alias in one registry key, '' when there is none,
+    # or $null when the value is not a TCP/IP alias.
+    param([string]$KeyPath)
+    $item = Get-ItemProperty -Path $KeyPath -Name $Alias -ErrorAction SilentlyContinue
+    if ($item -eq $null) {
+        return ''
+    }
+    $data = [string]$item.$Alias
+    if (-not $data.StartsWith('DBMSSOCN,', [System.StringComparison]::OrdinalIgnoreCase)) {
+        return $null
+    }
+    return $data.Substring(9).Trim()
+}
+
+function Get-MirrorRole {
+    # 'Primary', 'Secondary', 'unknown' (no row visible) or 'unreachable' (connection failed).
+    param([string]$Server)
+    $builder = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
+    $builder['Data Source'] = $Server
+    $builder['Initial Catalog'] = 'master'
+    $builder['Integrated Security'] = $true
+    $builder['Connect Timeout'] = $TimeoutSeconds
+    $builder['Pooling'] = $false
+    $builder['Application Name'] = 'sitebundle Update-SqlAlias'
+    $connection = New-Object System.Data.SqlClient.SqlConnection($builder.ConnectionString)
+    try {
+        $connection.Open()
+        $command = $connection.CreateCommand()
+        $command.CommandTimeout = $TimeoutSeconds
+        $command.CommandText = 'SELECT m.mirroring_role FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id WHERE d.name = @db'
+        [void]$command.Parameters.AddWithValue('@db', $Database)
+        $value = $command.ExecuteScalar()
+        if ($value -eq $null -or $value -is [System.DBNull]) {
+            return 'unknown'
+        }
+        if ([int]$value -eq 1) {
+            return 'Primary'
+        }
+        if ([int]$value -eq 2) {
+            return 'Secondary'
+        }
+        return 'unknown'
+    }
+    catch {
+        Write-Verbose ('Cannot query ' + $Server + ': ' + $_.Exception.Message)
+        return 'unreachable'
+    }
+    finally {
+        $connection.Dispose()
+    }
+}
+
+function Set-AliasTarget {
+    # Writes DBMSSOCN,<target> into both keys. Only ever called with a partner that answered as principal.
+    param([string]$Target)
+    $data = 'DBMSSOCN,' + $Target
+    foreach ($keyPath in $KeyPaths) {
+        if ($PSCmdlet.ShouldProcess($keyPath + '\' + $Alias, 'Set to ' + $data)) {
+            if (-not (Test-Path -Path $keyPath)) {
+                [void](New-Item -Path $keyPath -Force)
+            }
+            Set-ItemProperty -Path $keyPath -Name $Alias -Value $data
+        }
+    }
+}
+
+function Restart-SharePointServices {
+    if ($PSCmdlet.ShouldProcess('IIS and WSS 3.0 services', 'Restart')) {
+        & "$env:SystemRoot\System32\iisreset.exe" /noforce
+        foreach ($name in @('SPAdmin', 'SPTimerV3', 'SPSearch')) {
+            $service = Get-Service -Name $name -ErrorAction SilentlyContinue
+            if ($service -ne $null -and $service.Status -eq 'Running') {
+                Restart-Service -Name $name -Force
+            }
+        }
+    }
+}
+
+function Test-SameTarget {
+    param([string]$A, [string]$B)
+    return [string]::Equals($A.Replace(' ', ''), $B.Replace(' ', ''), [System.StringComparison]::OrdinalIgnoreCase)
+}
+
+try {
+    $current = Get-AliasTarget -KeyPath $KeyPaths[0]
+    $current32 = Get-AliasTarget -KeyPath $KeyPaths[1]
+    if ($current -eq $null) {
+        Write-AliasEvent -EventId 3 -EntryType 'Warning' -Message ('Alias ' + $Alias + ' is not a TCP/IP (DBMSSOCN) alias; left unchanged.')
+        exit 3
+    }
+
+    if ($current -ne '') {
+        $currentRole = Get-MirrorRole -Server $current
+        Write-Verbose ('Alias ' + $Alias + ' points at ' + $current + ' (' + $currentRole + ' for ' + $Database + ').')
+        if ($currentRole -eq 'Primary' -and $current32 -ne $null -and (Test-SameTarget -A $current -B $current32)) {
+            exit 0
+        }
+    }
+
+    # Find a partner that answers as principal. Only such a partner may be written.
+    $principal = $null
+    foreach ($candidate in $Partners) {
+        $role = Get-MirrorRole -Server $candidate
+        Write-Verbose ($candidate + ': ' + $role)
+        if ($role -eq 'Primary') {
+            $principal = $candidate
+            break
+        }
+    }
+
+    if ($principal -eq $null) {
+        Write-AliasEvent -EventId 2 -EntryType 'Error' -Message ('No partner (' + ($Partners -join ', ') + ') answered as principal for ' + $Database + '; alias ' + $Alias + ' left at "' + $current + '".')
+        exit 2
+    }
+
+    Set-AliasTarget -Target $principal
+    $verb = 'switched'
+    if ($WhatIfPreference) {
+        $verb = 'would be switched (WhatIf)'
+    }
+    Write-AliasEvent -EventId 1 -EntryType 'Information' -Message ('Alias ' + $Alias + ' ' + $verb + ' from "' + $current + '" to ' + $principal + ', the principal for ' + $Database + '.')
+    if ($CycleServices) {
+        Restart-SharePointServices
+    }
+    exit 1
+}
+catch {
+    Write-AliasEvent -EventId 4 -EntryType 'Error' -Message ('Update-SqlAlias failed: ' + $_.Exception.Message)
+    exit 4
+}

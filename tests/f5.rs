@@ -1,0 +1,925 @@
+//! F5 BIG-IP artifacts: the generated iRules executed in tclsh (tests/irule_harness.tcl) over many
+//! request paths and keep-alive sequences; the merge file parsed by Tcl's own parser
+//! (tests/tmsh_structure.tcl) plus a reference check (every pool, monitor, node, rule and profile a
+//! statement names is defined in the file or a known /Common built-in); the AS3 declaration and
+//! every F5 file through the real-parser validators; hostile names and routes rejected or quoted.
+//! Needs `tclsh` on PATH (and the validator venv for the validate() tests).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use sitebundle::bundle::Bundle;
+
+fn text(b: &Bundle, path: &str) -> String {
+    String::from_utf8(b.files[path].bytes.clone()).unwrap()
+}
+
+fn tcl_quote(s: &str) -> String {
+    // A Tcl list element in braces cannot hold unbalanced braces or a trailing backslash; the test
+    // inputs are chosen without them, and this guard keeps a mistake from corrupting the case file.
+    assert!(!s.contains(['{', '}', '\\', '\n']), "test input {s:?}");
+    format!("{{{s}}}")
+}
+
+/// One simulated connection: (label, rule file, default pool, [(uri, expected pool)]).
+type Conn = (String, String, String, Vec<(String, String)>);
+
+/// Runs every connection through one tclsh; returns the failures.
+fn run_harness(conns: &[Conn]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.txt");
+    let mut s = String::new();
+    for (label, rule, default, reqs) in conns {
+        let reqs: Vec<String> = reqs
+            .iter()
+            .map(|(u, p)| format!("{{{} {}}}", tcl_quote(u), tcl_quote(p)))
+            .collect();
+        s.push_str(&format!(
+            "{} {} {} {{{}}}\n",
+            tcl_quote(label),
+            tcl_quote(rule),
+            tcl_quote(default),
+            reqs.join(" ")
+        ));
+    }
+    std::fs::write(&cases, s).unwrap();
+    let out = Command::new("tclsh")
+        .arg(common::repo().join("tests/irule_harness.tcl"))
+        .arg(&cases)
+        .output()
+        .expect("tclsh runs (apt-get install tcl)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let done = stdout
+        .lines()
+        .find(|l| l.starts_with("done "))
+        .unwrap_or_else(|| {
+            panic!(
+                "harness did not finish: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let passed: usize = done.split(' ').nth(1).unwrap().parse().unwrap();
+    let fails: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("FAIL"))
+        .map(String::from)
+        .collect();
+    assert_eq!(passed + fails.len(), conns.len(), "{stdout}");
+    fails
+}
+
+/// (uri, routed?) for the reference rule's `/ECTS/` route.
+fn ects_paths() -> Vec<(&'static str, bool)> {
+    vec![
+        ("/ECTS/x", true),
+        ("/ects/x", true),
+        ("/Ects/Admin/Default.aspx", true),
+        ("/ECTS/", true),
+        ("/ECTS", true),
+        ("/ects", true),
+        ("/%45CTS/x", true),
+        ("/%65cts/", true),
+        ("/%45%43%54%53/x", true),
+        ("/%2545CTS/x", true),
+        ("/ects?x=1", true),
+        ("/ECTS/page.aspx?return=/", true),
+        ("//ECTS/", true),
+        ("///ects//x", true),
+        ("/./ECTS/x", true),
+        ("/x/../ECTS/y", true),
+        ("/ects%2Fadmin", true),
+        ("/ECTS%5Cx", true),
+        ("http://partnerpoint.campus.example.edu/ECTS/x", true),
+        ("HTTP://host:80/ects", true),
+        ("/", false),
+        ("", false),
+        ("/ECTSX", false),
+        ("/ectsx/y", false),
+        ("/%45CTSX/", false),
+        ("/ECTS-old/", false),
+        ("/ect", false),
+        ("/ects../x", false),
+        ("/sites/ects/", false),
+        ("/default.aspx?u=/ECTS/", false),
+        ("/?x=/ects/", false),
+        ("/ECTS/../x", false),
+        ("/_layouts/images/blank.gif", false),
+        ("http://host/", false),
+        ("http://host", false),
+        ("*", false),
+    ]
+}
+
+const REF_DEFAULT: &str = "/Common/SharePoint";
+const REF_ADMIN: &str = "/Common/WSS_partner_admin";
+
+fn reference_conns(rule: &str, default: &str, admin: &str, tag: &str) -> Vec<Conn> {
+    let mut conns: Vec<Conn> = Vec::new();
+    // One connection per path, and each path as the second request after a routed one and after
+    // a default one (keep-alive: the pool of the previous request must not stick).
+    for (i, (uri, routed)) in ects_paths().into_iter().enumerate() {
+        let want = if routed { admin } else { default };
+        for (first, first_want) in [("/ECTS/first", admin), ("/first", default)] {
+            conns.push((
+                format!("{tag} #{i} {uri} after {first}"),
+                rule.into(),
+                default.into(),
+                vec![
+                    (first.into(), first_want.into()),
+                    (uri.into(), want.into()),
+                    ("/after".into(), default.into()),
+                ],
+            ));
+        }
+    }
+    conns.push((
+        format!("{tag} long keep-alive"),
+        rule.into(),
+        default.into(),
+        vec![
+            ("/ECTS/a".into(), admin.into()),
+            ("/ECTS/b".into(), admin.into()),
+            ("/".into(), default.into()),
+            ("/x".into(), default.into()),
+            ("/ects".into(), admin.into()),
+            ("/ectsx".into(), default.into()),
+        ],
+    ));
+    conns
+}
+
+#[test]
+fn reference_irule_routes_every_request() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let rule = dir.path().join("f5/irules/vs_sharepoint_routes.tcl");
+    let conns = reference_conns(
+        &rule.to_string_lossy(),
+        REF_DEFAULT,
+        REF_ADMIN,
+        "merge-file rule",
+    );
+    assert!(conns.len() > 70);
+    let fails = run_harness(&conns);
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+#[test]
+fn as3_irule_routes_to_as3_paths() {
+    let b = common::reference();
+    let as3: serde_json::Value = serde_json::from_str(&text(&b, "f5/as3.json")).unwrap();
+    let app = &as3["declaration"]["partnerpoint"]["sitebundle"];
+    let rule = app["vs_sharepoint_routes"]["iRule"].as_str().unwrap();
+    assert_eq!(app["vs_sharepoint_routes"]["expand"], false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("as3_rule.tcl");
+    std::fs::write(&file, rule).unwrap();
+    let conns = reference_conns(
+        &file.to_string_lossy(),
+        "/partnerpoint/sitebundle/SharePoint",
+        "/partnerpoint/sitebundle/WSS_partner_admin",
+        "AS3 rule",
+    );
+    let fails = run_harness(&conns);
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+#[test]
+fn fixture_nested_routes_pick_the_longest_prefix() {
+    let (_, t) = common::fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "f5-extranet.toml")
+        .unwrap();
+    let b = common::build_text("f5-extranet.toml", &t);
+    let dir = common::write_tmp(&b);
+    let rule = dir
+        .path()
+        .join("f5/irules/www_paths.tcl")
+        .to_string_lossy()
+        .to_string();
+    let (d, admin, api) = (
+        "/Extranet/web_pool",
+        "/Extranet/admin_pool",
+        "/Extranet/api_pool",
+    );
+    let cases = [
+        ("/admin", admin),
+        ("/ADMIN/x", admin),
+        ("/admin/api", api),
+        ("/Admin/Api/v1?q=1", api),
+        ("/admin/%41PI/x", api),
+        ("/admin/apix", admin),
+        ("/administrator", d),
+        ("/_layouts/v2.0/x.aspx", api),
+        ("/_LAYOUTS/V2.0", api),
+        ("/_layouts/v2x0/", d),
+        ("/_layouts/v2.0x", d),
+        ("/_layouts/", d),
+        ("/", d),
+    ];
+    let conns: Vec<Conn> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (u, p))| {
+            (
+                format!("fixture #{i} {u}"),
+                rule.clone(),
+                d.to_string(),
+                vec![
+                    ("/admin/api/first".into(), api.into()),
+                    (u.to_string(), p.to_string()),
+                    ("/z".into(), d.into()),
+                ],
+            )
+        })
+        .collect();
+    let fails = run_harness(&conns);
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+#[test]
+fn harness_catches_a_rule_without_default_branch() {
+    // The seed's rule (completed and made case-insensitive, but still without a default branch):
+    // the second request of a keep-alive connection sticks to the admin pool. The harness must see it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seed.tcl");
+    std::fs::write(
+        &file,
+        "when HTTP_REQUEST {\n    if {[string match -nocase \"/ECTS/*\" [HTTP::uri]]} {\n        pool /Common/WSS_partner_admin\n    }\n}\nwhen CLIENT_ACCEPTED { }\n",
+    )
+    .unwrap();
+    let f = file.to_string_lossy().to_string();
+    let fails = run_harness(&[
+        (
+            "seed keep-alive".into(),
+            f.clone(),
+            REF_DEFAULT.into(),
+            vec![
+                ("/ECTS/x".into(), REF_ADMIN.into()),
+                ("/".into(), REF_DEFAULT.into()),
+            ],
+        ),
+        (
+            "seed encoded".into(),
+            f,
+            REF_DEFAULT.into(),
+            vec![("/%45CTS/x".into(), REF_ADMIN.into())],
+        ),
+    ]);
+    assert_eq!(fails.len(), 2, "{fails:?}");
+    assert!(fails[0].contains("selected 0 pools"), "{fails:?}");
+}
+
+#[test]
+fn irules_are_canonical() {
+    let mut bundles = vec![common::reference()];
+    for (n, t) in common::fixtures() {
+        bundles.push(common::build_text(&n, &t));
+    }
+    let mut seen = 0;
+    for b in &bundles {
+        for (p, a) in &b.files {
+            if p.starts_with("f5/irules/") {
+                let t = String::from_utf8(a.bytes.clone()).unwrap();
+                assert_eq!(t, sitebundle::f5::canonical_rule(&t), "{p}");
+                assert!(!t.contains('\r') && t.ends_with("}\n") && !t.starts_with('\n'));
+                assert!(t.lines().all(|l| l == l.trim_end()), "{p}");
+                // Embedded verbatim in the merge file.
+                let conf = b
+                    .files
+                    .iter()
+                    .find(|(k, _)| k.ends_with(".conf"))
+                    .map(|(_, a)| String::from_utf8(a.bytes.clone()).unwrap())
+                    .unwrap();
+                assert!(conf.contains(&format!(" {{\n{t}}}\n")), "{p} not embedded");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 2);
+    assert_eq!(
+        sitebundle::f5::canonical_rule("\n\n a \r\n\nb  \n\n\n"),
+        " a\n\nb\n"
+    );
+}
+
+// ---- merge file structure and references ----------------------------------------------------
+
+const BUILTIN_PROFILES: &[&str] = &[
+    "/Common/http",
+    "/Common/tcp",
+    "/Common/tcp-lan-optimized",
+    "/Common/tcp-wan-optimized",
+];
+const BUILTIN_PERSIST: &[&str] = &["/Common/source_addr", "/Common/cookie"];
+const BUILTIN_MONITORS: &[&str] = &[
+    "/Common/http",
+    "/Common/https",
+    "/Common/tcp",
+    "/Common/tcp_half_open",
+    "/Common/gateway_icmp",
+    "/Common/icmp",
+];
+
+/// What the merge file defines and says, as read by the checks below.
+#[derive(Debug, Default)]
+struct Conf {
+    /// (kind, path): kind is `monitor`, `node`, `pool`, `rule`, `virtual`.
+    defined: BTreeSet<(String, String)>,
+    node_address: BTreeMap<String, String>,
+    /// pool → [(member, address, priority group)]
+    members: BTreeMap<String, Vec<(String, String, u32)>>,
+    min_active: BTreeMap<String, u32>,
+    /// virtual → property lines at depth 1 (first word → rest), plus block contents.
+    virtual_props: BTreeMap<String, BTreeMap<String, String>>,
+    virtual_blocks: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    errors: Vec<String>,
+}
+
+/// Tcl's parser over the merge file: statement headers, or parse errors.
+fn tcl_statements(path: &Path) -> Vec<(String, Vec<String>)> {
+    let out = Command::new("tclsh")
+        .arg(common::repo().join("tests/tmsh_structure.tcl"))
+        .arg(path)
+        .output()
+        .expect("tclsh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            // STMT LINE {WORDS} or ERR LINE {MESSAGE}; header words never contain spaces or braces.
+            let (tag, rest) = l.split_once(' ').unwrap();
+            let (_, words) = rest.split_once(' ').unwrap();
+            let words = words.trim_start_matches('{').trim_end_matches('}');
+            (
+                tag.to_string(),
+                words.split_whitespace().map(String::from).collect(),
+            )
+        })
+        .collect()
+}
+
+fn kind_of(header: &[String]) -> Option<String> {
+    match header
+        .get(..2)?
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()[..]
+    {
+        ["ltm", "monitor"] => Some("monitor".into()),
+        ["ltm", k @ ("node" | "pool" | "rule" | "virtual")] => Some(k.into()),
+        _ => None,
+    }
+}
+
+/// Reads a merge file (one property per line, as generated) and checks every reference.
+fn read_conf(path: &Path) -> Conf {
+    let mut c = Conf::default();
+    for (tag, words) in tcl_statements(path) {
+        if tag != "STMT" {
+            c.errors.push(format!("Tcl parse: {}", words.join(" ")));
+            continue;
+        }
+        match kind_of(&words) {
+            Some(k) => {
+                c.defined.insert((k, words.last().unwrap().clone()));
+            }
+            None => c
+                .errors
+                .push(format!("unexpected statement {}", words.join(" "))),
+        }
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let is_defined =
+        |c: &Conf, kind: &str, p: &str| c.defined.contains(&(kind.to_string(), p.to_string()));
+    let mut stack: Vec<String> = Vec::new();
+    let mut stmt: (String, String) = Default::default();
+    let mut in_rule = false;
+    let mut rule_depth: i64 = 0;
+    let mut refs: Vec<(String, String, String)> = Vec::new(); // (kind, path, where)
+    let mut member = String::new();
+    for line in text.lines() {
+        if in_rule {
+            // The rule body's own braces balance (Tcl checked it); the statement ends at the `}`
+            // that closes `ltm rule … {`.
+            if line == "}" && rule_depth == 0 {
+                in_rule = false;
+                stack.clear();
+                continue;
+            }
+            let mut escaped = false;
+            for ch in line.chars() {
+                match ch {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '{' => rule_depth += 1,
+                    '}' => rule_depth -= 1,
+                    _ => {}
+                }
+            }
+            let t = line.trim();
+            if let Some(rest) = t.strip_prefix("pool ") {
+                if !rest.starts_with('$') {
+                    refs.push(("pool".into(), rest.trim().into(), stmt.1.clone()));
+                }
+            }
+            continue;
+        }
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = t.split_whitespace().collect();
+        if stack.is_empty() {
+            let header: Vec<String> = words[..words.len() - 1]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            stmt = (
+                kind_of(&header).unwrap_or_default(),
+                header.last().cloned().unwrap_or_default(),
+            );
+            if stmt.0 == "rule" {
+                in_rule = true;
+                continue;
+            }
+            stack.push(stmt.0.clone());
+            continue;
+        }
+        if t == "}" {
+            stack.pop();
+            continue;
+        }
+        let depth = stack.len();
+        let parent = stack.last().unwrap().clone();
+        let opens = t.ends_with('{');
+        let oneliner = t.ends_with("{ }");
+        match (stmt.0.as_str(), depth, parent.as_str()) {
+            ("monitor", 1, _)
+                if words[0] == "defaults-from" && !BUILTIN_MONITORS.contains(&words[1]) =>
+            {
+                c.errors
+                    .push(format!("{}: unknown parent monitor {}", stmt.1, words[1]));
+            }
+            ("node", 1, _) if words[0] == "address" => {
+                c.node_address.insert(stmt.1.clone(), words[1].into());
+            }
+            ("pool", 1, _) if words[0] == "monitor" => {
+                for (i, w) in words[1..].iter().enumerate() {
+                    if i % 2 == 1 {
+                        assert_eq!(*w, "and", "{t}");
+                    } else if !BUILTIN_MONITORS.contains(w) {
+                        refs.push(("monitor".into(), w.to_string(), stmt.1.clone()));
+                    }
+                }
+            }
+            ("pool", 1, _) if words[0] == "min-active-members" => {
+                c.min_active
+                    .insert(stmt.1.clone(), words[1].parse().unwrap());
+            }
+            ("pool", 2, "members") if opens => {
+                member = words[0].to_string();
+                let (node, port) = member.rsplit_once(':').expect("member is node:port");
+                assert!(port.parse::<u16>().is_ok(), "{member}");
+                refs.push(("node".into(), node.into(), stmt.1.clone()));
+                c.members.entry(stmt.1.clone()).or_default().push((
+                    member.clone(),
+                    String::new(),
+                    0,
+                ));
+            }
+            ("pool", 3, _) => {
+                let last = c.members.get_mut(&stmt.1).unwrap().last_mut().unwrap();
+                match words[0] {
+                    "address" => last.1 = words[1].into(),
+                    "priority-group" => last.2 = words[1].parse().unwrap(),
+                    other => c.errors.push(format!("{member}: unexpected {other}")),
+                }
+            }
+            ("virtual", 1, _) if !opens => {
+                c.virtual_props
+                    .entry(stmt.1.clone())
+                    .or_default()
+                    .insert(words[0].into(), words[1..].join(" "));
+                if words[0] == "pool" {
+                    refs.push(("pool".into(), words[1].into(), stmt.1.clone()));
+                }
+            }
+            ("virtual", 2, block) => {
+                c.virtual_blocks
+                    .entry(stmt.1.clone())
+                    .or_default()
+                    .entry(block.into())
+                    .or_default()
+                    .push(words[0].into());
+                match block {
+                    "profiles" if !BUILTIN_PROFILES.contains(&words[0]) => c
+                        .errors
+                        .push(format!("{}: unknown profile {}", stmt.1, words[0])),
+                    "persist" if !BUILTIN_PERSIST.contains(&words[0]) => c.errors.push(format!(
+                        "{}: unknown persistence profile {}",
+                        stmt.1, words[0]
+                    )),
+                    "rules" => refs.push(("rule".into(), words[0].into(), stmt.1.clone())),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        if opens && !oneliner {
+            stack.push(words[0].to_string());
+        }
+    }
+    for (kind, p, at) in refs {
+        if !is_defined(&c, &kind, &p) {
+            c.errors.push(format!("{at}: {kind} {p} is not defined"));
+        }
+    }
+    // Member addresses match their nodes.
+    for (pool, ms) in &c.members {
+        for (m, addr, _) in ms {
+            let node = m.rsplit_once(':').unwrap().0;
+            if c.node_address.get(node) != Some(addr) {
+                c.errors.push(format!(
+                    "{pool}: member {m} address {addr} differs from its node"
+                ));
+            }
+        }
+    }
+    c
+}
+
+#[test]
+fn reference_merge_file_parses_and_every_reference_resolves() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let c = read_conf(&dir.path().join("f5/Common.conf"));
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(c.defined.len(), 14, "{:?}", c.defined);
+    let sp = |pg2: u32, pg1: u32, port: u16| {
+        vec![
+            (
+                format!("/Common/sharepoint3:{port}"),
+                "10.20.30.13".to_string(),
+                pg2,
+            ),
+            (
+                format!("/Common/sharepoint2:{port}"),
+                "10.20.30.12".to_string(),
+                pg1,
+            ),
+        ]
+    };
+    // The seed's scheme: sharepoint3 group 2 (preferred), sharepoint2 group 1, less than 1 → 1.
+    for (pool, port) in [
+        ("/Common/PartnerPoint", 80),
+        ("/Common/WSS_partner_admin", 80),
+        ("/Common/ADLDS_ldap", 389),
+        ("/Common/ADLDS_ldaps", 636),
+    ] {
+        assert_eq!(c.members[pool], sp(2, 1, port), "{pool}");
+        assert_eq!(c.min_active[pool], 1, "{pool}");
+    }
+    for vs in [
+        "vs_ects",
+        "vs_sharepoint",
+        "vs_adlds_ldap",
+        "vs_adlds_ldaps",
+    ] {
+        let v = format!("/Common/{vs}");
+        assert!(
+            !c.virtual_blocks[&v].contains_key("persist"),
+            "{vs} must have no persistence"
+        );
+        assert!(
+            c.virtual_blocks[&v]["source-address-translation"] == vec!["type"]
+                && text(&b, "f5/Common.conf").contains("type automap")
+        );
+    }
+    assert_eq!(
+        c.virtual_props["/Common/vs_ects"]["pool"],
+        "/Common/PartnerPoint"
+    );
+    assert_eq!(
+        c.virtual_blocks["/Common/vs_sharepoint"]["rules"],
+        vec!["/Common/vs_sharepoint_routes"]
+    );
+    assert_eq!(
+        c.virtual_blocks["/Common/vs_sharepoint"]["profiles"],
+        vec!["/Common/http", "/Common/tcp"]
+    );
+    assert_eq!(
+        c.virtual_blocks["/Common/vs_adlds_ldap"]["profiles"],
+        vec!["/Common/tcp"]
+    );
+    assert_eq!(
+        c.virtual_props["/Common/vs_adlds_ldaps"]["destination"],
+        "/Common/10.20.40.12:636"
+    );
+}
+
+#[test]
+fn fixture_merge_files_resolve() {
+    for (n, t) in common::fixtures() {
+        let b = common::build_text(&n, &t);
+        let dir = common::write_tmp(&b);
+        for p in b.files.keys().filter(|p| p.ends_with(".conf")) {
+            let c = read_conf(&dir.path().join(p));
+            assert!(c.errors.is_empty(), "{n} {p}: {:#?}", c.errors);
+            if n == "f5-extranet.toml" {
+                assert_eq!(c.min_active["/Extranet/admin_pool"], 2);
+                assert_eq!(
+                    c.virtual_blocks["/Extranet/vs_www"]["persist"],
+                    vec!["/Common/cookie"]
+                );
+                assert_eq!(
+                    c.virtual_props["/Extranet/vs_www"]["destination"],
+                    "/Extranet/2001:db8::80.80"
+                );
+                assert!(
+                    text(&b, p).contains("type none"),
+                    "SNAT off must be written explicitly"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reference_check_detects_broken_merge_files() {
+    let b = common::reference();
+    let conf = text(&b, "f5/Common.conf");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.conf");
+    let broken = [
+        // The admin pool is gone: the iRule's `pool` names nothing.
+        (
+            conf.replace(
+                "ltm pool /Common/WSS_partner_admin {",
+                "ltm pool /Common/WSS_partner_admin_old {",
+            ),
+            "pool /Common/WSS_partner_admin is not defined",
+        ),
+        (
+            conf.replace("/Common/vs_sharepoint_routes\n    }", "/Common/nope\n    }"),
+            "rule /Common/nope is not defined",
+        ),
+        (
+            conf.replace("ltm node /Common/sharepoint2 {", "ltm node /Common/sp2 {"),
+            "node /Common/sharepoint2 is not defined",
+        ),
+        (
+            conf.replacen("/Common/http { }", "/Common/htttp { }", 1),
+            "unknown profile /Common/htttp",
+        ),
+        (
+            conf.replacen(
+                "address 10.20.30.13\n            priority",
+                "address 10.9.9.9\n            priority",
+                1,
+            ),
+            "differs from its node",
+        ),
+        (
+            conf.replacen(
+                "    monitor /Common/mon_adlds_tcp\n",
+                "    monitor /Common/mon_ldap\n",
+                1,
+            ),
+            "monitor /Common/mon_ldap is not defined",
+        ),
+        (
+            conf.replacen("        /Common/tcp { }\n", "        /Common/tcp {\n", 1),
+            "Tcl parse",
+        ),
+    ];
+    for (text, want) in broken {
+        assert_ne!(text, conf, "mutation for {want} did not apply");
+        std::fs::write(&f, &text).unwrap();
+        let c = read_conf(&f);
+        assert!(
+            c.errors.iter().any(|e| e.contains(want)),
+            "expected `{want}` in {:#?}",
+            c.errors
+        );
+    }
+}
+
+#[test]
+fn f5_files_pass_the_validators() {
+    let mut dirs = vec![common::write_tmp(&common::reference())];
+    for (n, t) in common::fixtures() {
+        dirs.push(common::write_tmp(&common::build_text(&n, &t)));
+    }
+    let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
+    let verdicts = common::validate(&paths, None);
+    let kinds: Vec<&str> = verdicts.iter().map(|v| v.kind.as_str()).collect();
+    for k in ["tmsh", "as3", "tcl"] {
+        assert!(
+            kinds.iter().filter(|x| **x == k).count() >= 2,
+            "{k} files missing: {kinds:?}"
+        );
+    }
+    common::assert_all_valid(&verdicts);
+}
+
+// ---- hostile values --------------------------------------------------------------------------
+
+const BASE: &str = r#"
+[site]
+name = "hostile"
+changed = "2024-01-01 00:00:00"
+scripts_share = '\\fs\s'
+
+[[server]]
+name = "web1"
+os = "2008"
+address = "10.0.0.1"
+
+[f5]
+partition = "PARTITION"
+
+[[f5.monitor]]
+name = "MONITOR"
+type = "http"
+send = "SEND"
+description = "MDESC"
+
+[[f5.pool]]
+name = "POOL"
+monitors = ["MONITOR"]
+min_active_members = 1
+description = "PDESC"
+members = [{ server = "web1", port = 80, priority_group = 1 }]
+
+[[f5.virtual_server]]
+name = "VIRTUAL"
+address = "10.0.1.1"
+port = 80
+protocol = "http"
+pool = "POOL"
+description = "VDESC"
+routes = [{ prefix = "PREFIX", pool = "POOL" }]
+"#;
+
+const DEFAULTS: &[(&str, &str)] = &[
+    ("PARTITION", "Common"),
+    ("MONITOR", "mon1"),
+    ("SEND", "GET / HTTP/1.0"),
+    ("MDESC", "m"),
+    ("POOL", "pool1"),
+    ("PDESC", "p"),
+    ("VIRTUAL", "vs1"),
+    ("VDESC", "v"),
+    ("PREFIX", "/ects/"),
+];
+
+fn site_with(slot: &str, value: &str) -> String {
+    let mut s = BASE.to_string();
+    let toml_value = toml::Value::String(value.to_string()).to_string();
+    // Replace the quoted placeholder (with its quotes) by the TOML-quoted value.
+    s = s.replace(&format!("\"{slot}\""), &toml_value);
+    for (k, v) in DEFAULTS {
+        s = s.replace(&format!("\"{k}\""), &format!("\"{v}\""));
+    }
+    s
+}
+
+#[test]
+fn hostile_values_are_rejected_or_stay_data() {
+    const MARK: &str = "zqxmark";
+    let hostile = [
+        "zqxmark",
+        "a{zqxmark}b",
+        "a}zqxmark{",
+        "x] zqxmark [y",
+        "q\"zqxmark\"",
+        "$zqxmark",
+        "a zqxmark",
+        "zqxmark*",
+        "zqxmark?",
+        "[zqxmark]",
+        "zqxmark;ltm",
+        "zqxmark\nltm pool x { }",
+        "zqxmark\nx",
+        "zqxmark\tx\r\n",
+        "zqxmark\\",
+        "`zqxmark`",
+        "zqxmark#",
+        "/zqxmark*/",
+        "/zqxmark[a]/",
+        "/zqxmark?/",
+        "/zqxmark/\"x",
+        "/zqxmark}/",
+        "/zqxmark $x/",
+        "/%5Bzqxmark/",
+        "/zqxmark/",
+        "/a.b~c+d,e=f:g@h!/zqxmark",
+    ];
+    let mut written = Vec::new();
+    let mut rejected = 0;
+    for (slot, _) in DEFAULTS {
+        for h in hostile {
+            let site = site_with(slot, h);
+            match sitebundle::model::parse_and_resolve("hostile.toml", &site) {
+                Err(d) => {
+                    let r = d.render();
+                    assert!(r.contains("error"), "{slot}={h:?}: {r}");
+                    assert!(
+                        d.items.iter().all(|i| i.span.is_some()),
+                        "{slot}={h:?}: unlocated: {r}"
+                    );
+                    rejected += 1;
+                }
+                Ok((site, _)) => {
+                    let b = sitebundle::build_bundle(&site)
+                        .unwrap_or_else(|e| panic!("{slot}={h:?}: {e}"));
+                    written.push((format!("{slot}={h:?}"), common::write_tmp(&b)));
+                }
+            }
+        }
+    }
+    assert!(rejected > 100, "{rejected}");
+    assert_eq!(
+        written
+            .iter()
+            .filter(|(l, _)| l.starts_with("PREFIX="))
+            .count(),
+        2,
+        "the two plain prefixes are accepted"
+    );
+    // Names: only the plain marker passes (tmsh charset); every special character is rejected.
+    for (label, _) in &written {
+        assert!(
+            !label.starts_with("POOL=")
+                && !label.starts_with("VIRTUAL=")
+                && !label.starts_with("MONITOR=")
+                && !label.starts_with("PARTITION=")
+                || label.ends_with("=\"zqxmark\""),
+            "{label} should have been rejected"
+        );
+        assert!(
+            !label.starts_with("PREFIX=") || label.contains("/zqxmark"),
+            "{label}: not a valid prefix"
+        );
+    }
+    // Descriptions, monitor strings and route prefixes that pass land in data positions of every
+    // F5 file (tmsh quoted strings, iRule switch patterns, JSON strings).
+    let data: Vec<&tempfile::TempDir> = written
+        .iter()
+        .filter(|(l, _)| l.contains("DESC=") || l.starts_with("SEND=") || l.starts_with("PREFIX="))
+        .map(|(_, d)| d)
+        .collect();
+    assert!(!data.is_empty());
+    let paths: Vec<&Path> = data.iter().map(|d| d.path()).collect();
+    let verdicts = common::validate(&paths, Some(MARK));
+    common::assert_all_valid(&verdicts);
+}
+
+#[test]
+fn glob_escaping_is_literal_in_tclsh() {
+    // Route prefixes are restricted, but the filter must still make any string literal for
+    // `switch -glob` (defence in depth): run the escaped patterns in tclsh.
+    let values = ["/a*", "/a?", "/[ab]", "/a\\b", "/a$b", "/{x}", "/\"q\""];
+    let mut script = String::new();
+    for v in values {
+        let p = sitebundle::escape::tcl_glob(v).unwrap();
+        let below = sitebundle::escape::tcl_glob_below(v).unwrap();
+        let lit = sitebundle::escape::tcl_word(v).unwrap();
+        let lit_below = sitebundle::escape::tcl_word(&format!("{v}/x")).unwrap();
+        // Matches itself and below; never the wildcard reading ("/ab" for "/a*", "/a" for "/[ab]").
+        script.push_str(&format!(
+            "puts [switch -glob -- {lit} {{ {p} {{ list hit }} default {{ list miss }} }}]\n\
+             puts [switch -glob -- {lit_below} {{ {below} {{ list hit }} default {{ list miss }} }}]\n\
+             puts [switch -glob -- \"/ab\" {{ {p} {{ list wild }} default {{ list miss }} }}]\n\
+             puts [switch -glob -- \"/a\" {{ {p} {{ list wild }} default {{ list miss }} }}]\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("g.tcl");
+    std::fs::write(&f, script).unwrap();
+    let out = Command::new("tclsh").arg(&f).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), values.len() * 4);
+    for (i, chunk) in lines.chunks(4).enumerate() {
+        assert_eq!(chunk[0], "hit", "{}", values[i]);
+        assert_eq!(chunk[1], "hit", "{}", values[i]);
+        assert_eq!(chunk[2], "miss", "{}", values[i]);
+        assert_eq!(chunk[3], "miss", "{}", values[i]);
+    }
+}

@@ -1,0 +1,577 @@
+//! The Group Policy backup: structural checks (XPath, XSDs) over the generated XML of the reference
+//! site and of synthetic task/registry specs, stability of the identifiers, targeting, escaping and
+//! the password guard. The structural checker is tests/validators/check_gpo.py (lxml).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use sitebundle::bundle::Bundle;
+use sitebundle::gpo::{self, Script};
+use sitebundle::model::Site;
+use sitebundle::registry::{RegData, RegValue};
+use sitebundle::tasks::{Principal, TaskSpec, Trigger};
+
+/// Runs check_gpo.py over bundle folders; returns (all ok, output).
+fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
+    let repo = common::repo();
+    let mut cmd = Command::new(common::python());
+    cmd.arg(repo.join("tests/validators/check_gpo.py"))
+        .arg("--task-xsd")
+        .arg(repo.join("tests/schemas/task-scheduler.xsd"))
+        .arg("--filters-xsd")
+        .arg(repo.join("tests/schemas/gpp-targeting.xsd"));
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    if let Some(e) = expect {
+        std::fs::write(tmp.path(), serde_json::to_vec_pretty(e).unwrap()).unwrap();
+        cmd.arg("--expect").arg(tmp.path());
+    }
+    cmd.args(dirs);
+    let out = cmd.output().expect("check_gpo.py runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "check_gpo.py crashed:\n{text}"
+    );
+    assert!(
+        text.contains("\"ok\""),
+        "check_gpo.py found no GPO backup:\n{text}"
+    );
+    (out.status.code() == Some(0), text)
+}
+
+fn site(text: &str) -> Site {
+    match sitebundle::model::parse_and_resolve("test.toml", text) {
+        Ok((s, _)) => s,
+        Err(d) => panic!("site does not resolve:\n{}", d.render()),
+    }
+}
+
+/// Computer names a targeted item must list: empty when every server of that family gets it.
+fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
+    let fam: Vec<usize> = (0..site.servers.len()).filter(|&i| family(i)).collect();
+    let mine: Vec<usize> = fam.iter().copied().filter(|i| hosts.contains(i)).collect();
+    if mine.len() == fam.len() {
+        return vec![];
+    }
+    let mut v: Vec<String> = mine.iter().map(|&i| site.servers[i].name.clone()).collect();
+    v.sort();
+    v
+}
+
+/// What the GPO must hold, computed from the inputs independently of the generator.
+fn expectation(site: &Site, scripts: &[Script], specs: &[TaskSpec], values: &[RegValue]) -> Value {
+    let new = |i: usize| site.servers[i].os.has_task_scheduler2();
+    let mut files = BTreeMap::new();
+    for s in scripts {
+        let hosts: Vec<usize> = if s.hosts.is_empty() {
+            (0..site.servers.len()).collect()
+        } else {
+            s.hosts
+                .iter()
+                .map(|h| site.servers.iter().position(|x| &x.name == h).unwrap())
+                .collect()
+        };
+        files.insert(
+            s.file.clone(),
+            json!({
+                "from": format!("{}\\{}", site.scripts_share, s.file),
+                "target": format!("{}\\{}", site.scripts_dir, s.file),
+                "computers": computers(site, &hosts, |_| true),
+            }),
+        );
+    }
+    let mut v2 = BTreeMap::new();
+    let mut legacy = BTreeMap::new();
+    for t in specs {
+        let sys = t.principal.user_id == "S-1-5-18";
+        let svc = matches!(t.principal.user_id.as_str(), "S-1-5-19" | "S-1-5-20");
+        if !(sys || svc) {
+            continue;
+        }
+        if t.hosts.iter().any(|&h| new(h)) {
+            v2.insert(
+                t.name.clone(),
+                json!({ "computers": computers(site, &t.hosts, new),
+                        "run_as": match t.principal.user_id.as_str() {
+                            "S-1-5-18" => "NT AUTHORITY\\System",
+                            "S-1-5-19" => "NT AUTHORITY\\LocalService",
+                            _ => "NT AUTHORITY\\NetworkService" } }),
+            );
+        }
+        let event = matches!(t.trigger, Trigger::Event { .. });
+        if sys && !event && t.hosts.iter().any(|&h| !new(h)) {
+            let (kind, repeat) = match &t.trigger {
+                Trigger::Boot => ("STARTUP", Value::Null),
+                Trigger::Repeat { interval, .. } => (
+                    "DAILY",
+                    json!(gpo::iso_duration_secs(interval).unwrap() / 60),
+                ),
+                _ => ("DAILY", Value::Null),
+            };
+            legacy.insert(
+                t.name.clone(),
+                json!({ "computers": computers(site, &t.hosts, |i| !new(i)),
+                        "trigger": kind, "repeat": repeat }),
+            );
+        }
+    }
+    let mut reg = BTreeMap::new();
+    for v in values {
+        let (ty, val) = match &v.data {
+            RegData::Sz(s) => ("REG_SZ", s.clone()),
+            RegData::Dword(d) => ("REG_DWORD", format!("{d:08X}")),
+        };
+        reg.insert(
+            format!("{}\\{}", v.key, v.name),
+            json!({ "type": ty, "value": val, "computers": computers(site, &v.hosts, |_| true) }),
+        );
+    }
+    json!({ "files": files, "tasks_v2": v2, "tasks_legacy": legacy, "registry": reg })
+}
+
+fn gpo_files(b: &Bundle) -> BTreeMap<String, Vec<u8>> {
+    b.files
+        .iter()
+        .filter(|(p, _)| p.starts_with("gpo/"))
+        .map(|(p, a)| (p.clone(), a.bytes.clone()))
+        .collect()
+}
+
+#[test]
+fn reference_gpo_holds_exactly_the_site_items() {
+    let text = common::read("site.toml");
+    let s = site(&text);
+    let bundle = common::reference();
+    let scripts = gpo::scripts_in(&bundle);
+    assert!(
+        scripts.iter().any(|x| x.file == "killProc.cmd"),
+        "{scripts:?}"
+    );
+    let expect = expectation(
+        &s,
+        &scripts,
+        &sitebundle::tasks::all_specs(&s),
+        &sitebundle::registry::all_values(&s),
+    );
+    let dir = common::write_tmp(&bundle);
+    let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+    assert!(ok, "{out}");
+    // The backup folder is the backup ID the runbook gives to Import-GPO.
+    let g = s.gpo.as_ref().unwrap();
+    let id = gpo::backup_id(&s, g);
+    assert!(bundle.files.contains_key(&format!("gpo/{id}/Backup.xml")));
+    let readme = String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap();
+    assert!(
+        readme.contains(&format!("Import-GPO -BackupId '{id}'")),
+        "runbook lacks the import command"
+    );
+}
+
+#[test]
+fn fixtures_gpo_pass_structural_check() {
+    let mut n = 0;
+    for (name, text) in common::fixtures() {
+        let b = common::build_text(&name, &text);
+        if !b.files.keys().any(|p| p.starts_with("gpo/")) {
+            continue;
+        }
+        n += 1;
+        let s = site(&text);
+        let expect = expectation(
+            &s,
+            &gpo::scripts_in(&b),
+            &sitebundle::tasks::all_specs(&s),
+            &sitebundle::registry::all_values(&s),
+        );
+        let dir = common::write_tmp(&b);
+        let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+        assert!(ok, "{name}: {out}");
+    }
+    assert!(n > 0, "no fixture has a [gpo] section");
+}
+
+#[test]
+fn identifiers_are_stable_and_site_derived() {
+    let text = common::read("site.toml");
+    let a = gpo_files(&common::build_text("site.toml", &text));
+    let b = gpo_files(&common::build_text("site.toml", &text));
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "two builds differ");
+    // Another site name gives other uids and another backup folder.
+    let renamed = text.replacen("name = \"partnerpoint\"", "name = \"otherfarm\"", 1);
+    let c = gpo_files(&common::build_text("site.toml", &renamed));
+    let uids = |m: &BTreeMap<String, Vec<u8>>| -> Vec<String> {
+        m.values()
+            .flat_map(|b| {
+                let t = String::from_utf8_lossy(b).to_string();
+                t.split("uid=\"")
+                    .skip(1)
+                    .map(|s| s[..38].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (ua, uc) = (uids(&a), uids(&c));
+    assert!(!ua.is_empty());
+    assert!(
+        ua.iter().all(|u| !uc.contains(u)),
+        "uids do not depend on the site"
+    );
+    assert!(a.keys().all(|k| !c.contains_key(k)));
+}
+
+const MIXED: &str = r#"
+[site]
+name = "mixed"
+changed = "2011-06-01 08:00:00"
+scripts_share = '\\fs\gpo$\scripts'
+
+[[server]]
+name = "old1"
+os = "2003"
+
+[[server]]
+name = "old2"
+os = "2003r2"
+
+[[server]]
+name = "new1"
+os = "2008"
+
+[[server]]
+name = "new2"
+os = "2008r2"
+
+[gpo]
+name = "Mixed farm"
+domain = "corp.example.com"
+"#;
+
+fn spec(name: &str, trigger: Trigger, hosts: Vec<usize>, principal: Principal) -> TaskSpec {
+    TaskSpec {
+        name: name.into(),
+        description: format!("synthetic {name}"),
+        trigger,
+        command: r"%SystemRoot%\System32\cscript.exe".into(),
+        arguments: r#"//nologo "%SystemDrive%\localscripts\x.vbs" ON 20M"#.into(),
+        working_directory: String::new(),
+        principal,
+        execution_time_limit: "PT1H".into(),
+        start_when_available: true,
+        hosts,
+        feature: "test",
+    }
+}
+
+fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
+    let sys = Principal::system();
+    let user = Principal {
+        user_id: "CORP\\svc-alias".into(),
+        logon_type: Some("S4U".into()),
+        run_level: "LeastPrivilege".into(),
+    };
+    let net = Principal {
+        user_id: "S-1-5-20".into(),
+        logon_type: None,
+        run_level: "LeastPrivilege".into(),
+    };
+    let query = "<QueryList><Query Id=\"0\" Path=\"System\"><Select Path=\"System\">*[System[Provider[@Name='Microsoft-Windows-WindowsUpdateClient'] and EventID=22]]</Select></Query></QueryList>";
+    let specs = vec![
+        spec(
+            "Nightly-subset",
+            Trigger::Daily {
+                start: "2011-06-01T23:45:00".into(),
+                days_interval: 2,
+            },
+            vec![0, 2],
+            sys.clone(),
+        ),
+        spec(
+            "Every5Minutes",
+            Trigger::Repeat {
+                start: "2011-06-01T00:00:30".into(),
+                interval: "PT5M".into(),
+            },
+            vec![0, 1, 2, 3],
+            sys.clone(),
+        ),
+        spec(
+            "MaintMode-WU22",
+            Trigger::Event {
+                query: query.into(),
+            },
+            vec![0, 1, 2, 3],
+            sys.clone(),
+        ),
+        spec("AtBoot-old", Trigger::Boot, vec![1], sys.clone()),
+        spec(
+            "AliasSwitch",
+            Trigger::Repeat {
+                start: "2011-06-01T00:00:00".into(),
+                interval: "PT1M".into(),
+            },
+            vec![2, 3],
+            user,
+        ),
+        spec("NetSvc", Trigger::Boot, vec![0, 3], net),
+    ];
+    let values = vec![
+        RegValue {
+            key: r"SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo".into(),
+            name: "SPSQL".into(),
+            data: RegData::Sz(r"DBMSSOCN,sql1\inst,1433".into()),
+            hosts: vec![2, 3],
+            feature: "sql-alias",
+            description: "SQL alias <&> \"quoted\"".into(),
+        },
+        RegValue {
+            key: r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU".into(),
+            name: "RebootWarningTimeout".into(),
+            data: RegData::Dword(30),
+            hosts: (0..s.servers.len()).collect(),
+            feature: "maint",
+            description: String::new(),
+        },
+    ];
+    let scripts = vec![
+        Script {
+            file: "killProc.cmd".into(),
+            hosts: vec![],
+        },
+        Script {
+            file: "Update-SqlAlias.ps1".into(),
+            hosts: vec!["new1".into(), "new2".into()],
+        },
+        Script {
+            file: "WUTriggerMaintMode.vbs".into(),
+            hosts: vec!["old2".into()],
+        },
+    ];
+    (scripts, specs, values)
+}
+
+#[test]
+fn synthetic_triggers_principals_and_values() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    let (scripts, specs, values) = synthetic(&s);
+    let plan = gpo::plan(&s, &g, &scripts, &specs, &values).unwrap();
+    // Event triggers have no Task Scheduler 1.0 form; the domain user is left to manual
+    // registration, and NetworkService cannot run a 1.0 task without a password.
+    assert_eq!(plan.event_only_v2, vec!["MaintMode-WU22".to_string()]);
+    let manual: Vec<(&str, &str)> = plan
+        .manual
+        .iter()
+        .map(|m| (m.name.as_str(), m.account.as_str()))
+        .collect();
+    assert_eq!(
+        manual,
+        vec![
+            ("AliasSwitch", "CORP\\svc-alias"),
+            ("NetSvc", "NT AUTHORITY\\NetworkService")
+        ]
+    );
+    let mut bundle = Bundle::default();
+    gpo::add_backup(&s, &g, &plan, &mut bundle).unwrap();
+    let dir = common::write_tmp(&bundle);
+    let expect = expectation(&s, &scripts, &specs, &values);
+    // NetSvc: the 2008 copy is in the GPO, the 2003 copy is not (manual).
+    assert!(expect["tasks_v2"].get("NetSvc").is_some());
+    assert!(expect["tasks_legacy"].get("NetSvc").is_none());
+    assert_eq!(expect["tasks_legacy"]["Every5Minutes"]["repeat"], json!(5));
+    let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+    assert!(ok, "{out}");
+    common::assert_all_valid(&common::validate(&[dir.path()], None));
+
+    // Fewer preference kinds: the extension list follows what is present.
+    let mut only_tasks = g.clone();
+    only_tasks.include = vec![sitebundle::model::gpo::Preference::Tasks];
+    let plan = gpo::plan(&s, &only_tasks, &scripts, &specs, &values).unwrap();
+    assert!(plan.files.is_empty() && plan.registry.is_empty());
+    let mut b2 = Bundle::default();
+    gpo::add_backup(&s, &only_tasks, &plan, &mut b2).unwrap();
+    assert!(b2.files.keys().all(|p| !p.contains("/Files/")));
+    let d2 = common::write_tmp(&b2);
+    let (ok, out) = check_gpo(&[d2.path()], None);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn checker_catches_broken_backups() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    let (scripts, specs, values) = synthetic(&s);
+    let plan = gpo::plan(&s, &g, &scripts, &specs, &values).unwrap();
+    let mut good = Bundle::default();
+    gpo::add_backup(&s, &g, &plan, &mut good).unwrap();
+    let dir = gpo::backup_dir(&s, &g);
+    let tamper = |path: &str, from: &str, to: &str| -> (bool, String) {
+        let mut b = good.clone();
+        let a = b.files.get_mut(&format!("{dir}/{path}")).unwrap();
+        let t = String::from_utf8(a.bytes.clone()).unwrap();
+        assert!(t.contains(from), "{from} not in {path}");
+        a.bytes = t.replacen(from, to, 1).into_bytes();
+        let d = common::write_tmp(&b);
+        check_gpo(&[d.path()], None)
+    };
+    let files = "DomainSysvol/GPO/Machine/Preferences/Files/Files.xml";
+    let tasks = "DomainSysvol/GPO/Machine/Preferences/ScheduledTasks/ScheduledTasks.xml";
+    for (path, from, to, why) in [
+        (
+            "Backup.xml",
+            "[{7150F9BF-48AD-4DA4-A49C-29EF4A8369BA}{3BAE7E51-E3F4-41D0-853D-9BB9FD47605F}]",
+            "",
+            "MachineExtensionGuids",
+        ),
+        (
+            files,
+            "{50BE44C8-567A-4ed1-B1D0-9234FE1F38AF}",
+            "{50BE44C8-567A-4ed1-B1D0-9234FE1F38AE}",
+            "clsid",
+        ),
+        (tasks, "version=\"2K8R2\"", "version=\"2K3\"", "targets OS"),
+        (
+            tasks,
+            "logonType=\"S4U\"",
+            "logonType=\"S4U\" cpassword=\"x\"",
+            "password attribute",
+        ),
+        (
+            tasks,
+            "<Task version=\"1.2\">",
+            "<Task version=\"1.2\"><Bogus/>",
+            "embedded Task",
+        ),
+        (files, "action=\"R\"", "action=\"U\"", "action"),
+        (
+            files,
+            "<Files clsid",
+            "<Files disabled=\"1\" clsid",
+            "disabled",
+        ),
+        (
+            tasks,
+            "bool=\"AND\" not=\"0\" class",
+            "bool=\"XOR\" not=\"0\" class",
+            "Filters",
+        ),
+    ] {
+        let (ok, out) = tamper(path, from, to);
+        assert!(!ok, "tampering {path} ({why}) went unnoticed:\n{out}");
+        assert!(out.contains(why), "expected a finding about {why}:\n{out}");
+    }
+}
+
+#[test]
+fn passwords_are_refused() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    let mut p = Principal::system();
+    p.user_id = "CORP\\svc".into();
+    p.logon_type = Some("Password".into());
+    let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
+    let e = gpo::plan(&s, &g, &[], &specs, &[]).unwrap_err().to_string();
+    assert!(e.contains("MS14-025"), "{e}");
+
+    // A password key anywhere in site.toml is refused, each one located, with the reason.
+    let text = format!(
+        "{MIXED}password = \"hunter2\"\n\n[[kill]]\nimage = \"w3wp.exe\"\nservers = [\"new1\"]\ncpassword = \"x\"\n"
+    );
+    let d = sitebundle::model::parse_and_resolve("p.toml", &text).unwrap_err();
+    assert_eq!(d.error_count(), 2, "{}", d.render());
+    let r = d.render();
+    assert!(
+        r.contains("MS14-025") && r.contains("gpo.password") && r.contains("kill[0].cpassword"),
+        "{r}"
+    );
+}
+
+#[test]
+fn hostile_names_are_escaped_or_rejected() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    // A task name that would be a Task Scheduler path or markup is refused.
+    for bad in ["a\"b", "x<y>", "..\\..\\evil", "a b&c", ""] {
+        let specs = vec![spec(bad, Trigger::Boot, vec![2], Principal::system())];
+        let e = gpo::plan(&s, &g, &[], &specs, &[]).unwrap_err().to_string();
+        assert!(e.contains("Group Policy"), "{bad:?}: {e}");
+    }
+    // A hostile share path never reaches the GPO: the site is rejected at the value.
+    for share in [r#"\\fs\a"b"#, r"\\fs\a&b", r"\\fs\%x%", r"\\fs\a<b"] {
+        let text = MIXED.replace(r"\\fs\gpo$\scripts", share);
+        let d = sitebundle::model::parse_and_resolve("s.toml", &text).unwrap_err();
+        assert!(d.render().contains("scripts_share"), "{share}");
+    }
+    // A GPO name full of markup is data: escaped in every file, parsed back unchanged.
+    let name = "MARKERX <b>&amp; \"q\" 'a' ]]> $(x) %PATH%";
+    let text = MIXED.replace(
+        "name = \"Mixed farm\"",
+        &format!("name = {}", toml::Value::String(name.into())),
+    );
+    let b = common::build_text(
+        "h.toml",
+        &text.replace(
+            "[gpo]",
+            "[[kill]]\nimage = \"w3wp.exe\"\nservers = [\"old1\", \"new1\"]\n\n[gpo]",
+        ),
+    );
+    let dir = common::write_tmp(&b);
+    common::assert_all_valid(&common::validate(&[dir.path()], Some("MARKERX")));
+    let (ok, out) = check_gpo(&[dir.path()], None);
+    assert!(ok, "{out}");
+    let s2 = site(&text);
+    let backup = dir
+        .path()
+        .join(gpo::backup_dir(&s2, s2.gpo.as_ref().unwrap()))
+        .join("Backup.xml");
+    let out = Command::new(common::python())
+        .arg("-c")
+        .arg("import sys; from lxml import etree; d = etree.parse(sys.argv[1]); sys.stdout.write(d.findtext('.//{http://www.microsoft.com/GroupPolicy/GPOOperations}DisplayName'))")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), name);
+}
+
+#[test]
+fn legacy_repetition_must_be_whole_minutes() {
+    let s = site(MIXED);
+    let g = s.gpo.clone().unwrap();
+    let rep = |interval: &str, hosts: Vec<usize>| {
+        let specs = vec![spec(
+            "Rep",
+            Trigger::Repeat {
+                start: "2011-06-01T00:00:00".into(),
+                interval: interval.into(),
+            },
+            hosts,
+            Principal::system(),
+        )];
+        gpo::plan(&s, &g, &[], &specs, &[])
+    };
+    // Task Scheduler 1.0 (2003) repeats in minutes; 2.0 takes any ISO duration. (Servers are in
+    // name order in the resolved site, so they are found by OS, not by position.)
+    let old = s
+        .servers
+        .iter()
+        .position(|x| !x.os.has_task_scheduler2())
+        .unwrap();
+    let new = s
+        .servers
+        .iter()
+        .position(|x| x.os.has_task_scheduler2())
+        .unwrap();
+    let e = rep("PT30S", vec![old]).unwrap_err().to_string();
+    assert!(e.contains("whole minutes"), "{e}");
+    assert!(rep("PT30S", vec![new]).is_ok());
+    let p = rep("PT2H", vec![old, new]).unwrap();
+    assert_eq!(p.legacy_tasks[0].trigger.repeat_minutes, Some((120, 1440)));
+}

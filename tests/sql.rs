@@ -1,0 +1,446 @@
+//! SQL Server database mirroring (issue 3): the reference site's artifacts, the failover decision
+//! executed against a stand-in catalog, the staggered schedules, the switcher's structure on its
+//! parse tree, and hostile names (quoted or rejected).
+//!
+//! The logic checks run tests/sql_logic.py (sqlfluff + tree-sitter-powershell + SQLite from the
+//! validator venv).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use sitebundle::bundle::Bundle;
+
+fn text(b: &Bundle, path: &str) -> String {
+    let a = b
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} is missing"));
+    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
+}
+
+fn logic(args: &[&str]) {
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_logic.py"))
+        .args(args)
+        .output()
+        .expect("sql_logic.py runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "sql_logic.py {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const REF_DBS: &[&str] = &[
+    "SharePoint_Config",
+    "SharePoint_AdminContent_5d3c1e2a-7f41-4b8e-9c2d-0a6e8b1f4c37",
+    "WSS_Content_PartnerPoint",
+    "WSS_Content_ECTS",
+    "WSS_Search_SHAREPOINT3",
+];
+
+#[test]
+fn reference_bundle_has_the_mirroring_artifacts() {
+    let b = common::reference();
+    for server in ["sqlmirror1", "sqlmirror2"] {
+        for f in ["mirror-failover-job.sql", "mirroring-alerts.sql"] {
+            let path = format!("sql/{server}/{f}");
+            let a = b.files.get(&path).unwrap_or_else(|| panic!("{path}"));
+            assert_eq!(a.hosts, vec![server.to_string()], "{path}");
+            assert!(a.deploy.starts_with("sqlcmd -S "), "{path}: {}", a.deploy);
+            assert!(
+                a.deploy.contains(" -b "),
+                "{path}: -b makes errors exit non-zero"
+            );
+        }
+    }
+    for path in [
+        "sql/mirror-state.sql",
+        "scripts/Update-SqlAlias.ps1",
+        "tasks/Update-SqlAlias.xml",
+        "registry/sql-alias.reg",
+    ] {
+        let a = b.files.get(path).unwrap_or_else(|| panic!("{path}"));
+        assert_eq!(a.hosts, vec!["sharepoint2", "sharepoint3"], "{path}");
+    }
+    // Runbook: deploy and verify lines.
+    let readme = text(&b, "README.md");
+    for line in [
+        "sqlcmd -S sqlmirror1.campus.example.edu,1433 -E -b -f 65001 -i sql\\sqlmirror1\\mirror-failover-job.sql",
+        "sqlcmd -S sqlmirror2.campus.example.edu,1433 -E -b -f 65001 -i sql\\sqlmirror2\\mirroring-alerts.sql",
+        "js.next_run_time FROM msdb.dbo.sysjobs",
+        "schtasks /Create /RU SYSTEM /TN Update-SqlAlias /XML tasks\\Update-SqlAlias.xml /F",
+        "GRANT VIEW ANY DATABASE",
+        "ENABLE_BROKER",
+    ] {
+        assert!(readme.contains(line), "runbook lacks {line:?}");
+    }
+    // SQL comes before the per-server tasks in the runbook.
+    assert!(
+        readme.find("## SQL Server database mirroring") < readme.find("## Nightly process killer")
+    );
+}
+
+#[test]
+fn failover_decision_executes_as_specified() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    for server in ["sqlmirror1", "sqlmirror2"] {
+        let f = dir
+            .path()
+            .join(format!("sql/{server}/mirror-failover-job.sql"));
+        let mut args = vec!["failover", f.to_str().unwrap()];
+        args.extend(REF_DBS);
+        logic(&args);
+    }
+    // all_synchronized: no database list.
+    let fx = fixture("sql-named-instances.toml");
+    let dir = common::write_tmp(&fx);
+    let f = dir
+        .path()
+        .join("sql/sqlA-SHAREPOINT/mirror-failover-job.sql");
+    logic(&["failover", f.to_str().unwrap()]);
+}
+
+fn fixture(name: &str) -> Bundle {
+    common::build_text(name, &common::read(format!("tests/fixtures/{name}")))
+}
+
+/// `@name = value` of every named parameter in a script, in order.
+fn params(script: &str, name: &str) -> Vec<String> {
+    let key = format!("@{name} = ");
+    script
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(&key))
+        .map(|v| v.trim_end_matches(',').trim_end_matches(';').to_string())
+        .collect()
+}
+
+#[test]
+fn partners_are_staggered_inside_the_interval() {
+    let b = common::reference();
+    let one = text(&b, "sql/sqlmirror1/mirror-failover-job.sql");
+    let two = text(&b, "sql/sqlmirror2/mirror-failover-job.sql");
+    // Both the create path (sp_add_schedule) and the update path (sp_update_schedule).
+    assert_eq!(params(&one, "active_start_time"), ["0", "0"]);
+    assert_eq!(params(&two, "active_start_time"), ["30", "30"]);
+    for s in [&one, &two] {
+        assert_eq!(params(s, "freq_type"), ["4", "4"]);
+        assert_eq!(params(s, "freq_subday_type"), ["4", "4"]);
+        assert_eq!(params(s, "freq_subday_interval"), ["1", "1"]);
+        assert_eq!(params(s, "active_end_time"), ["235959", "235959"]);
+    }
+    let fx = fixture("sql-named-instances.toml");
+    let a = text(&fx, "sql/sqlA-SHAREPOINT/mirror-failover-job.sql");
+    let b2 = text(&fx, "sql/sqlB-SP_MIRROR/mirror-failover-job.sql");
+    assert_eq!(params(&a, "active_start_time"), ["0", "0"]);
+    // 150 s = 00:02:30 as HHMMSS.
+    assert_eq!(params(&b2, "active_start_time"), ["230", "230"]);
+    assert_eq!(params(&b2, "freq_subday_interval"), ["5", "5"]);
+}
+
+#[test]
+fn job_script_is_idempotent_and_keeps_history() {
+    let b = common::reference();
+    let s = text(&b, "sql/sqlmirror1/mirror-failover-job.sql");
+    let code: String = s
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !code.contains("sp_delete_job"),
+        "deleting the job loses its history"
+    );
+    for proc in [
+        "sp_add_category",
+        "sp_add_job\n",
+        "sp_update_job\n",
+        "sp_update_jobstep",
+        "sp_add_jobstep",
+        "sp_update_schedule",
+        "sp_attach_schedule @job_id = @job_id, @schedule_id = @schedule_id",
+        "sp_add_jobserver",
+        "ROLLBACK TRANSACTION",
+        "SET XACT_ABORT ON",
+        ":on error exit",
+    ] {
+        assert!(code.contains(proc), "{proc}");
+    }
+    // The category is created only when missing, before the job uses it.
+    assert!(code.find("sp_add_category") < code.find("sp_add_job\n"));
+    assert_eq!(params(&s, "owner_login_name"), ["N'sa'", "N'sa'"]);
+    assert_eq!(params(&s, "database_name"), ["N'master'", "N'master'"]);
+    // The step holds no sqlcmd variable or Agent token.
+    assert!(!s.contains("$("));
+}
+
+#[test]
+fn alerts_watch_failover_and_connection_loss_and_start_the_job() {
+    let b = common::reference();
+    let s = text(&b, "sql/sqlmirror2/mirroring-alerts.sql");
+    assert_eq!(
+        params(&s, "wmi_query"),
+        [
+            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7'",
+            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8'",
+            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 5 OR State = 6'",
+        ]
+    );
+    assert_eq!(
+        params(&s, "wmi_namespace"),
+        vec!["N'\\\\.\\root\\Microsoft\\SqlServer\\ServerEvents\\MSSQLSERVER'"; 3]
+    );
+    assert_eq!(
+        params(&s, "job_name"),
+        vec!["N'SP Mirroring - fail over all databases'"; 3]
+    );
+    let fx = fixture("sql-named-instances.toml");
+    let s = text(&fx, "sql/sqlB-SP_MIRROR/mirroring-alerts.sql");
+    assert_eq!(
+        params(&s, "wmi_namespace")[0],
+        "N'\\\\.\\root\\Microsoft\\SqlServer\\ServerEvents\\SP_MIRROR'"
+    );
+}
+
+#[test]
+fn switcher_only_writes_a_partner_that_answered_as_principal() {
+    for b in [common::reference(), fixture("sql-named-instances.toml")] {
+        let dir = common::write_tmp(&b);
+        let f = dir.path().join("scripts/Update-SqlAlias.ps1");
+        logic(&["switcher", f.to_str().unwrap()]);
+        let bytes = &b.files["scripts/Update-SqlAlias.ps1"].bytes;
+        assert!(
+            bytes.is_ascii(),
+            "Windows PowerShell reads BOM-less files as ANSI"
+        );
+    }
+    // The check itself rejects the seed's blind switch and other broken variants.
+    let dir = common::write_tmp(&common::reference());
+    let f = dir.path().join("scripts/Update-SqlAlias.ps1");
+    logic(&["switcher-selftest", f.to_str().unwrap()]);
+}
+
+#[test]
+fn switcher_defaults_come_from_the_site() {
+    let b = common::reference();
+    let s = text(&b, "scripts/Update-SqlAlias.ps1");
+    assert!(s.contains("[string]$Alias = 'SPSQL',"));
+    assert!(s.contains(
+        "[string[]]$Partners = @('sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'),"
+    ));
+    assert!(s.contains("[string]$Database = 'SharePoint_Config',"));
+    assert!(s.contains("[switch]$CycleServices = $false,"));
+    let fx = fixture("sql-named-instances.toml");
+    let s = text(&fx, "scripts/Update-SqlAlias.ps1");
+    assert!(s.contains("@('sqlA\\SHAREPOINT,51433', 'sqlb.lab.example.org\\SP_MIRROR,51434')"));
+    assert!(s.contains("[switch]$CycleServices = $true,"));
+    // A domain account: password logon, typed at registration, never stored.
+    let task = text(&fx, "tasks/Lab-SqlAlias.xml");
+    assert!(task.contains("<UserId>LAB\\svc-sqlalias</UserId>"));
+    assert!(task.contains("<LogonType>Password</LogonType>"));
+    assert!(!task.to_lowercase().contains("<password"));
+    assert!(task.contains("<Interval>PT2M</Interval>"));
+    let readme = text(&fx, "README.md");
+    assert!(readme.contains("schtasks /Create /RU LAB\\svc-sqlalias /RP * /TN Lab-SqlAlias"));
+}
+
+#[test]
+fn alias_reg_file_and_registry_values() {
+    let b = common::reference();
+    let a = &b.files["registry/sql-alias.reg"];
+    assert!(a.bytes.starts_with(&[0xFF, 0xFE]), "UTF-16LE BOM");
+    let units: Vec<u16> = a.bytes[2..]
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let t = String::from_utf16(&units).unwrap();
+    assert!(t.starts_with("Windows Registry Editor Version 5.00\r\n"));
+    assert!(!t.replace("\r\n", "").contains('\n'), "CRLF only");
+    for key in [
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu,1433\"",
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo]\r\n\"SPSQL\"=\"DBMSSOCN,sqlmirror1.campus.example.edu,1433\"",
+    ] {
+        assert!(t.contains(key), "{t}");
+    }
+    let text = common::read("site.toml");
+    let (site, _) = sitebundle::model::parse_and_resolve("site.toml", &text).unwrap();
+    let values = sitebundle::registry::all_values(&site);
+    let alias: Vec<_> = values.iter().filter(|v| v.feature == "sql-alias").collect();
+    assert_eq!(alias.len(), 2);
+    assert_eq!(
+        site.server_names(&alias[0].hosts),
+        ["sharepoint2", "sharepoint3"]
+    );
+    let fx = fixture("sql-named-instances.toml");
+    let t =
+        sitebundle::bundle::decode_for_display(&fx.files["registry/sql-alias.reg"].bytes).unwrap();
+    assert!(
+        t.contains("\"SP_DB.alias\"=\"DBMSSOCN,sqlA\\\\SHAREPOINT,51433\""),
+        "{t}"
+    );
+}
+
+const MARKER: &str = "ZQXMARK";
+
+fn hostile_site(dbs: &[String]) -> String {
+    let list: Vec<String> = dbs.iter().map(|d| format!("'''{d}'''")).collect();
+    format!(
+        r#"[site]
+name = "hostile"
+changed = "2010-04-09 12:00:00"
+scripts_share = '\\fs\share'
+
+[[server]]
+name = "sql1"
+os = "2008r2"
+
+[[server]]
+name = "sql2"
+os = "2008r2"
+
+[[server]]
+name = "web1"
+os = "2008r2"
+
+[sql]
+alias = "SPSQL"
+databases = [{}]
+
+[[sql.partner]]
+server = "sql1"
+
+[[sql.partner]]
+server = "sql2"
+
+[sql.switcher]
+servers = ["web1"]
+probe_database = '''{}'''
+"#,
+        list.join(", "),
+        dbs[1]
+    )
+}
+
+#[test]
+fn hostile_database_names_are_quoted() {
+    let m = MARKER;
+    let dbs: Vec<String> = vec![
+        format!("x'; DROP DATABASE {m}; --"),
+        format!("a]{m}[b'') --"),
+        format!("{m}\" + (SELECT 1) + \""),
+        format!("/* {m} */ GO"),
+        format!("N'{m}''"),
+        format!("{m} % ! & | < > ^ {{}} [x]"),
+        format!("$ {m} ( ) @x"),
+    ];
+    let site = hostile_site(&dbs);
+    let b = common::build_text("hostile.toml", &site);
+    let dir = common::write_tmp(&b);
+    let verdicts = common::validate(&[dir.path()], Some(MARKER));
+    common::assert_all_valid(&verdicts);
+    let sql: Vec<_> = verdicts.iter().filter(|v| v.kind == "sql").collect();
+    assert_eq!(sql.len(), 5, "{verdicts:?}");
+    // The decision still treats exactly these names as the watched set.
+    let f = dir.path().join("sql/sql1/mirror-failover-job.sql");
+    let mut args = vec!["failover".to_string(), f.to_str().unwrap().to_string()];
+    args.extend(dbs.iter().cloned());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    logic(&refs);
+    // The probe database reaches PowerShell as a verbatim string only.
+    let ps = text(&b, "scripts/Update-SqlAlias.ps1");
+    assert!(
+        ps.contains(&format!("[string]$Database = 'a]{m}[b'''') --',")),
+        "{ps}"
+    );
+}
+
+#[test]
+fn unquotable_values_are_rejected_with_located_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("$(dbname)", "sqlcmd"),
+        ("a$(b)c", "sqlcmd"),
+        ("two\nGO", "line break"),
+        ("tab\there", "tab"),
+        ("MSDB", "system database"),
+        (" padded", "spaces"),
+        ("back`tick", "backtick"),
+    ];
+    for (bad, why) in cases {
+        let dbs = vec![
+            "SharePoint_Config".to_string(),
+            "WSS_Content".to_string(),
+            bad.to_string(),
+        ];
+        let mut site = hostile_site(&dbs);
+        // hostile_site uses TOML literal strings; write this one as a basic string with escapes.
+        let escaped = bad
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\t', "\\t");
+        site = site.replace(&format!("'''{bad}'''"), &format!("\"{escaped}\""));
+        let err = match sitebundle::model::parse_and_resolve("bad.toml", &site) {
+            Ok(_) => panic!("{bad:?} was accepted"),
+            Err(d) => d,
+        };
+        let found = err
+            .items
+            .iter()
+            .any(|d| d.span.is_some() && d.message.contains(why));
+        assert!(found, "{bad:?}: {}", err.render());
+    }
+}
+
+#[test]
+fn partner_rules() {
+    let base = hostile_site(&["SharePoint_Config".into(), "WSS_Content".into()]);
+    let same = base.replacen("server = \"sql2\"", "server = \"sql1\"", 1);
+    let err = sitebundle::model::parse_and_resolve("same.toml", &same).unwrap_err();
+    assert!(
+        err.render().contains("a database cannot mirror to itself"),
+        "{}",
+        err.render()
+    );
+    // Two instances on one server are distinct partners.
+    let inst = same.replacen(
+        "[[sql.partner]]\nserver = \"sql1\"\n\n[sql.switcher]",
+        "[[sql.partner]]\nserver = \"sql1\"\ninstance = \"MIRROR\"\n\n[sql.switcher]",
+        1,
+    );
+    let (site, _) = sitebundle::model::parse_and_resolve("inst.toml", &inst)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let b = sitebundle::build_bundle(&site).unwrap();
+    assert!(b.files.contains_key("sql/sql1/mirror-failover-job.sql"));
+    assert!(
+        b.files
+            .contains_key("sql/sql1-MIRROR/mirror-failover-job.sql")
+    );
+    // all_synchronized needs a probe database, and excludes a list.
+    let both = base.replacen(
+        "alias = \"SPSQL\"",
+        "alias = \"SPSQL\"\nall_synchronized = true",
+        1,
+    );
+    let err = sitebundle::model::parse_and_resolve("both.toml", &both).unwrap_err();
+    assert!(err.render().contains("exclude each other"));
+}
+
+#[test]
+fn generated_mirroring_files_pass_their_parsers() {
+    let dirs = [
+        common::write_tmp(&common::reference()),
+        common::write_tmp(&fixture("sql-named-instances.toml")),
+    ];
+    let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
+    let verdicts = common::validate(&paths, None);
+    common::assert_all_valid(&verdicts);
+    for kind in ["sql", "ps1", "reg", "task"] {
+        assert!(
+            verdicts.iter().any(|v| v.kind == kind),
+            "no {kind} file was validated: {verdicts:?}"
+        );
+    }
+}
