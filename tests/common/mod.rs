@@ -64,6 +64,13 @@ pub struct Verdict {
 /// Runs every validator over `dirs` in one process. `marker`: also check that this word only ever
 /// stands in data positions (string literals, quoted identifiers, XML text, comments).
 pub fn validate(dirs: &[&Path], marker: Option<&str>) -> Vec<Verdict> {
+    validate_with(dirs, marker, false)
+}
+
+/// [`validate`], with `--marker-names-ok` when `names_ok`: the marker stands in a value made of
+/// name characters only, which may be a tmsh object name or an AS3 object key (a user-chosen pool
+/// or node name); every other rule stays strict.
+pub fn validate_with(dirs: &[&Path], marker: Option<&str>, names_ok: bool) -> Vec<Verdict> {
     let mut cmd = Command::new(python());
     cmd.arg(repo().join("tests/validators/validate.py"))
         .arg("--xsd")
@@ -72,6 +79,9 @@ pub fn validate(dirs: &[&Path], marker: Option<&str>) -> Vec<Verdict> {
         .arg(repo().join("tests/schemas/as3-schema.json"));
     if let Some(m) = marker {
         cmd.arg("--marker").arg(m);
+    }
+    if names_ok {
+        cmd.arg("--marker-names-ok");
     }
     cmd.args(dirs);
     let out = cmd.output().expect("validate.py runs");

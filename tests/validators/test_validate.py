@@ -40,13 +40,13 @@ NEEDS_SCHEMAS = "needs tests/schemas or ../shared/schemas"
 CASES: list[dict] = []
 
 
-def case(name, filename, content, ok, marker=None, expect=None, needs=None):
+def case(name, filename, content, ok, marker=None, expect=None, needs=None, names_ok=False):
     """Register a sample. `content` is str (written as UTF-8) or bytes. `expect` is a
     substring that must appear in one of the errors of a rejected file."""
     if isinstance(content, str):
         content = content.encode("utf-8")
     CASES.append(dict(name=name, filename=filename, content=content, ok=ok,
-                      marker=marker, expect=expect, needs=needs))
+                      marker=marker, expect=expect, needs=needs, names_ok=names_ok))
 
 
 def crlf(s: str) -> str:
@@ -377,6 +377,10 @@ case("json good", "manifest.json", '{"files": [{"path": "a", "bytes": 1}]}\n', T
 case("json trailing comma", "b.json", '{"a": 1,}\n', False, expect="1:9")
 case("json duplicate key", "c.json", '{"a": 1, "a": 2}\n', False, expect="duplicate")
 case("json marker in value passes", "m1.json", '{"a": "MARKER"}\n', True, marker="MARKER")
+case("json marker in a plain name key passes with --marker-names-ok", "m3.json",
+     '{"pool_MARKER": {"a": "MARKER"}}\n', True, marker="MARKER", names_ok=True)
+case("json marker in a key with a space fails even with --marker-names-ok", "m4.json",
+     '{"pool MARKER": 1}\n', False, marker="MARKER", expect="object key", names_ok=True)
 case("json marker in key fails", "m2.json", '{"MARKER": 1}\n', False, marker="MARKER",
      expect="object key")
 
@@ -460,6 +464,16 @@ case("tmsh marker in quoted property value passes", "m1.conf", CONF.replace("PLA
      True, marker="MARKER")
 case("tmsh marker as an object name fails", "m2.conf",
      CONF + "ltm pool /Common/MARKER {\n}\n", False, marker="MARKER", expect="marker outside")
+case("tmsh marker as an object name passes with --marker-names-ok", "m3.conf",
+     CONF + "ltm pool /Common/xMARKER.y-z {\n    members {\n        /Common/MARKER:80 {\n"
+     "            address 10.1.0.9\n        }\n    }\n}\nltm virtual /Common/v {\n"
+     "    pool /Common/xMARKER.y-z\n}\n", True, marker="MARKER", names_ok=True)
+case("tmsh marker as a bare first word fails even with --marker-names-ok", "m4.conf",
+     CONF.replace("    min-active-members 1", "    MARKER 1"), False, marker="MARKER",
+     expect="marker outside", names_ok=True)
+case("tmsh marker in a word with [ ] fails even with --marker-names-ok", "m5.conf",
+     CONF.replace("    min-active-members 1", "    min-active-members [MARKER]"), False,
+     marker="MARKER", expect="marker outside", names_ok=True)
 
 # ---------------------------------------------------------------------------- .reg
 
@@ -560,9 +574,9 @@ def run_cases(tmp: str) -> tuple[int, int, int]:
         with open(path, "wb") as f:
             f.write(c["content"])
         as3 = os.path.join(tmp, "nope.json") if "schema not found" in (c["expect"] or "") else AS3
-        groups.setdefault((c["marker"], as3), []).append((path, c))
-    for (marker, as3), items in groups.items():
-        results = validate.validate_files([p for p, _ in items], marker, XSD, as3)
+        groups.setdefault((c["marker"], as3, c["names_ok"]), []).append((path, c))
+    for (marker, as3, names_ok), items in groups.items():
+        results = validate.validate_files([p for p, _ in items], marker, XSD, as3, names_ok)
         for res, (_, c) in zip(results, items):
             ok = not res.errors
             problem = None

@@ -993,6 +993,9 @@ def _strict_json(text: str):
     return json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
 
 
+_AS3_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,189}")
+
+
 def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) -> None:
     text = decode_utf8(res, data, allow_bom=False)
     if text is None:
@@ -1025,7 +1028,9 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
         def walk(node, path):
             if isinstance(node, dict):
                 for k, v in node.items():
-                    if marker in k:
+                    # With --marker-names-ok, an AS3 object name (a user-chosen pool or
+                    # virtual server name) may be a key when it is a plain AS3 name.
+                    if marker in k and not (_MARKER_NAMES_OK and _AS3_NAME.fullmatch(k)):
                         res.error(f"marker in an object key at {path}")
                     walk(v, f"{path}.{k}")
             elif isinstance(node, list):
@@ -1455,10 +1460,36 @@ def check_tcl(res: Result, data: bytes, marker: str | None, complete) -> None:
     if marker:
         spans = sorted(check.data)
         for ms, me in marker_spans(text, marker):
+            if res.kind == "tmsh" and _MARKER_NAMES_OK and _tmsh_name_word(text, ms, me):
+                continue
             if not any(s <= ms and me <= e for s, e in spans):
                 rule = ("a double-quoted property value or comment" if res.kind == "tmsh"
                         else "a braced/double-quoted data word or comment")
                 res.error(f"marker outside {rule}", *idx.pos(ms))
+
+
+# With --marker-names-ok (see validate_files), in tmsh the marker may also stand in a bare
+# word made of name characters only (letters, digits, `_`, `.`, `-`, with `/partition/` path
+# parts and a `:port`), such as `ltm pool /Common/NAME {` or `pool /Common/NAME`. Such a word
+# cannot start a command, open or close a block, or substitute anything. As the first word of a
+# line it must be a full path (`/Common/node:80 {` in a members list), because a bare first word is
+# a property name or a command.
+_TMSH_NAME = re.compile(r"/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*(?::[0-9]+)?")
+
+
+def _tmsh_name_word(text: str, ms: int, me: int) -> bool:
+    start = ms
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = me
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    word = text[start:end]
+    if not _TMSH_NAME.fullmatch(word):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    first = not text[line_start:start].strip()
+    return not first or word.startswith("/")
 
 
 # --------------------------------------------------------------------------------------
@@ -1731,7 +1762,18 @@ def collect(paths: list[str]) -> list[str]:
     return sorted(dict.fromkeys(files))
 
 
-def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_SCHEMA):
+# `--marker-names-ok`: the caller knows the marker stands in a value made of name characters only
+# (a user-chosen object name such as a pool or node): such a value cannot carry injection syntax,
+# and in tmsh and AS3 a name must stand in a name position. Off by default, because a marker in a
+# name position is otherwise the sign of an injection (a value that broke out and made a new
+# object). Only the tmsh and AS3 checks relax; everywhere else the marker rule stays strict.
+_MARKER_NAMES_OK = False
+
+
+def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_SCHEMA,
+                   marker_names_ok=False):
+    global _MARKER_NAMES_OK
+    _MARKER_NAMES_OK = marker_names_ok
     """Validate files; returns a list of Result in the order given."""
     results = [Result(f, KINDS.get(os.path.splitext(f)[1].lower(), "unchecked")) for f in files]
     tcl_files = [r for r in results if r.kind in ("tcl", "tmsh")]
@@ -1777,6 +1819,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--as3-schema", default=DEFAULT_AS3_SCHEMA,
                     help="AS3 JSON schema (default: %(default)s)")
     ap.add_argument("--marker", help="hostile-input marker word that must only appear as data")
+    ap.add_argument("--marker-names-ok", action="store_true",
+                    help="the marker stands in a value of name characters only: allow it as a "
+                         "tmsh object name or AS3 object key (everything else stays strict)")
     args = ap.parse_args(argv)  # exits 2 on a usage error
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
@@ -1785,7 +1830,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.marker is not None and not re.fullmatch(r"\w+", args.marker):
         print("validate: --marker must be a non-empty word (letters, digits, _)", file=sys.stderr)
         return 2
-    results = validate_files(collect(args.paths), args.marker, args.xsd, args.as3_schema)
+    results = validate_files(collect(args.paths), args.marker, args.xsd, args.as3_schema,
+                             args.marker_names_ok)
     failed = sum(1 for r in results if r.errors)
     for r in results:
         print(r.to_json())
