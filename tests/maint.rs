@@ -184,21 +184,21 @@ fn reference_has_both_paths_for_the_seed_servers() {
     assert_eq!(
         hosts(&b, "scripts/MaintMode.vbs"),
         [
+            "ects-app1",
             "sharepoint2",
             "sharepoint3",
             "sqlmirror1",
-            "sqlmirror2",
-            "ects-app1"
+            "sqlmirror2"
         ]
     );
     assert_eq!(
         hosts(&b, "registry/wu-reboot-delay.reg"),
         [
+            "ects-app1",
             "sharepoint2",
             "sharepoint3",
             "sqlmirror1",
-            "sqlmirror2",
-            "ects-app1"
+            "sqlmirror2"
         ]
     );
     // The 2003 refresh task is a daily TaskSpec for the 2003 server only (no XML: legacy task).

@@ -404,19 +404,19 @@ fn read_only_and_full_file_systems_exit_2_and_change_nothing() {
     assert_eq!(snapshot(&out), before);
     assert_eq!(others(&parent, &["out"]), Vec::<String>::new());
 
-    // Full disk: a 64 KiB tmpfs holding the reference bundle, then a site whose bundle does not fit
+    // Full disk: a 512 KiB tmpfs holding the reference bundle, then a site whose bundle does not fit
     // (a very long description lands in the runbook).
     let big = tmp.path().join("big.toml");
     let text = common::read("site.toml").replacen(
         "description = \"SharePoint",
-        &format!("description = \"{} SharePoint", "x".repeat(200_000)),
+        &format!("description = \"{} SharePoint", "x".repeat(1_000_000)),
         1,
     );
     std::fs::write(&big, text).unwrap();
     let small = tmp.path().join("small");
     std::fs::create_dir(&small).unwrap();
     let script = format!(
-        "mount -t tmpfs -o size=64k tmpfs '{m}' && '{bin}' build '{s}' -o '{m}/out' && \
+        "mount -t tmpfs -o size=512k tmpfs '{m}' && '{bin}' build '{s}' -o '{m}/out' && \
          (cd '{m}/out' && sha256sum $(find . -type f | sort)) > '{t}/before.txt' && \
          '{bin}' build '{b}' -o '{m}/out'; echo \"exit=$?\"; \
          (cd '{m}/out' && sha256sum $(find . -type f | sort)) > '{t}/after.txt'; ls -a '{m}' > '{t}/ls.txt'",
