@@ -317,11 +317,8 @@ impl Case {
     fn describe(&self, sites: &[SiteFile]) -> String {
         let mut v = format!("{:?}", self.value);
         if v.len() > 160 {
-            v = format!(
-                "{}… ({} chars)",
-                &v[..v.floor_char_boundary(160)],
-                self.value.chars().count()
-            );
+            let cut: String = v.chars().take(160).collect();
+            v = format!("{cut}… ({} chars)", self.value.chars().count());
         }
         format!(
             "case {} [{}] {} {}: {v}",

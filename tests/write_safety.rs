@@ -449,12 +449,12 @@ fn killed_builds_never_leave_a_mixed_bundle() {
     let site_b = tmp.path().join("b.toml");
     std::fs::write(
         &site_a,
-        sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(160)),
+        sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(120)),
     )
     .unwrap();
     std::fs::write(
         &site_b,
-        sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(150)),
+        sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(110)),
     )
     .unwrap();
     let bundle_of = |p: &Path| {
@@ -471,11 +471,11 @@ fn killed_builds_never_leave_a_mixed_bundle() {
     assert_eq!(build(&site_b, &out, &[]).0, Some(0));
     let full = t.elapsed().as_micros() as u64 + 1;
     let (mut old_seen, mut new_seen, mut restored) = (0, 0, 0);
-    for round in 0..16 {
+    for round in 0..10 {
         let _ = std::fs::remove_dir_all(&out);
         assert_eq!(build(&site_a, &out, &[]).0, Some(0));
         std::fs::write(out.join("NOTES.txt"), b"mine").unwrap();
-        let mut with_user = |m: &BTreeMap<String, Vec<u8>>| {
+        let with_user = |m: &BTreeMap<String, Vec<u8>>| {
             let mut m = m.clone();
             m.insert("NOTES.txt".into(), b"mine".to_vec());
             m
@@ -484,7 +484,8 @@ fn killed_builds_never_leave_a_mixed_bundle() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let delay = Duration::from_micros(x % (full + full / 5));
+        // Spread over the whole build (stratified, with jitter), a little past its end.
+        let delay = Duration::from_micros(full * 12 * round / 100 + x % (full / 10 + 1));
         let mut child = bin()
             .arg("build")
             .arg(&site_b)
