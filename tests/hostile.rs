@@ -438,6 +438,7 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
     let mut reached_files = 0usize; // accepted cases whose marker reached a changed artifact
     let mut identical = 0usize; // accepted cases whose bundle did not change at all
     let mut case_dirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut binary_time = std::time::Duration::ZERO;
 
     for id in 0..cases_n {
         // Round robin over every string slot of every site, so each gets its share.
@@ -574,6 +575,7 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
         }
 
         if id % BINARY_EVERY == 0 {
+            let t = std::time::Instant::now();
             binary_runs += 1;
             let file = work.path().join(&file_name);
             std::fs::write(&file, &text).unwrap();
@@ -581,12 +583,14 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
                 failures.push(format!("{}: {why}", case.describe(&sites)));
             }
             let _ = std::fs::remove_file(&file);
+            binary_time += t.elapsed();
         }
         cases.push(case);
     }
 
     // One validate.py run over every accepted bundle's changed artifacts.
     let (mut checked_files, mut unchecked_files) = (0usize, 0usize);
+    let validate_started = std::time::Instant::now();
     let mut verdicts = Vec::new();
     for (dir, names_ok) in [(&batch, false), (&batch_names, true)] {
         if std::fs::read_dir(dir).unwrap().next().is_some() {
@@ -630,11 +634,14 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
         }
     }
 
+    let validate_time = validate_started.elapsed();
     let slots: usize = sites.iter().map(|s| s.slots.len()).sum();
     let _ = writeln!(
         std::io::stderr(),
-        "hostile: seed {seed}, {} sites, {slots} string slots, {cases_n} cases: {rejected} rejected with located errors, {accepted} accepted-and-valid ({reached_files} carried the marker into a generated file, {identical} changed nothing); {checked_files} changed artifacts parsed with the marker check ({unchecked_files} without a parser: docs); binary run on {binary_runs} cases; {} failures; {:.1} s",
+        "hostile: seed {seed}, {} sites, {slots} string slots, {cases_n} cases: {rejected} rejected with located errors, {accepted} accepted-and-valid ({reached_files} carried the marker into a generated file, {identical} changed nothing); {checked_files} changed artifacts parsed with the marker check ({unchecked_files} without a parser: docs); binary run on {binary_runs} cases ({:.1} s); validate.py {:.1} s; {} failures; {:.1} s in all",
         sites.len(),
+        binary_time.as_secs_f64(),
+        validate_time.as_secs_f64(),
         failures.len(),
         started.elapsed().as_secs_f64()
     );
