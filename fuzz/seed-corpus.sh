@@ -16,4 +16,4 @@ dict=corpus/site.dict
     '"\x5cu0000"' '"1979-05-27T07:32:00Z"' '"inf"' '"nan"' '"0x"' '"true"'
   (cd .. && cargo run -q -- schema) | grep -o '"[a-z_][a-z0-9_]*": {' | sed 's/: {$//' | sort -u
 } > "$dict"
-echo "seeded $(ls "$dir" | wc -l) files in fuzz/$dir; dictionary fuzz/$dict has $(wc -l < "$dict") entries"
+echo "corpus fuzz/$dir now has $(ls "$dir" | wc -l) files (seeds included); dictionary fuzz/$dict has $(wc -l < "$dict") entries"

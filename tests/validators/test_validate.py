@@ -468,6 +468,17 @@ case("tmsh marker as an object name passes with --marker-names-ok", "m3.conf",
      CONF + "ltm pool /Common/xMARKER.y-z {\n    members {\n        /Common/MARKER:80 {\n"
      "            address 10.1.0.9\n        }\n    }\n}\nltm virtual /Common/v {\n"
      "    pool /Common/xMARKER.y-z\n}\n", True, marker="MARKER", names_ok=True)
+case("tmsh marker in an IPv6 destination passes with --marker-names-ok", "m3b.conf",
+     CONF + "ltm virtual /MARKER/v6 {\n    destination /MARKER/2001:db8::80.80\n}\n", True,
+     marker="MARKER", names_ok=True)
+case("irule marker as a pool argument passes with --marker-names-ok", "m6.tcl",
+     "when HTTP_REQUEST {\n    pool /MARKER/api_pool\n}\n", True, marker="MARKER", names_ok=True)
+case("irule marker as a command name fails even with --marker-names-ok", "m7.tcl",
+     "when HTTP_REQUEST {\n    MARKER /x\n}\n", False, marker="MARKER", expect="marker outside",
+     names_ok=True)
+case("irule marker as an eval argument fails even with --marker-names-ok", "m8.tcl",
+     "when HTTP_REQUEST {\n    eval MARKER\n}\n", False, marker="MARKER", expect="marker outside",
+     names_ok=True)
 case("tmsh marker as a bare first word fails even with --marker-names-ok", "m4.conf",
      CONF.replace("    min-active-members 1", "    MARKER 1"), False, marker="MARKER",
      expect="marker outside", names_ok=True)

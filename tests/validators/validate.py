@@ -1460,7 +1460,7 @@ def check_tcl(res: Result, data: bytes, marker: str | None, complete) -> None:
     if marker:
         spans = sorted(check.data)
         for ms, me in marker_spans(text, marker):
-            if res.kind == "tmsh" and _MARKER_NAMES_OK and _tmsh_name_word(text, ms, me):
+            if _MARKER_NAMES_OK and _tmsh_name_word(text, ms, me, tcl=(res.kind == "tcl")):
                 continue
             if not any(s <= ms and me <= e for s, e in spans):
                 rule = ("a double-quoted property value or comment" if res.kind == "tmsh"
@@ -1474,10 +1474,16 @@ def check_tcl(res: Result, data: bytes, marker: str | None, complete) -> None:
 # cannot start a command, open or close a block, or substitute anything. As the first word of a
 # line it must be a full path (`/Common/node:80 {` in a members list), because a bare first word is
 # a property name or a command.
-_TMSH_NAME = re.compile(r"/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*(?::[0-9]+)?")
+# The same holds for an argument word of an iRule command (`pool /Common/NAME`), in .tcl files
+# and in rule bodies of .conf files, except as the first word of a line (a command name) or in a
+# line whose command evaluates its arguments as script or expression.
+_TMSH_NAME = re.compile(r"/?[A-Za-z0-9_.:\-]+(?:/[A-Za-z0-9_.:\-]+)*")
+_TCL_EVALUATING = {"eval", "uplevel", "after", "if", "elseif", "while", "for", "foreach", "expr",
+                   "catch", "proc", "namespace", "interp", "subst", "switch", "try", "apply",
+                   "when", "return"}
 
 
-def _tmsh_name_word(text: str, ms: int, me: int) -> bool:
+def _tmsh_name_word(text: str, ms: int, me: int, tcl: bool = False) -> bool:
     start = ms
     while start > 0 and not text[start - 1].isspace():
         start -= 1
@@ -1488,8 +1494,12 @@ def _tmsh_name_word(text: str, ms: int, me: int) -> bool:
     if not _TMSH_NAME.fullmatch(word):
         return False
     line_start = text.rfind("\n", 0, start) + 1
-    first = not text[line_start:start].strip()
-    return not first or word.startswith("/")
+    before = text[line_start:start].split()
+    if before and before[0].strip("{}") in _TCL_EVALUATING:
+        return False
+    if tcl:
+        return bool(before)
+    return bool(before) or word.startswith("/")
 
 
 # --------------------------------------------------------------------------------------
