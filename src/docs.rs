@@ -34,6 +34,7 @@ fn sections(site: &Site) -> Result<Vec<String>, crate::Error> {
     let all = [
         crate::sql::runbook(site)?,
         crate::f5::runbook(site)?,
+        crate::scenarios::runbook(site)?,
         crate::gpo::runbook(site)?,
         crate::helper::runbook(site)?,
         crate::maint::runbook(site)?,

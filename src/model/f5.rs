@@ -37,6 +37,11 @@ pub struct RawF5 {
     /// Virtual servers.
     #[serde(default)]
     pub virtual_server: Vec<RawVirtual>,
+    /// Affinity groups: virtual servers, path routes and pools that must always be served by one
+    /// and the same node. `sitebundle validate` checks every combination of monitor results and
+    /// reports each one in which a group would split across nodes or be only partly served.
+    #[serde(default)]
+    pub affinity: Vec<super::affinity::RawAffinity>,
 }
 
 fn default_partition() -> String {
@@ -90,6 +95,11 @@ pub struct RawMonitor {
     /// Default 16 (3 × interval + 1, F5's rule of thumb).
     #[serde(default = "default_timeout")]
     pub timeout: u32,
+    /// Alias service port: probe this port of the node instead of the pool member's own port
+    /// (tmsh `destination *:PORT`, AS3 `targetPort`). Lets a pool depend on another service of the
+    /// same node, e.g. an LDAP pool that also requires the node's web front end on port 80.
+    #[serde(default)]
+    pub port: Option<u32>,
     /// Free text written as the object's description.
     #[serde(default)]
     pub description: String,
@@ -247,6 +257,8 @@ pub struct Monitor {
     pub recv: Option<String>,
     pub interval: u32,
     pub timeout: u32,
+    /// Alias service port (probes this port instead of the member's).
+    pub port: Option<u16>,
     pub description: String,
 }
 
@@ -339,6 +351,8 @@ pub struct F5 {
     pub monitors: Vec<Monitor>,
     pub pools: Vec<Pool>,
     pub virtuals: Vec<Virtual>,
+    /// Affinity groups (resolved references into `pools` and `virtuals`).
+    pub affinities: Vec<super::affinity::Affinity>,
 }
 
 impl F5 {
@@ -537,6 +551,14 @@ pub fn resolve(
             check_description(&m.description),
             "",
         );
+        let alias_port = match m.port {
+            Some(x) => {
+                let r = port(ctx, &format!("{p}.port"), x);
+                mok &= r.is_some();
+                r
+            }
+            None => None,
+        };
         ok &= mok;
         monitor_idx.insert(m.name.as_str(), i);
         monitors.push(Monitor {
@@ -546,6 +568,7 @@ pub fn resolve(
             recv: m.recv.clone(),
             interval: m.interval,
             timeout: m.timeout,
+            port: alias_port,
             description: m.description.clone(),
         });
     }
@@ -867,12 +890,15 @@ pub fn resolve(
         "BIG-IP object name",
         all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
     );
+    let affinities = super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
+    ok &= affinities.is_some();
     ok.then_some(F5 {
         partition: raw.partition.clone(),
         as3_tenant,
         monitors,
         pools,
         virtuals,
+        affinities: affinities.unwrap_or_default(),
     })
 }
 

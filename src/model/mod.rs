@@ -4,6 +4,7 @@
 //! Each section has its own file with its raw structs, its resolved structs and its `resolve` step.
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
+pub mod affinity;
 pub mod ctx;
 pub mod f5;
 pub mod gpo;
@@ -168,6 +169,28 @@ fn decode(bytes: &[u8]) -> Result<String, String> {
 
 /// Parses and resolves site text; `file` is the name used in diagnostics.
 pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
+    parse_and_resolve_with(file, text, true)
+}
+
+/// Reads, parses and resolves a site file without the affinity-group scenario check (for
+/// `sitebundle scenarios`, which reports the scenarios itself, split or not).
+pub fn load_unchecked(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> {
+    let display = path.display().to_string();
+    let text = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| decode(&b));
+    match text {
+        Ok(t) => parse_and_resolve_with(&display, &t, false),
+        Err(_) => load(path),
+    }
+}
+
+/// [`parse_and_resolve`], with the affinity-group scenario check on or off.
+pub fn parse_and_resolve_with(
+    file: &str,
+    text: &str,
+    check_affinity: bool,
+) -> Result<(Site, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new(file, text);
     // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
     let spans = SpanIndex::build(text);
@@ -185,7 +208,13 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
         }
     };
     let mut ctx = Ctx::new(&spans);
-    let site = resolve(raw, &mut ctx);
+    let mut site = resolve(raw, &mut ctx);
+    // The scenario check needs the whole resolved site; it only runs on a site without errors.
+    if check_affinity && !ctx.diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+        if let Some(s) = site.as_mut() {
+            crate::scenarios::validate_site(s, &mut ctx);
+        }
+    }
     diags.items.extend(ctx.diags);
     diags.sort();
     match site {
