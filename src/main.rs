@@ -57,6 +57,13 @@ enum Command {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
     },
+    /// Print which node serves each virtual server and route for every combination of monitor
+    /// results, each affinity group's verdict, and what the SQL alias switcher does in each state.
+    /// Exit 2 when an affinity group with `on_split = "error"` can split.
+    Scenarios {
+        #[arg(default_value = "site.toml")]
+        site: PathBuf,
+    },
     /// List the artifacts SITE builds, with their target hosts and how each is deployed.
     List {
         #[arg(default_value = "site.toml")]
@@ -176,11 +183,15 @@ fn run(cli: Cli) -> u8 {
                         s.name,
                         s.servers.len()
                     );
+                    for line in sitebundle::scenarios::verdict_lines(&s) {
+                        println!("{line}");
+                    }
                 }
                 0
             }
             None => 2,
         },
+        Command::Scenarios { site } => scenarios(&site, quiet),
         Command::List { site } => {
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
@@ -263,6 +274,56 @@ fn run(cli: Cli) -> u8 {
             }
         }
     }
+}
+
+/// `sitebundle scenarios`: the table of a site even when an affinity group splits (the split is
+/// what the table shows); the group findings go to stderr as located diagnostics.
+fn scenarios(site_path: &Path, quiet: bool) -> u8 {
+    let site = match model::load_unchecked(site_path) {
+        Ok((site, warnings)) => {
+            if !quiet && !warnings.items.is_empty() {
+                eprint!("{}", warnings.render());
+            }
+            site
+        }
+        Err(diags) => {
+            eprint!("{}", diags.render());
+            return 2;
+        }
+    };
+    let started = std::time::Instant::now();
+    // The same check as `validate`, run here so its findings and verdicts are reported.
+    let checked = std::fs::read_to_string(site_path)
+        .ok()
+        .map(|text| model::parse_and_resolve(&site_path.display().to_string(), &text));
+    let elapsed = started.elapsed();
+    let (site, code) = match checked {
+        Some(Ok((s, w))) => {
+            if !quiet && !w.items.is_empty() {
+                eprint!("{}", w.render());
+            }
+            (s, 0)
+        }
+        Some(Err(d)) => {
+            eprint!("{}", d.render());
+            (site, 2)
+        }
+        None => (site, 2),
+    };
+    match sitebundle::scenarios::report_text(&site) {
+        Ok(text) => println!("{}", text.trim_end()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    if !quiet {
+        for line in sitebundle::scenarios::verdict_lines(&site) {
+            eprintln!("{line}");
+        }
+        eprintln!("checked in {} ms", elapsed.as_millis());
+    }
+    code
 }
 
 fn report_diffs(

@@ -211,7 +211,11 @@ fn for_each_scenario(n: usize, max_down: usize, mut f: impl FnMut(&[usize])) {
 
 /// How many failures to combine for `n` variables, and whether that is every combination.
 fn bound(n: usize, limit: usize, large: usize) -> (usize, bool) {
-    if n <= limit { (n, true) } else { (large, false) }
+    if n <= limit {
+        (n, true)
+    } else {
+        (large, false)
+    }
 }
 
 /// The scenarios to check over the whole topology, and whether they are all of them.
@@ -342,7 +346,11 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 3] = [FindingKind::Split, FindingKind::Spread, FindingKind::Unserved];
+    pub const ALL: [FindingKind; 3] = [
+        FindingKind::Split,
+        FindingKind::Spread,
+        FindingKind::Unserved,
+    ];
     pub fn what(self) -> &'static str {
         match self {
             FindingKind::Split => "splits across nodes",
@@ -454,7 +462,10 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
         .filter(|p| names.contains(p.name.as_str()))
         .collect();
     let ev = Eval::new(pools.iter().copied());
-    let tpool: Vec<Option<usize>> = targets.iter().map(|x| ev.index.get(&x.pool).copied()).collect();
+    let tpool: Vec<Option<usize>> = targets
+        .iter()
+        .map(|x| ev.index.get(&x.pool).copied())
+        .collect();
     let (k, exhaustive) = bound(ev.vars.len(), EXHAUSTIVE_LIMIT, MAX_FAILURES_LARGE);
     let mut down = vec![false; ev.vars.len()];
     let mut outcome: Vec<Vec<usize>> = vec![Vec::new(); targets.len()];
@@ -545,7 +556,11 @@ pub fn table(t: &Topology) -> Table {
     let (k, exhaustive) = bound(ev.vars.len(), TABLE_LIMIT, 1);
     let mut header: Vec<String> = t.targets.iter().map(|x| x.label.clone()).collect();
     header.extend(t.affinities.iter().map(|a| format!("group {}", a.name)));
-    let tpool: Vec<Option<usize>> = t.targets.iter().map(|x| ev.index.get(&x.pool).copied()).collect();
+    let tpool: Vec<Option<usize>> = t
+        .targets
+        .iter()
+        .map(|x| ev.index.get(&x.pool).copied())
+        .collect();
     let groups: Vec<Vec<usize>> = t
         .affinities
         .iter()
@@ -623,7 +638,10 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
     // Checks per pool (the set of checks of any member, without ports: the same monitor on another
     // port is a different check, which is the point).
     let checks = |p: &Pool| -> BTreeSet<String> {
-        p.members.iter().flat_map(|m| m.checks.iter().cloned()).collect()
+        p.members
+            .iter()
+            .flat_map(|m| m.checks.iter().cloned())
+            .collect()
     };
     let first_checks = pools.first().map(|p| checks(p));
     if pools.iter().any(|p| Some(checks(p)) != first_checks) {
@@ -634,7 +652,11 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
                 format!(
                     "{}: {}",
                     p.name,
-                    if c.is_empty() { "none".into() } else { c.join(" + ") }
+                    if c.is_empty() {
+                        "none".into()
+                    } else {
+                        c.join(" + ")
+                    }
                 )
             })
             .collect::<Vec<_>>()
@@ -643,7 +665,8 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             "shared monitors: the pools decide health with different checks ({list}); give every pool of the group the same `monitors` list (a monitor with `port` probes another service of the node), so a node is up for all of the group's traffic or for none of it"
         ));
     }
-    let nodes = |p: &Pool| -> BTreeSet<String> { p.members.iter().map(|m| m.node.clone()).collect() };
+    let nodes =
+        |p: &Pool| -> BTreeSet<String> { p.members.iter().map(|m| m.node.clone()).collect() };
     let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| nodes(p)).collect();
     for p in &pools {
         let missing: Vec<String> = all_nodes.difference(&nodes(p)).cloned().collect();
@@ -656,7 +679,13 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
         }
     }
     // Priority order: the best group of each node per pool; pairs must compare alike everywhere.
-    let best = |p: &Pool, n: &str| p.members.iter().filter(|m| m.node == n).map(|m| m.priority_group).max();
+    let best = |p: &Pool, n: &str| {
+        p.members
+            .iter()
+            .filter(|m| m.node == n)
+            .map(|m| m.priority_group)
+            .max()
+    };
     let nodes_v: Vec<&String> = all_nodes.iter().collect();
     'outer: for (i, x) in nodes_v.iter().enumerate() {
         for y in &nodes_v[i + 1..] {
@@ -724,7 +753,10 @@ const PORTLESS: &[&str] = &["icmp", "gateway_icmp"];
 pub fn target_label(f5: &F5, t: &TargetRef) -> String {
     match t {
         TargetRef::Virtual(v) => virtual_label(f5, *v),
-        TargetRef::Route(v, r) => format!("{} {}", f5.virtuals[*v].name, f5.virtuals[*v].routes[*r].prefix),
+        TargetRef::Route(v, r) => format!(
+            "{} {}",
+            f5.virtuals[*v].name, f5.virtuals[*v].routes[*r].prefix
+        ),
         TargetRef::Pool(p) => format!("pool {}", f5.pools[*p].name),
     }
 }
@@ -837,7 +869,10 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
         let r = check_group(&t, a);
         let path = format!("f5.affinity[{i}].name");
         let scope = if r.exhaustive {
-            format!("every combination of its {} health checks", r.variables.len())
+            format!(
+                "every combination of its {} health checks",
+                r.variables.len()
+            )
         } else {
             format!(
                 "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
@@ -933,7 +968,11 @@ pub fn verdict_lines(site: &Site) -> Vec<String> {
 /// `principal` is the partner that holds the principal role; `reachable[i]` whether partner i
 /// answers the front end; `before` the partner the alias names (None: no alias yet).
 /// Returns the partner the alias names afterwards and the exit code.
-pub fn switcher(principal: usize, reachable: &[bool], before: Option<usize>) -> (Option<usize>, u8) {
+pub fn switcher(
+    principal: usize,
+    reachable: &[bool],
+    before: Option<usize>,
+) -> (Option<usize>, u8) {
     let answers_principal = |i: usize| i == principal && reachable.get(i).copied().unwrap_or(false);
     if let Some(b) = before {
         if answers_principal(b) {
@@ -973,7 +1012,10 @@ pub fn sql_table(partners: &[String]) -> (Vec<String>, Vec<SqlRow>) {
                 .iter()
                 .map(|&b| {
                     let (after, code) = switcher(principal, &reachable, b);
-                    let name = |x: Option<usize>| x.map(|i| partners[i].clone()).unwrap_or_else(|| "no alias".into());
+                    let name = |x: Option<usize>| {
+                        x.map(|i| partners[i].clone())
+                            .unwrap_or_else(|| "no alias".into())
+                    };
                     match code {
                         0 => format!("stays {} (exit 0)", name(after)),
                         1 => format!("→ {} (exit 1)", name(after)),
@@ -1030,7 +1072,8 @@ struct DocCtx {
 }
 
 fn md(s: &str) -> Result<String, crate::Error> {
-    crate::escape::md(s).map_err(|e| crate::Error::Internal(format!("scenario table cell {s:?}: {e}")))
+    crate::escape::md(s)
+        .map_err(|e| crate::Error::Internal(format!("scenario table cell {s:?}: {e}")))
 }
 
 fn md_table(header: &[String], rows: &[Vec<String>]) -> Result<Vec<String>, crate::Error> {
@@ -1066,7 +1109,11 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
             let rows: Vec<Vec<String>> = tb
                 .rows
                 .iter()
-                .map(|(l, c)| std::iter::once(l.clone()).chain(c.iter().cloned()).collect())
+                .map(|(l, c)| {
+                    std::iter::once(l.clone())
+                        .chain(c.iter().cloned())
+                        .collect()
+                })
                 .collect();
             table_lines = md_table(&header, &rows)?;
         }
@@ -1080,7 +1127,11 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
                     v.scenarios,
                     v.scenarios,
                     v.variables,
-                    if v.exhaustive { ", exhaustive" } else { ", not exhaustive" }
+                    if v.exhaustive {
+                        ", exhaustive"
+                    } else {
+                        ", not exhaustive"
+                    }
                 ),
                 Some(v) => format!(
                     "SPLITS or is partly served in {} of {} combinations of its {} health checks (accepted with on_split = \"warning\")",
@@ -1091,7 +1142,12 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
             groups.push(GroupView {
                 name: md(&a.name)?,
                 description: md(&a.description)?,
-                targets: ta.targets.iter().map(|x| md(x)).collect::<Result<Vec<_>, _>>()?.join(", "),
+                targets: ta
+                    .targets
+                    .iter()
+                    .map(|x| md(x))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(", "),
                 verdict: md(&verdict)?,
             });
         }
@@ -1099,13 +1155,22 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
     let mut sql_lines = Vec::new();
     let mut alias = String::new();
     if let Some(sql) = &site.sql {
-        let names: Vec<String> = sql.partners.iter().map(|p| site.server(p.server).name.clone()).collect();
+        let names: Vec<String> = sql
+            .partners
+            .iter()
+            .map(|p| site.server(p.server).name.clone())
+            .collect();
         let (h, rows) = sql_table(&names);
         let mut header = vec!["principal".to_string(), "answers the front end".to_string()];
         header.extend(h);
         let rows: Vec<Vec<String>> = rows
             .into_iter()
-            .map(|r| [r.principal, r.answering].into_iter().chain(r.cells).collect())
+            .map(|r| {
+                [r.principal, r.answering]
+                    .into_iter()
+                    .chain(r.cells)
+                    .collect()
+            })
             .collect();
         sql_lines = md_table(&header, &rows)?;
         alias = sql.alias.clone();
@@ -1122,7 +1187,9 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
         has_sql: site.sql.is_some(),
         alias,
         sql_table: sql_lines,
-        pools: f5.map(|f| f.pools.iter().map(|p| p.name.clone()).collect()).unwrap_or_default(),
+        pools: f5
+            .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default(),
         partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
     }))
 }
@@ -1361,13 +1428,21 @@ mod tests {
         t.pools[0].min_active = 0;
         let g = check_group(&t, &t.affinities[0]);
         assert_eq!(g.counts.get(&FindingKind::Spread), Some(&1));
-        assert!(fixes(&t, &t.affinities[0]).iter().any(|f| f.contains("min_active_members = 0")));
+        assert!(
+            fixes(&t, &t.affinities[0])
+                .iter()
+                .any(|f| f.contains("min_active_members = 0"))
+        );
         // Different priority orders.
         let mut t = seed("http");
         t.pools[1].members[0].priority_group = 0;
         let g = check_group(&t, &t.affinities[0]);
         assert!(g.counts.get(&FindingKind::Split).copied().unwrap_or(0) > 0);
-        assert!(fixes(&t, &t.affinities[0]).iter().any(|f| f.contains("equal priority orders")));
+        assert!(
+            fixes(&t, &t.affinities[0])
+                .iter()
+                .any(|f| f.contains("equal priority orders"))
+        );
     }
 
     #[test]
@@ -1411,7 +1486,8 @@ mod tests {
         let mut t = seed("http");
         // 30 unrelated pools do not make the group's check bounded.
         for i in 0..30 {
-            t.pools.push(pool(&format!("x{i}"), 1, vec![m(&format!("x{i}"), 1, "h")]));
+            t.pools
+                .push(pool(&format!("x{i}"), 1, vec![m(&format!("x{i}"), 1, "h")]));
         }
         let g = check_group(&t, &t.affinities[0]);
         assert!(g.exhaustive);
@@ -1435,6 +1511,9 @@ mod tests {
         let (h, rows) = sql_table(&["a".into(), "b".into()]);
         assert_eq!(h, vec!["alias was a", "alias was b", "no alias yet"]);
         assert_eq!(rows.len(), 8);
-        assert_eq!(rows[0].cells, vec!["stays a (exit 0)", "→ a (exit 1)", "→ a (exit 1)"]);
+        assert_eq!(
+            rows[0].cells,
+            vec!["stays a (exit 0)", "→ a (exit 1)", "→ a (exit 1)"]
+        );
     }
 }

@@ -198,7 +198,11 @@ pub fn resolve(
                         Some(prefix) => {
                             let v = &virtuals[vi];
                             let wanted = normalise_prefix(prefix).ok();
-                            match v.routes.iter().position(|r| Some(&r.path) == wanted.as_ref()) {
+                            match v
+                                .routes
+                                .iter()
+                                .position(|r| Some(&r.path) == wanted.as_ref())
+                            {
                                 Some(ri) => targets.push(TargetRef::Route(vi, ri)),
                                 None => {
                                     let known: HashMap<&str, usize> = v

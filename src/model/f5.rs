@@ -890,7 +890,8 @@ pub fn resolve(
         "BIG-IP object name",
         all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
     );
-    let affinities = super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
+    let affinities =
+        super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
     ok &= affinities.is_some();
     ok.then_some(F5 {
         partition: raw.partition.clone(),

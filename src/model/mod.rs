@@ -210,7 +210,12 @@ pub fn parse_and_resolve_with(
     let mut ctx = Ctx::new(&spans);
     let mut site = resolve(raw, &mut ctx);
     // The scenario check needs the whole resolved site; it only runs on a site without errors.
-    if check_affinity && !ctx.diags.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+    if check_affinity
+        && !ctx
+            .diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+    {
         if let Some(s) = site.as_mut() {
             crate::scenarios::validate_site(s, &mut ctx);
         }
