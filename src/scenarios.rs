@@ -552,8 +552,13 @@ fn group_cell(outcome: &[Vec<usize>], nodes: &[String]) -> String {
 }
 
 pub fn table(t: &Topology) -> Table {
+    table_bounded(t, TABLE_LIMIT)
+}
+
+/// [`table`] with every combination up to `limit` variables, else single failures only.
+pub fn table_bounded(t: &Topology, limit: usize) -> Table {
     let ev = Eval::new(t.pools.iter());
-    let (k, exhaustive) = bound(ev.vars.len(), TABLE_LIMIT, 1);
+    let (k, exhaustive) = bound(ev.vars.len(), limit, 1);
     let mut header: Vec<String> = t.targets.iter().map(|x| x.label.clone()).collect();
     header.extend(t.affinities.iter().map(|a| format!("group {}", a.name)));
     let tpool: Vec<Option<usize>> = t
@@ -911,9 +916,13 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                 help.extend(fix.iter().map(|f| format!("- {f}")));
             }
             let help = help.join("\n");
-            match f5.affinities[i].on_split {
-                OnSplit::Error => ctx.error(&path, message, help),
-                OnSplit::Warning => ctx.warn(&path, message, help),
+            // A split (or spread) is the seed's failure: as the group says. Partial service (some
+            // targets served, others by nobody) degrades but never duplicates work: a warning.
+            match (f5.affinities[i].on_split, kind) {
+                (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
+                    ctx.error(&path, message, help)
+                }
+                _ => ctx.warn(&path, message, help),
             }
         }
         verdicts.push(Verdict {
@@ -1097,11 +1106,18 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
     let mut table_lines = Vec::new();
     let (mut exhaustive, mut variables, mut scenarios, mut omitted) = (true, 0, 0, false);
     if f5.is_some() {
-        let tb = table(&t);
+        let too_big = |tb: &Table| {
+            !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
+        };
+        let mut tb = table(&t);
+        if too_big(&tb) && tb.exhaustive {
+            // Single failures only: one row per check at most.
+            tb = table_bounded(&t, 0);
+        }
         exhaustive = tb.exhaustive;
         variables = tb.variables;
         scenarios = tb.scenarios;
-        if !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS) {
+        if too_big(&tb) {
             omitted = true;
         } else {
             let mut header = vec!["health".to_string()];

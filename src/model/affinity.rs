@@ -50,7 +50,9 @@ pub struct RawAffinity {
     /// `[{ virtual = "vs_ects" }, { virtual = "vs_sharepoint", prefix = "/ECTS/" }, { pool = "ADLDS_ldap" }]`.
     pub targets: Vec<RawTarget>,
     /// "error" (default): a configuration in which some combination of monitor results splits the
-    /// group does not build. "warning": report it and build anyway.
+    /// group (or spreads one of its targets over several nodes) does not build. "warning": report
+    /// it and build anyway. Partial service (some targets served, others by nobody) is always a
+    /// warning: it degrades but never duplicates work.
     #[serde(default = "default_on_split")]
     pub on_split: OnSplit,
     /// Free text shown in the runbook.
@@ -211,7 +213,10 @@ pub fn resolve(
                                         .enumerate()
                                         .map(|(k, r)| (r.prefix.as_str(), k))
                                         .collect();
-                                    let what = format!("route of `{}`", v.name);
+                                    let what = format!(
+                                        "route prefix of virtual server `{}`, prefix",
+                                        v.name
+                                    );
                                     ctx.lookup(&format!("{tp}.prefix"), &what, prefix, &known);
                                     aok = false;
                                 }
