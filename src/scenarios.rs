@@ -274,7 +274,7 @@ impl Eval {
                     )
                 })
                 .collect();
-            members.sort_by(|a, b| b.1.cmp(&a.1));
+            members.sort_by_key(|m| std::cmp::Reverse(m.1));
             index.entry(p.name.clone()).or_insert(cpools.len());
             cpools.push(CPool {
                 min_active: p.min_active,
@@ -405,7 +405,7 @@ pub fn classify(outcome: &[Vec<usize>]) -> Option<FindingKind> {
     }
 }
 
-/// How many findings of each group are kept (the count covers all of them).
+/// How many findings of each kind a group keeps (the counts cover all of them).
 pub const MAX_KEPT: usize = 64;
 
 /// The check of one affinity group.
@@ -418,7 +418,7 @@ pub struct GroupReport {
     pub exhaustive: bool,
     /// Scenarios with a finding, by kind.
     pub counts: BTreeMap<FindingKind, usize>,
-    /// The first [`MAX_KEPT`] findings, fewest failures first.
+    /// The first [`MAX_KEPT`] findings of each kind, fewest failures first.
     pub findings: Vec<Finding>,
     /// Targets the group names that the topology does not have (a bug in the caller).
     pub unknown_targets: Vec<String>,
@@ -484,8 +484,9 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
             }
         }
         if let Some(kind) = classify(&outcome) {
-            *counts.entry(kind).or_default() += 1;
-            if findings.len() < MAX_KEPT {
+            let c = counts.entry(kind).or_default();
+            *c += 1;
+            if *c <= MAX_KEPT {
                 let scenario = ev.scenario(d);
                 findings.push(Finding {
                     affinity: a.name.clone(),
@@ -905,7 +906,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                 .collect();
             if n > help.len() {
                 help.push(format!(
-                    "… and {} more; `sitebundle scenarios` prints the whole table",
+                    "… and {} more; `sitebundle scenarios` prints the table",
                     n - help.len()
                 ));
             }
