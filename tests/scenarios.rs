@@ -197,6 +197,50 @@ fn hostile_group_values_are_rejected_or_escaped() {
     );
 }
 
+/// The switcher model follows the generated script: partners tried in the site's order, the alias
+/// kept only when its partner answers 'Primary' (exit 0), the first partner answering 'Primary'
+/// written (exit 1), nothing written when none does (exit 2).
+#[test]
+fn switcher_model_matches_the_generated_script() {
+    let b = common::reference();
+    let ps = String::from_utf8(b.files["scripts/Update-SqlAlias.ps1"].bytes.clone()).unwrap();
+    let order = [
+        "'sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'",
+        "if ($currentRole -eq 'Primary' -and $current32 -ne $null",
+        "exit 0",
+        "foreach ($candidate in $Partners)",
+        "if ($role -eq 'Primary') {",
+        "$principal = $candidate",
+        "break",
+        "if ($principal -eq $null) {",
+        "exit 2",
+        "Set-AliasTarget -Target $principal",
+        "exit 1",
+    ];
+    let mut at = 0;
+    for step in order {
+        match ps[at..].find(step) {
+            Some(i) => at += i + step.len(),
+            None => panic!("`{step}` not found after byte {at} of Update-SqlAlias.ps1"),
+        }
+    }
+    // And the model: the principal, when it answers, always ends up in the alias; a partner that
+    // does not answer as principal is never written.
+    for principal in 0..2 {
+        for mask in 0..4u32 {
+            let reach = [mask & 1 != 0, mask & 2 != 0];
+            for before in [Some(0), Some(1), None] {
+                let (after, code) = scenarios::switcher(principal, &reach, before);
+                if reach[principal] {
+                    assert_eq!(after, Some(principal));
+                } else {
+                    assert_eq!((after, code), (before, 2));
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property tests.
 
