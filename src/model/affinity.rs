@@ -213,10 +213,8 @@ pub fn resolve(
                                         .enumerate()
                                         .map(|(k, r)| (r.prefix.as_str(), k))
                                         .collect();
-                                    let what = format!(
-                                        "route prefix of virtual server `{}`, prefix",
-                                        v.name
-                                    );
+                                    let what =
+                                        format!("route of virtual server `{}` with prefix", v.name);
                                     ctx.lookup(&format!("{tp}.prefix"), &what, prefix, &known);
                                     aok = false;
                                 }
