@@ -749,7 +749,7 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
 // The site: topology from the resolved F5 section, validation of affinity groups, the SQL alias.
 
 use crate::model::affinity::{OnSplit, TargetRef, Verdict};
-use crate::model::f5::{F5, MonitorRef};
+use crate::model::f5::{F5, MonitorRef, Persistence};
 use crate::model::{Ctx, Site};
 
 /// Monitors that probe the node's address only (no service port).
@@ -924,6 +924,47 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                     ctx.error(&path, message, help)
                 }
                 _ => ctx.warn(&path, message, help),
+            }
+        }
+        // Persistence keeps a client on the node it first reached: after the preferred node comes
+        // back, persisted clients stay on the fallback while new ones go to the preferred node.
+        for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
+            let pool = match tr {
+                TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
+                TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
+                TargetRef::Pool(p) => Some(*p),
+            };
+            let persisted: Vec<&str> = f5
+                .virtuals
+                .iter()
+                .filter(|v| v.persistence != Persistence::None)
+                .filter(|v| match tr {
+                    TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
+                        std::ptr::eq(*v, &f5.virtuals[*x])
+                    }
+                    TargetRef::Pool(_) => {
+                        Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
+                    }
+                })
+                .map(|v| v.name.as_str())
+                .collect();
+            if persisted.is_empty() {
+                continue;
+            }
+            let message = format!(
+                "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
+                a.name,
+                persisted
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let help = "set `persistence = \"none\"` on it (the seed does exactly this for the ECTS and AD LDS virtual servers)";
+            let path = format!("f5.affinity[{i}].targets[{j}]");
+            match f5.affinities[i].on_split {
+                OnSplit::Error => ctx.error(&path, message, help),
+                OnSplit::Warning => ctx.warn(&path, message, help),
             }
         }
         verdicts.push(Verdict {

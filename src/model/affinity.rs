@@ -180,21 +180,23 @@ pub fn resolve(
                     }
                 }
                 (Some(vname), None) => {
-                    let Some(raw_i) = ctx.lookup(
-                        &format!("{tp}.virtual"),
-                        "virtual server",
-                        vname,
-                        &virtual_idx,
-                    ) else {
+                    if ctx
+                        .lookup(
+                            &format!("{tp}.virtual"),
+                            "virtual server",
+                            vname,
+                            &virtual_idx,
+                        )
+                        .is_none()
+                    {
                         aok = false;
                         continue;
-                    };
+                    }
                     // The resolved index (virtual servers with errors of their own are left out).
                     let Some(vi) = virtuals.iter().position(|v| v.name == *vname) else {
                         aok = false;
                         continue;
                     };
-                    let _ = raw_i;
                     match &t.prefix {
                         None => targets.push(TargetRef::Virtual(vi)),
                         Some(prefix) => {
