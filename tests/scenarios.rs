@@ -10,7 +10,7 @@ use std::process::Command;
 use proptest::prelude::*;
 use sitebundle::scenarios::{
     self, Affinity, FindingKind, Member, Pool, Scenario, Target, Topology, check_group, classify,
-    serving, variables,
+    proves_single_node, serving, variables,
 };
 
 fn bin() -> Command {
@@ -360,6 +360,37 @@ proptest! {
         }
         let reported: BTreeSet<Scenario> = r.findings.iter().map(|f| f.scenario.clone()).collect();
         prop_assert_eq!(reported, minimal);
+        // The structural proof used beyond the enumeration limit is sound.
+        let pools: Vec<&Pool> = t.pools.iter().filter(|p| a.targets.contains(&format!("t{}", p.name))).collect();
+        if proves_single_node(&pools) {
+            prop_assert!(brute.is_empty(), "{:?}", brute);
+        }
+    }
+
+    /// Identical pools (renamed, members reordered) under one group: the proof applies exactly
+    /// when brute force finds nothing of a threshold-1, one-node-per-group pool.
+    #[test]
+    fn identical_pools_are_proved(t in arb_topology(), copies in 2..4usize) {
+        let mut u = t.clone();
+        let base = u.pools[0].clone();
+        u.pools.truncate(1);
+        u.targets.truncate(1);
+        for c in 1..copies {
+            let mut p = base.clone();
+            p.name = format!("copy{c}");
+            p.members.reverse();
+            u.targets.push(Target { label: format!("tcopy{c}"), pool: p.name.clone() });
+            u.pools.push(p);
+        }
+        u.affinities[0].targets = u.targets.iter().map(|x| x.label.clone()).collect();
+        let pools: Vec<&Pool> = u.pools.iter().collect();
+        let a = &u.affinities[0];
+        let r = check_group(&u, a);
+        prop_assert_eq!(r.counts.get(&FindingKind::Split), None);
+        prop_assert_eq!(r.counts.get(&FindingKind::Unserved), None);
+        if proves_single_node(&pools) {
+            prop_assert_eq!(r.total(), 0);
+        }
     }
 
     /// Findings do not depend on the order of members, pools or targets.

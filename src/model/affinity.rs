@@ -82,6 +82,8 @@ pub struct Verdict {
     pub variables: usize,
     pub scenarios: usize,
     pub exhaustive: bool,
+    /// Settled by the structural proof (identical pools) instead of enumeration.
+    pub proved: bool,
     /// Scenarios in which the group splits, spreads or is only partly served.
     pub findings: usize,
 }
