@@ -12,6 +12,7 @@ pub mod maint;
 pub mod server;
 pub mod spans;
 pub mod sql;
+pub mod unknown;
 
 use std::collections::HashMap;
 
@@ -180,7 +181,17 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            diags.items.push(toml_error(&e));
+            // serde stops at the first problem: list every unknown key at once (from the schema),
+            // plus serde's own finding when it is something else (a wrong type, a missing key).
+            let unknown = unknown::unknown_keys(text);
+            let first = toml_error(&e, text);
+            let is_unknown = e.message().trim_start().starts_with("unknown field");
+            let covered = unknown.iter().any(|d| d.span == first.span);
+            if !is_unknown || !covered {
+                diags.items.push(first);
+            }
+            diags.items.extend(unknown);
+            diags.sort();
             return Err(diags);
         }
     };
@@ -195,8 +206,27 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
 }
 
 /// Turns a TOML/serde error into a diagnostic with a useful help line.
-fn toml_error(e: &toml::de::Error) -> Diagnostic {
-    let msg = e.message().trim().to_string();
+fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
+    let mut msg = e.message().trim().to_string();
+    // serde names Rust types; a site author thinks in TOML's.
+    for (rust, toml) in [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list (`[ ... ]`)"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if msg.ends_with(rust) {
+            msg = format!("{}{toml}", &msg[..msg.len() - rust.len()]);
+        }
+    }
+    let found = e
+        .span()
+        .and_then(|s| text.get(s))
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let mut help = String::new();
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
@@ -209,10 +239,28 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
                 None => "remove this key".into(),
             };
         }
-    } else if msg.starts_with("missing field") {
-        help = "add the missing key to this table (see `sitebundle schema` or the commented example from `sitebundle init`)".into();
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        help = format!(
+            "add `{field} = …` to this table (`sitebundle schema` describes every key; `sitebundle init` writes a commented example)"
+        );
     } else if msg.starts_with("invalid type") {
-        help = "check the value's type: strings are quoted, numbers are not, lists use [ ]".into();
+        let unquoted = found.trim_matches(|c| c == '"' || c == '\'');
+        help = if found.starts_with(['"', '\''])
+            && msg.contains("whole number")
+            && unquoted.parse::<u64>().is_ok()
+        {
+            format!("write the number without quotes: `{unquoted}`")
+        } else if found.starts_with(['"', '\''])
+            && msg.contains("true or false")
+            && matches!(unquoted, "true" | "false")
+        {
+            format!("write it without quotes: `{unquoted}`")
+        } else if msg.contains("expected a list") && !found.starts_with('[') {
+            format!("put the value in a list: `[{found}]`")
+        } else {
+            "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]".into()
+        };
     } else if msg.starts_with("unknown variant") {
         help = "use one of the values listed above".into();
     } else {
