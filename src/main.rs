@@ -51,6 +51,9 @@ enum Command {
         /// `[SITE] DIR`: the site description (default site.toml) and the folder to compare with.
         #[arg(num_args = 1..=2, required = true, value_names = ["SITE", "DIR"])]
         paths: Vec<PathBuf>,
+        /// Color the diff: auto (on a terminal, unless NO_COLOR is set), always or never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
     },
     /// Check SITE and report every problem (no files are written).
     Validate {
@@ -80,6 +83,13 @@ enum Command {
     /// Print a synthetic site of SERVERS servers (other sections in proportion), for benchmarks.
     #[command(hide = true)]
     Synth { servers: usize },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// The starter site written by `sitebundle init`.
@@ -157,14 +167,20 @@ fn run(cli: Cli) -> u8 {
             };
             report_diffs(&bundle, &golden, &site, quiet, false)
         }
-        Command::Diff { mut paths } => {
+        Command::Diff { mut paths, color } => {
             let dir = paths.pop().expect("clap requires DIR");
             let site = paths.pop().unwrap_or_else(|| PathBuf::from("site.toml"));
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
             };
-            let color = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = match color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
             report_diffs(&bundle, &dir, &site, quiet, color)
         }
         Command::Validate { site } => match load(&site, quiet) {
