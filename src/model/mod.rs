@@ -64,8 +64,8 @@ pub struct RawSite {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSiteInfo {
-    /// Short name of the site: letters, digits, `-`, `_`. It seeds every derived identifier (GUIDs),
-    /// so renaming the site changes them.
+    /// Short name of the site: 1-40 letters, digits, `-`, `_`, starting with a letter, e.g.
+    /// "partnerpoint". It seeds every derived identifier (GUIDs), so renaming the site changes them.
     pub name: String,
     /// One line describing the site, shown in the runbook.
     #[serde(default)]
@@ -74,10 +74,12 @@ pub struct RawSiteInfo {
     /// (UTC). Bump it when you want clients to see the change as new. Never the build time, so that
     /// builds are reproducible.
     pub changed: String,
-    /// Folder on every server where the runtime scripts live.
+    /// Folder on every server where the runtime scripts live (environment variables allowed).
+    /// Default '%SystemDrive%\localscripts'.
     #[serde(default = "default_scripts_dir")]
     pub scripts_dir: String,
-    /// UNC folder the scripts are copied from by Group Policy (needs read for Domain Computers).
+    /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
+    /// Computers need read access on it and its parent).
     pub scripts_share: String,
 }
 
