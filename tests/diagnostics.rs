@@ -38,6 +38,12 @@ fn diagnostics_are_located_and_snapshotted() {
                 "{name}: finding without a location: {}",
                 d.message
             );
+            // Actionable: every finding says how to fix it.
+            assert!(
+                d.help.as_deref().is_some_and(|h| !h.trim().is_empty()),
+                "{name}: finding without a help line: {}",
+                d.message
+            );
         }
         assert!(rendered.contains(&format!("--> {name}:")), "{rendered}");
         insta::assert_snapshot!(format!("bad-{}", name.trim_end_matches(".toml")), rendered);
