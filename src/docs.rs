@@ -112,8 +112,24 @@ fn file_rows(site: &Site, bundle: &Bundle) -> Vec<FileRow> {
         if a.kind == "task-xml" && gpo(Preference::Tasks) {
             deploy = format!("registered by the GPO; outside its scope: {deploy}");
         }
-        if path.starts_with("scripts/") && !gpo(Preference::Files) {
-            deploy = format!("copy to {} (see Runtime scripts)", site.scripts_dir);
+        if path.starts_with("scripts/") {
+            deploy = if gpo(Preference::Files) {
+                "put on the scripts share; the GPO copies it (see Runtime scripts)".to_string()
+            } else {
+                format!("copy to {} (see Runtime scripts)", site.scripts_dir)
+            };
+        }
+        if a.kind == "reg" {
+            let by_hand = deploy
+                .split(" (or the Group Policy")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            deploy = if gpo(Preference::Registry) {
+                format!("written by the GPO; outside its scope: {by_hand}")
+            } else {
+                by_hand
+            };
         }
         if path.starts_with("gpo/") {
             // The exact command (PowerShell, in the bundle folder), as the Group Policy section has it.
