@@ -48,9 +48,9 @@ enum Command {
     /// Show what a rebuild would change in DIR, as a unified diff (colored on a terminal unless NO_COLOR is set).
     #[command(override_usage = "sitebundle diff [SITE] DIR")]
     Diff {
-        /// The site description; given alone, it is DIR and the site is site.toml.
+        /// The site description (default site.toml). A single path is DIR.
         #[arg(value_name = "SITE")]
-        first: PathBuf,
+        first: Option<PathBuf>,
         /// The folder to compare with (a bundle built earlier).
         #[arg(value_name = "DIR")]
         second: Option<PathBuf>,
@@ -175,9 +175,15 @@ fn run(cli: Cli) -> u8 {
             second,
             color,
         } => {
-            let (site, dir) = match second {
-                Some(dir) => (first, dir),
-                None => (PathBuf::from("site.toml"), first),
+            let (site, dir) = match (first, second) {
+                (Some(site), Some(dir)) => (site, dir),
+                (Some(dir), None) => (PathBuf::from("site.toml"), dir),
+                _ => {
+                    eprintln!(
+                        "error: which folder should the bundle be compared with?\n\nUsage: sitebundle diff [SITE] DIR   (e.g. `sitebundle diff out` or `sitebundle diff site.toml golden`)"
+                    );
+                    return 2;
+                }
             };
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
@@ -281,6 +287,8 @@ fn run(cli: Cli) -> u8 {
             use clap::CommandFactory;
             match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
                 Ok(()) => 0,
+                // `sitebundle man | head` closes the pipe early: not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
                 Err(e) => {
                     eprintln!("error: {e}");
                     2
