@@ -30,7 +30,12 @@ fn help_lists_every_command() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [vec!["frobnicate"], vec!["build", "--nope"], vec!["diff"], vec![]] {
+    for args in [
+        vec!["frobnicate"],
+        vec!["build", "--nope"],
+        vec!["diff"],
+        vec![],
+    ] {
         let out = bin().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
