@@ -271,6 +271,40 @@ fn layout(nodes: Vec<Node>, raw_edges: Vec<(String, String, String, bool)>) -> G
             nodes: col,
         });
     }
+    // Fewer crossings: each column after the first is ordered by the mean position of the nodes
+    // its incoming edges come from (barycenter), ties and unconnected nodes in model order.
+    for c in 1..columns.len() {
+        let mut pos: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+        for col in &columns[..c] {
+            let len = col.nodes.len().max(1) as i64;
+            for (i, n) in col.nodes.iter().enumerate() {
+                pos.insert(n.id.as_str(), i as i64 * 1000 / len);
+            }
+        }
+        let keys: Vec<(i64, usize)> = columns[c]
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let from: Vec<i64> = raw_edges
+                    .iter()
+                    .filter(|e| e.1 == n.id)
+                    .filter_map(|e| pos.get(e.0.as_str()).copied())
+                    .collect();
+                let bary = if from.is_empty() {
+                    i64::MAX
+                } else {
+                    from.iter().sum::<i64>() / from.len() as i64
+                };
+                (bary, i)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&i| keys[i]);
+        let old = std::mem::take(&mut columns[c].nodes);
+        let mut slots: Vec<Option<Node>> = old.into_iter().map(Some).collect();
+        columns[c].nodes = order.iter().filter_map(|&i| slots[i].take()).collect();
+    }
     // Sizes, then columns left to right, each centred vertically on the tallest.
     let mut x = MARGIN;
     let mut heights = Vec::new();
