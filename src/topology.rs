@@ -64,6 +64,9 @@ pub struct Edge {
     pub from: String,
     pub to: String,
     pub label: String,
+    /// Whether the SVG prints the label (pool member labels repeat the pool box's member lines and
+    /// would pile up where the edges converge).
+    pub show_label: bool,
     /// Dashed in the pictures (a route, the alias's standby partner).
     pub dashed: bool,
     /// SVG path and label position.
@@ -162,15 +165,23 @@ pub fn graph(site: &Site) -> Graph {
                     p.min_active_members
                 ));
             }
+            // Members by priority group: the preferred (highest) group first.
+            let mut members: Vec<_> = p.members.iter().collect();
+            members.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
+            for m in &members {
+                details.push(format!(
+                    "{}:{} group {}",
+                    site.server(m.server).name,
+                    m.port,
+                    m.priority_group
+                ));
+            }
             node(
                 Kind::Pool,
                 format!("pool{}", i + 1),
                 p.name.clone(),
                 details,
             );
-            // Members by priority group: the preferred (highest) group first.
-            let mut members: Vec<_> = p.members.iter().collect();
-            members.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
             for m in members {
                 edges.push((
                     format!("pool{}", i + 1),
@@ -348,6 +359,7 @@ fn layout(nodes: Vec<Node>, raw_edges: Vec<(String, String, String, bool)>) -> G
         let (x2, y2) = (b.x, b.y + b.h / 2);
         let mx = (x1 + x2) / 2;
         edges.push(Edge {
+            show_label: !from.starts_with("pool"),
             from,
             to,
             label,
