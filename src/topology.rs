@@ -292,22 +292,23 @@ fn layout(nodes: Vec<Node>, raw_edges: Vec<(String, String, String, bool)>) -> G
                 pos.insert(n.id.as_str(), i as i64 * 1000 / len);
             }
         }
+        // (sum, count) of source positions per target.
+        let mut incoming: std::collections::HashMap<&str, (i64, i64)> =
+            std::collections::HashMap::new();
+        for (from, to, _, _) in &raw_edges {
+            if let Some(p) = pos.get(from.as_str()) {
+                let e = incoming.entry(to.as_str()).or_default();
+                e.0 += p;
+                e.1 += 1;
+            }
+        }
         let keys: Vec<(i64, usize)> = columns[c]
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| {
-                let from: Vec<i64> = raw_edges
-                    .iter()
-                    .filter(|e| e.1 == n.id)
-                    .filter_map(|e| pos.get(e.0.as_str()).copied())
-                    .collect();
-                let bary = if from.is_empty() {
-                    i64::MAX
-                } else {
-                    from.iter().sum::<i64>() / from.len() as i64
-                };
-                (bary, i)
+            .map(|(i, n)| match incoming.get(n.id.as_str()) {
+                Some(&(sum, count)) => (sum / count, i),
+                None => (i64::MAX, i),
             })
             .collect();
         let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -349,7 +350,12 @@ fn layout(nodes: Vec<Node>, raw_edges: Vec<(String, String, String, bool)>) -> G
             y += n.h + GAP_Y;
         }
     }
-    let find = |id: &str| columns.iter().flat_map(|c| &c.nodes).find(|n| n.id == id);
+    let by_id: std::collections::HashMap<&str, &Node> = columns
+        .iter()
+        .flat_map(|c| &c.nodes)
+        .map(|n| (n.id.as_str(), n))
+        .collect();
+    let find = |id: &str| by_id.get(id).copied();
     let mut edges = Vec::new();
     for (from, to, label, dashed) in raw_edges {
         let (Some(a), Some(b)) = (find(&from), find(&to)) else {
