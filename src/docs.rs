@@ -48,6 +48,8 @@ struct Ctx<'a> {
     anchors: std::collections::BTreeMap<&'static str, String>,
     has_scripts: bool,
     has_reg: bool,
+    /// Some server runs Server 2003 / 2003 R2.
+    any_legacy: bool,
     gpo_files: bool,
     gpo_tasks: bool,
     gpo_registry: bool,
@@ -218,6 +220,7 @@ pub fn render(site: &Site, bundle: &mut Bundle) -> Result<(), crate::Error> {
         steps,
         has_scripts,
         has_reg: bundle.files.keys().any(|p| p.ends_with(".reg")),
+        any_legacy: site.servers.iter().any(|s| !s.os.has_task_scheduler2()),
         gpo_files: gpo(Preference::Files),
         gpo_tasks: gpo(Preference::Tasks),
         gpo_registry: gpo(Preference::Registry),
