@@ -388,6 +388,9 @@ fn check_tmsh_text(s: &str) -> Result<(), String> {
     escape::tmsh_str(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
+const DESCRIPTION_HELP: &str =
+    "write the description as one line of plain text without `\"`, `\\`, `$`, `[`, `]`, `{`, `}`";
+
 /// A description: a tmsh quoted string on one line (it also becomes an AS3 `remark`, which allows
 /// no control characters).
 fn check_description(s: &str) -> Result<(), String> {
@@ -549,7 +552,7 @@ pub fn resolve(
         mok &= ctx.check(
             &format!("{p}.description"),
             check_description(&m.description),
-            "",
+            DESCRIPTION_HELP,
         );
         let alias_port = match m.port {
             Some(x) => {
@@ -597,7 +600,7 @@ pub fn resolve(
         pok &= ctx.check(
             &format!("{p}.description"),
             check_description(&rp.description),
-            "",
+            DESCRIPTION_HELP,
         );
         if rp.members.is_empty() {
             ctx.error(
@@ -718,7 +721,7 @@ pub fn resolve(
         vok &= ctx.check(
             &format!("{p}.description"),
             check_description(&rv.description),
-            "",
+            DESCRIPTION_HELP,
         );
         let address = match rv.address.parse::<IpAddr>() {
             Ok(a) => Some(a),

@@ -13,6 +13,7 @@ pub mod maint;
 pub mod server;
 pub mod spans;
 pub mod sql;
+pub mod unknown;
 
 use std::collections::HashMap;
 
@@ -64,8 +65,8 @@ pub struct RawSite {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSiteInfo {
-    /// Short name of the site: letters, digits, `-`, `_`. It seeds every derived identifier (GUIDs),
-    /// so renaming the site changes them.
+    /// Short name of the site: 1-40 letters, digits, `-`, `_`, starting with a letter, e.g.
+    /// "partnerpoint". It seeds every derived identifier (GUIDs), so renaming the site changes them.
     pub name: String,
     /// One line describing the site, shown in the runbook.
     #[serde(default)]
@@ -74,10 +75,12 @@ pub struct RawSiteInfo {
     /// (UTC). Bump it when you want clients to see the change as new. Never the build time, so that
     /// builds are reproducible.
     pub changed: String,
-    /// Folder on every server where the runtime scripts live.
+    /// Folder on every server where the runtime scripts live (environment variables allowed).
+    /// Default '%SystemDrive%\localscripts'.
     #[serde(default = "default_scripts_dir")]
     pub scripts_dir: String,
-    /// UNC folder the scripts are copied from by Group Policy (needs read for Domain Computers).
+    /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
+    /// Computers need read access on it and its parent).
     pub scripts_share: String,
 }
 
@@ -203,7 +206,17 @@ pub fn parse_and_resolve_with(
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            diags.items.push(toml_error(&e));
+            // serde stops at the first problem: list every unknown key at once (from the schema),
+            // plus serde's own finding when it is something else (a wrong type, a missing key).
+            let unknown = unknown::unknown_keys(text);
+            let first = toml_error(&e, text);
+            let is_unknown = e.message().trim_start().starts_with("unknown field");
+            let covered = unknown.iter().any(|d| d.span == first.span);
+            if !is_unknown || !covered {
+                diags.items.push(first);
+            }
+            diags.items.extend(unknown);
+            diags.sort();
             return Err(diags);
         }
     };
@@ -229,8 +242,27 @@ pub fn parse_and_resolve_with(
 }
 
 /// Turns a TOML/serde error into a diagnostic with a useful help line.
-fn toml_error(e: &toml::de::Error) -> Diagnostic {
-    let msg = e.message().trim().to_string();
+fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
+    let mut msg = e.message().trim().to_string();
+    // serde names Rust types; a site author thinks in TOML's.
+    for (rust, toml) in [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list (`[ ... ]`)"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if msg.ends_with(rust) {
+            msg = format!("{}{toml}", &msg[..msg.len() - rust.len()]);
+        }
+    }
+    let found = e
+        .span()
+        .and_then(|s| text.get(s))
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let mut help = String::new();
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
@@ -243,10 +275,28 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
                 None => "remove this key".into(),
             };
         }
-    } else if msg.starts_with("missing field") {
-        help = "add the missing key to this table (see `sitebundle schema` or the commented example from `sitebundle init`)".into();
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        help = format!(
+            "add `{field} = …` to this table (`sitebundle schema` describes every key; `sitebundle init` writes a commented example)"
+        );
     } else if msg.starts_with("invalid type") {
-        help = "check the value's type: strings are quoted, numbers are not, lists use [ ]".into();
+        let unquoted = found.trim_matches(|c| c == '"' || c == '\'');
+        help = if found.starts_with(['"', '\''])
+            && msg.contains("whole number")
+            && unquoted.parse::<u64>().is_ok()
+        {
+            format!("write the number without quotes: `{unquoted}`")
+        } else if found.starts_with(['"', '\''])
+            && msg.contains("true or false")
+            && matches!(unquoted, "true" | "false")
+        {
+            format!("write it without quotes: `{unquoted}`")
+        } else if msg.contains("expected a list") && !found.starts_with('[') {
+            format!("put the value in a list: `[{found}]`")
+        } else {
+            "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]".into()
+        };
     } else if msg.starts_with("unknown variant") {
         help = "use one of the values listed above".into();
     } else {
