@@ -394,6 +394,33 @@ pub fn md_code(s: &str) -> R {
     Ok(s.to_string())
 }
 
+/// Text inside a quoted Mermaid label (`id["…"]` or `-->|"…"|`): the quote and the characters
+/// Mermaid or its HTML labels give meaning to become entity codes (`"` → `#quot;`), line breaks
+/// become spaces. The template writes the surrounding quotes.
+pub fn mermaid(s: &str) -> R {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '#' => out.push_str("#35;"),
+            '&' => out.push_str("#amp;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '`' => out.push_str("#96;"),
+            '|' => out.push_str("#124;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {
+                return Err(Unsafe(format!(
+                    "{} cannot appear in a diagram label",
+                    describe(c)
+                )));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 /// Looks a language up by the name templates use for its filter.
 pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
     Some(match name {
@@ -415,6 +442,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "json_str" => json_str,
         "md" => md,
         "md_code" => md_code,
+        "mermaid" => mermaid,
         _ => return None,
     })
 }
@@ -439,6 +467,7 @@ pub const FILTERS: &[&str] = &[
     "json_str",
     "md",
     "md_code",
+    "mermaid",
 ];
 
 #[cfg(test)]
@@ -672,6 +701,21 @@ mod tests {
         assert_eq!(md("a*b_c").unwrap(), "a\\*b\\_c");
         assert_eq!(md("<script>").unwrap(), "\\<script\\>");
         assert!(md_code("a`b").is_err());
+    }
+
+    #[test]
+    fn mermaid_labels_cannot_close_their_quotes() {
+        assert_eq!(mermaid("a\"b").unwrap(), "a#quot;b");
+        assert_eq!(mermaid("<b>x</b>").unwrap(), "#lt;b#gt;x#lt;/b#gt;");
+        assert_eq!(mermaid("#quot;").unwrap(), "#35;quot;");
+        for h in hostile() {
+            if let Ok(o) = mermaid(&h) {
+                assert!(
+                    !o.contains(['"', '<', '>', '`', '|', '\n', '\r']),
+                    "{h:?} -> {o:?}"
+                );
+            }
+        }
     }
 
     #[test]

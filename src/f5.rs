@@ -95,6 +95,7 @@ struct MonitorView {
     recv: Option<String>,
     interval: u32,
     timeout: u32,
+    port: Option<u16>,
     description: String,
 }
 
@@ -191,6 +192,7 @@ pub fn conf_text(site: &Site, f5: &F5) -> Result<String, crate::Error> {
                 recv: m.recv.clone(),
                 interval: m.interval,
                 timeout: m.timeout,
+                port: m.port,
                 description: m.description.clone(),
             })
             .collect(),
@@ -288,6 +290,9 @@ pub fn as3_value(site: &Site, f5: &F5) -> Result<Value, crate::Error> {
         }
         if let Some(r) = &m.recv {
             o["receive"] = json!(r);
+        }
+        if let Some(port) = m.port {
+            o["targetPort"] = json!(port);
         }
         app.insert(m.name.clone(), with_remark(o, &m.description));
     }

@@ -100,6 +100,12 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
     #[derive(serde::Serialize)]
     struct Ctx {
         tasks: Vec<KillRow>,
+        /// The GPO registers the tasks (then the schtasks commands are for servers outside it).
+        gpo_tasks: bool,
     }
-    crate::render::render("docs/kill.md", &Ctx { tasks }).map(Some)
+    let gpo_tasks = site
+        .gpo
+        .as_ref()
+        .is_some_and(|g| g.includes(crate::model::gpo::Preference::Tasks));
+    crate::render::render("docs/kill.md", &Ctx { tasks, gpo_tasks }).map(Some)
 }

@@ -21,6 +21,7 @@ pub mod scenarios;
 pub mod sql;
 pub mod synth;
 pub mod tasks;
+pub mod topology;
 pub mod write;
 
 use std::fmt;
@@ -56,6 +57,7 @@ pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
     tasks::render(site, &mut b)?;
     // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
     gpo::render(site, &mut b)?;
+    topology::render(site, &mut b)?;
     docs::render(site, &mut b)?;
     b.add_manifest(&site.name)?;
     Ok(b)

@@ -13,7 +13,7 @@ use sitebundle::model::{self, Site};
 #[derive(Parser)]
 #[command(name = "sitebundle", version, about = "Compile one site description (site.toml) into a reviewable bundle of native artifacts: T-SQL Agent jobs, Task Scheduler XML, F5 tmsh and iRules, Group Policy Preferences, runtime scripts.", long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 check/diff found differences, 2 bad input or usage.\nTypical use: edit site.toml, `sitebundle build site.toml -o golden`, review `git diff golden/`; CI runs `sitebundle check`."
+    after_help = "Getting started:\n  sitebundle init              write a commented starter site.toml (and site.schema.json for editors)\n  sitebundle validate          check it: every problem at once, with file:line:column and a fix\n  sitebundle build -o out      build the bundle; out/README.md is the deployment runbook\n  sitebundle diff out          after an edit: what a rebuild would change in out/\n\nExit codes: 0 ok, 1 check/diff found differences, 2 bad input or usage.\nIn a repository: build into golden/, review `git diff golden/`, and let CI run `sitebundle check`."
 )]
 struct Cli {
     /// Print nothing but errors.
@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the bundle from SITE into DIR (atomically: the old bundle stays if anything fails).
+    /// Build the bundle from SITE into OUT (atomically: the old bundle stays if anything fails).
     Build {
         /// The site description.
         #[arg(default_value = "site.toml")]
@@ -37,7 +37,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Exit 0 when DIR holds exactly the bundle SITE builds, 1 (with diffs) when not.
+    /// Exit 0 when the golden folder holds exactly the bundle SITE builds, 1 (with diffs) when not (for CI).
     Check {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
@@ -48,12 +48,25 @@ enum Command {
     /// Show what a rebuild would change in DIR, as a unified diff (colored on a terminal unless NO_COLOR is set).
     #[command(override_usage = "sitebundle diff [SITE] DIR")]
     Diff {
-        /// `[SITE] DIR`: the site description (default site.toml) and the folder to compare with.
-        #[arg(num_args = 1..=2, required = true, value_names = ["SITE", "DIR"])]
-        paths: Vec<PathBuf>,
+        /// The site description (default site.toml). A single path is DIR.
+        #[arg(value_name = "SITE")]
+        first: Option<PathBuf>,
+        /// The folder to compare with (a bundle built earlier).
+        #[arg(value_name = "DIR")]
+        second: Option<PathBuf>,
+        /// Color the diff: auto (on a terminal, unless NO_COLOR is set), always or never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
     },
     /// Check SITE and report every problem (no files are written).
     Validate {
+        #[arg(default_value = "site.toml")]
+        site: PathBuf,
+    },
+    /// Print which node serves each virtual server and route for every combination of monitor
+    /// results, each affinity group's verdict, and what the SQL alias switcher does in each state.
+    /// Exit 2 when an affinity group with `on_split = "error"` can split.
+    Scenarios {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
     },
@@ -64,7 +77,7 @@ enum Command {
     },
     /// Print the JSON Schema of site.toml (for editors: taplo / Even Better TOML).
     Schema,
-    /// Write a commented starter site.toml describing a small two-node farm (builds as is).
+    /// Write a commented starter site.toml (two front ends, two SQL partners, F5, GPO; builds as is).
     Init {
         /// Where to write it.
         #[arg(default_value = "site.toml")]
@@ -80,6 +93,13 @@ enum Command {
     /// Print a synthetic site of SERVERS servers (other sections in proportion), for benchmarks.
     #[command(hide = true)]
     Synth { servers: usize },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// The starter site written by `sitebundle init`.
@@ -187,14 +207,32 @@ fn run(cli: Cli) -> u8 {
             };
             report_diffs(&bundle, &golden, &site, quiet, false)
         }
-        Command::Diff { mut paths } => {
-            let dir = paths.pop().expect("clap requires DIR");
-            let site = paths.pop().unwrap_or_else(|| PathBuf::from("site.toml"));
+        Command::Diff {
+            first,
+            second,
+            color,
+        } => {
+            let (site, dir) = match (first, second) {
+                (Some(site), Some(dir)) => (site, dir),
+                (Some(dir), None) => (PathBuf::from("site.toml"), dir),
+                _ => {
+                    eprintln!(
+                        "error: which folder should the bundle be compared with?\n\nUsage: sitebundle diff [SITE] DIR   (e.g. `sitebundle diff out` or `sitebundle diff site.toml golden`)"
+                    );
+                    return 2;
+                }
+            };
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
             };
-            let color = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = match color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
             report_diffs(&bundle, &dir, &site, quiet, color)
         }
         Command::Validate { site } => match load(&site, quiet) {
@@ -206,11 +244,15 @@ fn run(cli: Cli) -> u8 {
                         s.name,
                         s.servers.len()
                     );
+                    for line in sitebundle::scenarios::verdict_lines(&s) {
+                        println!("{line}");
+                    }
                 }
                 0
             }
             None => 2,
         },
+        Command::Scenarios { site } => scenarios(&site, quiet),
         Command::List { site } => {
             let Some((_, bundle)) = build(&site, quiet) else {
                 return 2;
@@ -286,6 +328,8 @@ fn run(cli: Cli) -> u8 {
             use clap::CommandFactory;
             match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
                 Ok(()) => 0,
+                // `sitebundle man | head` closes the pipe early: not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
                 Err(e) => {
                     eprintln!("error: {e}");
                     2
@@ -293,6 +337,56 @@ fn run(cli: Cli) -> u8 {
             }
         }
     }
+}
+
+/// `sitebundle scenarios`: the table of a site even when an affinity group splits (the split is
+/// what the table shows); the group findings go to stderr as located diagnostics.
+fn scenarios(site_path: &Path, quiet: bool) -> u8 {
+    let site = match model::load_unchecked(site_path) {
+        Ok((site, warnings)) => {
+            if !quiet && !warnings.items.is_empty() {
+                eprint!("{}", warnings.render());
+            }
+            site
+        }
+        Err(diags) => {
+            eprint!("{}", diags.render());
+            return 2;
+        }
+    };
+    let started = std::time::Instant::now();
+    // The same check as `validate`, run here so its findings and verdicts are reported.
+    let checked = std::fs::read_to_string(site_path)
+        .ok()
+        .map(|text| model::parse_and_resolve(&site_path.display().to_string(), &text));
+    let elapsed = started.elapsed();
+    let (site, code) = match checked {
+        Some(Ok((s, w))) => {
+            if !quiet && !w.items.is_empty() {
+                eprint!("{}", w.render());
+            }
+            (s, 0)
+        }
+        Some(Err(d)) => {
+            eprint!("{}", d.render());
+            (site, 2)
+        }
+        None => (site, 2),
+    };
+    match sitebundle::scenarios::report_text(&site) {
+        Ok(text) => println!("{}", text.trim_end()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    if !quiet {
+        for line in sitebundle::scenarios::verdict_lines(&site) {
+            eprintln!("{line}");
+        }
+        eprintln!("checked in {} ms", elapsed.as_millis());
+    }
+    code
 }
 
 fn report_diffs(

@@ -322,6 +322,9 @@ struct RunbookCtx<'a> {
     any_new: bool,
     any_old: bool,
     refresh_at: String,
+    /// The GPO registers the tasks (2008 event task, 2003 refresh task).
+    gpo_tasks: bool,
+    wutrigger: String,
 }
 
 pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
@@ -372,6 +375,11 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
         any_new,
         any_old,
         refresh_at: format!("{:02}:{:02}", m.refresh_hour, m.refresh_minute),
+        gpo_tasks: site
+            .gpo
+            .as_ref()
+            .is_some_and(|g| g.includes(crate::model::gpo::Preference::Tasks)),
+        wutrigger: site.script_path(WUTRIGGER),
     };
     crate::render::render("docs/maint.md", &ctx).map(Some)
 }

@@ -400,6 +400,10 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
         databases: &'a [String],
         first_alias: String,
         scripts_dir: &'a str,
+        alert_names: Vec<String>,
+        gpo_files: bool,
+        gpo_tasks: bool,
+        gpo_registry: bool,
     }
     let partners = sql
         .partners
@@ -433,8 +437,20 @@ pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
         databases: &sql.databases,
         first_alias: sql.partners[0].alias_data(),
         scripts_dir: &site.scripts_dir,
+        alert_names: ALERTS
+            .iter()
+            .map(|(suffix, _, _)| format!("{} - {suffix}", site.name))
+            .collect(),
+        gpo_files: gpo_has(site, crate::model::gpo::Preference::Files),
+        gpo_tasks: gpo_has(site, crate::model::gpo::Preference::Tasks),
+        gpo_registry: gpo_has(site, crate::model::gpo::Preference::Registry),
     };
     crate::render::render("docs/sql.md", &ctx).map(Some)
+}
+
+/// Whether the site's GPO carries this kind of preference item.
+fn gpo_has(site: &Site, p: crate::model::gpo::Preference) -> bool {
+    site.gpo.as_ref().is_some_and(|g| g.includes(p))
 }
 
 #[cfg(test)]

@@ -30,7 +30,12 @@ fn help_lists_every_command() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [vec!["frobnicate"], vec!["build", "--nope"], vec![]] {
+    for args in [
+        vec!["frobnicate"],
+        vec!["build", "--nope"],
+        vec!["diff"],
+        vec![],
+    ] {
         let out = bin().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
@@ -55,6 +60,25 @@ fn init_writes_a_site_that_builds_and_validates() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(tmp.path().join("out/README.md").exists());
+    // The starter covers every family: SQL, F5, process killer, maintenance mode, GPO, pictures.
+    for path in [
+        "out/sql/sql1/mirror-failover-job.sql",
+        "out/sql/sql2/mirroring-alerts.sql",
+        "out/f5/Common.conf",
+        "out/tasks/KillProc-w3wp.xml",
+        "out/tasks/WUTriggerMaintMode.xml",
+        "out/tasks/Update-SqlAlias.xml",
+        "out/topology.svg",
+    ] {
+        assert!(
+            tmp.path().join(path).exists(),
+            "starter bundle lacks {path}"
+        );
+    }
+    let gpo = std::fs::read_dir(tmp.path().join("out/gpo"))
+        .unwrap()
+        .count();
+    assert_eq!(gpo, 1, "starter bundle has one GPO backup");
     // A second init refuses to overwrite.
     let out = bin().current_dir(tmp.path()).arg("init").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -117,6 +141,14 @@ fn diff_reports_a_summary_and_plain_text_when_piped() {
     assert!(!text.contains('\x1b'), "colour codes when not a terminal");
     let out = bin()
         .current_dir(&repo)
+        .args(["diff", "--color", "always", "site.toml"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\x1b[32mmissing: README.md"), "{text}");
+    let out = bin()
+        .current_dir(&repo)
         .args(["diff", "site.toml", "golden"])
         .output()
         .unwrap();
@@ -155,4 +187,39 @@ fn completions_and_man_page() {
     let out = bin().arg("man").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains(".TH"));
+}
+
+#[test]
+fn diff_after_an_edit_shows_the_changed_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| bin().current_dir(tmp.path()).args(args).output().unwrap();
+    assert_eq!(run(&["init"]).status.code(), Some(0));
+    assert_eq!(run(&["build"]).status.code(), Some(0));
+    let site = tmp.path().join("site.toml");
+    let text = std::fs::read_to_string(&site).unwrap();
+    std::fs::write(&site, text.replace("at = \"03:00\"", "at = \"02:30\"")).unwrap();
+    let out = run(&["diff", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("changed: tasks/KillProc-w3wp.xml"), "{text}");
+    assert!(
+        text.contains("-      <StartBoundary>2024-01-01T03:00:00</StartBoundary>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+      <StartBoundary>2024-01-01T02:30:00</StartBoundary>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("out differ: 0 to add, 0 to remove,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("to refresh it: sitebundle build site.toml -o out"),
+        "{text}"
+    );
+    // check agrees, and a rebuild makes both quiet.
+    assert_eq!(run(&["check", "--golden", "out"]).status.code(), Some(1));
+    assert_eq!(run(&["build"]).status.code(), Some(0));
+    assert_eq!(run(&["diff", "out"]).status.code(), Some(0));
 }

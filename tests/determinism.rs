@@ -27,6 +27,18 @@ const ORDER_MATTERS: &[(&str, &str)] = &[
         "the first partner is where the alias points initially and its Agent job runs first; the second runs `stagger_seconds` later",
     ),
     (
+        "f5.virtual_server",
+        "kept in file order: the failover scenario tables list a group's targets in that order (BIG-IP itself matches virtual servers by specificity, not order)",
+    ),
+    (
+        "f5.affinity",
+        "kept in file order: the scenario check reports findings at `f5.affinity[i]` by position (the groups' order means nothing to BIG-IP; only the runbook lists them as written)",
+    ),
+    (
+        "f5.affinity.targets",
+        "kept in file order for the same reason (findings at `f5.affinity[i].targets[j]`)",
+    ),
+    (
         "sql.databases",
         "the first database is the alias switcher's default probe database",
     ),

@@ -38,6 +38,12 @@ fn diagnostics_are_located_and_snapshotted() {
                 "{name}: finding without a location: {}",
                 d.message
             );
+            // Actionable: every finding says how to fix it.
+            assert!(
+                d.help.as_deref().is_some_and(|h| !h.trim().is_empty()),
+                "{name}: finding without a help line: {}",
+                d.message
+            );
         }
         assert!(rendered.contains(&format!("--> {name}:")), "{rendered}");
         insta::assert_snapshot!(format!("bad-{}", name.trim_end_matches(".toml")), rendered);
@@ -72,5 +78,39 @@ fn binary_exits_2_and_writes_nothing() {
             0,
             "{name}: leftovers in the parent folder"
         );
+    }
+}
+
+#[test]
+fn every_unknown_key_is_reported_at_once() {
+    let text = common::read("tests/bad/unknown-keys-everywhere.toml");
+    let diags = sitebundle::model::parse_and_resolve("u.toml", &text).unwrap_err();
+    let found: Vec<&str> = diags
+        .items
+        .iter()
+        .filter_map(|d| d.help.as_deref())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "did you mean `scripts_dir`?",
+            "did you mean `address`?",
+            "did you mean `every_days`?",
+            "did you mean `text`?"
+        ],
+        "{}",
+        diags.render()
+    );
+}
+
+#[test]
+fn the_schema_walk_knows_every_valid_key() {
+    // No false alarms: the reference site, the fixtures and the starter have no unknown key.
+    let mut sites = common::fixtures();
+    sites.push(("site.toml".into(), common::read("site.toml")));
+    sites.push(("init".into(), common::read("src/init_site.toml")));
+    for (name, text) in sites {
+        let unknown = sitebundle::model::unknown::unknown_keys(&text);
+        assert!(unknown.is_empty(), "{name}: {:?}", unknown);
     }
 }

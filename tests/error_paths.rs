@@ -321,8 +321,16 @@ fn a_closed_stdout_is_an_error_not_a_panic() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        // `man` deliberately treats a closed pipe as done (exit 0, nothing printed); the others
+        // report it. Never a panic, never 101.
+        let code = out.status.code();
+        assert!(
+            code == Some(2) || (code == Some(0) && args == ["man"]),
+            "{args:?}: {code:?} {stderr}"
+        );
+        if code == Some(2) {
+            assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        }
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }

@@ -562,7 +562,7 @@ fn reference_merge_file_parses_and_every_reference_resolves() {
     let dir = common::write_tmp(&b);
     let c = read_conf(&dir.path().join("f5/Common.conf"));
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
-    assert_eq!(c.defined.len(), 14, "{:?}", c.defined);
+    assert_eq!(c.defined.len(), 15, "{:?}", c.defined);
     let sp = |pg2: u32, pg1: u32, port: u16| {
         vec![
             (
@@ -689,8 +689,8 @@ fn reference_check_detects_broken_merge_files() {
         ),
         (
             conf.replacen(
-                "    monitor /Common/mon_adlds_tcp\n",
-                "    monitor /Common/mon_ldap\n",
+                " and /Common/mon_adlds_ldaps and ",
+                " and /Common/mon_ldap and ",
                 1,
             ),
             "monitor /Common/mon_ldap is not defined",

@@ -106,12 +106,15 @@ impl<'a> Ctx<'a> {
         for (path, name) in items {
             let key = name.to_lowercase();
             if let Some(first) = seen.get(&key) {
-                let first_line = self
-                    .spans
-                    .value(first)
-                    .map(|_| first.clone())
-                    .unwrap_or_default();
-                self.error(&path, format!("duplicate {what} `{name}`"), format!("`{first_line}` already uses this name (names are compared without case); rename one of them"));
+                let first_place = match self.spans.line(first) {
+                    Some(line) => format!("line {line}"),
+                    None => format!("`{first}`"),
+                };
+                self.error(
+                    &path,
+                    format!("duplicate {what} `{name}`"),
+                    format!("{first_place} already uses this name (names are compared without case); rename one of them"),
+                );
             } else {
                 seen.insert(key, path);
             }

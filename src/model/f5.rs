@@ -37,6 +37,11 @@ pub struct RawF5 {
     /// Virtual servers.
     #[serde(default)]
     pub virtual_server: Vec<RawVirtual>,
+    /// Affinity groups: virtual servers, path routes and pools that must always be served by one
+    /// and the same node. `sitebundle validate` checks every combination of monitor results and
+    /// reports each one in which a group would split across nodes or be only partly served.
+    #[serde(default)]
+    pub affinity: Vec<super::affinity::RawAffinity>,
 }
 
 fn default_partition() -> String {
@@ -90,6 +95,11 @@ pub struct RawMonitor {
     /// Default 16 (3 × interval + 1, F5's rule of thumb).
     #[serde(default = "default_timeout")]
     pub timeout: u32,
+    /// Alias service port: probe this port of the node instead of the pool member's own port
+    /// (tmsh `destination *:PORT`, AS3 `targetPort`). Lets a pool depend on another service of the
+    /// same node, e.g. an LDAP pool that also requires the node's web front end on port 80.
+    #[serde(default)]
+    pub port: Option<u32>,
     /// Free text written as the object's description.
     #[serde(default)]
     pub description: String,
@@ -247,6 +257,8 @@ pub struct Monitor {
     pub recv: Option<String>,
     pub interval: u32,
     pub timeout: u32,
+    /// Alias service port (probes this port instead of the member's).
+    pub port: Option<u16>,
     pub description: String,
 }
 
@@ -339,6 +351,8 @@ pub struct F5 {
     pub monitors: Vec<Monitor>,
     pub pools: Vec<Pool>,
     pub virtuals: Vec<Virtual>,
+    /// Affinity groups (resolved references into `pools` and `virtuals`).
+    pub affinities: Vec<super::affinity::Affinity>,
 }
 
 impl F5 {
@@ -373,6 +387,9 @@ impl F5 {
 fn check_tmsh_text(s: &str) -> Result<(), String> {
     escape::tmsh_str(s).map(|_| ()).map_err(|e| e.to_string())
 }
+
+const DESCRIPTION_HELP: &str =
+    "write the description as one line of plain text without `\"`, `\\`, `$`, `[`, `]`, `{`, `}`";
 
 /// A description: a tmsh quoted string on one line (it also becomes an AS3 `remark`, which allows
 /// no control characters).
@@ -535,8 +552,16 @@ pub fn resolve(
         mok &= ctx.check(
             &format!("{p}.description"),
             check_description(&m.description),
-            "",
+            DESCRIPTION_HELP,
         );
+        let alias_port = match m.port {
+            Some(x) => {
+                let r = port(ctx, &format!("{p}.port"), x);
+                mok &= r.is_some();
+                r
+            }
+            None => None,
+        };
         ok &= mok;
         monitor_idx.insert(m.name.as_str(), i);
         monitors.push(Monitor {
@@ -546,6 +571,7 @@ pub fn resolve(
             recv: m.recv.clone(),
             interval: m.interval,
             timeout: m.timeout,
+            port: alias_port,
             description: m.description.clone(),
         });
     }
@@ -574,7 +600,7 @@ pub fn resolve(
         pok &= ctx.check(
             &format!("{p}.description"),
             check_description(&rp.description),
-            "",
+            DESCRIPTION_HELP,
         );
         if rp.members.is_empty() {
             ctx.error(
@@ -695,7 +721,7 @@ pub fn resolve(
         vok &= ctx.check(
             &format!("{p}.description"),
             check_description(&rv.description),
-            "",
+            DESCRIPTION_HELP,
         );
         let address = match rv.address.parse::<IpAddr>() {
             Ok(a) => Some(a),
@@ -867,6 +893,9 @@ pub fn resolve(
         "BIG-IP object name",
         all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
     );
+    let affinities =
+        super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
+    ok &= affinities.is_some();
     ok.then(|| {
         canonical_order(F5 {
             partition: raw.partition.clone(),
@@ -874,13 +903,14 @@ pub fn resolve(
             monitors,
             pools,
             virtuals,
+            affinities: affinities.unwrap_or_default(),
         })
     })
 }
 
 /// Puts every list whose order carries no meaning in a canonical order, so that rearranging
-/// site.toml never changes the generated files (tests/determinism.rs): monitors, pools and virtual
-/// servers by name (BIG-IP matches virtual servers by specificity, not by order), each pool's
+/// site.toml never changes the generated files (tests/determinism.rs): monitors and pools by name,
+/// each pool's
 /// members by priority group (preferred first; preference is the explicit `priority_group`), then
 /// server name and port, and each pool's
 /// monitors by name (all of them must pass). Indices into the sorted lists are remapped.
@@ -926,12 +956,25 @@ fn canonical_order(mut f5: F5) -> F5 {
         pool.members
             .sort_by_key(|m| (std::cmp::Reverse(m.priority_group), m.server, m.port));
     }
-    let (vidx, _) = order(&f5.virtuals, |v| v.name.clone());
-    f5.virtuals = permute(&f5.virtuals, &vidx);
+    // Virtual servers keep the file's order: the failover scenario tables list a group's targets
+    // in that order (and BIG-IP does not care).
+    let vnew: Vec<usize> = (0..f5.virtuals.len()).collect();
     for v in &mut f5.virtuals {
         v.pool = pnew.get(v.pool).copied().unwrap_or(v.pool);
         for r in &mut v.routes {
             r.pool = pnew.get(r.pool).copied().unwrap_or(r.pool);
+        }
+    }
+    // Affinity groups keep the file's order: the scenario check reports its findings at
+    // `f5.affinity[i]` by position. Their targets follow the new indices.
+    use super::affinity::TargetRef;
+    for a in &mut f5.affinities {
+        for t in &mut a.targets {
+            *t = match *t {
+                TargetRef::Virtual(v) => TargetRef::Virtual(vnew.get(v).copied().unwrap_or(v)),
+                TargetRef::Route(v, r) => TargetRef::Route(vnew.get(v).copied().unwrap_or(v), r),
+                TargetRef::Pool(p) => TargetRef::Pool(pnew.get(p).copied().unwrap_or(p)),
+            };
         }
     }
     f5

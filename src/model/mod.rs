@@ -4,6 +4,7 @@
 //! Each section has its own file with its raw structs, its resolved structs and its `resolve` step.
 //! `load` parses, then resolves every section, collecting every finding with its place.
 
+pub mod affinity;
 pub mod ctx;
 pub mod f5;
 pub mod gpo;
@@ -12,6 +13,7 @@ pub mod maint;
 pub mod server;
 pub mod spans;
 pub mod sql;
+pub mod unknown;
 
 use std::collections::HashMap;
 
@@ -63,8 +65,8 @@ pub struct RawSite {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSiteInfo {
-    /// Short name of the site: letters, digits, `-`, `_`. It seeds every derived identifier (GUIDs),
-    /// so renaming the site changes them.
+    /// Short name of the site: 1-40 letters, digits, `-`, `_`, starting with a letter, e.g.
+    /// "partnerpoint". It seeds every derived identifier (GUIDs), so renaming the site changes them.
     pub name: String,
     /// One line describing the site, shown in the runbook.
     #[serde(default)]
@@ -73,10 +75,12 @@ pub struct RawSiteInfo {
     /// (UTC). Bump it when you want clients to see the change as new. Never the build time, so that
     /// builds are reproducible.
     pub changed: String,
-    /// Folder on every server where the runtime scripts live.
+    /// Folder on every server where the runtime scripts live (environment variables allowed).
+    /// Default '%SystemDrive%\localscripts'.
     #[serde(default = "default_scripts_dir")]
     pub scripts_dir: String,
-    /// UNC folder the scripts are copied from by Group Policy (needs read for Domain Computers).
+    /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
+    /// Computers need read access on it and its parent).
     pub scripts_share: String,
 }
 
@@ -190,6 +194,28 @@ pub fn decode(bytes: &[u8]) -> Result<String, String> {
 
 /// Parses and resolves site text; `file` is the name used in diagnostics.
 pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
+    parse_and_resolve_with(file, text, true)
+}
+
+/// Reads, parses and resolves a site file without the affinity-group scenario check (for
+/// `sitebundle scenarios`, which reports the scenarios itself, split or not).
+pub fn load_unchecked(path: &std::path::Path) -> Result<(Site, Diagnostics), Diagnostics> {
+    let display = path.display().to_string();
+    let text = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| decode(&b));
+    match text {
+        Ok(t) => parse_and_resolve_with(&display, &t, false),
+        Err(_) => load(path),
+    }
+}
+
+/// [`parse_and_resolve`], with the affinity-group scenario check on or off.
+pub fn parse_and_resolve_with(
+    file: &str,
+    text: &str,
+    check_affinity: bool,
+) -> Result<(Site, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new(file, text);
     // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
     let spans = SpanIndex::build(text);
@@ -202,12 +228,33 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            diags.items.push(toml_error(&e, text));
+            // serde stops at the first problem: list every unknown key at once (from the schema),
+            // plus serde's own finding when it is something else (a wrong type, a missing key).
+            let unknown = unknown::unknown_keys(text);
+            let first = toml_error(&e, text);
+            let is_unknown = e.message().trim_start().starts_with("unknown field");
+            let covered = unknown.iter().any(|d| d.span == first.span);
+            if !is_unknown || !covered {
+                diags.items.push(first);
+            }
+            diags.items.extend(unknown);
+            diags.sort();
             return Err(diags);
         }
     };
     let mut ctx = Ctx::new(&spans);
-    let site = resolve(raw, &mut ctx);
+    let mut site = resolve(raw, &mut ctx);
+    // The scenario check needs the whole resolved site; it only runs on a site without errors.
+    if check_affinity
+        && !ctx
+            .diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+    {
+        if let Some(s) = site.as_mut() {
+            crate::scenarios::validate_site(s, &mut ctx);
+        }
+    }
     diags.items.extend(ctx.diags);
     diags.sort();
     match site {
@@ -220,6 +267,25 @@ pub fn parse_and_resolve(file: &str, text: &str) -> Result<(Site, Diagnostics), 
 fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
     let mut msg = e.message().trim().to_string();
     let mut span = e.span();
+    // serde names Rust types; a site author thinks in TOML's.
+    for (rust, toml) in [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list (`[ ... ]`)"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if msg.ends_with(rust) {
+            msg = format!("{}{toml}", &msg[..msg.len() - rust.len()]);
+        }
+    }
+    let found = e
+        .span()
+        .and_then(|s| text.get(s))
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let mut help = String::new();
     if msg == "recursion limit" {
         // The parser gives no place for this one: point at the first deeply nested line.
@@ -239,10 +305,28 @@ fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
                 None => "remove this key".into(),
             };
         }
-    } else if msg.starts_with("missing field") {
-        help = "add the missing key to this table (see `sitebundle schema` or the commented example from `sitebundle init`)".into();
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        help = format!(
+            "add `{field} = …` to this table (`sitebundle schema` describes every key; `sitebundle init` writes a commented example)"
+        );
     } else if msg.starts_with("invalid type") {
-        help = "check the value's type: strings are quoted, numbers are not, lists use [ ]".into();
+        let unquoted = found.trim_matches(|c| c == '"' || c == '\'');
+        help = if found.starts_with(['"', '\''])
+            && msg.contains("whole number")
+            && unquoted.parse::<u64>().is_ok()
+        {
+            format!("write the number without quotes: `{unquoted}`")
+        } else if found.starts_with(['"', '\''])
+            && msg.contains("true or false")
+            && matches!(unquoted, "true" | "false")
+        {
+            format!("write it without quotes: `{unquoted}`")
+        } else if msg.contains("expected a list") && !found.starts_with('[') {
+            format!("put the value in a list: `[{found}]`")
+        } else {
+            "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]".into()
+        };
     } else if msg.starts_with("unknown variant") {
         help = "use one of the values listed above".into();
     } else {

@@ -12,13 +12,22 @@ use toml::de::{DeTable, DeValue};
 pub struct SpanIndex {
     values: HashMap<String, Range<usize>>,
     keys: HashMap<String, Range<usize>>,
+    /// Byte offset of the start of each line after the first.
+    line_starts: Vec<usize>,
 }
 
 impl SpanIndex {
     /// Indexes a document. A document that does not parse gives an empty index (serde reports the
     /// syntax error with its own span).
     pub fn build(source: &str) -> Self {
-        let mut idx = SpanIndex::default();
+        let mut idx = SpanIndex {
+            line_starts: source
+                .char_indices()
+                .filter(|&(_, c)| c == '\n')
+                .map(|(i, _)| i + 1)
+                .collect(),
+            ..SpanIndex::default()
+        };
         if let Ok(root) = DeTable::parse(source) {
             idx.values.insert(String::new(), root.span());
             idx.walk_table("", root.get_ref());
@@ -64,6 +73,12 @@ impl SpanIndex {
                 None => return self.values.get("").cloned(),
             }
         }
+    }
+
+    /// The 1-based line of the value at `path`, if it is in the document.
+    pub fn line(&self, path: &str) -> Option<usize> {
+        let start = self.values.get(path)?.start;
+        Some(self.line_starts.partition_point(|&s| s <= start) + 1)
     }
 
     /// The span of the key at `path` (for "unknown" or "duplicate" findings about the key itself).
