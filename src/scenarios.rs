@@ -1217,7 +1217,20 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<DocCtx>, cr
         let too_big = |tb: &Table| {
             !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
         };
-        let mut tb = table(&t);
+        let columns = t.targets.len() + t.affinities.len();
+        // Too wide for a page whatever the rows: do not enumerate at all (a large site has
+        // thousands of health checks); `sitebundle scenarios` prints the whole table.
+        let mut tb = if !whole && columns > PAGE_MAX_COLUMNS {
+            Table {
+                header: vec![String::new(); columns],
+                rows: Vec::new(),
+                exhaustive: false,
+                variables: Eval::new(t.pools.iter()).vars.len(),
+                scenarios: 0,
+            }
+        } else {
+            table(&t)
+        };
         if too_big(&tb) && tb.exhaustive {
             // Single failures only: one row per check at most.
             tb = table_bounded(&t, 0);
