@@ -52,7 +52,7 @@ fn kill_hosts(site: &Site) -> Vec<String> {
 
 pub fn render(site: &Site, bundle: &mut Bundle) -> Result<(), crate::Error> {
     if !site.kills.is_empty() {
-        let text = crate::render::render("helper/killProc.cmd", &())?;
+        let text = crate::render::render("scripts/killProc.cmd", &())?;
         let deploy = format!(
             "copy to {} (Group Policy Files preference)",
             site.scripts_dir

@@ -8,6 +8,9 @@ use crate::escape::Unsafe;
 
 use super::spans::SpanIndex;
 
+/// An escaping function of `crate::escape`, as named in `safe_for`.
+pub type Escaper = fn(&str) -> Result<String, Unsafe>;
+
 pub struct Ctx<'a> {
     spans: &'a SpanIndex,
     pub diags: Vec<Diagnostic>,
@@ -47,12 +50,7 @@ impl<'a> Ctx<'a> {
 
     /// Checks that `value` (the field at `path`) can be written safely by every escaper in `langs`;
     /// reports the first that cannot. Returns whether the value is safe everywhere.
-    pub fn safe_for(
-        &mut self,
-        path: &str,
-        value: &str,
-        langs: &[(&str, fn(&str) -> Result<String, Unsafe>)],
-    ) -> bool {
+    pub fn safe_for(&mut self, path: &str, value: &str, langs: &[(&str, Escaper)]) -> bool {
         for (lang, f) in langs {
             if let Err(why) = f(value) {
                 self.error(
@@ -78,12 +76,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Resolves a reference by name, with a "did you mean" help on a miss.
-    pub fn lookup<'n>(
+    pub fn lookup(
         &mut self,
         path: &str,
         what: &str,
         name: &str,
-        known: &HashMap<&'n str, usize>,
+        known: &HashMap<&str, usize>,
     ) -> Option<usize> {
         if let Some(i) = known.get(name) {
             return Some(*i);

@@ -594,6 +594,12 @@ pub fn parse_hhmm(s: &str) -> Result<(u32, u32), String> {
     Ok((h, m))
 }
 
+/// The JSON Schema of site.toml, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawSite);
+    serde_json::to_string_pretty(&schema).expect("schema serializes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,10 +632,4 @@ mod tests {
         assert!(parse_hhmm("24:00").is_err());
         assert!(parse_hhmm("2:30").is_err());
     }
-}
-
-/// The JSON Schema of site.toml, pretty-printed.
-pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(RawSite);
-    serde_json::to_string_pretty(&schema).expect("schema serializes")
 }
