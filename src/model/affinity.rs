@@ -99,18 +99,7 @@ pub struct Affinity {
 }
 
 fn check_name(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{s}` is not a usable affinity group name: use 1-63 letters, digits, `_`, `-`, `.`, starting with a letter"
-        ))
-    }
+    super::check_plain_name(s, 63, true, "affinity group name")
 }
 
 /// Resolves the groups against the resolved pools and virtual servers. `raw_virtuals` gives the

@@ -64,18 +64,7 @@ pub fn check_image(s: &str) -> Result<(), String> {
 
 /// A scheduled-task name: letters, digits, `_`, `-`, `.`, at most 64 characters.
 pub fn check_task_name(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && !s.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{s}` is not a valid task name: use 1-64 letters, digits, `_`, `-`, `.`"
-        ))
-    }
+    super::check_plain_name(s, 64, false, "task name")
 }
 
 pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {

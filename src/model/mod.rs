@@ -571,6 +571,35 @@ fn check_segments(whole: &str, rest: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A plain name of letters, digits, `_`, `-` and `.` (at most `max` characters), starting with a
+/// letter, or with a letter or digit when `letter_first` is false. Such a name is safe unquoted in
+/// every language it reaches (file names, task names, T-SQL and tmsh identifiers).
+pub fn check_plain_name(s: &str, max: usize, letter_first: bool, what: &str) -> Result<(), String> {
+    let first_ok = s.chars().next().is_some_and(|c| {
+        if letter_first {
+            c.is_ascii_alphabetic()
+        } else {
+            c.is_ascii_alphanumeric() || c == '_'
+        }
+    });
+    let ok = first_ok
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        let start = if letter_first {
+            ", starting with a letter"
+        } else {
+            ""
+        };
+        Err(format!(
+            "`{s}` is not a usable {what}: use 1-{max} letters, digits, `_`, `-`, `.`{start}"
+        ))
+    }
+}
+
 /// A character named for an error message (control characters by code point).
 pub fn show_char(c: char) -> String {
     if c.is_control() {

@@ -212,18 +212,7 @@ pub struct Sql {
 
 /// An alias name: letters, digits, `_`, `-`, `.`, starting with a letter, 1-64 characters.
 pub fn check_alias(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{s}` is not a usable alias name: use 1-64 letters, digits, `_`, `-`, `.`, starting with a letter"
-        ))
-    }
+    super::check_plain_name(s, 64, true, "alias name")
 }
 
 /// A SQL Server instance name: letters, digits, `_`, starting with a letter, 1-16 characters.
