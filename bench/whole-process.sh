@@ -13,7 +13,7 @@ printf '%-12s %10s %10s %8s %8s %10s\n' site files bytes build_ms cp_ms peak_MB
 for s in reference s100 s1000 s10000; do
   "$bin" build -q "$work/$s.toml" -o "$work/$s.out"
   files=$(find "$work/$s.out" -type f | wc -l)
-  bytes=$(du -sb "$work/$s.out" | cut -f1)
+  bytes=$(find "$work/$s.out" -type f -printf "%s\n" | awk "{s+=\$1} END {print s}")
   hyperfine -N --warmup 2 --runs 10 --export-json "$work/b.json" "$bin build -q $work/$s.toml -o $work/$s.out" >/dev/null 2>&1
   hyperfine --warmup 2 --runs 10 --prepare "rm -rf $work/$s.cp" --export-json "$work/c.json" "cp -r $work/$s.out $work/$s.cp" >/dev/null 2>&1
   b=$(python3 -c "import json;print(round(json.load(open('$work/b.json'))['results'][0]['mean']*1000,1))")
