@@ -334,27 +334,27 @@ fn split_start(s: &str) -> Option<(u32, u32, u32, u32, u32)> {
 /// The legacy (Task Scheduler 1.0) trigger of a spec; `Ok(None)` for triggers 1.0 cannot express.
 fn legacy_trigger(t: &TaskSpec) -> Result<Option<LegacyTrigger>, crate::Error> {
     let bad = |what: &str| crate::Error::Internal(format!("task {}: {what}", t.name));
-    Ok(match &t.trigger {
+    // A daily trigger at the start time, every `interval` days, optionally repeated within the day.
+    let daily = |start: &str, interval: u32, repeat_minutes: Option<(u32, u32)>| {
+        let (year, month, day, hour, minute) =
+            split_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"))?;
+        Ok(Some(LegacyTrigger {
+            kind: "DAILY",
+            hour,
+            minute,
+            year,
+            month,
+            day,
+            interval,
+            repeat_minutes,
+        }))
+    };
+    match &t.trigger {
         Trigger::Daily {
             start,
             days_interval,
-        } => {
-            let (year, month, day, hour, minute) =
-                split_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"))?;
-            Some(LegacyTrigger {
-                kind: "DAILY",
-                hour,
-                minute,
-                year,
-                month,
-                day,
-                interval: *days_interval,
-                repeat_minutes: None,
-            })
-        }
+        } => daily(start, *days_interval, None),
         Trigger::Repeat { start, interval } => {
-            let (year, month, day, hour, minute) =
-                split_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"))?;
             let secs = iso_duration_secs(interval)
                 .ok_or_else(|| bad("the repetition interval is not an ISO 8601 duration"))?;
             if secs < 60 || secs % 60 != 0 || secs > 86_400 {
@@ -363,18 +363,9 @@ fn legacy_trigger(t: &TaskSpec) -> Result<Option<LegacyTrigger>, crate::Error> {
                 ));
             }
             // Every day, repeated every N minutes for the whole day: "indefinitely" in 1.0 terms.
-            Some(LegacyTrigger {
-                kind: "DAILY",
-                hour,
-                minute,
-                year,
-                month,
-                day,
-                interval: 1,
-                repeat_minutes: Some(((secs / 60) as u32, 1440)),
-            })
+            daily(start, 1, Some(((secs / 60) as u32, 1440)))
         }
-        Trigger::Boot => Some(LegacyTrigger {
+        Trigger::Boot => Ok(Some(LegacyTrigger {
             kind: "STARTUP",
             hour: 0,
             minute: 0,
@@ -383,11 +374,11 @@ fn legacy_trigger(t: &TaskSpec) -> Result<Option<LegacyTrigger>, crate::Error> {
             day: 0,
             interval: 0,
             repeat_minutes: None,
-        }),
+        })),
         // Task Scheduler 1.0 has no event triggers. On 2003 the maintenance family covers event 22
         // with eventtriggers.exe, re-armed by its own daily task, so an event task has no legacy item.
-        Trigger::Event { .. } => None,
-    })
+        Trigger::Event { .. } => Ok(None),
+    }
 }
 
 /// Task names become Task Scheduler paths and GPP item names: the same safe set as everywhere.

@@ -6,19 +6,7 @@ mod common;
 use std::process::Command;
 
 fn bad_sites() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = std::fs::read_dir(common::repo().join("tests/bad"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read_to_string(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    common::sites_in("tests/bad")
 }
 
 #[test]

@@ -3,7 +3,30 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
+
+/// Runs `script` in the cmd.exe emulator over `scenarios`; one JSON result per scenario.
+fn emulate(script: &Path, scenarios: serde_json::Value) -> Vec<serde_json::Value> {
+    let sc = script.with_file_name("scenarios.json");
+    std::fs::write(&sc, scenarios.to_string()).unwrap();
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/validators/batch_sim.py"))
+        .arg(script)
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
 
 #[test]
 fn exit_codes_mean_what_the_scheduler_needs() {
@@ -18,24 +41,7 @@ fn exit_codes_mean_what_the_scheduler_needs() {
         {"name": "running, vanished before kill", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "taskkill_rc": 128},
         {"name": "quoted argument", "args": ["\"mssdmn.exe\""], "running": []}
     ]);
-    let sc = tmp.path().join("scenarios.json");
-    std::fs::write(&sc, scenarios.to_string()).unwrap();
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/validators/batch_sim.py"))
-        .arg(&script)
-        .arg(&sc)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = emulate(&script, scenarios);
     let code = |name: &str| {
         results.iter().find(|r| r["name"] == name).unwrap()["exit"]
             .as_i64()
@@ -86,20 +92,11 @@ fn emulator_catches_the_seed_bug() {
     let broken = text.replace("if errorlevel 1 goto notrunning\r\n", "");
     assert_ne!(broken, text);
     std::fs::write(&script, broken).unwrap();
-    let sc = tmp.path().join("s.json");
-    std::fs::write(
-        &sc,
-        r#"[{"name": "not running", "args": ["mssdmn.exe"], "running": [], "taskkill_rc": 128}]"#,
-    )
-    .unwrap();
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/validators/batch_sim.py"))
-        .arg(&script)
-        .arg(&sc)
-        .output()
-        .unwrap();
-    let line = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    let results = emulate(
+        &script,
+        serde_json::json!([{"name": "not running", "args": ["mssdmn.exe"], "running": [], "taskkill_rc": 128}]),
+    );
+    let v = &results[0];
     assert_eq!(
         v["exit"], 128,
         "without the check, a missing process gives taskkill's 128: {v}"

@@ -92,26 +92,7 @@ Sub Usage(sWhy)
     WScript.Quit 1
 End Sub
 
-' "20M" -> 20, "2H" -> 120; -1 when the text is not a duration within MIN_MINUTES..MAX_MINUTES.
-Function ParseDuration(s)
-    Dim oRe, oMatches, oMatch, n
-    ParseDuration = -1
-    Set oRe = New RegExp
-    oRe.Pattern = "^([0-9]{1,4})([MH])$"
-    oRe.IgnoreCase = True
-    If Not oRe.Test(s) Then
-        Exit Function
-    End If
-    Set oMatches = oRe.Execute(s)
-    Set oMatch = oMatches.Item(0)
-    n = CLng(oMatch.SubMatches(0))
-    If UCase(oMatch.SubMatches(1)) = "H" Then
-        n = n * 60
-    End If
-    If n >= MIN_MINUTES And n <= MAX_MINUTES Then
-        ParseDuration = n
-    End If
-End Function
+[% include "scripts/parse-duration.vbs.inc" %]
 [% if method == "eventcreate" %]
 
 ' Runs a program (no shell), collects its output, waits for it to end and returns its exit code;

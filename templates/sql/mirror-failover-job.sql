@@ -1,3 +1,14 @@
+[# The parameters of job step 1, shared by sp_update_jobstep and sp_add_jobstep; built only from escaped values, so `trusted` is safe. #]
+[% macro step_params() %]
+            @step_id = 1,
+            @step_name = [[ step_name | tsql_str ]],
+            @subsystem = N'TSQL',
+            @database_name = N'master',
+            @command = [[ step | tsql_text ]],
+            @on_success_action = 1,
+            @on_fail_action = 2,
+            @retry_attempts = 0;
+[% endmacro %]
 :on error exit
 -- sitebundle: failover-all job for SQL Server database mirroring (site [[ site | tsql_str ]]).
 -- Partner [[ partner | tsql_str ]] ([[ position ]] of 2). Run on that server:
@@ -60,29 +71,13 @@ BEGIN TRY
     BEGIN
         EXEC @rc = msdb.dbo.sp_update_jobstep
             @job_id = @job_id,
-            @step_id = 1,
-            @step_name = [[ step_name | tsql_str ]],
-            @subsystem = N'TSQL',
-            @database_name = N'master',
-            @command = [[ step | tsql_text ]],
-            @on_success_action = 1,
-            @on_fail_action = 2,
-            @retry_attempts = 0;
-        IF @rc <> 0 RAISERROR (N'sp_update_jobstep failed (%d).', 16, 1, @rc);
+[[ step_params() | trusted ]]        IF @rc <> 0 RAISERROR (N'sp_update_jobstep failed (%d).', 16, 1, @rc);
     END
     ELSE
     BEGIN
         EXEC @rc = msdb.dbo.sp_add_jobstep
             @job_id = @job_id,
-            @step_id = 1,
-            @step_name = [[ step_name | tsql_str ]],
-            @subsystem = N'TSQL',
-            @database_name = N'master',
-            @command = [[ step | tsql_text ]],
-            @on_success_action = 1,
-            @on_fail_action = 2,
-            @retry_attempts = 0;
-        IF @rc <> 0 RAISERROR (N'sp_add_jobstep failed (%d).', 16, 1, @rc);
+[[ step_params() | trusted ]]        IF @rc <> 0 RAISERROR (N'sp_add_jobstep failed (%d).', 16, 1, @rc);
     END;
 
     SELECT @schedule_id = s.schedule_id

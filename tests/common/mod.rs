@@ -114,20 +114,31 @@ pub fn assert_all_valid(verdicts: &[Verdict]) {
     );
 }
 
-/// Every fixture site under tests/fixtures, as (file name, text).
-pub fn fixtures() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = std::fs::read_dir(repo().join("tests/fixtures"))
+/// Every `.toml` site in a folder of the repository (e.g. `tests/fixtures`), as (file name, text),
+/// sorted by name. Unreadable text (a deliberately broken site) comes back empty.
+pub fn sites_in(dir: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(repo().join(dir))
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
         .map(|e| {
             (
                 e.file_name().to_string_lossy().to_string(),
-                std::fs::read_to_string(e.path()).unwrap(),
+                std::fs::read_to_string(e.path()).unwrap_or_default(),
             )
         })
         .collect();
     v.sort();
+    v
+}
+
+/// Every fixture site under tests/fixtures, as (file name, text).
+pub fn fixtures() -> Vec<(String, String)> {
+    let v = sites_in("tests/fixtures");
+    assert!(
+        v.iter().all(|(_, t)| !t.is_empty()),
+        "a fixture site is unreadable"
+    );
     v
 }
 
