@@ -24,24 +24,110 @@ pub enum Eol {
     Crlf,
 }
 
+/// What a generated file is (shown in `list` and the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ArtifactKind {
+    Batch,
+    PowerShell,
+    VbScript,
+    Tsql,
+    TmshMerge,
+    IRule,
+    As3,
+    TaskXml,
+    Reg,
+    GppXml,
+    GpoBackup,
+    Diagram,
+    Runbook,
+    Manifest,
+}
+
+impl ArtifactKind {
+    /// The name written into `manifest.json`, `sitebundle list` and the runbook's file table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Batch => "batch",
+            ArtifactKind::PowerShell => "powershell",
+            ArtifactKind::VbScript => "vbscript",
+            ArtifactKind::Tsql => "tsql",
+            ArtifactKind::TmshMerge => "tmsh-merge",
+            ArtifactKind::IRule => "irule",
+            ArtifactKind::As3 => "as3",
+            ArtifactKind::TaskXml => "task-xml",
+            ArtifactKind::Reg => "reg",
+            ArtifactKind::GppXml => "gpp-xml",
+            ArtifactKind::GpoBackup => "gpo-backup",
+            ArtifactKind::Diagram => "diagram",
+            ArtifactKind::Runbook => "runbook",
+            ArtifactKind::Manifest => "manifest",
+        }
+    }
+}
+
+impl Serialize for ArtifactKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How a generated file reaches its target. The runbook's file table and `sitebundle list` both
+/// describe it from this, each in its own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deploy {
+    /// Documentation and other files that are read, not deployed.
+    Nothing,
+    /// Read by a person; `why` says where its content is deployed from (e.g. embedded elsewhere).
+    ReviewOnly { why: String },
+    /// Run by hand with this command line.
+    Command(String),
+    /// A runtime script: copied to the servers' scripts folder (by the GPO's Files preference when
+    /// the site has one).
+    RuntimeScript { scripts_dir: String },
+    /// A Task Scheduler 2.0 task registered with this `schtasks /Create` command (or by the GPO).
+    TaskXml { command: String },
+    /// A `.reg` file imported with this command (or written by the GPO's Registry preference).
+    RegFile { command: String },
+    /// Part of a GPO backup imported into the domain with this PowerShell command, in which
+    /// `<bundle>` stands for the bundle folder.
+    GpoImport { command: String },
+}
+
+impl Deploy {
+    /// One line for `sitebundle list` and the manifest.
+    pub fn summary(&self) -> String {
+        match self {
+            Deploy::Nothing => String::new(),
+            Deploy::ReviewOnly { why } => format!("review only: {why}"),
+            Deploy::Command(c) | Deploy::TaskXml { command: c } | Deploy::GpoImport { command: c } => {
+                c.clone()
+            }
+            Deploy::RuntimeScript { scripts_dir } => {
+                format!("copy to {scripts_dir} (Group Policy Files preference)")
+            }
+            Deploy::RegFile { command } => {
+                format!("{command} (or the Group Policy Registry preference)")
+            }
+        }
+    }
+}
+
 /// One generated file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Artifact {
-    /// What the file is, e.g. `task-xml`, `batch`, `tsql` (shown in `list` and the manifest).
-    pub kind: &'static str,
+    pub kind: ArtifactKind,
     pub encoding: Encoding,
     pub eol: Eol,
     /// Servers (or devices) the file is deployed to; empty for documentation.
     pub hosts: Vec<String>,
-    /// How the file is deployed, in one line (shown by `sitebundle list`).
-    pub deploy: String,
-    #[serde(skip)]
+    /// How the file is deployed.
+    pub deploy: Deploy,
     pub bytes: Vec<u8>,
 }
 
 impl Artifact {
     /// Builds an artifact from LF text, converting line endings and encoding.
-    pub fn text(kind: &'static str, encoding: Encoding, eol: Eol, text: &str) -> Self {
+    pub fn text(kind: ArtifactKind, encoding: Encoding, eol: Eol, text: &str) -> Self {
         let text = text.replace("\r\n", "\n");
         let text = match eol {
             Eol::Lf => text,
@@ -63,7 +149,7 @@ impl Artifact {
             encoding,
             eol,
             hosts: Vec::new(),
-            deploy: String::new(),
+            deploy: Deploy::Nothing,
             bytes,
         }
     }
@@ -73,8 +159,8 @@ impl Artifact {
         self
     }
 
-    pub fn deploy(mut self, how: impl Into<String>) -> Self {
-        self.deploy = how.into();
+    pub fn deploy(mut self, how: Deploy) -> Self {
+        self.deploy = how;
         self
     }
 
@@ -137,11 +223,11 @@ impl Bundle {
             path: &'a str,
             sha256: String,
             bytes: usize,
-            kind: &'a str,
+            kind: ArtifactKind,
             encoding: Encoding,
             eol: Eol,
             hosts: &'a [String],
-            deploy: &'a str,
+            deploy: String,
         }
         #[derive(Serialize)]
         struct Manifest<'a> {
@@ -161,7 +247,7 @@ impl Bundle {
                 encoding: a.encoding,
                 eol: a.eol,
                 hosts: &a.hosts,
-                deploy: &a.deploy,
+                deploy: a.deploy.summary(),
             })
             .collect();
         let m = Manifest {
@@ -175,7 +261,7 @@ impl Bundle {
         text.push('\n');
         self.add(
             MANIFEST,
-            Artifact::text("manifest", Encoding::Utf8, Eol::Lf, &text),
+            Artifact::text(ArtifactKind::Manifest, Encoding::Utf8, Eol::Lf, &text),
         )
     }
 }
@@ -216,7 +302,7 @@ mod tests {
 
     #[test]
     fn utf16_bom_crlf() {
-        let a = Artifact::text("x", Encoding::Utf16leBom, Eol::Crlf, "a\nb\n");
+        let a = Artifact::text(ArtifactKind::Diagram, Encoding::Utf16leBom, Eol::Crlf, "a\nb\n");
         assert_eq!(
             a.bytes,
             vec![
@@ -228,7 +314,7 @@ mod tests {
 
     #[test]
     fn crlf_is_not_doubled() {
-        let a = Artifact::text("x", Encoding::Utf8, Eol::Crlf, "a\r\nb\n");
+        let a = Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Crlf, "a\r\nb\n");
         assert_eq!(a.bytes, b"a\r\nb\r\n");
     }
 
@@ -237,7 +323,7 @@ mod tests {
         let mut b = Bundle::default();
         for p in ["../x", "/abs", "a//b", "a/./b", "a b", ""] {
             assert!(
-                b.add(p, Artifact::text("x", Encoding::Utf8, Eol::Lf, ""))
+                b.add(p, Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, ""))
                     .is_err(),
                 "{p}"
             );
@@ -245,14 +331,14 @@ mod tests {
         assert!(
             b.add(
                 "gpo/{ABC}/x.xml",
-                Artifact::text("x", Encoding::Utf8, Eol::Lf, "")
+                Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, "")
             )
             .is_ok()
         );
         assert!(
             b.add(
                 "gpo/{ABC}/x.xml",
-                Artifact::text("x", Encoding::Utf8, Eol::Lf, "")
+                Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, "")
             )
             .is_err()
         );

@@ -256,6 +256,62 @@ pub fn cmd_arg(s: &str) -> R {
     Ok(s.to_string())
 }
 
+/// A quoted argument on a `cmd.exe` command line (`"…"`, e.g. inside `cmd /c "…"`). Between quotes
+/// cmd treats `&`, `|`, `<`, `>` and `^` literally; `"` cannot be written there and is rejected, and
+/// `%` only stands in an environment variable reference `%NAME%` (which cmd expands, as intended
+/// for folders like `%SystemDrive%\x`).
+pub fn cmd_quoted(s: &str) -> R {
+    reject_controls(s, "a batch command line")?;
+    if s.contains('"') {
+        return Err(Unsafe(
+            "a double quote cannot be written inside a quoted cmd.exe argument".into(),
+        ));
+    }
+    if s.contains('!') {
+        return Err(Unsafe(
+            "`!` is expanded by cmd.exe when delayed expansion is on".into(),
+        ));
+    }
+    check_percent_vars(s)?;
+    Ok(format!("\"{s}\""))
+}
+
+/// `%` only in `%NAME%` references (letters, digits, `_`).
+fn check_percent_vars(s: &str) -> Result<(), Unsafe> {
+    let mut parts = s.split('%');
+    parts.next();
+    loop {
+        match (parts.next(), parts.next()) {
+            (None, _) => return Ok(()),
+            (Some(name), Some(_))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {}
+            _ => {
+                return Err(Unsafe(
+                    "`%` may only stand in an environment variable reference such as %SystemDrive%"
+                        .into(),
+                ));
+            }
+        }
+    }
+}
+
+/// A quoted argument of a program started by Task Scheduler or `CreateProcess` (parsed with the
+/// `CommandLineToArgvW` rules): `"…"`, with the backslashes before the closing quote doubled so it
+/// stays a quote. `"` itself is rejected; `%NAME%` references are allowed (Task Scheduler expands
+/// them), other `%` are not.
+pub fn win_arg(s: &str) -> R {
+    reject_controls(s, "a command line")?;
+    if s.contains('"') {
+        return Err(Unsafe(
+            "a double quote cannot be written inside a quoted command-line argument".into(),
+        ));
+    }
+    check_percent_vars(s)?;
+    let trailing = s.len() - s.trim_end_matches('\\').len();
+    Ok(format!("\"{s}{}\"", "\\".repeat(trailing)))
+}
+
 /// A tmsh object name: letters, digits, `_`, `.`, `-`, starting with a letter, at most 63 characters
 /// (the safe subset that tmsh accepts in every context without quoting).
 pub fn tmsh_name(s: &str) -> R {
@@ -767,5 +823,18 @@ mod tests {
             }
             assert!(out.contains(&long) || out.contains("é"), "{f}");
         }
+    }
+
+    #[test]
+    fn quoted_command_line_arguments() {
+        assert_eq!(cmd_quoted(r"%SystemDrive%\local scripts\k.cmd").unwrap(), r#""%SystemDrive%\local scripts\k.cmd""#);
+        assert_eq!(cmd_quoted("a&b|c").unwrap(), "\"a&b|c\"");
+        for bad in ["a\"b", "100%", "%a b%", "x!y", "a\nb", "%%"] {
+            assert!(cmd_quoted(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(win_arg(r"C:\dir\").unwrap(), r#""C:\dir\\""#);
+        assert_eq!(win_arg(r"%SystemDrive%\x.vbs").unwrap(), r#""%SystemDrive%\x.vbs""#);
+        assert!(win_arg("a\"b").is_err());
+        assert!(win_arg("50%").is_err());
     }
 }

@@ -1,30 +1,32 @@
 //! sitebundle: compiles one site description (`site.toml`) into a bundle of native artifacts for a
 //! Windows / SQL Server / F5 BIG-IP web farm.
 //!
-//! Pipeline: [`model::load`] (parse + resolve, all errors located) → one renderer per target family
-//! ([`tasks`], [`helper`], …) filling a [`bundle::Bundle`] → [`write::write_bundle`] (atomic) or
-//! [`check::compare`] (against a golden directory).
+//! Pipeline (ARCHITECTURE.md): [`load`] (read with a size cap, parse, resolve every section with
+//! located findings, then the analyses) → [`plan`] (each family of [`families::FAMILIES`]
+//! contributes its files, tasks, registry values, runbook pieces and topology) → [`build_bundle`]
+//! (the emitters turn the plan into Task XML, `.reg`, the GPO backup, the topology, the runbook and
+//! the manifest) → [`write::write_bundle`] (atomic) or [`check::compare`] (against a golden
+//! directory).
 
+pub mod analysis;
 pub mod bundle;
 pub mod check;
 pub mod diag;
-pub mod docs;
+pub mod emit;
 pub mod escape;
-pub mod f5;
-pub mod gpo;
-pub mod helper;
-pub mod maint;
+pub mod families;
 pub mod model;
-pub mod registry;
+pub mod plan;
 pub mod render;
-pub mod scenarios;
-pub mod sql;
+pub mod site;
 pub mod synth;
-pub mod tasks;
-pub mod topology;
 pub mod write;
 
 use std::fmt;
+use std::path::Path;
+
+use diag::Diagnostics;
+use site::Site;
 
 /// Failures that are not the user's site file: a template bug, a value that slipped past
 /// validation, or the file system.
@@ -47,18 +49,59 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Renders every artifact of a resolved site.
-pub fn build_bundle(site: &model::Site) -> Result<bundle::Bundle, Error> {
-    let mut b = bundle::Bundle::default();
-    helper::render(site, &mut b)?;
-    sql::render(site, &mut b)?;
-    f5::render(site, &mut b)?;
-    maint::render(site, &mut b)?;
-    tasks::render(site, &mut b)?;
-    // After every family that adds runtime scripts: the GPO copies whatever is under scripts/.
-    gpo::render(site, &mut b)?;
-    topology::render(site, &mut b)?;
-    docs::render(site, &mut b)?;
-    b.add_manifest(&site.name)?;
-    Ok(b)
+/// Reads (at most `site::MAX_SITE_BYTES`), parses and resolves a site file and runs the
+/// analyses. `Ok` holds the site and every finding, errors of the analyses included (the
+/// `scenarios` command prints a splitting site); `Err` when the site cannot be resolved.
+pub fn analyse(path: &Path) -> Result<(Site, Diagnostics), Diagnostics> {
+    let (file, text) = site::read(path)?;
+    analyse_text(&file, &text)
+}
+
+/// [`analyse`] on site text; `file` names it in diagnostics.
+pub fn analyse_text(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
+    site::parse_and_resolve(file, text, analysis::scenarios::validate_site)
+}
+
+/// [`analyse`], failing on any error: the site every command builds from. `Ok` carries the
+/// warnings.
+pub fn load(path: &Path) -> Result<(Site, Diagnostics), Diagnostics> {
+    no_errors(analyse(path)?)
+}
+
+/// [`load`] on site text.
+pub fn load_text(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
+    no_errors(analyse_text(file, text)?)
+}
+
+fn no_errors((site, diags): (Site, Diagnostics)) -> Result<(Site, Diagnostics), Diagnostics> {
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok((site, diags))
+    }
+}
+
+/// What the site deploys: every family's contribution, then the analyses' pages.
+pub fn plan(site: &Site) -> Result<plan::Plan, Error> {
+    let mut plan = plan::Plan::default();
+    for family in families::FAMILIES {
+        (family.contribute)(site, &mut plan)?;
+    }
+    analysis::scenarios::contribute(site, &mut plan)?;
+    Ok(plan)
+}
+
+/// Renders every artifact of a resolved site: the plan, then the emitters in order (the runbook
+/// last but the manifest, as its file table lists every other file).
+pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
+    let mut plan = plan(site)?;
+    let farm = &site.farm;
+    emit::tasks::emit(farm, &mut plan)?;
+    emit::registry::emit(farm, &mut plan)?;
+    emit::gpo::emit(farm, &mut plan)?;
+    emit::topology::emit(farm, &mut plan)?;
+    emit::runbook::emit(farm, &mut plan)?;
+    let mut bundle = plan.files;
+    bundle.add_manifest(&farm.name)?;
+    Ok(bundle)
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sitebundle::check::{Difference, compare};
-use sitebundle::model::{self, Site};
+use sitebundle::site::Site;
 
 #[derive(Parser)]
 #[command(name = "sitebundle", version, about = "Compile one site description (site.toml) into a reviewable bundle of native artifacts: T-SQL Agent jobs, Task Scheduler XML, F5 tmsh and iRules, Group Policy Preferences, runtime scripts.", long_about = None)]
@@ -145,7 +145,7 @@ fn real_main() -> ExitCode {
 }
 
 fn load(site: &Path, quiet: bool) -> Option<Site> {
-    match model::load(site) {
+    match sitebundle::load(site) {
         Ok((site, warnings)) => {
             if !quiet && !warnings.items.is_empty() {
                 eprint!("{}", warnings.render());
@@ -241,10 +241,10 @@ fn run(cli: Cli) -> u8 {
                     println!(
                         "{}: ok (site {}, {} servers)",
                         site.display(),
-                        s.name,
-                        s.servers.len()
+                        s.farm.name,
+                        s.farm.servers.len()
                     );
-                    for line in sitebundle::scenarios::verdict_lines(&s) {
+                    for line in sitebundle::analysis::scenarios::verdict_lines(&s) {
                         println!("{line}");
                     }
                 }
@@ -263,13 +263,14 @@ fn run(cli: Cli) -> u8 {
                 } else {
                     a.hosts.join(",")
                 };
-                let deploy = if a.deploy.is_empty() { "-" } else { &a.deploy };
-                println!("{path}\t{}\t{hosts}\t{deploy}", a.kind);
+                let deploy = a.deploy.summary();
+                let deploy = if deploy.is_empty() { "-" } else { &deploy };
+                println!("{path}\t{}\t{hosts}\t{deploy}", a.kind.as_str());
             }
             0
         }
         Command::Schema => {
-            println!("{}", sitebundle::model::schema_json());
+            println!("{}", sitebundle::site::schema_json());
             0
         }
         Command::Init { path, force } => {
@@ -286,7 +287,7 @@ fn run(cli: Cli) -> u8 {
                 if schema.exists() && !force {
                     Ok(())
                 } else {
-                    std::fs::write(&schema, sitebundle::model::schema_json() + "\n")
+                    std::fs::write(&schema, sitebundle::site::schema_json() + "\n")
                 }
             });
             match written {
@@ -340,40 +341,23 @@ fn run(cli: Cli) -> u8 {
 }
 
 /// `sitebundle scenarios`: the table of a site even when an affinity group splits (the split is
-/// what the table shows); the group findings go to stderr as located diagnostics.
+/// what the table shows); the group findings go to stderr as located diagnostics. Exit 2 when one
+/// of them is an error.
 fn scenarios(site_path: &Path, quiet: bool) -> u8 {
-    let site = match model::load_unchecked(site_path) {
-        Ok((site, warnings)) => {
-            if !quiet && !warnings.items.is_empty() {
-                eprint!("{}", warnings.render());
-            }
-            site
-        }
+    let started = std::time::Instant::now();
+    let (site, diags) = match sitebundle::analyse(site_path) {
+        Ok(loaded) => loaded,
         Err(diags) => {
             eprint!("{}", diags.render());
             return 2;
         }
     };
-    let started = std::time::Instant::now();
-    // The same check as `validate`, run here so its findings and verdicts are reported.
-    let checked = std::fs::read_to_string(site_path)
-        .ok()
-        .map(|text| model::parse_and_resolve(&site_path.display().to_string(), &text));
     let elapsed = started.elapsed();
-    let (site, code) = match checked {
-        Some(Ok((s, w))) => {
-            if !quiet && !w.items.is_empty() {
-                eprint!("{}", w.render());
-            }
-            (s, 0)
-        }
-        Some(Err(d)) => {
-            eprint!("{}", d.render());
-            (site, 2)
-        }
-        None => (site, 2),
-    };
-    match sitebundle::scenarios::report_text(&site) {
+    if !diags.items.is_empty() && (!quiet || diags.has_errors()) {
+        eprint!("{}", diags.render());
+    }
+    let code = if diags.has_errors() { 2 } else { 0 };
+    match sitebundle::analysis::scenarios::report_text(&site) {
         Ok(text) => println!("{}", text.trim_end()),
         Err(e) => {
             eprintln!("error: {e}");
@@ -381,7 +365,7 @@ fn scenarios(site_path: &Path, quiet: bool) -> u8 {
         }
     }
     if !quiet {
-        for line in sitebundle::scenarios::verdict_lines(&site) {
+        for line in sitebundle::analysis::scenarios::verdict_lines(&site) {
             eprintln!("{line}");
         }
         eprintln!("checked in {} ms", elapsed.as_millis());

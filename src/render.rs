@@ -97,6 +97,41 @@ pub fn render<S: serde::Serialize>(template: &str, ctx: &S) -> Result<String, cr
         .map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))
 }
 
+/// Renders one `[% block NAME %]` of a template (a family's checklist step, prerequisite, …), with
+/// the same escaping discipline as a whole template.
+pub fn render_block<S: serde::Serialize>(
+    template: &str,
+    block: &str,
+    ctx: &S,
+) -> Result<String, crate::Error> {
+    let err = |e: Error| crate::Error::Template(format!("{template}, block {block}: {e:#}"));
+    let tmpl = env().get_template(template).map_err(err)?;
+    let mut captured = tmpl
+        .render_captured(Value::from(minijinja::value::Serde(ctx)))
+        .map_err(err)?;
+    captured
+        .with_state_mut(|state| state.render_block(block))
+        .map_err(err)
+}
+
+/// The anchor GitHub and GitLab give a Markdown heading: lower case, punctuation other than `-`
+/// and `_` dropped, spaces as `-`.
+pub fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                Some(c.to_lowercase().next().unwrap_or(c))
+            } else if c == ' ' {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// Names of every embedded template.
 pub fn template_names() -> Vec<String> {
     let mut v: Vec<String> = env().templates().map(|(n, _)| n.to_string()).collect();

@@ -24,6 +24,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether an error has been reported.
+    pub fn has_errors(&self) -> bool {
+        self.diags
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
+    }
+
     pub fn span(&self, path: &str) -> Option<Range<usize>> {
         self.spans.value(path)
     }

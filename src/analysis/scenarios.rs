@@ -1,0 +1,1678 @@
+//! Failover scenarios: which node serves each virtual server, route and pool for every combination
+//! of node and monitor health, and which SQL partner the alias switcher settles on.
+//!
+//! The engine works on a small, plain description ([`Topology`]) so it can be unit-tested against
+//! BIG-IP's documented priority-group behaviour without a site; [`from_site`] builds it from the
+//! resolved site.
+//!
+//! **Health variables.** A pool member is up when every monitor of its pool passes. A monitor probes
+//! the member's own port unless it has an alias port (`port` in `[[f5.monitor]]`), so the variable
+//! is the pair (node, `monitor:port`): `mon_adlds_tcp:389` and `mon_adlds_tcp:636` are two checks
+//! that can fail independently, while the same monitor on the same node and port in two pools is
+//! one check (both pools see the same service answer). During a transition two monitor instances
+//! can disagree for up to one monitor `timeout`; the model describes settled states.
+//!
+//! **Priority-group activation** (tmsh `min-active-members`, GUI "Priority Group Activation: Less
+//! than N Available Members"): members of the highest priority group take all traffic; while fewer
+//! than N members are available in the activated groups, the next lower group is activated too,
+//! cumulatively (BIG-IP Reference Guide: "Connections are first distributed to all nodes with
+//! priority 3. If fewer than two priority 3 nodes are available, traffic is directed to the
+//! priority 2 nodes as well"). N = 0 turns activation off: every available member takes traffic.
+//!
+//! **How much is checked.** Each affinity group is checked over its own variables only (its outcome
+//! depends on nothing else), exhaustively up to [`EXHAUSTIVE_LIMIT`] variables (2^20 ≈ 1M
+//! combinations, about 0.9 s per group in a debug build). Beyond, a group whose pools are
+//! identical is settled by [`proves_single_node`] for every combination; any other group is
+//! checked over every combination of at most [`MAX_FAILURES_LARGE`] simultaneous check failures,
+//! and the report says it is not exhaustive.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One pool member: a node, its priority group, and the checks that decide its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub node: String,
+    pub priority_group: u32,
+    /// Health is per (node, check): the member is up when the node passes every one of these.
+    /// Empty: always up (no monitor).
+    pub checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    pub name: String,
+    pub members: Vec<Member>,
+    /// `min-active-members`; 0 disables priority-group activation (every available member serves).
+    pub min_active: u32,
+}
+
+/// Something traffic is addressed to: a virtual server's default traffic, a routed path, a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Shown in tables, e.g. `vs_ects` or `vs_sharepoint /ECTS/`.
+    pub label: String,
+    pub pool: String,
+}
+
+/// A named set of targets (by label) that must always be served by one and the same node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affinity {
+    pub name: String,
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    pub pools: Vec<Pool>,
+    pub targets: Vec<Target>,
+    pub affinities: Vec<Affinity>,
+}
+
+/// Which (node, check) pairs fail in one scenario; everything else is up.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Scenario {
+    pub down: BTreeSet<(String, String)>,
+}
+
+impl Scenario {
+    pub fn all_up() -> Self {
+        Scenario {
+            down: BTreeSet::new(),
+        }
+    }
+    pub fn is_up(&self, node: &str, check: &str) -> bool {
+        !self.down.contains(&(node.to_string(), check.to_string()))
+    }
+    /// "all up", or e.g. "sharepoint2 down for http:80; sharepoint3 down for mon_adlds_tcp:389".
+    pub fn describe(&self) -> String {
+        if self.down.is_empty() {
+            return "all up".into();
+        }
+        let mut by_node: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (n, m) in &self.down {
+            by_node.entry(n).or_default().push(m);
+        }
+        by_node
+            .iter()
+            .map(|(n, ms)| format!("{n} down for {}", ms.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    /// Spelled out against the checks that matter (`vars`): each node with a failing check, with
+    /// what it still passes, e.g. "sharepoint3 up for http:80, down for ldap:389".
+    pub fn describe_in(&self, vars: &[(String, String)]) -> String {
+        if self.down.is_empty() {
+            return "everything is up".into();
+        }
+        let mut by_node: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+        for (n, c) in vars {
+            let e = by_node.entry(n).or_default();
+            if self.down.contains(&(n.clone(), c.clone())) {
+                e.1.push(c);
+            } else {
+                e.0.push(c);
+            }
+        }
+        let parts: Vec<String> = by_node
+            .iter()
+            .filter(|(_, (_, down))| !down.is_empty())
+            .map(|(n, (up, down))| {
+                if up.is_empty() {
+                    format!("{n} down for {}", down.join(", "))
+                } else {
+                    format!("{n} up for {}, down for {}", up.join(", "), down.join(", "))
+                }
+            })
+            .collect();
+        parts.join("; ")
+    }
+}
+
+/// The members of `pool` that receive traffic in `s` (BIG-IP priority-group activation: the highest
+/// group serves; while fewer than `min_active` members are available, the next lower group joins,
+/// cumulatively). Sorted node names without repeats; empty when nothing is available.
+///
+/// This is the reference implementation, written for clarity; [`check`] and [`table`] evaluate a
+/// compiled form of the same rule (the property tests compare the two).
+pub fn serving(pool: &Pool, s: &Scenario) -> Vec<String> {
+    let up = |m: &Member| m.checks.iter().all(|c| s.is_up(&m.node, c));
+    let mut out: Vec<String> = Vec::new();
+    if pool.min_active == 0 {
+        out = pool
+            .members
+            .iter()
+            .filter(|m| up(m))
+            .map(|m| m.node.clone())
+            .collect();
+    } else {
+        let groups: BTreeSet<u32> = pool.members.iter().map(|m| m.priority_group).collect();
+        for g in groups.iter().rev() {
+            out.extend(
+                pool.members
+                    .iter()
+                    .filter(|m| m.priority_group == *g && up(m))
+                    .map(|m| m.node.clone()),
+            );
+            if out.len() as u32 >= pool.min_active {
+                break;
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every (node, check) health variable of the given pools, sorted.
+fn pool_variables<'a>(pools: impl IntoIterator<Item = &'a Pool>) -> Vec<(String, String)> {
+    let mut v: BTreeSet<(String, String)> = BTreeSet::new();
+    for p in pools {
+        for m in &p.members {
+            for c in &m.checks {
+                v.insert((m.node.clone(), c.clone()));
+            }
+        }
+    }
+    v.into_iter().collect()
+}
+
+/// Every (node, check) health variable of the topology, sorted.
+pub fn variables(t: &Topology) -> Vec<(String, String)> {
+    pool_variables(&t.pools)
+}
+
+/// Up to this many health variables, every combination is checked (2^20 ≈ 1M scenarios). Beyond,
+/// every scenario with at most [`MAX_FAILURES_LARGE`] simultaneous failures is checked.
+pub const EXHAUSTIVE_LIMIT: usize = 20;
+pub const MAX_FAILURES_LARGE: usize = 3;
+/// The scenario table lists every combination up to this many variables, else single failures.
+pub const TABLE_LIMIT: usize = 12;
+
+/// Calls `f` with the indices of the failing variables of every scenario with at most `max_down`
+/// failures among `n` variables: fewest failures first, then in lexicographic order.
+fn for_each_scenario(n: usize, max_down: usize, mut f: impl FnMut(&[usize])) {
+    fn rec(n: usize, start: usize, left: usize, cur: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
+        if left == 0 {
+            f(cur);
+            return;
+        }
+        for i in start..n {
+            if n - i < left {
+                break;
+            }
+            cur.push(i);
+            rec(n, i + 1, left - 1, cur, f);
+            cur.pop();
+        }
+    }
+    let mut cur = Vec::new();
+    for k in 0..=max_down.min(n) {
+        rec(n, 0, k, &mut cur, &mut f);
+    }
+}
+
+/// How many failures to combine for `n` variables, and whether that is every combination.
+fn bound(n: usize, limit: usize, large: usize) -> (usize, bool) {
+    if n <= limit {
+        (n, true)
+    } else {
+        (large, false)
+    }
+}
+
+/// The scenarios to check over the whole topology, and whether they are all of them.
+pub fn scenarios(t: &Topology) -> (Vec<Scenario>, bool) {
+    let vars = variables(t);
+    let (k, exhaustive) = bound(vars.len(), EXHAUSTIVE_LIMIT, MAX_FAILURES_LARGE);
+    let mut out = Vec::new();
+    for_each_scenario(vars.len(), k, |d| {
+        out.push(Scenario {
+            down: d.iter().map(|&i| vars[i].clone()).collect(),
+        })
+    });
+    (out, exhaustive)
+}
+
+/// The compiled form of some pools: node and variable indices, members by descending group.
+struct Eval {
+    nodes: Vec<String>,
+    vars: Vec<(String, String)>,
+    pools: Vec<CPool>,
+    index: BTreeMap<String, usize>,
+}
+
+struct CPool {
+    min_active: u32,
+    /// (node, priority group, variable indices), highest group first (stable).
+    members: Vec<(usize, u32, Vec<usize>)>,
+}
+
+impl Eval {
+    fn new<'a>(pools: impl IntoIterator<Item = &'a Pool> + Clone) -> Eval {
+        let vars = pool_variables(pools.clone());
+        let var_idx: BTreeMap<&(String, String), usize> =
+            vars.iter().enumerate().map(|(i, v)| (v, i)).collect();
+        let nodes: Vec<String> = pools
+            .clone()
+            .into_iter()
+            .flat_map(|p| p.members.iter().map(|m| m.node.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut cpools = Vec::new();
+        let mut index = BTreeMap::new();
+        for p in pools {
+            let mut members: Vec<(usize, u32, Vec<usize>)> = p
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        nodes.binary_search(&m.node).unwrap_or(0),
+                        m.priority_group,
+                        m.checks
+                            .iter()
+                            .filter_map(|c| var_idx.get(&(m.node.clone(), c.clone())).copied())
+                            .collect(),
+                    )
+                })
+                .collect();
+            members.sort_by_key(|m| std::cmp::Reverse(m.1));
+            index.entry(p.name.clone()).or_insert(cpools.len());
+            cpools.push(CPool {
+                min_active: p.min_active,
+                members,
+            });
+        }
+        Eval {
+            nodes,
+            vars,
+            pools: cpools,
+            index,
+        }
+    }
+
+    /// Serving node indices of pool `p` (sorted, without repeats) when `down[v]` variables fail.
+    fn serve(&self, p: usize, down: &[bool], out: &mut Vec<usize>) {
+        out.clear();
+        let pool = &self.pools[p];
+        let up = |vs: &Vec<usize>| !vs.iter().any(|&v| down[v]);
+        if pool.min_active == 0 {
+            out.extend(pool.members.iter().filter(|m| up(&m.2)).map(|m| m.0));
+        } else {
+            let ms = &pool.members;
+            let mut i = 0;
+            while i < ms.len() {
+                let g = ms[i].1;
+                while i < ms.len() && ms[i].1 == g {
+                    if up(&ms[i].2) {
+                        out.push(ms[i].0);
+                    }
+                    i += 1;
+                }
+                if out.len() as u32 >= pool.min_active {
+                    break;
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    fn scenario(&self, down_idx: &[usize]) -> Scenario {
+        Scenario {
+            down: down_idx.iter().map(|&i| self.vars[i].clone()).collect(),
+        }
+    }
+}
+
+/// One problem with an affinity group in one scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub affinity: String,
+    pub scenario: Scenario,
+    /// The scenario spelled out against the group's checks.
+    pub when: String,
+    /// Target label → serving nodes.
+    pub outcome: Vec<(String, Vec<String>)>,
+    pub kind: FindingKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FindingKind {
+    /// Targets of the group land on different nodes.
+    Split,
+    /// One target is spread over several nodes at once (several members active).
+    Spread,
+    /// Some targets of the group are served and others are not.
+    Unserved,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 3] = [
+        FindingKind::Split,
+        FindingKind::Spread,
+        FindingKind::Unserved,
+    ];
+    pub fn what(self) -> &'static str {
+        match self {
+            FindingKind::Split => "splits across nodes",
+            FindingKind::Spread => "is spread over several nodes at once",
+            FindingKind::Unserved => "is only partly served",
+        }
+    }
+}
+
+/// `a → x, b → nobody`.
+pub fn outcome_text(outcome: &[(String, Vec<String>)]) -> String {
+    outcome
+        .iter()
+        .map(|(l, n)| {
+            format!(
+                "{l} → {}",
+                if n.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    n.join(" + ")
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Finding {
+    pub fn describe(&self) -> String {
+        format!(
+            "affinity group `{}` {} when {}: {}",
+            self.affinity,
+            self.kind.what(),
+            self.when,
+            outcome_text(&self.outcome),
+        )
+    }
+}
+
+/// Classifies one scenario's outcome for a group (None: served by exactly one node, or by none).
+pub fn classify(outcome: &[Vec<usize>]) -> Option<FindingKind> {
+    if outcome.iter().any(|n| n.len() > 1) {
+        return Some(FindingKind::Spread);
+    }
+    let nodes: BTreeSet<usize> = outcome.iter().flatten().copied().collect();
+    if nodes.len() > 1 {
+        Some(FindingKind::Split)
+    } else if !nodes.is_empty() && outcome.iter().any(|n| n.is_empty()) {
+        Some(FindingKind::Unserved)
+    } else {
+        None
+    }
+}
+
+/// How many findings of each kind a group keeps (the counts cover all of them).
+pub const MAX_KEPT: usize = 64;
+
+/// The check of one affinity group.
+#[derive(Debug, Clone)]
+pub struct GroupReport {
+    pub name: String,
+    /// The group's own health variables (the only ones its outcome depends on).
+    pub variables: Vec<(String, String)>,
+    pub scenarios_checked: usize,
+    /// Every combination is covered: enumerated, or `proved`.
+    pub exhaustive: bool,
+    /// Beyond [`EXHAUSTIVE_LIMIT`] variables, [`proves_single_node`] settled the group for every
+    /// combination without enumerating them (`scenarios_checked` is 0).
+    pub proved: bool,
+    /// Scenarios with a finding, by kind.
+    pub counts: BTreeMap<FindingKind, usize>,
+    /// The first [`MAX_KEPT`] findings of each kind, fewest failures first.
+    pub findings: Vec<Finding>,
+    /// Targets the group names that the topology does not have (a bug in the caller).
+    pub unknown_targets: Vec<String>,
+}
+
+impl GroupReport {
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
+}
+
+/// The result of checking a topology.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub groups: Vec<GroupReport>,
+}
+
+impl Report {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.groups.iter().flat_map(|g| g.findings.iter())
+    }
+}
+
+/// The structural proof used for groups too large to enumerate: when every pool of the group has
+/// the same members (the same multiset of node, priority group and checks) and the same threshold,
+/// the pools choose the same nodes in every scenario (`serving` depends on nothing else), so the
+/// group is never split and never partly served; and when, moreover, the threshold is 1 and no
+/// priority group holds two different nodes (or there is only one node), exactly one node serves
+/// whenever any does. Returns whether both hold.
+pub fn proves_single_node(pools: &[&Pool]) -> bool {
+    type Norm = (u32, Vec<(String, u32, Vec<String>)>);
+    let norm = |p: &Pool| -> Norm {
+        let mut ms: Vec<(String, u32, Vec<String>)> = p
+            .members
+            .iter()
+            .map(|m| {
+                let mut c = m.checks.clone();
+                c.sort();
+                c.dedup();
+                (m.node.clone(), m.priority_group, c)
+            })
+            .collect();
+        ms.sort();
+        (p.min_active, ms)
+    };
+    let Some(first) = pools.first().map(|p| norm(p)) else {
+        return true;
+    };
+    if pools.iter().any(|p| norm(p) != first) {
+        return false;
+    }
+    let nodes: BTreeSet<&String> = first.1.iter().map(|m| &m.0).collect();
+    let mut by_group: BTreeMap<u32, BTreeSet<&String>> = BTreeMap::new();
+    for m in &first.1 {
+        by_group.entry(m.1).or_default().insert(&m.0);
+    }
+    nodes.len() <= 1 || (first.0 == 1 && by_group.values().all(|n| n.len() == 1))
+}
+
+/// Checks one affinity group over its own variables.
+pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
+    let targets: Vec<&Target> = a
+        .targets
+        .iter()
+        .filter_map(|l| t.targets.iter().find(|x| &x.label == l))
+        .collect();
+    let unknown_targets = a
+        .targets
+        .iter()
+        .filter(|l| !t.targets.iter().any(|x| &x.label == *l))
+        .cloned()
+        .collect();
+    let names: BTreeSet<&str> = targets.iter().map(|x| x.pool.as_str()).collect();
+    let pools: Vec<&Pool> = t
+        .pools
+        .iter()
+        .filter(|p| names.contains(p.name.as_str()))
+        .collect();
+    let ev = Eval::new(pools.iter().copied());
+    let tpool: Vec<Option<usize>> = targets
+        .iter()
+        .map(|x| ev.index.get(&x.pool).copied())
+        .collect();
+    if ev.vars.len() > EXHAUSTIVE_LIMIT && proves_single_node(&pools) {
+        return GroupReport {
+            name: a.name.clone(),
+            variables: ev.vars,
+            scenarios_checked: 0,
+            exhaustive: true,
+            proved: true,
+            counts: BTreeMap::new(),
+            findings: Vec::new(),
+            unknown_targets,
+        };
+    }
+    let (k, exhaustive) = bound(ev.vars.len(), EXHAUSTIVE_LIMIT, MAX_FAILURES_LARGE);
+    let mut down = vec![false; ev.vars.len()];
+    let mut outcome: Vec<Vec<usize>> = vec![Vec::new(); targets.len()];
+    let mut counts: BTreeMap<FindingKind, usize> = BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut checked = 0usize;
+    for_each_scenario(ev.vars.len(), k, |d| {
+        checked += 1;
+        for &i in d {
+            down[i] = true;
+        }
+        for (o, p) in outcome.iter_mut().zip(&tpool) {
+            match p {
+                Some(p) => ev.serve(*p, &down, o),
+                None => o.clear(),
+            }
+        }
+        if let Some(kind) = classify(&outcome) {
+            let c = counts.entry(kind).or_default();
+            *c += 1;
+            if *c <= MAX_KEPT {
+                let scenario = ev.scenario(d);
+                findings.push(Finding {
+                    affinity: a.name.clone(),
+                    when: scenario.describe_in(&ev.vars),
+                    scenario,
+                    outcome: targets
+                        .iter()
+                        .zip(&outcome)
+                        .map(|(x, n)| {
+                            (
+                                x.label.clone(),
+                                n.iter().map(|&i| ev.nodes[i].clone()).collect(),
+                            )
+                        })
+                        .collect(),
+                    kind,
+                });
+            }
+        }
+        for &i in d {
+            down[i] = false;
+        }
+    });
+    GroupReport {
+        name: a.name.clone(),
+        variables: ev.vars,
+        scenarios_checked: checked,
+        exhaustive,
+        proved: false,
+        counts,
+        findings,
+        unknown_targets,
+    }
+}
+
+/// Checks every affinity group.
+pub fn check(t: &Topology) -> Report {
+    Report {
+        groups: t.affinities.iter().map(|a| check_group(t, a)).collect(),
+    }
+}
+
+/// The scenario table: one row per distinct outcome (the scenario with the fewest failures that
+/// produces it; "all up" first); one column per target, then one per affinity group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+    /// Every combination of the variables (else: single failures only).
+    pub exhaustive: bool,
+    pub variables: usize,
+    pub scenarios: usize,
+}
+
+/// What a group looks like in one row: the node, "split", "partly served" or "—".
+fn group_cell(outcome: &[Vec<usize>], nodes: &[String]) -> String {
+    match classify(outcome) {
+        Some(FindingKind::Split) | Some(FindingKind::Spread) => "SPLIT".into(),
+        Some(FindingKind::Unserved) => "PARTLY SERVED".into(),
+        None => match outcome.iter().flatten().next() {
+            Some(&n) => format!("together on {}", nodes[n]),
+            None => "—".into(),
+        },
+    }
+}
+
+pub fn table(t: &Topology) -> Table {
+    table_bounded(t, TABLE_LIMIT)
+}
+
+/// [`table`] with every combination up to `limit` variables, else single failures only.
+pub fn table_bounded(t: &Topology, limit: usize) -> Table {
+    let ev = Eval::new(t.pools.iter());
+    let (k, exhaustive) = bound(ev.vars.len(), limit, 1);
+    let mut header: Vec<String> = t.targets.iter().map(|x| x.label.clone()).collect();
+    header.extend(t.affinities.iter().map(|a| format!("group {}", a.name)));
+    let tpool: Vec<Option<usize>> = t
+        .targets
+        .iter()
+        .map(|x| ev.index.get(&x.pool).copied())
+        .collect();
+    let groups: Vec<Vec<usize>> = t
+        .affinities
+        .iter()
+        .map(|a| {
+            a.targets
+                .iter()
+                .filter_map(|l| t.targets.iter().position(|x| &x.label == l))
+                .collect()
+        })
+        .collect();
+    let mut down = vec![false; ev.vars.len()];
+    let mut buf: Vec<Vec<usize>> = vec![Vec::new(); t.targets.len()];
+    let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut rows = Vec::new();
+    let mut count = 0usize;
+    for_each_scenario(ev.vars.len(), k, |d| {
+        count += 1;
+        for &i in d {
+            down[i] = true;
+        }
+        for (o, p) in buf.iter_mut().zip(&tpool) {
+            match p {
+                Some(p) => ev.serve(*p, &down, o),
+                None => o.clear(),
+            }
+        }
+        let mut row: Vec<String> = buf
+            .iter()
+            .map(|n| {
+                if n.is_empty() {
+                    "—".to_string()
+                } else {
+                    n.iter()
+                        .map(|&i| ev.nodes[i].as_str())
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                }
+            })
+            .collect();
+        for g in &groups {
+            let o: Vec<Vec<usize>> = g.iter().map(|&i| buf[i].clone()).collect();
+            row.push(group_cell(&o, &ev.nodes));
+        }
+        if seen.insert(row.clone()) {
+            rows.push((ev.scenario(d).describe(), row));
+        }
+        for &i in d {
+            down[i] = false;
+        }
+    });
+    Table {
+        header,
+        rows,
+        exhaustive,
+        variables: ev.vars.len(),
+        scenarios: count,
+    }
+}
+
+/// What would keep a group on one node: compares the group's pools (checks, node sets, priority
+/// orders, activation thresholds). Empty when nothing stands out.
+pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
+    let names: BTreeSet<&str> = a
+        .targets
+        .iter()
+        .filter_map(|l| t.targets.iter().find(|x| &x.label == l))
+        .map(|x| x.pool.as_str())
+        .collect();
+    let pools: Vec<&Pool> = t
+        .pools
+        .iter()
+        .filter(|p| names.contains(p.name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    // Checks per pool (the set of checks of any member, without ports: the same monitor on another
+    // port is a different check, which is the point).
+    let checks = |p: &Pool| -> BTreeSet<String> {
+        p.members
+            .iter()
+            .flat_map(|m| m.checks.iter().cloned())
+            .collect()
+    };
+    let first_checks = pools.first().map(|p| checks(p));
+    if pools.iter().any(|p| Some(checks(p)) != first_checks) {
+        let list = pools
+            .iter()
+            .map(|p| {
+                let c: Vec<String> = checks(p).into_iter().collect();
+                format!(
+                    "{}: {}",
+                    p.name,
+                    if c.is_empty() {
+                        "none".into()
+                    } else {
+                        c.join(" + ")
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push(format!(
+            "shared monitors: the pools decide health with different checks ({list}); give every pool of the group the same `monitors` list (a monitor with `port` probes another service of the node), so a node is up for all of the group's traffic or for none of it"
+        ));
+    }
+    let nodes =
+        |p: &Pool| -> BTreeSet<String> { p.members.iter().map(|m| m.node.clone()).collect() };
+    let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| nodes(p)).collect();
+    for p in &pools {
+        let missing: Vec<String> = all_nodes.difference(&nodes(p)).cloned().collect();
+        if !missing.is_empty() {
+            out.push(format!(
+                "same nodes: pool `{}` has no member on {} (other pools of the group do)",
+                p.name,
+                missing.join(", ")
+            ));
+        }
+    }
+    // Priority order: the best group of each node per pool; pairs must compare alike everywhere.
+    let best = |p: &Pool, n: &str| {
+        p.members
+            .iter()
+            .filter(|m| m.node == n)
+            .map(|m| m.priority_group)
+            .max()
+    };
+    let nodes_v: Vec<&String> = all_nodes.iter().collect();
+    'outer: for (i, x) in nodes_v.iter().enumerate() {
+        for y in &nodes_v[i + 1..] {
+            let orders: BTreeSet<std::cmp::Ordering> = pools
+                .iter()
+                .filter(|p| p.min_active > 0)
+                .filter_map(|p| Some(best(p, x)?.cmp(&best(p, y)?)))
+                .collect();
+            if orders.len() > 1 {
+                out.push(format!(
+                    "equal priority orders: {x} and {y} are ranked differently in the group's pools; give each node the same `priority_group` in every pool"
+                ));
+                break 'outer;
+            }
+        }
+    }
+    for p in &pools {
+        if p.min_active == 0 && nodes(p).len() > 1 {
+            out.push(format!(
+                "pool `{}` has `min_active_members = 0` (priority groups off), so every available member takes traffic: set `min_active_members = 1`",
+                p.name
+            ));
+        } else if p.min_active > 1 {
+            out.push(format!(
+                "pool `{}` has `min_active_members = {}`, so that many members serve at once: set `min_active_members = 1`",
+                p.name, p.min_active
+            ));
+        } else if p.min_active == 1 {
+            let top = p.members.iter().map(|m| m.priority_group).max();
+            let mut groups: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+            for m in &p.members {
+                groups.entry(m.priority_group).or_default().insert(&m.node);
+            }
+            if let Some((g, ns)) = groups.iter().find(|(_, ns)| ns.len() > 1) {
+                out.push(format!(
+                    "pool `{}` has {} in the same priority group {g}{}, so they share its traffic: give each node its own priority group",
+                    p.name,
+                    ns.iter().copied().collect::<Vec<_>>().join(" and "),
+                    if Some(*g) == top { "" } else { " (when it is activated)" }
+                ));
+            }
+        }
+    }
+    let thresholds: BTreeSet<u32> = pools.iter().map(|p| p.min_active).collect();
+    if thresholds.len() > 1 {
+        out.push(format!(
+            "a single activation threshold: the group's pools use `min_active_members` {}; use 1 on each",
+            thresholds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The site: topology from the resolved F5 section, validation of affinity groups, the SQL alias.
+
+use crate::families::f5::affinity::{OnSplit, TargetRef, Verdict};
+use crate::families::f5::model::{F5, MonitorRef, Persistence};
+use crate::model::Ctx;
+use crate::plan::{Plan, Section};
+use crate::site::Site;
+
+/// Monitors that probe the node's address only (no service port).
+const PORTLESS: &[&str] = &["icmp", "gateway_icmp"];
+
+/// Table label of an affinity target.
+pub fn target_label(f5: &F5, t: &TargetRef) -> String {
+    match t {
+        TargetRef::Virtual(v) => virtual_label(f5, *v),
+        TargetRef::Route(v, r) => format!(
+            "{} {}",
+            f5.virtuals[*v].name, f5.virtuals[*v].routes[*r].prefix
+        ),
+        TargetRef::Pool(p) => format!("pool {}", f5.pools[*p].name),
+    }
+}
+
+fn virtual_label(f5: &F5, v: usize) -> String {
+    let vs = &f5.virtuals[v];
+    if vs.routes.is_empty() {
+        vs.name.clone()
+    } else {
+        format!("{} (other paths)", vs.name)
+    }
+}
+
+/// The scenario topology of a resolved BIG-IP section: pools with their members' checks, every
+/// virtual server's default traffic and route as a target, pools named by affinity groups as
+/// targets too, and the affinity groups.
+pub fn from_f5(f5: &F5, servers: &[crate::model::Server]) -> Topology {
+    let pools = f5
+        .pools
+        .iter()
+        .map(|p| Pool {
+            name: p.name.clone(),
+            min_active: p.min_active_members,
+            members: p
+                .members
+                .iter()
+                .map(|m| Member {
+                    node: servers[m.server].name.clone(),
+                    priority_group: m.priority_group,
+                    checks: p
+                        .monitors
+                        .iter()
+                        .map(|mr| match mr {
+                            MonitorRef::Defined(i) => {
+                                let mon = &f5.monitors[*i];
+                                format!("{}:{}", mon.name, mon.port.unwrap_or(m.port))
+                            }
+                            MonitorRef::Builtin(b) if PORTLESS.contains(&b.as_str()) => b.clone(),
+                            MonitorRef::Builtin(b) => format!("{b}:{}", m.port),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut targets = Vec::new();
+    for (vi, v) in f5.virtuals.iter().enumerate() {
+        targets.push(Target {
+            label: virtual_label(f5, vi),
+            pool: f5.pools[v.pool].name.clone(),
+        });
+        for r in &v.routes {
+            targets.push(Target {
+                label: format!("{} {}", v.name, r.prefix),
+                pool: f5.pools[r.pool].name.clone(),
+            });
+        }
+    }
+    for a in &f5.affinities {
+        for t in &a.targets {
+            if let TargetRef::Pool(p) = t {
+                let label = target_label(f5, t);
+                if !targets.iter().any(|x| x.label == label) {
+                    targets.push(Target {
+                        label,
+                        pool: f5.pools[*p].name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let affinities = f5
+        .affinities
+        .iter()
+        .map(|a| Affinity {
+            name: a.name.clone(),
+            targets: a.targets.iter().map(|t| target_label(f5, t)).collect(),
+        })
+        .collect();
+    Topology {
+        pools,
+        targets,
+        affinities,
+    }
+}
+
+/// The scenario topology of a site (empty without an `[f5]` section).
+pub fn from_site(site: &Site) -> Topology {
+    site.f5
+        .as_ref()
+        .map(|f| from_f5(f, &site.farm.servers))
+        .unwrap_or_default()
+}
+
+/// How many scenarios a diagnostic spells out per kind.
+const LISTED: usize = 8;
+
+/// Checks every affinity group of the site, reports each kind of finding at the group (an error
+/// or a warning, as the group's `on_split` says) and records the verdicts in the site.
+pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
+    let Some(f5) = site.f5.as_ref() else {
+        return;
+    };
+    if f5.affinities.is_empty() {
+        return;
+    }
+    let t = from_f5(f5, &site.farm.servers);
+    let mut verdicts = Vec::new();
+    for (i, a) in t.affinities.iter().enumerate() {
+        let r = check_group(&t, a);
+        let path = format!("f5.affinity[{i}].name");
+        let scope = if r.proved {
+            format!(
+                "proved for every combination of its {} health checks",
+                r.variables.len()
+            )
+        } else if r.exhaustive {
+            format!(
+                "every combination of its {} health checks",
+                r.variables.len()
+            )
+        } else {
+            format!(
+                "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
+                r.variables.len()
+            )
+        };
+        let fix = fixes(&t, a);
+        for kind in FindingKind::ALL {
+            let n = r.counts.get(&kind).copied().unwrap_or(0);
+            if n == 0 {
+                continue;
+            }
+            let message = format!(
+                "affinity group `{}` {} in {n} of {} health combinations ({scope})",
+                a.name,
+                kind.what(),
+                r.scenarios_checked
+            );
+            let mut help: Vec<String> = r
+                .findings
+                .iter()
+                .filter(|f| f.kind == kind)
+                .take(LISTED)
+                .map(|f| format!("when {}: {}", f.when, outcome_text(&f.outcome)))
+                .collect();
+            if n > help.len() {
+                help.push(format!(
+                    "… and {} more; `sitebundle scenarios` prints the table",
+                    n - help.len()
+                ));
+            }
+            if fix.is_empty() {
+                help.push("to fix: make the group's pools identical in members, priority groups, monitors and min_active_members".into());
+            } else {
+                help.push("to fix:".into());
+                help.extend(fix.iter().map(|f| format!("- {f}")));
+            }
+            let help = help.join("\n");
+            // A split (or spread) is the seed's failure: as the group says. Partial service (some
+            // targets served, others by nobody) degrades but never duplicates work: a warning.
+            match (f5.affinities[i].on_split, kind) {
+                (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
+                    ctx.error(&path, message, help)
+                }
+                _ => ctx.warn(&path, message, help),
+            }
+        }
+        // Persistence keeps a client on the node it first reached: after the preferred node comes
+        // back, persisted clients stay on the fallback while new ones go to the preferred node.
+        for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
+            let pool = match tr {
+                TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
+                TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
+                TargetRef::Pool(p) => Some(*p),
+            };
+            let persisted: Vec<&str> = f5
+                .virtuals
+                .iter()
+                .filter(|v| v.persistence != Persistence::None)
+                .filter(|v| match tr {
+                    TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
+                        std::ptr::eq(*v, &f5.virtuals[*x])
+                    }
+                    TargetRef::Pool(_) => {
+                        Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
+                    }
+                })
+                .map(|v| v.name.as_str())
+                .collect();
+            if persisted.is_empty() {
+                continue;
+            }
+            let message = format!(
+                "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
+                a.name,
+                persisted
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let help = "set `persistence = \"none\"` on it (the seed does exactly this for the ECTS and AD LDS virtual servers)";
+            let path = format!("f5.affinity[{i}].targets[{j}]");
+            match f5.affinities[i].on_split {
+                OnSplit::Error => ctx.error(&path, message, help),
+                OnSplit::Warning => ctx.warn(&path, message, help),
+            }
+        }
+        verdicts.push(Verdict {
+            variables: r.variables.len(),
+            scenarios: r.scenarios_checked,
+            exhaustive: r.exhaustive,
+            proved: r.proved,
+            findings: r.total(),
+        });
+    }
+    if let Some(f5) = site.f5.as_mut() {
+        for (a, v) in f5.affinities.iter_mut().zip(verdicts) {
+            a.verdict = Some(v);
+        }
+    }
+}
+
+/// One line per group: "affinity group `ects`: never splits (64 of 64 combinations of 6 checks)".
+pub fn verdict_lines(site: &Site) -> Vec<String> {
+    let Some(f5) = site.f5.as_ref() else {
+        return Vec::new();
+    };
+    f5.affinities
+        .iter()
+        .filter_map(|a| {
+            let v = a.verdict.as_ref()?;
+            let scope = if v.proved {
+                format!(
+                    "every combination of its {} health checks, proved: its pools are identical and pick one node",
+                    v.variables
+                )
+            } else if v.exhaustive {
+                format!("all {} combinations of its {} health checks", v.scenarios, v.variables)
+            } else {
+                format!(
+                    "{} combinations of up to {MAX_FAILURES_LARGE} failures among its {} health checks, not exhaustive",
+                    v.scenarios, v.variables
+                )
+            };
+            Some(if v.findings == 0 {
+                format!("affinity group `{}`: always served by a single node ({scope})", a.name)
+            } else {
+                format!(
+                    "affinity group `{}`: splits or is partly served in {} scenarios ({scope})",
+                    a.name, v.findings
+                )
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL alias switcher (templates/scripts/Update-SqlAlias.ps1).
+
+/// What the alias switcher does in one run, as the script decides: keep the alias when the
+/// partner it names answers as principal (exit 0); else switch to the first partner, in the
+/// configured order, that answers as principal (exit 1); else leave the alias as it is (exit 2).
+/// `principal` is the partner that holds the principal role; `reachable[i]` whether partner i
+/// answers the front end; `before` the partner the alias names (None: no alias yet).
+/// Returns the partner the alias names afterwards and the exit code.
+pub fn switcher(
+    principal: usize,
+    reachable: &[bool],
+    before: Option<usize>,
+) -> (Option<usize>, u8) {
+    let answers_principal = |i: usize| i == principal && reachable.get(i).copied().unwrap_or(false);
+    if let Some(b) = before {
+        if answers_principal(b) {
+            return (Some(b), 0);
+        }
+    }
+    match (0..reachable.len()).find(|&i| answers_principal(i)) {
+        Some(p) => (Some(p), 1),
+        None => (before, 2),
+    }
+}
+
+/// One row of the SQL alias table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlRow {
+    pub principal: String,
+    pub answering: String,
+    /// One cell per "alias before" state: each partner, then "no alias".
+    pub cells: Vec<String>,
+}
+
+/// The switcher's decision for every state: principal × which partners answer × alias before.
+pub fn sql_table(partners: &[String]) -> (Vec<String>, Vec<SqlRow>) {
+    let n = partners.len();
+    let mut header: Vec<String> = partners.iter().map(|p| format!("alias was {p}")).collect();
+    header.push("no alias yet".into());
+    let mut rows = Vec::new();
+    for principal in 0..n {
+        for mask in (0..(1u32 << n)).rev() {
+            let reachable: Vec<bool> = (0..n).map(|i| mask & (1 << (n - 1 - i)) != 0).collect();
+            let answering: Vec<&str> = (0..n)
+                .filter(|&i| reachable[i])
+                .map(|i| partners[i].as_str())
+                .collect();
+            let befores: Vec<Option<usize>> = (0..n).map(Some).chain([None]).collect();
+            let cells = befores
+                .iter()
+                .map(|&b| {
+                    let (after, code) = switcher(principal, &reachable, b);
+                    let name = |x: Option<usize>| {
+                        x.map(|i| partners[i].clone())
+                            .unwrap_or_else(|| "no alias".into())
+                    };
+                    match code {
+                        0 => format!("stays {} (exit 0)", name(after)),
+                        1 => format!("→ {} (exit 1)", name(after)),
+                        _ => format!("stays {} (exit 2)", name(after)),
+                    }
+                })
+                .collect();
+            rows.push(SqlRow {
+                principal: partners[principal].clone(),
+                answering: if answering.is_empty() {
+                    "none".into()
+                } else {
+                    answering.join(" + ")
+                },
+                cells,
+            });
+        }
+    }
+    (header, rows)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown: the runbook section, the topology page section and `sitebundle scenarios`.
+
+/// Above this many columns or rows the bundle's pages point at `sitebundle scenarios` instead.
+const PAGE_MAX_COLUMNS: usize = 16;
+const PAGE_MAX_ROWS: usize = 64;
+
+#[derive(serde::Serialize)]
+struct GroupView {
+    name: String,
+    description: String,
+    targets: String,
+    verdict: String,
+}
+
+#[derive(serde::Serialize)]
+struct ScenarioPageView {
+    runbook: bool,
+    has_f5: bool,
+    /// Markdown table lines, every cell escaped with `escape::md` when built.
+    table: Vec<String>,
+    table_omitted: bool,
+    exhaustive: bool,
+    variables: usize,
+    scenarios: usize,
+    groups: Vec<GroupView>,
+    has_sql: bool,
+    alias: String,
+    /// Markdown table lines, every cell escaped with `escape::md` when built.
+    sql_table: Vec<String>,
+    pools: Vec<String>,
+    partition: String,
+}
+
+fn md(s: &str) -> Result<String, crate::Error> {
+    crate::escape::md(s)
+        .map_err(|e| crate::Error::Internal(format!("scenario table cell {s:?}: {e}")))
+}
+
+fn md_table(header: &[String], rows: &[Vec<String>]) -> Result<Vec<String>, crate::Error> {
+    let mut out = Vec::new();
+    let h: Vec<String> = header.iter().map(|c| md(c)).collect::<Result<_, _>>()?;
+    out.push(format!("| {} |", h.join(" | ")));
+    out.push(format!("|{}", "---|".repeat(header.len())));
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| md(c)).collect::<Result<_, _>>()?;
+        out.push(format!("| {} |", cells.join(" | ")));
+    }
+    Ok(out)
+}
+
+fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<ScenarioPageView>, crate::Error> {
+    let f5 = site.f5.as_ref().filter(|f| !f.pools.is_empty());
+    if f5.is_none() && site.sql.is_none() {
+        return Ok(None);
+    }
+    let t = from_site(site);
+    let mut table_lines = Vec::new();
+    let (mut exhaustive, mut variables, mut scenarios, mut omitted) = (true, 0, 0, false);
+    if f5.is_some() {
+        let too_big = |tb: &Table| {
+            !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
+        };
+        let columns = t.targets.len() + t.affinities.len();
+        // Too wide for a page whatever the rows: do not enumerate at all (a large site has
+        // thousands of health checks); `sitebundle scenarios` prints the whole table.
+        let mut tb = if !whole && columns > PAGE_MAX_COLUMNS {
+            Table {
+                header: vec![String::new(); columns],
+                rows: Vec::new(),
+                exhaustive: false,
+                variables: Eval::new(t.pools.iter()).vars.len(),
+                scenarios: 0,
+            }
+        } else {
+            table(&t)
+        };
+        if too_big(&tb) && tb.exhaustive {
+            // Single failures only: one row per check at most.
+            tb = table_bounded(&t, 0);
+        }
+        exhaustive = tb.exhaustive;
+        variables = tb.variables;
+        scenarios = tb.scenarios;
+        if too_big(&tb) {
+            omitted = true;
+        } else {
+            let mut header = vec!["health".to_string()];
+            header.extend(tb.header.iter().cloned());
+            let rows: Vec<Vec<String>> = tb
+                .rows
+                .iter()
+                .map(|(l, c)| {
+                    std::iter::once(l.clone())
+                        .chain(c.iter().cloned())
+                        .collect()
+                })
+                .collect();
+            table_lines = md_table(&header, &rows)?;
+        }
+    }
+    let mut groups = Vec::new();
+    if let Some(f5) = f5 {
+        for (a, ta) in f5.affinities.iter().zip(&t.affinities) {
+            let verdict = match &a.verdict {
+                Some(v) if v.proved => format!(
+                    "always served by a single node (every combination of its {} health checks, proved without enumerating them: its pools are identical and pick one node)",
+                    v.variables
+                ),
+                Some(v) if v.findings == 0 => format!(
+                    "always served by a single node ({} of {} combinations of its {} health checks{})",
+                    v.scenarios,
+                    v.scenarios,
+                    v.variables,
+                    if v.exhaustive {
+                        ", exhaustive"
+                    } else {
+                        ", not exhaustive"
+                    }
+                ),
+                Some(v) => format!(
+                    "SPLITS or is partly served in {} of {} combinations of its {} health checks (accepted with on_split = \"warning\")",
+                    v.findings, v.scenarios, v.variables
+                ),
+                None => "not checked".into(),
+            };
+            groups.push(GroupView {
+                name: md(&a.name)?,
+                description: md(&a.description)?,
+                targets: ta
+                    .targets
+                    .iter()
+                    .map(|x| md(x))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(", "),
+                verdict: md(&verdict)?,
+            });
+        }
+    }
+    let mut sql_lines = Vec::new();
+    let mut alias = String::new();
+    if let Some(sql) = &site.sql {
+        let names: Vec<String> = sql
+            .partners
+            .iter()
+            .map(|p| site.farm.server(p.server).name.clone())
+            .collect();
+        let (h, rows) = sql_table(&names);
+        let mut header = vec!["principal".to_string(), "answers the front end".to_string()];
+        header.extend(h);
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|r| {
+                [r.principal, r.answering]
+                    .into_iter()
+                    .chain(r.cells)
+                    .collect()
+            })
+            .collect();
+        sql_lines = md_table(&header, &rows)?;
+        alias = sql.alias.clone();
+    }
+    Ok(Some(ScenarioPageView {
+        runbook,
+        has_f5: f5.is_some(),
+        table: table_lines,
+        table_omitted: omitted,
+        exhaustive,
+        variables,
+        scenarios,
+        groups,
+        has_sql: site.sql.is_some(),
+        alias,
+        sql_table: sql_lines,
+        pools: f5
+            .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default(),
+        partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
+    }))
+}
+
+/// Where the scenario section goes in the runbook: after the F5 section.
+const SECTION_ORDER: u32 = 30;
+
+/// Adds the scenario tables to the runbook (after F5) and under the topology picture.
+pub fn contribute(site: &Site, plan: &mut Plan) -> Result<(), crate::Error> {
+    if let Some(text) = runbook(site)? {
+        plan.sections.push(Section {
+            id: "scenarios".into(),
+            order: SECTION_ORDER,
+            text,
+        });
+    }
+    plan.topology.appendix = topology_section(site)?;
+    Ok(())
+}
+
+/// The runbook section (`templates/scenarios/scenarios.md`), after the F5 section.
+pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
+    match doc_ctx(site, true, false)? {
+        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The failover-scenario section of the topology page (Markdown), or `None` when the site has no
+/// load-balanced pools and no SQL pair. Integration point between the topology page and the
+/// scenario model.
+pub fn topology_section(site: &Site) -> Result<Option<String>, crate::Error> {
+    match doc_ctx(site, false, false)? {
+        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// What `sitebundle scenarios` prints: the same section with the whole table, however large.
+pub fn report_text(site: &Site) -> Result<String, crate::Error> {
+    match doc_ctx(site, false, true)? {
+        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx),
+        None => Ok("The site has no [f5] pools and no [sql] pair: no failover scenarios.\n".into()),
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(node: &str, pg: u32, check: &str) -> Member {
+        Member {
+            node: node.into(),
+            priority_group: pg,
+            checks: vec![check.into()],
+        }
+    }
+    fn pool(name: &str, min: u32, members: Vec<Member>) -> Pool {
+        Pool {
+            name: name.into(),
+            members,
+            min_active: min,
+        }
+    }
+    fn down(pairs: &[(&str, &str)]) -> Scenario {
+        Scenario {
+            down: pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn highest_group_serves_then_lower_joins() {
+        let p = pool("p", 1, vec![m("sp3", 2, "http"), m("sp2", 1, "http")]);
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["sp3"]);
+        assert_eq!(serving(&p, &down(&[("sp3", "http")])), vec!["sp2"]);
+        assert!(serving(&p, &down(&[("sp3", "http"), ("sp2", "http")])).is_empty());
+    }
+
+    #[test]
+    fn zero_disables_activation() {
+        let p = pool("p", 0, vec![m("sp3", 2, "http"), m("sp2", 1, "http")]);
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["sp2", "sp3"]);
+        assert_eq!(serving(&p, &down(&[("sp3", "http")])), vec!["sp2"]);
+    }
+
+    #[test]
+    fn threshold_above_group_size_activates_lower_groups_cumulatively() {
+        let p = pool("p", 2, vec![m("a", 3, "h"), m("b", 2, "h"), m("c", 1, "h")]);
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["a", "b"]);
+        assert_eq!(serving(&p, &down(&[("b", "h")])), vec!["a", "c"]);
+        // Threshold above the number of members: every group is active, all up members serve.
+        let p = pool("p", 5, vec![m("a", 3, "h"), m("b", 2, "h")]);
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn reference_guide_example() {
+        // BIG-IP Reference Guide: groups 3, 2, 1 with min_active 2. Group 3 alone while two of its
+        // members are up; group 2 joins when fewer are; group 1 only when 3 and 2 together have
+        // fewer than two available.
+        let p = pool(
+            "p",
+            2,
+            vec![
+                m("a3", 3, "h"),
+                m("b3", 3, "h"),
+                m("a2", 2, "h"),
+                m("b2", 2, "h"),
+                m("a1", 1, "h"),
+            ],
+        );
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["a3", "b3"]);
+        assert_eq!(serving(&p, &down(&[("a3", "h")])), vec!["a2", "b2", "b3"]);
+        assert_eq!(
+            serving(&p, &down(&[("a3", "h"), ("b3", "h"), ("a2", "h")])),
+            vec!["a1", "b2"]
+        );
+    }
+
+    #[test]
+    fn all_down_and_no_monitor() {
+        let p = pool("p", 1, vec![m("a", 2, "h"), m("b", 1, "h")]);
+        assert!(serving(&p, &down(&[("a", "h"), ("b", "h")])).is_empty());
+        // Without a monitor a member is never marked down.
+        let p = pool(
+            "p",
+            1,
+            vec![Member {
+                node: "a".into(),
+                priority_group: 1,
+                checks: vec![],
+            }],
+        );
+        assert_eq!(serving(&p, &down(&[("a", "h")])), vec!["a"]);
+    }
+
+    #[test]
+    fn equal_groups_spread() {
+        let p = pool("p", 1, vec![m("a", 1, "h"), m("b", 1, "h")]);
+        assert_eq!(serving(&p, &Scenario::all_up()), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn every_monitor_must_pass() {
+        let p = pool(
+            "p",
+            1,
+            vec![
+                Member {
+                    node: "a".into(),
+                    priority_group: 2,
+                    checks: vec!["http:80".into(), "tcp:389".into()],
+                },
+                m("b", 1, "http:80"),
+            ],
+        );
+        assert_eq!(serving(&p, &down(&[("a", "tcp:389")])), vec!["b"]);
+        assert_eq!(serving(&p, &down(&[("b", "tcp:389")])), vec!["a"]);
+    }
+
+    fn seed(ldap_check: &str) -> Topology {
+        Topology {
+            pools: vec![
+                pool("web", 1, vec![m("sp3", 2, "http"), m("sp2", 1, "http")]),
+                pool(
+                    "ldap",
+                    1,
+                    vec![m("sp3", 2, ldap_check), m("sp2", 1, ldap_check)],
+                ),
+                pool("admin", 1, vec![m("sp3", 2, "http"), m("sp2", 1, "http")]),
+            ],
+            targets: vec![
+                Target {
+                    label: "ects".into(),
+                    pool: "web".into(),
+                },
+                Target {
+                    label: "ldap".into(),
+                    pool: "ldap".into(),
+                },
+                Target {
+                    label: "admin".into(),
+                    pool: "admin".into(),
+                },
+            ],
+            affinities: vec![Affinity {
+                name: "ects".into(),
+                targets: vec!["ects".into(), "ldap".into(), "admin".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn shared_monitor_never_splits() {
+        let r = check(&seed("http"));
+        let g = &r.groups[0];
+        assert!(g.exhaustive);
+        assert_eq!(g.scenarios_checked, 4);
+        assert_eq!(g.total(), 0, "{:?}", g.findings);
+    }
+
+    #[test]
+    fn separate_ldap_monitor_splits() {
+        let t = seed("ldap");
+        let r = check(&t);
+        let g = &r.groups[0];
+        assert_eq!(g.scenarios_checked, 16);
+        // sharepoint3 passes http but fails ldap: web → sp3, ldap → sp2.
+        let f = g
+            .findings
+            .iter()
+            .find(|f| f.scenario == down(&[("sp3", "ldap")]))
+            .expect("the seed's split");
+        assert_eq!(f.kind, FindingKind::Split);
+        assert_eq!(
+            f.describe(),
+            "affinity group `ects` splits across nodes when sp3 up for http, down for ldap: ects → sp3, ldap → sp2, admin → sp3"
+        );
+        // Exactly these scenarios split: sp3 fails one check and sp2 passes the other.
+        let splits: Vec<String> = g
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Split)
+            .map(|f| f.scenario.describe())
+            .collect();
+        assert_eq!(
+            splits,
+            vec![
+                "sp3 down for http",
+                "sp3 down for ldap",
+                "sp2 down for http; sp3 down for ldap",
+                "sp2 down for ldap; sp3 down for http",
+            ]
+        );
+        let fix = fixes(&t, &t.affinities[0]).join("\n");
+        assert!(fix.contains("shared monitors"), "{fix}");
+    }
+
+    #[test]
+    fn partly_served_and_spread() {
+        let mut t = seed("http");
+        // The admin pool lacks sp2: when sp3 is down, ECTS moves to sp2 and the admin pages die.
+        t.pools[2].members.pop();
+        let g = check_group(&t, &t.affinities[0]);
+        assert_eq!(g.counts.get(&FindingKind::Unserved), Some(&1));
+        let fix = fixes(&t, &t.affinities[0]).join("\n");
+        assert!(fix.contains("pool `admin` has no member on sp2"), "{fix}");
+        // Activation off: both nodes take web traffic.
+        let mut t = seed("http");
+        t.pools[0].min_active = 0;
+        let g = check_group(&t, &t.affinities[0]);
+        assert_eq!(g.counts.get(&FindingKind::Spread), Some(&1));
+        assert!(
+            fixes(&t, &t.affinities[0])
+                .iter()
+                .any(|f| f.contains("min_active_members = 0"))
+        );
+        // Different priority orders.
+        let mut t = seed("http");
+        t.pools[1].members[0].priority_group = 0;
+        let g = check_group(&t, &t.affinities[0]);
+        assert!(g.counts.get(&FindingKind::Split).copied().unwrap_or(0) > 0);
+        assert!(
+            fixes(&t, &t.affinities[0])
+                .iter()
+                .any(|f| f.contains("equal priority orders"))
+        );
+    }
+
+    #[test]
+    fn table_lists_changing_scenarios_only() {
+        let tb = table(&seed("http"));
+        assert_eq!(tb.header, vec!["ects", "ldap", "admin", "group ects"]);
+        assert_eq!(tb.rows[0].0, "all up");
+        assert_eq!(tb.rows[0].1, vec!["sp3", "sp3", "sp3", "together on sp3"]);
+        assert_eq!(tb.rows.len(), 3, "{:?}", tb.rows); // all up, sp3 down, both down
+        assert_eq!(tb.rows[2].1, vec!["—", "—", "—", "—"]);
+        assert!(tb.exhaustive);
+    }
+
+    #[test]
+    fn large_topologies_are_bounded() {
+        let members: Vec<Member> = (0..30).map(|i| m(&format!("n{i:02}"), 1, "h")).collect();
+        let t = Topology {
+            pools: vec![pool("p", 1, members)],
+            targets: vec![Target {
+                label: "t".into(),
+                pool: "p".into(),
+            }],
+            affinities: vec![Affinity {
+                name: "g".into(),
+                targets: vec!["t".into()],
+            }],
+        };
+        let (s, exhaustive) = scenarios(&t);
+        assert!(!exhaustive);
+        assert_eq!(s.len(), 1 + 30 + 435 + 4060);
+        let g = check_group(&t, &t.affinities[0]);
+        assert!(!g.exhaustive);
+        assert_eq!(g.scenarios_checked, s.len());
+        let tb = table(&t);
+        assert!(!tb.exhaustive);
+        assert_eq!(tb.scenarios, 31);
+    }
+
+    #[test]
+    fn groups_are_checked_over_their_own_checks_only() {
+        let mut t = seed("http");
+        // 30 unrelated pools do not make the group's check bounded.
+        for i in 0..30 {
+            t.pools
+                .push(pool(&format!("x{i}"), 1, vec![m(&format!("x{i}"), 1, "h")]));
+        }
+        let g = check_group(&t, &t.affinities[0]);
+        assert!(g.exhaustive);
+        assert_eq!(g.variables.len(), 2);
+    }
+
+    #[test]
+    fn alias_switcher_decisions() {
+        // Principal reachable: the alias ends on it, whatever it was.
+        for principal in 0..2 {
+            for before in [Some(0), Some(1), None] {
+                let (after, code) = switcher(principal, &[true, true], before);
+                assert_eq!(after, Some(principal));
+                assert_eq!(code, if before == Some(principal) { 0 } else { 1 });
+            }
+        }
+        // Principal unreachable: never switch to the mirror.
+        assert_eq!(switcher(0, &[false, true], Some(0)), (Some(0), 2));
+        assert_eq!(switcher(0, &[false, true], Some(1)), (Some(1), 2));
+        assert_eq!(switcher(1, &[false, false], None), (None, 2));
+        let (h, rows) = sql_table(&["a".into(), "b".into()]);
+        assert_eq!(h, vec!["alias was a", "alias was b", "no alias yet"]);
+        assert_eq!(rows.len(), 8);
+        assert_eq!(
+            rows[0].cells,
+            vec!["stays a (exit 0)", "→ a (exit 1)", "→ a (exit 1)"]
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The GPO's runbook section, checklist step and prerequisite.
+
+use serde::Serialize;
+
+use super::backup_id;
+use super::items::{GpoItems, ManualTask, Targeting};
+use crate::model::Farm;
+use crate::model::gpo::{Gpo, Preference};
+use crate::plan::{ChecklistStep, Plan, Prerequisite, Section};
+
+/// Where the GPO's pieces go among the families' in the runbook.
+const SECTION_ORDER: u32 = 40;
+const STEP_ORDER: u32 = 40;
+const PREREQUISITE_ORDER: u32 = 40;
+
+#[derive(Serialize)]
+struct ItemRow {
+    kind: &'static str,
+    name: String,
+    target: String,
+}
+
+#[derive(Serialize)]
+struct GpoRunbookView<'a> {
+    name: &'a str,
+    domain: &'a str,
+    backup_id: String,
+    link_ou: Option<&'a str>,
+    scripts_share: &'a str,
+    scripts_dir: &'a str,
+    files: bool,
+    rows: Vec<ItemRow>,
+    manual: Vec<ManualTask>,
+    event_only_v2: Vec<String>,
+    has_legacy: bool,
+    task_names: Vec<String>,
+    reg_keys: Vec<(String, String)>,
+}
+
+fn describe_targeting(f: &Targeting) -> String {
+    let mut parts = Vec::new();
+    if !f.os.is_empty() {
+        parts.push(f.os_label.clone());
+    }
+    if !f.computers.is_empty() {
+        parts.push(format!("only {}", f.computers.join(", ")));
+    }
+    if parts.is_empty() {
+        "every server in scope".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The runbook section: import, link, verify, roll back.
+fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbookView<'a> {
+    let mut rows = Vec::new();
+    for t in &plan.legacy_tasks {
+        rows.push(ItemRow {
+            kind: "legacy task (2003)",
+            name: t.name.clone(),
+            target: describe_targeting(&t.filters),
+        });
+    }
+    for t in &plan.v2_tasks {
+        rows.push(ItemRow {
+            kind: "task (2008)",
+            name: t.name.clone(),
+            target: describe_targeting(&t.filters),
+        });
+    }
+    for r in &plan.registry {
+        rows.push(ItemRow {
+            kind: "registry value",
+            name: format!("HKLM\\{}\\{}", r.key, r.name),
+            target: describe_targeting(&r.filters),
+        });
+    }
+    let mut task_names: Vec<String> = plan
+        .v2_tasks
+        .iter()
+        .map(|t| t.name.clone())
+        .chain(plan.legacy_tasks.iter().map(|t| t.name.clone()))
+        .collect();
+    task_names.sort();
+    task_names.dedup();
+    GpoRunbookView {
+        name: &gpo.name,
+        domain: &gpo.domain,
+        backup_id: backup_id(site, gpo),
+        link_ou: gpo.link_ou.as_deref(),
+        scripts_share: &site.scripts_share,
+        scripts_dir: &site.scripts_dir,
+        files: gpo.includes(Preference::Files),
+        rows,
+        has_legacy: !plan.legacy_tasks.is_empty(),
+        manual: plan.manual.clone(),
+        event_only_v2: plan.event_only_v2.clone(),
+        task_names,
+        reg_keys: plan
+            .registry
+            .iter()
+            .map(|r| (r.key.clone(), r.value_name.clone()))
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct GpoChecklistView {
+    anchor: String,
+    /// Some server runs Server 2003 / 2003 R2 (they need the GPP client-side extensions).
+    any_legacy: bool,
+}
+
+/// The runbook section (import, link, verify, roll back), its checklist step and prerequisite.
+pub fn add(site: &Farm, gpo: &Gpo, items: &GpoItems, plan: &mut Plan) -> Result<(), crate::Error> {
+    // Sections are joined with one blank line by the README template.
+    let text = crate::render::render("gpo/runbook.md", &section_view(site, gpo, items))?;
+    let section = Section {
+        id: "gpo".into(),
+        order: SECTION_ORDER,
+        text: text.trim_end().to_string(),
+    };
+    let view = GpoChecklistView {
+        anchor: section.anchor(),
+        any_legacy: site.servers.iter().any(|s| !s.os.has_task_scheduler2()),
+    };
+    let block = |name: &str| -> Result<String, crate::Error> {
+        crate::render::render_block("gpo/checklist.md", name, &view)
+            .map(|s| s.trim_end().to_string())
+    };
+    plan.steps.push(ChecklistStep {
+        order: STEP_ORDER,
+        text: block("step")?,
+    });
+    plan.prerequisites.push(Prerequisite {
+        order: PREREQUISITE_ORDER,
+        text: block("prerequisite")?,
+    });
+    plan.sections.push(section);
+    Ok(())
+}
+

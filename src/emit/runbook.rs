@@ -1,0 +1,225 @@
+//! The bundle's own documentation: the runbook (`README.md`), made only from the plan: the
+//! numbered checklist, "Before you start", the file table (files that deploy together, like a GPO
+//! backup, on one row), the runtime scripts, then every contributed section in deployment order.
+
+use serde::Serialize;
+
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::model::Farm;
+use crate::model::gpo::Preference;
+use crate::plan::{ChecklistStep, Plan, Prerequisite, Section, ServerCheck};
+
+/// Where the runbook's own checklist steps and prerequisites go among the contributed ones.
+const SCRIPTS_STEP_ORDER: u32 = 30;
+const SERVERS_STEP_ORDER: u32 = 50;
+const SCRIPTS_PREREQUISITE_ORDER: u32 = 30;
+
+#[derive(Serialize)]
+struct FileRow {
+    /// The file, or the folder of a group of files that deploy together.
+    path: String,
+    /// For a group: the file names inside `path`.
+    files: Vec<String>,
+    kind: String,
+    hosts: String,
+    deploy: String,
+}
+
+#[derive(Serialize)]
+struct RunbookView<'a> {
+    site: &'a str,
+    description: &'a str,
+    scripts_dir: &'a str,
+    scripts_share: &'a str,
+    files: Vec<FileRow>,
+    /// Rendered Markdown sections, in deployment order. Each was rendered from its own template with
+    /// the same escaping discipline, so it is inserted as is.
+    sections: Vec<Section>,
+    steps: Vec<ChecklistStep>,
+    prerequisites: Vec<Prerequisite>,
+    has_scripts: bool,
+    gpo_files: bool,
+    topology: bool,
+}
+
+#[derive(Serialize)]
+struct ChecklistView<'a> {
+    scripts_dir: &'a str,
+    scripts_share: &'a str,
+    gpo_files: bool,
+    gpo_tasks: bool,
+    gpo_registry: bool,
+    has_reg: bool,
+    checks: Vec<ServerCheck>,
+}
+
+/// How the file table says a file is deployed: the GPO's part first when it has one.
+fn table_deploy(site: &Farm, deploy: &Deploy) -> String {
+    let text = match deploy {
+        Deploy::TaskXml { command } if site.gpo_has(Preference::Tasks) => {
+            format!("registered by the GPO; outside its scope: {command}")
+        }
+        Deploy::RuntimeScript { .. } if site.gpo_has(Preference::Files) => {
+            "put on the scripts share; the GPO copies it (see Runtime scripts)".to_string()
+        }
+        Deploy::RuntimeScript { scripts_dir } => {
+            format!("copy to {scripts_dir} (see Runtime scripts)")
+        }
+        Deploy::RegFile { command } if site.gpo_has(Preference::Registry) => {
+            format!("written by the GPO; outside its scope: {command}")
+        }
+        Deploy::RegFile { command } => command.clone(),
+        // The exact command (PowerShell, in the bundle folder), as the Group Policy section has it.
+        Deploy::GpoImport { command } => format!(
+            "PowerShell: {}",
+            command.replace("<bundle>\\gpo", "\"$PWD\\gpo\"")
+        ),
+        other => other.summary(),
+    };
+    if text.is_empty() { "review only".into() } else { text }
+}
+
+/// The file table: consecutive files deployed the same way to the same hosts under one folder
+/// (a GPO backup) share one row.
+fn file_rows(site: &Farm, plan: &Plan) -> Vec<FileRow> {
+    let mut rows: Vec<FileRow> = Vec::new();
+    let mut group_dir: Option<String> = None;
+    for (path, a) in &plan.files.files {
+        let deploy = table_deploy(site, &a.deploy);
+        let hosts = a.hosts.join(", ");
+        let kind = a.kind.as_str();
+        // Files of a GPO backup (gpo/{GUID}/…) deploy together with one command.
+        let dir = matches!(a.deploy, Deploy::GpoImport { .. })
+            .then(|| path.strip_prefix("gpo/").and_then(|rest| rest.split_once('/')))
+            .flatten()
+            .map(|(guid, _)| format!("gpo/{guid}/"));
+        if let (Some(d), Some(last)) = (&dir, rows.last_mut())
+            && group_dir.as_ref() == Some(d)
+            && last.deploy == deploy
+            && last.hosts == hosts
+        {
+            last.files.push(base(path));
+            if !last.kind.split(", ").any(|k| k == kind) {
+                last.kind = format!("{}, {kind}", last.kind);
+            }
+            continue;
+        }
+        group_dir = dir.clone();
+        let (path, files) = match dir {
+            Some(d) => (d, vec![base(path)]),
+            None => (path.clone(), Vec::new()),
+        };
+        rows.push(FileRow {
+            path,
+            files,
+            kind: kind.to_string(),
+            hosts,
+            deploy,
+        });
+    }
+    rows
+}
+
+fn base(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
+/// The runbook's own steps: copying the runtime scripts, and checking each server.
+fn own_steps(site: &Farm, plan: &Plan, has_scripts: bool) -> Result<Vec<ChecklistStep>, crate::Error> {
+    let mut checks = plan.server_checks.clone();
+    checks.sort_by_key(|c| c.order);
+    let view = ChecklistView {
+        scripts_dir: &site.scripts_dir,
+        scripts_share: &site.scripts_share,
+        gpo_files: site.gpo_has(Preference::Files),
+        gpo_tasks: site.gpo_has(Preference::Tasks),
+        gpo_registry: site.gpo_has(Preference::Registry),
+        has_reg: !plan.registry.is_empty(),
+        checks,
+    };
+    let block = |name: &str| -> Result<String, crate::Error> {
+        crate::render::render_block("runbook/checklist.md", name, &view)
+            .map(|s| s.trim_end().to_string())
+    };
+    let mut steps = Vec::new();
+    if has_scripts {
+        steps.push(ChecklistStep {
+            order: SCRIPTS_STEP_ORDER,
+            text: block("step_scripts")?,
+        });
+    }
+    if !view.checks.is_empty() {
+        steps.push(ChecklistStep {
+            order: SERVERS_STEP_ORDER,
+            text: block("step_servers")?,
+        });
+    }
+    Ok(steps)
+}
+
+/// Adds `README.md`, the runbook.
+pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+    let has_scripts = plan
+        .files
+        .files
+        .values()
+        .any(|a| matches!(a.deploy, Deploy::RuntimeScript { .. }));
+    let mut steps = plan.steps.clone();
+    steps.extend(own_steps(site, plan, has_scripts)?);
+    steps.sort_by_key(|s| s.order);
+    let mut prerequisites = plan.prerequisites.clone();
+    if has_scripts && site.gpo_has(Preference::Files) {
+        let text = crate::render::render_block("runbook/checklist.md", "prerequisite_scripts", &ChecklistView {
+            scripts_dir: &site.scripts_dir,
+            scripts_share: &site.scripts_share,
+            gpo_files: true,
+            gpo_tasks: false,
+            gpo_registry: false,
+            has_reg: false,
+            checks: Vec::new(),
+        })?;
+        prerequisites.push(Prerequisite {
+            order: SCRIPTS_PREREQUISITE_ORDER,
+            text: text.trim_end().to_string(),
+        });
+    }
+    prerequisites.sort_by_key(|p| p.order);
+    let mut sections = plan.sections.clone();
+    sections.sort_by_key(|s| s.order);
+    let view = RunbookView {
+        site: &site.name,
+        description: &site.description,
+        scripts_dir: &site.scripts_dir,
+        scripts_share: &site.scripts_share,
+        files: file_rows(site, plan),
+        sections,
+        steps,
+        prerequisites,
+        has_scripts,
+        gpo_files: site.gpo_has(Preference::Files),
+        topology: plan.files.files.contains_key(super::topology::MD_PATH),
+    };
+    let text = crate::render::render("runbook/README.md", &view)?;
+    plan.add_file(
+        "README.md",
+        Artifact::text(ArtifactKind::Runbook, Encoding::Utf8, Eol::Lf, &text),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::anchor;
+
+    #[test]
+    fn anchors_follow_github() {
+        assert_eq!(anchor("F5 BIG-IP"), "f5-big-ip");
+        assert_eq!(
+            anchor("Group Policy: scripts, scheduled tasks and registry values"),
+            "group-policy-scripts-scheduled-tasks-and-registry-values"
+        );
+        assert_eq!(
+            anchor("Server 2008 / 2008 R2: the event task"),
+            "server-2008--2008-r2-the-event-task"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! The site as a picture: `topology.md` (Mermaid, rendered by GitHub and GitLab) and `topology.svg`
+//! (drawn here, no external renderer).
+//!
+//! One graph feeds both: virtual servers → pools (default pool and path routes) → servers (edge per
+//! pool member, labelled with port and priority group) → the SQL client alias → the two mirroring
+//! partners. Each server node lists what runs on it (process killer, maintenance mode, alias
+//! switcher). The SVG layout is layered and deterministic: one column per kind, nodes in model
+//! order, integer coordinates.
+
+use serde::Serialize;
+
+use crate::bundle::{Artifact, ArtifactKind, Encoding, Eol};
+use crate::model::Farm;
+use crate::plan::{Column, Plan, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
+
+/// One box. `id` is derived from the kind and position only, so it is always a safe identifier.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub id: String,
+    /// The kind of its column (`data-kind` in the SVG).
+    pub kind: String,
+    /// Fill colour of the box.
+    pub fill: String,
+    /// The object's name (first line of the label).
+    pub name: String,
+    /// Further label lines.
+    pub details: Vec<String>,
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub h: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub label: String,
+    /// Whether the SVG prints the label (pool member labels repeat the pool box's member lines and
+    /// would pile up where the edges converge).
+    pub show_label: bool,
+    /// Dashed in the pictures (a route, the alias's standby partner).
+    pub dashed: bool,
+    /// SVG path and label position.
+    pub path: String,
+    pub lx: i64,
+    pub ly: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphColumn {
+    pub id: String,
+    pub title: String,
+    pub x: i64,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Graph {
+    pub columns: Vec<GraphColumn>,
+    pub edges: Vec<Edge>,
+    pub width: i64,
+    pub height: i64,
+}
+
+impl Graph {
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.columns.iter().flat_map(|c| c.nodes.iter())
+    }
+}
+
+const CHAR_W: i64 = 8; // monospace 12px is about 7.2 px a character: keep a margin
+const LINE_H: i64 = 16;
+const PAD: i64 = 8;
+const GAP_X: i64 = 140;
+const GAP_Y: i64 = 20;
+const TOP: i64 = 50;
+const MARGIN: i64 = 20;
+
+fn text_width(s: &str) -> i64 {
+    s.chars().count() as i64 * CHAR_W
+}
+
+/// The servers' own column.
+fn server_column() -> Column {
+    Column {
+        id: "col2".into(),
+        rank: SERVER_RANK,
+        kind: "server".into(),
+        title: "Servers".into(),
+        fill: "#f1f3f4".into(),
+    }
+}
+
+/// One box per server: its release and address, then the lines the families added.
+fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
+    let mut lines: Vec<&ServerLine> = t.server_lines.iter().collect();
+    lines.sort_by_key(|l| (l.server, l.order));
+    site.servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut details = vec![match s.address {
+                Some(a) => format!("{}, {a}", s.os.label()),
+                None => s.os.label().to_string(),
+            }];
+            details.extend(lines.iter().filter(|l| l.server == i).map(|l| l.text.clone()));
+            let column = t
+                .server_columns
+                .iter()
+                .find(|(server, _)| *server == i)
+                .map_or(SERVER_RANK, |&(_, rank)| rank);
+            TopoNode {
+                id: Topology::server_id(i),
+                column,
+                name: s.name.clone(),
+                details,
+            }
+        })
+        .collect()
+}
+
+/// Builds the graph (with its layout) of the plan's topology.
+pub fn graph(site: &Farm, t: &Topology) -> Graph {
+    let mut columns: Vec<Column> = t.columns.clone();
+    columns.push(server_column());
+    columns.sort_by_key(|c| c.rank);
+    let mut nodes: Vec<&TopoNode> = t.nodes.iter().collect();
+    let servers = server_nodes(site, t);
+    nodes.extend(servers.iter());
+    let mut edges: Vec<&TopoEdge> = t.edges.iter().collect();
+    edges.sort_by_key(|e| e.phase);
+    layout(&columns, &nodes, &edges)
+}
+
+fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Graph {
+    let mut columns: Vec<GraphColumn> = Vec::new();
+    for kind in kinds {
+        let col: Vec<Node> = nodes
+            .iter()
+            .filter(|n| n.column == kind.rank)
+            .map(|n| Node {
+                id: n.id.clone(),
+                kind: kind.kind.clone(),
+                fill: kind.fill.clone(),
+                name: n.name.clone(),
+                details: n.details.clone(),
+                x: 0,
+                y: 0,
+                w: 0,
+                h: 0,
+            })
+            .collect();
+        if col.is_empty() {
+            continue;
+        }
+        columns.push(GraphColumn {
+            id: kind.id.clone(),
+            title: kind.title.clone(),
+            x: 0,
+            nodes: col,
+        });
+    }
+    // Fewer crossings: each column after the first is ordered by the mean position of the nodes
+    // its incoming edges come from (barycenter), ties and unconnected nodes in model order.
+    for c in 1..columns.len() {
+        let mut pos: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+        for col in &columns[..c] {
+            let len = col.nodes.len().max(1) as i64;
+            for (i, n) in col.nodes.iter().enumerate() {
+                pos.insert(n.id.as_str(), i as i64 * 1000 / len);
+            }
+        }
+        // (sum, count) of source positions per target.
+        let mut incoming: std::collections::HashMap<&str, (i64, i64)> =
+            std::collections::HashMap::new();
+        for e in raw_edges {
+            if let Some(p) = pos.get(e.from.as_str()) {
+                let e = incoming.entry(e.to.as_str()).or_default();
+                e.0 += p;
+                e.1 += 1;
+            }
+        }
+        let keys: Vec<(i64, usize)> = columns[c]
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match incoming.get(n.id.as_str()) {
+                Some(&(sum, count)) => (sum / count, i),
+                None => (i64::MAX, i),
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&i| keys[i]);
+        let old = std::mem::take(&mut columns[c].nodes);
+        let mut slots: Vec<Option<Node>> = old.into_iter().map(Some).collect();
+        columns[c].nodes = order.iter().filter_map(|&i| slots[i].take()).collect();
+    }
+    // Sizes, then columns left to right, each centred vertically on the tallest.
+    let mut x = MARGIN;
+    let mut heights = Vec::new();
+    for c in &mut columns {
+        let mut w = text_width(&c.title);
+        for n in &mut c.nodes {
+            n.h = LINE_H * (1 + n.details.len() as i64) + 2 * PAD;
+            n.w = std::iter::once(&n.name)
+                .chain(n.details.iter())
+                .map(|l| text_width(l))
+                .max()
+                .unwrap_or(0)
+                + 2 * PAD;
+            w = w.max(n.w);
+        }
+        c.x = x;
+        for n in &mut c.nodes {
+            n.x = x;
+            n.w = w;
+        }
+        x += w + GAP_X;
+        let h: i64 =
+            c.nodes.iter().map(|n| n.h).sum::<i64>() + GAP_Y * (c.nodes.len() as i64 - 1).max(0);
+        heights.push(h);
+    }
+    let tallest = heights.iter().copied().max().unwrap_or(0);
+    for (c, h) in columns.iter_mut().zip(&heights) {
+        let mut y = TOP + (tallest - h) / 2;
+        for n in &mut c.nodes {
+            n.y = y;
+            y += n.h + GAP_Y;
+        }
+    }
+    let by_id: std::collections::HashMap<&str, &Node> = columns
+        .iter()
+        .flat_map(|c| &c.nodes)
+        .map(|n| (n.id.as_str(), n))
+        .collect();
+    let find = |id: &str| by_id.get(id).copied();
+    let mut edges = Vec::new();
+    for e in raw_edges {
+        let (Some(a), Some(b)) = (find(&e.from), find(&e.to)) else {
+            continue;
+        };
+        let (x1, y1) = (a.x + a.w, a.y + a.h / 2);
+        let (x2, y2) = (b.x, b.y + b.h / 2);
+        let mx = (x1 + x2) / 2;
+        edges.push(Edge {
+            show_label: e.show_label,
+            from: e.from.clone(),
+            to: e.to.clone(),
+            label: e.label.clone(),
+            dashed: e.dashed,
+            path: format!("M {x1} {y1} C {mx} {y1}, {mx} {y2}, {x2} {y2}"),
+            lx: mx,
+            ly: (y1 + y2) / 2 - 3,
+        });
+    }
+    Graph {
+        width: (x - GAP_X + MARGIN).max(2 * MARGIN),
+        height: TOP + tallest + MARGIN,
+        columns,
+        edges,
+    }
+}
+
+#[derive(Serialize)]
+struct PictureView<'a> {
+    site: &'a str,
+    g: &'a Graph,
+    /// The failover scenarios table (Markdown rendered by [`crate::scenarios`] from its own
+    /// template), if any.
+    scenarios: Option<String>,
+}
+
+/// Renders `topology.md` and `topology.svg` from a graph.
+pub fn pictures(
+    site: &str,
+    g: &Graph,
+    scenarios: Option<String>,
+) -> Result<(String, String), crate::Error> {
+    let ctx = PictureView { site, g, scenarios };
+    Ok((
+        crate::render::render("topology/topology.md", &ctx)?,
+        crate::render::render("topology/topology.svg", &ctx)?,
+    ))
+}
+
+/// Bundle path of the Mermaid page.
+pub const MD_PATH: &str = "topology.md";
+
+/// Adds `topology.md` and `topology.svg`.
+pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+    let g = graph(site, &plan.topology);
+    let (md, svg) = pictures(&site.name, &g, plan.topology.appendix.clone())?;
+    plan.add_file(
+        MD_PATH,
+        Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, &md),
+    )?;
+    plan.add_file(
+        "topology.svg",
+        Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, &svg),
+    )
+}

@@ -1,0 +1,639 @@
+//! F5 BIG-IP: the tmsh merge file (`f5/<partition>.conf`), one iRule per routed virtual server
+//! (`f5/irules/<name>.tcl`, also embedded in the merge file) and the same site as an AS3
+//! declaration (`f5/as3.json`).
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub mod affinity;
+pub mod model;
+
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::model::Farm;
+use crate::plan::{ChecklistStep, Column, Plan, Prerequisite, Section, TopoEdge, TopoNode, Topology};
+use model::{F5, MonitorRef, Persistence, Protocol, Snat, Virtual};
+
+/// The AS3 schema version the declaration is written for (every property used exists there).
+pub const AS3_SCHEMA_VERSION: &str = "3.22.0";
+/// The AS3 application (folder) inside the tenant.
+pub const AS3_APP: &str = "sitebundle";
+
+/// Bundle path of the merge file.
+pub fn conf_path(f5: &F5) -> String {
+    format!("f5/{}.conf", f5.partition)
+}
+
+/// Bundle path of an iRule.
+pub fn irule_path(name: &str) -> String {
+    format!("f5/irules/{name}.tcl")
+}
+
+/// BIG-IP normalises iRule whitespace; emit rules the way it stores them so that tools comparing
+/// the running rule with this file do not report a perpetual difference: LF line ends, no
+/// trailing spaces, no leading or trailing blank lines, exactly one final newline.
+pub fn canonical_rule(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end()).collect();
+    let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(0);
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |e| e + 1);
+    let mut out = lines[start..end].join("\n");
+    out.push('\n');
+    out
+}
+
+#[derive(Serialize)]
+struct RouteView {
+    /// Normalised path; the template writes the patterns `path` and `path/*`.
+    path: String,
+    pool: String,
+    prefix: String,
+}
+
+#[derive(Serialize)]
+struct IRuleView {
+    site: String,
+    name: String,
+    /// Folder path segments of the objects (`["Common"]` or `["Tenant", "App"]`).
+    folder: Vec<String>,
+    virtual_name: String,
+    routes: Vec<RouteView>,
+}
+
+/// The text of the iRule of `v`, with pool paths in `folder` (partition, or tenant + application).
+pub fn rule_text(
+    site: &Farm,
+    f5: &F5,
+    v: &Virtual,
+    folder: &[String],
+) -> Result<String, crate::Error> {
+    let name = v.rule.clone().unwrap_or_default();
+    let ctx = IRuleView {
+        site: site.name.clone(),
+        name,
+        folder: folder.to_vec(),
+        virtual_name: v.name.clone(),
+        routes: v
+            .routes
+            .iter()
+            .map(|r| RouteView {
+                path: r.path.clone(),
+                pool: f5.pools[r.pool].name.clone(),
+                prefix: r.prefix.clone(),
+            })
+            .collect(),
+    };
+    Ok(canonical_rule(&crate::render::render(
+        "f5/irule.tcl",
+        &ctx,
+    )?))
+}
+
+#[derive(Serialize)]
+struct MonitorView {
+    name: String,
+    kind: &'static str,
+    send: Option<String>,
+    recv: Option<String>,
+    interval: u32,
+    timeout: u32,
+    port: Option<u16>,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct NodeView {
+    name: String,
+    address: String,
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    node: String,
+    port: u16,
+    address: String,
+    priority_group: u32,
+}
+
+#[derive(Serialize)]
+struct PoolView {
+    name: String,
+    description: String,
+    members: Vec<MemberView>,
+    min_active_members: u32,
+    /// Monitor paths as (partition, name) pairs.
+    monitors: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct VirtualView {
+    name: String,
+    description: String,
+    address: String,
+    v6: bool,
+    port: u16,
+    pool: String,
+    profiles: Vec<String>,
+    persist: Option<&'static str>,
+    snat_automap: bool,
+    rule: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    name: String,
+    /// The rendered iRule: built by [`rule_text`] from its own template, where every value went
+    /// through an escaping filter; embedded verbatim (`trusted`) as bigip.conf does.
+    text: String,
+}
+
+#[derive(Serialize)]
+struct MergeFileView {
+    site: String,
+    partition: String,
+    file: String,
+    monitors: Vec<MonitorView>,
+    nodes: Vec<NodeView>,
+    pools: Vec<PoolView>,
+    rules: Vec<RuleView>,
+    virtuals: Vec<VirtualView>,
+}
+
+fn persist_profile(p: Persistence) -> Option<&'static str> {
+    match p {
+        Persistence::None => None,
+        Persistence::SourceAddress => Some("source_addr"),
+        Persistence::Cookie => Some("cookie"),
+    }
+}
+
+/// The tmsh merge file.
+pub fn conf_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
+    let part = &f5.partition;
+    let folder = vec![part.clone()];
+    let mut rules = Vec::new();
+    for v in &f5.virtuals {
+        if let Some(name) = &v.rule {
+            rules.push(RuleView {
+                name: name.clone(),
+                text: rule_text(site, f5, v, &folder)?,
+            });
+        }
+    }
+    let ctx = MergeFileView {
+        site: site.name.clone(),
+        partition: part.clone(),
+        file: format!("{part}.conf"),
+        monitors: f5
+            .monitors
+            .iter()
+            .map(|m| MonitorView {
+                name: m.name.clone(),
+                kind: m.kind.as_str(),
+                send: m.send.clone(),
+                recv: m.recv.clone(),
+                interval: m.interval,
+                timeout: m.timeout,
+                port: m.port,
+                description: m.description.clone(),
+            })
+            .collect(),
+        nodes: f5
+            .node_servers()
+            .into_iter()
+            .map(|i| {
+                let s = site.server(i);
+                NodeView {
+                    name: s.name.clone(),
+                    address: s.address.map(|a| a.to_string()).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        pools: f5
+            .pools
+            .iter()
+            .map(|p| PoolView {
+                name: p.name.clone(),
+                description: p.description.clone(),
+                members: p
+                    .members
+                    .iter()
+                    .map(|m| MemberView {
+                        node: site.server(m.server).name.clone(),
+                        port: m.port,
+                        address: m.address.to_string(),
+                        priority_group: m.priority_group,
+                    })
+                    .collect(),
+                min_active_members: p.min_active_members,
+                monitors: p
+                    .monitors
+                    .iter()
+                    .map(|m| match m {
+                        MonitorRef::Defined(i) => (part.clone(), f5.monitors[*i].name.clone()),
+                        MonitorRef::Builtin(b) => ("Common".into(), b.clone()),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        rules,
+        virtuals: f5
+            .virtuals
+            .iter()
+            .map(|v| VirtualView {
+                name: v.name.clone(),
+                description: v.description.clone(),
+                address: v.address.to_string(),
+                v6: v.address.is_ipv6(),
+                port: v.port,
+                pool: f5.pools[v.pool].name.clone(),
+                profiles: v.profiles.clone(),
+                persist: persist_profile(v.persistence),
+                snat_automap: v.snat == Snat::Automap,
+                rule: v.rule.clone(),
+            })
+            .collect(),
+    };
+    crate::render::render("f5/partition.conf", &ctx)
+}
+
+/// AS3 remarks are at most 64 characters.
+fn remark(s: &str) -> String {
+    if s.chars().count() <= 64 {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(61).collect();
+        t.push_str("...");
+        t
+    }
+}
+
+fn with_remark(mut obj: Value, text: &str) -> Value {
+    if !text.is_empty() {
+        obj["remark"] = Value::String(remark(text));
+    }
+    obj
+}
+
+/// The AS3 declaration of the same site (keys sorted: serde_json's map is ordered by key).
+pub fn as3_value(site: &Farm, f5: &F5) -> Result<Value, crate::Error> {
+    let folder = vec![f5.as3_tenant.clone(), AS3_APP.to_string()];
+    let mut app = serde_json::Map::new();
+    app.insert("class".into(), json!("Application"));
+    for m in &f5.monitors {
+        let mut o = json!({
+            "class": "Monitor",
+            "monitorType": m.kind.as_str(),
+            "interval": m.interval,
+            "timeout": m.timeout,
+        });
+        if let Some(s) = &m.send {
+            o["send"] = json!(s);
+        }
+        if let Some(r) = &m.recv {
+            o["receive"] = json!(r);
+        }
+        if let Some(port) = m.port {
+            o["targetPort"] = json!(port);
+        }
+        app.insert(m.name.clone(), with_remark(o, &m.description));
+    }
+    for p in &f5.pools {
+        let members: Vec<Value> = p
+            .members
+            .iter()
+            .map(|m| {
+                json!({
+                    "servicePort": m.port,
+                    "serverAddresses": [m.address.to_string()],
+                    "priorityGroup": m.priority_group,
+                    "remark": remark(&site.server(m.server).name),
+                })
+            })
+            .collect();
+        let monitors: Vec<Value> = p
+            .monitors
+            .iter()
+            .map(|m| match m {
+                MonitorRef::Defined(i) => json!({ "use": f5.monitors[*i].name }),
+                MonitorRef::Builtin(b) => json!({ "bigip": format!("/Common/{b}") }),
+            })
+            .collect();
+        let o = json!({
+            "class": "Pool",
+            "members": members,
+            "minimumMembersActive": p.min_active_members,
+            "monitors": monitors,
+        });
+        app.insert(p.name.clone(), with_remark(o, &p.description));
+    }
+    for v in &f5.virtuals {
+        let persistence: Vec<&str> = match v.persistence {
+            Persistence::None => vec![],
+            Persistence::SourceAddress => vec!["source-address"],
+            Persistence::Cookie => vec!["cookie"],
+        };
+        let mut o = json!({
+            "class": match v.protocol { Protocol::Http => "Service_HTTP", Protocol::Tcp => "Service_TCP" },
+            "virtualAddresses": [v.address.to_string()],
+            "virtualPort": v.port,
+            "pool": f5.pools[v.pool].name,
+            "persistenceMethods": persistence,
+            "profileTCP": { "bigip": format!("/Common/{}", v.tcp_profile()) },
+            "snat": match v.snat { Snat::Automap => "auto", Snat::None => "none" },
+        });
+        if v.protocol == Protocol::Http {
+            o["profileHTTP"] = json!({ "bigip": "/Common/http" });
+        }
+        if let Some(rule) = &v.rule {
+            o["iRules"] = json!([rule]);
+            let text = rule_text(site, f5, v, &folder)?;
+            app.insert(
+                rule.clone(),
+                json!({
+                    "class": "iRule",
+                    // No backquote expansion: the rule names its pools by full path.
+                    "expand": false,
+                    "iRule": text,
+                    "remark": remark(&format!("path routes of {}", v.name)),
+                }),
+            );
+        }
+        app.insert(v.name.clone(), with_remark(o, &v.description));
+    }
+    let mut tenant = serde_json::Map::new();
+    tenant.insert("class".into(), json!("Tenant"));
+    tenant.insert(AS3_APP.into(), Value::Object(app));
+    let mut decl = serde_json::Map::new();
+    decl.insert("class".into(), json!("ADC"));
+    decl.insert("schemaVersion".into(), json!(AS3_SCHEMA_VERSION));
+    decl.insert("id".into(), json!(format!("sitebundle-{}", site.name)));
+    decl.insert("label".into(), json!(remark(&site.name)));
+    decl.insert(f5.as3_tenant.clone(), Value::Object(tenant));
+    Ok(json!({
+        "class": "AS3",
+        "action": "deploy",
+        "persist": true,
+        "declaration": Value::Object(decl),
+    }))
+}
+
+pub fn as3_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
+    let v = as3_value(site, f5)?;
+    let mut s = serde_json::to_string_pretty(&v)
+        .map_err(|e| crate::Error::Internal(format!("AS3 declaration: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Where the family's pieces go among the others' in the runbook and the topology.
+const SECTION_ORDER: u32 = 20;
+const STEP_ORDER: u32 = 20;
+const PREREQUISITE_ORDER: u32 = 20;
+const VIRTUAL_RANK: u32 = 0;
+const POOL_RANK: u32 = 10;
+
+/// Adds everything the `[f5]` section deploys.
+pub fn contribute(site: &Farm, f5: Option<&F5>, plan: &mut Plan) -> Result<(), crate::Error> {
+    let Some(f5) = f5 else { return Ok(()) };
+    add_files(site, f5, plan)?;
+    add_runbook(site, f5, plan)?;
+    add_topology(site, f5, &mut plan.topology);
+    Ok(())
+}
+
+/// The merge file, one iRule file per routed virtual server, the AS3 declaration.
+fn add_files(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> {
+    let conf = conf_text(site, f5)?;
+    let file = conf_path(f5);
+    let big_ip = || ["BIG-IP".to_string()];
+    plan.add_file(
+        file.clone(),
+        Artifact::text(ArtifactKind::TmshMerge, Encoding::Utf8, Eol::Lf, &conf)
+            .hosts(big_ip())
+            .deploy(Deploy::Command(format!(
+                "tmsh load sys config merge verify file /var/tmp/{0}.conf, then without verify; tmsh save sys config",
+                f5.partition
+            ))),
+    )?;
+    let folder = vec![f5.partition.clone()];
+    for v in &f5.virtuals {
+        if let Some(rule) = &v.rule {
+            plan.add_file(
+                irule_path(rule),
+                Artifact::text(
+                    ArtifactKind::IRule,
+                    Encoding::Utf8,
+                    Eol::Lf,
+                    &rule_text(site, f5, v, &folder)?,
+                )
+                .hosts(big_ip())
+                .deploy(Deploy::ReviewOnly {
+                    why: format!("embedded in {file}"),
+                }),
+            )?;
+        }
+    }
+    plan.add_file(
+        "f5/as3.json",
+        Artifact::text(ArtifactKind::As3, Encoding::Utf8, Eol::Lf, &as3_text(site, f5)?)
+            .hosts(big_ip())
+            .deploy(Deploy::Command(
+                "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
+            )),
+    )
+}
+
+/// Virtual servers → pools (default pool and routes) → pool members on the servers.
+fn add_topology(site: &Farm, f5: &F5, t: &mut Topology) {
+    t.columns.push(Column {
+        id: "col0".into(),
+        rank: VIRTUAL_RANK,
+        kind: "virtual".into(),
+        title: "Virtual servers (F5)".into(),
+        fill: "#e8f0fe".into(),
+    });
+    t.columns.push(Column {
+        id: "col1".into(),
+        rank: POOL_RANK,
+        kind: "pool".into(),
+        title: "Pools".into(),
+        fill: "#e6f4ea".into(),
+    });
+    let edge = |from: String, to: String, label: String, dashed: bool, show_label: bool| TopoEdge {
+        phase: 0,
+        from,
+        to,
+        label,
+        show_label,
+        dashed,
+    };
+    for (i, v) in f5.virtuals.iter().enumerate() {
+        let addr = match v.address {
+            std::net::IpAddr::V6(a) => format!("[{a}]:{}", v.port),
+            a => format!("{a}:{}", v.port),
+        };
+        let id = format!("vs{}", i + 1);
+        t.nodes.push(TopoNode {
+            id: id.clone(),
+            column: VIRTUAL_RANK,
+            name: v.name.clone(),
+            details: vec![format!("{addr} {:?}", v.protocol).to_lowercase()],
+        });
+        t.edges.push(edge(id.clone(), format!("pool{}", v.pool + 1), "default".into(), false, true));
+        for r in &v.routes {
+            t.edges.push(edge(
+                id.clone(),
+                format!("pool{}", r.pool + 1),
+                format!("path {}", r.prefix),
+                true,
+                true,
+            ));
+        }
+    }
+    for (i, p) in f5.pools.iter().enumerate() {
+        let mut details = Vec::new();
+        if p.min_active_members > 0 {
+            details.push(format!("priority groups, min active {}", p.min_active_members));
+        }
+        // Members by priority group: the preferred (highest) group first.
+        let mut members: Vec<_> = p.members.iter().collect();
+        members.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
+        for m in &members {
+            details.push(format!(
+                "{}:{} group {}",
+                site.server(m.server).name,
+                m.port,
+                m.priority_group
+            ));
+        }
+        let id = format!("pool{}", i + 1);
+        t.nodes.push(TopoNode {
+            id: id.clone(),
+            column: POOL_RANK,
+            name: p.name.clone(),
+            details,
+        });
+        // Member labels repeat the pool box's lines and would pile up where the edges converge:
+        // the SVG leaves them out (Mermaid shows them).
+        for m in members {
+            t.edges.push(edge(
+                id.clone(),
+                Topology::server_id(m.server),
+                format!("port {}, group {}", m.port, m.priority_group),
+                false,
+                false,
+            ));
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RunbookPool {
+    name: String,
+    members: String,
+}
+
+#[derive(Serialize)]
+struct RunbookVirtual {
+    name: String,
+    no_persist: bool,
+}
+
+#[derive(Serialize)]
+struct F5RunbookView {
+    partition: String,
+    file: String,
+    tenant: String,
+    as3_app: String,
+    pools: Vec<RunbookPool>,
+    virtuals: Vec<RunbookVirtual>,
+    rules: Vec<String>,
+    routes: Vec<RunbookRoute>,
+    common: bool,
+}
+
+#[derive(Serialize)]
+struct RunbookRoute {
+    virtual_name: String,
+    prefix: String,
+    pool: String,
+}
+
+fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
+    F5RunbookView {
+        partition: f5.partition.clone(),
+        file: format!("{}.conf", f5.partition),
+        tenant: f5.as3_tenant.clone(),
+        as3_app: AS3_APP.into(),
+        pools: f5
+            .pools
+            .iter()
+            .map(|p| RunbookPool {
+                name: p.name.clone(),
+                members: {
+                    let mut ms: Vec<&model::Member> = p.members.iter().collect();
+                    ms.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
+                    ms.iter()
+                        .map(|m| {
+                            format!(
+                                "{}:{} (group {})",
+                                site.server(m.server).name,
+                                m.port,
+                                m.priority_group
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+            .collect(),
+        virtuals: f5
+            .virtuals
+            .iter()
+            .map(|v| RunbookVirtual {
+                name: v.name.clone(),
+                no_persist: v.persistence == Persistence::None,
+            })
+            .collect(),
+        rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),
+        routes: f5
+            .virtuals
+            .iter()
+            .flat_map(|v| {
+                v.routes.iter().map(|r| RunbookRoute {
+                    virtual_name: v.name.clone(),
+                    prefix: r.prefix.clone(),
+                    pool: f5.pools[r.pool].name.clone(),
+                })
+            })
+            .collect(),
+        common: f5.partition == "Common",
+    }
+}
+
+/// The runbook section, its checklist step and its prerequisite.
+fn add_runbook(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> {
+    let section = Section {
+        id: "f5".into(),
+        order: SECTION_ORDER,
+        text: crate::render::render("f5/runbook.md", &runbook_view(site, f5))?,
+    };
+    let anchor = serde_json::json!({ "anchor": section.anchor() });
+    let block = |name: &str| -> Result<String, crate::Error> {
+        crate::render::render_block("f5/checklist.md", name, &anchor)
+            .map(|s| s.trim_end().to_string())
+    };
+    plan.steps.push(ChecklistStep {
+        order: STEP_ORDER,
+        text: block("step")?,
+    });
+    plan.prerequisites.push(Prerequisite {
+        order: PREREQUISITE_ORDER,
+        text: block("prerequisite")?,
+    });
+    plan.sections.push(section);
+    Ok(())
+}

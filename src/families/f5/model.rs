@@ -1,0 +1,999 @@
+//! `[f5]`: the BIG-IP configuration of the site (seed: "Load Balancer reconfiguration").
+//!
+//! Nodes come from `[[server]]` entries with an `address`; monitors, pools (members with priority
+//! groups and the priority-group activation threshold), virtual servers and path routes are declared
+//! here. Routes become one iRule per virtual server. The resolved structs keep indices into the
+//! site's servers and into `pools`/`monitors`, so later analyses (failover scenarios, affinity
+//! groups) can walk the model without re-parsing names.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::{Ctx, Names};
+use crate::escape;
+
+/// The BIG-IP section of the site.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawF5 {
+    /// Administrative partition the merge file creates its objects in (`f5/<partition>.conf`).
+    /// Default "Common". A partition other than Common must already exist on the BIG-IP.
+    #[serde(default = "default_partition")]
+    pub partition: String,
+    /// AS3 tenant of `f5/as3.json`. Default: the partition, or the site name when the partition is
+    /// Common (AS3 reserves Common for shared objects).
+    #[serde(default)]
+    pub as3_tenant: Option<String>,
+    /// Health monitors defined by the site. Pools may also use the built-in monitors `http`,
+    /// `https`, `tcp`, `tcp_half_open`, `gateway_icmp` and `icmp` (from /Common).
+    #[serde(default)]
+    pub monitor: Vec<RawMonitor>,
+    /// Pools of servers.
+    #[serde(default)]
+    pub pool: Vec<RawPool>,
+    /// Virtual servers.
+    #[serde(default)]
+    pub virtual_server: Vec<RawVirtual>,
+    /// Affinity groups: virtual servers, path routes and pools that must always be served by one
+    /// and the same node. `sitebundle validate` checks every combination of monitor results and
+    /// reports each one in which a group would split across nodes or be only partly served.
+    #[serde(default)]
+    pub affinity: Vec<super::affinity::RawAffinity>,
+}
+
+fn default_partition() -> String {
+    "Common".into()
+}
+
+/// Kind of a site-defined health monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MonitorType {
+    /// HTTP request/response check (`ltm monitor http`).
+    Http,
+    /// HTTP over TLS (`ltm monitor https`).
+    Https,
+    /// TCP connect check, optionally with send/recv strings (`ltm monitor tcp`); the right choice
+    /// for LDAP (AD LDS) pools when no bind account should be stored on the BIG-IP.
+    Tcp,
+}
+
+impl MonitorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorType::Http => "http",
+            MonitorType::Https => "https",
+            MonitorType::Tcp => "tcp",
+        }
+    }
+}
+
+/// A health monitor.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitor {
+    /// Object name (letters, digits, `_`, `.`, `-`; starting with a letter; at most 63 characters).
+    pub name: String,
+    /// "http", "https" or "tcp".
+    #[serde(rename = "type")]
+    pub kind: MonitorType,
+    /// Request sent by the monitor. Use `\r\n` (TOML escapes) between header lines. Printable ASCII
+    /// only, without `"`, `\`, `$`, `[`, `]`, `{`, `}`.
+    #[serde(default)]
+    pub send: Option<String>,
+    /// Text (a regular expression on the BIG-IP) the response must contain for the member to be up.
+    /// Same character rules as `send`.
+    #[serde(default)]
+    pub recv: Option<String>,
+    /// Seconds between probes (1-86400). Default 5.
+    #[serde(default = "default_interval")]
+    pub interval: u32,
+    /// Seconds without a good answer before the member is marked down (must exceed `interval`).
+    /// Default 16 (3 × interval + 1, F5's rule of thumb).
+    #[serde(default = "default_timeout")]
+    pub timeout: u32,
+    /// Alias service port: probe this port of the node instead of the pool member's own port
+    /// (tmsh `destination *:PORT`, AS3 `targetPort`). Lets a pool depend on another service of the
+    /// same node, e.g. an LDAP pool that also requires the node's web front end on port 80.
+    #[serde(default)]
+    pub port: Option<u32>,
+    /// Free text written as the object's description.
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_interval() -> u32 {
+    5
+}
+fn default_timeout() -> u32 {
+    16
+}
+
+/// A pool member: a server from `[[server]]` (it needs an `address`) and a service port.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMember {
+    /// Server name from `[[server]]`; its `address` becomes the BIG-IP node.
+    pub server: String,
+    /// Service port (1-65535).
+    pub port: u32,
+    /// Priority group (0-65535). With priority-group activation on, the highest group gets all
+    /// traffic while it has at least `min_active_members` available members. Default 0.
+    #[serde(default)]
+    pub priority_group: u32,
+}
+
+/// A pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    /// Object name (letters, digits, `_`, `.`, `-`; starting with a letter; at most 63 characters).
+    pub name: String,
+    /// Members with their ports and priority groups.
+    pub members: Vec<RawMember>,
+    /// Monitors that must all pass for a member to be up: names of `[[f5.monitor]]` entries or
+    /// built-ins (`http`, `https`, `tcp`, `tcp_half_open`, `gateway_icmp`, `icmp`).
+    #[serde(default)]
+    pub monitors: Vec<String>,
+    /// Priority-group activation: the minimum number of available members in the highest priority
+    /// group before lower groups receive traffic (tmsh `min-active-members`; the GUI's "Less than
+    /// N"). 0 (the default, as in tmsh) turns priority-group activation off.
+    #[serde(default)]
+    pub min_active_members: u32,
+    /// Free text written as the object's description.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// What a virtual server carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP: TCP and HTTP profiles (AS3 `Service_HTTP`). Needed for path routes.
+    Http,
+    /// Plain TCP, e.g. LDAP (AS3 `Service_TCP`).
+    Tcp,
+}
+
+/// Session persistence of a virtual server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Persistence {
+    /// No persistence: every connection goes to the currently preferred member (no `persist`
+    /// block; AS3 `persistenceMethods: []`).
+    None,
+    /// Source address affinity (`/Common/source_addr`).
+    SourceAddress,
+    /// HTTP cookie insert (`/Common/cookie`); HTTP virtual servers only.
+    Cookie,
+}
+
+/// Source address translation of a virtual server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Snat {
+    /// SNAT automap: servers see the BIG-IP's self IP and answer through it.
+    Automap,
+    /// No translation: the servers must route back through the BIG-IP.
+    None,
+}
+
+/// A path route: requests whose path starts with `prefix` go to `pool`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// Path prefix, e.g. "/ECTS/". Matched case-insensitively against the percent-decoded,
+    /// normalised path without query string, on whole path segments: "/ECTS/" matches "/ects",
+    /// "/ects/" and "/ECTS/x" but not "/ECTSX". Letters, digits and `- . _ ~ + , = : @ !` between
+    /// slashes; no wildcards.
+    pub prefix: String,
+    /// Pool that receives the matching requests.
+    pub pool: String,
+}
+
+/// A virtual server.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVirtual {
+    /// Object name (letters, digits, `_`, `.`, `-`; starting with a letter; at most 63 characters).
+    pub name: String,
+    /// Virtual address (IPv4 or IPv6).
+    pub address: String,
+    /// Service port (1-65535).
+    pub port: u32,
+    /// "http" or "tcp".
+    pub protocol: Protocol,
+    /// Built-in /Common profiles: exactly one TCP profile (`tcp`, `tcp-lan-optimized`,
+    /// `tcp-wan-optimized`) plus `http` for HTTP virtual servers. Default: `["http", "tcp"]` for
+    /// HTTP, `["tcp"]` for TCP.
+    #[serde(default)]
+    pub profiles: Option<Vec<String>>,
+    /// Default pool.
+    pub pool: String,
+    /// "none" (default), "source-address" or "cookie".
+    #[serde(default = "default_persistence")]
+    pub persistence: Persistence,
+    /// "automap" (default) or "none".
+    #[serde(default = "default_snat")]
+    pub snat: Snat,
+    /// Path routes, turned into one iRule attached to this virtual server. Needs `protocol = "http"`.
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+    /// Name of the generated iRule. Default: the virtual server's name followed by `_routes`.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Free text written as the object's description.
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_persistence() -> Persistence {
+    Persistence::None
+}
+fn default_snat() -> Snat {
+    Snat::Automap
+}
+
+/// Monitors that exist on every BIG-IP in /Common.
+pub const BUILTIN_MONITORS: &[&str] = &[
+    "http",
+    "https",
+    "tcp",
+    "tcp_half_open",
+    "gateway_icmp",
+    "icmp",
+];
+/// Profiles a virtual server may name (all built-in /Common profiles).
+pub const TCP_PROFILES: &[&str] = &["tcp", "tcp-lan-optimized", "tcp-wan-optimized"];
+
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub name: String,
+    pub kind: MonitorType,
+    pub send: Option<String>,
+    pub recv: Option<String>,
+    pub interval: u32,
+    pub timeout: u32,
+    /// Alias service port (probes this port instead of the member's).
+    pub port: Option<u16>,
+    pub description: String,
+}
+
+/// A monitor a pool uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorRef {
+    /// Index into [`F5::monitors`].
+    Defined(usize),
+    /// A built-in /Common monitor by name.
+    Builtin(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Index into the site's servers (which has an address).
+    pub server: usize,
+    pub address: IpAddr,
+    pub port: u16,
+    pub priority_group: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    pub members: Vec<Member>,
+    pub monitors: Vec<MonitorRef>,
+    pub min_active_members: u32,
+    pub description: String,
+}
+
+impl Pool {
+    /// Whether priority-group activation is on.
+    pub fn activation(&self) -> bool {
+        self.min_active_members > 0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// As written in site.toml.
+    pub prefix: String,
+    /// Normalised: lower case, no trailing slash, e.g. `/ects`.
+    pub path: String,
+    /// Index into [`F5::pools`].
+    pub pool: usize,
+}
+
+impl Route {
+    /// The `switch -glob` patterns of this route: the path itself and everything below it.
+    pub fn patterns(&self) -> [String; 2] {
+        [self.path.clone(), format!("{}/*", self.path)]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Virtual {
+    pub name: String,
+    pub address: IpAddr,
+    pub port: u16,
+    pub protocol: Protocol,
+    /// Built-in /Common profile names, sorted.
+    pub profiles: Vec<String>,
+    /// Index into [`F5::pools`].
+    pub pool: usize,
+    pub persistence: Persistence,
+    pub snat: Snat,
+    /// Longest path first, so that nested prefixes route to the most specific pool.
+    pub routes: Vec<Route>,
+    /// Name of the generated iRule (present when there are routes).
+    pub rule: Option<String>,
+    pub description: String,
+}
+
+impl Virtual {
+    /// The TCP profile among the profiles.
+    pub fn tcp_profile(&self) -> &str {
+        self.profiles
+            .iter()
+            .find(|p| TCP_PROFILES.contains(&p.as_str()))
+            .map(|s| s.as_str())
+            .unwrap_or("tcp")
+    }
+}
+
+/// The resolved BIG-IP section.
+#[derive(Debug, Clone)]
+pub struct F5 {
+    pub partition: String,
+    pub as3_tenant: String,
+    pub monitors: Vec<Monitor>,
+    pub pools: Vec<Pool>,
+    pub virtuals: Vec<Virtual>,
+    /// Affinity groups (resolved references into `pools` and `virtuals`).
+    pub affinities: Vec<super::affinity::Affinity>,
+}
+
+impl F5 {
+    pub fn pool_index(&self, name: &str) -> Option<usize> {
+        self.pools.iter().position(|p| p.name == name)
+    }
+    /// The monitor names a pool uses (built-ins as `/Common/x`, defined ones by name).
+    pub fn monitor_names(&self, pool: &Pool) -> Vec<String> {
+        pool.monitors
+            .iter()
+            .map(|m| match m {
+                MonitorRef::Defined(i) => self.monitors[*i].name.clone(),
+                MonitorRef::Builtin(b) => format!("/Common/{b}"),
+            })
+            .collect()
+    }
+    /// Servers used as pool members, sorted by index, without repeats (the BIG-IP nodes).
+    pub fn node_servers(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .pools
+            .iter()
+            .flat_map(|p| p.members.iter().map(|m| m.server))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// Printable ASCII plus line breaks and tabs, without the characters a tmsh quoted string or a
+/// Tcl parser would interpret.
+fn check_tmsh_text(s: &str) -> Result<(), String> {
+    escape::tmsh_str(s).map(|_| ()).map_err(|e| e.to_string())
+}
+
+const DESCRIPTION_HELP: &str =
+    "write the description as one line of plain text without `\"`, `\\`, `$`, `[`, `]`, `{`, `}`";
+
+/// A description: a tmsh quoted string on one line (it also becomes an AS3 `remark`, which allows
+/// no control characters).
+fn check_description(s: &str) -> Result<(), String> {
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{} cannot appear in a description (one line of printable text)",
+            crate::model::show_char(c)
+        ));
+    }
+    check_tmsh_text(s)
+}
+
+/// A route prefix: `/seg/seg/`, segments of safe characters, no wildcards, no `.`/`..`.
+pub fn normalise_prefix(s: &str) -> Result<String, String> {
+    if !s.starts_with('/') {
+        return Err(format!("route prefix `{s}` must start with `/`"));
+    }
+    if let Some(c) = s.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '/' | '-' | '.' | '_' | '~' | '+' | ',' | '=' | ':' | '@' | '!'
+            ))
+    }) {
+        let why = match c {
+            '*' | '?' | '[' | ']' => {
+                " (a wildcard in `switch -glob`; prefixes are literal, write the path itself)"
+            }
+            '%' => " (prefixes are compared with the decoded path: write the character itself)",
+            _ => "",
+        };
+        return Err(format!(
+            "route prefix `{s}` contains {}{why}; use letters, digits, `/` and `- . _ ~ + , = : @ !`",
+            crate::model::show_char(c)
+        ));
+    }
+    let trimmed = s.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(format!(
+            "route prefix `{s}` matches every request; that is the virtual server's `pool`"
+        ));
+    }
+    for seg in trimmed[1..].split('/') {
+        if seg.is_empty() || seg == "." || seg == ".." {
+            return Err(format!(
+                "route prefix `{s}` has an empty, `.` or `..` segment; requests are normalised before matching, so it could never match"
+            ));
+        }
+    }
+    if s.len() > 200 {
+        return Err(format!("route prefix `{s}` is longer than 200 characters"));
+    }
+    Ok(trimmed.to_ascii_lowercase())
+}
+
+fn name_check(ctx: &mut Ctx, path: &str, name: &str, example: &str) -> bool {
+    match escape::tmsh_name(name) {
+        Ok(_) => true,
+        Err(why) => {
+            ctx.error(
+                path,
+                format!("`{name}` is not a valid BIG-IP object name: {why}"),
+                format!("e.g. `{example}`"),
+            );
+            false
+        }
+    }
+}
+
+fn port(ctx: &mut Ctx, path: &str, p: u32) -> Option<u16> {
+    if (1..=65535).contains(&p) {
+        Some(p as u16)
+    } else {
+        ctx.error(
+            path,
+            format!("port {p} is outside 1-65535"),
+            "e.g. `port = 80`",
+        );
+        None
+    }
+}
+
+pub fn resolve(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    names: &Names,
+    servers: &[crate::model::Server],
+    site_name: &str,
+) -> Option<F5> {
+    let mut ok = name_check(
+        ctx,
+        "f5.partition",
+        &raw.partition,
+        "partition = \"Common\"",
+    );
+    let as3_tenant = match &raw.as3_tenant {
+        Some(t) => {
+            ok &= name_check(ctx, "f5.as3_tenant", t, "as3_tenant = \"partnerpoint\"");
+            if t == "Common" {
+                ctx.error(
+                    "f5.as3_tenant",
+                    "AS3 reserves the tenant `Common` for shared objects",
+                    "choose another tenant name, e.g. the site name",
+                );
+                ok = false;
+            }
+            t.clone()
+        }
+        None if raw.partition != "Common" => raw.partition.clone(),
+        None => site_name.to_string(),
+    };
+
+    // Every object name is unique within the partition (across kinds too, to keep tables readable).
+    let mut all_names: Vec<(String, String)> = Vec::new();
+
+    // Monitors.
+    let mut monitors = Vec::new();
+    let mut monitor_idx: HashMap<&str, usize> = HashMap::new();
+    for (i, m) in raw.monitor.iter().enumerate() {
+        let p = format!("f5.monitor[{i}]");
+        let mut mok = name_check(ctx, &format!("{p}.name"), &m.name, "name = \"mon_http\"");
+        if BUILTIN_MONITORS.contains(&m.name.as_str()) {
+            ctx.error(
+                &format!("{p}.name"),
+                format!("`{}` is the name of a built-in monitor", m.name),
+                "give your monitor its own name, e.g. `mon_partnerpoint_http`; pools can use the built-in one directly",
+            );
+            mok = false;
+        }
+        all_names.push((format!("{p}.name"), m.name.clone()));
+        for (key, v) in [("send", &m.send), ("recv", &m.recv)] {
+            if let Some(v) = v {
+                let help = if key == "send" {
+                    "e.g. `send = \"GET / HTTP/1.1\\r\\nHost: www\\r\\nConnection: close\\r\\n\\r\\n\"`"
+                } else {
+                    "e.g. `recv = \"200 OK\"` (a regular expression on the BIG-IP; `.` matches any character)"
+                };
+                mok &= ctx.check(&format!("{p}.{key}"), check_tmsh_text(v), help);
+            }
+        }
+        if !(1..=86400).contains(&m.interval) {
+            ctx.error(
+                &format!("{p}.interval"),
+                format!("interval {} is outside 1-86400 seconds", m.interval),
+                "e.g. `interval = 5`",
+            );
+            mok = false;
+        } else if m.timeout <= m.interval || m.timeout > 86400 {
+            ctx.error(
+                &format!("{p}.timeout"),
+                format!(
+                    "timeout {} must be greater than the interval ({}) and at most 86400 seconds",
+                    m.timeout, m.interval
+                ),
+                "F5 recommends 3 × interval + 1, e.g. `timeout = 16` with `interval = 5`",
+            );
+            mok = false;
+        }
+        mok &= ctx.check(
+            &format!("{p}.description"),
+            check_description(&m.description),
+            DESCRIPTION_HELP,
+        );
+        let alias_port = match m.port {
+            Some(x) => {
+                let r = port(ctx, &format!("{p}.port"), x);
+                mok &= r.is_some();
+                r
+            }
+            None => None,
+        };
+        ok &= mok;
+        monitor_idx.insert(m.name.as_str(), i);
+        monitors.push(Monitor {
+            name: m.name.clone(),
+            kind: m.kind,
+            send: m.send.clone(),
+            recv: m.recv.clone(),
+            interval: m.interval,
+            timeout: m.timeout,
+            port: alias_port,
+            description: m.description.clone(),
+        });
+    }
+    let mut known_monitors: HashMap<&str, usize> = monitor_idx.clone();
+    for (j, b) in BUILTIN_MONITORS.iter().enumerate() {
+        known_monitors.entry(b).or_insert(usize::MAX - j);
+    }
+
+    // Pools.
+    let mut pools = Vec::new();
+    let pool_idx: HashMap<&str, usize> = raw
+        .pool
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    for (i, rp) in raw.pool.iter().enumerate() {
+        let p = format!("f5.pool[{i}]");
+        let mut pok = name_check(
+            ctx,
+            &format!("{p}.name"),
+            &rp.name,
+            "name = \"PartnerPoint\"",
+        );
+        all_names.push((format!("{p}.name"), rp.name.clone()));
+        pok &= ctx.check(
+            &format!("{p}.description"),
+            check_description(&rp.description),
+            DESCRIPTION_HELP,
+        );
+        if rp.members.is_empty() {
+            ctx.error(
+                &format!("{p}.members"),
+                format!("pool `{}` has no members", rp.name),
+                "add members, e.g. `members = [{ server = \"sharepoint3\", port = 80, priority_group = 2 }]`",
+            );
+            pok = false;
+        }
+        let mut members = Vec::new();
+        let mut seen: Vec<(usize, u16)> = Vec::new();
+        for (j, m) in rp.members.iter().enumerate() {
+            let mp = format!("{p}.members[{j}]");
+            let server = ctx.lookup(&format!("{mp}.server"), "server", &m.server, &names.servers);
+            let port = port(ctx, &format!("{mp}.port"), m.port);
+            if m.priority_group > 65535 {
+                ctx.error(
+                    &format!("{mp}.priority_group"),
+                    format!("priority group {} is outside 0-65535", m.priority_group),
+                    "a higher number is preferred, e.g. 2 for the preferred node and 1 for the fallback",
+                );
+                pok = false;
+            }
+            let (Some(server), Some(port)) = (server, port) else {
+                pok = false;
+                continue;
+            };
+            let Some(address) = servers.get(server).and_then(|s| s.address) else {
+                ctx.error(
+                    &format!("{mp}.server"),
+                    format!(
+                        "server `{}` has no address, so it cannot be a BIG-IP node",
+                        m.server
+                    ),
+                    "add `address = \"…\"` to its [[server]] entry",
+                );
+                pok = false;
+                continue;
+            };
+            if seen.contains(&(server, port)) {
+                ctx.error(
+                    &mp,
+                    format!(
+                        "`{}:{port}` is listed twice in pool `{}`",
+                        m.server, rp.name
+                    ),
+                    "list each member once",
+                );
+                pok = false;
+                continue;
+            }
+            seen.push((server, port));
+            members.push(Member {
+                server,
+                address,
+                port,
+                priority_group: m.priority_group,
+            });
+        }
+        let mut mons = Vec::new();
+        for (j, m) in rp.monitors.iter().enumerate() {
+            match ctx.lookup(&format!("{p}.monitors[{j}]"), "monitor", m, &known_monitors) {
+                Some(idx) if idx < raw.monitor.len() => mons.push(MonitorRef::Defined(idx)),
+                Some(_) => mons.push(MonitorRef::Builtin(m.clone())),
+                None => pok = false,
+            }
+        }
+        let distinct: std::collections::HashSet<&String> = rp.monitors.iter().collect();
+        if distinct.len() != rp.monitors.len() {
+            ctx.error(
+                &format!("{p}.monitors"),
+                "a monitor is listed twice",
+                "list each monitor once",
+            );
+            pok = false;
+        }
+        if rp.min_active_members > 65535 {
+            ctx.error(
+                &format!("{p}.min_active_members"),
+                format!("min_active_members {} is outside 0-65535", rp.min_active_members),
+                "1 means: use the next priority group when fewer than 1 member of the best group is up",
+            );
+            pok = false;
+        }
+        if pok && rp.monitors.is_empty() {
+            ctx.warn(
+                &format!("{p}.name"),
+                format!("pool `{}` has no monitor: BIG-IP never marks its members down, so it never fails over", rp.name),
+                "add `monitors = [\"…\"]`",
+            );
+        }
+        let groups: std::collections::BTreeSet<u32> =
+            rp.members.iter().map(|m| m.priority_group).collect();
+        if pok && rp.min_active_members == 0 && groups.len() > 1 {
+            ctx.warn(
+                &format!("{p}.min_active_members"),
+                format!("pool `{}` sets priority groups but min_active_members is 0, so the groups have no effect", rp.name),
+                "set `min_active_members = 1` to prefer the highest group",
+            );
+        }
+        ok &= pok;
+        pools.push(Pool {
+            name: rp.name.clone(),
+            members,
+            monitors: mons,
+            min_active_members: rp.min_active_members,
+            description: rp.description.clone(),
+        });
+    }
+
+    // Virtual servers.
+    let mut virtuals = Vec::new();
+    let mut destinations: Vec<(String, String)> = Vec::new();
+    for (i, rv) in raw.virtual_server.iter().enumerate() {
+        let p = format!("f5.virtual_server[{i}]");
+        let mut vok = name_check(ctx, &format!("{p}.name"), &rv.name, "name = \"vs_ects\"");
+        all_names.push((format!("{p}.name"), rv.name.clone()));
+        vok &= ctx.check(
+            &format!("{p}.description"),
+            check_description(&rv.description),
+            DESCRIPTION_HELP,
+        );
+        let address = match rv.address.parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                ctx.error(
+                    &format!("{p}.address"),
+                    format!("`{}` is not an IPv4 or IPv6 address", rv.address),
+                    "e.g. `address = \"10.20.30.100\"`",
+                );
+                None
+            }
+        };
+        let port = port(ctx, &format!("{p}.port"), rv.port);
+        if let (Some(a), Some(pt)) = (address, port) {
+            destinations.push((format!("{p}.port"), format!("{a} port {pt}")));
+        }
+        let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, &pool_idx);
+        let mut profiles: Vec<String> = match (&rv.profiles, rv.protocol) {
+            (Some(list), _) => list.clone(),
+            (None, Protocol::Http) => vec!["http".into(), "tcp".into()],
+            (None, Protocol::Tcp) => vec!["tcp".into()],
+        };
+        for (j, pr) in profiles.iter().enumerate() {
+            if pr != "http" && !TCP_PROFILES.contains(&pr.as_str()) {
+                ctx.error(
+                    &format!("{p}.profiles[{j}]"),
+                    format!("unknown profile `{pr}`"),
+                    format!("use `http` and one of {}", TCP_PROFILES.join(", ")),
+                );
+                vok = false;
+            }
+        }
+        profiles.sort();
+        let n_tcp = profiles
+            .iter()
+            .filter(|x| TCP_PROFILES.contains(&x.as_str()))
+            .count();
+        let has_http = profiles.iter().any(|x| x == "http");
+        if vok && (n_tcp != 1 || profiles.windows(2).any(|w| w[0] == w[1])) {
+            ctx.error(
+                &format!("{p}.profiles"),
+                "a virtual server needs exactly one TCP profile, each profile listed once",
+                format!(
+                    "e.g. `profiles = [\"http\", \"tcp\"]`; TCP profiles: {}",
+                    TCP_PROFILES.join(", ")
+                ),
+            );
+            vok = false;
+        }
+        match rv.protocol {
+            Protocol::Http if !has_http => {
+                ctx.error(
+                    &format!("{p}.profiles"),
+                    format!("HTTP virtual server `{}` has no `http` profile", rv.name),
+                    "add \"http\" to profiles; HTTP iRule events and cookie persistence need it",
+                );
+                vok = false;
+            }
+            Protocol::Tcp if has_http => {
+                ctx.error(
+                    &format!("{p}.profiles"),
+                    format!("TCP virtual server `{}` has an `http` profile", rv.name),
+                    "use `protocol = \"http\"`, or remove \"http\" from profiles",
+                );
+                vok = false;
+            }
+            _ => {}
+        }
+        if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
+            ctx.error(
+                &format!("{p}.persistence"),
+                "cookie persistence needs an HTTP virtual server",
+                "use `persistence = \"source-address\"` or `\"none\"` for TCP",
+            );
+            vok = false;
+        }
+        if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
+            ctx.error(
+                &format!("{p}.routes"),
+                format!("virtual server `{}` routes paths but is not an HTTP virtual server", rv.name),
+                "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
+            );
+            vok = false;
+        }
+        let mut routes = Vec::new();
+        let mut seen_paths: Vec<(String, String)> = Vec::new();
+        for (j, r) in rv.routes.iter().enumerate() {
+            let rp = format!("{p}.routes[{j}]");
+            let path = match normalise_prefix(&r.prefix) {
+                Ok(x) => Some(x),
+                Err(e) => {
+                    ctx.error(&format!("{rp}.prefix"), e, "e.g. `prefix = \"/ECTS/\"`");
+                    vok = false;
+                    None
+                }
+            };
+            let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, &pool_idx);
+            if let (Some(path), Some(pool)) = (path, rpool) {
+                seen_paths.push((format!("{rp}.prefix"), path.clone()));
+                routes.push(Route {
+                    prefix: r.prefix.clone(),
+                    path,
+                    pool,
+                });
+            } else {
+                vok = false;
+            }
+        }
+        ctx.unique(
+            "route prefix (compared without case and trailing slash)",
+            seen_paths.iter().map(|(a, b)| (a.clone(), b.as_str())),
+        );
+        routes.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.path.cmp(&b.path)));
+        let rule = if rv.routes.is_empty() {
+            if rv.rule.is_some() {
+                ctx.warn(
+                    &format!("{p}.rule"),
+                    "`rule` is ignored: this virtual server has no routes",
+                    "",
+                );
+            }
+            None
+        } else {
+            let n = rv
+                .rule
+                .clone()
+                .unwrap_or_else(|| format!("{}_routes", rv.name));
+            let key = if rv.rule.is_some() { "rule" } else { "name" };
+            if escape::tmsh_name(&n).is_err()
+                && key == "name"
+                && escape::tmsh_name(&rv.name).is_ok()
+            {
+                ctx.error(
+                    &format!("{p}.name"),
+                    format!("the iRule name `{n}` derived from this virtual server is too long"),
+                    "set `rule = \"…\"` to a shorter name",
+                );
+                vok = false;
+            } else if key == "rule" {
+                vok &= name_check(ctx, &format!("{p}.rule"), &n, "rule = \"sp_routes\"");
+            }
+            all_names.push((format!("{p}.{key}"), n.clone()));
+            Some(n)
+        };
+        ok &= vok;
+        if let (Some(address), Some(port), Some(pool), true) = (address, port, pool, vok) {
+            virtuals.push(Virtual {
+                name: rv.name.clone(),
+                address,
+                port,
+                protocol: rv.protocol,
+                profiles,
+                pool,
+                persistence: rv.persistence,
+                snat: rv.snat,
+                routes,
+                rule,
+                description: rv.description.clone(),
+            });
+        } else {
+            ok = false;
+        }
+    }
+    ctx.unique(
+        "virtual server address and port",
+        destinations.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    ctx.unique(
+        "BIG-IP object name",
+        all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    let affinities =
+        super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
+    ok &= affinities.is_some();
+    ok.then(|| {
+        canonical_order(F5 {
+            partition: raw.partition.clone(),
+            as3_tenant,
+            monitors,
+            pools,
+            virtuals,
+            affinities: affinities.unwrap_or_default(),
+        })
+    })
+}
+
+/// Puts every list whose order carries no meaning in a canonical order, so that rearranging
+/// site.toml never changes the generated files (tests/determinism.rs): monitors and pools by name,
+/// each pool's
+/// members by priority group (preferred first; preference is the explicit `priority_group`), then
+/// server name and port, and each pool's
+/// monitors by name (all of them must pass). Indices into the sorted lists are remapped.
+fn canonical_order(mut f5: F5) -> F5 {
+    fn order<T>(items: &[T], key: impl Fn(&T) -> String) -> (Vec<usize>, Vec<usize>) {
+        let mut idx: Vec<usize> = (0..items.len()).collect();
+        idx.sort_by_key(|&i| (key(&items[i]).to_lowercase(), key(&items[i]), i));
+        let mut new_of_old = vec![0; items.len()];
+        for (new, &old) in idx.iter().enumerate() {
+            new_of_old[old] = new;
+        }
+        (idx, new_of_old)
+    }
+    fn permute<T: Clone>(items: &[T], idx: &[usize]) -> Vec<T> {
+        idx.iter().map(|&i| items[i].clone()).collect()
+    }
+    let (midx, mnew) = order(&f5.monitors, |m| m.name.clone());
+    f5.monitors = permute(&f5.monitors, &midx);
+    let (pidx, pnew) = order(&f5.pools, |p| p.name.clone());
+    f5.pools = permute(&f5.pools, &pidx);
+    for pool in &mut f5.pools {
+        for m in &mut pool.monitors {
+            if let MonitorRef::Defined(i) = m {
+                *i = mnew.get(*i).copied().unwrap_or(*i);
+            }
+        }
+        let names: Vec<String> = pool
+            .monitors
+            .iter()
+            .map(|m| match m {
+                MonitorRef::Defined(i) => f5
+                    .monitors
+                    .get(*i)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                MonitorRef::Builtin(b) => b.clone(),
+            })
+            .collect();
+        let (mi, _) = order(&names, |n| n.clone());
+        pool.monitors = permute(&pool.monitors, &mi);
+        // Preferred group first; servers are already in name order, so their index orders them
+        // by name.
+        pool.members
+            .sort_by_key(|m| (std::cmp::Reverse(m.priority_group), m.server, m.port));
+    }
+    // Virtual servers keep the file's order: the failover scenario tables list a group's targets
+    // in that order (and BIG-IP does not care).
+    let vnew: Vec<usize> = (0..f5.virtuals.len()).collect();
+    for v in &mut f5.virtuals {
+        v.pool = pnew.get(v.pool).copied().unwrap_or(v.pool);
+        for r in &mut v.routes {
+            r.pool = pnew.get(r.pool).copied().unwrap_or(r.pool);
+        }
+    }
+    // Affinity groups keep the file's order: the scenario check reports its findings at
+    // `f5.affinity[i]` by position. Their targets follow the new indices.
+    use super::affinity::TargetRef;
+    for a in &mut f5.affinities {
+        for t in &mut a.targets {
+            *t = match *t {
+                TargetRef::Virtual(v) => TargetRef::Virtual(vnew.get(v).copied().unwrap_or(v)),
+                TargetRef::Route(v, r) => TargetRef::Route(vnew.get(v).copied().unwrap_or(v), r),
+                TargetRef::Pool(p) => TargetRef::Pool(pnew.get(p).copied().unwrap_or(p)),
+            };
+        }
+    }
+    f5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(normalise_prefix("/ECTS/").unwrap(), "/ects");
+        assert_eq!(normalise_prefix("/ECTS").unwrap(), "/ects");
+        assert_eq!(normalise_prefix("/a/B-c/").unwrap(), "/a/b-c");
+        for bad in [
+            "ECTS/", "/", "//", "/a//b", "/a/../b", "/./a", "/ects*", "/ec?s", "/[e]", "/a b",
+            "/a{b}", "/a\"b", "/$x", "/%45", "/a\\b", "/a;b", "/é",
+        ] {
+            assert!(normalise_prefix(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The process killer: `[[kill]]` entries become scheduled tasks that run the static
+//! `killProc.cmd` with the image name as its argument, so no value from site.toml ever reaches
+//! batch code.
+
+pub mod model;
+
+use serde::Serialize;
+
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::escape::cmd_quoted;
+use crate::model::Farm;
+use crate::model::gpo::Preference;
+use crate::plan::{Plan, Principal, Section, ServerCheck, ServerLine, TaskSpec, Trigger, start_boundary};
+use model::Kill;
+
+pub const KILLPROC: &str = "killProc.cmd";
+
+/// Where the family's runbook section and server-box lines go among the others'.
+const SECTION_ORDER: u32 = 50;
+const SERVER_CHECK_ORDER: u32 = 10;
+const SERVER_LINE_ORDER: u32 = 10;
+
+/// Adds the killer's script, one task per `[[kill]]` entry, its runbook section and its lines in
+/// the topology.
+pub fn contribute(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
+    if kills.is_empty() {
+        return Ok(());
+    }
+    let specs = task_specs(site, kills)?;
+    add_script(site, kills, plan)?;
+    add_runbook(site, &specs, plan)?;
+    add_server_lines(kills, plan);
+    plan.tasks.extend(specs);
+    Ok(())
+}
+
+/// One scheduled task per `[[kill]]` entry.
+pub fn task_specs(site: &Farm, kills: &[Kill]) -> Result<Vec<TaskSpec>, crate::Error> {
+    kills.iter().map(|k| task_spec(site, k)).collect()
+}
+
+fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
+    let quote = |s: &str| cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)));
+    Ok(TaskSpec {
+        name: k.name.clone(),
+        description: format!("Kills {} if it is running (sitebundle, site {}). Exit 0: not running; otherwise taskkill's exit code.", k.image, site.name),
+        trigger: Trigger::Daily { start: start_boundary(site, k.hour, k.minute, 0), days_interval: k.every_days },
+        command: r"%SystemRoot%\System32\cmd.exe".into(),
+        // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the script
+        // with a quoted path even when the folder has spaces. Both are quoted for cmd at render
+        // time (the image is read by the script as %~1), whatever resolve allowed.
+        arguments: format!("/c \"{} {}\"", quote(&site.script_path(KILLPROC))?, quote(&k.image)?),
+        working_directory: String::new(),
+        principal: Principal::system(),
+        execution_time_limit: "PT10M".into(),
+        start_when_available: true,
+        hosts: k.servers.clone(),
+        feature: "kill",
+    })
+}
+
+/// `scripts/killProc.cmd`, for every server that runs a kill task.
+fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
+    let mut hosts: Vec<usize> = kills.iter().flat_map(|k| k.servers.iter().copied()).collect();
+    hosts.sort();
+    hosts.dedup();
+    let text = crate::render::render("kill/killProc.cmd", &())?;
+    plan.add_file(
+        format!("scripts/{KILLPROC}"),
+        Artifact::text(ArtifactKind::Batch, Encoding::Utf8, Eol::Crlf, &text)
+            .hosts(site.server_names(&hosts))
+            .deploy(Deploy::RuntimeScript {
+                scripts_dir: site.scripts_dir.clone(),
+            }),
+    )
+}
+
+/// "kills a.exe, b.exe" in each server's box.
+fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
+    let mut servers: Vec<usize> = kills.iter().flat_map(|k| k.servers.iter().copied()).collect();
+    servers.sort();
+    servers.dedup();
+    for server in servers {
+        let images: Vec<&str> = kills
+            .iter()
+            .filter(|k| k.servers.contains(&server))
+            .map(|k| k.image.as_str())
+            .collect();
+        plan.topology.server_lines.push(ServerLine {
+            server,
+            order: SERVER_LINE_ORDER,
+            text: format!("kills {}", images.join(", ")),
+        });
+    }
+}
+
+#[derive(Serialize)]
+struct KillTaskRow {
+    name: String,
+    file: String,
+    ru: String,
+    hosts: String,
+    legacy_hosts: String,
+}
+
+#[derive(Serialize)]
+struct KillRunbookView {
+    tasks: Vec<KillTaskRow>,
+    /// The GPO registers the tasks (then the schtasks commands are for servers outside it).
+    gpo_tasks: bool,
+}
+
+/// The runbook section and its link under "On each server".
+fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), crate::Error> {
+    let tasks = specs
+        .iter()
+        .map(|t| {
+            let (new, old): (Vec<usize>, Vec<usize>) = t
+                .hosts
+                .iter()
+                .partition(|&&h| site.server(h).os.has_task_scheduler2());
+            KillTaskRow {
+                file: format!("tasks\\{}.xml", t.name),
+                ru: t.principal.schtasks_ru().to_string(),
+                name: t.name.clone(),
+                hosts: site.server_names(&new).join(", "),
+                legacy_hosts: site.server_names(&old).join(", "),
+            }
+        })
+        .collect();
+    let view = KillRunbookView {
+        tasks,
+        gpo_tasks: site.gpo_has(Preference::Tasks),
+    };
+    let section = Section {
+        id: "kill".into(),
+        order: SECTION_ORDER,
+        text: crate::render::render("kill/runbook.md", &view)?,
+    };
+    let check = crate::render::render_block(
+        "kill/checklist.md",
+        "server_check",
+        &serde_json::json!({ "anchor": section.anchor() }),
+    )?;
+    plan.server_checks.push(ServerCheck {
+        order: SERVER_CHECK_ORDER,
+        text: check.trim_end().to_string(),
+    });
+    plan.sections.push(section);
+    Ok(())
+}

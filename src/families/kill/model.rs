@@ -1,0 +1,186 @@
+//! `[[kill]]`: processes killed on a schedule (docs/background.md: the nightly process killer).
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::{Ctx, Names, check_task_name, parse_hhmm};
+
+/// One process to kill on a schedule, on the listed servers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawKill {
+    /// Image name as shown by tasklist, e.g. "mssdmn.exe". No path, no wildcards.
+    pub image: String,
+    /// Servers the task is installed on (names from `[[server]]`).
+    pub servers: Vec<String>,
+    /// Time of day, 24-hour "HH:MM", local time of each server. Default "03:00" (nightly).
+    #[serde(default = "default_at")]
+    pub at: String,
+    /// Run every this many days (1-365). Default 1.
+    #[serde(default = "default_every_days")]
+    pub every_days: u32,
+    /// Task name. Default "KillProc-" followed by the image name without ".exe".
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn default_at() -> String {
+    "03:00".into()
+}
+fn default_every_days() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone)]
+pub struct Kill {
+    pub name: String,
+    pub image: String,
+    pub servers: Vec<usize>,
+    pub hour: u32,
+    pub minute: u32,
+    pub every_days: u32,
+}
+
+/// A process image name: `name.exe`, letters, digits, `_`, `-`, `.`; no path, no spaces, no wildcards.
+pub fn check_image(s: &str) -> Result<(), String> {
+    if s.contains('\\') || s.contains(':') || s.starts_with('/') {
+        return Err(format!(
+            "`{s}` looks like a path; give the image name only, e.g. \"w3wp.exe\""
+        ));
+    }
+    let ok = s.len() <= 64
+        && s.to_ascii_lowercase().ends_with(".exe")
+        && s.len() > 4
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a plain image name: use letters, digits, `_`, `-`, `.` and end in .exe (at most 64 characters)"
+        ))
+    }
+}
+
+pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
+    let mut out = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let p = format!("kill[{i}]");
+        let mut ok = ctx.check(
+            &format!("{p}.image"),
+            check_image(&r.image),
+            "e.g. `image = \"mssdmn.exe\"`",
+        );
+        let name = r.name.clone().unwrap_or_else(|| {
+            let stem = r
+                .image
+                .get(..r.image.len().saturating_sub(4))
+                .unwrap_or(&r.image);
+            format!("KillProc-{stem}")
+        });
+        if r.name.is_some() || ok {
+            ok &= ctx.check(
+                &format!("{p}.name"),
+                check_task_name(&name),
+                "e.g. `name = \"KillProc-mssdmn\"`",
+            );
+        }
+        let time = parse_hhmm(&r.at);
+        let (hour, minute) = match time {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.error(&format!("{p}.at"), e, "e.g. `at = \"02:30\"`");
+                ok = false;
+                (0, 0)
+            }
+        };
+        if !(1..=365).contains(&r.every_days) {
+            ctx.error(
+                &format!("{p}.every_days"),
+                format!("every_days = {} is outside 1-365", r.every_days),
+                "Task Scheduler's DaysInterval accepts 1 to 365",
+            );
+            ok = false;
+        }
+        if r.servers.is_empty() {
+            ctx.error(
+                &format!("{p}.servers"),
+                "a kill task needs at least one server",
+                "list server names from [[server]], e.g. `servers = [\"sharepoint2\"]`",
+            );
+            ok = false;
+        }
+        let mut servers = Vec::new();
+        for (j, s) in r.servers.iter().enumerate() {
+            match ctx.lookup(&format!("{p}.servers[{j}]"), "server", s, &names.servers) {
+                Some(idx) if servers.contains(&idx) => {
+                    ctx.error(
+                        &format!("{p}.servers[{j}]"),
+                        format!("server `{s}` is listed twice"),
+                        "list each server once",
+                    );
+                    ok = false;
+                }
+                Some(idx) => servers.push(idx),
+                None => ok = false,
+            }
+        }
+        // The list order carries no meaning (the same task goes to each server): name order.
+        servers.sort();
+        if ok {
+            out.push(Kill {
+                name,
+                image: r.image.clone(),
+                servers,
+                hour,
+                minute,
+                every_days: r.every_days,
+            });
+        }
+    }
+    let names: Vec<(String, String)> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let n = r.name.clone().unwrap_or_else(|| {
+                format!(
+                    "KillProc-{}",
+                    r.image
+                        .get(..r.image.len().saturating_sub(4))
+                        .unwrap_or(&r.image)
+                )
+            });
+            (
+                format!(
+                    "kill[{i}].{}",
+                    if r.name.is_some() { "name" } else { "image" }
+                ),
+                n,
+            )
+        })
+        .collect();
+    ctx.unique(
+        "kill task name",
+        names.iter().map(|(p, n)| (p.clone(), n.as_str())),
+    );
+    // Each entry is its own task: the order of `[[kill]]` entries carries no meaning either.
+    out.sort_by(|a, b| (a.name.to_lowercase(), &a.name).cmp(&(b.name.to_lowercase(), &b.name)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images() {
+        assert!(check_image("mssdmn.exe").is_ok());
+        assert!(check_image("WINWORD.EXE").is_ok());
+        assert!(check_image("C:\\x\\a.exe").is_err());
+        assert!(check_image("a b.exe").is_err());
+        assert!(check_image("a&b.exe").is_err());
+        assert!(check_image("x%.exe").is_err());
+        assert!(check_image("w3wp").is_err());
+        assert!(check_image("*.exe").is_err());
+    }
+}

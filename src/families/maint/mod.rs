@@ -1,0 +1,439 @@
+//! Maintenance mode after Windows Update (`[maintenance]`).
+//!
+//! - 2008/2008 R2: a Task Scheduler task with an EventTrigger on System-log event 22 of
+//!   `Microsoft-Windows-WindowsUpdateClient`, running `MaintMode.vbs ON <duration>` as SYSTEM
+//!   (a [`TaskSpec`] with [`Trigger::Event`]; the tasks module writes its XML).
+//! - 2003/2003 R2: a daily legacy task runs `WUTriggerMaintMode.vbs <duration>`, which replaces the
+//!   `eventtriggers.exe` trigger that does the same there.
+//! - Both: `MaintMode.vbs ON|OFF <duration>` writes the Application-log event for SCOM, and the
+//!   Windows Update policy delays the restart (`registry/wu-reboot-delay.reg`, GPP Registry items).
+//!
+//! Every value from site.toml that reaches VBScript goes through `vbs_str`; the eventtriggers
+//! command line is built here (two quoting layers: eventtriggers' `\"` inside `/tk "…"`, then a
+//! VBScript literal) from values the model restricted to plain characters.
+
+use serde::Serialize;
+
+pub mod model;
+
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::escape::win_arg;
+use crate::model::Farm;
+use crate::model::gpo::Preference;
+use crate::plan::{
+    Plan, Prerequisite, Principal, RegData, RegFile, RegValue, Section, ServerCheck, ServerLine,
+    TaskSpec, Trigger, start_boundary,
+};
+use model::{Bucket, Event, Maintenance};
+
+pub const MAINTMODE: &str = "MaintMode.vbs";
+pub const WUTRIGGER: &str = "WUTriggerMaintMode.vbs";
+pub const WUTRIGGER_LOG: &str = "WUTriggerMaintMode.log";
+pub const CSCRIPT: &str = r"%SystemRoot%\System32\cscript.exe";
+pub const WU_PROVIDER: &str = "Microsoft-Windows-WindowsUpdateClient";
+pub const WU_EVENT_ID: u32 = 22;
+pub const AU_KEY: &str = r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU";
+pub const REG_FEATURE: &str = "wu-reboot-delay";
+/// Stands for the duration in the eventtriggers command line until WUTriggerMaintMode.vbs fills in
+/// its (validated) argument.
+pub const DURATION_TOKEN: &str = "{DURATION}";
+
+/// Where the family's pieces go among the others' in the runbook and the topology.
+const SECTION_ORDER: u32 = 60;
+const PREREQUISITE_ORDER: u32 = 50;
+const SERVER_CHECK_ORDER: u32 = 30;
+const SERVER_LINE_ORDER: u32 = 20;
+
+/// Adds everything the `[maintenance]` section deploys.
+pub fn contribute(
+    site: &Farm,
+    m: Option<&Maintenance>,
+    plan: &mut Plan,
+) -> Result<(), crate::Error> {
+    let Some(m) = m else {
+        return Ok(());
+    };
+    add_scripts(site, m, plan)?;
+    plan.tasks.extend(task_specs(site, m)?);
+    plan.registry.push(reboot_delay_reg_file(site, m));
+    add_runbook(site, m, plan)?;
+    add_server_lines(m, plan);
+    Ok(())
+}
+
+/// `20M`: the duration argument of MaintMode.vbs.
+pub fn duration_arg(minutes: u32) -> String {
+    format!("{minutes}M")
+}
+
+/// The event-22 QueryList (plain XML; the task template escapes it into `<Subscription>`).
+pub fn wu_query() -> String {
+    format!(
+        "<QueryList><Query Id=\"0\" Path=\"System\"><Select Path=\"System\">*[System[Provider[@Name='{WU_PROVIDER}'] and EventID={WU_EVENT_ID}]]</Select></Query></QueryList>"
+    )
+}
+
+/// Arguments of cscript.exe that run a script with arguments: `//nologo "<path>" args`. The path
+/// is quoted for the command line at render time (folders may contain spaces).
+fn cscript_args(script_path: &str, args: &str) -> Result<String, crate::Error> {
+    let path = win_arg(script_path)
+        .map_err(|e| crate::Error::Internal(format!("maintenance script path: {e}")))?;
+    Ok(format!("//nologo {path} {args}"))
+}
+
+fn suffix(b: &Bucket) -> String {
+    b.group
+        .as_ref()
+        .map(|g| format!("-{g}"))
+        .unwrap_or_default()
+}
+
+/// Name of a bucket's 2008+ event task.
+pub fn event_task_name(m: &Maintenance, b: &Bucket) -> String {
+    format!("{}{}", m.task_name, suffix(b))
+}
+
+/// Name of a bucket's 2003 refresh task.
+pub fn refresh_task_name(m: &Maintenance, b: &Bucket) -> String {
+    format!("{}{}-Refresh", m.task_name, suffix(b))
+}
+
+fn split_hosts(site: &Farm, servers: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    servers
+        .iter()
+        .partition(|&&h| site.server(h).os.has_task_scheduler2())
+}
+
+/// The maintenance tasks: per bucket, an event task for its 2008+ servers and a daily refresh task
+/// for its 2003 servers (each only when it has hosts).
+pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::Error> {
+    let mut specs = Vec::new();
+    for b in &m.buckets {
+        let (new, old) = split_hosts(site, &b.servers);
+        let dur = duration_arg(b.duration_minutes);
+        if !new.is_empty() {
+            specs.push(TaskSpec {
+                name: event_task_name(m, b),
+                description: format!(
+                    "When Windows Update announces a restart (System log, {WU_PROVIDER}, event {WU_EVENT_ID}), asks SCOM for {} minutes of maintenance mode through {MAINTMODE} (sitebundle, site {}).",
+                    b.duration_minutes, site.name
+                ),
+                trigger: Trigger::Event { query: wu_query() },
+                command: CSCRIPT.into(),
+                arguments: cscript_args(&site.script_path(MAINTMODE), &format!("ON {dur}"))?,
+                working_directory: String::new(),
+                principal: Principal::system(),
+                execution_time_limit: "PT5M".into(),
+                start_when_available: false,
+                hosts: new,
+                feature: "maintenance",
+            });
+        }
+        if !old.is_empty() {
+            specs.push(TaskSpec {
+                name: refresh_task_name(m, b),
+                description: format!(
+                    "Re-creates the eventtriggers.exe trigger \"{}\" that asks SCOM for {} minutes of maintenance mode when Windows Update announces a restart (event {WU_EVENT_ID}); log in {} (sitebundle, site {}).",
+                    m.trigger_name,
+                    b.duration_minutes,
+                    site.script_path(WUTRIGGER_LOG),
+                    site.name
+                ),
+                trigger: Trigger::Daily {
+                    start: start_boundary(site, m.refresh_hour, m.refresh_minute, 0),
+                    days_interval: 1,
+                },
+                command: CSCRIPT.into(),
+                arguments: cscript_args(&site.script_path(WUTRIGGER), &dur)?,
+                working_directory: String::new(),
+                principal: Principal::system(),
+                execution_time_limit: "PT10M".into(),
+                start_when_available: true,
+                hosts: old,
+                feature: "maintenance",
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// The Windows Update restart delay, for every maintained server.
+pub fn reboot_delay_reg_file(site: &Farm, m: &Maintenance) -> RegFile {
+    let value = |name: &str, data: u32, description: String| RegValue {
+        key: AU_KEY.into(),
+        name: name.into(),
+        data: RegData::Dword(data),
+        hosts: m.servers.clone(),
+        description,
+    };
+    RegFile {
+        name: REG_FEATURE.into(),
+        comment: format!(
+            "Windows Update waits {} minutes before it restarts, so SCOM can start maintenance mode (sitebundle, site {}).\nUndo: reg delete \"HKLM\\{AU_KEY}\" /v RebootWarningTimeout /f, and the same for RebootWarningTimeoutEnabled.",
+            m.reboot_delay_minutes, site.name
+        ),
+        hosts: m.servers.clone(),
+        values: vec![
+            value(
+                "RebootWarningTimeoutEnabled",
+                1,
+                "Windows Update: use RebootWarningTimeout as the restart countdown".into(),
+            ),
+            value(
+                "RebootWarningTimeout",
+                m.reboot_delay_minutes,
+                format!(
+                    "Windows Update: wait {} minutes before restarting, so SCOM can start maintenance mode",
+                    m.reboot_delay_minutes
+                ),
+            ),
+        ],
+    }
+}
+
+/// The arguments of `eventtriggers.exe` that create the trigger (everything after the program
+/// name), with [`DURATION_TOKEN`] where the duration goes. Environment variables stay unexpanded;
+/// WUTriggerMaintMode.vbs expands them before it runs the command, so the task holds real paths.
+///
+/// Quoting: `/tk "…"` holds the task's command line, whose own quotes eventtriggers wants written
+/// `\"`. The trigger name and the paths were restricted by the model to characters that need no
+/// quoting beyond this (no `"`, `\` before a quote, `%` other than the leading variable).
+pub fn eventtriggers_create_args(site: &Farm, m: &Maintenance) -> Result<String, crate::Error> {
+    let task = format!(
+        "\"{CSCRIPT}\" {}",
+        cscript_args(
+            &site.script_path(MAINTMODE),
+            &format!("ON {DURATION_TOKEN}")
+        )?
+    );
+    let so = m
+        .legacy_event_source
+        .as_ref()
+        .map(|s| format!(" /so \"{s}\""))
+        .unwrap_or_default();
+    Ok(format!(
+        "/create /tr \"{}\" /l system /eid {WU_EVENT_ID}{so} /tk \"{}\" /ru \"System\"",
+        m.trigger_name,
+        task.replace('"', "\\\"")
+    ))
+}
+
+/// The fixed part of the eventcreate command line after the program name, up to the opening quote
+/// of `/D` (the text follows at run time).
+pub fn eventcreate_args(source: &str, id: u32) -> String {
+    format!("/L APPLICATION /T INFORMATION /SO \"{source}\" /ID {id} /D ")
+}
+
+#[derive(Serialize)]
+struct MaintModeView<'a> {
+    site: &'a str,
+    method: &'a str,
+    text: &'a str,
+    source: &'a str,
+    id: u32,
+    eventcreate_args: String,
+    min_minutes: u32,
+    max_minutes: u32,
+}
+
+#[derive(Serialize)]
+struct WuTriggerView<'a> {
+    site: &'a str,
+    trigger_name: &'a str,
+    log_file: String,
+    create_args: String,
+    duration_token: &'a str,
+    eid: u32,
+    min_minutes: u32,
+    max_minutes: u32,
+}
+
+/// `MaintMode.vbs` for every maintained server, `WUTriggerMaintMode.vbs` for the 2003 ones.
+fn add_scripts(site: &Farm, m: &Maintenance, plan: &mut Plan) -> Result<(), crate::Error> {
+    let copy = Deploy::RuntimeScript {
+        scripts_dir: site.scripts_dir.clone(),
+    };
+    let (method, source, id, eventcreate) = match &m.event {
+        Event::Wsh { .. } => ("wsh", "WSH", 4, String::new()),
+        Event::Eventcreate { source, id, .. } => (
+            "eventcreate",
+            source.as_str(),
+            *id,
+            eventcreate_args(source, *id),
+        ),
+    };
+    let text = crate::render::render(
+        "maint/MaintMode.vbs",
+        &MaintModeView {
+            site: &site.name,
+            method,
+            text: m.event.text(),
+            source,
+            id,
+            eventcreate_args: eventcreate,
+            min_minutes: model::MIN_DURATION,
+            max_minutes: model::MAX_DURATION,
+        },
+    )?;
+    plan.add_file(
+        format!("scripts/{MAINTMODE}"),
+        Artifact::text(ArtifactKind::VbScript, Encoding::Utf8, Eol::Crlf, &text)
+            .hosts(site.server_names(&m.servers))
+            .deploy(copy.clone()),
+    )?;
+
+    let (_, old) = split_hosts(site, &m.servers);
+    if !old.is_empty() {
+        let text = crate::render::render(
+            "maint/WUTriggerMaintMode.vbs",
+            &WuTriggerView {
+                site: &site.name,
+                trigger_name: &m.trigger_name,
+                log_file: site.script_path(WUTRIGGER_LOG),
+                create_args: eventtriggers_create_args(site, m)?,
+                duration_token: DURATION_TOKEN,
+                eid: WU_EVENT_ID,
+                min_minutes: model::MIN_DURATION,
+                max_minutes: model::MAX_DURATION,
+            },
+        )?;
+        plan.add_file(
+            format!("scripts/{WUTRIGGER}"),
+            Artifact::text(ArtifactKind::VbScript, Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(site.server_names(&old))
+                .deploy(copy),
+        )?;
+    }
+
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct BucketRow {
+    group: String,
+    minutes: u32,
+    duration: String,
+    new_hosts: String,
+    old_hosts: String,
+    task: String,
+    refresh_task: String,
+    file: String,
+}
+
+#[derive(Serialize)]
+struct MaintRunbookView<'a> {
+    method: &'a str,
+    source: &'a str,
+    id: u32,
+    text: &'a str,
+    example_text: String,
+    reboot_delay: u32,
+    trigger_name: &'a str,
+    legacy_source: String,
+    log_file: String,
+    maintmode: String,
+    au_key: &'a str,
+    buckets: Vec<BucketRow>,
+    any_new: bool,
+    any_old: bool,
+    refresh_at: String,
+    /// The GPO registers the tasks (2008 event task, 2003 refresh task).
+    gpo_tasks: bool,
+    wutrigger: String,
+}
+
+fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> {
+    let buckets: Vec<BucketRow> = m
+        .buckets
+        .iter()
+        .map(|b| {
+            let (new, old) = split_hosts(site, &b.servers);
+            BucketRow {
+                group: b.group.clone().unwrap_or_else(|| "(default)".into()),
+                minutes: b.duration_minutes,
+                duration: duration_arg(b.duration_minutes),
+                new_hosts: site.server_names(&new).join(", "),
+                old_hosts: site.server_names(&old).join(", "),
+                task: event_task_name(m, b),
+                refresh_task: refresh_task_name(m, b),
+                file: format!("tasks\\{}.xml", event_task_name(m, b)),
+            }
+        })
+        .collect();
+    let any_new = buckets.iter().any(|b| !b.new_hosts.is_empty());
+    let any_old = buckets.iter().any(|b| !b.old_hosts.is_empty());
+    let example_text = m
+        .event
+        .text()
+        .replace("{action}", "ON")
+        .replace("{duration}", &duration_arg(m.duration_minutes))
+        .replace("{minutes}", &m.duration_minutes.to_string());
+    MaintRunbookView {
+        method: match m.event {
+            Event::Wsh { .. } => "wsh",
+            Event::Eventcreate { .. } => "eventcreate",
+        },
+        source: m.event.source(),
+        id: m.event.id(),
+        text: m.event.text(),
+        example_text,
+        reboot_delay: m.reboot_delay_minutes,
+        trigger_name: &m.trigger_name,
+        legacy_source: m.legacy_event_source.clone().unwrap_or_default(),
+        log_file: site.script_path(WUTRIGGER_LOG),
+        maintmode: site.script_path(MAINTMODE),
+        au_key: AU_KEY,
+        buckets,
+        any_new,
+        any_old,
+        refresh_at: format!("{:02}:{:02}", m.refresh_hour, m.refresh_minute),
+        gpo_tasks: site.gpo_has(Preference::Tasks),
+        wutrigger: site.script_path(WUTRIGGER),
+    }
+}
+
+/// The runbook section, its prerequisite and its link under "On each server".
+fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Plan) -> Result<(), crate::Error> {
+    let section = Section {
+        id: "maint".into(),
+        order: SECTION_ORDER,
+        text: crate::render::render("maint/runbook.md", &runbook_view(site, m))?,
+    };
+    let anchor = serde_json::json!({ "anchor": section.anchor() });
+    let block = |name: &str| -> Result<String, crate::Error> {
+        crate::render::render_block("maint/checklist.md", name, &anchor)
+            .map(|s| s.trim_end().to_string())
+    };
+    plan.prerequisites.push(Prerequisite {
+        order: PREREQUISITE_ORDER,
+        text: block("prerequisite")?,
+    });
+    plan.server_checks.push(ServerCheck {
+        order: SERVER_CHECK_ORDER,
+        text: block("server_check")?,
+    });
+    plan.sections.push(section);
+    Ok(())
+}
+
+/// "maintenance mode N min after Windows Update" in each maintained server's box.
+fn add_server_lines(m: &Maintenance, plan: &mut Plan) {
+    let mut lines: Vec<ServerLine> = m
+        .buckets
+        .iter()
+        .flat_map(|b| {
+            b.servers.iter().map(|&server| ServerLine {
+                server,
+                order: SERVER_LINE_ORDER,
+                text: format!(
+                    "maintenance mode {} min after Windows Update",
+                    b.duration_minutes
+                ),
+            })
+        })
+        .collect();
+    // A server in two buckets shows its first.
+    lines.sort_by_key(|l| l.server);
+    lines.dedup_by_key(|l| l.server);
+    plan.topology.server_lines.extend(lines);
+}

@@ -1,0 +1,686 @@
+//! `[maintenance]`: SCOM maintenance mode when Windows Update announces a restart (the seed's
+//! "Automatic Maintenance Mode after Windows Update").
+//!
+//! Windows Update logs event 22 in the System log ("restart required, within N minutes"). On
+//! 2008/2008 R2 a task with an event trigger runs `MaintMode.vbs ON <duration>`; on 2003/2003 R2 a
+//! daily legacy task runs `WUTriggerMaintMode.vbs`, which (re)creates an `eventtriggers.exe`
+//! trigger doing the same. MaintMode.vbs writes the Application-log event the SCOM
+//! maintenance-mode management pack reacts to. The Windows Update policy makes the restart wait
+//! `reboot_delay_minutes`, so the management server has time to start maintenance mode.
+
+use std::collections::{HashMap, HashSet};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::{Ctx, Names, parse_hhmm};
+
+/// Shortest maintenance window SCOM accepts (minutes).
+pub const MIN_DURATION: u32 = 5;
+/// Longest maintenance window MaintMode.vbs accepts (minutes): one day.
+pub const MAX_DURATION: u32 = 1440;
+
+/// Maintenance mode after Windows Update.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Length of the maintenance window in minutes (5-1440). Default 20 (the seed's `ON 20M`).
+    #[serde(default = "default_duration")]
+    pub duration_minutes: u32,
+    /// How long Windows Update waits before it restarts the server, in minutes (1-30): the policy
+    /// values `RebootWarningTimeoutEnabled`/`RebootWarningTimeout`. Default 5 (the seed's value).
+    /// SCOM must start maintenance mode within this time.
+    #[serde(default = "default_reboot_delay")]
+    pub reboot_delay_minutes: u32,
+    /// Servers that get maintenance mode (names from `[[server]]`). Default: every server.
+    #[serde(default)]
+    pub servers: Option<Vec<String>>,
+    /// Servers to leave out (e.g. ones SCOM does not monitor).
+    #[serde(default)]
+    pub skip: Vec<String>,
+    /// Name of the scheduled task on 2008/2008 R2 (`schtasks /TN`); the 2003 refresh task is this
+    /// name followed by `-Refresh`. Default "WUTriggerMaintMode" (the seed's name).
+    #[serde(default = "default_task_name")]
+    pub task_name: String,
+    /// Name of the eventtriggers.exe trigger on 2003/2003 R2. WUTriggerMaintMode.vbs deletes every
+    /// trigger with exactly this name before it creates the current one. Default
+    /// "Windows Update - Reboot Impending" (the seed's name).
+    #[serde(default = "default_trigger_name")]
+    pub trigger_name: String,
+    /// Only on 2003: also filter the event trigger on this System-log source (`eventtriggers /so`).
+    /// Unset by default: the trigger then fires on every System-log event 22, because the Windows
+    /// Update client's source name differs between versions ("Windows Update Agent" for WUA 3.x,
+    /// "Automatic Updates" for older clients). Set it once you have seen event 22 on your servers.
+    #[serde(default)]
+    pub legacy_event_source: Option<String>,
+    /// Time of day (24-hour "HH:MM", server local time) the 2003 refresh task re-creates the event
+    /// trigger. Default "04:00".
+    #[serde(default = "default_refresh_at")]
+    pub refresh_at: String,
+    /// The Application-log event MaintMode.vbs writes, which the SCOM management pack watches for.
+    #[serde(default)]
+    pub event: RawEvent,
+    /// Servers whose maintenance window differs from `duration_minutes`.
+    #[serde(default)]
+    pub group: Vec<RawGroup>,
+}
+
+/// How MaintMode.vbs writes its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// `WshShell.LogEvent`: source "WSH", event ID 4 (information), any text. What the seed's
+    /// MaintMode.vbs did ("a WSH entry in the Application event log").
+    #[default]
+    Wsh,
+    /// `eventcreate.exe /L APPLICATION /T INFORMATION /SO <source> /ID <id> /D <text>`: a custom
+    /// source and an ID of 1-1000, for management packs that filter on them.
+    Eventcreate,
+}
+
+/// The Application-log event the SCOM management pack reacts to.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    /// "wsh" (default; source WSH, ID 4) or "eventcreate" (custom source and ID).
+    #[serde(default)]
+    pub method: Method,
+    /// Event source for method "eventcreate" (letters, digits, space, `_`, `-`, `.`). eventcreate
+    /// only writes to sources it created itself, never to an installed application's source.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Event ID for method "eventcreate", 1-1000.
+    #[serde(default)]
+    pub id: Option<u32>,
+    /// Event text. `{action}` becomes ON or OFF, `{duration}` the duration as given (e.g. `20M`),
+    /// `{minutes}` the duration in minutes. It must match what the management pack's rule looks
+    /// for. Default "Maintenance mode {action} {duration}".
+    #[serde(default = "default_text")]
+    pub text: String,
+}
+
+impl Default for RawEvent {
+    fn default() -> Self {
+        RawEvent {
+            method: Method::Wsh,
+            source: None,
+            id: None,
+            text: default_text(),
+        }
+    }
+}
+
+/// A group of servers with their own maintenance window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Group name (letters, digits, `_`, `-`): appended to the task names.
+    pub name: String,
+    /// Servers in the group (names from `[[server]]`); a server belongs to at most one group.
+    pub servers: Vec<String>,
+    /// Maintenance window of these servers in minutes (5-1440).
+    pub duration_minutes: u32,
+}
+
+fn default_duration() -> u32 {
+    20
+}
+fn default_reboot_delay() -> u32 {
+    5
+}
+fn default_task_name() -> String {
+    "WUTriggerMaintMode".into()
+}
+fn default_trigger_name() -> String {
+    "Windows Update - Reboot Impending".into()
+}
+fn default_refresh_at() -> String {
+    "04:00".into()
+}
+fn default_text() -> String {
+    "Maintenance mode {action} {duration}".into()
+}
+
+/// The resolved event MaintMode.vbs writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// WshShell.LogEvent 4, text (source WSH, ID 4).
+    Wsh { text: String },
+    /// eventcreate.exe with a custom source and ID.
+    Eventcreate {
+        source: String,
+        id: u32,
+        text: String,
+    },
+}
+
+impl Event {
+    pub fn text(&self) -> &str {
+        match self {
+            Event::Wsh { text } | Event::Eventcreate { text, .. } => text,
+        }
+    }
+    pub fn source(&self) -> &str {
+        match self {
+            Event::Wsh { .. } => "WSH",
+            Event::Eventcreate { source, .. } => source,
+        }
+    }
+    pub fn id(&self) -> u32 {
+        match self {
+            Event::Wsh { .. } => 4,
+            Event::Eventcreate { id, .. } => *id,
+        }
+    }
+}
+
+/// Servers sharing one maintenance window: one event task (2008+) and one refresh task (2003).
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    /// `None` for the default window, else the `[[maintenance.group]]` name.
+    pub group: Option<String>,
+    pub duration_minutes: u32,
+    /// Servers, in `[[server]]` order.
+    pub servers: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Maintenance {
+    pub duration_minutes: u32,
+    pub reboot_delay_minutes: u32,
+    pub task_name: String,
+    pub trigger_name: String,
+    /// `eventtriggers /so` filter on 2003, if any.
+    pub legacy_event_source: Option<String>,
+    pub refresh_hour: u32,
+    pub refresh_minute: u32,
+    pub event: Event,
+    /// Default window first, then groups in file order; empty buckets are dropped.
+    pub buckets: Vec<Bucket>,
+    /// Every server that gets maintenance mode, in `[[server]]` order.
+    pub servers: Vec<usize>,
+}
+
+/// A name used inside task names and file names: letters, digits, `_`, `-`.
+fn check_group_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid group name: use 1-32 letters, digits, `_` or `-`"
+        ))
+    }
+}
+
+/// An eventtriggers.exe trigger name. It is written inside `"…"` on a command line run without a
+/// shell and compared against the CSV output of `eventtriggers /query`, so only plain characters are
+/// allowed (no quotes, commas, `%` or backslashes).
+pub fn check_trigger_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 64 || s.starts_with(' ') || s.ends_with(' ') {
+        return Err(format!(
+            "`{s}` is not a valid trigger name: 1-64 characters, no leading or trailing space"
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "the trigger name `{s}` contains {}: it is quoted on the eventtriggers command line and parsed back from its CSV output, so only letters, digits, space, `_`, `-` and `.` are allowed",
+            crate::model::show_char(c)
+        ));
+    }
+    Ok(())
+}
+
+/// An eventcreate event source.
+pub fn check_event_source(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 64 || s.starts_with(' ') || s.ends_with(' ') {
+        return Err(format!(
+            "`{s}` is not a valid event source: 1-64 characters, no leading or trailing space"
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "the event source `{s}` contains {}: it is passed to eventcreate.exe /SO in quotes, so only letters, digits, space, `_`, `-` and `.` are allowed",
+            crate::model::show_char(c)
+        ));
+    }
+    if s.eq_ignore_ascii_case("WSH") {
+        return Err(
+            "eventcreate.exe cannot write events of the source `WSH` (it only writes sources it created); use method = \"wsh\" for WSH events"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The placeholders the event text may use.
+pub const PLACEHOLDERS: &[&str] = &["{action}", "{duration}", "{minutes}"];
+
+/// Event text: placeholders known, braces only in placeholders; for eventcreate also no characters
+/// that cannot be quoted on its command line.
+pub fn check_event_text(s: &str, method: Method) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("the event text is empty".into());
+    }
+    if s.chars().count() > 512 {
+        return Err("the event text is longer than 512 characters".into());
+    }
+    let mut rest = s.to_string();
+    for p in PLACEHOLDERS {
+        rest = rest.replace(p, "");
+    }
+    if let Some(i) = rest.find(['{', '}']) {
+        let near: String = rest[i..].chars().take(12).collect();
+        return Err(format!(
+            "the event text has a `{{` or `}}` that is not one of the placeholders {} (near `{near}`)",
+            PLACEHOLDERS.join(", ")
+        ));
+    }
+    if method == Method::Eventcreate {
+        if let Some(c) = s.chars().find(|c| matches!(c, '"' | '%' | '\\')) {
+            return Err(format!(
+                "the event text contains {}: with method = \"eventcreate\" the text is passed to eventcreate.exe /D inside double quotes, where `\"` ends the argument, `\\` before a quote escapes it and `%` may be expanded as an environment variable; remove it, or use method = \"wsh\" (WshShell.LogEvent takes any text)",
+                crate::model::show_char(c)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_duration(ctx: &mut Ctx, path: &str, minutes: u32) -> bool {
+    if (MIN_DURATION..=MAX_DURATION).contains(&minutes) {
+        return true;
+    }
+    ctx.error(
+        path,
+        format!("a maintenance window of {minutes} minutes is outside {MIN_DURATION}-{MAX_DURATION}"),
+        "SCOM's shortest maintenance window is 5 minutes; MaintMode.vbs accepts at most one day (1440 minutes)",
+    );
+    false
+}
+
+pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Maintenance> {
+    let p = "maintenance";
+    let mut ok = check_duration(ctx, &format!("{p}.duration_minutes"), raw.duration_minutes);
+    if !(1..=30).contains(&raw.reboot_delay_minutes) {
+        ctx.error(
+            &format!("{p}.reboot_delay_minutes"),
+            format!(
+                "reboot_delay_minutes = {} is outside 1-30",
+                raw.reboot_delay_minutes
+            ),
+            "the Windows Update policy RebootWarningTimeout accepts 1 to 30 minutes",
+        );
+        ok = false;
+    }
+    ok &= ctx.check(
+        &format!("{p}.task_name"),
+        crate::model::check_task_name(&raw.task_name),
+        "e.g. `task_name = \"WUTriggerMaintMode\"`",
+    );
+    ok &= ctx.check(
+        &format!("{p}.trigger_name"),
+        check_trigger_name(&raw.trigger_name),
+        "e.g. `trigger_name = \"Windows Update - Reboot Impending\"`",
+    );
+    if let Some(src) = &raw.legacy_event_source {
+        ok &= ctx.check(
+            &format!("{p}.legacy_event_source"),
+            check_trigger_name(src).map_err(|e| e.replace("trigger name", "event source")),
+            "e.g. `legacy_event_source = \"Windows Update Agent\"`",
+        );
+    }
+    let (refresh_hour, refresh_minute) = match parse_hhmm(&raw.refresh_at) {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.error(
+                &format!("{p}.refresh_at"),
+                e,
+                "e.g. `refresh_at = \"04:00\"`",
+            );
+            ok = false;
+            (0, 0)
+        }
+    };
+
+    // The event.
+    let ev = &raw.event;
+    let ep = format!("{p}.event");
+    let text_ok = ctx.check(
+        &format!("{ep}.text"),
+        check_event_text(&ev.text, ev.method),
+        "e.g. `text = \"Maintenance mode {action} {duration}\"`",
+    ) && ctx.safe_for(
+        &format!("{ep}.text"),
+        &ev.text,
+        &[
+            ("VBScript", crate::escape::vbs_expr),
+            ("the runbook", crate::escape::md),
+        ],
+    );
+    ok &= text_ok;
+    if text_ok && !PLACEHOLDERS[1..].iter().any(|ph| ev.text.contains(ph)) {
+        ctx.warn(
+            &format!("{ep}.text"),
+            "the event text has no {duration} or {minutes}: the management pack cannot learn how long the window is from it",
+            "add `{duration}` (e.g. 20M) or `{minutes}` (e.g. 20) if the management pack reads the duration from the text",
+        );
+    }
+    let event = match ev.method {
+        Method::Wsh => {
+            if ev.source.is_some() {
+                ctx.error(
+                    &format!("{ep}.source"),
+                    "`source` only applies to method = \"eventcreate\"",
+                    "WshShell.LogEvent always writes source WSH with event ID 4; remove `source`, or set method = \"eventcreate\"",
+                );
+                ok = false;
+            }
+            if ev.id.is_some() {
+                ctx.error(
+                    &format!("{ep}.id"),
+                    "`id` only applies to method = \"eventcreate\"",
+                    "WshShell.LogEvent always writes event ID 4 (information); remove `id`, or set method = \"eventcreate\"",
+                );
+                ok = false;
+            }
+            Event::Wsh {
+                text: ev.text.clone(),
+            }
+        }
+        Method::Eventcreate => {
+            let source = match &ev.source {
+                Some(s) => {
+                    ok &= ctx.check(
+                        &format!("{ep}.source"),
+                        check_event_source(s),
+                        "e.g. `source = \"MaintMode\"`",
+                    );
+                    s.clone()
+                }
+                None => {
+                    ctx.error(
+                        &ep,
+                        "method = \"eventcreate\" needs `source`",
+                        "add e.g. `source = \"MaintMode\"`: the event source the management pack's rule filters on",
+                    );
+                    ok = false;
+                    String::new()
+                }
+            };
+            let id = match ev.id {
+                Some(id) if (1..=1000).contains(&id) => id,
+                Some(id) => {
+                    ctx.error(
+                        &format!("{ep}.id"),
+                        format!("event ID {id} is outside 1-1000"),
+                        "eventcreate.exe accepts event IDs from 1 to 1000",
+                    );
+                    ok = false;
+                    0
+                }
+                None => {
+                    ctx.error(
+                        &ep,
+                        "method = \"eventcreate\" needs `id`",
+                        "add e.g. `id = 100`: the event ID (1-1000) the management pack's rule filters on",
+                    );
+                    ok = false;
+                    0
+                }
+            };
+            Event::Eventcreate {
+                source,
+                id,
+                text: ev.text.clone(),
+            }
+        }
+    };
+
+    // Which servers, and their windows.
+    let lookup_list = |ctx: &mut Ctx, path: &str, list: &[String], what: &str| {
+        let mut out: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut good = true;
+        for (j, s) in list.iter().enumerate() {
+            let sp = format!("{path}[{j}]");
+            match ctx.lookup(&sp, "server", s, &names.servers) {
+                Some(i) if !seen.insert(i) => {
+                    ctx.error(
+                        &sp,
+                        format!("server `{s}` is listed twice in {what}"),
+                        "list each server once",
+                    );
+                    good = false;
+                }
+                Some(i) => out.push(i),
+                None => good = false,
+            }
+        }
+        (out, good)
+    };
+    let all: Vec<usize> = match &raw.servers {
+        None => {
+            let mut v: Vec<usize> = names.servers.values().copied().collect();
+            v.sort();
+            v
+        }
+        Some(list) => {
+            if list.is_empty() {
+                ctx.error(
+                    &format!("{p}.servers"),
+                    "`servers` is empty",
+                    "list servers, or remove `servers` to cover every server (use `skip` to leave some out)",
+                );
+                ok = false;
+            }
+            let (v, good) = lookup_list(ctx, &format!("{p}.servers"), list, "maintenance.servers");
+            ok &= good;
+            v
+        }
+    };
+    let (skip, good) = lookup_list(ctx, &format!("{p}.skip"), &raw.skip, "maintenance.skip");
+    ok &= good;
+    let all_set: HashSet<usize> = all.iter().copied().collect();
+    let skip_set: HashSet<usize> = skip.iter().copied().collect();
+    for (j, s) in skip.iter().enumerate() {
+        if !all_set.contains(s) {
+            ctx.warn(
+                &format!("{p}.skip[{j}]"),
+                format!(
+                    "`{}` is skipped but is not in maintenance.servers",
+                    raw.skip[j]
+                ),
+                "remove it from `skip`",
+            );
+        }
+    }
+    let mut servers: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|s| !skip_set.contains(s))
+        .collect();
+    servers.sort();
+    let server_set: HashSet<usize> = servers.iter().copied().collect();
+    if servers.is_empty() && ok {
+        ctx.error(
+            p,
+            "no server is left for maintenance mode",
+            "every listed server is skipped; remove `[maintenance]` or some `skip` entries",
+        );
+        ok = false;
+    }
+
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for (g, rg) in raw.group.iter().enumerate() {
+        let gp = format!("{p}.group[{g}]");
+        ok &= ctx.check(
+            &format!("{gp}.name"),
+            check_group_name(&rg.name),
+            "e.g. `name = \"sql\"`",
+        );
+        ok &= check_duration(ctx, &format!("{gp}.duration_minutes"), rg.duration_minutes);
+        if rg.servers.is_empty() {
+            ctx.error(
+                &format!("{gp}.servers"),
+                "a group needs at least one server",
+                "list server names from [[server]], e.g. `servers = [\"sql1\"]`",
+            );
+            ok = false;
+        }
+        let (members, good) = lookup_list(
+            ctx,
+            &format!("{gp}.servers"),
+            &rg.servers,
+            &format!("group `{}`", rg.name),
+        );
+        ok &= good;
+        for (j, &m) in members.iter().enumerate() {
+            let sp = format!("{gp}.servers[{j}]");
+            if skip_set.contains(&m) {
+                ctx.error(
+                    &sp,
+                    format!(
+                        "`{}` is in group `{}` but also in maintenance.skip",
+                        rg.servers[j], rg.name
+                    ),
+                    "a skipped server gets no maintenance mode; remove it from one of the lists",
+                );
+                ok = false;
+            } else if !all_set.contains(&m) {
+                ctx.error(
+                    &sp,
+                    format!(
+                        "`{}` is in group `{}` but not in maintenance.servers",
+                        rg.servers[j], rg.name
+                    ),
+                    "add it to maintenance.servers, or remove it from the group",
+                );
+                ok = false;
+            } else if let Some(other) = group_of.get(&m) {
+                ctx.error(
+                    &sp,
+                    format!(
+                        "`{}` is already in group `{}`",
+                        rg.servers[j], raw.group[*other].name
+                    ),
+                    "a server has one maintenance window: put it in one group only",
+                );
+                ok = false;
+            } else {
+                group_of.insert(m, g);
+            }
+        }
+        let mut members: Vec<usize> = members
+            .into_iter()
+            .filter(|m| server_set.contains(m))
+            .collect();
+        members.sort();
+        buckets.push(Bucket {
+            group: Some(rg.name.clone()),
+            duration_minutes: rg.duration_minutes,
+            servers: members,
+        });
+    }
+    ctx.unique(
+        "maintenance group name",
+        raw.group
+            .iter()
+            .enumerate()
+            .map(|(g, r)| (format!("{p}.group[{g}].name"), r.name.as_str())),
+    );
+    let default_members: Vec<usize> = servers
+        .iter()
+        .copied()
+        .filter(|s| !group_of.contains_key(s))
+        .collect();
+    buckets.insert(
+        0,
+        Bucket {
+            group: None,
+            duration_minutes: raw.duration_minutes,
+            servers: default_members,
+        },
+    );
+    buckets.retain(|b| !b.servers.is_empty());
+
+    // A window shorter than the restart delay plus some minutes for the restart itself ends
+    // before the server is back.
+    let windows = std::iter::once((format!("{p}.duration_minutes"), raw.duration_minutes)).chain(
+        raw.group.iter().enumerate().map(|(g, r)| {
+            (
+                format!("{p}.group[{g}].duration_minutes"),
+                r.duration_minutes,
+            )
+        }),
+    );
+    for (path, d) in windows.collect::<Vec<_>>() {
+        if d < raw.reboot_delay_minutes + 10 && (1..=30).contains(&raw.reboot_delay_minutes) {
+            ctx.warn(
+                &path,
+                format!(
+                    "a {d}-minute window leaves less than 10 minutes for the restart after the {}-minute delay",
+                    raw.reboot_delay_minutes
+                ),
+                "maintenance mode starts when Windows Update announces the restart; make the window cover the delay and the restart itself",
+            );
+        }
+    }
+
+    ok.then_some(Maintenance {
+        duration_minutes: raw.duration_minutes,
+        reboot_delay_minutes: raw.reboot_delay_minutes,
+        task_name: raw.task_name.clone(),
+        trigger_name: raw.trigger_name.clone(),
+        legacy_event_source: raw.legacy_event_source.clone(),
+        refresh_hour,
+        refresh_minute,
+        event,
+        buckets,
+        servers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_names() {
+        assert!(check_trigger_name("Windows Update - Reboot Impending").is_ok());
+        for bad in ["", " x", "a\"b", "a,b", "a%b%", "a\\b", "a&b", "a\nb"] {
+            assert!(check_trigger_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn event_text() {
+        assert!(check_event_text("Maintenance mode {action} {duration}", Method::Wsh).is_ok());
+        assert!(check_event_text("say \"hi\" 100% <x>", Method::Wsh).is_ok());
+        assert!(check_event_text("say \"hi\"", Method::Eventcreate).is_err());
+        assert!(check_event_text("100%", Method::Eventcreate).is_err());
+        assert!(check_event_text("C:\\", Method::Eventcreate).is_err());
+        assert!(check_event_text("a <b> & c", Method::Eventcreate).is_ok());
+        assert!(check_event_text("{nope}", Method::Wsh).is_err());
+        assert!(check_event_text("{action", Method::Wsh).is_err());
+        assert!(check_event_text(" ", Method::Wsh).is_err());
+    }
+
+    #[test]
+    fn sources() {
+        assert!(check_event_source("MaintMode").is_ok());
+        assert!(check_event_source("WSH").is_err());
+        assert!(check_event_source("a\"b").is_err());
+        assert!(check_event_source("").is_err());
+    }
+}

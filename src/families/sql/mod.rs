@@ -1,0 +1,364 @@
+//! SQL Server database mirroring: per partner the failover-all Agent job and the WMI mirroring
+//! alerts, the mirror-state probe, the alias switcher for the front ends with its scheduled task,
+//! and the initial client alias (a `.reg` file; the GPO writes the same values).
+
+pub mod model;
+pub mod scripts;
+
+use serde::Serialize;
+
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::escape::win_arg;
+use crate::model::Farm;
+use crate::model::gpo::Preference;
+use crate::plan::{
+    ChecklistStep, Column, Plan, Prerequisite, Principal, RegData, RegFile, RegValue, Section,
+    ServerCheck, ServerLine, TaskSpec, TopoEdge, TopoNode, Topology, Trigger, start_boundary,
+};
+use model::Sql;
+pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
+
+pub const SWITCHER: &str = "Update-SqlAlias.ps1";
+pub const CONNECT_TO: &str = r"SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo";
+pub const CONNECT_TO_WOW: &str = r"SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo";
+const REG_FILE: &str = "sql-alias";
+
+/// Where the family's pieces go among the others' in the runbook and the topology.
+const SECTION_ORDER: u32 = 10;
+const STEP_JOB_ORDER: u32 = 10;
+const STEP_LOGINS_ORDER: u32 = 11;
+const PREREQUISITE_ORDER: u32 = 10;
+const SERVER_CHECK_ORDER: u32 = 20;
+const ALIAS_RANK: u32 = 30;
+const PARTNER_RANK: u32 = 40;
+const PARTNER_LINE_ORDER: u32 = 30;
+const SWITCHER_LINE_ORDER: u32 = 40;
+
+/// Adds everything the `[sql]` section deploys.
+pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(), crate::Error> {
+    let Some(sql) = sql else {
+        return Ok(());
+    };
+    add_partner_scripts(site, sql, plan)?;
+    add_front_end_files(site, sql, plan)?;
+    plan.tasks.push(switcher_task(site, sql)?);
+    plan.registry.push(alias_reg_file(site, sql));
+    add_runbook(site, sql, plan)?;
+    add_topology(sql, &mut plan.topology);
+    Ok(())
+}
+
+fn sqlcmd(target: &str, file: &str) -> String {
+    format!("sqlcmd -S {target} -E -b -f 65001 -i {file}")
+}
+
+/// Per partner: the failover job and the alerts, run there with sqlcmd.
+fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    for (idx, p) in sql.partners.iter().enumerate() {
+        let dir = partner_dir(site, p);
+        let host = vec![site.server(p.server).name.clone()];
+        let files = [
+            ("mirror-failover-job.sql", scripts::job_script(site, sql, idx)?),
+            ("mirroring-alerts.sql", scripts::alerts_script(site, sql, idx)?),
+        ];
+        for (name, text) in files {
+            let path = format!("{dir}/{name}");
+            let deploy = Deploy::Command(sqlcmd(&p.target(), &path.replace('/', "\\")));
+            plan.add_file(
+                path,
+                Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
+                    .hosts(host.clone())
+                    .deploy(deploy),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The probe and the switcher script, for the front ends.
+fn add_front_end_files(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    let hosts = site.server_names(&sql.switcher.servers);
+    plan.add_file(
+        "sql/mirror-state.sql",
+        Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &scripts::probe_script(site, sql)?)
+            .hosts(hosts.clone())
+            .deploy(Deploy::Command(
+                "run by hand: sqlcmd -S <partner> -E -h -1 -i sql\\mirror-state.sql -v dbname=<database>".into(),
+            )),
+    )?;
+    plan.add_file(
+        format!("scripts/{SWITCHER}"),
+        Artifact::text(
+            ArtifactKind::PowerShell,
+            Encoding::Utf8,
+            Eol::Crlf,
+            &scripts::switcher_script(site, sql)?,
+        )
+        .hosts(hosts)
+        .deploy(Deploy::RuntimeScript {
+            scripts_dir: site.scripts_dir.clone(),
+        }),
+    )
+}
+
+/// The switcher's scheduled task.
+pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
+    let sw = &sql.switcher;
+    let principal = if sw.runs_as_system() {
+        Principal::system()
+    } else {
+        // A domain account: the password is typed by an administrator at registration
+        // (`schtasks /RU … /RP *`); it is never stored in the bundle or in Group Policy.
+        Principal {
+            user_id: sw.run_as.clone(),
+            logon_type: Some("Password".into()),
+            run_level: "HighestAvailable".into(),
+        }
+    };
+    let script = win_arg(&site.script_path(SWITCHER))
+        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?;
+    Ok(TaskSpec {
+        name: sw.task_name.clone(),
+        description: format!(
+            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 nothing to do, 1 switched, 2 no principal reachable, 3 alias not TCP/IP, 4 error.",
+            sql.alias, site.name
+        ),
+        trigger: Trigger::Repeat {
+            start: start_boundary(site, 0, 0, 0),
+            interval: format!("PT{}M", sw.interval_minutes),
+        },
+        command: r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe".into(),
+        arguments: format!("-NoProfile -NonInteractive -ExecutionPolicy Bypass -File {script}"),
+        working_directory: String::new(),
+        principal,
+        execution_time_limit: "PT5M".into(),
+        start_when_available: true,
+        hosts: sw.servers.clone(),
+        feature: "sql",
+    })
+}
+
+/// The initial alias on every switcher server: both the 64-bit and the Wow6432Node key, pointing
+/// at the first partner.
+pub fn alias_reg_file(site: &Farm, sql: &Sql) -> RegFile {
+    let data = sql.partners[0].alias_data();
+    let values = [CONNECT_TO, CONNECT_TO_WOW]
+        .iter()
+        .map(|key| RegValue {
+            key: (*key).to_string(),
+            name: sql.alias.clone(),
+            data: RegData::Sz(data.clone()),
+            hosts: sql.switcher.servers.clone(),
+            description: format!(
+                "SQL client alias {} (initially the first mirroring partner; Update-SqlAlias.ps1 moves it to the principal)",
+                sql.alias
+            ),
+        })
+        .collect();
+    RegFile {
+        name: REG_FILE.into(),
+        comment: format!(
+            "sitebundle (site {}): SQL client alias {}, 64-bit and 32-bit (Wow6432Node) keys.\nImport with the 64-bit regedit /s or reg import.",
+            site.name, sql.alias
+        ),
+        hosts: sql.switcher.servers.clone(),
+        values,
+    }
+}
+
+#[derive(Serialize)]
+struct PartnerRow {
+    server: String,
+    target: String,
+    dir: String,
+    start: String,
+    namespace: String,
+}
+
+#[derive(Serialize)]
+struct SqlRunbookView<'a> {
+    partners: Vec<PartnerRow>,
+    job_name: &'a str,
+    owner: &'a str,
+    interval: u32,
+    alias: &'a str,
+    database: &'a str,
+    probe_example: bool,
+    switchers: String,
+    switcher_names: Vec<String>,
+    task_name: &'a str,
+    task_file: String,
+    run_as_system: bool,
+    run_as: &'a str,
+    cycle_services: bool,
+    switch_interval: u32,
+    all_synchronized: bool,
+    databases: &'a [String],
+    first_alias: String,
+    scripts_dir: &'a str,
+    alert_names: Vec<String>,
+    gpo_files: bool,
+    gpo_tasks: bool,
+    gpo_registry: bool,
+}
+
+fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
+    let partners = sql
+        .partners
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PartnerRow {
+            server: site.server(p.server).name.clone(),
+            target: p.target(),
+            dir: partner_dir(site, p).replace('/', "\\"),
+            start: start_time(sql, i).1,
+            namespace: p.wmi_namespace(),
+        })
+        .collect();
+    SqlRunbookView {
+        partners,
+        job_name: &sql.job.name,
+        owner: &sql.job.owner,
+        interval: sql.job.interval_minutes,
+        alias: &sql.alias,
+        database: &sql.switcher.probe_database,
+        probe_example: probe_safe(&sql.switcher.probe_database),
+        switchers: site.server_names(&sql.switcher.servers).join(", "),
+        switcher_names: site.server_names(&sql.switcher.servers),
+        task_name: &sql.switcher.task_name,
+        task_file: format!("tasks\\{}.xml", sql.switcher.task_name),
+        run_as_system: sql.switcher.runs_as_system(),
+        run_as: &sql.switcher.run_as,
+        cycle_services: sql.switcher.cycle_services,
+        switch_interval: sql.switcher.interval_minutes,
+        all_synchronized: sql.all_synchronized,
+        databases: &sql.databases,
+        first_alias: sql.partners[0].alias_data(),
+        scripts_dir: &site.scripts_dir,
+        alert_names: ALERTS
+            .iter()
+            .map(|(suffix, _, _)| format!("{} - {suffix}", site.name))
+            .collect(),
+        gpo_files: site.gpo_has(Preference::Files),
+        gpo_tasks: site.gpo_has(Preference::Tasks),
+        gpo_registry: site.gpo_has(Preference::Registry),
+    }
+}
+
+#[derive(Serialize)]
+struct SqlChecklistView {
+    anchor: String,
+    partners: Vec<String>,
+    front_ends: Vec<String>,
+}
+
+/// The runbook section, two checklist steps, a prerequisite and a link under "On each server".
+fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    let section = Section {
+        id: "sql".into(),
+        order: SECTION_ORDER,
+        text: crate::render::render("sql/runbook.md", &runbook_view(site, sql))?,
+    };
+    let view = SqlChecklistView {
+        anchor: section.anchor(),
+        partners: sql
+            .partners
+            .iter()
+            .map(|p| site.server(p.server).name.clone())
+            .collect(),
+        front_ends: site.server_names(&sql.switcher.servers),
+    };
+    let block = |name: &str| -> Result<String, crate::Error> {
+        crate::render::render_block("sql/checklist.md", name, &view)
+            .map(|s| s.trim_end().to_string())
+    };
+    plan.steps.push(ChecklistStep {
+        order: STEP_JOB_ORDER,
+        text: block("step_job")?,
+    });
+    plan.steps.push(ChecklistStep {
+        order: STEP_LOGINS_ORDER,
+        text: block("step_logins")?,
+    });
+    plan.prerequisites.push(Prerequisite {
+        order: PREREQUISITE_ORDER,
+        text: block("prerequisite")?,
+    });
+    plan.server_checks.push(ServerCheck {
+        order: SERVER_CHECK_ORDER,
+        text: block("server_check")?,
+    });
+    plan.sections.push(section);
+    Ok(())
+}
+
+/// The alias and the partners' columns, the switchers' and the alias's edges, the partners' and
+/// switchers' lines.
+fn add_topology(sql: &Sql, t: &mut Topology) {
+    t.columns.push(Column {
+        id: "col3".into(),
+        rank: ALIAS_RANK,
+        kind: "alias".into(),
+        title: "SQL client alias".into(),
+        fill: "#fef7e0".into(),
+    });
+    t.columns.push(Column {
+        id: "col4".into(),
+        rank: PARTNER_RANK,
+        kind: "partner".into(),
+        title: "SQL mirroring partners".into(),
+        fill: "#fce8e6".into(),
+    });
+    for (n, p) in sql.partners.iter().enumerate() {
+        t.server_columns.push((p.server, PARTNER_RANK));
+        t.server_lines.push(ServerLine {
+            server: p.server,
+            order: PARTNER_LINE_ORDER,
+            text: format!("SQL partner: {}", p.target()),
+        });
+        t.edges.push(TopoEdge {
+            phase: 2,
+            from: "alias".into(),
+            to: Topology::server_id(p.server),
+            label: if n == 0 { "initial target" } else { "after failover" }.into(),
+            show_label: true,
+            dashed: n != 0,
+        });
+    }
+    let mut switchers = sql.switcher.servers.clone();
+    switchers.sort();
+    for &s in &switchers {
+        t.server_lines.push(ServerLine {
+            server: s,
+            order: SWITCHER_LINE_ORDER,
+            text: format!("alias switcher every {} min", sql.switcher.interval_minutes),
+        });
+        t.edges.push(TopoEdge {
+            phase: 1,
+            from: Topology::server_id(s),
+            to: "alias".into(),
+            label: "connects via".into(),
+            show_label: true,
+            dashed: false,
+        });
+    }
+    t.nodes.push(TopoNode {
+        id: "alias".into(),
+        column: ALIAS_RANK,
+        name: sql.alias.clone(),
+        details: vec![format!("{} mirrored databases", sql.databases.len())],
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_charset() {
+        assert!(probe_safe("WSS_Content_PartnerPoint"));
+        assert!(!probe_safe("a'b"));
+        assert!(!probe_safe("a]b"));
+        assert!(!probe_safe(""));
+    }
+}

@@ -1,0 +1,627 @@
+//! `[sql]`: SQL Server 2008 database mirroring for the farm's databases (seed: "SharePoint and
+//! Mirrored Databases"): the mirror pair, the client alias the front ends use, the failover-all
+//! Agent job, its WMI alerts and the alias switcher on the front ends.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::{Ctx, Names};
+use crate::escape;
+
+/// Database mirroring between two SQL Server partners and the client alias that follows the principal.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSql {
+    /// Name of the SQL Server client alias the front ends connect through (registry value under
+    /// `HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo`), e.g. "SPSQL". Letters, digits, `_`,
+    /// `-`, `.`; at most 64 characters.
+    pub alias: String,
+    /// The two mirroring partners, in order: the first is where the alias points initially, and its
+    /// Agent job starts at second 0 of each interval; the second starts `job.stagger_seconds` later.
+    pub partner: Vec<RawPartner>,
+    /// The mirrored databases the job watches and fails over together. Leave out and set
+    /// `all_synchronized = true` to treat every mirrored database of the server as one group.
+    #[serde(default)]
+    pub databases: Option<Vec<String>>,
+    /// Watch every mirrored database on the partner instead of a list. Default false.
+    #[serde(default)]
+    pub all_synchronized: bool,
+    /// The failover-all SQL Server Agent job.
+    #[serde(default)]
+    pub job: RawJob,
+    /// The alias switcher that runs as a scheduled task on the front ends.
+    pub switcher: RawSwitcher,
+}
+
+/// One mirroring partner.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartner {
+    /// Server name from `[[server]]`. Clients reach it by its `fqdn` when set, else by its name.
+    pub server: String,
+    /// Named instance (e.g. "SHAREPOINT"); leave out for the default instance (MSSQLSERVER).
+    /// Letters, digits and `_`, starting with a letter, at most 16 characters.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// TCP port (1-65535). Leave out for the default instance's 1433 or a named instance's
+    /// dynamic port (resolved through SQL Browser); an explicit port is more robust.
+    #[serde(default)]
+    pub port: Option<u32>,
+}
+
+/// The failover-all Agent job, installed on both partners.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawJob {
+    /// Job name (msdb sysname). Letters, digits, space, `_`, `-`, `.`, `(`, `)`; at most 128.
+    /// Default "Mirroring - fail over all databases".
+    #[serde(default = "default_job_name")]
+    pub name: String,
+    /// Login that owns the job; it must be sysadmin to see mirror-side state and to fail over.
+    /// Default "sa" (if sa is renamed or disabled, give the login that replaces it).
+    #[serde(default = "default_owner")]
+    pub owner: String,
+    /// Job category, created if missing. Default "Database Mirroring".
+    #[serde(default = "default_category")]
+    pub category: String,
+    /// Run every this many minutes (1-720). Default 1.
+    #[serde(default = "default_interval")]
+    pub interval_minutes: u32,
+    /// Seconds between the two partners' runs (0 to interval*60-1): the first partner starts at
+    /// 00:00:00, the second at this many seconds later, so the two never decide at the same moment.
+    /// Default 30.
+    #[serde(default = "default_stagger")]
+    pub stagger_seconds: u32,
+}
+
+impl Default for RawJob {
+    fn default() -> Self {
+        RawJob {
+            name: default_job_name(),
+            owner: default_owner(),
+            category: default_category(),
+            interval_minutes: default_interval(),
+            stagger_seconds: default_stagger(),
+        }
+    }
+}
+
+fn default_job_name() -> String {
+    "Mirroring - fail over all databases".into()
+}
+fn default_owner() -> String {
+    "sa".into()
+}
+fn default_category() -> String {
+    "Database Mirroring".into()
+}
+fn default_interval() -> u32 {
+    1
+}
+fn default_stagger() -> u32 {
+    30
+}
+fn default_task_name() -> String {
+    "Update-SqlAlias".into()
+}
+fn default_run_as() -> String {
+    "SYSTEM".into()
+}
+
+/// The alias switcher (`Update-SqlAlias.ps1`) and its scheduled task.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSwitcher {
+    /// Servers (front ends) that get the alias, the switcher script and its task.
+    pub servers: Vec<String>,
+    /// Run the switcher every this many minutes (1-1440). Default 1.
+    #[serde(default = "default_interval")]
+    pub interval_minutes: u32,
+    /// Account the task runs as. "SYSTEM" (default) reaches SQL Server as the computer account
+    /// DOMAIN\HOST$ (grant that login VIEW ANY DATABASE) and needs no password; a domain account
+    /// `DOMAIN\user` must be registered by an administrator who types its password
+    /// (`schtasks /RU DOMAIN\user /RP *`), never through Group Policy. No password is ever stored.
+    #[serde(default = "default_run_as")]
+    pub run_as: String,
+    /// Restart IIS and the WSS services after switching (off by default: connections recover
+    /// on their own, and a restart recompiles every ASP.NET page).
+    #[serde(default)]
+    pub cycle_services: bool,
+    /// Database whose role decides where the alias points. Default: the first of `sql.databases`;
+    /// required with `all_synchronized`.
+    #[serde(default)]
+    pub probe_database: Option<String>,
+    /// Scheduled task name. Default "Update-SqlAlias".
+    #[serde(default = "default_task_name")]
+    pub task_name: String,
+}
+
+/// A resolved partner.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub server: usize,
+    /// Host name clients use (fqdn or name).
+    pub host: String,
+    pub instance: Option<String>,
+    pub port: Option<u32>,
+}
+
+impl Partner {
+    /// `host[\instance][,port]`: the data source for sqlcmd -S, SqlClient and the alias.
+    pub fn target(&self) -> String {
+        let mut s = self.host.clone();
+        if let Some(i) = &self.instance {
+            s.push('\\');
+            s.push_str(i);
+        }
+        if let Some(p) = self.port {
+            s.push_str(&format!(",{p}"));
+        }
+        s
+    }
+    /// The alias registry data: `DBMSSOCN,host[\instance][,port]` (TCP/IP).
+    pub fn alias_data(&self) -> String {
+        format!("DBMSSOCN,{}", self.target())
+    }
+    /// The WMI namespace of this instance's server events.
+    pub fn wmi_namespace(&self) -> String {
+        format!(
+            r"\\.\root\Microsoft\SqlServer\ServerEvents\{}",
+            self.instance.as_deref().unwrap_or("MSSQLSERVER")
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub owner: String,
+    pub category: String,
+    pub interval_minutes: u32,
+    pub stagger_seconds: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Switcher {
+    pub servers: Vec<usize>,
+    pub interval_minutes: u32,
+    pub run_as: String,
+    pub cycle_services: bool,
+    pub probe_database: String,
+    pub task_name: String,
+}
+
+impl Switcher {
+    pub fn runs_as_system(&self) -> bool {
+        self.run_as.eq_ignore_ascii_case("SYSTEM")
+    }
+}
+
+/// The resolved `[sql]` section.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    pub alias: String,
+    /// Exactly two.
+    pub partners: Vec<Partner>,
+    /// Empty when `all_synchronized`.
+    pub databases: Vec<String>,
+    pub all_synchronized: bool,
+    pub job: Job,
+    pub switcher: Switcher,
+}
+
+/// An alias name: letters, digits, `_`, `-`, `.`, starting with a letter, 1-64 characters.
+pub fn check_alias(s: &str) -> Result<(), String> {
+    crate::model::check_plain_name(s, 64, true, "alias name")
+}
+
+/// A SQL Server instance name: letters, digits, `_`, starting with a letter, 1-16 characters.
+pub fn check_instance(s: &str) -> Result<(), String> {
+    if s.eq_ignore_ascii_case("MSSQLSERVER") {
+        return Err(
+            "MSSQLSERVER is the default instance's name; leave `instance` out for it".into(),
+        );
+    }
+    let ok = !s.is_empty()
+        && s.len() <= 16
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a valid instance name: use 1-16 letters, digits and `_`, starting with a letter"
+        ))
+    }
+}
+
+/// Names of Agent objects (job, category): a plain charset so that they are also safe in the
+/// runbook's command lines. At most 128 characters (sysname).
+pub fn check_agent_name(s: &str, what: &str, backslash: bool) -> Result<(), String> {
+    let ok = !s.trim().is_empty()
+        && s.chars().count() <= 128
+        && s.trim() == s
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, ' ' | '_' | '-' | '.' | '(' | ')')
+                || (backslash && c == '\\')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a usable {what}: use 1-128 letters, digits, spaces, `_`, `-`, `.`, `(`, `)`{}, without leading or trailing spaces",
+            if backslash { ", `\\`" } else { "" }
+        ))
+    }
+}
+
+/// The task's account: SYSTEM or `DOMAIN\user`.
+pub fn check_run_as(s: &str) -> Result<(), String> {
+    if s.eq_ignore_ascii_case("SYSTEM") {
+        return Ok(());
+    }
+    let Some((dom, user)) = s.split_once('\\') else {
+        return Err(format!(
+            "`{s}` must be \"SYSTEM\" or a domain account `DOMAIN\\user`"
+        ));
+    };
+    let part = |p: &str, max: usize| {
+        !p.is_empty()
+            && p.len() <= max
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if part(dom, 15) && part(user, 20) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a plain DOMAIN\\user account (letters, digits, `_`, `-`, `.`; domain at most 15, user at most 20 characters)"
+        ))
+    }
+}
+
+const SYSTEM_DBS: &[&str] = &["master", "model", "msdb", "tempdb"];
+
+/// A database name: anything SQL Server takes that can be quoted in T-SQL, PowerShell and the
+/// runbook (no `$(` for sqlcmd, no line breaks, no backtick for the runbook), not a system database.
+fn check_database(ctx: &mut Ctx, path: &str, name: &str) -> bool {
+    if SYSTEM_DBS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        ctx.error(
+            path,
+            format!("`{name}` is a system database and cannot be mirrored"),
+            "list the SharePoint databases only",
+        );
+        return false;
+    }
+    if name.trim() != name {
+        ctx.error(
+            path,
+            format!("database name `{name}` has leading or trailing spaces"),
+            "SQL Server trims trailing spaces from names; write the name as it is",
+        );
+        return false;
+    }
+    ctx.safe_for(
+        path,
+        name,
+        &[
+            ("a T-SQL identifier", escape::tsql_ident),
+            ("a T-SQL string", escape::tsql_str),
+            ("the runbook", escape::md_code),
+        ],
+    )
+}
+
+pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model::Server]) -> Option<Sql> {
+    let mut ok = ctx.check(
+        "sql.alias",
+        check_alias(&raw.alias),
+        "e.g. `alias = \"SPSQL\"`",
+    );
+
+    // Partners.
+    let mut partners = Vec::new();
+    if raw.partner.len() != 2 {
+        ctx.error(
+            "sql.partner",
+            format!(
+                "database mirroring has exactly two partners; {} given",
+                raw.partner.len()
+            ),
+            "add two [[sql.partner]] tables (a witness needs no entry here)",
+        );
+        ok = false;
+    }
+    for (i, p) in raw.partner.iter().enumerate() {
+        let path = format!("sql.partner[{i}]");
+        let server = ctx.lookup(
+            &format!("{path}.server"),
+            "server",
+            &p.server,
+            &names.servers,
+        );
+        if let Some(inst) = &p.instance {
+            ok &= ctx.check(
+                &format!("{path}.instance"),
+                check_instance(inst),
+                "e.g. `instance = \"SHAREPOINT\"`",
+            );
+        }
+        if let Some(port) = p.port {
+            if !(1..=65535).contains(&port) {
+                ctx.error(
+                    &format!("{path}.port"),
+                    format!("port {port} is outside 1-65535"),
+                    "e.g. `port = 1433`",
+                );
+                ok = false;
+            }
+        }
+        match server {
+            Some(idx) => partners.push(Partner {
+                server: idx,
+                host: site[idx].dns_name().to_string(),
+                instance: p.instance.clone(),
+                port: p.port,
+            }),
+            None => ok = false,
+        }
+    }
+    if raw.partner.len() == 2 && partners.len() == 2 && partners[0].server == partners[1].server {
+        let same_instance = partners[0].instance.as_deref().map(str::to_ascii_lowercase)
+            == partners[1].instance.as_deref().map(str::to_ascii_lowercase);
+        if same_instance {
+            ctx.error(
+                "sql.partner[1].server",
+                format!(
+                    "both partners are `{}`; a database cannot mirror to itself",
+                    raw.partner[1].server
+                ),
+                "the two partners must be different servers (or different instances)",
+            );
+            ok = false;
+        }
+    }
+
+    // Databases.
+    let mut databases = Vec::new();
+    match (&raw.databases, raw.all_synchronized) {
+        (Some(_), true) => {
+            ctx.error(
+                "sql.all_synchronized",
+                "`databases` and `all_synchronized = true` exclude each other",
+                "keep the list, or remove it to watch every mirrored database",
+            );
+            ok = false;
+        }
+        (None, false) => {
+            ctx.error(
+                "sql.alias",
+                "[sql] needs `databases = [...]` or `all_synchronized = true`",
+                "list the mirrored databases that must stay together on one partner",
+            );
+            ok = false;
+        }
+        (Some(list), false) if list.is_empty() => {
+            ctx.error(
+                "sql.databases",
+                "the database list is empty",
+                "list the mirrored databases, or use `all_synchronized = true`",
+            );
+            ok = false;
+        }
+        _ => {}
+    }
+    if let Some(list) = &raw.databases {
+        for (i, d) in list.iter().enumerate() {
+            ok &= check_database(ctx, &format!("sql.databases[{i}]"), d);
+            databases.push(d.clone());
+        }
+        ctx.unique(
+            "database",
+            list.iter()
+                .enumerate()
+                .map(|(i, d)| (format!("sql.databases[{i}]"), d.as_str())),
+        );
+    }
+
+    // Job.
+    let j = &raw.job;
+    ok &= ctx.check(
+        "sql.job.name",
+        check_agent_name(&j.name, "job name", false),
+        "e.g. `name = \"Mirroring - fail over all databases\"`",
+    );
+    ok &= ctx.check(
+        "sql.job.owner",
+        check_agent_name(&j.owner, "login name", true),
+        "e.g. `owner = \"sa\"`",
+    );
+    ok &= ctx.check(
+        "sql.job.category",
+        check_agent_name(&j.category, "category name", false),
+        "e.g. `category = \"Database Mirroring\"`",
+    );
+    if !(1..=720).contains(&j.interval_minutes) {
+        ctx.error(
+            "sql.job.interval_minutes",
+            format!("interval_minutes = {} is outside 1-720", j.interval_minutes),
+            "the job should run every minute or every few minutes",
+        );
+        ok = false;
+    } else if j.stagger_seconds >= j.interval_minutes * 60 {
+        ctx.error(
+            "sql.job.stagger_seconds",
+            format!(
+                "stagger_seconds = {} is not inside the {}-second interval",
+                j.stagger_seconds,
+                j.interval_minutes * 60
+            ),
+            "the second partner must start within one interval of the first, e.g. half of it",
+        );
+        ok = false;
+    }
+
+    // Switcher.
+    let s = &raw.switcher;
+    let mut servers = Vec::new();
+    if s.servers.is_empty() {
+        ctx.error(
+            "sql.switcher.servers",
+            "the alias switcher needs at least one server",
+            "list the front ends, e.g. `servers = [\"sharepoint2\", \"sharepoint3\"]`",
+        );
+        ok = false;
+    }
+    for (i, name) in s.servers.iter().enumerate() {
+        let path = format!("sql.switcher.servers[{i}]");
+        match ctx.lookup(&path, "server", name, &names.servers) {
+            Some(idx) if servers.contains(&idx) => {
+                ctx.error(
+                    &path,
+                    format!("server `{name}` is listed twice"),
+                    "list each server once",
+                );
+                ok = false;
+            }
+            Some(idx) => servers.push(idx),
+            None => ok = false,
+        }
+    }
+    // The front ends' order carries no meaning (the same task goes to each): name order.
+    servers.sort();
+    if !(1..=1440).contains(&s.interval_minutes) {
+        ctx.error(
+            "sql.switcher.interval_minutes",
+            format!(
+                "interval_minutes = {} is outside 1-1440",
+                s.interval_minutes
+            ),
+            "e.g. `interval_minutes = 1`",
+        );
+        ok = false;
+    }
+    ok &= ctx.check(
+        "sql.switcher.run_as",
+        check_run_as(&s.run_as),
+        "\"SYSTEM\" (the default) needs no password; see the runbook for a domain account",
+    );
+    ok &= ctx.check(
+        "sql.switcher.task_name",
+        crate::model::check_task_name(&s.task_name),
+        "e.g. `task_name = \"Update-SqlAlias\"`",
+    );
+    let probe = match (&s.probe_database, databases.first()) {
+        (Some(p), _) => {
+            let in_list = databases.is_empty() || databases.iter().any(|d| d == p);
+            if !in_list {
+                ctx.error(
+                    "sql.switcher.probe_database",
+                    format!("`{p}` is not one of sql.databases"),
+                    "probe one of the databases the failover job keeps together",
+                );
+                ok = false;
+            } else if raw.all_synchronized {
+                ok &= check_database(ctx, "sql.switcher.probe_database", p);
+            }
+            if !p.is_ascii() {
+                ctx.error(
+                    "sql.switcher.probe_database",
+                    format!("`{p}` has non-ASCII characters"),
+                    "the switcher script is ASCII (Windows PowerShell reads a file without BOM as ANSI); probe a database with an ASCII name",
+                );
+                ok = false;
+            }
+            p.clone()
+        }
+        (None, Some(first)) => {
+            if !first.is_ascii() {
+                ctx.error(
+                    "sql.databases[0]",
+                    format!(
+                        "`{first}`, the switcher's default probe database, has non-ASCII characters"
+                    ),
+                    "set `sql.switcher.probe_database` to a database with an ASCII name",
+                );
+                ok = false;
+            }
+            first.clone()
+        }
+        (None, None) => {
+            if raw.all_synchronized {
+                ctx.error(
+                    "sql.all_synchronized",
+                    "with `all_synchronized = true` the switcher needs `probe_database`",
+                    "set `sql.switcher.probe_database` to a mirrored database, e.g. \"SharePoint_Config\"",
+                );
+            }
+            ok = false;
+            String::new()
+        }
+    };
+
+    ok.then(|| Sql {
+        alias: raw.alias.clone(),
+        partners,
+        databases,
+        all_synchronized: raw.all_synchronized,
+        job: Job {
+            name: j.name.clone(),
+            owner: j.owner.clone(),
+            category: j.category.clone(),
+            interval_minutes: j.interval_minutes,
+            stagger_seconds: j.stagger_seconds,
+        },
+        switcher: Switcher {
+            servers,
+            interval_minutes: s.interval_minutes,
+            run_as: s.run_as.clone(),
+            cycle_services: s.cycle_services,
+            probe_database: probe,
+            task_name: s.task_name.clone(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(check_alias("SPSQL").is_ok());
+        assert!(check_alias("sp sql").is_err());
+        assert!(check_alias("a,b").is_err());
+        assert!(check_instance("SHAREPOINT").is_ok());
+        assert!(check_instance("MSSQLSERVER").is_err());
+        assert!(check_instance("a\\b").is_err());
+        assert!(check_agent_name("Mirroring - fail over (all)", "job name", false).is_ok());
+        assert!(check_agent_name("x'; DROP", "job name", false).is_err());
+        assert!(check_agent_name("$(x)", "job name", false).is_err());
+        assert!(check_agent_name("CAMPUS\\sqlagent", "login", true).is_ok());
+        assert!(check_run_as("SYSTEM").is_ok());
+        assert!(check_run_as("CAMPUS\\svc-alias").is_ok());
+        assert!(check_run_as("svc").is_err());
+        assert!(check_run_as("CAMPUS\\a b").is_err());
+    }
+
+    #[test]
+    fn partner_strings() {
+        let p = Partner {
+            server: 0,
+            host: "sqlmirror1".into(),
+            instance: Some("SP".into()),
+            port: Some(1433),
+        };
+        assert_eq!(p.alias_data(), "DBMSSOCN,sqlmirror1\\SP,1433");
+        assert!(p.wmi_namespace().ends_with("ServerEvents\\SP"));
+        let d = Partner {
+            instance: None,
+            port: None,
+            ..p
+        };
+        assert_eq!(d.target(), "sqlmirror1");
+        assert!(d.wmi_namespace().ends_with("ServerEvents\\MSSQLSERVER"));
+    }
+}

@@ -1,0 +1,228 @@
+//! The SQL family's generated scripts: per partner the failover-all Agent job and the WMI
+//! mirroring alerts, the mirror-state probe, and the alias switcher for the front ends.
+//!
+//! The job step is T-SQL rendered from its own template and embedded as one `N'…'` literal with
+//! `escape::tsql_text`, which rejects `$(` (sqlcmd variables, Agent tokens) and sqlcmd command lines.
+
+use serde::Serialize;
+
+use super::model::{Partner, Sql};
+use crate::model::Farm;
+
+/// Folder of a partner's scripts in the bundle: `sql/<server>` or `sql/<server>-<instance>`.
+pub fn partner_dir(site: &Farm, p: &Partner) -> String {
+    let name = &site.server(p.server).name;
+    match &p.instance {
+        Some(i) => format!("sql/{name}-{i}"),
+        None => format!("sql/{name}"),
+    }
+}
+
+/// `active_start_time` of partner `idx` (0 or 1) as HHMMSS, and as `HH:MM:SS`.
+pub fn start_time(sql: &Sql, idx: usize) -> (u32, String) {
+    let secs = if idx == 0 { 0 } else { sql.job.stagger_seconds };
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    (h * 10000 + m * 100 + s, format!("{h:02}:{m:02}:{s:02}"))
+}
+
+/// The job step's T-SQL (plain text; the job script quotes it).
+pub fn step_text(site: &Farm, sql: &Sql, p: &Partner) -> Result<String, crate::Error> {
+    #[derive(Serialize)]
+    struct StepView<'a> {
+        site: &'a str,
+        partner: String,
+        all_synchronized: bool,
+        databases: &'a [String],
+    }
+    crate::render::render(
+        "sql/failover-step.sql",
+        &StepView {
+            site: &site.name,
+            partner: p.target(),
+            all_synchronized: sql.all_synchronized,
+            databases: &sql.databases,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct JobView<'a> {
+    site: &'a str,
+    partner: String,
+    position: usize,
+    job: JobSettingsView<'a>,
+    description: String,
+    step_name: &'a str,
+    step: String,
+    schedule_name: &'a str,
+    start_hhmmss: u32,
+    /// `HH:MM:SS` built by `format!` from integers: printed with `trusted` in a comment.
+    start_label: String,
+}
+
+#[derive(Serialize)]
+struct JobSettingsView<'a> {
+    name: &'a str,
+    owner: &'a str,
+    category: &'a str,
+    interval_minutes: u32,
+    stagger_seconds: u32,
+}
+
+#[derive(Serialize)]
+struct AlertView {
+    name: String,
+    /// Fixed text from this module (no site value): printed with `trusted` in a comment.
+    what: &'static str,
+    query: String,
+    delay: u32,
+}
+
+/// The WMI alerts of one partner: (name suffix, comment, WQL).
+pub const ALERTS: &[(&str, &str, &str)] = &[
+    (
+        "manual failover",
+        "Manual failover (State 7)",
+        "SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7",
+    ),
+    (
+        "automatic failover",
+        "Automatic failover (State 8)",
+        "SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8",
+    ),
+    (
+        "connection lost",
+        "Connection with the principal (5) or the mirror (6) lost",
+        "SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 5 OR State = 6",
+    ),
+];
+
+pub fn job_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate::Error> {
+    let p = &sql.partners[idx];
+    let (start_hhmmss, start_label) = start_time(sql, idx);
+    let ctx = JobView {
+        site: &site.name,
+        partner: p.target(),
+        position: idx + 1,
+        job: JobSettingsView {
+            name: &sql.job.name,
+            owner: &sql.job.owner,
+            category: &sql.job.category,
+            interval_minutes: sql.job.interval_minutes,
+            stagger_seconds: sql.job.stagger_seconds,
+        },
+        description: format!(
+            "sitebundle (site {}): if some, but not all, synchronized mirrored databases are principal here, fail over those that are. Partner {} of 2, starts at {}.",
+            site.name,
+            idx + 1,
+            start_label
+        ),
+        step_name: "Fail over all mirrored databases",
+        step: step_text(site, sql, p)?,
+        schedule_name: &sql.job.name,
+        start_hhmmss,
+        start_label,
+    };
+    crate::render::render("sql/mirror-failover-job.sql", &ctx)
+}
+
+pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate::Error> {
+    #[derive(Serialize)]
+    struct AlertsView<'a> {
+        site: &'a str,
+        partner: String,
+        job_name: &'a str,
+        category: &'a str,
+        namespace: String,
+        alerts: Vec<AlertView>,
+    }
+    let p = &sql.partners[idx];
+    let alerts = ALERTS
+        .iter()
+        .map(|(suffix, what, query)| AlertView {
+            name: format!("{} - {suffix}", site.name),
+            what,
+            query: (*query).to_string(),
+            // One response per minute at most: a flapping connection must not queue the job.
+            delay: 60,
+        })
+        .collect();
+    crate::render::render(
+        "sql/mirroring-alerts.sql",
+        &AlertsView {
+            site: &site.name,
+            partner: p.target(),
+            job_name: &sql.job.name,
+            category: &sql.job.category,
+            namespace: p.wmi_namespace(),
+            alerts,
+        },
+    )
+}
+
+/// Database names that may be passed as `-v dbname=…` (letters, digits, `_`, `-`).
+pub fn probe_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+pub fn probe_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
+    #[derive(Serialize)]
+    struct ProbeView<'a> {
+        site: &'a str,
+        /// Only names that pass `probe_safe` (plain charset): printed with `trusted` in comments.
+        example: String,
+        safe_databases: Vec<&'a str>,
+    }
+    let safe: Vec<&str> = sql
+        .databases
+        .iter()
+        .map(String::as_str)
+        .filter(|d| probe_safe(d))
+        .collect();
+    let example = if probe_safe(&sql.switcher.probe_database) {
+        sql.switcher.probe_database.clone()
+    } else {
+        "SharePoint_Config".into()
+    };
+    crate::render::render(
+        "sql/mirror-state.sql",
+        &ProbeView {
+            site: &site.name,
+            example,
+            safe_databases: safe,
+        },
+    )
+}
+
+pub fn switcher_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
+    #[derive(Serialize)]
+    struct SwitcherView<'a> {
+        site: &'a str,
+        task_name: &'a str,
+        interval: u32,
+        alias: &'a str,
+        partners: Vec<String>,
+        database: &'a str,
+        /// "true" or "false": printed with `trusted` after `$`.
+        cycle_services: &'static str,
+    }
+    crate::render::render(
+        "sql/Update-SqlAlias.ps1",
+        &SwitcherView {
+            site: &site.name,
+            task_name: &sql.switcher.task_name,
+            interval: sql.switcher.interval_minutes,
+            alias: &sql.alias,
+            partners: sql.partners.iter().map(Partner::target).collect(),
+            database: &sql.switcher.probe_database,
+            cycle_services: if sql.switcher.cycle_services {
+                "true"
+            } else {
+                "false"
+            },
+        },
+    )
+}

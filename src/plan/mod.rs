@@ -1,0 +1,52 @@
+//! The Plan: everything the site deploys, contributed once by each family and read by the
+//! emitters (Task XML, `.reg`, the GPO backup, the runbook, the topology, the manifest).
+//!
+//! resolve → [`Plan`] → emit. A family adds its own files (scripts, SQL, F5), its scheduled tasks
+//! ([`TaskSpec`]), its registry values ([`RegFile`]), its runbook section with checklist steps and
+//! prerequisites, and what it puts on each server in the topology. Emitters never know a family by
+//! name: they read only what is here.
+
+mod registry;
+mod runbook;
+mod task;
+mod topology;
+
+pub use registry::{RegData, RegFile, RegValue};
+pub use runbook::{ChecklistStep, Prerequisite, Section, ServerCheck};
+pub use task::{Principal, TaskSpec, Trigger, start_boundary};
+pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
+
+use crate::bundle::{Artifact, Bundle};
+
+/// Everything the site deploys, in contribution order (the families table's order).
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Generated files by bundle path: the families' own files, then the emitters'.
+    pub files: Bundle,
+    /// Every scheduled task.
+    pub tasks: Vec<TaskSpec>,
+    /// Registry values, grouped by the `.reg` file that carries them.
+    pub registry: Vec<RegFile>,
+    /// Runbook sections (placed by their `order`).
+    pub sections: Vec<Section>,
+    /// Steps of the runbook's "Order of deployment" checklist (placed by their `order`).
+    pub steps: Vec<ChecklistStep>,
+    /// Lines of the runbook's "Before you start" list (placed by their `order`).
+    pub prerequisites: Vec<Prerequisite>,
+    /// Links under the checklist's "On each server" step (placed by their `order`).
+    pub server_checks: Vec<ServerCheck>,
+    /// What the families add to the site's picture.
+    pub topology: Topology,
+}
+
+impl Plan {
+    /// Adds a generated file; two contributions claiming one path is a bug (an internal error).
+    pub fn add_file(&mut self, path: impl Into<String>, artifact: Artifact) -> Result<(), crate::Error> {
+        self.files.add(path, artifact)
+    }
+
+    /// Every registry value, in contribution order.
+    pub fn reg_values(&self) -> impl Iterator<Item = &RegValue> {
+        self.registry.iter().flat_map(|f| f.values.iter())
+    }
+}

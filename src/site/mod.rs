@@ -1,0 +1,209 @@
+//! The whole site: the farm ([`crate::model`]) plus one section per family, as written
+//! ([`RawSite`]) and resolved ([`Site`]); reading and parsing the site file with every finding
+//! located.
+
+mod toml_error;
+pub mod unknown;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::families::{f5, kill, maint, sql};
+use crate::model::spans::SpanIndex;
+use crate::model::{Ctx, Farm, Names};
+use toml_error::toml_error;
+
+/// The whole site file as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "sitebundle site description",
+    description = "One Windows web farm: servers, SQL mirroring, F5 BIG-IP, Group Policy and the scheduled tasks that glue them together. `sitebundle build` compiles it into a bundle of native artifacts."
+)]
+pub struct RawSite {
+    /// Site-wide settings.
+    pub site: crate::model::RawSiteInfo,
+    /// Every server the bundle deploys to or talks about.
+    #[serde(default)]
+    pub server: Vec<crate::model::server::RawServer>,
+    /// Processes killed on a schedule (one scheduled task per entry).
+    #[serde(default)]
+    pub kill: Vec<kill::model::RawKill>,
+    /// The Group Policy object that distributes scripts, scheduled tasks and registry values with
+    /// Group Policy Preferences. Without this section no GPO backup is generated.
+    #[serde(default)]
+    pub gpo: Option<crate::model::gpo::RawGpo>,
+    /// SQL Server database mirroring: the partners, the failover-all job, its alerts and the
+    /// client alias switcher on the front ends.
+    #[serde(default)]
+    pub sql: Option<sql::model::RawSql>,
+    /// The F5 BIG-IP configuration: monitors, pools, virtual servers and path routes.
+    #[serde(default)]
+    pub f5: Option<f5::model::RawF5>,
+    /// SCOM maintenance mode when Windows Update announces a restart (event 22).
+    #[serde(default)]
+    pub maintenance: Option<maint::model::RawMaintenance>,
+}
+
+/// The resolved site: the farm and each family's section.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub farm: Farm,
+    pub kills: Vec<kill::model::Kill>,
+    pub sql: Option<sql::model::Sql>,
+    /// The BIG-IP section, when the site has one.
+    pub f5: Option<f5::model::F5>,
+    pub maintenance: Option<maint::model::Maintenance>,
+}
+
+/// Reads a site file (at most [`MAX_SITE_BYTES`], UTF-8): its name for diagnostics and its text.
+pub fn read(path: &std::path::Path) -> Result<(String, String), Diagnostics> {
+    let display = path.display().to_string();
+    let bytes = match read_limited(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let mut d = Diagnostics::new(display, "");
+            d.items.push(Diagnostic::error(None, format!("cannot read the site file: {e}")).with_help("pass the path of a site.toml, e.g. `sitebundle build site.toml`; `sitebundle init` writes a starter one"));
+            return Err(d);
+        }
+    };
+    let text = match decode(&bytes) {
+        Ok(t) => t,
+        Err(msg) => {
+            let mut d = Diagnostics::new(display, "");
+            d.items.push(
+                Diagnostic::error(None, msg)
+                    .with_help("save site.toml as UTF-8 (without a byte order mark is best)"),
+            );
+            return Err(d);
+        }
+    };
+    Ok((display, text))
+}
+
+/// Largest site file read (a real one is a few kilobytes; this stops `/dev/zero` or a wrong file
+/// from eating all memory).
+pub const MAX_SITE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn read_limited(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::other("it is a directory, not a file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SITE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SITE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, far more than any site description",
+            MAX_SITE_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Site files are UTF-8 (a UTF-8 BOM is tolerated). UTF-16 and binary files are refused with a clear reason.
+/// Public so the fuzz target decodes bytes exactly as `load` does.
+pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("the site file is UTF-16 encoded; TOML files must be UTF-8".into());
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.contains('\0') => {
+            Err("the site file contains NUL bytes; is it a binary file?".into())
+        }
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(format!(
+            "the site file is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        )),
+    }
+}
+
+/// Parses and resolves site text; `file` is the name used in diagnostics. `Err` when the file
+/// cannot be parsed or a section has an error. On a site without errors, `analyse` then checks the
+/// whole resolved site with the same locator (the pipeline passes the failover-scenario check);
+/// its findings, errors included, come back with the site.
+pub fn parse_and_resolve(
+    file: &str,
+    text: &str,
+    analyse: impl FnOnce(&mut Site, &mut Ctx),
+) -> Result<(Site, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new(file, text);
+    // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
+    let spans = SpanIndex::build(text);
+    let secrets = crate::model::gpo::password_keys(&spans);
+    if !secrets.is_empty() {
+        diags.items.extend(secrets);
+        diags.sort();
+        return Err(diags);
+    }
+    let raw: RawSite = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            // serde stops at the first problem: list every unknown key at once (from the schema),
+            // plus serde's own finding when it is something else (a wrong type, a missing key).
+            let unknown = unknown::unknown_keys(text);
+            let first = toml_error(&e, text);
+            let is_unknown = e.message().trim_start().starts_with("unknown field");
+            let covered = unknown.iter().any(|d| d.span == first.span);
+            if !is_unknown || !covered {
+                diags.items.push(first);
+            }
+            diags.items.extend(unknown);
+            diags.sort();
+            return Err(diags);
+        }
+    };
+    let mut ctx = Ctx::new(&spans);
+    let site = resolve(raw, &mut ctx);
+    let resolved = !ctx.has_errors();
+    let site = match site {
+        Some(mut site) if resolved => {
+            analyse(&mut site, &mut ctx);
+            Some(site)
+        }
+        _ => None,
+    };
+    diags.items.extend(ctx.diags);
+    diags.sort();
+    match site {
+        Some(site) => Ok((site, diags)),
+        None => Err(diags),
+    }
+}
+
+fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
+    let (info, servers, gpo) =
+        crate::model::resolve_farm(&raw.site, &raw.server, raw.gpo.as_ref(), ctx);
+    let names = Names::of(&servers);
+    let kills = kill::model::resolve(&raw.kill, ctx, &names);
+    let sql = raw
+        .sql
+        .as_ref()
+        .and_then(|r| sql::model::resolve(r, ctx, &names, &servers));
+    let f5 = raw
+        .f5
+        .as_ref()
+        .and_then(|f| f5::model::resolve(f, ctx, &names, &servers, &raw.site.name));
+    let maintenance = raw
+        .maintenance
+        .as_ref()
+        .and_then(|m| maint::model::resolve(m, ctx, &names));
+    Some(Site {
+        farm: Farm::new(info?, servers, gpo),
+        kills,
+        sql,
+        f5,
+        maintenance,
+    })
+}
+
+/// The JSON Schema of site.toml, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawSite);
+    serde_json::to_string_pretty(&schema).expect("schema serializes")
+}
+

@@ -1,0 +1,92 @@
+//! serde's TOML errors in a site author's words: TOML type names, the fix, a place.
+
+use crate::diag::{Diagnostic, suggest};
+
+/// Turns a TOML/serde error into a diagnostic with a useful help line.
+pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
+    let mut msg = e.message().trim().to_string();
+    let mut span = e.span();
+    // serde names Rust types; a site author thinks in TOML's.
+    for (rust, toml) in [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list (`[ ... ]`)"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if msg.ends_with(rust) {
+            msg = format!("{}{toml}", &msg[..msg.len() - rust.len()]);
+        }
+    }
+    let found = e
+        .span()
+        .and_then(|s| text.get(s))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let mut help = String::new();
+    if msg == "recursion limit" {
+        // The parser gives no place for this one: point at the first deeply nested line.
+        msg = "the file nests arrays, tables or dotted keys too deeply for the TOML parser".into();
+        span = deeply_nested_line(text);
+        return Diagnostic::error(span, msg)
+            .with_help("a site file needs only a few levels of nesting; remove the extra brackets, braces or dots");
+    }
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        if let Some((field, tail)) = rest.split_once('`') {
+            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+            help = match suggest(field, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if !expected.is_empty() => {
+                    format!("allowed keys here: {}", expected.join(", "))
+                }
+                None => "remove this key".into(),
+            };
+        }
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        help = format!(
+            "add `{field} = …` to this table (`sitebundle schema` describes every key; `sitebundle init` writes a commented example)"
+        );
+    } else if msg.starts_with("invalid type") {
+        let unquoted = found.trim_matches(|c| c == '"' || c == '\'');
+        help = if found.starts_with(['"', '\''])
+            && msg.contains("whole number")
+            && unquoted.parse::<u64>().is_ok()
+        {
+            format!("write the number without quotes: `{unquoted}`")
+        } else if found.starts_with(['"', '\''])
+            && msg.contains("true or false")
+            && matches!(unquoted, "true" | "false")
+        {
+            format!("write it without quotes: `{unquoted}`")
+        } else if msg.contains("expected a list") && !found.starts_with('[') {
+            format!("put the value in a list: `[{found}]`")
+        } else {
+            "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]".into()
+        };
+    } else if msg.starts_with("unknown variant") {
+        help = "use one of the values listed above".into();
+    } else {
+        help = "fix the TOML syntax at this place".into();
+    }
+    Diagnostic::error(span, msg).with_help(help)
+}
+
+/// The first line with many nesting characters (`[`, `{`, `.`), as a span of its first character.
+fn deeply_nested_line(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        if line
+            .bytes()
+            .filter(|b| matches!(b, b'[' | b'{' | b'.'))
+            .count()
+            >= 64
+        {
+            return Some(start..start + 1);
+        }
+        start += line.len();
+    }
+    (!text.is_empty()).then_some(0..1)
+}
