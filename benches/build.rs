@@ -22,9 +22,9 @@ fn phases(c: &mut Criterion) {
         }
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(BenchmarkId::new("parse+resolve", &name), |b| {
-            b.iter(|| sitebundle::model::parse_and_resolve("site.toml", &text).expect("valid"))
+            b.iter(|| sitebundle::load_text("site.toml", &text).expect("valid"))
         });
-        let (site, _) = sitebundle::model::parse_and_resolve("site.toml", &text).expect("valid");
+        let (site, _) = sitebundle::load_text("site.toml", &text).expect("valid");
         g.bench_function(BenchmarkId::new("render", &name), |b| {
             b.iter(|| sitebundle::build_bundle(&site).expect("renders"))
         });

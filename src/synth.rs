@@ -154,9 +154,9 @@ mod tests {
     fn synthetic_sites_resolve_and_build() {
         for n in [1, 10, 100] {
             let text = site_toml(Size::proportional(n));
-            let (site, _) = crate::model::parse_and_resolve("synthetic.toml", &text)
+            let (site, _) = crate::load_text("synthetic.toml", &text)
                 .unwrap_or_else(|d| panic!("{}", d.render()));
-            assert_eq!(site.servers.len(), n);
+            assert_eq!(site.farm.servers.len(), n);
             crate::build_bundle(&site).unwrap();
         }
     }

@@ -89,7 +89,7 @@ fn init_writes_a_site_that_builds_and_validates() {
 
 #[test]
 fn checked_in_schema_is_current() {
-    let expected = sitebundle::model::schema_json() + "\n";
+    let expected = sitebundle::site::schema_json() + "\n";
     let actual = common::read("site.schema.json");
     assert!(
         actual == expected,
@@ -101,7 +101,7 @@ fn checked_in_schema_is_current() {
 #[test]
 fn schema_describes_every_field() {
     let schema: serde_json::Value =
-        serde_json::from_str(&sitebundle::model::schema_json()).unwrap();
+        serde_json::from_str(&sitebundle::site::schema_json()).unwrap();
     let mut missing = Vec::new();
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {

@@ -14,7 +14,7 @@ fn diagnostics_are_located_and_snapshotted() {
     let sites = bad_sites();
     assert!(sites.len() >= 5, "expected the bad-site corpus");
     for (name, text) in sites {
-        let diags = match sitebundle::model::parse_and_resolve(&name, &text) {
+        let diags = match sitebundle::load_text(&name, &text) {
             Ok(_) => panic!("{name} should be rejected"),
             Err(d) => d,
         };
@@ -72,7 +72,7 @@ fn binary_exits_2_and_writes_nothing() {
 #[test]
 fn every_unknown_key_is_reported_at_once() {
     let text = common::read("tests/bad/unknown-keys-everywhere.toml");
-    let diags = sitebundle::model::parse_and_resolve("u.toml", &text).unwrap_err();
+    let diags = sitebundle::load_text("u.toml", &text).unwrap_err();
     let found: Vec<&str> = diags
         .items
         .iter()
@@ -98,7 +98,7 @@ fn the_schema_walk_knows_every_valid_key() {
     sites.push(("site.toml".into(), common::read("site.toml")));
     sites.push(("init".into(), common::read("src/init_site.toml")));
     for (name, text) in sites {
-        let unknown = sitebundle::model::unknown::unknown_keys(&text);
+        let unknown = sitebundle::site::unknown::unknown_keys(&text);
         assert!(unknown.is_empty(), "{name}: {:?}", unknown);
     }
 }

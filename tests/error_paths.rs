@@ -86,7 +86,7 @@ fn corpus(dir: &Path) -> Vec<(String, PathBuf)> {
     add("utf16le-no-bom.toml", utf16(false, false));
     // Huge: over the 64 MiB limit, and a large one under it that parses (then fails resolving).
     let mut huge = b"# ".to_vec();
-    huge.resize((sitebundle::model::MAX_SITE_BYTES + 10) as usize, b'x');
+    huge.resize((sitebundle::site::MAX_SITE_BYTES + 10) as usize, b'x');
     add("huge.toml", huge);
     add(
         "big-value.toml",

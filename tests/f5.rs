@@ -284,7 +284,7 @@ fn irules_are_canonical() {
         for (p, a) in &b.files {
             if p.starts_with("f5/irules/") {
                 let t = String::from_utf8(a.bytes.clone()).unwrap();
-                assert_eq!(t, sitebundle::f5::canonical_rule(&t), "{p}");
+                assert_eq!(t, sitebundle::families::f5::canonical_rule(&t), "{p}");
                 assert!(!t.contains('\r') && t.ends_with("}\n") && !t.starts_with('\n'));
                 assert!(t.lines().all(|l| l == l.trim_end()), "{p}");
                 // Embedded verbatim in the merge file.
@@ -301,7 +301,7 @@ fn irules_are_canonical() {
     }
     assert!(seen >= 2);
     assert_eq!(
-        sitebundle::f5::canonical_rule("\n\n a \r\n\nb  \n\n\n"),
+        sitebundle::families::f5::canonical_rule("\n\n a \r\n\nb  \n\n\n"),
         " a\n\nb\n"
     );
 }
@@ -828,7 +828,7 @@ fn hostile_values_are_rejected_or_stay_data() {
     for (slot, _) in DEFAULTS {
         for h in hostile {
             let site = site_with(slot, h);
-            match sitebundle::model::parse_and_resolve("hostile.toml", &site) {
+            match sitebundle::load_text("hostile.toml", &site) {
                 Err(d) => {
                     let r = d.render();
                     assert!(r.contains("error"), "{slot}={h:?}: {r}");

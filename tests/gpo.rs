@@ -10,10 +10,10 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
-use sitebundle::gpo::{self, Script};
-use sitebundle::model::Site;
-use sitebundle::registry::{RegData, RegValue};
-use sitebundle::tasks::{Principal, TaskSpec, Trigger};
+use sitebundle::emit::gpo::{self, Script};
+use sitebundle::site::Site;
+use sitebundle::plan::{RegData, RegValue};
+use sitebundle::plan::{Principal, TaskSpec, Trigger};
 
 /// Runs check_gpo.py over bundle folders; returns (all ok, output).
 fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
@@ -48,7 +48,7 @@ fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
 }
 
 fn site(text: &str) -> Site {
-    match sitebundle::model::parse_and_resolve("test.toml", text) {
+    match sitebundle::load_text("test.toml", text) {
         Ok((s, _)) => s,
         Err(d) => panic!("site does not resolve:\n{}", d.render()),
     }
@@ -56,34 +56,34 @@ fn site(text: &str) -> Site {
 
 /// Computer names a targeted item must list: empty when every server of that family gets it.
 fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let fam: Vec<usize> = (0..site.servers.len()).filter(|&i| family(i)).collect();
+    let fam: Vec<usize> = (0..site.farm.servers.len()).filter(|&i| family(i)).collect();
     let mine: Vec<usize> = fam.iter().copied().filter(|i| hosts.contains(i)).collect();
     if mine.len() == fam.len() {
         return vec![];
     }
-    let mut v: Vec<String> = mine.iter().map(|&i| site.servers[i].name.clone()).collect();
+    let mut v: Vec<String> = mine.iter().map(|&i| site.farm.servers[i].name.clone()).collect();
     v.sort();
     v
 }
 
 /// What the GPO must hold, computed from the inputs independently of the generator.
 fn expectation(site: &Site, scripts: &[Script], specs: &[TaskSpec], values: &[RegValue]) -> Value {
-    let new = |i: usize| site.servers[i].os.has_task_scheduler2();
+    let new = |i: usize| site.farm.servers[i].os.has_task_scheduler2();
     let mut files = BTreeMap::new();
     for s in scripts {
         let hosts: Vec<usize> = if s.hosts.is_empty() {
-            (0..site.servers.len()).collect()
+            (0..site.farm.servers.len()).collect()
         } else {
             s.hosts
                 .iter()
-                .map(|h| site.servers.iter().position(|x| &x.name == h).unwrap())
+                .map(|h| site.farm.servers.iter().position(|x| &x.name == h).unwrap())
                 .collect()
         };
         files.insert(
             s.file.clone(),
             json!({
-                "from": format!("{}\\{}", site.scripts_share, s.file),
-                "target": format!("{}\\{}", site.scripts_dir, s.file),
+                "from": format!("{}\\{}", site.farm.scripts_share, s.file),
+                "target": format!("{}\\{}", site.farm.scripts_dir, s.file),
                 "computers": computers(site, &hosts, |_| true),
             }),
         );
@@ -150,7 +150,7 @@ fn reference_gpo_holds_exactly_the_site_items() {
     let text = common::read("site.toml");
     let s = site(&text);
     let bundle = common::reference();
-    let scripts = gpo::scripts_in(&bundle);
+    let scripts = gpo::runtime_scripts(&bundle);
     assert!(
         scripts.iter().any(|x| x.file == "killProc.cmd"),
         "{scripts:?}"
@@ -158,15 +158,15 @@ fn reference_gpo_holds_exactly_the_site_items() {
     let expect = expectation(
         &s,
         &scripts,
-        &sitebundle::tasks::all_specs(&s),
-        &sitebundle::registry::all_values(&s),
+        &sitebundle::plan(&s).unwrap().tasks,
+        &sitebundle::plan(&s).unwrap().reg_values().cloned().collect::<Vec<_>>(),
     );
     let dir = common::write_tmp(&bundle);
     let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
     assert!(ok, "{out}");
     // The backup folder is the backup ID the runbook gives to Import-GPO.
-    let g = s.gpo.as_ref().unwrap();
-    let id = gpo::backup_id(&s, g);
+    let g = s.farm.gpo.as_ref().unwrap();
+    let id = gpo::backup_id(&s.farm, g);
     assert!(bundle.files.contains_key(&format!("gpo/{id}/Backup.xml")));
     let readme = String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap();
     assert!(
@@ -187,9 +187,9 @@ fn fixtures_gpo_pass_structural_check() {
         let s = site(&text);
         let expect = expectation(
             &s,
-            &gpo::scripts_in(&b),
-            &sitebundle::tasks::all_specs(&s),
-            &sitebundle::registry::all_values(&s),
+            &gpo::runtime_scripts(&b),
+            &sitebundle::plan(&s).unwrap().tasks,
+            &sitebundle::plan(&s).unwrap().reg_values().cloned().collect::<Vec<_>>(),
         );
         let dir = common::write_tmp(&b);
         let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
@@ -264,10 +264,10 @@ fn spec(name: &str, trigger: Trigger, hosts: Vec<usize>, principal: Principal) -
         arguments: r#"//nologo "%SystemDrive%\localscripts\x.vbs" ON 20M"#.into(),
         working_directory: String::new(),
         principal,
+        feature: "synthetic",
         execution_time_limit: "PT1H".into(),
         start_when_available: true,
         hosts,
-        feature: "test",
     }
 }
 
@@ -329,15 +329,13 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
             name: "SPSQL".into(),
             data: RegData::Sz(r"DBMSSOCN,sql1\inst,1433".into()),
             hosts: vec![2, 3],
-            feature: "sql-alias",
             description: "SQL alias <&> \"quoted\"".into(),
         },
         RegValue {
             key: r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU".into(),
             name: "RebootWarningTimeout".into(),
             data: RegData::Dword(30),
-            hosts: (0..s.servers.len()).collect(),
-            feature: "maint",
+            hosts: (0..s.farm.servers.len()).collect(),
             description: String::new(),
         },
     ];
@@ -361,9 +359,9 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
 #[test]
 fn synthetic_triggers_principals_and_values() {
     let s = site(MIXED);
-    let g = s.gpo.clone().unwrap();
+    let g = s.farm.gpo.clone().unwrap();
     let (scripts, specs, values) = synthetic(&s);
-    let plan = gpo::plan(&s, &g, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values).unwrap();
     // Event triggers have no Task Scheduler 1.0 form; the domain user is left to manual
     // registration, and NetworkService cannot run a 1.0 task without a password.
     assert_eq!(plan.event_only_v2, vec!["MaintMode-WU22".to_string()]);
@@ -380,7 +378,7 @@ fn synthetic_triggers_principals_and_values() {
         ]
     );
     let mut bundle = Bundle::default();
-    gpo::add_backup(&s, &g, &plan, &mut bundle).unwrap();
+    gpo::add_backup(&s.farm, &g, &plan, &mut bundle).unwrap();
     let dir = common::write_tmp(&bundle);
     let expect = expectation(&s, &scripts, &specs, &values);
     // NetSvc: the 2008 copy is in the GPO, the 2003 copy is not (manual).
@@ -394,10 +392,10 @@ fn synthetic_triggers_principals_and_values() {
     // Fewer preference kinds: the extension list follows what is present.
     let mut only_tasks = g.clone();
     only_tasks.include = vec![sitebundle::model::gpo::Preference::Tasks];
-    let plan = gpo::plan(&s, &only_tasks, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &only_tasks, &scripts, &specs, &values).unwrap();
     assert!(plan.files.is_empty() && plan.registry.is_empty());
     let mut b2 = Bundle::default();
-    gpo::add_backup(&s, &only_tasks, &plan, &mut b2).unwrap();
+    gpo::add_backup(&s.farm, &only_tasks, &plan, &mut b2).unwrap();
     assert!(b2.files.keys().all(|p| !p.contains("/Files/")));
     let d2 = common::write_tmp(&b2);
     let (ok, out) = check_gpo(&[d2.path()], None);
@@ -407,12 +405,12 @@ fn synthetic_triggers_principals_and_values() {
 #[test]
 fn checker_catches_broken_backups() {
     let s = site(MIXED);
-    let g = s.gpo.clone().unwrap();
+    let g = s.farm.gpo.clone().unwrap();
     let (scripts, specs, values) = synthetic(&s);
-    let plan = gpo::plan(&s, &g, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values).unwrap();
     let mut good = Bundle::default();
-    gpo::add_backup(&s, &g, &plan, &mut good).unwrap();
-    let dir = gpo::backup_dir(&s, &g);
+    gpo::add_backup(&s.farm, &g, &plan, &mut good).unwrap();
+    let dir = gpo::backup_dir(&s.farm, &g);
     let tamper = |path: &str, from: &str, to: &str| -> (bool, String) {
         let mut b = good.clone();
         let a = b.files.get_mut(&format!("{dir}/{path}")).unwrap();
@@ -473,19 +471,19 @@ fn checker_catches_broken_backups() {
 #[test]
 fn passwords_are_refused() {
     let s = site(MIXED);
-    let g = s.gpo.clone().unwrap();
+    let g = s.farm.gpo.clone().unwrap();
     let mut p = Principal::system();
     p.user_id = "CORP\\svc".into();
     p.logon_type = Some("Password".into());
     let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
-    let e = gpo::plan(&s, &g, &[], &specs, &[]).unwrap_err().to_string();
+    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[]).unwrap_err().to_string();
     assert!(e.contains("MS14-025"), "{e}");
 
     // A password key anywhere in site.toml is refused, each one located, with the reason.
     let text = format!(
         "{MIXED}password = \"hunter2\"\n\n[[kill]]\nimage = \"w3wp.exe\"\nservers = [\"new1\"]\ncpassword = \"x\"\n"
     );
-    let d = sitebundle::model::parse_and_resolve("p.toml", &text).unwrap_err();
+    let d = sitebundle::load_text("p.toml", &text).unwrap_err();
     assert_eq!(d.error_count(), 2, "{}", d.render());
     let r = d.render();
     assert!(
@@ -497,17 +495,17 @@ fn passwords_are_refused() {
 #[test]
 fn hostile_names_are_escaped_or_rejected() {
     let s = site(MIXED);
-    let g = s.gpo.clone().unwrap();
+    let g = s.farm.gpo.clone().unwrap();
     // A task name that would be a Task Scheduler path or markup is refused.
     for bad in ["a\"b", "x<y>", "..\\..\\evil", "a b&c", ""] {
         let specs = vec![spec(bad, Trigger::Boot, vec![2], Principal::system())];
-        let e = gpo::plan(&s, &g, &[], &specs, &[]).unwrap_err().to_string();
+        let e = gpo::items::build(&s.farm, &g, &[], &specs, &[]).unwrap_err().to_string();
         assert!(e.contains("Group Policy"), "{bad:?}: {e}");
     }
     // A hostile share path never reaches the GPO: the site is rejected at the value.
     for share in [r#"\\fs\a"b"#, r"\\fs\a&b", r"\\fs\%x%", r"\\fs\a<b"] {
         let text = MIXED.replace(r"\\fs\gpo$\scripts", share);
-        let d = sitebundle::model::parse_and_resolve("s.toml", &text).unwrap_err();
+        let d = sitebundle::load_text("s.toml", &text).unwrap_err();
         assert!(d.render().contains("scripts_share"), "{share}");
     }
     // A GPO name full of markup is data: escaped in every file, parsed back unchanged.
@@ -530,7 +528,7 @@ fn hostile_names_are_escaped_or_rejected() {
     let s2 = site(&text);
     let backup = dir
         .path()
-        .join(gpo::backup_dir(&s2, s2.gpo.as_ref().unwrap()))
+        .join(gpo::backup_dir(&s2.farm, s2.farm.gpo.as_ref().unwrap()))
         .join("Backup.xml");
     let out = Command::new(common::python())
         .arg("-c")
@@ -544,7 +542,7 @@ fn hostile_names_are_escaped_or_rejected() {
 #[test]
 fn legacy_repetition_must_be_whole_minutes() {
     let s = site(MIXED);
-    let g = s.gpo.clone().unwrap();
+    let g = s.farm.gpo.clone().unwrap();
     let rep = |interval: &str, hosts: Vec<usize>| {
         let specs = vec![spec(
             "Rep",
@@ -555,16 +553,18 @@ fn legacy_repetition_must_be_whole_minutes() {
             hosts,
             Principal::system(),
         )];
-        gpo::plan(&s, &g, &[], &specs, &[])
+        gpo::items::build(&s.farm, &g, &[], &specs, &[])
     };
     // Task Scheduler 1.0 (2003) repeats in minutes; 2.0 takes any ISO duration. (Servers are in
     // name order in the resolved site, so they are found by OS, not by position.)
     let old = s
+        .farm
         .servers
         .iter()
         .position(|x| !x.os.has_task_scheduler2())
         .unwrap();
     let new = s
+        .farm
         .servers
         .iter()
         .position(|x| x.os.has_task_scheduler2())

@@ -490,7 +490,7 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
 
         // The whole pipeline must not panic, whatever the value.
         let outcome = std::panic::catch_unwind(|| {
-            match sitebundle::model::parse_and_resolve(&file_name, &text) {
+            match sitebundle::load_text(&file_name, &text) {
                 Err(d) => Err(d),
                 Ok((s, _)) => Ok(sitebundle::build_bundle(&s)),
             }

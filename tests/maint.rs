@@ -6,10 +6,10 @@
 mod common;
 
 use sitebundle::bundle::Bundle;
-use sitebundle::tasks::Trigger;
+use sitebundle::plan::Trigger;
 
-fn site(text: &str) -> sitebundle::model::Site {
-    match sitebundle::model::parse_and_resolve("t.toml", text) {
+fn site(text: &str) -> sitebundle::site::Site {
+    match sitebundle::load_text("t.toml", text) {
         Ok((s, _)) => s,
         Err(d) => panic!("site does not resolve:\n{}", d.render()),
     }
@@ -203,14 +203,14 @@ fn reference_has_both_paths_for_the_seed_servers() {
     );
     // The 2003 refresh task is a daily TaskSpec for the 2003 server only (no XML: legacy task).
     let s = site(&common::read("site.toml"));
-    let specs = sitebundle::tasks::all_specs(&s);
+    let specs = sitebundle::plan(&s).unwrap().tasks;
     let ev = specs
         .iter()
         .find(|t| t.name == "WUTriggerMaintMode")
         .unwrap();
     assert!(matches!(ev.trigger, Trigger::Event { .. }));
     assert_eq!(
-        s.server_names(&ev.hosts),
+        s.farm.server_names(&ev.hosts),
         ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
     );
     assert!(ev.arguments.ends_with(" ON 20M"), "{}", ev.arguments);
@@ -225,7 +225,7 @@ fn reference_has_both_paths_for_the_seed_servers() {
             ..
         }
     ));
-    assert_eq!(s.server_names(&refresh.hosts), ["ects-app1"]);
+    assert_eq!(s.farm.server_names(&refresh.hosts), ["ects-app1"]);
     assert!(!b.files.contains_key("tasks/WUTriggerMaintMode-Refresh.xml"));
     let runbook = text_of(&b, "README.md");
     assert!(runbook.contains("A task XML file does nothing until it is registered"));
@@ -274,7 +274,7 @@ fn task_xml_encoding_and_subscription_round_trip() {
             let escaped = &text[start..end];
             assert!(!escaped.contains('<'), "unescaped markup: {escaped}");
             let query = quick_xml::escape::unescape(escaped).unwrap().to_string();
-            assert_eq!(query, sitebundle::maint::wu_query());
+            assert_eq!(query, sitebundle::families::maint::wu_query());
             let mut reader = quick_xml::Reader::from_str(&query);
             reader.config_mut().check_end_names = true;
             let mut elements = Vec::new();
@@ -375,7 +375,7 @@ fn check_eventtriggers(site_text: &str, trigger: &str, source: Option<&str>, scr
     let vbs = text_of(&b, "scripts/WUTriggerMaintMode.vbs");
     let args = vbs_const(&vbs, "CREATE_ARGS");
     let m = s.maintenance.as_ref().unwrap();
-    assert_eq!(args, sitebundle::maint::eventtriggers_create_args(&s, m));
+    assert_eq!(args, sitebundle::families::maint::eventtriggers_create_args(&s.farm, m).unwrap());
     assert_eq!(vbs_const(&vbs, "DURATION_TOKEN"), "{DURATION}");
     assert_eq!(vbs_const(&vbs, "TRIGGER_NAME"), trigger);
     // What WUTriggerMaintMode.vbs runs after substituting a validated duration.
@@ -471,10 +471,12 @@ print(json.dumps(out))
 #[test]
 fn reboot_delay_registry_values() {
     let s = site(&common::read("site.toml"));
-    let values = sitebundle::registry::all_values(&s);
-    let mine: Vec<_> = values
+    let plan = sitebundle::plan(&s).unwrap();
+    let mine: Vec<_> = plan
+        .registry
         .iter()
-        .filter(|v| v.feature == "wu-reboot-delay")
+        .filter(|f| f.name == "wu-reboot-delay")
+        .flat_map(|f| f.values.iter())
         .collect();
     assert_eq!(mine.len(), 2);
     for v in &mine {
@@ -486,12 +488,12 @@ fn reboot_delay_registry_values() {
     }
     assert_eq!(
         mine[0].data,
-        sitebundle::registry::RegData::Dword(1),
+        sitebundle::plan::RegData::Dword(1),
         "{}",
         mine[0].name
     );
     assert_eq!(mine[1].name, "RebootWarningTimeout");
-    assert_eq!(mine[1].data, sitebundle::registry::RegData::Dword(5));
+    assert_eq!(mine[1].data, sitebundle::plan::RegData::Dword(5));
     let b = sitebundle::build_bundle(&s).unwrap();
     let reg = utf16(&b.files["registry/wu-reboot-delay.reg"].bytes);
     assert_crlf("reg", &reg);
@@ -502,13 +504,13 @@ fn reboot_delay_registry_values() {
 #[test]
 fn groups_and_skip_split_the_servers() {
     let s = site(&fixture("maint-groups.toml"));
-    let specs: Vec<_> = sitebundle::tasks::all_specs(&s)
+    let specs: Vec<_> = sitebundle::plan(&s).unwrap().tasks
         .into_iter()
         .filter(|t| t.feature == "maintenance")
         .map(|t| {
             (
                 t.name.clone(),
-                s.server_names(&t.hosts).join(","),
+                s.farm.server_names(&t.hosts).join(","),
                 t.arguments.rsplit(' ').next().unwrap().to_string(),
             )
         })
@@ -587,7 +589,7 @@ fn hostile_site(scripts: &str, maint: &str, event: &str) -> String {
 }
 
 fn errors(text: &str) -> String {
-    match sitebundle::model::parse_and_resolve("h.toml", text) {
+    match sitebundle::load_text("h.toml", text) {
         Ok(_) => panic!("should be rejected:\n{text}"),
         Err(d) => d.render(),
     }
@@ -704,7 +706,7 @@ fn windows_and_delays_are_bounded() {
         assert!(e.contains(needle), "{maint}: {e}");
     }
     // A window that ends before the server is back is accepted with a warning.
-    let (_, d) = sitebundle::model::parse_and_resolve(
+    let (_, d) = sitebundle::load_text(
         "h.toml",
         &hostile_site("", "duration_minutes = 10\nreboot_delay_minutes = 5", ""),
     )

@@ -4,7 +4,7 @@
 
 mod common;
 
-use sitebundle::docs::anchor;
+use sitebundle::render::anchor;
 
 fn runbook(bundle: &sitebundle::bundle::Bundle) -> String {
     String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap()
@@ -73,8 +73,9 @@ fn check(name: &str, text: &str) {
     assert!(!in_code, "{name}: unbalanced code fence");
     // With a GPO that registers tasks, no section tells the reader to register them by hand
     // without saying that the GPO does it.
-    let site = sitebundle::model::parse_and_resolve(name, text).unwrap().0;
+    let site = sitebundle::load_text(name, text).unwrap().0;
     let gpo_tasks = site
+        .farm
         .gpo
         .as_ref()
         .is_some_and(|g| g.includes(sitebundle::model::gpo::Preference::Tasks));

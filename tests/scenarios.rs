@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use proptest::prelude::*;
-use sitebundle::scenarios::{
+use sitebundle::analysis::scenarios::{
     self, Affinity, FindingKind, Member, Pool, Scenario, Target, Topology, check_group, classify,
     proves_single_node, serving, variables,
 };
@@ -17,9 +17,9 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sitebundle"))
 }
 
-fn load(rel: &str) -> sitebundle::model::Site {
+fn load(rel: &str) -> sitebundle::site::Site {
     let text = common::read(common::repo().join(rel));
-    match sitebundle::model::parse_and_resolve(rel, &text) {
+    match sitebundle::load_text(rel, &text) {
         Ok((s, _)) => s,
         Err(d) => panic!("{}", d.render()),
     }
@@ -97,7 +97,7 @@ fn reference_runbook_and_topology_section_carry_the_table() {
 fn fixture_split_is_a_warning_with_the_scenarios_spelled_out() {
     let rel = "tests/fixtures/affinity-warning.toml";
     let text = common::read(common::repo().join(rel));
-    let (site, warnings) = sitebundle::model::parse_and_resolve(rel, &text).unwrap();
+    let (site, warnings) = sitebundle::load_text(rel, &text).unwrap();
     let rendered = warnings.render();
     insta::assert_snapshot!("scenarios-fixture-warnings", rendered);
     assert!(
@@ -124,12 +124,12 @@ fn fixture_split_is_a_warning_with_the_scenarios_spelled_out() {
 fn every_splitting_scenario_of_the_broken_site_is_reported() {
     let rel = "tests/bad/affinity-split.toml";
     let text = common::read(common::repo().join(rel));
-    let diags = match sitebundle::model::parse_and_resolve(rel, &text) {
+    let diags = match sitebundle::load_text(rel, &text) {
         Ok(_) => panic!("must be rejected"),
         Err(d) => d.render(),
     };
     // The same site without the check gives the topology to brute-force.
-    let site = match sitebundle::model::parse_and_resolve_with(rel, &text, false) {
+    let site = match sitebundle::analyse_text(rel, &text) {
         Ok((s, _)) => s,
         Err(d) => panic!("{}", d.render()),
     };
@@ -180,7 +180,7 @@ fn hostile_group_values_are_rejected_or_escaped() {
         "description = \"x | y *MARK* `z` <b>\"",
     );
     assert_ne!(site, base);
-    let (s, _) = sitebundle::model::parse_and_resolve("h.toml", &site).unwrap();
+    let (s, _) = sitebundle::load_text("h.toml", &site).unwrap();
     let section = scenarios::runbook(&s).unwrap().unwrap();
     assert!(
         section.contains(r"x \| y \*MARK\* \`z\` \<b\>"),
@@ -190,7 +190,7 @@ fn hostile_group_values_are_rejected_or_escaped() {
         "description = \"ECTS front end, AD LDS and the ECTS admin pages on one node\"",
         "description = \"a\\u0007b\"",
     );
-    let err = sitebundle::model::parse_and_resolve("h.toml", &bad).unwrap_err();
+    let err = sitebundle::load_text("h.toml", &bad).unwrap_err();
     assert!(
         err.render()
             .contains("cannot be written safely into the runbook")

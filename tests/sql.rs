@@ -50,9 +50,10 @@ fn reference_bundle_has_the_mirroring_artifacts() {
             let path = format!("sql/{server}/{f}");
             let a = b.files.get(&path).unwrap_or_else(|| panic!("{path}"));
             assert_eq!(a.hosts, vec![server.to_string()], "{path}");
-            assert!(a.deploy.starts_with("sqlcmd -S "), "{path}: {}", a.deploy);
+            let deploy = a.deploy.summary();
+            assert!(deploy.starts_with("sqlcmd -S "), "{path}: {deploy}");
             assert!(
-                a.deploy.contains(" -b "),
+                deploy.contains(" -b "),
                 "{path}: -b makes errors exit non-zero"
             );
         }
@@ -267,12 +268,17 @@ fn alias_reg_file_and_registry_values() {
         assert!(t.contains(key), "{t}");
     }
     let text = common::read("site.toml");
-    let (site, _) = sitebundle::model::parse_and_resolve("site.toml", &text).unwrap();
-    let values = sitebundle::registry::all_values(&site);
-    let alias: Vec<_> = values.iter().filter(|v| v.feature == "sql-alias").collect();
+    let (site, _) = sitebundle::load_text("site.toml", &text).unwrap();
+    let plan = sitebundle::plan(&site).unwrap();
+    let alias: Vec<_> = plan
+        .registry
+        .iter()
+        .filter(|f| f.name == "sql-alias")
+        .flat_map(|f| f.values.iter())
+        .collect();
     assert_eq!(alias.len(), 2);
     assert_eq!(
-        site.server_names(&alias[0].hosts),
+        site.farm.server_names(&alias[0].hosts),
         ["sharepoint2", "sharepoint3"]
     );
     let fx = fixture("sql-named-instances.toml");
@@ -382,7 +388,7 @@ fn unquotable_values_are_rejected_with_located_errors() {
             .replace('\n', "\\n")
             .replace('\t', "\\t");
         site = site.replace(&format!("'''{bad}'''"), &format!("\"{escaped}\""));
-        let err = match sitebundle::model::parse_and_resolve("bad.toml", &site) {
+        let err = match sitebundle::load_text("bad.toml", &site) {
             Ok(_) => panic!("{bad:?} was accepted"),
             Err(d) => d,
         };
@@ -398,7 +404,7 @@ fn unquotable_values_are_rejected_with_located_errors() {
 fn partner_rules() {
     let base = hostile_site(&["SharePoint_Config".into(), "WSS_Content".into()]);
     let same = base.replacen("server = \"sql2\"", "server = \"sql1\"", 1);
-    let err = sitebundle::model::parse_and_resolve("same.toml", &same).unwrap_err();
+    let err = sitebundle::load_text("same.toml", &same).unwrap_err();
     assert!(
         err.render().contains("a database cannot mirror to itself"),
         "{}",
@@ -410,7 +416,7 @@ fn partner_rules() {
         "[[sql.partner]]\nserver = \"sql1\"\ninstance = \"MIRROR\"\n\n[sql.switcher]",
         1,
     );
-    let (site, _) = sitebundle::model::parse_and_resolve("inst.toml", &inst)
+    let (site, _) = sitebundle::load_text("inst.toml", &inst)
         .unwrap_or_else(|d| panic!("{}", d.render()));
     let b = sitebundle::build_bundle(&site).unwrap();
     assert!(b.files.contains_key("sql/sql1/mirror-failover-job.sql"));
@@ -424,7 +430,7 @@ fn partner_rules() {
         "alias = \"SPSQL\"\nall_synchronized = true",
         1,
     );
-    let err = sitebundle::model::parse_and_resolve("both.toml", &both).unwrap_err();
+    let err = sitebundle::load_text("both.toml", &both).unwrap_err();
     assert!(err.render().contains("exclude each other"));
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use sitebundle::model::parse_and_resolve;
+use sitebundle::load_text as parse_and_resolve;
 
 struct Svg {
     /// id → (kind, name, x, y, w, h)
@@ -146,7 +146,7 @@ fn check(name: &str, text: &str) {
             .map(|n| n.1.clone())
             .collect()
     };
-    let servers: BTreeSet<String> = site.servers.iter().map(|s| s.name.clone()).collect();
+    let servers: BTreeSet<String> = site.farm.servers.iter().map(|s| s.name.clone()).collect();
     assert_eq!(names(&["server", "partner"]), servers, "{name}");
     let count = |k: &[&str]| {
         svg.nodes
@@ -154,7 +154,7 @@ fn check(name: &str, text: &str) {
             .filter(|n| k.contains(&n.0.as_str()))
             .count()
     };
-    assert_eq!(count(&["server", "partner"]), site.servers.len(), "{name}");
+    assert_eq!(count(&["server", "partner"]), site.farm.servers.len(), "{name}");
     let (pools, vips) = site
         .f5
         .as_ref()
@@ -234,7 +234,8 @@ fn hostile_names_stay_inside_labels() {
     // Object names are validated long before they reach a picture; the escaping must hold anyway.
     let text = common::read("site.toml");
     let (site, _) = parse_and_resolve("site.toml", &text).unwrap();
-    let mut g = sitebundle::topology::graph(&site);
+    let plan = sitebundle::plan(&site).unwrap();
+    let mut g = sitebundle::emit::topology::graph(&site.farm, &plan.topology);
     let evil = "x\"] --> evil[\"<b>&#quot;|`</svg><script>alert(1)</script>";
     for c in &mut g.columns {
         c.title = evil.into();
@@ -246,7 +247,7 @@ fn hostile_names_stay_inside_labels() {
     for e in &mut g.edges {
         e.label = evil.into();
     }
-    let (md, svg) = sitebundle::topology::pictures(evil, &g, None).unwrap();
+    let (md, svg) = sitebundle::emit::topology::pictures(evil, &g, None).unwrap();
     let m = parse_mermaid(&md);
     assert_eq!(m.nodes.len(), g.nodes().count());
     assert!(m.nodes.values().all(|l| l.contains("#quot;")));

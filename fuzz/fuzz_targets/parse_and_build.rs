@@ -8,10 +8,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     // The same decoding `sitebundle build` applies to the file's bytes (UTF-8, BOM tolerated,
     // UTF-16 and NUL refused), then the full pipeline.
-    let Ok(text) = sitebundle::model::decode(data) else {
+    let Ok(text) = sitebundle::site::decode(data) else {
         return;
     };
-    match sitebundle::model::parse_and_resolve("fuzz.toml", &text) {
+    match sitebundle::load_text("fuzz.toml", &text) {
         Ok((site, warnings)) => {
             let _ = warnings.render();
             if let Ok(bundle) = sitebundle::build_bundle(&site) {

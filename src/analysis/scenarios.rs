@@ -1277,8 +1277,14 @@ fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<ScenarioPag
                     }
                 ),
                 Some(v) => format!(
-                    "SPLITS or is partly served in {} of {} combinations of its {} health checks (accepted with on_split = \"warning\")",
-                    v.findings, v.scenarios, v.variables
+                    "SPLITS or is partly served in {} of {} combinations of its {} health checks ({})",
+                    v.findings,
+                    v.scenarios,
+                    v.variables,
+                    match a.on_split {
+                        OnSplit::Warning => "accepted with on_split = \"warning\"",
+                        OnSplit::Error => "an error: on_split = \"error\"",
+                    }
                 ),
                 None => "not checked".into(),
             };

@@ -30,7 +30,7 @@ pub fn read(path: impl AsRef<Path>) -> String {
 
 /// Parses, resolves and renders site text; panics with the rendered diagnostics on failure.
 pub fn build_text(name: &str, text: &str) -> Bundle {
-    let (site, _) = match sitebundle::model::parse_and_resolve(name, text) {
+    let (site, _) = match sitebundle::load_text(name, text) {
         Ok(x) => x,
         Err(d) => panic!("{name} does not resolve:\n{}", d.render()),
     };

@@ -5,10 +5,9 @@ use serde::Serialize;
 
 use super::items::GpoItems;
 use super::{backup_dir, backup_id, gpo_id, guid, machine_extension_names, preference_file};
-use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::bundle::{Artifact, ArtifactKind, Bundle, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::model::gpo::Gpo;
-use crate::plan::Plan;
 
 #[derive(Serialize)]
 struct PreferencesView<'a> {
@@ -43,7 +42,7 @@ pub fn add(
     site: &Farm,
     gpo: &Gpo,
     items: &GpoItems,
-    plan: &mut Plan,
+    files: &mut Bundle,
 ) -> Result<(), crate::Error> {
     let dir = backup_dir(site, gpo);
     let present = items.present();
@@ -66,7 +65,7 @@ pub fn add(
         let (folder, file) = preference_file(p);
         let template = format!("gpo/{file}");
         let xml = crate::render::render(&template, &ctx)?;
-        plan.add_file(
+        files.add(
             format!("{dir}/DomainSysvol/GPO/Machine/Preferences/{folder}/{file}"),
             Artifact::text(ArtifactKind::GppXml, Encoding::Utf8, Eol::Crlf, &xml)
                 .hosts(hosts.clone())
@@ -95,7 +94,7 @@ pub fn add(
     };
     for file in ["Backup.xml", "bkupInfo.xml"] {
         let xml = crate::render::render(&format!("gpo/{file}"), &bctx)?;
-        plan.add_file(
+        files.add(
             format!("{dir}/{file}"),
             Artifact::text(ArtifactKind::GpoBackup, Encoding::Utf8, Eol::Crlf, &xml)
                 .hosts(hosts.clone())

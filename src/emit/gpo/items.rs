@@ -282,7 +282,7 @@ pub fn build(
     gpo: &Gpo,
     scripts: &[Script],
     specs: &[TaskSpec],
-    values: &[&RegValue],
+    values: &[RegValue],
 ) -> Result<GpoItems, crate::Error> {
     let mut items = GpoItems::default();
     if gpo.includes(Preference::Files) {

@@ -26,7 +26,8 @@ mod runbook;
 
 use uuid::Uuid;
 
-use crate::bundle::Deploy;
+use crate::bundle::{Bundle, Deploy};
+pub use backup::add as add_backup;
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
 use crate::plan::Plan;
@@ -38,15 +39,15 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
     let Some(gpo) = &site.gpo else {
         return Ok(());
     };
-    let values: Vec<_> = plan.reg_values().collect();
-    let items = items::build(site, gpo, &runtime_scripts(plan), &plan.tasks, &values)?;
-    backup::add(site, gpo, &items, plan)?;
+    let values: Vec<_> = plan.reg_values().cloned().collect();
+    let items = items::build(site, gpo, &runtime_scripts(&plan.files), &plan.tasks, &values)?;
+    add_backup(site, gpo, &items, &mut plan.files)?;
     runbook::add(site, gpo, &items, plan)
 }
 
-/// The plan's runtime scripts (files deployed to the servers' scripts folder).
-pub fn runtime_scripts(plan: &Plan) -> Vec<Script> {
-    plan.files
+/// The runtime scripts among the files (those deployed to the servers' scripts folder).
+pub fn runtime_scripts(files: &Bundle) -> Vec<Script> {
+    files
         .files
         .iter()
         .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
