@@ -13,6 +13,7 @@ pub mod bundle;
 pub mod check;
 pub mod diag;
 pub mod emit;
+mod error;
 pub mod escape;
 pub mod families;
 pub mod model;
@@ -22,32 +23,12 @@ pub mod site;
 pub mod synth;
 pub mod write;
 
-use std::fmt;
 use std::path::Path;
 
 use diag::Diagnostics;
+pub use error::Error;
 use site::Site;
 
-/// Failures that are not the user's site file: a template bug, a value that slipped past
-/// validation, or the file system.
-#[derive(Debug)]
-pub enum Error {
-    Template(String),
-    Internal(String),
-    Io(String),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Template(m) => write!(f, "internal error while rendering {m}"),
-            Error::Internal(m) => write!(f, "internal error: {m}"),
-            Error::Io(m) => write!(f, "{m}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
 
 /// Reads (at most `site::MAX_SITE_BYTES`), parses and resolves a site file and runs the
 /// analyses. `Ok` holds the site and every finding, errors of the analyses included (the

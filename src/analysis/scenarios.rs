@@ -979,7 +979,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                 help.extend(fix.iter().map(|f| format!("- {f}")));
             }
             let help = help.join("\n");
-            // A split (or spread) is the seed's failure: as the group says. Partial service (some
+            // A split (or spread) is the failure of docs/background.md (two activation mails): as the group says. Partial service (some
             // targets served, others by nobody) degrades but never duplicates work: a warning.
             match (f5.affinities[i].on_split, kind) {
                 (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
@@ -1022,7 +1022,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let help = "set `persistence = \"none\"` on it (the seed does exactly this for the ECTS and AD LDS virtual servers)";
+            let help = "set `persistence = \"none\"` on it (the original write-up does exactly this for the ECTS and AD LDS virtual servers, docs/background.md)";
             let path = format!("f5.affinity[{i}].targets[{j}]");
             match f5.affinities[i].on_split {
                 OnSplit::Error => ctx.error(&path, message, help),

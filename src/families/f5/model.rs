@@ -1,4 +1,4 @@
-//! `[f5]`: the BIG-IP configuration of the site (seed: "Load Balancer reconfiguration").
+//! `[f5]`: the BIG-IP configuration of the site (docs/background.md: the load balancer).
 //!
 //! Nodes come from `[[server]]` entries with an `address`; monitors, pools (members with priority
 //! groups and the priority-group activation threshold), virtual servers and path routes are declared

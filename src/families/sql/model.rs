@@ -1,4 +1,4 @@
-//! `[sql]`: SQL Server 2008 database mirroring for the farm's databases (seed: "SharePoint and
+//! `[sql]`: SQL Server 2008 database mirroring for the farm's databases (docs/background.md; "SharePoint and
 //! Mirrored Databases"): the mirror pair, the client alias the front ends use, the failover-all
 //! Agent job, its WMI alerts and the alias switcher on the front ends.
 
