@@ -1,4 +1,4 @@
-//! `[maintenance]`: SCOM maintenance mode when Windows Update announces a restart (the seed's
+//! `[maintenance]`: SCOM maintenance mode when Windows Update announces a restart (docs/background.md:
 //! "Automatic Maintenance Mode after Windows Update").
 //!
 //! Windows Update logs event 22 in the System log ("restart required, within N minutes"). On
@@ -24,11 +24,11 @@ pub const MAX_DURATION: u32 = 1440;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMaintenance {
-    /// Length of the maintenance window in minutes (5-1440). Default 20 (the seed's `ON 20M`).
+    /// Length of the maintenance window in minutes (5-1440). Default 20 (the original write-up's `ON 20M`).
     #[serde(default = "default_duration")]
     pub duration_minutes: u32,
     /// How long Windows Update waits before it restarts the server, in minutes (1-30): the policy
-    /// values `RebootWarningTimeoutEnabled`/`RebootWarningTimeout`. Default 5 (the seed's value).
+    /// values `RebootWarningTimeoutEnabled`/`RebootWarningTimeout`. Default 5 (the original write-up's value).
     /// SCOM must start maintenance mode within this time.
     #[serde(default = "default_reboot_delay")]
     pub reboot_delay_minutes: u32,
@@ -39,12 +39,12 @@ pub struct RawMaintenance {
     #[serde(default)]
     pub skip: Vec<String>,
     /// Name of the scheduled task on 2008/2008 R2 (`schtasks /TN`); the 2003 refresh task is this
-    /// name followed by `-Refresh`. Default "WUTriggerMaintMode" (the seed's name).
+    /// name followed by `-Refresh`. Default "WUTriggerMaintMode" (the original write-up's name).
     #[serde(default = "default_task_name")]
     pub task_name: String,
     /// Name of the eventtriggers.exe trigger on 2003/2003 R2. WUTriggerMaintMode.vbs deletes every
     /// trigger with exactly this name before it creates the current one. Default
-    /// "Windows Update - Reboot Impending" (the seed's name).
+    /// "Windows Update - Reboot Impending" (the original write-up's name).
     #[serde(default = "default_trigger_name")]
     pub trigger_name: String,
     /// Only on 2003: also filter the event trigger on this System-log source (`eventtriggers /so`).
@@ -69,7 +69,7 @@ pub struct RawMaintenance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
-    /// `WshShell.LogEvent`: source "WSH", event ID 4 (information), any text. What the seed's
+    /// `WshShell.LogEvent`: source "WSH", event ID 4 (information), any text. What the original write-up's
     /// MaintMode.vbs did ("a WSH entry in the Application event log").
     #[default]
     Wsh,
