@@ -25,16 +25,24 @@ pub enum Preference {
     Tasks,
     /// Every registry value of the site (Registry preference).
     Registry,
+    /// Every service setting of the site, e.g. recovery actions (Services preference).
+    Services,
 }
 
 impl Preference {
-    pub const ALL: [Preference; 3] = [Preference::Files, Preference::Tasks, Preference::Registry];
+    pub const ALL: [Preference; 4] = [
+        Preference::Files,
+        Preference::Tasks,
+        Preference::Registry,
+        Preference::Services,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             Preference::Files => "files",
             Preference::Tasks => "tasks",
             Preference::Registry => "registry",
+            Preference::Services => "services",
         }
     }
 }
@@ -49,8 +57,8 @@ pub struct RawGpo {
     /// DNS name of the Active Directory domain the GPO is imported into, e.g. "campus.example.edu"
     /// (written into the backup's Backup.xml and bkupInfo.xml).
     pub domain: String,
-    /// Which preference items the GPO carries: any of "files", "tasks", "registry".
-    /// Default: all three. Kinds with nothing to carry are left out of the backup.
+    /// Which preference items the GPO carries: any of "files", "tasks", "registry", "services".
+    /// Default: all four. Kinds with nothing to carry are left out of the backup.
     #[serde(default = "default_include")]
     pub include: Vec<Preference>,
     /// Distinguished name of the OU that holds the farm's servers, for the `New-GPLink` command of

@@ -8,11 +8,13 @@
 
 mod registry;
 mod runbook;
+mod service;
 mod task;
 mod topology;
 
 pub use registry::{RegData, RegFile, RegValue};
 pub use runbook::{ChecklistStep, Prerequisite, Section, ServerCheck};
+pub use service::ServiceRecovery;
 pub use task::{Principal, TaskSpec, Trigger, start_boundary};
 pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
 
@@ -27,6 +29,8 @@ pub struct Plan {
     pub tasks: Vec<TaskSpec>,
     /// Registry values, grouped by the `.reg` file that carries them.
     pub registry: Vec<RegFile>,
+    /// Service recovery settings.
+    pub services: Vec<ServiceRecovery>,
     /// Runbook sections (placed by their `order`).
     pub sections: Vec<Section>,
     /// Steps of the runbook's "Order of deployment" checklist (placed by their `order`).

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::guid;
 use crate::model::gpo::{Gpo, Preference};
 use crate::model::Farm;
-use crate::plan::{Principal, RegData, RegValue, TaskSpec, Trigger};
+use crate::plan::{Principal, RegData, RegValue, ServiceRecovery, TaskSpec, Trigger};
 
 /// One runtime script the GPO copies.
 #[derive(Debug, Clone)]
@@ -106,6 +106,20 @@ pub struct RegItem {
     pub filters: Targeting,
 }
 
+/// A Services item that sets a service's recovery actions ([MS-GPPREF] 2.2.1.19: restart delay
+/// in milliseconds and reset period in seconds, as GPMC writes them; startup type left alone).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceItem {
+    pub name: String,
+    pub uid: String,
+    pub desc: String,
+    /// `RESTART` for the failures that restart the service, in order (1-3 entries).
+    pub failures: Vec<&'static str>,
+    pub reset_after_seconds: u32,
+    pub restart_delay_ms: u32,
+    pub filters: Targeting,
+}
+
 /// A task that cannot go into Group Policy (its account is not SYSTEM or a service account), with
 /// the hosts that must register it by hand.
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +137,7 @@ pub struct GpoItems {
     pub legacy_tasks: Vec<LegacyTask>,
     pub v2_tasks: Vec<V2Task>,
     pub registry: Vec<RegItem>,
+    pub services: Vec<ServiceItem>,
     pub manual: Vec<ManualTask>,
     /// Tasks with an event trigger that also target 2003 hosts (no legacy equivalent).
     pub event_only_v2: Vec<String>,
@@ -140,6 +155,9 @@ impl GpoItems {
         }
         if !self.registry.is_empty() {
             v.push(Preference::Registry);
+        }
+        if !self.services.is_empty() {
+            v.push(Preference::Services);
         }
         v
     }
@@ -283,6 +301,7 @@ pub fn build(
     scripts: &[Script],
     specs: &[TaskSpec],
     values: &[RegValue],
+    services: &[ServiceRecovery],
 ) -> Result<GpoItems, crate::Error> {
     let mut items = GpoItems::default();
     if gpo.includes(Preference::Files) {
@@ -298,6 +317,11 @@ pub fn build(
     if gpo.includes(Preference::Registry) {
         for v in values {
             items.registry.push(registry_item(site, v)?);
+        }
+    }
+    if gpo.includes(Preference::Services) {
+        for r in services {
+            items.services.push(service_item(site, r)?);
         }
     }
     check_unique_uids(&items)?;
@@ -472,7 +496,8 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
         .map(|f| &f.uid)
         .chain(items.legacy_tasks.iter().map(|t| &t.uid))
         .chain(items.v2_tasks.iter().map(|t| &t.uid))
-        .chain(items.registry.iter().map(|r| &r.uid));
+        .chain(items.registry.iter().map(|r| &r.uid))
+        .chain(items.services.iter().map(|r| &r.uid));
     for u in uids {
         if !seen.insert(u.clone()) {
             return Err(crate::Error::Internal(format!(
@@ -481,4 +506,29 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
         }
     }
     Ok(())
+}
+
+/// The Services item that sets one service's recovery actions.
+fn service_item(site: &Farm, r: &ServiceRecovery) -> Result<ServiceItem, crate::Error> {
+    crate::model::check_plain_name(&r.service, 80, false, "service name")
+        .map_err(|e| crate::Error::Internal(format!("{e}; it cannot be written into Group Policy Preferences")))?;
+    if !(1..=3).contains(&r.restarts) {
+        return Err(crate::Error::Internal(format!(
+            "service {}: {} restarts; the service controller has three failure actions",
+            r.service, r.restarts
+        )));
+    }
+    Ok(ServiceItem {
+        name: r.service.clone(),
+        uid: guid(&site.name, &format!("service\n{}", r.service)),
+        desc: r.description.clone(),
+        failures: vec!["RESTART"; r.restarts as usize],
+        reset_after_seconds: r.reset_after_seconds,
+        restart_delay_ms: r.restart_delay_ms,
+        filters: Targeting {
+            os_label: String::new(),
+            os: Vec::new(),
+            computers: computer_filter(site, &r.hosts, |_| true),
+        },
+    })
 }

@@ -40,7 +40,14 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         return Ok(());
     };
     let values: Vec<_> = plan.reg_values().cloned().collect();
-    let items = items::build(site, gpo, &runtime_scripts(&plan.files), &plan.tasks, &values)?;
+    let items = items::build(
+        site,
+        gpo,
+        &runtime_scripts(&plan.files),
+        &plan.tasks,
+        &values,
+        &plan.services,
+    )?;
     add_backup(site, gpo, &items, &mut plan.files)?;
     runbook::add(site, gpo, &items, plan)
 }
@@ -74,6 +81,10 @@ pub fn extension_pair(p: Preference) -> (&'static str, &'static str) {
             "{B087BE9D-ED37-454F-AF9C-04291E351182}",
             "{BEE07A6A-EC9F-4659-B8C9-0B1937907C83}",
         ),
+        Preference::Services => (
+            "{91FBB303-0CD5-4055-BF42-E512A681B325}",
+            "{CC5746A9-9B74-4be5-AE2E-64379C86E0E4}",
+        ),
     }
 }
 
@@ -83,6 +94,7 @@ pub fn preference_file(p: Preference) -> (&'static str, &'static str) {
         Preference::Files => ("Files", "Files.xml"),
         Preference::Tasks => ("ScheduledTasks", "ScheduledTasks.xml"),
         Preference::Registry => ("Registry", "Registry.xml"),
+        Preference::Services => ("Services", "Services.xml"),
     }
 }
 

@@ -35,6 +35,8 @@ struct GpoRunbookView<'a> {
     has_legacy: bool,
     task_names: Vec<String>,
     reg_keys: Vec<(String, String)>,
+    /// Services whose recovery actions the GPO sets.
+    services: Vec<String>,
 }
 
 fn describe_targeting(f: &Targeting) -> String {
@@ -67,6 +69,13 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
             kind: "task (2008)",
             name: t.name.clone(),
             target: describe_targeting(&t.filters),
+        });
+    }
+    for r in &plan.services {
+        rows.push(ItemRow {
+            kind: "service recovery",
+            name: r.name.clone(),
+            target: describe_targeting(&r.filters),
         });
     }
     for r in &plan.registry {
@@ -102,6 +111,7 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
             .iter()
             .map(|r| (r.key.clone(), r.value_name.clone()))
             .collect(),
+        services: plan.services.iter().map(|s| s.name.clone()).collect(),
     }
 }
 
