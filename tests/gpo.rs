@@ -361,7 +361,7 @@ fn synthetic_triggers_principals_and_values() {
     let s = site(MIXED);
     let g = s.farm.gpo.clone().unwrap();
     let (scripts, specs, values) = synthetic(&s);
-    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values, &[]).unwrap();
     // Event triggers have no Task Scheduler 1.0 form; the domain user is left to manual
     // registration, and NetworkService cannot run a 1.0 task without a password.
     assert_eq!(plan.event_only_v2, vec!["MaintMode-WU22".to_string()]);
@@ -392,7 +392,7 @@ fn synthetic_triggers_principals_and_values() {
     // Fewer preference kinds: the extension list follows what is present.
     let mut only_tasks = g.clone();
     only_tasks.include = vec![sitebundle::model::gpo::Preference::Tasks];
-    let plan = gpo::items::build(&s.farm, &only_tasks, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &only_tasks, &scripts, &specs, &values, &[]).unwrap();
     assert!(plan.files.is_empty() && plan.registry.is_empty());
     let mut b2 = Bundle::default();
     gpo::add_backup(&s.farm, &only_tasks, &plan, &mut b2).unwrap();
@@ -407,7 +407,7 @@ fn checker_catches_broken_backups() {
     let s = site(MIXED);
     let g = s.farm.gpo.clone().unwrap();
     let (scripts, specs, values) = synthetic(&s);
-    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values).unwrap();
+    let plan = gpo::items::build(&s.farm, &g, &scripts, &specs, &values, &[]).unwrap();
     let mut good = Bundle::default();
     gpo::add_backup(&s.farm, &g, &plan, &mut good).unwrap();
     let dir = gpo::backup_dir(&s.farm, &g);
@@ -476,7 +476,7 @@ fn passwords_are_refused() {
     p.user_id = "CORP\\svc".into();
     p.logon_type = Some("Password".into());
     let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
-    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[]).unwrap_err().to_string();
+    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[]).unwrap_err().to_string();
     assert!(e.contains("MS14-025"), "{e}");
 
     // A password key anywhere in site.toml is refused, each one located, with the reason.
@@ -499,7 +499,7 @@ fn hostile_names_are_escaped_or_rejected() {
     // A task name that would be a Task Scheduler path or markup is refused.
     for bad in ["a\"b", "x<y>", "..\\..\\evil", "a b&c", ""] {
         let specs = vec![spec(bad, Trigger::Boot, vec![2], Principal::system())];
-        let e = gpo::items::build(&s.farm, &g, &[], &specs, &[]).unwrap_err().to_string();
+        let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[]).unwrap_err().to_string();
         assert!(e.contains("Group Policy"), "{bad:?}: {e}");
     }
     // A hostile share path never reaches the GPO: the site is rejected at the value.
@@ -553,7 +553,7 @@ fn legacy_repetition_must_be_whole_minutes() {
             hosts,
             Principal::system(),
         )];
-        gpo::items::build(&s.farm, &g, &[], &specs, &[])
+        gpo::items::build(&s.farm, &g, &[], &specs, &[], &[])
     };
     // Task Scheduler 1.0 (2003) repeats in minutes; 2.0 takes any ISO duration. (Servers are in
     // name order in the resolved site, so they are found by OS, not by position.)

@@ -1022,7 +1022,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let help = "set `persistence = \"none\"` on it (the original write-up does exactly this for the ECTS and AD LDS virtual servers, docs/background.md)";
+            let help = "set `persistence = \"none\"` on it, so that clients go back to the preferred node when it recovers";
             let path = format!("f5.affinity[{i}].targets[{j}]");
             match f5.affinities[i].on_split {
                 OnSplit::Error => ctx.error(&path, message, help),

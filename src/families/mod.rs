@@ -5,6 +5,7 @@
 pub mod f5;
 pub mod kill;
 pub mod maint;
+pub mod recovery;
 pub mod sql;
 
 use crate::plan::Plan;
@@ -22,4 +23,5 @@ pub const FAMILIES: &[Family] = &[
     Family { name: "sql", contribute: |s, p| sql::contribute(&s.farm, s.sql.as_ref(), p) },
     Family { name: "f5", contribute: |s, p| f5::contribute(&s.farm, s.f5.as_ref(), p) },
     Family { name: "maint", contribute: |s, p| maint::contribute(&s.farm, s.maintenance.as_ref(), p) },
+    Family { name: "recovery", contribute: |s, p| recovery::contribute(&s.farm, &s.recovery, p) },
 ];

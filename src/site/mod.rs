@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::families::{f5, kill, maint, sql};
+use crate::families::{f5, kill, maint, recovery, sql};
 use crate::model::spans::SpanIndex;
 use crate::model::{Ctx, Farm, Names};
 use toml_error::toml_error;
@@ -44,6 +44,9 @@ pub struct RawSite {
     /// SCOM maintenance mode when Windows Update announces a restart (event 22).
     #[serde(default)]
     pub maintenance: Option<maint::model::RawMaintenance>,
+    /// Services the service controller restarts when they fail (one entry per service).
+    #[serde(default)]
+    pub recovery: Vec<recovery::model::RawRecovery>,
 }
 
 /// The resolved site: the farm and each family's section.
@@ -55,6 +58,7 @@ pub struct Site {
     /// The BIG-IP section, when the site has one.
     pub f5: Option<f5::model::F5>,
     pub maintenance: Option<maint::model::Maintenance>,
+    pub recovery: Vec<recovery::model::Recovery>,
 }
 
 /// Reads a site file (at most [`MAX_SITE_BYTES`], UTF-8): its name for diagnostics and its text.
@@ -192,12 +196,14 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         .maintenance
         .as_ref()
         .and_then(|m| maint::model::resolve(m, ctx, &names));
+    let recovery = recovery::model::resolve(&raw.recovery, ctx, &names, servers.len());
     Some(Site {
         farm: Farm::new(info?, servers, gpo),
         kills,
         sql,
         f5,
         maintenance,
+        recovery,
     })
 }
 
