@@ -2,7 +2,7 @@
 //! site and of synthetic task/registry specs, stability of the identifiers, targeting, escaping and
 //! the password guard. The structural checker is tests/validators/check_gpo.py (lxml).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

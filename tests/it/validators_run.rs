@@ -1,7 +1,7 @@
 //! Every artifact of the reference bundle and of every fixture site goes through a real parser of
 //! its language (tests/validators/validate.py).
 
-mod common;
+use crate::common;
 
 #[test]
 fn reference_and_fixture_bundles_pass_their_parsers() {

@@ -1,7 +1,7 @@
 //! insta snapshots of every generated file, for the reference site and each fixture site
 //! (one "uber-snapshot" per site, each file under a banner).
 
-mod common;
+use crate::common;
 
 #[test]
 fn reference_bundle() {
