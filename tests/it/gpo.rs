@@ -1,6 +1,7 @@
 //! The Group Policy backup: structural checks (XPath, XSDs) over the generated XML of the reference
 //! site and of synthetic task/registry specs, stability of the identifiers, targeting, escaping and
-//! the password guard. The structural checker is tests/validators/check_gpo.py (lxml).
+//! the password guard. The structural checker is tests/it/checks/gpo.rs (XSDs via
+//! tests/validators/xsd_check.py, lxml).
 
 use crate::common;
 
@@ -15,36 +16,9 @@ use sitebundle::model::Site;
 use sitebundle::registry::{RegData, RegValue};
 use sitebundle::tasks::{Principal, TaskSpec, Trigger};
 
-/// Runs check_gpo.py over bundle folders; returns (all ok, output).
+/// Runs the GPO structure check (crate::checks::gpo) over bundle folders; returns (all ok, output).
 fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
-    let repo = common::repo();
-    let mut cmd = Command::new(common::python());
-    cmd.arg(repo.join("tests/validators/check_gpo.py"))
-        .arg("--task-xsd")
-        .arg(repo.join("tests/schemas/task-scheduler.xsd"))
-        .arg("--filters-xsd")
-        .arg(repo.join("tests/schemas/gpp-targeting.xsd"));
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    if let Some(e) = expect {
-        std::fs::write(tmp.path(), serde_json::to_vec_pretty(e).unwrap()).unwrap();
-        cmd.arg("--expect").arg(tmp.path());
-    }
-    cmd.args(dirs);
-    let out = cmd.output().expect("check_gpo.py runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(1)),
-        "check_gpo.py crashed:\n{text}"
-    );
-    assert!(
-        text.contains("\"ok\""),
-        "check_gpo.py found no GPO backup:\n{text}"
-    );
-    (out.status.code() == Some(0), text)
+    crate::checks::gpo::check_bundles(dirs, expect)
 }
 
 fn site(text: &str) -> Site {

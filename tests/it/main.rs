@@ -1,6 +1,7 @@
 //! The integration tests, linked as one binary (one link instead of one per file). Each module
 //! was a file of its own under tests/; shared helpers are in `common`.
 
+mod checks;
 mod common;
 
 mod cli;

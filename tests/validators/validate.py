@@ -2,7 +2,7 @@
 """Offline validators for the artifacts that sitebundle generates.
 
 Usage:
-    python validate.py [--xsd PATH] [--as3-schema PATH] [--marker WORD] FILE_OR_DIR...
+    python validate.py [--xsd PATH] [--marker WORD] FILE_OR_DIR...
 
 Every file named on the command line, and every file found by walking the named
 directories, is checked by a parser for its format, chosen by extension, all in this one
@@ -16,19 +16,24 @@ passed, 1 when any failed, 2 on a usage error (bad option, path that does not ex
 Files without a checker are reported with kind "unchecked" and ok true, so the caller can
 assert that every artifact it cares about was really checked.
 
+Two checks are done in Rust instead, where a crate or a few lines do them well
+(tests/it/checks/, merged into these verdicts by tests/it/common.rs): `.reg` files (the
+Registry Editor 5.00 format and its marker rule; reported here as "unchecked") and the AS3
+declaration against F5's JSON Schema (as3.json is parsed and marker-checked here, kind "as3").
+
 `--marker WORD` adds the hostile-input safety check of DESIGN.md section 7: wherever WORD
 occurs in a file it must sit in a data position of the parse tree (string literal,
 quoted identifier, XML text or attribute value, comment...), never in code. The exact
 rule per format is documented on each checker below.
 
-Requirements: requirements.txt beside this file; `tclsh` (8.6) on PATH for .tcl/.conf.
+Requirements: requirements.txt beside this file; `tclsh` (8.6) on PATH for .tcl/.conf. The
+Task Scheduler XSD defaults to the repository's tests/schemas/task-scheduler.xsd.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
-import ipaddress
 import json
 import os
 import re
@@ -37,8 +42,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-DEFAULT_XSD = "/work/shared/schemas/task-scheduler.xsd"
-DEFAULT_AS3_SCHEMA = "/work/shared/schemas/as3-schema.json"
+# The schemas live in the repository (tests/schemas/).
+DEFAULT_XSD = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas", "task-scheduler.xsd")
+)
 TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 MAX_ERRORS_PER_FILE = 50  # keep reports readable when a file is badly broken
 
@@ -914,69 +921,14 @@ def check_xml(res: Result, data: bytes, marker: str | None, xsd_path: str) -> No
 
 
 # --------------------------------------------------------------------------------------
-# JSON and the AS3 declaration (jsonschema)
+# JSON (strict parse) and the marker rule of the AS3 declaration
 # --------------------------------------------------------------------------------------
 #
-# Any .json must parse (strict: no NaN/Infinity, no duplicate keys, no BOM). A file
-# named as3.json is validated against the AS3 schema with a Draft-7 validator: an AS3
-# request ("class": "AS3") against #/definitions/AS3, a bare declaration ("class":
-# "ADC") against #/definitions/ADC (errors from the schema root's oneOf are unreadable).
-# The f5PostProcess keyword is ignored (jsonschema ignores unknown keywords); the F5
-# formats are checked as AS3 itself defines them (src/lib/adcParserFormats.js):
-# f5ip/f5ipv4/f5ipv6 = "" or an address with optional %route-domain and /masklen,
-# f5bigip = absolute path without blanks or quotes, f5pointer = AS3 pointer syntax.
+# Any .json must parse (strict: no NaN/Infinity, no duplicate keys, no BOM). A file named
+# as3.json is reported with kind "as3"; its validation against F5's AS3 JSON Schema is done in
+# Rust (tests/it/checks/as3.rs, the jsonschema crate), which adds its errors to this verdict.
 #
 # Marker rule: only in string values, never in keys.
-
-_as3_validators: dict[str, object] = {}
-_F5BIGIP = re.compile(r"^/[^\x00-\x19\x22#'*<>?\x5b-\x5d\x7b-\x7d\x7f]+$")
-_F5POINTER = re.compile(
-    r"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|[A-Za-z][0-9A-Za-z_]{0,63})/)*"
-    r"([0-9]+|([A-Za-z][0-9A-Za-z_]{0,63}))))?#?$"
-)
-
-
-def _f5_address(value: str, version: int | None) -> bool:
-    if value == "":
-        return True
-    m = re.fullmatch(r"([^%/]+)(%\d+)?(/\d+)?", value)
-    if not m:
-        return False
-    try:
-        addr = ipaddress.ip_address(m.group(1))
-    except ValueError:
-        return False
-    if version and addr.version != version:
-        return False
-    if m.group(3) and int(m.group(3)[1:]) > (32 if addr.version == 4 else 128):
-        return False
-    return True
-
-
-def _as3_validator(path: str):
-    if path not in _as3_validators:
-        from jsonschema import Draft7Validator, FormatChecker
-
-        checker = FormatChecker(formats=())
-        checker.checks("f5ip")(lambda v: not isinstance(v, str) or _f5_address(v, None))
-        checker.checks("f5ipv4")(lambda v: not isinstance(v, str) or _f5_address(v, 4))
-        checker.checks("f5ipv6")(lambda v: not isinstance(v, str) or _f5_address(v, 6))
-        checker.checks("f5bigip")(lambda v: not isinstance(v, str) or bool(_F5BIGIP.match(v)))
-        checker.checks("f5pointer")(lambda v: not isinstance(v, str) or bool(_F5POINTER.match(v)))
-        validators = None
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                root = json.load(f)
-            validators = {}
-            for cls in ("AS3", "ADC"):
-                # Keep the root ($id, definitions) so every $ref still resolves; in
-                # draft-07 a $ref replaces its siblings, so this validates the definition.
-                schema = {k: v for k, v in root.items() if k != "oneOf"}
-                schema["$ref"] = f"#/definitions/{cls}"
-                validators[cls] = Draft7Validator(schema, format_checker=checker)
-            validators[None] = Draft7Validator(root, format_checker=checker)
-        _as3_validators[path] = validators
-    return _as3_validators[path]
 
 
 def _strict_json(text: str):
@@ -996,7 +948,7 @@ def _strict_json(text: str):
 _AS3_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,189}")
 
 
-def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) -> None:
+def check_json(res: Result, data: bytes, marker: str | None) -> None:
     text = decode_utf8(res, data, allow_bom=False)
     if text is None:
         return
@@ -1009,21 +961,7 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
         res.error(str(e))
         return
     if os.path.basename(res.path) == "as3.json":
-        res.kind = "as3"
-        validators = _as3_validator(as3_schema)
-        if validators is None:
-            res.error(f"AS3 schema not found: {as3_schema}")
-        else:
-            cls = doc.get("class") if isinstance(doc, dict) else None
-            cls = cls if cls in ("AS3", "ADC") else None
-            validator = validators.get(cls, validators[None])
-            from jsonschema.exceptions import best_match
-
-            errors = sorted(validator.iter_errors(doc), key=lambda e: e.json_path)
-            for err in errors:
-                # A failed oneOf/anyOf carries the branch errors; show the most relevant.
-                leaf = best_match([err]) if err.context else err
-                res.error(f"AS3 schema: {leaf.json_path}: {leaf.message[:300]}")
+        res.kind = "as3"  # the schema check is tests/it/checks/as3.rs
     if marker:
         def walk(node, path):
             if isinstance(node, dict):
@@ -1503,74 +1441,6 @@ def _tmsh_name_word(text: str, ms: int, me: int, tcl: bool = False) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Registry files (.reg)
-# --------------------------------------------------------------------------------------
-#
-# UTF-16LE with BOM, first line `Windows Registry Editor Version 5.00`, CRLF only, the
-# file ends with CRLF (regedit may drop an unterminated last line). Every other
-# non-blank line is a key `[HKEY_...\...]` (or `[-HKEY...]` to delete), a value
-# `"name"=...` / `@=...` whose data is a "string" (only \\ and \" escapes), dword:8 hex
-# digits, hex[(n)]:bytes (continued with `,\`), or `-`; or a `;` comment.
-#
-# Marker rule: inside a quoted value name or string data, or a comment; never in a key.
-
-_REG_ROOTS = ("HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_CLASSES_ROOT", "HKEY_USERS",
-              "HKEY_CURRENT_CONFIG")
-_REG_STR = r'"(?:[^"\\]|\\[\\"])*"'
-_REG_KEY = re.compile(r"^\[-?(" + "|".join(_REG_ROOTS) + r")(\\[^\\\]\r\n]+)*\]$")
-_REG_VALUE = re.compile(
-    r"^(?P<name>@|" + _REG_STR + r")=(?P<data>" + _REG_STR
-    + r"|dword:[0-9a-fA-F]{8}|hex(?:\([0-9a-fA-F]+\))?:(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?)?\\?|-)$"
-)
-_REG_HEX_CONT = re.compile(r"^\s+[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?\\?$")
-
-
-def check_reg(res: Result, data: bytes, marker: str | None) -> None:
-    if not data.startswith(UTF16LE_BOM):
-        res.error("must start with a UTF-16LE byte order mark (FF FE)")
-        return
-    try:
-        text = data[2:].decode("utf-16-le")
-    except UnicodeDecodeError:
-        res.error("invalid UTF-16LE")
-        return
-    check_line_endings(res, text, ".reg files")
-    if not text.endswith("\n"):
-        res.error("the last line must end with a line break")
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines[0] != "Windows Registry Editor Version 5.00":
-        res.error(f"first line must be 'Windows Registry Editor Version 5.00', not {lines[0][:50]!r}", 1)
-    continuation = False
-    for n, line in enumerate(lines[1:], start=2):
-        data_spans: list[tuple[int, int]] = []
-        if continuation:
-            if not _REG_HEX_CONT.match(line):
-                res.error("bad hex continuation line", n)
-            continuation = line.endswith("\\")
-            data_spans.append((0, len(line)))
-        elif not line.strip():
-            continue
-        elif line.startswith(";"):
-            data_spans.append((0, len(line)))
-        elif line.startswith("["):
-            if not _REG_KEY.match(line):
-                res.error(f"malformed key line {line[:60]!r}", n)
-        else:
-            m = _REG_VALUE.match(line)
-            if not m:
-                res.error(f"malformed value line {line[:60]!r}", n)
-            else:
-                continuation = m.group("data").startswith("hex") and line.endswith("\\")
-                data_spans.append((m.start("name"), m.end("name")))
-                if m.group("data").startswith('"'):
-                    data_spans.append((m.start("data"), m.end("data")))
-        if marker:
-            for ms, me in marker_spans(line, marker):
-                if not any(s <= ms and me <= e for s, e in data_spans):
-                    res.error("marker outside a quoted value name/string or comment", n, ms + 1)
-
-
-# --------------------------------------------------------------------------------------
 # VBScript (.vbs): a structural checker of our own
 # --------------------------------------------------------------------------------------
 #
@@ -1755,8 +1625,7 @@ def check_vbs(res: Result, data: bytes, marker: str | None) -> None:
 
 KINDS = {
     ".sql": "sql", ".ps1": "ps1", ".cmd": "batch", ".bat": "batch", ".xml": "xml",
-    ".json": "json", ".tcl": "tcl", ".conf": "tmsh", ".svg": "svg", ".reg": "reg",
-    ".vbs": "vbs",
+    ".json": "json", ".tcl": "tcl", ".conf": "tmsh", ".svg": "svg", ".vbs": "vbs",
 }
 
 
@@ -1780,8 +1649,7 @@ def collect(paths: list[str]) -> list[str]:
 _MARKER_NAMES_OK = False
 
 
-def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_SCHEMA,
-                   marker_names_ok=False):
+def validate_files(files, marker=None, xsd=DEFAULT_XSD, marker_names_ok=False):
     global _MARKER_NAMES_OK
     _MARKER_NAMES_OK = marker_names_ok
     """Validate files; returns a list of Result in the order given."""
@@ -1808,11 +1676,9 @@ def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_S
             elif res.kind in ("xml", "svg"):
                 check_xml(res, data, marker, xsd)
             elif res.kind == "json":
-                check_json(res, data, marker, as3_schema)
+                check_json(res, data, marker)
             elif res.kind in ("tcl", "tmsh"):
                 check_tcl(res, data, marker, tcl_result[id(res)])
-            elif res.kind == "reg":
-                check_reg(res, data, marker)
             elif res.kind == "vbs":
                 check_vbs(res, data, marker)
         except Exception as e:  # a validator bug must fail the file, not the run
@@ -1826,8 +1692,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     ap.add_argument("--xsd", default=DEFAULT_XSD, help="Task Scheduler XSD (default: %(default)s)")
-    ap.add_argument("--as3-schema", default=DEFAULT_AS3_SCHEMA,
-                    help="AS3 JSON schema (default: %(default)s)")
     ap.add_argument("--marker", help="hostile-input marker word that must only appear as data")
     ap.add_argument("--marker-names-ok", action="store_true",
                     help="the marker stands in a value of name characters only: allow it as a "
@@ -1840,8 +1704,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.marker is not None and not re.fullmatch(r"\w+", args.marker):
         print("validate: --marker must be a non-empty word (letters, digits, _)", file=sys.stderr)
         return 2
-    results = validate_files(collect(args.paths), args.marker, args.xsd, args.as3_schema,
-                             args.marker_names_ok)
+    results = validate_files(collect(args.paths), args.marker, args.xsd, args.marker_names_ok)
     failed = sum(1 for r in results if r.errors)
     for r in results:
         print(r.to_json())
