@@ -374,6 +374,15 @@ case("tcl marker in $(..) array-element substitution fails", "m5b.tcl",
 case("tcl marker in a parenthesised expression string passes", "m6.tcl",
      'when HTTP_REQUEST {\n  if {([HTTP::path] eq "MARKER")} { pool a }\n}\n', True,
      marker="MARKER")
+# Groups end where Tcl's parser says (tcl_scan.tcl asks tclsh): a quote inside braces and a
+# brace inside quotes are plain characters, an escaped brace does not close.
+case("tcl quote in braces and brace in quotes are plain", "q1.tcl",
+     'when HTTP_REQUEST {\n  set a {x " y}\n  set b "x { y"\n  log local0. "[string length "}"]"\n}\n',
+     True)
+case("tcl escaped close-brace does not close the body", "q2.tcl",
+     'when HTTP_REQUEST {\n  set a 1 \\}\n', False, expect="incomplete")
+case("tcl extra characters after close-quote in a body", "q3.tcl",
+     'when HTTP_REQUEST {\n  set a "x"y\n}\n', False, expect="extra characters after close-quote")
 
 # ---------------------------------------------------------------------------- tmsh .conf
 

@@ -984,9 +984,10 @@ def check_json(res: Result, data: bytes, marker: str | None) -> None:
 #
 # Completeness is decided by tclsh itself (`info complete`, one tclsh process for all
 # files): the text is cut into top-level commands line by line and an incomplete
-# command is reported at the line where it starts. A small Tcl-aware scanner (below)
-# then finds what `info complete` accepts but Tcl rejects at run time (characters after
-# a close-brace or close-quote, a stray `}`), descending into script bodies.
+# command is reported at the line where it starts. The words of every command are read by
+# tclsh too (tcl_scan.tcl, one tclsh for the run, brace/quote/bracket groups ending where
+# `info complete` says), which finds what `info complete` accepts but Tcl rejects at run time
+# (characters after a close-brace or close-quote, a stray `}`), descending into script bodies.
 #
 # Marker rule, iRules: the marker must be in a data position, i.e. inside a braced word
 # that is passed as data (not the body of when/if/switch/foreach/while/for/proc/catch/
@@ -1061,8 +1062,18 @@ def run_tclsh_complete(paths: list[str]) -> dict[int, tuple[int, str] | None]:
     return results
 
 
-_TCL_SPACE = " \t\v\f\r"
-_TCL_VARNAME = re.compile(r"(?:[A-Za-z0-9_]|::)*")
+_TCL_SCAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcl_scan.tcl")
+_tcl_scan_proc = None
+
+
+def _tcl_scan():
+    """One tclsh running tcl_scan.tcl for the whole run (started on first use)."""
+    global _tcl_scan_proc
+    if _tcl_scan_proc is None or _tcl_scan_proc.poll() is not None:
+        _tcl_scan_proc = subprocess.Popen(
+            ["tclsh", _TCL_SCAN], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    return _tcl_scan_proc
 
 
 @dataclass
@@ -1078,152 +1089,65 @@ class TclWord:
         return text[self.cstart : self.cend]
 
 
+def _tcl_word(w: dict) -> TclWord:
+    subs = [("cmd", s[1], s[2], _tcl_cmds(s[3])) if s[0] == "cmd" else ("var", s[1], s[2])
+            for s in w["subs"]]
+    return TclWord(w["k"], w["s"], w["e"], w["cs"], w["ce"], subs)
+
+
+def _tcl_cmds(cmds: list) -> list[list[TclWord]]:
+    return [[_tcl_word(w) for w in words] for words in cmds]
+
+
 class TclScanner:
-    """A small parser of Tcl's word syntax (the dodekalogue), enough to locate commands,
-    words, substitutions and comments. It never evaluates anything."""
+    """Tcl's word syntax (the dodekalogue), read by tclsh itself (tcl_scan.tcl: every brace,
+    quote and bracket group ends where Tcl's parser says, `info complete`): commands, words,
+    substitutions and comments with their offsets. It never evaluates anything."""
 
     def __init__(self, text: str):
+        # Tcl 8.6 strings hold 16-bit units: characters beyond U+FFFF (never Tcl syntax) are
+        # sent as U+FFFD so that offsets stay character offsets on both sides.
         self.t = text
         self.errors: list[tuple[int, str]] = []  # (offset, message)
         self.comments: list[tuple[int, int]] = []
+        sent = re.sub("[\U00010000-\U0010FFFF]", "\uFFFD", text)
+        self._call(f"load {len(sent)}", sent)
 
-    # -- scripts -----------------------------------------------------------------------
+    def _call(self, request: str, payload: str = "") -> dict:
+        p = _tcl_scan()
+        p.stdin.write((request + "\n" + payload).encode("utf-8", "surrogatepass"))
+        p.stdin.flush()
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tcl_scan.tcl stopped (exit {p.wait()})")
+        answer = json.loads(line)
+        self.errors.extend((o, m) for o, m in answer.get("errors", []))
+        self.comments.extend((s, e) for s, e in answer.get("comments", []))
+        return answer
 
     def script(self, i: int, end: int, close: str | None = None):
-        """Parse commands in t[i:end]; stop at an unmatched `close` (for `[...]`)."""
-        t, cmds = self.t, []
-        while True:
-            while i < end and (t[i] in _TCL_SPACE or t[i] in "\n;" or t.startswith("\\\n", i)):
-                i += 2 if t[i] == "\\" else 1
-            if i >= end or (close and t[i] == close):
-                return cmds, i
-            if t[i] == "#":
-                j = i
-                while j < end and t[j] != "\n":
-                    j += 2 if t[j] == "\\" else 1
-                self.comments.append((i, min(j, end)))
-                i = j
-                continue
-            words = []
-            while True:
-                while i < end and (t[i] in _TCL_SPACE or t.startswith("\\\n", i)):
-                    i += 2 if t[i] == "\\" else 1
-                if i >= end or t[i] in "\n;" or (close and t[i] == close):
-                    break
-                word, i = self.word(i, end, close)
-                words.append(word)
-            if words:
-                cmds.append(words)
+        """Commands in t[i:end]; stop at an unmatched `close` (for `[...]`)."""
+        a = self._call(f"script {i} {end} {close or '-'}")
+        return _tcl_cmds(a["r"]), a["next"]
 
     def list_words(self, i: int, end: int) -> list[TclWord]:
-        """Parse t[i:end] as a Tcl list (newlines are plain separators)."""
-        t, words = self.t, []
-        while True:
-            while i < end and (t[i] in _TCL_SPACE or t[i] == "\n"):
-                i += 1
-            if i >= end:
-                return words
-            word, i = self.word(i, end, None, in_list=True)
-            words.append(word)
-
-    # -- words -------------------------------------------------------------------------
-
-    def _after_close(self, j: int, end: int, close: str | None, what: str, in_list: bool):
-        t = self.t
-        if in_list is None:
-            return  # inside an expression: `("a")` is fine
-        if j < end and t[j] not in _TCL_SPACE and t[j] != "\n" and not (
-            (not in_list and t[j] == ";") or (close and t[j] == close)
-        ):
-            self.errors.append((j, f"extra characters after close-{what}"))
+        """t[i:end] as a Tcl list (newlines are plain separators)."""
+        return [_tcl_word(w) for w in self._call(f"list {i} {end}")["r"]]
 
     def word(self, i: int, end: int, close: str | None, in_list: bool | None = False):
-        """Parse one word at t[i]. in_list: True for list elements (`;` is ordinary),
-        None inside an expression (no check for characters after a close-quote)."""
-        t = self.t
-        if t.startswith("{*}", i) and i + 3 < end and t[i + 3] not in _TCL_SPACE + "\n;":
-            i += 3  # argument expansion: the word follows directly
-        c = t[i]
-        if c == "{":
-            depth, j = 1, i + 1
-            while j < end:
-                ch = t[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j >= end:
-                self.errors.append((i, "missing close-brace"))
-                return TclWord("brace", i, end, i + 1, end), end
-            self._after_close(j + 1, end, close, "brace", in_list)
-            return TclWord("brace", i, j + 1, i + 1, j), j + 1
-        if c == '"':
-            subs, j = [], i + 1
-            while j < end:
-                ch = t[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == '"':
-                    break
-                j = self._subst(j, end, subs)
-            if j >= end:
-                self.errors.append((i, "missing close-quote"))
-                return TclWord("quote", i, end, i + 1, end, subs), end
-            self._after_close(j + 1, end, close, "quote", in_list)
-            return TclWord("quote", i, j + 1, i + 1, j, subs), j + 1
-        subs, j = [], i
-        while j < end:
-            ch = t[j]
-            if ch in _TCL_SPACE or ch == "\n" or (ch == ";" and in_list is False) or (
-                close and ch == close
-            ):
-                break
-            if ch == "\\":
-                if t.startswith("\\\n", j):
-                    break
-                j += 2
-                continue
-            j = self._subst(j, end, subs)
-        return TclWord("bare", i, min(j, end), i, min(j, end), subs), min(j, end)
+        """One word at t[i]. in_list: True for list elements (`;` is ordinary), None inside an
+        expression (no check for characters after a close-quote)."""
+        assert close is None
+        mode = "cmd" if in_list is False else "list" if in_list else "expr"
+        a = self._call(f"word {i} {end} {mode}")
+        return _tcl_word(a["r"]), a["next"]
 
     def _subst(self, j: int, end: int, subs: list) -> int:
         """At t[j]: record a [command] or $variable substitution and return the offset
         after it, or j + 1 for an ordinary character."""
-        t = self.t
-        if t[j] == "[":
-            cmds, k = self.script(j + 1, end, close="]")
-            if k >= end:
-                self.errors.append((j, "missing close-bracket"))
-                subs.append(("cmd", j, end, cmds))
-                return end
-            subs.append(("cmd", j, k + 1, cmds))
-            return k + 1
-        if t[j] == "$":
-            k = j + 1
-            if k < end and t[k] == "{":
-                close = t.find("}", k, end)
-                k = end if close < 0 else close + 1
-            else:
-                # `$name`, `$ns::name`, and `$(index)`: an element of the array named ""
-                k = _TCL_VARNAME.match(t, k, end).end()
-                if k == j + 1 and not (k < end and t[k] == "("):
-                    return j + 1  # a lone $ is literal
-                if k < end and t[k] == "(":  # array element: the index is substituted
-                    inner: list = []
-                    while k < end and t[k] != ")":
-                        k = self._subst(k, end, inner) if t[k] != "\\" else k + 2
-                    k = min(k + 1, end)
-                    subs.extend(s for s in inner if s[0] == "cmd")
-            subs.append(("var", j, k))
-            return k
-        return j + 1
+        a = self._call(f"subst {j} {end}")
+        subs.extend(_tcl_word({"k": "", "s": 0, "e": 0, "cs": 0, "ce": 0, "subs": a["r"]}).subs)
+        return a["next"]
 
 
 # Which arguments of a Tcl/iRule command are scripts ("script") or expressions ("expr").
