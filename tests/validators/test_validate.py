@@ -6,9 +6,8 @@ Run: python tests/validators/test_validate.py   (with the packages of requiremen
 tclsh on PATH). Prints one line per failed case and `N passed, M failed` at the end; exits 1
 on any failure.
 
-Cases marked NEEDS_SCHEMAS use the Task Scheduler XSD and the AS3 schema: the repository's
-copies in tests/schemas/, else ../shared/schemas beside the repository (the project's
-workplace). When neither is there those cases are skipped, and say so.
+The Task Scheduler XSD is the repository's tests/schemas/task-scheduler.xsd. The checks done in
+Rust (.reg files, the AS3 schema) have their cases in tests/it/checks/.
 """
 
 from __future__ import annotations
@@ -26,27 +25,19 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 import validate  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
-SCHEMAS = next(
-    (d for d in (os.path.join(REPO, "tests", "schemas"),
-                 os.path.normpath(os.path.join(REPO, "..", "shared", "schemas")))
-     if os.path.isfile(os.path.join(d, "task-scheduler.xsd"))),
-    os.path.join(REPO, "tests", "schemas"),
-)
+SCHEMAS = os.path.join(REPO, "tests", "schemas")
 XSD = os.path.join(SCHEMAS, "task-scheduler.xsd")
-AS3 = os.path.join(SCHEMAS, "as3-schema.json")
-HAVE_SCHEMAS = os.path.isfile(XSD) and os.path.isfile(AS3)
-NEEDS_SCHEMAS = "needs tests/schemas or ../shared/schemas"
 
 CASES: list[dict] = []
 
 
-def case(name, filename, content, ok, marker=None, expect=None, needs=None, names_ok=False):
+def case(name, filename, content, ok, marker=None, expect=None, names_ok=False):
     """Register a sample. `content` is str (written as UTF-8) or bytes. `expect` is a
     substring that must appear in one of the errors of a rejected file."""
     if isinstance(content, str):
         content = content.encode("utf-8")
     CASES.append(dict(name=name, filename=filename, content=content, ok=ok,
-                      marker=marker, expect=expect, needs=needs, names_ok=names_ok))
+                      marker=marker, expect=expect, names_ok=names_ok))
 
 
 def crlf(s: str) -> str:
@@ -258,12 +249,11 @@ def task(text=TASK, place="here"):
     return utf16(crlf(text.replace("PLACE", place)))
 
 
-case("task xml good (UTF-16LE BOM, CRLF, XSD, Subscription)", "a.xml", task(), True,
-     needs=NEEDS_SCHEMAS)
+case("task xml good (UTF-16LE BOM, CRLF, XSD, Subscription)", "a.xml", task(), True)
 case("task xml element out of XSD order", "b.xml",
      task(TASK.replace("<Enabled>true</Enabled>\n      <Subscription>", "<Subscription>")
           .replace("</Subscription>", "</Subscription>\n      <Enabled>true</Enabled>")),
-     False, expect="XSD", needs=NEEDS_SCHEMAS)
+     False, expect="XSD")
 case("task xml UTF-16 without BOM", "c.xml", utf16(crlf(TASK), bom=False), False,
      expect="without a byte order mark")
 case("task xml UTF-16 declaring UTF-8", "d.xml",
@@ -278,25 +268,24 @@ case("xml not well-formed", "h.xml", "<a><b></a>\n", False, expect="not well-for
 case("xml good (GPP-like, UTF-8)", "i.xml",
      crlf('<?xml version="1.0" encoding="utf-8"?>\n<Files clsid="{215B2E53-57CE-475c-80FE-9EEC14635851}"><File name="x"/></Files>\n'),
      True)
-case("task xml marker in text passes", "m1.xml", task(place="MARKER"), True, marker="MARKER",
-     needs=NEEDS_SCHEMAS)
+case("task xml marker in text passes", "m1.xml", task(place="MARKER"), True, marker="MARKER")
 case("task xml marker in a quoted command-line argument passes", "m1b.xml",
      task(TASK.replace("C:\\localscripts", "%SystemDrive%\\MARKER")), True,
-     marker="MARKER", needs=NEEDS_SCHEMAS)
+     marker="MARKER")
 case("task xml marker in an unquoted command-line argument fails", "m1c.xml",
      task(TASK.replace("ON 20M", "ON MARKER")), False, marker="MARKER", expect="<Arguments>")
 case("task xml marker in a cmd /c \"\"path\" arg\" script path passes", "m1d.xml",
      task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
                        '/c ""%SystemDrive%\\MARKER dir\\killProc.cmd" x.exe"')), True,
-     marker="MARKER", needs=NEEDS_SCHEMAS)
+     marker="MARKER")
 case("task xml marker unquoted after cmd /c unwrapping fails", "m1e.xml",
      task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
                        '/c ""C:\\dir\\killProc.cmd" MARKER"')), False,
-     marker="MARKER", expect="<Arguments>", needs=NEEDS_SCHEMAS)
+     marker="MARKER", expect="<Arguments>")
 case("task xml marker in cmd /c \"x&y\" fails (cmd strips the quotes)", "m1f.xml",
      task(TASK.replace('//nologo "C:\\localscripts\\MaintMode.vbs" ON 20M',
                        '/c "MARKER&amp;calc"')), False,
-     marker="MARKER", expect="<Arguments>", needs=NEEDS_SCHEMAS)
+     marker="MARKER", expect="<Arguments>")
 case("xml marker as element name fails", "m2.xml", "<a><MARKER/></a>\n", False,
      marker="MARKER", expect="element name")
 case("xml marker as attribute name fails", "m3.xml", '<a MARKER="1"/>\n', False,
@@ -324,55 +313,9 @@ case("svg marker in script fails", "m2.svg",
      '<svg xmlns="http://www.w3.org/2000/svg"><script>MARKER()</script></svg>\n', False,
      marker="MARKER", expect="script")
 
-# ---------------------------------------------------------------------------- JSON / AS3
+# ---------------------------------------------------------------------------- JSON
+# (The AS3 schema cases are in tests/it/checks/as3.rs.)
 
-AS3_DECL = {
-    "class": "AS3", "action": "deploy", "persist": True,
-    "declaration": {
-        "class": "ADC", "schemaVersion": "3.56.0", "id": "site",
-        "Partner": {
-            "class": "Tenant",
-            "ECTS": {
-                "class": "Application",
-                "vs_ects": {"class": "Service_HTTP", "virtualAddresses": ["10.1.0.10"],
-                            "pool": "pool_ects", "persistenceMethods": [], "snat": "auto",
-                            "remark": "PLACE"},
-                "pool_ects": {
-                    "class": "Pool", "minimumMembersActive": 1, "monitors": ["http"],
-                    "members": [
-                        {"servicePort": 80, "serverAddresses": ["10.1.0.3"], "priorityGroup": 2},
-                        {"servicePort": 80, "serverAddresses": ["10.1.0.2"], "priorityGroup": 1},
-                    ],
-                },
-                "vs_ldap": {"class": "Service_TCP", "virtualAddresses": ["10.1.0.11"],
-                            "virtualPort": 389, "pool": "pool_ects", "snat": "auto"},
-            },
-        },
-    },
-}
-
-
-def as3(mutate=None, place="remark"):
-    d = json.loads(json.dumps(AS3_DECL).replace("PLACE", place))
-    if mutate:
-        mutate(d)
-    return json.dumps(d, indent=2) + "\n"
-
-
-def _app(d):
-    return d["declaration"]["Partner"]["ECTS"]
-
-
-case("as3 good (AS3 request)", "as3.json", as3(), True, needs=NEEDS_SCHEMAS)
-case("as3 good (bare ADC declaration)", "adc/as3.json",
-     json.dumps(json.loads(as3())["declaration"]), True, needs=NEEDS_SCHEMAS)
-case("as3 bad property", "bad1/as3.json",
-     as3(lambda d: _app(d)["pool_ects"].update(minimumMembersActiv=1)), False,
-     expect="minimumMembersActiv", needs=NEEDS_SCHEMAS)
-case("as3 bad IP address (f5ip format)", "bad2/as3.json",
-     as3(lambda d: _app(d)["vs_ects"].update(virtualAddresses=["10.1.0.300"])), False,
-     expect="f5ip", needs=NEEDS_SCHEMAS)
-case("as3 missing schema file", "bad3/as3.json", as3(), False, expect="AS3 schema not found")
 case("json good", "manifest.json", '{"files": [{"path": "a", "bytes": 1}]}\n', True)
 case("json trailing comma", "b.json", '{"a": 1,}\n', False, expect="1:9")
 case("json duplicate key", "c.json", '{"a": 1, "a": 2}\n', False, expect="duplicate")
@@ -431,6 +374,15 @@ case("tcl marker in $(..) array-element substitution fails", "m5b.tcl",
 case("tcl marker in a parenthesised expression string passes", "m6.tcl",
      'when HTTP_REQUEST {\n  if {([HTTP::path] eq "MARKER")} { pool a }\n}\n', True,
      marker="MARKER")
+# Groups end where Tcl's parser says (tcl_scan.tcl asks tclsh): a quote inside braces and a
+# brace inside quotes are plain characters, an escaped brace does not close.
+case("tcl quote in braces and brace in quotes are plain", "q1.tcl",
+     'when HTTP_REQUEST {\n  set a {x " y}\n  set b "x { y"\n  log local0. "[string length "}"]"\n}\n',
+     True)
+case("tcl escaped close-brace does not close the body", "q2.tcl",
+     'when HTTP_REQUEST {\n  set a 1 \\}\n', False, expect="incomplete")
+case("tcl extra characters after close-quote in a body", "q3.tcl",
+     'when HTTP_REQUEST {\n  set a "x"y\n}\n', False, expect="extra characters after close-quote")
 
 # ---------------------------------------------------------------------------- tmsh .conf
 
@@ -486,33 +438,7 @@ case("tmsh marker in a word with [ ] fails even with --marker-names-ok", "m5.con
      CONF.replace("    min-active-members 1", "    min-active-members [MARKER]"), False,
      marker="MARKER", expect="marker outside", names_ok=True)
 
-# ---------------------------------------------------------------------------- .reg
-
-REG = crlf("""Windows Registry Editor Version 5.00
-
-; SQL alias (PLACE)
-[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo]
-"SPSQL"="DBMSSOCN,sql1.example.local,1433"
-"Escaped"="a \\\\ b \\"PLACE\\""
-
-[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU]
-"RebootWarningTimeoutEnabled"=dword:00000001
-"RebootWarningTimeout"=dword:00000005
-""")
-case("reg good (UTF-16LE BOM, CRLF)", "a.reg", utf16(REG), True)
-case("reg without BOM", "b.reg", REG.encode("utf-16-le"), False, expect="byte order mark")
-case("reg UTF-8", "c.reg", REG, False, expect="byte order mark")
-case("reg LF endings", "d.reg", utf16(REG.replace("\r\n", "\n")), False, expect="CRLF")
-case("reg bad escape in string", "e.reg", utf16(REG.replace("a \\\\ b", "a \\q b")), False,
-     expect="malformed value")
-case("reg bad dword", "f.reg", utf16(REG.replace("dword:00000005", "dword:5")), False,
-     expect="malformed value")
-case("reg wrong header", "g.reg", utf16(REG.replace("5.00", "5")), False, expect="first line")
-case("reg marker in string data and comment passes", "m1.reg",
-     utf16(REG.replace("PLACE", "MARKER")), True, marker="MARKER")
-case("reg marker in key fails", "m2.reg",
-     utf16(REG.replace("ConnectTo]", "ConnectTo\\MARKER]")), False, marker="MARKER",
-     expect="marker outside")
+# (.reg files are checked in Rust: their cases are in tests/it/checks/reg.rs.)
 
 # ---------------------------------------------------------------------------- VBScript
 
@@ -572,22 +498,17 @@ case("unchecked kind is reported, ok", "README.md", "# runbook\n", True)
 # ---------------------------------------------------------------------------- runner
 
 
-def run_cases(tmp: str) -> tuple[int, int, int]:
-    passed = failed = skipped = 0
+def run_cases(tmp: str) -> tuple[int, int]:
+    passed = failed = 0
     groups: dict[tuple, list] = {}
     for i, c in enumerate(CASES):
-        if c["needs"] and not HAVE_SCHEMAS:
-            print(f"SKIP {c['name']}: {c['needs']} ({SCHEMAS} missing)")
-            skipped += 1
-            continue
         path = os.path.join(tmp, f"case{i:03d}", c["filename"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(c["content"])
-        as3 = os.path.join(tmp, "nope.json") if "schema not found" in (c["expect"] or "") else AS3
-        groups.setdefault((c["marker"], as3, c["names_ok"]), []).append((path, c))
-    for (marker, as3, names_ok), items in groups.items():
-        results = validate.validate_files([p for p, _ in items], marker, XSD, as3, names_ok)
+        groups.setdefault((c["marker"], c["names_ok"]), []).append((path, c))
+    for (marker, names_ok), items in groups.items():
+        results = validate.validate_files([p for p, _ in items], marker, XSD, names_ok)
         for res, (_, c) in zip(results, items):
             ok = not res.errors
             problem = None
@@ -600,7 +521,7 @@ def run_cases(tmp: str) -> tuple[int, int, int]:
                 print(f"FAIL {c['name']} [{res.kind}]: {problem}")
             else:
                 passed += 1
-    return passed, failed, skipped
+    return passed, failed
 
 
 def run_cli(tmp: str) -> tuple[int, int]:
@@ -648,13 +569,12 @@ def run_cli(tmp: str) -> tuple[int, int]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        passed, failed, skipped = run_cases(tmp)
+        passed, failed = run_cases(tmp)
         t1 = time.perf_counter()
         p2, f2 = run_cli(tmp)
     passed, failed = passed + p2, failed + f2
     print(f"({len(CASES)} samples validated in {t1 - t0:.2f} s)")
-    tail = f", {skipped} skipped" if skipped else ""
-    print(f"{passed} passed, {failed} failed{tail}")
+    print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -2,7 +2,7 @@
 """Offline validators for the artifacts that sitebundle generates.
 
 Usage:
-    python validate.py [--xsd PATH] [--as3-schema PATH] [--marker WORD] FILE_OR_DIR...
+    python validate.py [--xsd PATH] [--marker WORD] FILE_OR_DIR...
 
 Every file named on the command line, and every file found by walking the named
 directories, is checked by a parser for its format, chosen by extension, all in this one
@@ -16,19 +16,24 @@ passed, 1 when any failed, 2 on a usage error (bad option, path that does not ex
 Files without a checker are reported with kind "unchecked" and ok true, so the caller can
 assert that every artifact it cares about was really checked.
 
+Two checks are done in Rust instead, where a crate or a few lines do them well
+(tests/it/checks/, merged into these verdicts by tests/it/common.rs): `.reg` files (the
+Registry Editor 5.00 format and its marker rule; reported here as "unchecked") and the AS3
+declaration against F5's JSON Schema (as3.json is parsed and marker-checked here, kind "as3").
+
 `--marker WORD` adds the hostile-input safety check of DESIGN.md section 7: wherever WORD
 occurs in a file it must sit in a data position of the parse tree (string literal,
 quoted identifier, XML text or attribute value, comment...), never in code. The exact
 rule per format is documented on each checker below.
 
-Requirements: requirements.txt beside this file; `tclsh` (8.6) on PATH for .tcl/.conf.
+Requirements: requirements.txt beside this file; `tclsh` (8.6) on PATH for .tcl/.conf. The
+Task Scheduler XSD defaults to the repository's tests/schemas/task-scheduler.xsd.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
-import ipaddress
 import json
 import os
 import re
@@ -37,8 +42,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
-DEFAULT_XSD = "/work/shared/schemas/task-scheduler.xsd"
-DEFAULT_AS3_SCHEMA = "/work/shared/schemas/as3-schema.json"
+# The schemas live in the repository (tests/schemas/).
+DEFAULT_XSD = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas", "task-scheduler.xsd")
+)
 TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 MAX_ERRORS_PER_FILE = 50  # keep reports readable when a file is badly broken
 
@@ -914,69 +921,14 @@ def check_xml(res: Result, data: bytes, marker: str | None, xsd_path: str) -> No
 
 
 # --------------------------------------------------------------------------------------
-# JSON and the AS3 declaration (jsonschema)
+# JSON (strict parse) and the marker rule of the AS3 declaration
 # --------------------------------------------------------------------------------------
 #
-# Any .json must parse (strict: no NaN/Infinity, no duplicate keys, no BOM). A file
-# named as3.json is validated against the AS3 schema with a Draft-7 validator: an AS3
-# request ("class": "AS3") against #/definitions/AS3, a bare declaration ("class":
-# "ADC") against #/definitions/ADC (errors from the schema root's oneOf are unreadable).
-# The f5PostProcess keyword is ignored (jsonschema ignores unknown keywords); the F5
-# formats are checked as AS3 itself defines them (src/lib/adcParserFormats.js):
-# f5ip/f5ipv4/f5ipv6 = "" or an address with optional %route-domain and /masklen,
-# f5bigip = absolute path without blanks or quotes, f5pointer = AS3 pointer syntax.
+# Any .json must parse (strict: no NaN/Infinity, no duplicate keys, no BOM). A file named
+# as3.json is reported with kind "as3"; its validation against F5's AS3 JSON Schema is done in
+# Rust (tests/it/checks/as3.rs, the jsonschema crate), which adds its errors to this verdict.
 #
 # Marker rule: only in string values, never in keys.
-
-_as3_validators: dict[str, object] = {}
-_F5BIGIP = re.compile(r"^/[^\x00-\x19\x22#'*<>?\x5b-\x5d\x7b-\x7d\x7f]+$")
-_F5POINTER = re.compile(
-    r"^((@|[0-9]+)|(([0-9]*/)?((@|[0-9]+|[A-Za-z][0-9A-Za-z_]{0,63})/)*"
-    r"([0-9]+|([A-Za-z][0-9A-Za-z_]{0,63}))))?#?$"
-)
-
-
-def _f5_address(value: str, version: int | None) -> bool:
-    if value == "":
-        return True
-    m = re.fullmatch(r"([^%/]+)(%\d+)?(/\d+)?", value)
-    if not m:
-        return False
-    try:
-        addr = ipaddress.ip_address(m.group(1))
-    except ValueError:
-        return False
-    if version and addr.version != version:
-        return False
-    if m.group(3) and int(m.group(3)[1:]) > (32 if addr.version == 4 else 128):
-        return False
-    return True
-
-
-def _as3_validator(path: str):
-    if path not in _as3_validators:
-        from jsonschema import Draft7Validator, FormatChecker
-
-        checker = FormatChecker(formats=())
-        checker.checks("f5ip")(lambda v: not isinstance(v, str) or _f5_address(v, None))
-        checker.checks("f5ipv4")(lambda v: not isinstance(v, str) or _f5_address(v, 4))
-        checker.checks("f5ipv6")(lambda v: not isinstance(v, str) or _f5_address(v, 6))
-        checker.checks("f5bigip")(lambda v: not isinstance(v, str) or bool(_F5BIGIP.match(v)))
-        checker.checks("f5pointer")(lambda v: not isinstance(v, str) or bool(_F5POINTER.match(v)))
-        validators = None
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                root = json.load(f)
-            validators = {}
-            for cls in ("AS3", "ADC"):
-                # Keep the root ($id, definitions) so every $ref still resolves; in
-                # draft-07 a $ref replaces its siblings, so this validates the definition.
-                schema = {k: v for k, v in root.items() if k != "oneOf"}
-                schema["$ref"] = f"#/definitions/{cls}"
-                validators[cls] = Draft7Validator(schema, format_checker=checker)
-            validators[None] = Draft7Validator(root, format_checker=checker)
-        _as3_validators[path] = validators
-    return _as3_validators[path]
 
 
 def _strict_json(text: str):
@@ -996,7 +948,7 @@ def _strict_json(text: str):
 _AS3_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,189}")
 
 
-def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) -> None:
+def check_json(res: Result, data: bytes, marker: str | None) -> None:
     text = decode_utf8(res, data, allow_bom=False)
     if text is None:
         return
@@ -1009,21 +961,7 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
         res.error(str(e))
         return
     if os.path.basename(res.path) == "as3.json":
-        res.kind = "as3"
-        validators = _as3_validator(as3_schema)
-        if validators is None:
-            res.error(f"AS3 schema not found: {as3_schema}")
-        else:
-            cls = doc.get("class") if isinstance(doc, dict) else None
-            cls = cls if cls in ("AS3", "ADC") else None
-            validator = validators.get(cls, validators[None])
-            from jsonschema.exceptions import best_match
-
-            errors = sorted(validator.iter_errors(doc), key=lambda e: e.json_path)
-            for err in errors:
-                # A failed oneOf/anyOf carries the branch errors; show the most relevant.
-                leaf = best_match([err]) if err.context else err
-                res.error(f"AS3 schema: {leaf.json_path}: {leaf.message[:300]}")
+        res.kind = "as3"  # the schema check is tests/it/checks/as3.rs
     if marker:
         def walk(node, path):
             if isinstance(node, dict):
@@ -1046,9 +984,10 @@ def check_json(res: Result, data: bytes, marker: str | None, as3_schema: str) ->
 #
 # Completeness is decided by tclsh itself (`info complete`, one tclsh process for all
 # files): the text is cut into top-level commands line by line and an incomplete
-# command is reported at the line where it starts. A small Tcl-aware scanner (below)
-# then finds what `info complete` accepts but Tcl rejects at run time (characters after
-# a close-brace or close-quote, a stray `}`), descending into script bodies.
+# command is reported at the line where it starts. The words of every command are read by
+# tclsh too (tcl_scan.tcl, one tclsh for the run, brace/quote/bracket groups ending where
+# `info complete` says), which finds what `info complete` accepts but Tcl rejects at run time
+# (characters after a close-brace or close-quote, a stray `}`), descending into script bodies.
 #
 # Marker rule, iRules: the marker must be in a data position, i.e. inside a braced word
 # that is passed as data (not the body of when/if/switch/foreach/while/for/proc/catch/
@@ -1123,8 +1062,18 @@ def run_tclsh_complete(paths: list[str]) -> dict[int, tuple[int, str] | None]:
     return results
 
 
-_TCL_SPACE = " \t\v\f\r"
-_TCL_VARNAME = re.compile(r"(?:[A-Za-z0-9_]|::)*")
+_TCL_SCAN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcl_scan.tcl")
+_tcl_scan_proc = None
+
+
+def _tcl_scan():
+    """One tclsh running tcl_scan.tcl for the whole run (started on first use)."""
+    global _tcl_scan_proc
+    if _tcl_scan_proc is None or _tcl_scan_proc.poll() is not None:
+        _tcl_scan_proc = subprocess.Popen(
+            ["tclsh", _TCL_SCAN], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    return _tcl_scan_proc
 
 
 @dataclass
@@ -1140,152 +1089,65 @@ class TclWord:
         return text[self.cstart : self.cend]
 
 
+def _tcl_word(w: dict) -> TclWord:
+    subs = [("cmd", s[1], s[2], _tcl_cmds(s[3])) if s[0] == "cmd" else ("var", s[1], s[2])
+            for s in w["subs"]]
+    return TclWord(w["k"], w["s"], w["e"], w["cs"], w["ce"], subs)
+
+
+def _tcl_cmds(cmds: list) -> list[list[TclWord]]:
+    return [[_tcl_word(w) for w in words] for words in cmds]
+
+
 class TclScanner:
-    """A small parser of Tcl's word syntax (the dodekalogue), enough to locate commands,
-    words, substitutions and comments. It never evaluates anything."""
+    """Tcl's word syntax (the dodekalogue), read by tclsh itself (tcl_scan.tcl: every brace,
+    quote and bracket group ends where Tcl's parser says, `info complete`): commands, words,
+    substitutions and comments with their offsets. It never evaluates anything."""
 
     def __init__(self, text: str):
+        # Tcl 8.6 strings hold 16-bit units: characters beyond U+FFFF (never Tcl syntax) are
+        # sent as U+FFFD so that offsets stay character offsets on both sides.
         self.t = text
         self.errors: list[tuple[int, str]] = []  # (offset, message)
         self.comments: list[tuple[int, int]] = []
+        sent = re.sub("[\U00010000-\U0010FFFF]", "\uFFFD", text)
+        self._call(f"load {len(sent)}", sent)
 
-    # -- scripts -----------------------------------------------------------------------
+    def _call(self, request: str, payload: str = "") -> dict:
+        p = _tcl_scan()
+        p.stdin.write((request + "\n" + payload).encode("utf-8", "surrogatepass"))
+        p.stdin.flush()
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tcl_scan.tcl stopped (exit {p.wait()})")
+        answer = json.loads(line)
+        self.errors.extend((o, m) for o, m in answer.get("errors", []))
+        self.comments.extend((s, e) for s, e in answer.get("comments", []))
+        return answer
 
     def script(self, i: int, end: int, close: str | None = None):
-        """Parse commands in t[i:end]; stop at an unmatched `close` (for `[...]`)."""
-        t, cmds = self.t, []
-        while True:
-            while i < end and (t[i] in _TCL_SPACE or t[i] in "\n;" or t.startswith("\\\n", i)):
-                i += 2 if t[i] == "\\" else 1
-            if i >= end or (close and t[i] == close):
-                return cmds, i
-            if t[i] == "#":
-                j = i
-                while j < end and t[j] != "\n":
-                    j += 2 if t[j] == "\\" else 1
-                self.comments.append((i, min(j, end)))
-                i = j
-                continue
-            words = []
-            while True:
-                while i < end and (t[i] in _TCL_SPACE or t.startswith("\\\n", i)):
-                    i += 2 if t[i] == "\\" else 1
-                if i >= end or t[i] in "\n;" or (close and t[i] == close):
-                    break
-                word, i = self.word(i, end, close)
-                words.append(word)
-            if words:
-                cmds.append(words)
+        """Commands in t[i:end]; stop at an unmatched `close` (for `[...]`)."""
+        a = self._call(f"script {i} {end} {close or '-'}")
+        return _tcl_cmds(a["r"]), a["next"]
 
     def list_words(self, i: int, end: int) -> list[TclWord]:
-        """Parse t[i:end] as a Tcl list (newlines are plain separators)."""
-        t, words = self.t, []
-        while True:
-            while i < end and (t[i] in _TCL_SPACE or t[i] == "\n"):
-                i += 1
-            if i >= end:
-                return words
-            word, i = self.word(i, end, None, in_list=True)
-            words.append(word)
-
-    # -- words -------------------------------------------------------------------------
-
-    def _after_close(self, j: int, end: int, close: str | None, what: str, in_list: bool):
-        t = self.t
-        if in_list is None:
-            return  # inside an expression: `("a")` is fine
-        if j < end and t[j] not in _TCL_SPACE and t[j] != "\n" and not (
-            (not in_list and t[j] == ";") or (close and t[j] == close)
-        ):
-            self.errors.append((j, f"extra characters after close-{what}"))
+        """t[i:end] as a Tcl list (newlines are plain separators)."""
+        return [_tcl_word(w) for w in self._call(f"list {i} {end}")["r"]]
 
     def word(self, i: int, end: int, close: str | None, in_list: bool | None = False):
-        """Parse one word at t[i]. in_list: True for list elements (`;` is ordinary),
-        None inside an expression (no check for characters after a close-quote)."""
-        t = self.t
-        if t.startswith("{*}", i) and i + 3 < end and t[i + 3] not in _TCL_SPACE + "\n;":
-            i += 3  # argument expansion: the word follows directly
-        c = t[i]
-        if c == "{":
-            depth, j = 1, i + 1
-            while j < end:
-                ch = t[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "{":
-                    depth += 1
-                elif ch == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j >= end:
-                self.errors.append((i, "missing close-brace"))
-                return TclWord("brace", i, end, i + 1, end), end
-            self._after_close(j + 1, end, close, "brace", in_list)
-            return TclWord("brace", i, j + 1, i + 1, j), j + 1
-        if c == '"':
-            subs, j = [], i + 1
-            while j < end:
-                ch = t[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == '"':
-                    break
-                j = self._subst(j, end, subs)
-            if j >= end:
-                self.errors.append((i, "missing close-quote"))
-                return TclWord("quote", i, end, i + 1, end, subs), end
-            self._after_close(j + 1, end, close, "quote", in_list)
-            return TclWord("quote", i, j + 1, i + 1, j, subs), j + 1
-        subs, j = [], i
-        while j < end:
-            ch = t[j]
-            if ch in _TCL_SPACE or ch == "\n" or (ch == ";" and in_list is False) or (
-                close and ch == close
-            ):
-                break
-            if ch == "\\":
-                if t.startswith("\\\n", j):
-                    break
-                j += 2
-                continue
-            j = self._subst(j, end, subs)
-        return TclWord("bare", i, min(j, end), i, min(j, end), subs), min(j, end)
+        """One word at t[i]. in_list: True for list elements (`;` is ordinary), None inside an
+        expression (no check for characters after a close-quote)."""
+        assert close is None
+        mode = "cmd" if in_list is False else "list" if in_list else "expr"
+        a = self._call(f"word {i} {end} {mode}")
+        return _tcl_word(a["r"]), a["next"]
 
     def _subst(self, j: int, end: int, subs: list) -> int:
         """At t[j]: record a [command] or $variable substitution and return the offset
         after it, or j + 1 for an ordinary character."""
-        t = self.t
-        if t[j] == "[":
-            cmds, k = self.script(j + 1, end, close="]")
-            if k >= end:
-                self.errors.append((j, "missing close-bracket"))
-                subs.append(("cmd", j, end, cmds))
-                return end
-            subs.append(("cmd", j, k + 1, cmds))
-            return k + 1
-        if t[j] == "$":
-            k = j + 1
-            if k < end and t[k] == "{":
-                close = t.find("}", k, end)
-                k = end if close < 0 else close + 1
-            else:
-                # `$name`, `$ns::name`, and `$(index)`: an element of the array named ""
-                k = _TCL_VARNAME.match(t, k, end).end()
-                if k == j + 1 and not (k < end and t[k] == "("):
-                    return j + 1  # a lone $ is literal
-                if k < end and t[k] == "(":  # array element: the index is substituted
-                    inner: list = []
-                    while k < end and t[k] != ")":
-                        k = self._subst(k, end, inner) if t[k] != "\\" else k + 2
-                    k = min(k + 1, end)
-                    subs.extend(s for s in inner if s[0] == "cmd")
-            subs.append(("var", j, k))
-            return k
-        return j + 1
+        a = self._call(f"subst {j} {end}")
+        subs.extend(_tcl_word({"k": "", "s": 0, "e": 0, "cs": 0, "ce": 0, "subs": a["r"]}).subs)
+        return a["next"]
 
 
 # Which arguments of a Tcl/iRule command are scripts ("script") or expressions ("expr").
@@ -1503,74 +1365,6 @@ def _tmsh_name_word(text: str, ms: int, me: int, tcl: bool = False) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Registry files (.reg)
-# --------------------------------------------------------------------------------------
-#
-# UTF-16LE with BOM, first line `Windows Registry Editor Version 5.00`, CRLF only, the
-# file ends with CRLF (regedit may drop an unterminated last line). Every other
-# non-blank line is a key `[HKEY_...\...]` (or `[-HKEY...]` to delete), a value
-# `"name"=...` / `@=...` whose data is a "string" (only \\ and \" escapes), dword:8 hex
-# digits, hex[(n)]:bytes (continued with `,\`), or `-`; or a `;` comment.
-#
-# Marker rule: inside a quoted value name or string data, or a comment; never in a key.
-
-_REG_ROOTS = ("HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_CLASSES_ROOT", "HKEY_USERS",
-              "HKEY_CURRENT_CONFIG")
-_REG_STR = r'"(?:[^"\\]|\\[\\"])*"'
-_REG_KEY = re.compile(r"^\[-?(" + "|".join(_REG_ROOTS) + r")(\\[^\\\]\r\n]+)*\]$")
-_REG_VALUE = re.compile(
-    r"^(?P<name>@|" + _REG_STR + r")=(?P<data>" + _REG_STR
-    + r"|dword:[0-9a-fA-F]{8}|hex(?:\([0-9a-fA-F]+\))?:(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?)?\\?|-)$"
-)
-_REG_HEX_CONT = re.compile(r"^\s+[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*,?\\?$")
-
-
-def check_reg(res: Result, data: bytes, marker: str | None) -> None:
-    if not data.startswith(UTF16LE_BOM):
-        res.error("must start with a UTF-16LE byte order mark (FF FE)")
-        return
-    try:
-        text = data[2:].decode("utf-16-le")
-    except UnicodeDecodeError:
-        res.error("invalid UTF-16LE")
-        return
-    check_line_endings(res, text, ".reg files")
-    if not text.endswith("\n"):
-        res.error("the last line must end with a line break")
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines[0] != "Windows Registry Editor Version 5.00":
-        res.error(f"first line must be 'Windows Registry Editor Version 5.00', not {lines[0][:50]!r}", 1)
-    continuation = False
-    for n, line in enumerate(lines[1:], start=2):
-        data_spans: list[tuple[int, int]] = []
-        if continuation:
-            if not _REG_HEX_CONT.match(line):
-                res.error("bad hex continuation line", n)
-            continuation = line.endswith("\\")
-            data_spans.append((0, len(line)))
-        elif not line.strip():
-            continue
-        elif line.startswith(";"):
-            data_spans.append((0, len(line)))
-        elif line.startswith("["):
-            if not _REG_KEY.match(line):
-                res.error(f"malformed key line {line[:60]!r}", n)
-        else:
-            m = _REG_VALUE.match(line)
-            if not m:
-                res.error(f"malformed value line {line[:60]!r}", n)
-            else:
-                continuation = m.group("data").startswith("hex") and line.endswith("\\")
-                data_spans.append((m.start("name"), m.end("name")))
-                if m.group("data").startswith('"'):
-                    data_spans.append((m.start("data"), m.end("data")))
-        if marker:
-            for ms, me in marker_spans(line, marker):
-                if not any(s <= ms and me <= e for s, e in data_spans):
-                    res.error("marker outside a quoted value name/string or comment", n, ms + 1)
-
-
-# --------------------------------------------------------------------------------------
 # VBScript (.vbs): a structural checker of our own
 # --------------------------------------------------------------------------------------
 #
@@ -1755,8 +1549,7 @@ def check_vbs(res: Result, data: bytes, marker: str | None) -> None:
 
 KINDS = {
     ".sql": "sql", ".ps1": "ps1", ".cmd": "batch", ".bat": "batch", ".xml": "xml",
-    ".json": "json", ".tcl": "tcl", ".conf": "tmsh", ".svg": "svg", ".reg": "reg",
-    ".vbs": "vbs",
+    ".json": "json", ".tcl": "tcl", ".conf": "tmsh", ".svg": "svg", ".vbs": "vbs",
 }
 
 
@@ -1780,8 +1573,7 @@ def collect(paths: list[str]) -> list[str]:
 _MARKER_NAMES_OK = False
 
 
-def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_SCHEMA,
-                   marker_names_ok=False):
+def validate_files(files, marker=None, xsd=DEFAULT_XSD, marker_names_ok=False):
     global _MARKER_NAMES_OK
     _MARKER_NAMES_OK = marker_names_ok
     """Validate files; returns a list of Result in the order given."""
@@ -1808,11 +1600,9 @@ def validate_files(files, marker=None, xsd=DEFAULT_XSD, as3_schema=DEFAULT_AS3_S
             elif res.kind in ("xml", "svg"):
                 check_xml(res, data, marker, xsd)
             elif res.kind == "json":
-                check_json(res, data, marker, as3_schema)
+                check_json(res, data, marker)
             elif res.kind in ("tcl", "tmsh"):
                 check_tcl(res, data, marker, tcl_result[id(res)])
-            elif res.kind == "reg":
-                check_reg(res, data, marker)
             elif res.kind == "vbs":
                 check_vbs(res, data, marker)
         except Exception as e:  # a validator bug must fail the file, not the run
@@ -1826,8 +1616,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     ap.add_argument("--xsd", default=DEFAULT_XSD, help="Task Scheduler XSD (default: %(default)s)")
-    ap.add_argument("--as3-schema", default=DEFAULT_AS3_SCHEMA,
-                    help="AS3 JSON schema (default: %(default)s)")
     ap.add_argument("--marker", help="hostile-input marker word that must only appear as data")
     ap.add_argument("--marker-names-ok", action="store_true",
                     help="the marker stands in a value of name characters only: allow it as a "
@@ -1840,8 +1628,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.marker is not None and not re.fullmatch(r"\w+", args.marker):
         print("validate: --marker must be a non-empty word (letters, digits, _)", file=sys.stderr)
         return 2
-    results = validate_files(collect(args.paths), args.marker, args.xsd, args.as3_schema,
-                             args.marker_names_ok)
+    results = validate_files(collect(args.paths), args.marker, args.xsd, args.marker_names_ok)
     failed = sum(1 for r in results if r.errors)
     for r in results:
         print(r.to_json())

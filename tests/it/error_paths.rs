@@ -1,7 +1,7 @@
 //! Every error path exits 2 with an `error:` message, never 101 (a panic) and never a hang: broken
 //! site files of every sort, through every subcommand that reads one, and bad command lines.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! golden/ is the reference site's bundle: it must be exactly what `site.toml` builds, and the
 //! `check` command must notice a changed, removed or added file.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

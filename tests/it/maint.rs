@@ -3,7 +3,7 @@
 //! read), the eventtriggers command line taken apart through both quoting layers, the CSV row
 //! pattern against sample output, the registry values, and hostile values.
 
-mod common;
+use crate::common;
 
 use sitebundle::bundle::Bundle;
 use sitebundle::plan::Trigger;

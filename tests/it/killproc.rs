@@ -1,7 +1,7 @@
 //! The process killer's exit codes, by running the generated killProc.cmd in a small cmd.exe
 //! emulator (tests/validators/batch_sim.py) with tasklist/find/taskkill stubbed per scenario.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! every F5 file through the real-parser validators; hostile names and routes rejected or quoted.
 //! Needs `tclsh` on PATH (and the validator venv for the validate() tests).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! The logic checks run tests/sql_logic.py (sqlfluff + tree-sitter-powershell + SQLite from the
 //! validator venv).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

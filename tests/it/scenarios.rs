@@ -2,7 +2,7 @@
 //! splits, every splitting scenario of the broken site listed, and property tests that the
 //! per-group check agrees with a brute-force evaluation of the reference `serving` rule.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! Shared test helpers: build sites, write bundles to temporary folders, and run the real-parser
-//! validators (`tests/validators/validate.py`, one Python process per call) over them.
+//! validators (`tests/validators/validate.py`, one Python process per call, plus the checks of
+//! tests/it/checks/) over them.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -74,9 +75,7 @@ pub fn validate_with(dirs: &[&Path], marker: Option<&str>, names_ok: bool) -> Ve
     let mut cmd = Command::new(python());
     cmd.arg(repo().join("tests/validators/validate.py"))
         .arg("--xsd")
-        .arg(repo().join("tests/schemas/task-scheduler.xsd"))
-        .arg("--as3-schema")
-        .arg(repo().join("tests/schemas/as3-schema.json"));
+        .arg(repo().join("tests/schemas/task-scheduler.xsd"));
     if let Some(m) = marker {
         cmd.arg("--marker").arg(m);
     }
@@ -96,6 +95,27 @@ pub fn validate_with(dirs: &[&Path], marker: Option<&str>, names_ok: bool) -> Ve
         "validate.py failed to run: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
+    rust_checks(verdicts, marker)
+}
+
+/// Adds the checks done in Rust (tests/it/checks/) to validate.py's verdicts: `.reg` files (which
+/// validate.py reports as unchecked) and the AS3 schema of `as3.json` (kind "as3", parsed and
+/// marker-checked by validate.py). `names_ok` does not apply to either: their rules stay strict.
+fn rust_checks(mut verdicts: Vec<Verdict>, marker: Option<&str>) -> Vec<Verdict> {
+    for v in &mut verdicts {
+        if v.path.ends_with(".reg") {
+            let data = std::fs::read(&v.path).expect("readable .reg file");
+            v.kind = "reg".into();
+            v.errors = crate::checks::reg::check(&data, marker);
+        } else if v.kind == "as3" {
+            let data = std::fs::read(&v.path).expect("readable as3.json");
+            // Unparsable JSON is already an error of validate.py's.
+            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&data) {
+                v.errors.extend(crate::checks::as3::check(&doc));
+            }
+        }
+        v.ok = v.errors.is_empty();
+    }
     verdicts
 }
 

@@ -1,7 +1,7 @@
 //! Every bad site under tests/bad gets located diagnostics (snapshotted), exit code 2 from the
 //! binary, and nothing written.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! server, no two boxes overlap and every edge joins drawn boxes; the Mermaid text has unique node
 //! ids, every edge references defined nodes and no label can break out of its quotes.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -226,7 +226,7 @@ fn reference_and_fixture_topologies_are_consistent() {
     for (name, text) in common::fixtures() {
         check(&name, &text);
     }
-    check("init_site.toml", include_str!("../src/init_site.toml"));
+    check("init_site.toml", include_str!("../../src/init_site.toml"));
 }
 
 #[test]

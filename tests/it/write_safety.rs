@@ -5,7 +5,7 @@
 //! file in the way, a path under /proc, and (when `unshare -m` is allowed) a read-only bind mount
 //! and a tiny tmpfs that really fills up, in a private mount namespace.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@
 //! for reproducible CI runs, random when only the case count is set, printed either way).
 //! Counts are printed on stderr even when the test passes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;

@@ -1,8 +1,9 @@
 //! The Group Policy backup: structural checks (XPath, XSDs) over the generated XML of the reference
 //! site and of synthetic task/registry specs, stability of the identifiers, targeting, escaping and
-//! the password guard. The structural checker is tests/validators/check_gpo.py (lxml).
+//! the password guard. The structural checker is tests/it/checks/gpo.rs (XSDs via
+//! tests/validators/xsd_check.py, lxml).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,39 +13,12 @@ use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
 use sitebundle::emit::gpo::{self, Script};
 use sitebundle::site::Site;
-use sitebundle::plan::{RegData, RegValue};
+use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
 use sitebundle::plan::{Principal, TaskSpec, Trigger};
 
-/// Runs check_gpo.py over bundle folders; returns (all ok, output).
+/// Runs the GPO structure check (crate::checks::gpo) over bundle folders; returns (all ok, output).
 fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
-    let repo = common::repo();
-    let mut cmd = Command::new(common::python());
-    cmd.arg(repo.join("tests/validators/check_gpo.py"))
-        .arg("--task-xsd")
-        .arg(repo.join("tests/schemas/task-scheduler.xsd"))
-        .arg("--filters-xsd")
-        .arg(repo.join("tests/schemas/gpp-targeting.xsd"));
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    if let Some(e) = expect {
-        std::fs::write(tmp.path(), serde_json::to_vec_pretty(e).unwrap()).unwrap();
-        cmd.arg("--expect").arg(tmp.path());
-    }
-    cmd.args(dirs);
-    let out = cmd.output().expect("check_gpo.py runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(1)),
-        "check_gpo.py crashed:\n{text}"
-    );
-    assert!(
-        text.contains("\"ok\""),
-        "check_gpo.py found no GPO backup:\n{text}"
-    );
-    (out.status.code() == Some(0), text)
+    crate::checks::gpo::check_bundles(dirs, expect)
 }
 
 fn site(text: &str) -> Site {
@@ -68,6 +42,17 @@ fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Ve
 
 /// What the GPO must hold, computed from the inputs independently of the generator.
 fn expectation(site: &Site, scripts: &[Script], specs: &[TaskSpec], values: &[RegValue]) -> Value {
+    expectation_with_services(site, scripts, specs, values, &[])
+}
+
+/// [`expectation`] with the service recovery items the GPO must hold.
+fn expectation_with_services(
+    site: &Site,
+    scripts: &[Script],
+    specs: &[TaskSpec],
+    values: &[RegValue],
+    services: &[ServiceRecovery],
+) -> Value {
     let new = |i: usize| site.farm.servers[i].os.has_task_scheduler2();
     let mut files = BTreeMap::new();
     for s in scripts {
@@ -134,7 +119,17 @@ fn expectation(site: &Site, scripts: &[Script], specs: &[TaskSpec], values: &[Re
             json!({ "type": ty, "value": val, "computers": computers(site, &v.hosts, |_| true) }),
         );
     }
-    json!({ "files": files, "tasks_v2": v2, "tasks_legacy": legacy, "registry": reg })
+    let mut svc = BTreeMap::new();
+    for r in services {
+        svc.insert(
+            r.service.clone(),
+            json!({ "computers": computers(site, &r.hosts, |_| true),
+                    "failures": vec!["RESTART"; r.restarts as usize],
+                    "reset_seconds": r.reset_after_seconds,
+                    "delay_ms": r.restart_delay_ms }),
+        );
+    }
+    json!({ "files": files, "tasks_v2": v2, "tasks_legacy": legacy, "registry": reg, "services": svc })
 }
 
 fn gpo_files(b: &Bundle) -> BTreeMap<String, Vec<u8>> {
@@ -155,11 +150,14 @@ fn reference_gpo_holds_exactly_the_site_items() {
         scripts.iter().any(|x| x.file == "killProc.cmd"),
         "{scripts:?}"
     );
-    let expect = expectation(
+    let plan = sitebundle::plan(&s).unwrap();
+    assert!(!plan.services.is_empty(), "the reference site restarts a service");
+    let expect = expectation_with_services(
         &s,
         &scripts,
-        &sitebundle::plan(&s).unwrap().tasks,
-        &sitebundle::plan(&s).unwrap().reg_values().cloned().collect::<Vec<_>>(),
+        &plan.tasks,
+        &plan.reg_values().cloned().collect::<Vec<_>>(),
+        &plan.services,
     );
     let dir = common::write_tmp(&bundle);
     let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
@@ -185,11 +183,13 @@ fn fixtures_gpo_pass_structural_check() {
         }
         n += 1;
         let s = site(&text);
-        let expect = expectation(
+        let plan = sitebundle::plan(&s).unwrap();
+        let expect = expectation_with_services(
             &s,
             &gpo::runtime_scripts(&b),
-            &sitebundle::plan(&s).unwrap().tasks,
-            &sitebundle::plan(&s).unwrap().reg_values().cloned().collect::<Vec<_>>(),
+            &plan.tasks,
+            &plan.reg_values().cloned().collect::<Vec<_>>(),
+            &plan.services,
         );
         let dir = common::write_tmp(&b);
         let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
@@ -574,4 +574,41 @@ fn legacy_repetition_must_be_whole_minutes() {
     assert!(rep("PT30S", vec![new]).is_ok());
     let p = rep("PT2H", vec![old, new]).unwrap();
     assert_eq!(p.legacy_tasks[0].trigger.repeat_minutes, Some((120, 1440)));
+}
+
+#[test]
+fn checker_catches_broken_service_items() {
+    let text = common::read("site.toml");
+    let s = site(&text);
+    let plan = sitebundle::plan(&s).unwrap();
+    let bundle = common::reference();
+    let expect = expectation_with_services(
+        &s,
+        &gpo::runtime_scripts(&bundle),
+        &plan.tasks,
+        &plan.reg_values().cloned().collect::<Vec<_>>(),
+        &plan.services,
+    );
+    let path = bundle
+        .files
+        .keys()
+        .find(|p| p.ends_with("Services/Services.xml"))
+        .expect("the reference GPO has a Services preference")
+        .clone();
+    for (from, to) in [
+        (r#"thirdFailure="RESTART""#, r#"thirdFailure="REBOOT""#),
+        (r#"restartServiceDelay="60000""#, r#"restartServiceDelay="60""#),
+        (r#"startupType="NOCHANGE""#, r#"startupType="DISABLED""#),
+        (r#"timeout="30""#, r#"timeout="30" serviceAction="START""#),
+        (r#"name="sharepoint3""#, r#"name="sharepoint9""#),
+    ] {
+        let mut b = bundle.clone();
+        let a = b.files.get_mut(&path).unwrap();
+        let t = String::from_utf8(a.bytes.clone()).unwrap();
+        assert!(t.contains(from), "{from}");
+        a.bytes = t.replacen(from, to, 1).into_bytes();
+        let dir = common::write_tmp(&b);
+        let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+        assert!(!ok, "damage {from} -> {to} not caught:\n{out}");
+    }
 }

@@ -2,7 +2,7 @@
 //! row of the file table, no rollback or verify command is left with an ellipsis, and the sections
 //! agree with the checklist about who registers the tasks.
 
-mod common;
+use crate::common;
 
 use sitebundle::render::anchor;
 

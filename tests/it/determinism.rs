@@ -8,7 +8,7 @@
 //! otherwise the family must render its lists in a canonical order (the model sorts servers and kill
 //! tasks by name, and the servers of a kill task too).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -1,0 +1,24 @@
+//! The integration tests, linked as one binary (one link instead of one per file). Each module
+//! was a file of its own under tests/; shared helpers are in `common`.
+
+mod checks;
+mod common;
+
+mod architecture;
+mod cli;
+mod determinism;
+mod diagnostics;
+mod error_paths;
+mod f5;
+mod golden;
+mod gpo;
+mod hostile;
+mod killproc;
+mod maint;
+mod runbook;
+mod scenarios;
+mod snapshots;
+mod sql;
+mod topology;
+mod validators_run;
+mod write_safety;
