@@ -92,7 +92,7 @@ impl Diagnostics {
     /// Renders every finding (at most [`MAX_SHOWN`]), plus a closing count line.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let lines = LineStarts::new(&self.source);
+        let lines = LineIndex::new(&self.source);
         for d in self.items.iter().take(MAX_SHOWN) {
             self.render_one(&mut out, d, &lines);
         }
@@ -125,7 +125,7 @@ impl Diagnostics {
         out
     }
 
-    fn render_one(&self, out: &mut String, d: &Diagnostic, lines: &LineStarts) {
+    fn render_one(&self, out: &mut String, d: &Diagnostic, lines: &LineIndex) {
         let label = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -241,33 +241,38 @@ fn clean(s: &str, max: usize) -> String {
 }
 
 /// Byte offsets where lines start, for line lookups in O(log n) (a file can have many findings).
-struct LineStarts(Vec<usize>);
+/// The one line index of the crate: diagnostics and the span index of the site file use it.
+#[derive(Debug, Default)]
+pub struct LineIndex(Vec<usize>);
 
-impl LineStarts {
-    fn new(source: &str) -> Self {
+impl LineIndex {
+    pub fn new(source: &str) -> Self {
         let mut v = vec![0];
         v.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        LineStarts(v)
+        LineIndex(v)
     }
 
     /// 1-based line number and start offset of the line holding `offset`.
-    fn line_of(&self, offset: usize) -> (usize, usize) {
-        let i = self.0.partition_point(|&s| s <= offset) - 1;
+    pub fn line_of(&self, offset: usize) -> (usize, usize) {
+        let i = self.0.partition_point(|&s| s <= offset).max(1) - 1;
         (i + 1, self.0[i])
+    }
+
+    /// 1-based line and column (in characters) of a byte offset into `source` (the text the
+    /// index was built from).
+    pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let (line, start) = self.line_of(offset);
+        (line, source[start..offset].chars().count() + 1)
     }
 }
 
 /// 1-based line and column (in characters) of a byte offset into `source`.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = source[line_start..offset].chars().count() + 1;
-    (line, col)
+    LineIndex::new(source).line_col(source, offset)
 }
 
 /// Edit distance, for "did you mean …?" suggestions.

@@ -107,7 +107,7 @@ fn check_gpo_name(s: &str) -> Result<(), String> {
 }
 
 fn check_domain(s: &str) -> Result<(), String> {
-    super::server::check_fqdn(s)?;
+    super::checks::check_fqdn(s)?;
     if !s.contains('.') {
         return Err(format!(
             "`{s}` is not the DNS name of a domain (expected at least two labels, e.g. corp.example.com)"

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::Ctx;
+use super::checks::{check_fqdn, check_host};
 
 /// Windows Server release of a machine. It decides which artifact kind reaches it: Task XML and
 /// schtasks for 2008/2008 R2, eventtriggers and legacy tasks for 2003/2003 R2.
@@ -89,41 +90,6 @@ impl Server {
     /// The name clients use to reach the server.
     pub fn dns_name(&self) -> &str {
         self.fqdn.as_deref().unwrap_or(&self.name)
-    }
-}
-
-/// NetBIOS-compatible host name.
-pub fn check_host(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 15
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{s}` is not a valid host name: use 1-15 letters, digits and `-` (not at either end, not all digits)"
-        ))
-    }
-}
-
-/// DNS name: labels of letters, digits and `-`, separated by dots.
-pub fn check_fqdn(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{s}` is not a valid DNS name"))
     }
 }
 

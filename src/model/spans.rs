@@ -8,12 +8,13 @@ use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
+use crate::diag::LineIndex;
+
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     values: HashMap<String, Range<usize>>,
     keys: HashMap<String, Range<usize>>,
-    /// Byte offset of the start of each line after the first.
-    line_starts: Vec<usize>,
+    lines: LineIndex,
 }
 
 impl SpanIndex {
@@ -21,11 +22,7 @@ impl SpanIndex {
     /// syntax error with its own span).
     pub fn build(source: &str) -> Self {
         let mut idx = SpanIndex {
-            line_starts: source
-                .char_indices()
-                .filter(|&(_, c)| c == '\n')
-                .map(|(i, _)| i + 1)
-                .collect(),
+            lines: LineIndex::new(source),
             ..SpanIndex::default()
         };
         if let Ok(root) = DeTable::parse(source) {
@@ -78,7 +75,7 @@ impl SpanIndex {
     /// The 1-based line of the value at `path`, if it is in the document.
     pub fn line(&self, path: &str) -> Option<usize> {
         let start = self.values.get(path)?.start;
-        Some(self.line_starts.partition_point(|&s| s <= start) + 1)
+        Some(self.lines.line_of(start).0)
     }
 
     /// The span of the key at `path` (for "unknown" or "duplicate" findings about the key itself).
