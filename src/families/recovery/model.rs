@@ -61,7 +61,7 @@ pub fn resolve(raw: &[RawRecovery], ctx: &mut Ctx, names: &Names, all: usize) ->
             .map(|(i, r)| (format!("recovery[{i}].service"), r.service.as_str())),
     );
     // Each entry is one service: the order of `[[recovery]]` entries carries no meaning.
-    out.sort_by(|a, b| a.service.to_lowercase().cmp(&b.service.to_lowercase()));
+    out.sort_by_key(|r| r.service.to_lowercase());
     out
 }
 
