@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::families::f5::affinity::OnSplit;
+use crate::families::f5::model::F5;
 use crate::plan::{Plan, Section};
 use crate::site::Site;
 
@@ -63,125 +64,34 @@ fn doc_ctx(
         return Ok(None);
     }
     let t = from_site(site);
-    let mut table_lines = Vec::new();
-    let (mut exhaustive, mut variables, mut scenarios, mut omitted) = (true, 0, 0, false);
+    let mut page = PageTable {
+        lines: Vec::new(),
+        exhaustive: true,
+        variables: 0,
+        scenarios: 0,
+        omitted: false,
+    };
     if f5.is_some() {
-        let too_big = |tb: &Table| {
-            !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
-        };
-        let columns = t.targets.len() + t.affinities.len();
-        // Too wide for a page whatever the rows: do not enumerate at all (a large site has
-        // thousands of health checks); `sitebundle scenarios` prints the whole table.
-        let mut tb = if !whole && columns > PAGE_MAX_COLUMNS {
-            Table {
-                header: vec![String::new(); columns],
-                rows: Vec::new(),
-                exhaustive: false,
-                variables: super::engine::variables(&t).len(),
-                scenarios: 0,
-            }
-        } else {
-            table(&t)
-        };
-        if too_big(&tb) && tb.exhaustive {
-            // Single failures only: one row per check at most.
-            tb = table_bounded(&t, 0);
-        }
-        exhaustive = tb.exhaustive;
-        variables = tb.variables;
-        scenarios = tb.scenarios;
-        if too_big(&tb) {
-            omitted = true;
-        } else {
-            let mut header = vec!["health".to_string()];
-            header.extend(tb.header.iter().cloned());
-            let rows: Vec<Vec<String>> = tb
-                .rows
-                .iter()
-                .map(|(l, c)| {
-                    std::iter::once(l.clone())
-                        .chain(c.iter().cloned())
-                        .collect()
-                })
-                .collect();
-            table_lines = md_table(&header, &rows)?;
-        }
+        page = page_table(&t, whole)?;
     }
-    let mut groups = Vec::new();
-    if let Some(f5) = f5 {
-        for (a, ta) in f5.affinities.iter().zip(&t.affinities) {
-            let verdict = match &a.verdict {
-                Some(v) if v.proved => format!(
-                    "always served by a single node (every combination of its {} health checks, proved without enumerating them: its pools are identical and pick one node)",
-                    v.variables
-                ),
-                Some(v) if v.findings == 0 => format!(
-                    "always served by a single node ({} of {} combinations of its {} health checks{})",
-                    v.scenarios,
-                    v.scenarios,
-                    v.variables,
-                    if v.exhaustive {
-                        ", exhaustive"
-                    } else {
-                        ", not exhaustive"
-                    }
-                ),
-                Some(v) => format!(
-                    "SPLITS or is partly served in {} of {} combinations of its {} health checks ({})",
-                    v.findings,
-                    v.scenarios,
-                    v.variables,
-                    match a.on_split {
-                        OnSplit::Warning => "accepted with on_split = \"warning\"",
-                        OnSplit::Error => "an error: on_split = \"error\"",
-                    }
-                ),
-                None => "not checked".into(),
-            };
-            groups.push(GroupView {
-                name: md(&a.name)?,
-                description: md(&a.description)?,
-                targets: ta
-                    .targets
-                    .iter()
-                    .map(|x| md(x))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .join(", "),
-                verdict: md(&verdict)?,
-            });
-        }
-    }
+    let groups = match f5 {
+        Some(f5) => group_views(f5, &t)?,
+        None => Vec::new(),
+    };
     let mut sql_lines = Vec::new();
     let mut alias = String::new();
     if let Some(sql) = &site.sql {
-        let names: Vec<String> = sql
-            .partners
-            .iter()
-            .map(|p| site.farm.server(p.server).name.clone())
-            .collect();
-        let (h, rows) = sql_table(&names);
-        let mut header = vec!["principal".to_string(), "answers the front end".to_string()];
-        header.extend(h);
-        let rows: Vec<Vec<String>> = rows
-            .into_iter()
-            .map(|r| {
-                [r.principal, r.answering]
-                    .into_iter()
-                    .chain(r.cells)
-                    .collect()
-            })
-            .collect();
-        sql_lines = md_table(&header, &rows)?;
+        sql_lines = sql_lines_of(site, sql)?;
         alias = sql.alias.clone();
     }
     Ok(Some(ScenarioPageView {
         runbook,
         has_f5: f5.is_some(),
-        table: table_lines,
-        table_omitted: omitted,
-        exhaustive,
-        variables,
-        scenarios,
+        table: page.lines,
+        table_omitted: page.omitted,
+        exhaustive: page.exhaustive,
+        variables: page.variables,
+        scenarios: page.scenarios,
         groups,
         has_sql: site.sql.is_some(),
         alias,
@@ -191,6 +101,141 @@ fn doc_ctx(
             .unwrap_or_default(),
         partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
     }))
+}
+
+/// The scenario table of a page (omitted when too large for it, unless `whole`).
+struct PageTable {
+    /// Markdown table lines, every cell escaped with `escape::md` when built.
+    lines: Vec<String>,
+    exhaustive: bool,
+    variables: usize,
+    scenarios: usize,
+    omitted: bool,
+}
+
+fn page_table(t: &Topology, whole: bool) -> Result<PageTable, crate::Error> {
+    let too_big = |tb: &Table| {
+        !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
+    };
+    let columns = t.targets.len() + t.affinities.len();
+    // Too wide for a page whatever the rows: do not enumerate at all (a large site has
+    // thousands of health checks); `sitebundle scenarios` prints the whole table.
+    let mut tb = if !whole && columns > PAGE_MAX_COLUMNS {
+        Table {
+            header: vec![String::new(); columns],
+            rows: Vec::new(),
+            exhaustive: false,
+            variables: super::engine::variables(t).len(),
+            scenarios: 0,
+        }
+    } else {
+        table(t)
+    };
+    if too_big(&tb) && tb.exhaustive {
+        // Single failures only: one row per check at most.
+        tb = table_bounded(t, 0);
+    }
+    let mut page = PageTable {
+        lines: Vec::new(),
+        exhaustive: tb.exhaustive,
+        variables: tb.variables,
+        scenarios: tb.scenarios,
+        omitted: false,
+    };
+    if too_big(&tb) {
+        page.omitted = true;
+    } else {
+        let mut header = vec!["health".to_string()];
+        header.extend(tb.header.iter().cloned());
+        let rows: Vec<Vec<String>> = tb
+            .rows
+            .iter()
+            .map(|(l, c)| {
+                std::iter::once(l.clone())
+                    .chain(c.iter().cloned())
+                    .collect()
+            })
+            .collect();
+        page.lines = md_table(&header, &rows)?;
+    }
+    Ok(page)
+}
+
+/// The affinity groups of the page, with their verdicts.
+fn group_views(f5: &F5, t: &Topology) -> Result<Vec<GroupView>, crate::Error> {
+    let mut groups = Vec::new();
+    for (a, ta) in f5.affinities.iter().zip(&t.affinities) {
+        let verdict = verdict_text(a);
+        groups.push(GroupView {
+            name: md(&a.name)?,
+            description: md(&a.description)?,
+            targets: ta
+                .targets
+                .iter()
+                .map(|x| md(x))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(", "),
+            verdict: md(&verdict)?,
+        });
+    }
+    Ok(groups)
+}
+
+/// What the page says of a group's check.
+fn verdict_text(a: &crate::families::f5::affinity::Affinity) -> String {
+    match &a.verdict {
+        Some(v) if v.proved => format!(
+            "always served by a single node (every combination of its {} health checks, proved without enumerating them: its pools are identical and pick one node)",
+            v.variables
+        ),
+        Some(v) if v.findings == 0 => format!(
+            "always served by a single node ({} of {} combinations of its {} health checks{})",
+            v.scenarios,
+            v.scenarios,
+            v.variables,
+            if v.exhaustive {
+                ", exhaustive"
+            } else {
+                ", not exhaustive"
+            }
+        ),
+        Some(v) => format!(
+            "SPLITS or is partly served in {} of {} combinations of its {} health checks ({})",
+            v.findings,
+            v.scenarios,
+            v.variables,
+            match a.on_split {
+                OnSplit::Warning => "accepted with on_split = \"warning\"",
+                OnSplit::Error => "an error: on_split = \"error\"",
+            }
+        ),
+        None => "not checked".into(),
+    }
+}
+
+/// The SQL alias switcher's decision table, as Markdown lines.
+fn sql_lines_of(
+    site: &Site,
+    sql: &crate::families::sql::model::Sql,
+) -> Result<Vec<String>, crate::Error> {
+    let names: Vec<String> = sql
+        .partners
+        .iter()
+        .map(|p| site.farm.server(p.server).name.clone())
+        .collect();
+    let (h, rows) = sql_table(&names);
+    let mut header = vec!["principal".to_string(), "answers the front end".to_string()];
+    header.extend(h);
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            [r.principal, r.answering]
+                .into_iter()
+                .chain(r.cells)
+                .collect()
+        })
+        .collect();
+    md_table(&header, &rows)
 }
 
 /// Where the scenario section goes in the runbook: after the F5 section.
