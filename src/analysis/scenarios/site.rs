@@ -128,104 +128,8 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
     for (i, a) in t.affinities.iter().enumerate() {
         let r = check_group(&t, a);
         let path = format!("f5.affinity[{i}].name");
-        let scope = if r.proved {
-            format!(
-                "proved for every combination of its {} health checks",
-                r.variables.len()
-            )
-        } else if r.exhaustive {
-            format!(
-                "every combination of its {} health checks",
-                r.variables.len()
-            )
-        } else {
-            format!(
-                "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
-                r.variables.len()
-            )
-        };
-        let fix = fixes(&t, a);
-        for kind in FindingKind::ALL {
-            let n = r.counts.get(&kind).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            let message = format!(
-                "affinity group `{}` {} in {n} of {} health combinations ({scope})",
-                a.name,
-                kind.what(),
-                r.scenarios_checked
-            );
-            let mut help: Vec<String> = r
-                .findings
-                .iter()
-                .filter(|f| f.kind == kind)
-                .take(LISTED)
-                .map(|f| format!("when {}: {}", f.when, outcome_text(&f.outcome)))
-                .collect();
-            if n > help.len() {
-                help.push(format!(
-                    "… and {} more; `sitebundle scenarios` prints the table",
-                    n - help.len()
-                ));
-            }
-            if fix.is_empty() {
-                help.push("to fix: make the group's pools identical in members, priority groups, monitors and min_active_members".into());
-            } else {
-                help.push("to fix:".into());
-                help.extend(fix.iter().map(|f| format!("- {f}")));
-            }
-            let help = help.join("\n");
-            // A split (or spread) is the seed's failure: as the group says. Partial service (some
-            // targets served, others by nobody) degrades but never duplicates work: a warning.
-            match (f5.affinities[i].on_split, kind) {
-                (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
-                    ctx.error(&path, message, help)
-                }
-                _ => ctx.warn(&path, message, help),
-            }
-        }
-        // Persistence keeps a client on the node it first reached: after the preferred node comes
-        // back, persisted clients stay on the fallback while new ones go to the preferred node.
-        for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
-            let pool = match tr {
-                TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
-                TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
-                TargetRef::Pool(p) => Some(*p),
-            };
-            let persisted: Vec<&str> = f5
-                .virtuals
-                .iter()
-                .filter(|v| v.persistence != Persistence::None)
-                .filter(|v| match tr {
-                    TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
-                        std::ptr::eq(*v, &f5.virtuals[*x])
-                    }
-                    TargetRef::Pool(_) => {
-                        Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
-                    }
-                })
-                .map(|v| v.name.as_str())
-                .collect();
-            if persisted.is_empty() {
-                continue;
-            }
-            let message = format!(
-                "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
-                a.name,
-                persisted
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let help = "set `persistence = \"none\"` on it (the seed does exactly this for the ECTS and AD LDS virtual servers)";
-            let path = format!("f5.affinity[{i}].targets[{j}]");
-            match f5.affinities[i].on_split {
-                OnSplit::Error => ctx.error(&path, message, help),
-                OnSplit::Warning => ctx.warn(&path, message, help),
-            }
-        }
+        report_findings(ctx, &t, a, &r, f5.affinities[i].on_split, &path);
+        warn_persistence(ctx, f5, i, &a.name);
         verdicts.push(Verdict {
             variables: r.variables.len(),
             scenarios: r.scenarios_checked,
@@ -237,6 +141,124 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
     if let Some(f5) = site.f5.as_mut() {
         for (a, v) in f5.affinities.iter_mut().zip(verdicts) {
             a.verdict = Some(v);
+        }
+    }
+}
+
+/// What a group's check covered, for its diagnostics.
+fn check_scope(r: &GroupReport) -> String {
+    if r.proved {
+        format!(
+            "proved for every combination of its {} health checks",
+            r.variables.len()
+        )
+    } else if r.exhaustive {
+        format!(
+            "every combination of its {} health checks",
+            r.variables.len()
+        )
+    } else {
+        format!(
+            "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
+            r.variables.len()
+        )
+    }
+}
+
+/// One diagnostic per kind of finding of a group (an error for a split or spread when the group
+/// says `on_split = "error"`), listing the first scenarios and the fixes.
+fn report_findings(
+    ctx: &mut Ctx,
+    t: &Topology,
+    a: &Affinity,
+    r: &GroupReport,
+    on_split: OnSplit,
+    path: &str,
+) {
+    let scope = check_scope(r);
+    let fix = fixes(&t, a);
+    for kind in FindingKind::ALL {
+        let n = r.counts.get(&kind).copied().unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        let message = format!(
+            "affinity group `{}` {} in {n} of {} health combinations ({scope})",
+            a.name,
+            kind.what(),
+            r.scenarios_checked
+        );
+        let mut help: Vec<String> = r
+            .findings
+            .iter()
+            .filter(|f| f.kind == kind)
+            .take(LISTED)
+            .map(|f| format!("when {}: {}", f.when, outcome_text(&f.outcome)))
+            .collect();
+        if n > help.len() {
+            help.push(format!(
+                "… and {} more; `sitebundle scenarios` prints the table",
+                n - help.len()
+            ));
+        }
+        if fix.is_empty() {
+            help.push("to fix: make the group's pools identical in members, priority groups, monitors and min_active_members".into());
+        } else {
+            help.push("to fix:".into());
+            help.extend(fix.iter().map(|f| format!("- {f}")));
+        }
+        let help = help.join("\n");
+        // A split (or spread) is the seed's failure: as the group says. Partial service (some
+        // targets served, others by nobody) degrades but never duplicates work: a warning.
+        match (on_split, kind) {
+            (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
+                ctx.error(path, message, help)
+            }
+            _ => ctx.warn(path, message, help),
+        }
+    }
+}
+
+/// Persistence keeps a client on the node it first reached: after the preferred node comes back,
+/// persisted clients stay on the fallback while new ones go to the preferred node.
+fn warn_persistence(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
+    for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
+        let pool = match tr {
+            TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
+            TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
+            TargetRef::Pool(p) => Some(*p),
+        };
+        let persisted: Vec<&str> = f5
+            .virtuals
+            .iter()
+            .filter(|v| v.persistence != Persistence::None)
+            .filter(|v| match tr {
+                TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
+                    std::ptr::eq(*v, &f5.virtuals[*x])
+                }
+                TargetRef::Pool(_) => {
+                    Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
+                }
+            })
+            .map(|v| v.name.as_str())
+            .collect();
+        if persisted.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
+            name,
+            persisted
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let help = "set `persistence = \"none\"` on it (the seed does exactly this for the ECTS and AD LDS virtual servers)";
+        let path = format!("f5.affinity[{i}].targets[{j}]");
+        match f5.affinities[i].on_split {
+            OnSplit::Error => ctx.error(&path, message, help),
+            OnSplit::Warning => ctx.warn(&path, message, help),
         }
     }
 }
