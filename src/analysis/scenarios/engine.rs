@@ -515,23 +515,7 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
             let c = counts.entry(kind).or_default();
             *c += 1;
             if *c <= MAX_KEPT {
-                let scenario = ev.scenario(d);
-                findings.push(Finding {
-                    affinity: a.name.clone(),
-                    when: scenario.describe_in(&ev.vars),
-                    scenario,
-                    outcome: targets
-                        .iter()
-                        .zip(&outcome)
-                        .map(|(x, n)| {
-                            (
-                                x.label.clone(),
-                                n.iter().map(|&i| ev.nodes[i].clone()).collect(),
-                            )
-                        })
-                        .collect(),
-                    kind,
-                });
+                findings.push(finding(&a.name, &ev, &targets, &outcome, d, kind));
             }
         }
         for &i in d {
@@ -547,6 +531,34 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
         counts,
         findings,
         unknown_targets,
+    }
+}
+
+/// The finding of scenario `d` (the failed checks) for the group's targets.
+fn finding(
+    affinity: &str,
+    ev: &Eval,
+    targets: &[&Target],
+    outcome: &[Vec<usize>],
+    d: &[usize],
+    kind: FindingKind,
+) -> Finding {
+    let scenario = ev.scenario(d);
+    Finding {
+        affinity: affinity.to_string(),
+        when: scenario.describe_in(&ev.vars),
+        scenario,
+        outcome: targets
+            .iter()
+            .zip(outcome)
+            .map(|(x, n)| {
+                (
+                    x.label.clone(),
+                    n.iter().map(|&i| ev.nodes[i].clone()).collect(),
+                )
+            })
+            .collect(),
+        kind,
     }
 }
 
@@ -670,20 +682,36 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
         .filter(|p| names.contains(p.name.as_str()))
         .collect();
     let mut out = Vec::new();
-    // Checks per pool (the set of checks of any member, without ports: the same monitor on another
-    // port is a different check, which is the point).
-    let checks = |p: &Pool| -> BTreeSet<String> {
-        p.members
-            .iter()
-            .flat_map(|m| m.checks.iter().cloned())
-            .collect()
-    };
-    let first_checks = pools.first().map(|p| checks(p));
-    if pools.iter().any(|p| Some(checks(p)) != first_checks) {
+    fix_shared_monitors(&pools, &mut out);
+    let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| pool_nodes(p)).collect();
+    fix_same_nodes(&pools, &all_nodes, &mut out);
+    fix_priority_orders(&pools, &all_nodes, &mut out);
+    fix_activation(&pools, &mut out);
+    out
+}
+
+/// Checks per pool (the set of checks of any member, without ports: the same monitor on another
+/// port is a different check, which is the point).
+fn pool_checks(p: &Pool) -> BTreeSet<String> {
+    p.members
+        .iter()
+        .flat_map(|m| m.checks.iter().cloned())
+        .collect()
+}
+
+/// The nodes a pool has members on.
+fn pool_nodes(p: &Pool) -> BTreeSet<String> {
+    p.members.iter().map(|m| m.node.clone()).collect()
+}
+
+/// Every pool of a group decides health with the same checks.
+fn fix_shared_monitors(pools: &[&Pool], out: &mut Vec<String>) {
+    let first_checks = pools.first().map(|p| pool_checks(p));
+    if pools.iter().any(|p| Some(pool_checks(p)) != first_checks) {
         let list = pools
             .iter()
             .map(|p| {
-                let c: Vec<String> = checks(p).into_iter().collect();
+                let c: Vec<String> = pool_checks(p).into_iter().collect();
                 format!(
                     "{}: {}",
                     p.name,
@@ -700,11 +728,12 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             "shared monitors: the pools decide health with different checks ({list}); give every pool of the group the same `monitors` list (a monitor with `port` probes another service of the node), so a node is up for all of the group's traffic or for none of it"
         ));
     }
-    let nodes =
-        |p: &Pool| -> BTreeSet<String> { p.members.iter().map(|m| m.node.clone()).collect() };
-    let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| nodes(p)).collect();
-    for p in &pools {
-        let missing: Vec<String> = all_nodes.difference(&nodes(p)).cloned().collect();
+}
+
+/// Every pool of a group has a member on each of the group's nodes.
+fn fix_same_nodes(pools: &[&Pool], all_nodes: &BTreeSet<String>, out: &mut Vec<String>) {
+    for p in pools {
+        let missing: Vec<String> = all_nodes.difference(&pool_nodes(p)).cloned().collect();
         if !missing.is_empty() {
             out.push(format!(
                 "same nodes: pool `{}` has no member on {} (other pools of the group do)",
@@ -713,7 +742,10 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             ));
         }
     }
-    // Priority order: the best group of each node per pool; pairs must compare alike everywhere.
+}
+
+/// Priority order: the best group of each node per pool; pairs must compare alike everywhere.
+fn fix_priority_orders(pools: &[&Pool], all_nodes: &BTreeSet<String>, out: &mut Vec<String>) {
     let best = |p: &Pool, n: &str| {
         p.members
             .iter()
@@ -737,8 +769,12 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             }
         }
     }
-    for p in &pools {
-        if p.min_active == 0 && nodes(p).len() > 1 {
+}
+
+/// Priority groups on, one node per group, and one activation threshold.
+fn fix_activation(pools: &[&Pool], out: &mut Vec<String>) {
+    for p in pools {
+        if p.min_active == 0 && pool_nodes(p).len() > 1 {
             out.push(format!(
                 "pool `{}` has `min_active_members = 0` (priority groups off), so every available member takes traffic: set `min_active_members = 1`",
                 p.name
@@ -771,7 +807,6 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             thresholds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    out
 }
 
 #[cfg(test)]
