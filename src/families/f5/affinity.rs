@@ -271,8 +271,7 @@ fn resolve_virtual_target(
                         .enumerate()
                         .map(|(k, r)| (r.prefix.as_str(), k))
                         .collect();
-                    let what =
-                        format!("route of virtual server `{}` with prefix", v.name);
+                    let what = format!("route of virtual server `{}` with prefix", v.name);
                     ctx.lookup(&format!("{tp}.prefix"), &what, prefix, &known);
                     None
                 }

@@ -698,7 +698,10 @@ fn resolve_pool(
     if rp.min_active_members > 65535 {
         ctx.error(
             &format!("{p}.min_active_members"),
-            format!("min_active_members {} is outside 0-65535", rp.min_active_members),
+            format!(
+                "min_active_members {} is outside 0-65535",
+                rp.min_active_members
+            ),
             "1 means: use the next priority group when fewer than 1 member of the best group is up",
         );
         pok = false;
@@ -889,7 +892,10 @@ fn resolve_virtual(
     if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
         ctx.error(
             &format!("{p}.routes"),
-            format!("virtual server `{}` routes paths but is not an HTTP virtual server", rv.name),
+            format!(
+                "virtual server `{}` routes paths but is not an HTTP virtual server",
+                rv.name
+            ),
             "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
         );
         vok = false;
@@ -1036,10 +1042,7 @@ fn resolve_rule(
             .clone()
             .unwrap_or_else(|| format!("{}_routes", rv.name));
         let key = if rv.rule.is_some() { "rule" } else { "name" };
-        if escape::tmsh_name(&n).is_err()
-            && key == "name"
-            && escape::tmsh_name(&rv.name).is_ok()
-        {
+        if escape::tmsh_name(&n).is_err() && key == "name" && escape::tmsh_name(&rv.name).is_ok() {
             ctx.error(
                 &format!("{p}.name"),
                 format!("the iRule name `{n}` derived from this virtual server is too long"),

@@ -147,12 +147,12 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
     let (servers, servers_ok) = resolve_servers(ctx, names, p, r);
     ok &= servers_ok;
     ok.then_some(Kill {
-            name,
-            image: r.image.clone(),
-            servers,
-            hour,
-            minute,
-            every_days: r.every_days,
+        name,
+        image: r.image.clone(),
+        servers,
+        hour,
+        minute,
+        every_days: r.every_days,
     })
 }
 

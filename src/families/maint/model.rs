@@ -553,12 +553,24 @@ fn resolve_selection(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> (Sel
                 );
                 ok = false;
             }
-            let (v, good) = lookup_list(ctx, names, &format!("{p}.servers"), list, "maintenance.servers");
+            let (v, good) = lookup_list(
+                ctx,
+                names,
+                &format!("{p}.servers"),
+                list,
+                "maintenance.servers",
+            );
             ok &= good;
             v
         }
     };
-    let (skip, good) = lookup_list(ctx, names, &format!("{p}.skip"), &raw.skip, "maintenance.skip");
+    let (skip, good) = lookup_list(
+        ctx,
+        names,
+        &format!("{p}.skip"),
+        &raw.skip,
+        "maintenance.skip",
+    );
     ok &= good;
     let all_set: HashSet<usize> = all.iter().copied().collect();
     let skip_set: HashSet<usize> = skip.iter().copied().collect();
