@@ -260,17 +260,17 @@ fn swap_into_place(
 ) -> Result<(), Error> {
     let had_out = fs::symlink_metadata(out).is_ok();
     if had_out {
-        if let Err(e) = fs::rename(out, &old) {
-            let _ = fs::remove_dir_all(&tmp);
+        if let Err(e) = fs::rename(out, old) {
+            let _ = fs::remove_dir_all(tmp);
             return Err(io_err("move aside", out, e));
         }
     }
     let swapped = fail("rename")
-        .and_then(|_| fs::rename(&tmp, out).map_err(|e| io_err("rename into place", &tmp, e)));
+        .and_then(|_| fs::rename(tmp, out).map_err(|e| io_err("rename into place", tmp, e)));
     if let Err(e) = swapped {
-        let _ = fs::remove_dir_all(&tmp);
+        let _ = fs::remove_dir_all(tmp);
         if had_out {
-            if let Err(back) = fs::rename(&old, out) {
+            if let Err(back) = fs::rename(old, out) {
                 return Err(Error::Io(format!(
                     "{e}; and the previous bundle could not be moved back ({back}): it is in {}, and the next build puts it back",
                     old.display()
@@ -279,12 +279,12 @@ fn swap_into_place(
         }
         return Err(e);
     }
-    sync_dir(&parent);
+    sync_dir(parent);
     if had_out {
         // The new bundle is in place: failing to delete the old copy is not a failed build (the next
         // build removes it), so a failure here is ignored.
         if fail("cleanup").is_ok() {
-            let _ = fs::remove_dir_all(&old);
+            let _ = fs::remove_dir_all(old);
         }
     }
     Ok(())

@@ -176,7 +176,7 @@ fn report_findings(
     path: &str,
 ) {
     let scope = check_scope(r);
-    let fix = fixes(&t, a);
+    let fix = fixes(t, a);
     for kind in FindingKind::ALL {
         let n = r.counts.get(&kind).copied().unwrap_or(0);
         if n == 0 {

@@ -805,7 +805,7 @@ fn resolve_pool_monitors(
     let mut pok = true;
     let mut mons = Vec::new();
     for (j, m) in rp.monitors.iter().enumerate() {
-        match ctx.lookup(&format!("{p}.monitors[{j}]"), "monitor", m, &known_monitors) {
+        match ctx.lookup(&format!("{p}.monitors[{j}]"), "monitor", m, known_monitors) {
             Some(idx) if idx < raw.monitor.len() => mons.push(MonitorRef::Defined(idx)),
             Some(_) => mons.push(MonitorRef::Builtin(m.clone())),
             None => pok = false,
@@ -879,7 +879,7 @@ fn resolve_virtual(
     if let (Some(a), Some(pt)) = (address, port) {
         destinations.push((format!("{p}.port"), format!("{a} port {pt}")));
     }
-    let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, &pool_idx);
+    let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, pool_idx);
     let profiles = resolve_profiles(ctx, p, rv, &mut vok);
     if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
         ctx.error(
@@ -998,7 +998,7 @@ fn resolve_routes(
                 None
             }
         };
-        let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, &pool_idx);
+        let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, pool_idx);
         if let (Some(path), Some(pool)) = (path, rpool) {
             seen_paths.push((format!("{rp}.prefix"), path.clone()));
             routes.push(Route {

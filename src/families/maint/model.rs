@@ -461,7 +461,7 @@ fn resolve_eventcreate_event(ev: &RawEvent, ctx: &mut Ctx, ep: &str) -> (Event, 
         }
         None => {
             ctx.error(
-                &ep,
+                ep,
                 "method = \"eventcreate\" needs `source`",
                 "add e.g. `source = \"MaintMode\"`: the event source the management pack's rule filters on",
             );
@@ -482,7 +482,7 @@ fn resolve_eventcreate_event(ev: &RawEvent, ctx: &mut Ctx, ep: &str) -> (Event, 
         }
         None => {
             ctx.error(
-                &ep,
+                ep,
                 "method = \"eventcreate\" needs `id`",
                 "add e.g. `id = 100`: the event ID (1-1000) the management pack's rule filters on",
             );
