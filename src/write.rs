@@ -54,12 +54,53 @@ pub fn write_bundle_with(
     force: bool,
     fail: FailPoint,
 ) -> Result<WriteReport, Error> {
-    let fail = |step: &str| -> Result<(), Error> {
-        match fail {
-            Some(f) => f(step).map_err(|e| Error::Io(format!("{step}: {e}"))),
-            None => Ok(()),
-        }
+    let fail = |step: &str| fail_at(fail, step);
+    let (out, name, parent) = output_folder(out)?;
+    let out = out.as_path();
+    let mut report = WriteReport {
+        recovered: recover(&parent, &name, out)?,
+        ..WriteReport::default()
     };
+
+    let (existing, previous) = existing_entries(out, force)?;
+    let kept = kept_entries(bundle, out, &existing, &previous)?;
+
+    fs::create_dir_all(&parent).map_err(|e| io_err("create", &parent, e))?;
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}{NEW_TAG}{pid}"));
+    let old = parent.join(format!(".{name}{OLD_TAG}{pid}"));
+    let result = (|| -> Result<(), Error> {
+        fail("create-tmp")?;
+        fs::create_dir(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+        if let Ok(meta) = fs::metadata(out) {
+            // The new folder gets the permissions the old one had.
+            let _ = fs::set_permissions(&tmp, meta.permissions());
+        }
+        write_files(bundle, &tmp, &fail, &mut report)?;
+        copy_kept(out, &tmp, &kept, &fail, &mut report)?;
+        fail("sync")?;
+        sync_dir(&tmp);
+        fail("swap")?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    swap_into_place(out, &tmp, &old, &parent, &fail)?;
+    Ok(report)
+}
+
+/// Runs the test hook for `step`, if any.
+fn fail_at(fail: FailPoint, step: &str) -> Result<(), Error> {
+    match fail {
+        Some(f) => f(step).map_err(|e| Error::Io(format!("{step}: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// The output folder (a link to a folder is followed), its name, and the folder it is in.
+fn output_folder(out: &Path) -> Result<(PathBuf, String, PathBuf), Error> {
     let out = if out.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -94,12 +135,12 @@ pub fn write_bundle_with(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut report = WriteReport {
-        recovered: recover(&parent, &name, out)?,
-        ..WriteReport::default()
-    };
+    Ok((out.to_path_buf(), name, parent))
+}
 
-    // What is there now?
+/// What the output folder holds now, and the paths its manifest lists (None: no manifest). Refuses
+/// a path that is not a folder, and a non-empty folder sitebundle did not create unless `force`.
+fn existing_entries(out: &Path, force: bool) -> Result<(Vec<Entry>, Option<Vec<String>>), Error> {
     let mut previous: Option<Vec<String>> = None;
     let mut existing: Vec<Entry> = Vec::new();
     if let Ok(meta) = fs::symlink_metadata(out) {
@@ -120,6 +161,17 @@ pub fn write_bundle_with(
             )));
         }
     }
+    Ok((existing, previous))
+}
+
+/// The entries of the output folder that sitebundle did not generate: they are kept. Refuses one
+/// that the bundle would now generate.
+fn kept_entries<'a>(
+    bundle: &Bundle,
+    out: &Path,
+    existing: &'a [Entry],
+    previous: &Option<Vec<String>>,
+) -> Result<Vec<&'a Entry>, Error> {
     let generated: std::collections::HashSet<&str> =
         previous.iter().flatten().map(String::as_str).collect();
     let kept: Vec<&Entry> = existing
@@ -135,80 +187,90 @@ pub fn write_bundle_with(
             )));
         }
     }
+    Ok(kept)
+}
 
-    fs::create_dir_all(&parent).map_err(|e| io_err("create", &parent, e))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}{NEW_TAG}{pid}"));
-    let old = parent.join(format!(".{name}{OLD_TAG}{pid}"));
-    let result = (|| -> Result<(), Error> {
-        fail("create-tmp")?;
-        fs::create_dir(&tmp).map_err(|e| io_err("create", &tmp, e))?;
-        if let Ok(meta) = fs::metadata(out) {
-            // The new folder gets the permissions the old one had.
-            let _ = fs::set_permissions(&tmp, meta.permissions());
+/// Writes the bundle's files into the new tree, each synced.
+fn write_files(
+    bundle: &Bundle,
+    tmp: &Path,
+    fail: &dyn Fn(&str) -> Result<(), Error>,
+    report: &mut WriteReport,
+) -> Result<(), Error> {
+    for (rel, art) in &bundle.files {
+        let dest = tmp.join(rel);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
         }
-        for (rel, art) in &bundle.files {
-            let dest = tmp.join(rel);
-            if let Some(dir) = dest.parent() {
-                fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
-            }
-            fail(&format!("write {rel}"))?;
-            let mut f = fs::File::create(&dest).map_err(|e| io_err("create", &dest, e))?;
-            let half = art.bytes.len() / 2;
-            f.write_all(&art.bytes[..half])
-                .map_err(|e| io_err("write", &dest, e))?;
-            fail(&format!("partial {rel}"))?;
-            f.write_all(&art.bytes[half..])
-                .map_err(|e| io_err("write", &dest, e))?;
-            f.sync_all().map_err(|e| io_err("write", &dest, e))?;
-            report.files += 1;
-            report.bytes += art.bytes.len();
-        }
-        for k in &kept {
-            fail(&format!("keep {}", k.rel))?;
-            let (from, to) = (out.join(&k.rel), tmp.join(&k.rel));
-            let dir = if k.kind == EntryKind::Dir {
-                Some(to.as_path())
-            } else {
-                to.parent()
-            };
-            if let Some(dir) = dir {
-                fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
-            }
-            match k.kind {
-                EntryKind::Dir => {}
-                EntryKind::File => {
-                    fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
-                }
-                EntryKind::Symlink => copy_link(&from, &to)?,
-            }
-            if k.kind != EntryKind::Dir {
-                report.kept.push(k.rel.clone());
-            }
-        }
-        fail("sync")?;
-        sync_dir(&tmp);
-        fail("swap")?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+        fail(&format!("write {rel}"))?;
+        let mut f = fs::File::create(&dest).map_err(|e| io_err("create", &dest, e))?;
+        let half = art.bytes.len() / 2;
+        f.write_all(&art.bytes[..half])
+            .map_err(|e| io_err("write", &dest, e))?;
+        fail(&format!("partial {rel}"))?;
+        f.write_all(&art.bytes[half..])
+            .map_err(|e| io_err("write", &dest, e))?;
+        f.sync_all().map_err(|e| io_err("write", &dest, e))?;
+        report.files += 1;
+        report.bytes += art.bytes.len();
     }
-    // Swap: out → old, tmp → out, then remove old. Roll back on failure.
+    Ok(())
+}
+
+/// Copies the kept entries of the output folder into the new tree.
+fn copy_kept(
+    out: &Path,
+    tmp: &Path,
+    kept: &[&Entry],
+    fail: &dyn Fn(&str) -> Result<(), Error>,
+    report: &mut WriteReport,
+) -> Result<(), Error> {
+    for k in kept {
+        fail(&format!("keep {}", k.rel))?;
+        let (from, to) = (out.join(&k.rel), tmp.join(&k.rel));
+        let dir = if k.kind == EntryKind::Dir {
+            Some(to.as_path())
+        } else {
+            to.parent()
+        };
+        if let Some(dir) = dir {
+            fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+        }
+        match k.kind {
+            EntryKind::Dir => {}
+            EntryKind::File => {
+                fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
+            }
+            EntryKind::Symlink => copy_link(&from, &to)?,
+        }
+        if k.kind != EntryKind::Dir {
+            report.kept.push(k.rel.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Swap: out → old, tmp → out, then remove old. Roll back on failure.
+fn swap_into_place(
+    out: &Path,
+    tmp: &Path,
+    old: &Path,
+    parent: &Path,
+    fail: &dyn Fn(&str) -> Result<(), Error>,
+) -> Result<(), Error> {
     let had_out = fs::symlink_metadata(out).is_ok();
     if had_out {
-        if let Err(e) = fs::rename(out, &old) {
-            let _ = fs::remove_dir_all(&tmp);
+        if let Err(e) = fs::rename(out, old) {
+            let _ = fs::remove_dir_all(tmp);
             return Err(io_err("move aside", out, e));
         }
     }
     let swapped = fail("rename")
-        .and_then(|_| fs::rename(&tmp, out).map_err(|e| io_err("rename into place", &tmp, e)));
+        .and_then(|_| fs::rename(tmp, out).map_err(|e| io_err("rename into place", tmp, e)));
     if let Err(e) = swapped {
-        let _ = fs::remove_dir_all(&tmp);
+        let _ = fs::remove_dir_all(tmp);
         if had_out {
-            if let Err(back) = fs::rename(&old, out) {
+            if let Err(back) = fs::rename(old, out) {
                 return Err(Error::Io(format!(
                     "{e}; and the previous bundle could not be moved back ({back}): it is in {}, and the next build puts it back",
                     old.display()
@@ -217,15 +279,15 @@ pub fn write_bundle_with(
         }
         return Err(e);
     }
-    sync_dir(&parent);
+    sync_dir(parent);
     if had_out {
         // The new bundle is in place: failing to delete the old copy is not a failed build (the next
         // build removes it), so a failure here is ignored.
         if fail("cleanup").is_ok() {
-            let _ = fs::remove_dir_all(&old);
+            let _ = fs::remove_dir_all(old);
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Cleans up after an interrupted earlier build into `parent/name`: removes unfinished new trees,

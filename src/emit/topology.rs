@@ -134,6 +134,20 @@ pub fn graph(site: &Farm, t: &Topology) -> Graph {
 }
 
 fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Graph {
+    let mut columns = graph_columns(kinds, nodes);
+    order_columns(&mut columns, raw_edges);
+    let (x, tallest) = place_columns(&mut columns);
+    let edges = route_edges(&columns, raw_edges);
+    Graph {
+        width: (x - GAP_X + MARGIN).max(2 * MARGIN),
+        height: TOP + tallest + MARGIN,
+        columns,
+        edges,
+    }
+}
+
+/// One column per kind that has nodes, in model order, not yet placed.
+fn graph_columns(kinds: &[Column], nodes: &[&TopoNode]) -> Vec<GraphColumn> {
     let mut columns: Vec<GraphColumn> = Vec::new();
     for kind in kinds {
         let col: Vec<Node> = nodes
@@ -161,8 +175,12 @@ fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Gra
             nodes: col,
         });
     }
-    // Fewer crossings: each column after the first is ordered by the mean position of the nodes
-    // its incoming edges come from (barycenter), ties and unconnected nodes in model order.
+    columns
+}
+
+/// Fewer crossings: each column after the first is ordered by the mean position of the nodes
+/// its incoming edges come from (barycenter), ties and unconnected nodes in model order.
+fn order_columns(columns: &mut [GraphColumn], raw_edges: &[&TopoEdge]) {
     for c in 1..columns.len() {
         let mut pos: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
         for col in &columns[..c] {
@@ -196,10 +214,14 @@ fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Gra
         let mut slots: Vec<Option<Node>> = old.into_iter().map(Some).collect();
         columns[c].nodes = order.iter().filter_map(|&i| slots[i].take()).collect();
     }
-    // Sizes, then columns left to right, each centred vertically on the tallest.
+}
+
+/// Sizes, then columns left to right, each centred vertically on the tallest. Returns the right
+/// edge of the last column plus one gap, and the height of the tallest column.
+fn place_columns(columns: &mut [GraphColumn]) -> (i64, i64) {
     let mut x = MARGIN;
     let mut heights = Vec::new();
-    for c in &mut columns {
+    for c in columns.iter_mut() {
         let mut w = text_width(&c.title);
         for n in &mut c.nodes {
             n.h = LINE_H * (1 + n.details.len() as i64) + 2 * PAD;
@@ -229,6 +251,12 @@ fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Gra
             y += n.h + GAP_Y;
         }
     }
+    (x, tallest)
+}
+
+/// The edges between placed nodes, as cubic curves from the right side of one to the left of the
+/// other.
+fn route_edges(columns: &[GraphColumn], raw_edges: &[&TopoEdge]) -> Vec<Edge> {
     let by_id: std::collections::HashMap<&str, &Node> = columns
         .iter()
         .flat_map(|c| &c.nodes)
@@ -254,12 +282,7 @@ fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Gra
             ly: (y1 + y2) / 2 - 3,
         });
     }
-    Graph {
-        width: (x - GAP_X + MARGIN).max(2 * MARGIN),
-        height: TOP + tallest + MARGIN,
-        columns,
-        edges,
-    }
+    edges
 }
 
 #[derive(Serialize)]

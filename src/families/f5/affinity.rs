@@ -126,116 +126,9 @@ pub fn resolve(
         .collect();
     for (i, a) in raw.iter().enumerate() {
         let p = format!("f5.affinity[{i}]");
-        let mut aok = ctx.check(
-            &format!("{p}.name"),
-            check_name(&a.name),
-            "e.g. `name = \"ects\"`",
-        );
-        aok &= ctx.safe_for(
-            &format!("{p}.description"),
-            &a.description,
-            &[("the runbook", escape::md)],
-        );
-        if a.targets.is_empty() {
-            ctx.error(
-                &format!("{p}.targets"),
-                format!("affinity group `{}` has no targets", a.name),
-                "list what must stay together, e.g. `targets = [{ virtual = \"vs_ects\" }, { pool = \"ADLDS_ldap\" }]`",
-            );
-            aok = false;
-        }
-        let mut targets = Vec::new();
-        for (j, t) in a.targets.iter().enumerate() {
-            let tp = format!("{p}.targets[{j}]");
-            match (&t.virtual_server, &t.pool) {
-                (Some(_), Some(_)) | (None, None) => {
-                    ctx.error(
-                        &tp,
-                        "a target names exactly one of `virtual` or `pool`",
-                        "e.g. `{ virtual = \"vs_ects\" }`, `{ virtual = \"vs_sharepoint\", prefix = \"/ECTS/\" }` or `{ pool = \"ADLDS_ldap\" }`",
-                    );
-                    aok = false;
-                }
-                (None, Some(pool)) => {
-                    if t.prefix.is_some() {
-                        ctx.error(
-                            &format!("{tp}.prefix"),
-                            "`prefix` selects a route of a virtual server; a pool has none",
-                            "use `{ virtual = \"…\", prefix = \"…\" }`, or drop `prefix`",
-                        );
-                        aok = false;
-                    }
-                    match ctx.lookup(&format!("{tp}.pool"), "pool", pool, &pool_idx) {
-                        Some(x) => targets.push(TargetRef::Pool(x)),
-                        None => aok = false,
-                    }
-                }
-                (Some(vname), None) => {
-                    if ctx
-                        .lookup(
-                            &format!("{tp}.virtual"),
-                            "virtual server",
-                            vname,
-                            &virtual_idx,
-                        )
-                        .is_none()
-                    {
-                        aok = false;
-                        continue;
-                    }
-                    // The resolved index (virtual servers with errors of their own are left out).
-                    let Some(vi) = virtuals.iter().position(|v| v.name == *vname) else {
-                        aok = false;
-                        continue;
-                    };
-                    match &t.prefix {
-                        None => targets.push(TargetRef::Virtual(vi)),
-                        Some(prefix) => {
-                            let v = &virtuals[vi];
-                            let wanted = normalise_prefix(prefix).ok();
-                            match v
-                                .routes
-                                .iter()
-                                .position(|r| Some(&r.path) == wanted.as_ref())
-                            {
-                                Some(ri) => targets.push(TargetRef::Route(vi, ri)),
-                                None => {
-                                    let known: HashMap<&str, usize> = v
-                                        .routes
-                                        .iter()
-                                        .enumerate()
-                                        .map(|(k, r)| (r.prefix.as_str(), k))
-                                        .collect();
-                                    let what =
-                                        format!("route of virtual server `{}` with prefix", v.name);
-                                    ctx.lookup(&format!("{tp}.prefix"), &what, prefix, &known);
-                                    aok = false;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // The same target twice is harmless but a sign of a typo.
-        for (j, t) in targets.iter().enumerate() {
-            if targets[..j].contains(t) {
-                ctx.warn(
-                    &format!("{p}.targets"),
-                    format!("affinity group `{}` lists a target twice", a.name),
-                    "list each target once",
-                );
-                break;
-            }
-        }
+        let (affinity, aok) = resolve_group(ctx, &p, a, &virtual_idx, &pool_idx, virtuals);
         ok &= aok;
-        out.push(Affinity {
-            name: a.name.clone(),
-            targets,
-            on_split: a.on_split,
-            description: a.description.clone(),
-            verdict: None,
-        });
+        out.push(affinity);
     }
     ctx.unique(
         "affinity group",
@@ -244,4 +137,145 @@ pub fn resolve(
             .map(|(i, a)| (format!("f5.affinity[{i}].name"), a.name.as_str())),
     );
     ok.then_some(out)
+}
+
+/// One affinity group: its name, description and targets.
+fn resolve_group(
+    ctx: &mut Ctx,
+    p: &str,
+    a: &RawAffinity,
+    virtual_idx: &HashMap<&str, usize>,
+    pool_idx: &HashMap<&str, usize>,
+    virtuals: &[Virtual],
+) -> (Affinity, bool) {
+    let mut aok = ctx.check(
+        &format!("{p}.name"),
+        check_name(&a.name),
+        "e.g. `name = \"ects\"`",
+    );
+    aok &= ctx.safe_for(
+        &format!("{p}.description"),
+        &a.description,
+        &[("the runbook", escape::md)],
+    );
+    if a.targets.is_empty() {
+        ctx.error(
+            &format!("{p}.targets"),
+            format!("affinity group `{}` has no targets", a.name),
+            "list what must stay together, e.g. `targets = [{ virtual = \"vs_ects\" }, { pool = \"ADLDS_ldap\" }]`",
+        );
+        aok = false;
+    }
+    let mut targets = Vec::new();
+    for (j, t) in a.targets.iter().enumerate() {
+        let tp = format!("{p}.targets[{j}]");
+        let (target, target_ok) = resolve_target(ctx, &tp, t, virtual_idx, pool_idx, virtuals);
+        aok &= target_ok;
+        targets.extend(target);
+    }
+    // The same target twice is harmless but a sign of a typo.
+    for (j, t) in targets.iter().enumerate() {
+        if targets[..j].contains(t) {
+            ctx.warn(
+                &format!("{p}.targets"),
+                format!("affinity group `{}` lists a target twice", a.name),
+                "list each target once",
+            );
+            break;
+        }
+    }
+    let affinity = Affinity {
+        name: a.name.clone(),
+        targets,
+        on_split: a.on_split,
+        description: a.description.clone(),
+        verdict: None,
+    };
+    (affinity, aok)
+}
+
+/// One target: a virtual server, a route of one (`prefix`), or a pool.
+fn resolve_target(
+    ctx: &mut Ctx,
+    tp: &str,
+    t: &RawTarget,
+    virtual_idx: &HashMap<&str, usize>,
+    pool_idx: &HashMap<&str, usize>,
+    virtuals: &[Virtual],
+) -> (Option<TargetRef>, bool) {
+    match (&t.virtual_server, &t.pool) {
+        (Some(_), Some(_)) | (None, None) => {
+            ctx.error(
+                tp,
+                "a target names exactly one of `virtual` or `pool`",
+                "e.g. `{ virtual = \"vs_ects\" }`, `{ virtual = \"vs_sharepoint\", prefix = \"/ECTS/\" }` or `{ pool = \"ADLDS_ldap\" }`",
+            );
+            (None, false)
+        }
+        (None, Some(pool)) => {
+            let mut ok = true;
+            if t.prefix.is_some() {
+                ctx.error(
+                    &format!("{tp}.prefix"),
+                    "`prefix` selects a route of a virtual server; a pool has none",
+                    "use `{ virtual = \"…\", prefix = \"…\" }`, or drop `prefix`",
+                );
+                ok = false;
+            }
+            match ctx.lookup(&format!("{tp}.pool"), "pool", pool, pool_idx) {
+                Some(x) => (Some(TargetRef::Pool(x)), ok),
+                None => (None, false),
+            }
+        }
+        (Some(vname), None) => {
+            let target = resolve_virtual_target(ctx, tp, t, vname, virtual_idx, virtuals);
+            let ok = target.is_some();
+            (target, ok)
+        }
+    }
+}
+
+/// A target that names a virtual server (with `prefix`: one of its routes). None when it does not
+/// resolve, or names a virtual server that has errors of its own.
+fn resolve_virtual_target(
+    ctx: &mut Ctx,
+    tp: &str,
+    t: &RawTarget,
+    vname: &str,
+    virtual_idx: &HashMap<&str, usize>,
+    virtuals: &[Virtual],
+) -> Option<TargetRef> {
+    ctx.lookup(
+        &format!("{tp}.virtual"),
+        "virtual server",
+        vname,
+        virtual_idx,
+    )?;
+    // The resolved index (virtual servers with errors of their own are left out).
+    let vi = virtuals.iter().position(|v| v.name == *vname)?;
+    match &t.prefix {
+        None => Some(TargetRef::Virtual(vi)),
+        Some(prefix) => {
+            let v = &virtuals[vi];
+            let wanted = normalise_prefix(prefix).ok();
+            match v
+                .routes
+                .iter()
+                .position(|r| Some(&r.path) == wanted.as_ref())
+            {
+                Some(ri) => Some(TargetRef::Route(vi, ri)),
+                None => {
+                    let known: HashMap<&str, usize> = v
+                        .routes
+                        .iter()
+                        .enumerate()
+                        .map(|(k, r)| (r.prefix.as_str(), k))
+                        .collect();
+                    let what = format!("route of virtual server `{}` with prefix", v.name);
+                    ctx.lookup(&format!("{tp}.prefix"), &what, prefix, &known);
+                    None
+                }
+            }
+        }
+    }
 }

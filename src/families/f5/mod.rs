@@ -11,7 +11,7 @@ pub mod model;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::plan::{ChecklistStep, Column, Plan, Prerequisite, Section, TopoEdge, TopoNode, Topology};
-use model::{F5, MonitorRef, Persistence, Protocol, Snat, Virtual};
+use model::{F5, Monitor, MonitorRef, Persistence, Pool, Protocol, Snat, Virtual};
 
 /// The AS3 schema version the declaration is written for (every property used exists there).
 pub const AS3_SCHEMA_VERSION: &str = "3.22.0";
@@ -211,52 +211,61 @@ pub fn conf_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
                 }
             })
             .collect(),
-        pools: f5
-            .pools
-            .iter()
-            .map(|p| PoolView {
-                name: p.name.clone(),
-                description: p.description.clone(),
-                members: p
-                    .members
-                    .iter()
-                    .map(|m| MemberView {
-                        node: site.server(m.server).name.clone(),
-                        port: m.port,
-                        address: m.address.to_string(),
-                        priority_group: m.priority_group,
-                    })
-                    .collect(),
-                min_active_members: p.min_active_members,
-                monitors: p
-                    .monitors
-                    .iter()
-                    .map(|m| match m {
-                        MonitorRef::Defined(i) => (part.clone(), f5.monitors[*i].name.clone()),
-                        MonitorRef::Builtin(b) => ("Common".into(), b.clone()),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        pools: pool_views(site, f5),
         rules,
-        virtuals: f5
-            .virtuals
-            .iter()
-            .map(|v| VirtualView {
-                name: v.name.clone(),
-                description: v.description.clone(),
-                address: v.address.to_string(),
-                v6: v.address.is_ipv6(),
-                port: v.port,
-                pool: f5.pools[v.pool].name.clone(),
-                profiles: v.profiles.clone(),
-                persist: persist_profile(v.persistence),
-                snat_automap: v.snat == Snat::Automap,
-                rule: v.rule.clone(),
-            })
-            .collect(),
+        virtuals: virtual_views(f5),
     };
     crate::render::render("f5/partition.conf", &ctx)
+}
+
+/// The pools of the merge file, monitors by partition and name.
+fn pool_views(site: &Farm, f5: &F5) -> Vec<PoolView> {
+    let part = &f5.partition;
+    f5.pools
+        .iter()
+        .map(|p| PoolView {
+            name: p.name.clone(),
+            description: p.description.clone(),
+            members: p
+                .members
+                .iter()
+                .map(|m| MemberView {
+                    node: site.server(m.server).name.clone(),
+                    port: m.port,
+                    address: m.address.to_string(),
+                    priority_group: m.priority_group,
+                })
+                .collect(),
+            min_active_members: p.min_active_members,
+            monitors: p
+                .monitors
+                .iter()
+                .map(|m| match m {
+                    MonitorRef::Defined(i) => (part.clone(), f5.monitors[*i].name.clone()),
+                    MonitorRef::Builtin(b) => ("Common".into(), b.clone()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The virtual servers of the merge file.
+fn virtual_views(f5: &F5) -> Vec<VirtualView> {
+    f5.virtuals
+        .iter()
+        .map(|v| VirtualView {
+            name: v.name.clone(),
+            description: v.description.clone(),
+            address: v.address.to_string(),
+            v6: v.address.is_ipv6(),
+            port: v.port,
+            pool: f5.pools[v.pool].name.clone(),
+            profiles: v.profiles.clone(),
+            persist: persist_profile(v.persistence),
+            snat_automap: v.snat == Snat::Automap,
+            rule: v.rule.clone(),
+        })
+        .collect()
 }
 
 /// AS3 remarks are at most 64 characters.
@@ -283,85 +292,16 @@ pub fn as3_value(site: &Farm, f5: &F5) -> Result<Value, crate::Error> {
     let mut app = serde_json::Map::new();
     app.insert("class".into(), json!("Application"));
     for m in &f5.monitors {
-        let mut o = json!({
-            "class": "Monitor",
-            "monitorType": m.kind.as_str(),
-            "interval": m.interval,
-            "timeout": m.timeout,
-        });
-        if let Some(s) = &m.send {
-            o["send"] = json!(s);
-        }
-        if let Some(r) = &m.recv {
-            o["receive"] = json!(r);
-        }
-        if let Some(port) = m.port {
-            o["targetPort"] = json!(port);
-        }
-        app.insert(m.name.clone(), with_remark(o, &m.description));
+        app.insert(m.name.clone(), with_remark(as3_monitor(m), &m.description));
     }
     for p in &f5.pools {
-        let members: Vec<Value> = p
-            .members
-            .iter()
-            .map(|m| {
-                json!({
-                    "servicePort": m.port,
-                    "serverAddresses": [m.address.to_string()],
-                    "priorityGroup": m.priority_group,
-                    "remark": remark(&site.server(m.server).name),
-                })
-            })
-            .collect();
-        let monitors: Vec<Value> = p
-            .monitors
-            .iter()
-            .map(|m| match m {
-                MonitorRef::Defined(i) => json!({ "use": f5.monitors[*i].name }),
-                MonitorRef::Builtin(b) => json!({ "bigip": format!("/Common/{b}") }),
-            })
-            .collect();
-        let o = json!({
-            "class": "Pool",
-            "members": members,
-            "minimumMembersActive": p.min_active_members,
-            "monitors": monitors,
-        });
-        app.insert(p.name.clone(), with_remark(o, &p.description));
+        app.insert(
+            p.name.clone(),
+            with_remark(as3_pool(site, f5, p), &p.description),
+        );
     }
     for v in &f5.virtuals {
-        let persistence: Vec<&str> = match v.persistence {
-            Persistence::None => vec![],
-            Persistence::SourceAddress => vec!["source-address"],
-            Persistence::Cookie => vec!["cookie"],
-        };
-        let mut o = json!({
-            "class": match v.protocol { Protocol::Http => "Service_HTTP", Protocol::Tcp => "Service_TCP" },
-            "virtualAddresses": [v.address.to_string()],
-            "virtualPort": v.port,
-            "pool": f5.pools[v.pool].name,
-            "persistenceMethods": persistence,
-            "profileTCP": { "bigip": format!("/Common/{}", v.tcp_profile()) },
-            "snat": match v.snat { Snat::Automap => "auto", Snat::None => "none" },
-        });
-        if v.protocol == Protocol::Http {
-            o["profileHTTP"] = json!({ "bigip": "/Common/http" });
-        }
-        if let Some(rule) = &v.rule {
-            o["iRules"] = json!([rule]);
-            let text = rule_text(site, f5, v, &folder)?;
-            app.insert(
-                rule.clone(),
-                json!({
-                    "class": "iRule",
-                    // No backquote expansion: the rule names its pools by full path.
-                    "expand": false,
-                    "iRule": text,
-                    "remark": remark(&format!("path routes of {}", v.name)),
-                }),
-            );
-        }
-        app.insert(v.name.clone(), with_remark(o, &v.description));
+        add_as3_virtual(site, f5, v, &folder, &mut app)?;
     }
     let mut tenant = serde_json::Map::new();
     tenant.insert("class".into(), json!("Tenant"));
@@ -378,6 +318,99 @@ pub fn as3_value(site: &Farm, f5: &F5) -> Result<Value, crate::Error> {
         "persist": true,
         "declaration": Value::Object(decl),
     }))
+}
+
+/// An AS3 Monitor.
+fn as3_monitor(m: &Monitor) -> Value {
+    let mut o = json!({
+        "class": "Monitor",
+        "monitorType": m.kind.as_str(),
+        "interval": m.interval,
+        "timeout": m.timeout,
+    });
+    if let Some(s) = &m.send {
+        o["send"] = json!(s);
+    }
+    if let Some(r) = &m.recv {
+        o["receive"] = json!(r);
+    }
+    if let Some(port) = m.port {
+        o["targetPort"] = json!(port);
+    }
+    o
+}
+
+/// An AS3 Pool.
+fn as3_pool(site: &Farm, f5: &F5, p: &Pool) -> Value {
+    let members: Vec<Value> = p
+        .members
+        .iter()
+        .map(|m| {
+            json!({
+                "servicePort": m.port,
+                "serverAddresses": [m.address.to_string()],
+                "priorityGroup": m.priority_group,
+                "remark": remark(&site.server(m.server).name),
+            })
+        })
+        .collect();
+    let monitors: Vec<Value> = p
+        .monitors
+        .iter()
+        .map(|m| match m {
+            MonitorRef::Defined(i) => json!({ "use": f5.monitors[*i].name }),
+            MonitorRef::Builtin(b) => json!({ "bigip": format!("/Common/{b}") }),
+        })
+        .collect();
+    json!({
+        "class": "Pool",
+        "members": members,
+        "minimumMembersActive": p.min_active_members,
+        "monitors": monitors,
+    })
+}
+
+/// An AS3 Service (HTTP or TCP) and its iRule, if it routes paths.
+fn add_as3_virtual(
+    site: &Farm,
+    f5: &F5,
+    v: &Virtual,
+    folder: &[String],
+    app: &mut serde_json::Map<String, Value>,
+) -> Result<(), crate::Error> {
+    let persistence: Vec<&str> = match v.persistence {
+        Persistence::None => vec![],
+        Persistence::SourceAddress => vec!["source-address"],
+        Persistence::Cookie => vec!["cookie"],
+    };
+    let mut o = json!({
+        "class": match v.protocol { Protocol::Http => "Service_HTTP", Protocol::Tcp => "Service_TCP" },
+        "virtualAddresses": [v.address.to_string()],
+        "virtualPort": v.port,
+        "pool": f5.pools[v.pool].name,
+        "persistenceMethods": persistence,
+        "profileTCP": { "bigip": format!("/Common/{}", v.tcp_profile()) },
+        "snat": match v.snat { Snat::Automap => "auto", Snat::None => "none" },
+    });
+    if v.protocol == Protocol::Http {
+        o["profileHTTP"] = json!({ "bigip": "/Common/http" });
+    }
+    if let Some(rule) = &v.rule {
+        o["iRules"] = json!([rule]);
+        let text = rule_text(site, f5, v, folder)?;
+        app.insert(
+            rule.clone(),
+            json!({
+                "class": "iRule",
+                // No backquote expansion: the rule names its pools by full path.
+                "expand": false,
+                "iRule": text,
+                "remark": remark(&format!("path routes of {}", v.name)),
+            }),
+        );
+    }
+    app.insert(v.name.clone(), with_remark(o, &v.description));
+    Ok(())
 }
 
 pub fn as3_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
@@ -462,14 +495,23 @@ fn add_topology(site: &Farm, f5: &F5, t: &mut Topology) {
         title: "Pools".into(),
         fill: "#e6f4ea".into(),
     });
-    let edge = |from: String, to: String, label: String, dashed: bool, show_label: bool| TopoEdge {
+    add_virtual_nodes(f5, t);
+    add_pool_nodes(site, f5, t);
+}
+
+fn topo_edge(from: String, to: String, label: String, dashed: bool, show_label: bool) -> TopoEdge {
+    TopoEdge {
         phase: 0,
         from,
         to,
         label,
         show_label,
         dashed,
-    };
+    }
+}
+
+/// A box per virtual server, an edge to its default pool and one per route.
+fn add_virtual_nodes(f5: &F5, t: &mut Topology) {
     for (i, v) in f5.virtuals.iter().enumerate() {
         let addr = match v.address {
             std::net::IpAddr::V6(a) => format!("[{a}]:{}", v.port),
@@ -482,9 +524,15 @@ fn add_topology(site: &Farm, f5: &F5, t: &mut Topology) {
             name: v.name.clone(),
             details: vec![format!("{addr} {:?}", v.protocol).to_lowercase()],
         });
-        t.edges.push(edge(id.clone(), format!("pool{}", v.pool + 1), "default".into(), false, true));
+        t.edges.push(topo_edge(
+            id.clone(),
+            format!("pool{}", v.pool + 1),
+            "default".into(),
+            false,
+            true,
+        ));
         for r in &v.routes {
-            t.edges.push(edge(
+            t.edges.push(topo_edge(
                 id.clone(),
                 format!("pool{}", r.pool + 1),
                 format!("path {}", r.prefix),
@@ -493,6 +541,10 @@ fn add_topology(site: &Farm, f5: &F5, t: &mut Topology) {
             ));
         }
     }
+}
+
+/// A box per pool, an edge to each member's server.
+fn add_pool_nodes(site: &Farm, f5: &F5, t: &mut Topology) {
     for (i, p) in f5.pools.iter().enumerate() {
         let mut details = Vec::new();
         if p.min_active_members > 0 {
@@ -519,7 +571,7 @@ fn add_topology(site: &Farm, f5: &F5, t: &mut Topology) {
         // Member labels repeat the pool box's lines and would pile up where the edges converge:
         // the SVG leaves them out (Mermaid shows them).
         for m in members {
-            t.edges.push(edge(
+            t.edges.push(topo_edge(
                 id.clone(),
                 Topology::server_id(m.server),
                 format!("port {}, group {}", m.port, m.priority_group),

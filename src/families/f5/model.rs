@@ -480,6 +480,56 @@ pub fn resolve(
     servers: &[crate::model::Server],
     site_name: &str,
 ) -> Option<F5> {
+    let (as3_tenant, mut ok) = resolve_tenant(raw, ctx, site_name);
+
+    // Every object name is unique within the partition (across kinds too, to keep tables readable).
+    let mut all_names: Vec<(String, String)> = Vec::new();
+
+    let (monitors, mok) = resolve_monitors(raw, ctx, &mut all_names);
+    ok &= mok;
+    let mut known_monitors: HashMap<&str, usize> = raw
+        .monitor
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    for (j, b) in BUILTIN_MONITORS.iter().enumerate() {
+        known_monitors.entry(b).or_insert(usize::MAX - j);
+    }
+
+    let (pools, pok) = resolve_pools(raw, ctx, names, servers, &known_monitors, &mut all_names);
+    ok &= pok;
+    let pool_idx: HashMap<&str, usize> = raw
+        .pool
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+
+    let (virtuals, vok) = resolve_virtuals(raw, ctx, &pool_idx, &mut all_names);
+    ok &= vok;
+    ctx.unique(
+        "BIG-IP object name",
+        all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    let affinities =
+        super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
+    ok &= affinities.is_some();
+    ok.then(|| {
+        canonical_order(F5 {
+            partition: raw.partition.clone(),
+            as3_tenant,
+            monitors,
+            pools,
+            virtuals,
+            affinities: affinities.unwrap_or_default(),
+        })
+    })
+}
+
+/// The partition's name check and the AS3 tenant (default: the partition, or the site name when
+/// the partition is Common).
+fn resolve_tenant(raw: &RawF5, ctx: &mut Ctx, site_name: &str) -> (String, bool) {
     let mut ok = name_check(
         ctx,
         "f5.partition",
@@ -502,410 +552,509 @@ pub fn resolve(
         None if raw.partition != "Common" => raw.partition.clone(),
         None => site_name.to_string(),
     };
+    (as3_tenant, ok)
+}
 
-    // Every object name is unique within the partition (across kinds too, to keep tables readable).
-    let mut all_names: Vec<(String, String)> = Vec::new();
-
-    // Monitors.
+/// The site's monitors, in declaration order; their names join `all_names`.
+fn resolve_monitors(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    all_names: &mut Vec<(String, String)>,
+) -> (Vec<Monitor>, bool) {
+    let mut ok = true;
     let mut monitors = Vec::new();
-    let mut monitor_idx: HashMap<&str, usize> = HashMap::new();
     for (i, m) in raw.monitor.iter().enumerate() {
         let p = format!("f5.monitor[{i}]");
-        let mut mok = name_check(ctx, &format!("{p}.name"), &m.name, "name = \"mon_http\"");
-        if BUILTIN_MONITORS.contains(&m.name.as_str()) {
-            ctx.error(
-                &format!("{p}.name"),
-                format!("`{}` is the name of a built-in monitor", m.name),
-                "give your monitor its own name, e.g. `mon_partnerpoint_http`; pools can use the built-in one directly",
-            );
-            mok = false;
-        }
-        all_names.push((format!("{p}.name"), m.name.clone()));
-        for (key, v) in [("send", &m.send), ("recv", &m.recv)] {
-            if let Some(v) = v {
-                let help = if key == "send" {
-                    "e.g. `send = \"GET / HTTP/1.1\\r\\nHost: www\\r\\nConnection: close\\r\\n\\r\\n\"`"
-                } else {
-                    "e.g. `recv = \"200 OK\"` (a regular expression on the BIG-IP; `.` matches any character)"
-                };
-                mok &= ctx.check(&format!("{p}.{key}"), check_tmsh_text(v), help);
-            }
-        }
-        if !(1..=86400).contains(&m.interval) {
-            ctx.error(
-                &format!("{p}.interval"),
-                format!("interval {} is outside 1-86400 seconds", m.interval),
-                "e.g. `interval = 5`",
-            );
-            mok = false;
-        } else if m.timeout <= m.interval || m.timeout > 86400 {
-            ctx.error(
-                &format!("{p}.timeout"),
-                format!(
-                    "timeout {} must be greater than the interval ({}) and at most 86400 seconds",
-                    m.timeout, m.interval
-                ),
-                "F5 recommends 3 × interval + 1, e.g. `timeout = 16` with `interval = 5`",
-            );
-            mok = false;
-        }
-        mok &= ctx.check(
-            &format!("{p}.description"),
-            check_description(&m.description),
-            DESCRIPTION_HELP,
-        );
-        let alias_port = match m.port {
-            Some(x) => {
-                let r = port(ctx, &format!("{p}.port"), x);
-                mok &= r.is_some();
-                r
-            }
-            None => None,
-        };
+        let (monitor, mok) = resolve_monitor(ctx, &p, m, all_names);
         ok &= mok;
-        monitor_idx.insert(m.name.as_str(), i);
-        monitors.push(Monitor {
-            name: m.name.clone(),
-            kind: m.kind,
-            send: m.send.clone(),
-            recv: m.recv.clone(),
-            interval: m.interval,
-            timeout: m.timeout,
-            port: alias_port,
-            description: m.description.clone(),
-        });
+        monitors.push(monitor);
     }
-    let mut known_monitors: HashMap<&str, usize> = monitor_idx.clone();
-    for (j, b) in BUILTIN_MONITORS.iter().enumerate() {
-        known_monitors.entry(b).or_insert(usize::MAX - j);
-    }
+    (monitors, ok)
+}
 
-    // Pools.
+fn resolve_monitor(
+    ctx: &mut Ctx,
+    p: &str,
+    m: &RawMonitor,
+    all_names: &mut Vec<(String, String)>,
+) -> (Monitor, bool) {
+    let mut mok = name_check(ctx, &format!("{p}.name"), &m.name, "name = \"mon_http\"");
+    if BUILTIN_MONITORS.contains(&m.name.as_str()) {
+        ctx.error(
+            &format!("{p}.name"),
+            format!("`{}` is the name of a built-in monitor", m.name),
+            "give your monitor its own name, e.g. `mon_partnerpoint_http`; pools can use the built-in one directly",
+        );
+        mok = false;
+    }
+    all_names.push((format!("{p}.name"), m.name.clone()));
+    for (key, v) in [("send", &m.send), ("recv", &m.recv)] {
+        if let Some(v) = v {
+            let help = if key == "send" {
+                "e.g. `send = \"GET / HTTP/1.1\\r\\nHost: www\\r\\nConnection: close\\r\\n\\r\\n\"`"
+            } else {
+                "e.g. `recv = \"200 OK\"` (a regular expression on the BIG-IP; `.` matches any character)"
+            };
+            mok &= ctx.check(&format!("{p}.{key}"), check_tmsh_text(v), help);
+        }
+    }
+    if !(1..=86400).contains(&m.interval) {
+        ctx.error(
+            &format!("{p}.interval"),
+            format!("interval {} is outside 1-86400 seconds", m.interval),
+            "e.g. `interval = 5`",
+        );
+        mok = false;
+    } else if m.timeout <= m.interval || m.timeout > 86400 {
+        ctx.error(
+            &format!("{p}.timeout"),
+            format!(
+                "timeout {} must be greater than the interval ({}) and at most 86400 seconds",
+                m.timeout, m.interval
+            ),
+            "F5 recommends 3 × interval + 1, e.g. `timeout = 16` with `interval = 5`",
+        );
+        mok = false;
+    }
+    mok &= ctx.check(
+        &format!("{p}.description"),
+        check_description(&m.description),
+        DESCRIPTION_HELP,
+    );
+    let alias_port = match m.port {
+        Some(x) => {
+            let r = port(ctx, &format!("{p}.port"), x);
+            mok &= r.is_some();
+            r
+        }
+        None => None,
+    };
+    let monitor = Monitor {
+        name: m.name.clone(),
+        kind: m.kind,
+        send: m.send.clone(),
+        recv: m.recv.clone(),
+        interval: m.interval,
+        timeout: m.timeout,
+        port: alias_port,
+        description: m.description.clone(),
+    };
+    (monitor, mok)
+}
+
+/// The site's pools, in declaration order; their names join `all_names`.
+fn resolve_pools(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    names: &Names,
+    servers: &[crate::model::Server],
+    known_monitors: &HashMap<&str, usize>,
+    all_names: &mut Vec<(String, String)>,
+) -> (Vec<Pool>, bool) {
+    let mut ok = true;
     let mut pools = Vec::new();
-    let pool_idx: HashMap<&str, usize> = raw
-        .pool
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.name.as_str(), i))
-        .collect();
     for (i, rp) in raw.pool.iter().enumerate() {
         let p = format!("f5.pool[{i}]");
-        let mut pok = name_check(
-            ctx,
-            &format!("{p}.name"),
-            &rp.name,
-            "name = \"PartnerPoint\"",
-        );
+        let (pool, pok) = resolve_pool(raw, ctx, names, servers, known_monitors, &p, rp);
         all_names.push((format!("{p}.name"), rp.name.clone()));
-        pok &= ctx.check(
-            &format!("{p}.description"),
-            check_description(&rp.description),
-            DESCRIPTION_HELP,
-        );
-        if rp.members.is_empty() {
-            ctx.error(
-                &format!("{p}.members"),
-                format!("pool `{}` has no members", rp.name),
-                "add members, e.g. `members = [{ server = \"sharepoint3\", port = 80, priority_group = 2 }]`",
-            );
-            pok = false;
-        }
-        let mut members = Vec::new();
-        let mut seen: Vec<(usize, u16)> = Vec::new();
-        for (j, m) in rp.members.iter().enumerate() {
-            let mp = format!("{p}.members[{j}]");
-            let server = ctx.lookup(&format!("{mp}.server"), "server", &m.server, &names.servers);
-            let port = port(ctx, &format!("{mp}.port"), m.port);
-            if m.priority_group > 65535 {
-                ctx.error(
-                    &format!("{mp}.priority_group"),
-                    format!("priority group {} is outside 0-65535", m.priority_group),
-                    "a higher number is preferred, e.g. 2 for the preferred node and 1 for the fallback",
-                );
-                pok = false;
-            }
-            let (Some(server), Some(port)) = (server, port) else {
-                pok = false;
-                continue;
-            };
-            let Some(address) = servers.get(server).and_then(|s| s.address) else {
-                ctx.error(
-                    &format!("{mp}.server"),
-                    format!(
-                        "server `{}` has no address, so it cannot be a BIG-IP node",
-                        m.server
-                    ),
-                    "add `address = \"…\"` to its [[server]] entry",
-                );
-                pok = false;
-                continue;
-            };
-            if seen.contains(&(server, port)) {
-                ctx.error(
-                    &mp,
-                    format!(
-                        "`{}:{port}` is listed twice in pool `{}`",
-                        m.server, rp.name
-                    ),
-                    "list each member once",
-                );
-                pok = false;
-                continue;
-            }
-            seen.push((server, port));
-            members.push(Member {
-                server,
-                address,
-                port,
-                priority_group: m.priority_group,
-            });
-        }
-        let mut mons = Vec::new();
-        for (j, m) in rp.monitors.iter().enumerate() {
-            match ctx.lookup(&format!("{p}.monitors[{j}]"), "monitor", m, &known_monitors) {
-                Some(idx) if idx < raw.monitor.len() => mons.push(MonitorRef::Defined(idx)),
-                Some(_) => mons.push(MonitorRef::Builtin(m.clone())),
-                None => pok = false,
-            }
-        }
-        let distinct: std::collections::HashSet<&String> = rp.monitors.iter().collect();
-        if distinct.len() != rp.monitors.len() {
-            ctx.error(
-                &format!("{p}.monitors"),
-                "a monitor is listed twice",
-                "list each monitor once",
-            );
-            pok = false;
-        }
-        if rp.min_active_members > 65535 {
-            ctx.error(
-                &format!("{p}.min_active_members"),
-                format!("min_active_members {} is outside 0-65535", rp.min_active_members),
-                "1 means: use the next priority group when fewer than 1 member of the best group is up",
-            );
-            pok = false;
-        }
-        if pok && rp.monitors.is_empty() {
-            ctx.warn(
-                &format!("{p}.name"),
-                format!("pool `{}` has no monitor: BIG-IP never marks its members down, so it never fails over", rp.name),
-                "add `monitors = [\"…\"]`",
-            );
-        }
-        let groups: std::collections::BTreeSet<u32> =
-            rp.members.iter().map(|m| m.priority_group).collect();
-        if pok && rp.min_active_members == 0 && groups.len() > 1 {
-            ctx.warn(
-                &format!("{p}.min_active_members"),
-                format!("pool `{}` sets priority groups but min_active_members is 0, so the groups have no effect", rp.name),
-                "set `min_active_members = 1` to prefer the highest group",
-            );
-        }
         ok &= pok;
-        pools.push(Pool {
-            name: rp.name.clone(),
-            members,
-            monitors: mons,
-            min_active_members: rp.min_active_members,
-            description: rp.description.clone(),
+        pools.push(pool);
+    }
+    (pools, ok)
+}
+
+fn resolve_pool(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    names: &Names,
+    servers: &[crate::model::Server],
+    known_monitors: &HashMap<&str, usize>,
+    p: &str,
+    rp: &RawPool,
+) -> (Pool, bool) {
+    let mut pok = name_check(
+        ctx,
+        &format!("{p}.name"),
+        &rp.name,
+        "name = \"PartnerPoint\"",
+    );
+    pok &= ctx.check(
+        &format!("{p}.description"),
+        check_description(&rp.description),
+        DESCRIPTION_HELP,
+    );
+    if rp.members.is_empty() {
+        ctx.error(
+            &format!("{p}.members"),
+            format!("pool `{}` has no members", rp.name),
+            "add members, e.g. `members = [{ server = \"sharepoint3\", port = 80, priority_group = 2 }]`",
+        );
+        pok = false;
+    }
+    let (members, members_ok) = resolve_members(ctx, names, servers, p, rp);
+    pok &= members_ok;
+    let (mons, monitors_ok) = resolve_pool_monitors(raw, ctx, known_monitors, p, rp);
+    pok &= monitors_ok;
+    if rp.min_active_members > 65535 {
+        ctx.error(
+            &format!("{p}.min_active_members"),
+            format!(
+                "min_active_members {} is outside 0-65535",
+                rp.min_active_members
+            ),
+            "1 means: use the next priority group when fewer than 1 member of the best group is up",
+        );
+        pok = false;
+    }
+    if pok && rp.monitors.is_empty() {
+        ctx.warn(
+            &format!("{p}.name"),
+            format!("pool `{}` has no monitor: BIG-IP never marks its members down, so it never fails over", rp.name),
+            "add `monitors = [\"…\"]`",
+        );
+    }
+    let groups: std::collections::BTreeSet<u32> =
+        rp.members.iter().map(|m| m.priority_group).collect();
+    if pok && rp.min_active_members == 0 && groups.len() > 1 {
+        ctx.warn(
+            &format!("{p}.min_active_members"),
+            format!("pool `{}` sets priority groups but min_active_members is 0, so the groups have no effect", rp.name),
+            "set `min_active_members = 1` to prefer the highest group",
+        );
+    }
+    let pool = Pool {
+        name: rp.name.clone(),
+        members,
+        monitors: mons,
+        min_active_members: rp.min_active_members,
+        description: rp.description.clone(),
+    };
+    (pool, pok)
+}
+
+/// A pool's members: known servers with an address, valid ports and priority groups, each once.
+fn resolve_members(
+    ctx: &mut Ctx,
+    names: &Names,
+    servers: &[crate::model::Server],
+    p: &str,
+    rp: &RawPool,
+) -> (Vec<Member>, bool) {
+    let mut pok = true;
+    let mut members = Vec::new();
+    let mut seen: Vec<(usize, u16)> = Vec::new();
+    for (j, m) in rp.members.iter().enumerate() {
+        let mp = format!("{p}.members[{j}]");
+        let server = ctx.lookup(&format!("{mp}.server"), "server", &m.server, &names.servers);
+        let port = port(ctx, &format!("{mp}.port"), m.port);
+        if m.priority_group > 65535 {
+            ctx.error(
+                &format!("{mp}.priority_group"),
+                format!("priority group {} is outside 0-65535", m.priority_group),
+                "a higher number is preferred, e.g. 2 for the preferred node and 1 for the fallback",
+            );
+            pok = false;
+        }
+        let (Some(server), Some(port)) = (server, port) else {
+            pok = false;
+            continue;
+        };
+        let Some(address) = servers.get(server).and_then(|s| s.address) else {
+            ctx.error(
+                &format!("{mp}.server"),
+                format!(
+                    "server `{}` has no address, so it cannot be a BIG-IP node",
+                    m.server
+                ),
+                "add `address = \"…\"` to its [[server]] entry",
+            );
+            pok = false;
+            continue;
+        };
+        if seen.contains(&(server, port)) {
+            ctx.error(
+                &mp,
+                format!(
+                    "`{}:{port}` is listed twice in pool `{}`",
+                    m.server, rp.name
+                ),
+                "list each member once",
+            );
+            pok = false;
+            continue;
+        }
+        seen.push((server, port));
+        members.push(Member {
+            server,
+            address,
+            port,
+            priority_group: m.priority_group,
         });
     }
+    (members, pok)
+}
 
-    // Virtual servers.
+/// A pool's monitors: the site's own (by index) or built-in ones, each listed once.
+fn resolve_pool_monitors(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    known_monitors: &HashMap<&str, usize>,
+    p: &str,
+    rp: &RawPool,
+) -> (Vec<MonitorRef>, bool) {
+    let mut pok = true;
+    let mut mons = Vec::new();
+    for (j, m) in rp.monitors.iter().enumerate() {
+        match ctx.lookup(&format!("{p}.monitors[{j}]"), "monitor", m, known_monitors) {
+            Some(idx) if idx < raw.monitor.len() => mons.push(MonitorRef::Defined(idx)),
+            Some(_) => mons.push(MonitorRef::Builtin(m.clone())),
+            None => pok = false,
+        }
+    }
+    let distinct: std::collections::HashSet<&String> = rp.monitors.iter().collect();
+    if distinct.len() != rp.monitors.len() {
+        ctx.error(
+            &format!("{p}.monitors"),
+            "a monitor is listed twice",
+            "list each monitor once",
+        );
+        pok = false;
+    }
+    (mons, pok)
+}
+
+/// The site's virtual servers that resolved completely, in declaration order; their names and
+/// iRule names join `all_names`.
+fn resolve_virtuals(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    pool_idx: &HashMap<&str, usize>,
+    all_names: &mut Vec<(String, String)>,
+) -> (Vec<Virtual>, bool) {
+    let mut ok = true;
     let mut virtuals = Vec::new();
     let mut destinations: Vec<(String, String)> = Vec::new();
     for (i, rv) in raw.virtual_server.iter().enumerate() {
         let p = format!("f5.virtual_server[{i}]");
-        let mut vok = name_check(ctx, &format!("{p}.name"), &rv.name, "name = \"vs_ects\"");
-        all_names.push((format!("{p}.name"), rv.name.clone()));
-        vok &= ctx.check(
-            &format!("{p}.description"),
-            check_description(&rv.description),
-            DESCRIPTION_HELP,
-        );
-        let address = match rv.address.parse::<IpAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                ctx.error(
-                    &format!("{p}.address"),
-                    format!("`{}` is not an IPv4 or IPv6 address", rv.address),
-                    "e.g. `address = \"10.20.30.100\"`",
-                );
-                None
-            }
-        };
-        let port = port(ctx, &format!("{p}.port"), rv.port);
-        if let (Some(a), Some(pt)) = (address, port) {
-            destinations.push((format!("{p}.port"), format!("{a} port {pt}")));
-        }
-        let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, &pool_idx);
-        let mut profiles: Vec<String> = match (&rv.profiles, rv.protocol) {
-            (Some(list), _) => list.clone(),
-            (None, Protocol::Http) => vec!["http".into(), "tcp".into()],
-            (None, Protocol::Tcp) => vec!["tcp".into()],
-        };
-        for (j, pr) in profiles.iter().enumerate() {
-            if pr != "http" && !TCP_PROFILES.contains(&pr.as_str()) {
-                ctx.error(
-                    &format!("{p}.profiles[{j}]"),
-                    format!("unknown profile `{pr}`"),
-                    format!("use `http` and one of {}", TCP_PROFILES.join(", ")),
-                );
-                vok = false;
-            }
-        }
-        profiles.sort();
-        let n_tcp = profiles
-            .iter()
-            .filter(|x| TCP_PROFILES.contains(&x.as_str()))
-            .count();
-        let has_http = profiles.iter().any(|x| x == "http");
-        if vok && (n_tcp != 1 || profiles.windows(2).any(|w| w[0] == w[1])) {
-            ctx.error(
-                &format!("{p}.profiles"),
-                "a virtual server needs exactly one TCP profile, each profile listed once",
-                format!(
-                    "e.g. `profiles = [\"http\", \"tcp\"]`; TCP profiles: {}",
-                    TCP_PROFILES.join(", ")
-                ),
-            );
-            vok = false;
-        }
-        match rv.protocol {
-            Protocol::Http if !has_http => {
-                ctx.error(
-                    &format!("{p}.profiles"),
-                    format!("HTTP virtual server `{}` has no `http` profile", rv.name),
-                    "add \"http\" to profiles; HTTP iRule events and cookie persistence need it",
-                );
-                vok = false;
-            }
-            Protocol::Tcp if has_http => {
-                ctx.error(
-                    &format!("{p}.profiles"),
-                    format!("TCP virtual server `{}` has an `http` profile", rv.name),
-                    "use `protocol = \"http\"`, or remove \"http\" from profiles",
-                );
-                vok = false;
-            }
-            _ => {}
-        }
-        if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
-            ctx.error(
-                &format!("{p}.persistence"),
-                "cookie persistence needs an HTTP virtual server",
-                "use `persistence = \"source-address\"` or `\"none\"` for TCP",
-            );
-            vok = false;
-        }
-        if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
-            ctx.error(
-                &format!("{p}.routes"),
-                format!("virtual server `{}` routes paths but is not an HTTP virtual server", rv.name),
-                "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
-            );
-            vok = false;
-        }
-        let mut routes = Vec::new();
-        let mut seen_paths: Vec<(String, String)> = Vec::new();
-        for (j, r) in rv.routes.iter().enumerate() {
-            let rp = format!("{p}.routes[{j}]");
-            let path = match normalise_prefix(&r.prefix) {
-                Ok(x) => Some(x),
-                Err(e) => {
-                    ctx.error(&format!("{rp}.prefix"), e, "e.g. `prefix = \"/ECTS/\"`");
-                    vok = false;
-                    None
-                }
-            };
-            let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, &pool_idx);
-            if let (Some(path), Some(pool)) = (path, rpool) {
-                seen_paths.push((format!("{rp}.prefix"), path.clone()));
-                routes.push(Route {
-                    prefix: r.prefix.clone(),
-                    path,
-                    pool,
-                });
-            } else {
-                vok = false;
-            }
-        }
-        ctx.unique(
-            "route prefix (compared without case and trailing slash)",
-            seen_paths.iter().map(|(a, b)| (a.clone(), b.as_str())),
-        );
-        routes.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.path.cmp(&b.path)));
-        let rule = if rv.routes.is_empty() {
-            if rv.rule.is_some() {
-                ctx.warn(
-                    &format!("{p}.rule"),
-                    "`rule` is ignored: this virtual server has no routes",
-                    "",
-                );
-            }
-            None
-        } else {
-            let n = rv
-                .rule
-                .clone()
-                .unwrap_or_else(|| format!("{}_routes", rv.name));
-            let key = if rv.rule.is_some() { "rule" } else { "name" };
-            if escape::tmsh_name(&n).is_err()
-                && key == "name"
-                && escape::tmsh_name(&rv.name).is_ok()
-            {
-                ctx.error(
-                    &format!("{p}.name"),
-                    format!("the iRule name `{n}` derived from this virtual server is too long"),
-                    "set `rule = \"…\"` to a shorter name",
-                );
-                vok = false;
-            } else if key == "rule" {
-                vok &= name_check(ctx, &format!("{p}.rule"), &n, "rule = \"sp_routes\"");
-            }
-            all_names.push((format!("{p}.{key}"), n.clone()));
-            Some(n)
-        };
-        ok &= vok;
-        if let (Some(address), Some(port), Some(pool), true) = (address, port, pool, vok) {
-            virtuals.push(Virtual {
-                name: rv.name.clone(),
-                address,
-                port,
-                protocol: rv.protocol,
-                profiles,
-                pool,
-                persistence: rv.persistence,
-                snat: rv.snat,
-                routes,
-                rule,
-                description: rv.description.clone(),
-            });
-        } else {
-            ok = false;
+        match resolve_virtual(ctx, pool_idx, &p, rv, &mut destinations, all_names) {
+            Some(v) => virtuals.push(v),
+            None => ok = false,
         }
     }
     ctx.unique(
         "virtual server address and port",
         destinations.iter().map(|(a, b)| (a.clone(), b.as_str())),
     );
-    ctx.unique(
-        "BIG-IP object name",
-        all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    (virtuals, ok)
+}
+
+/// One virtual server, or None when any part of it is invalid.
+fn resolve_virtual(
+    ctx: &mut Ctx,
+    pool_idx: &HashMap<&str, usize>,
+    p: &str,
+    rv: &RawVirtual,
+    destinations: &mut Vec<(String, String)>,
+    all_names: &mut Vec<(String, String)>,
+) -> Option<Virtual> {
+    let mut vok = name_check(ctx, &format!("{p}.name"), &rv.name, "name = \"vs_ects\"");
+    all_names.push((format!("{p}.name"), rv.name.clone()));
+    vok &= ctx.check(
+        &format!("{p}.description"),
+        check_description(&rv.description),
+        DESCRIPTION_HELP,
     );
-    let affinities =
-        super::affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
-    ok &= affinities.is_some();
-    ok.then(|| {
-        canonical_order(F5 {
-            partition: raw.partition.clone(),
-            as3_tenant,
-            monitors,
-            pools,
-            virtuals,
-            affinities: affinities.unwrap_or_default(),
+    let address = match rv.address.parse::<IpAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            ctx.error(
+                &format!("{p}.address"),
+                format!("`{}` is not an IPv4 or IPv6 address", rv.address),
+                "e.g. `address = \"10.20.30.100\"`",
+            );
+            None
+        }
+    };
+    let port = port(ctx, &format!("{p}.port"), rv.port);
+    if let (Some(a), Some(pt)) = (address, port) {
+        destinations.push((format!("{p}.port"), format!("{a} port {pt}")));
+    }
+    let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, pool_idx);
+    let profiles = resolve_profiles(ctx, p, rv, &mut vok);
+    if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
+        ctx.error(
+            &format!("{p}.persistence"),
+            "cookie persistence needs an HTTP virtual server",
+            "use `persistence = \"source-address\"` or `\"none\"` for TCP",
+        );
+        vok = false;
+    }
+    if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
+        ctx.error(
+            &format!("{p}.routes"),
+            format!(
+                "virtual server `{}` routes paths but is not an HTTP virtual server",
+                rv.name
+            ),
+            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
+        );
+        vok = false;
+    }
+    let routes = resolve_routes(ctx, p, rv, pool_idx, &mut vok);
+    let rule = resolve_rule(ctx, p, rv, &mut vok, all_names);
+    if let (Some(address), Some(port), Some(pool), true) = (address, port, pool, vok) {
+        Some(Virtual {
+            name: rv.name.clone(),
+            address,
+            port,
+            protocol: rv.protocol,
+            profiles,
+            pool,
+            persistence: rv.persistence,
+            snat: rv.snat,
+            routes,
+            rule,
+            description: rv.description.clone(),
         })
-    })
+    } else {
+        None
+    }
+}
+
+/// The profiles of a virtual server (sorted): known names, exactly one TCP profile, and an
+/// `http` profile exactly when the virtual server is HTTP.
+fn resolve_profiles(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> Vec<String> {
+    let mut profiles: Vec<String> = match (&rv.profiles, rv.protocol) {
+        (Some(list), _) => list.clone(),
+        (None, Protocol::Http) => vec!["http".into(), "tcp".into()],
+        (None, Protocol::Tcp) => vec!["tcp".into()],
+    };
+    for (j, pr) in profiles.iter().enumerate() {
+        if pr != "http" && !TCP_PROFILES.contains(&pr.as_str()) {
+            ctx.error(
+                &format!("{p}.profiles[{j}]"),
+                format!("unknown profile `{pr}`"),
+                format!("use `http` and one of {}", TCP_PROFILES.join(", ")),
+            );
+            *vok = false;
+        }
+    }
+    profiles.sort();
+    let n_tcp = profiles
+        .iter()
+        .filter(|x| TCP_PROFILES.contains(&x.as_str()))
+        .count();
+    let has_http = profiles.iter().any(|x| x == "http");
+    if *vok && (n_tcp != 1 || profiles.windows(2).any(|w| w[0] == w[1])) {
+        ctx.error(
+            &format!("{p}.profiles"),
+            "a virtual server needs exactly one TCP profile, each profile listed once",
+            format!(
+                "e.g. `profiles = [\"http\", \"tcp\"]`; TCP profiles: {}",
+                TCP_PROFILES.join(", ")
+            ),
+        );
+        *vok = false;
+    }
+    match rv.protocol {
+        Protocol::Http if !has_http => {
+            ctx.error(
+                &format!("{p}.profiles"),
+                format!("HTTP virtual server `{}` has no `http` profile", rv.name),
+                "add \"http\" to profiles; HTTP iRule events and cookie persistence need it",
+            );
+            *vok = false;
+        }
+        Protocol::Tcp if has_http => {
+            ctx.error(
+                &format!("{p}.profiles"),
+                format!("TCP virtual server `{}` has an `http` profile", rv.name),
+                "use `protocol = \"http\"`, or remove \"http\" from profiles",
+            );
+            *vok = false;
+        }
+        _ => {}
+    }
+    profiles
+}
+
+/// The path routes of a virtual server, longest prefix first.
+fn resolve_routes(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    pool_idx: &HashMap<&str, usize>,
+    vok: &mut bool,
+) -> Vec<Route> {
+    let mut routes = Vec::new();
+    let mut seen_paths: Vec<(String, String)> = Vec::new();
+    for (j, r) in rv.routes.iter().enumerate() {
+        let rp = format!("{p}.routes[{j}]");
+        let path = match normalise_prefix(&r.prefix) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                ctx.error(&format!("{rp}.prefix"), e, "e.g. `prefix = \"/ECTS/\"`");
+                *vok = false;
+                None
+            }
+        };
+        let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, pool_idx);
+        if let (Some(path), Some(pool)) = (path, rpool) {
+            seen_paths.push((format!("{rp}.prefix"), path.clone()));
+            routes.push(Route {
+                prefix: r.prefix.clone(),
+                path,
+                pool,
+            });
+        } else {
+            *vok = false;
+        }
+    }
+    ctx.unique(
+        "route prefix (compared without case and trailing slash)",
+        seen_paths.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    routes.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.path.cmp(&b.path)));
+    routes
+}
+
+/// The name of the iRule that carries a virtual server's routes (None without routes); it joins
+/// `all_names`.
+fn resolve_rule(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+    all_names: &mut Vec<(String, String)>,
+) -> Option<String> {
+    if rv.routes.is_empty() {
+        if rv.rule.is_some() {
+            ctx.warn(
+                &format!("{p}.rule"),
+                "`rule` is ignored: this virtual server has no routes",
+                "",
+            );
+        }
+        None
+    } else {
+        let n = rv
+            .rule
+            .clone()
+            .unwrap_or_else(|| format!("{}_routes", rv.name));
+        let key = if rv.rule.is_some() { "rule" } else { "name" };
+        if escape::tmsh_name(&n).is_err() && key == "name" && escape::tmsh_name(&rv.name).is_ok() {
+            ctx.error(
+                &format!("{p}.name"),
+                format!("the iRule name `{n}` derived from this virtual server is too long"),
+                "set `rule = \"…\"` to a shorter name",
+            );
+            *vok = false;
+        } else if key == "rule" {
+            *vok &= name_check(ctx, &format!("{p}.rule"), &n, "rule = \"sp_routes\"");
+        }
+        all_names.push((format!("{p}.{key}"), n.clone()));
+        Some(n)
+    }
 }
 
 /// Puts every list whose order carries no meaning in a canonical order, so that rearranging

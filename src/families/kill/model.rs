@@ -66,77 +66,7 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
     let mut out = Vec::new();
     for (i, r) in raw.iter().enumerate() {
         let p = format!("kill[{i}]");
-        let mut ok = ctx.check(
-            &format!("{p}.image"),
-            check_image(&r.image),
-            "e.g. `image = \"mssdmn.exe\"`",
-        );
-        let name = r.name.clone().unwrap_or_else(|| {
-            let stem = r
-                .image
-                .get(..r.image.len().saturating_sub(4))
-                .unwrap_or(&r.image);
-            format!("KillProc-{stem}")
-        });
-        if r.name.is_some() || ok {
-            ok &= ctx.check(
-                &format!("{p}.name"),
-                check_task_name(&name),
-                "e.g. `name = \"KillProc-mssdmn\"`",
-            );
-        }
-        let time = parse_hhmm(&r.at);
-        let (hour, minute) = match time {
-            Ok(t) => t,
-            Err(e) => {
-                ctx.error(&format!("{p}.at"), e, "e.g. `at = \"02:30\"`");
-                ok = false;
-                (0, 0)
-            }
-        };
-        if !(1..=365).contains(&r.every_days) {
-            ctx.error(
-                &format!("{p}.every_days"),
-                format!("every_days = {} is outside 1-365", r.every_days),
-                "Task Scheduler's DaysInterval accepts 1 to 365",
-            );
-            ok = false;
-        }
-        if r.servers.is_empty() {
-            ctx.error(
-                &format!("{p}.servers"),
-                "a kill task needs at least one server",
-                "list server names from [[server]], e.g. `servers = [\"sharepoint2\"]`",
-            );
-            ok = false;
-        }
-        let mut servers = Vec::new();
-        for (j, s) in r.servers.iter().enumerate() {
-            match ctx.lookup(&format!("{p}.servers[{j}]"), "server", s, &names.servers) {
-                Some(idx) if servers.contains(&idx) => {
-                    ctx.error(
-                        &format!("{p}.servers[{j}]"),
-                        format!("server `{s}` is listed twice"),
-                        "list each server once",
-                    );
-                    ok = false;
-                }
-                Some(idx) => servers.push(idx),
-                None => ok = false,
-            }
-        }
-        // The list order carries no meaning (the same task goes to each server): name order.
-        servers.sort();
-        if ok {
-            out.push(Kill {
-                name,
-                image: r.image.clone(),
-                servers,
-                hour,
-                minute,
-                every_days: r.every_days,
-            });
-        }
+        out.extend(resolve_kill(ctx, names, &p, r));
     }
     let names: Vec<(String, String)> = raw
         .iter()
@@ -166,6 +96,87 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
     // Each entry is its own task: the order of `[[kill]]` entries carries no meaning either.
     out.sort_by(|a, b| (a.name.to_lowercase(), &a.name).cmp(&(b.name.to_lowercase(), &b.name)));
     out
+}
+
+/// One kill task, or None when it has an error.
+fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Kill> {
+    let mut ok = ctx.check(
+        &format!("{p}.image"),
+        check_image(&r.image),
+        "e.g. `image = \"mssdmn.exe\"`",
+    );
+    let name = r.name.clone().unwrap_or_else(|| {
+        let stem = r
+            .image
+            .get(..r.image.len().saturating_sub(4))
+            .unwrap_or(&r.image);
+        format!("KillProc-{stem}")
+    });
+    if r.name.is_some() || ok {
+        ok &= ctx.check(
+            &format!("{p}.name"),
+            check_task_name(&name),
+            "e.g. `name = \"KillProc-mssdmn\"`",
+        );
+    }
+    let time = parse_hhmm(&r.at);
+    let (hour, minute) = match time {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.error(&format!("{p}.at"), e, "e.g. `at = \"02:30\"`");
+            ok = false;
+            (0, 0)
+        }
+    };
+    if !(1..=365).contains(&r.every_days) {
+        ctx.error(
+            &format!("{p}.every_days"),
+            format!("every_days = {} is outside 1-365", r.every_days),
+            "Task Scheduler's DaysInterval accepts 1 to 365",
+        );
+        ok = false;
+    }
+    if r.servers.is_empty() {
+        ctx.error(
+            &format!("{p}.servers"),
+            "a kill task needs at least one server",
+            "list server names from [[server]], e.g. `servers = [\"sharepoint2\"]`",
+        );
+        ok = false;
+    }
+    let (servers, servers_ok) = resolve_servers(ctx, names, p, r);
+    ok &= servers_ok;
+    ok.then_some(Kill {
+        name,
+        image: r.image.clone(),
+        servers,
+        hour,
+        minute,
+        every_days: r.every_days,
+    })
+}
+
+/// The servers of a kill task, each once, in name order.
+fn resolve_servers(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> (Vec<usize>, bool) {
+    let mut ok = true;
+    let mut servers = Vec::new();
+    for (j, s) in r.servers.iter().enumerate() {
+        match ctx.lookup(&format!("{p}.servers[{j}]"), "server", s, &names.servers) {
+            Some(idx) if servers.contains(&idx) => {
+                ctx.error(
+                    &format!("{p}.servers[{j}]"),
+                    format!("server `{s}` is listed twice"),
+                    "list each server once",
+                );
+                ok = false;
+            }
+            Some(idx) => servers.push(idx),
+            None => ok = false,
+        }
+    }
+    // The list order carries no meaning (the same task goes to each server): name order.
+    servers.sort();
+    (servers, ok)
 }
 
 #[cfg(test)]

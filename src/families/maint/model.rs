@@ -310,6 +310,43 @@ fn check_duration(ctx: &mut Ctx, path: &str, minutes: u32) -> bool {
 
 pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Maintenance> {
     let p = "maintenance";
+    let ((refresh_hour, refresh_minute), mut ok) = resolve_settings(raw, ctx);
+    let (event, event_ok) = resolve_event(&raw.event, ctx);
+    ok &= event_ok;
+
+    // Which servers, and their windows.
+    let (selection, selection_ok) = resolve_selection(raw, ctx, names);
+    ok &= selection_ok;
+    if selection.servers.is_empty() && ok {
+        ctx.error(
+            p,
+            "no server is left for maintenance mode",
+            "every listed server is skipped; remove `[maintenance]` or some `skip` entries",
+        );
+        ok = false;
+    }
+
+    let (buckets, buckets_ok) = resolve_buckets(raw, ctx, names, &selection);
+    ok &= buckets_ok;
+    warn_short_windows(raw, ctx);
+
+    ok.then_some(Maintenance {
+        duration_minutes: raw.duration_minutes,
+        reboot_delay_minutes: raw.reboot_delay_minutes,
+        task_name: raw.task_name.clone(),
+        trigger_name: raw.trigger_name.clone(),
+        legacy_event_source: raw.legacy_event_source.clone(),
+        refresh_hour,
+        refresh_minute,
+        event,
+        buckets,
+        servers: selection.servers,
+    })
+}
+
+/// The task, trigger and timing settings of `[maintenance]`; returns the refresh time.
+fn resolve_settings(raw: &RawMaintenance, ctx: &mut Ctx) -> ((u32, u32), bool) {
+    let p = "maintenance";
     let mut ok = check_duration(ctx, &format!("{p}.duration_minutes"), raw.duration_minutes);
     if !(1..=30).contains(&raw.reboot_delay_minutes) {
         ctx.error(
@@ -351,10 +388,12 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             (0, 0)
         }
     };
+    ((refresh_hour, refresh_minute), ok)
+}
 
-    // The event.
-    let ev = &raw.event;
-    let ep = format!("{p}.event");
+/// The event the task writes: its text, and the method with its source and ID.
+fn resolve_event(ev: &RawEvent, ctx: &mut Ctx) -> (Event, bool) {
+    let ep = "maintenance.event";
     let text_ok = ctx.check(
         &format!("{ep}.text"),
         check_event_text(&ev.text, ev.method),
@@ -367,7 +406,7 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             ("the runbook", crate::escape::md),
         ],
     );
-    ok &= text_ok;
+    let mut ok = text_ok;
     if text_ok && !PLACEHOLDERS[1..].iter().any(|ph| ev.text.contains(ph)) {
         ctx.warn(
             &format!("{ep}.text"),
@@ -375,99 +414,130 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             "add `{duration}` (e.g. 20M) or `{minutes}` (e.g. 20) if the management pack reads the duration from the text",
         );
     }
-    let event = match ev.method {
-        Method::Wsh => {
-            if ev.source.is_some() {
-                ctx.error(
-                    &format!("{ep}.source"),
-                    "`source` only applies to method = \"eventcreate\"",
-                    "WshShell.LogEvent always writes source WSH with event ID 4; remove `source`, or set method = \"eventcreate\"",
-                );
-                ok = false;
-            }
-            if ev.id.is_some() {
-                ctx.error(
-                    &format!("{ep}.id"),
-                    "`id` only applies to method = \"eventcreate\"",
-                    "WshShell.LogEvent always writes event ID 4 (information); remove `id`, or set method = \"eventcreate\"",
-                );
-                ok = false;
-            }
-            Event::Wsh {
-                text: ev.text.clone(),
-            }
-        }
-        Method::Eventcreate => {
-            let source = match &ev.source {
-                Some(s) => {
-                    ok &= ctx.check(
-                        &format!("{ep}.source"),
-                        check_event_source(s),
-                        "e.g. `source = \"MaintMode\"`",
-                    );
-                    s.clone()
-                }
-                None => {
-                    ctx.error(
-                        &ep,
-                        "method = \"eventcreate\" needs `source`",
-                        "add e.g. `source = \"MaintMode\"`: the event source the management pack's rule filters on",
-                    );
-                    ok = false;
-                    String::new()
-                }
-            };
-            let id = match ev.id {
-                Some(id) if (1..=1000).contains(&id) => id,
-                Some(id) => {
-                    ctx.error(
-                        &format!("{ep}.id"),
-                        format!("event ID {id} is outside 1-1000"),
-                        "eventcreate.exe accepts event IDs from 1 to 1000",
-                    );
-                    ok = false;
-                    0
-                }
-                None => {
-                    ctx.error(
-                        &ep,
-                        "method = \"eventcreate\" needs `id`",
-                        "add e.g. `id = 100`: the event ID (1-1000) the management pack's rule filters on",
-                    );
-                    ok = false;
-                    0
-                }
-            };
-            Event::Eventcreate {
-                source,
-                id,
-                text: ev.text.clone(),
-            }
-        }
+    let (event, method_ok) = match ev.method {
+        Method::Wsh => resolve_wsh_event(ev, ctx, ep),
+        Method::Eventcreate => resolve_eventcreate_event(ev, ctx, ep),
     };
+    ok &= method_ok;
+    (event, ok)
+}
 
-    // Which servers, and their windows.
-    let lookup_list = |ctx: &mut Ctx, path: &str, list: &[String], what: &str| {
-        let mut out: Vec<usize> = Vec::new();
-        let mut seen: HashSet<usize> = HashSet::new();
-        let mut good = true;
-        for (j, s) in list.iter().enumerate() {
-            let sp = format!("{path}[{j}]");
-            match ctx.lookup(&sp, "server", s, &names.servers) {
-                Some(i) if !seen.insert(i) => {
-                    ctx.error(
-                        &sp,
-                        format!("server `{s}` is listed twice in {what}"),
-                        "list each server once",
-                    );
-                    good = false;
-                }
-                Some(i) => out.push(i),
-                None => good = false,
-            }
-        }
-        (out, good)
+/// An event written by WshShell.LogEvent: no source or ID of its own.
+fn resolve_wsh_event(ev: &RawEvent, ctx: &mut Ctx, ep: &str) -> (Event, bool) {
+    let mut ok = true;
+    if ev.source.is_some() {
+        ctx.error(
+            &format!("{ep}.source"),
+            "`source` only applies to method = \"eventcreate\"",
+            "WshShell.LogEvent always writes source WSH with event ID 4; remove `source`, or set method = \"eventcreate\"",
+        );
+        ok = false;
+    }
+    if ev.id.is_some() {
+        ctx.error(
+            &format!("{ep}.id"),
+            "`id` only applies to method = \"eventcreate\"",
+            "WshShell.LogEvent always writes event ID 4 (information); remove `id`, or set method = \"eventcreate\"",
+        );
+        ok = false;
+    }
+    let event = Event::Wsh {
+        text: ev.text.clone(),
     };
+    (event, ok)
+}
+
+/// An event written by eventcreate.exe: it needs a source and an ID (1-1000).
+fn resolve_eventcreate_event(ev: &RawEvent, ctx: &mut Ctx, ep: &str) -> (Event, bool) {
+    let mut ok = true;
+    let source = match &ev.source {
+        Some(s) => {
+            ok &= ctx.check(
+                &format!("{ep}.source"),
+                check_event_source(s),
+                "e.g. `source = \"MaintMode\"`",
+            );
+            s.clone()
+        }
+        None => {
+            ctx.error(
+                ep,
+                "method = \"eventcreate\" needs `source`",
+                "add e.g. `source = \"MaintMode\"`: the event source the management pack's rule filters on",
+            );
+            ok = false;
+            String::new()
+        }
+    };
+    let id = match ev.id {
+        Some(id) if (1..=1000).contains(&id) => id,
+        Some(id) => {
+            ctx.error(
+                &format!("{ep}.id"),
+                format!("event ID {id} is outside 1-1000"),
+                "eventcreate.exe accepts event IDs from 1 to 1000",
+            );
+            ok = false;
+            0
+        }
+        None => {
+            ctx.error(
+                ep,
+                "method = \"eventcreate\" needs `id`",
+                "add e.g. `id = 100`: the event ID (1-1000) the management pack's rule filters on",
+            );
+            ok = false;
+            0
+        }
+    };
+    let event = Event::Eventcreate {
+        source,
+        id,
+        text: ev.text.clone(),
+    };
+    (event, ok)
+}
+
+/// Server names of a list, each once; returns their indices and whether all resolved.
+fn lookup_list(
+    ctx: &mut Ctx,
+    names: &Names,
+    path: &str,
+    list: &[String],
+    what: &str,
+) -> (Vec<usize>, bool) {
+    let mut out: Vec<usize> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut good = true;
+    for (j, s) in list.iter().enumerate() {
+        let sp = format!("{path}[{j}]");
+        match ctx.lookup(&sp, "server", s, &names.servers) {
+            Some(i) if !seen.insert(i) => {
+                ctx.error(
+                    &sp,
+                    format!("server `{s}` is listed twice in {what}"),
+                    "list each server once",
+                );
+                good = false;
+            }
+            Some(i) => out.push(i),
+            None => good = false,
+        }
+    }
+    (out, good)
+}
+
+/// The servers `[maintenance]` covers: `servers` (default every server) less `skip`.
+struct Selection {
+    all_set: HashSet<usize>,
+    skip_set: HashSet<usize>,
+    /// Covered servers, sorted.
+    servers: Vec<usize>,
+}
+
+fn resolve_selection(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> (Selection, bool) {
+    let p = "maintenance";
+    let mut ok = true;
     let all: Vec<usize> = match &raw.servers {
         None => {
             let mut v: Vec<usize> = names.servers.values().copied().collect();
@@ -483,12 +553,24 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
                 );
                 ok = false;
             }
-            let (v, good) = lookup_list(ctx, &format!("{p}.servers"), list, "maintenance.servers");
+            let (v, good) = lookup_list(
+                ctx,
+                names,
+                &format!("{p}.servers"),
+                list,
+                "maintenance.servers",
+            );
             ok &= good;
             v
         }
     };
-    let (skip, good) = lookup_list(ctx, &format!("{p}.skip"), &raw.skip, "maintenance.skip");
+    let (skip, good) = lookup_list(
+        ctx,
+        names,
+        &format!("{p}.skip"),
+        &raw.skip,
+        "maintenance.skip",
+    );
     ok &= good;
     let all_set: HashSet<usize> = all.iter().copied().collect();
     let skip_set: HashSet<usize> = skip.iter().copied().collect();
@@ -510,87 +592,29 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         .filter(|s| !skip_set.contains(s))
         .collect();
     servers.sort();
-    let server_set: HashSet<usize> = servers.iter().copied().collect();
-    if servers.is_empty() && ok {
-        ctx.error(
-            p,
-            "no server is left for maintenance mode",
-            "every listed server is skipped; remove `[maintenance]` or some `skip` entries",
-        );
-        ok = false;
-    }
+    let selection = Selection {
+        all_set,
+        skip_set,
+        servers,
+    };
+    (selection, ok)
+}
 
+/// The maintenance windows: the default window first, then each group's, without empty ones.
+fn resolve_buckets(
+    raw: &RawMaintenance,
+    ctx: &mut Ctx,
+    names: &Names,
+    selection: &Selection,
+) -> (Vec<Bucket>, bool) {
+    let p = "maintenance";
+    let mut ok = true;
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     let mut buckets: Vec<Bucket> = Vec::new();
-    for (g, rg) in raw.group.iter().enumerate() {
-        let gp = format!("{p}.group[{g}]");
-        ok &= ctx.check(
-            &format!("{gp}.name"),
-            check_group_name(&rg.name),
-            "e.g. `name = \"sql\"`",
-        );
-        ok &= check_duration(ctx, &format!("{gp}.duration_minutes"), rg.duration_minutes);
-        if rg.servers.is_empty() {
-            ctx.error(
-                &format!("{gp}.servers"),
-                "a group needs at least one server",
-                "list server names from [[server]], e.g. `servers = [\"sql1\"]`",
-            );
-            ok = false;
-        }
-        let (members, good) = lookup_list(
-            ctx,
-            &format!("{gp}.servers"),
-            &rg.servers,
-            &format!("group `{}`", rg.name),
-        );
-        ok &= good;
-        for (j, &m) in members.iter().enumerate() {
-            let sp = format!("{gp}.servers[{j}]");
-            if skip_set.contains(&m) {
-                ctx.error(
-                    &sp,
-                    format!(
-                        "`{}` is in group `{}` but also in maintenance.skip",
-                        rg.servers[j], rg.name
-                    ),
-                    "a skipped server gets no maintenance mode; remove it from one of the lists",
-                );
-                ok = false;
-            } else if !all_set.contains(&m) {
-                ctx.error(
-                    &sp,
-                    format!(
-                        "`{}` is in group `{}` but not in maintenance.servers",
-                        rg.servers[j], rg.name
-                    ),
-                    "add it to maintenance.servers, or remove it from the group",
-                );
-                ok = false;
-            } else if let Some(other) = group_of.get(&m) {
-                ctx.error(
-                    &sp,
-                    format!(
-                        "`{}` is already in group `{}`",
-                        rg.servers[j], raw.group[*other].name
-                    ),
-                    "a server has one maintenance window: put it in one group only",
-                );
-                ok = false;
-            } else {
-                group_of.insert(m, g);
-            }
-        }
-        let mut members: Vec<usize> = members
-            .into_iter()
-            .filter(|m| server_set.contains(m))
-            .collect();
-        members.sort();
-        buckets.push(Bucket {
-            group: Some(rg.name.clone()),
-            duration_minutes: rg.duration_minutes,
-            servers: members,
-        });
+    for g in 0..raw.group.len() {
+        let (bucket, group_ok) = resolve_group(raw, g, ctx, names, selection, &mut group_of);
+        ok &= group_ok;
+        buckets.push(bucket);
     }
     ctx.unique(
         "maintenance group name",
@@ -599,7 +623,8 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             .enumerate()
             .map(|(g, r)| (format!("{p}.group[{g}].name"), r.name.as_str())),
     );
-    let default_members: Vec<usize> = servers
+    let default_members: Vec<usize> = selection
+        .servers
         .iter()
         .copied()
         .filter(|s| !group_of.contains_key(s))
@@ -613,9 +638,114 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
         },
     );
     buckets.retain(|b| !b.servers.is_empty());
+    (buckets, ok)
+}
 
-    // A window shorter than the restart delay plus some minutes for the restart itself ends
-    // before the server is back.
+/// Group `g`: its name, window and members (each in one group only, covered and not skipped).
+fn resolve_group(
+    raw: &RawMaintenance,
+    g: usize,
+    ctx: &mut Ctx,
+    names: &Names,
+    selection: &Selection,
+    group_of: &mut HashMap<usize, usize>,
+) -> (Bucket, bool) {
+    let p = "maintenance";
+    let rg = &raw.group[g];
+    let mut ok = true;
+    let gp = format!("{p}.group[{g}]");
+    ok &= ctx.check(
+        &format!("{gp}.name"),
+        check_group_name(&rg.name),
+        "e.g. `name = \"sql\"`",
+    );
+    ok &= check_duration(ctx, &format!("{gp}.duration_minutes"), rg.duration_minutes);
+    if rg.servers.is_empty() {
+        ctx.error(
+            &format!("{gp}.servers"),
+            "a group needs at least one server",
+            "list server names from [[server]], e.g. `servers = [\"sql1\"]`",
+        );
+        ok = false;
+    }
+    let (members, good) = lookup_list(
+        ctx,
+        names,
+        &format!("{gp}.servers"),
+        &rg.servers,
+        &format!("group `{}`", rg.name),
+    );
+    ok &= good;
+    ok &= assign_group_members(raw, g, ctx, selection, group_of, &members);
+    let mut members: Vec<usize> = members
+        .into_iter()
+        .filter(|m| selection.servers.contains(m))
+        .collect();
+    members.sort();
+    let bucket = Bucket {
+        group: Some(rg.name.clone()),
+        duration_minutes: rg.duration_minutes,
+        servers: members,
+    };
+    (bucket, ok)
+}
+
+/// Records group `g` as the window of its members; a member must be covered, not skipped, and in
+/// no other group.
+fn assign_group_members(
+    raw: &RawMaintenance,
+    g: usize,
+    ctx: &mut Ctx,
+    selection: &Selection,
+    group_of: &mut HashMap<usize, usize>,
+    members: &[usize],
+) -> bool {
+    let rg = &raw.group[g];
+    let gp = format!("maintenance.group[{g}]");
+    let mut ok = true;
+    for (j, &m) in members.iter().enumerate() {
+        let sp = format!("{gp}.servers[{j}]");
+        if selection.skip_set.contains(&m) {
+            ctx.error(
+                &sp,
+                format!(
+                    "`{}` is in group `{}` but also in maintenance.skip",
+                    rg.servers[j], rg.name
+                ),
+                "a skipped server gets no maintenance mode; remove it from one of the lists",
+            );
+            ok = false;
+        } else if !selection.all_set.contains(&m) {
+            ctx.error(
+                &sp,
+                format!(
+                    "`{}` is in group `{}` but not in maintenance.servers",
+                    rg.servers[j], rg.name
+                ),
+                "add it to maintenance.servers, or remove it from the group",
+            );
+            ok = false;
+        } else if let Some(other) = group_of.get(&m) {
+            ctx.error(
+                &sp,
+                format!(
+                    "`{}` is already in group `{}`",
+                    rg.servers[j], raw.group[*other].name
+                ),
+                "a server has one maintenance window: put it in one group only",
+            );
+            ok = false;
+        } else {
+            group_of.insert(m, g);
+        }
+    }
+    ok
+}
+
+/// A window shorter than the restart delay plus some minutes for the restart itself ends
+/// before the server is back.
+fn warn_short_windows(raw: &RawMaintenance, ctx: &mut Ctx) {
+    let p = "maintenance";
     let windows = std::iter::once((format!("{p}.duration_minutes"), raw.duration_minutes)).chain(
         raw.group.iter().enumerate().map(|(g, r)| {
             (
@@ -636,19 +766,6 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
             );
         }
     }
-
-    ok.then_some(Maintenance {
-        duration_minutes: raw.duration_minutes,
-        reboot_delay_minutes: raw.reboot_delay_minutes,
-        task_name: raw.task_name.clone(),
-        trigger_name: raw.trigger_name.clone(),
-        legacy_event_source: raw.legacy_event_source.clone(),
-        refresh_hour,
-        refresh_minute,
-        event,
-        buckets,
-        servers,
-    })
 }
 
 #[cfg(test)]

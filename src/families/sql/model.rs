@@ -319,8 +319,50 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
         check_alias(&raw.alias),
         "e.g. `alias = \"SPSQL\"`",
     );
+    let (partners, partners_ok) = resolve_partners(raw, ctx, names, site);
+    ok &= partners_ok;
+    let (databases, databases_ok) = resolve_databases(raw, ctx);
+    ok &= databases_ok;
+    let j = &raw.job;
+    ok &= check_job(j, ctx);
+    let s = &raw.switcher;
+    let (servers, servers_ok) = resolve_switcher_servers(s, ctx, names);
+    ok &= servers_ok;
+    ok &= check_switcher_settings(s, ctx);
+    let (probe, probe_ok) = resolve_probe(raw, ctx, &databases);
+    ok &= probe_ok;
 
-    // Partners.
+    ok.then(|| Sql {
+        alias: raw.alias.clone(),
+        partners,
+        databases,
+        all_synchronized: raw.all_synchronized,
+        job: Job {
+            name: j.name.clone(),
+            owner: j.owner.clone(),
+            category: j.category.clone(),
+            interval_minutes: j.interval_minutes,
+            stagger_seconds: j.stagger_seconds,
+        },
+        switcher: Switcher {
+            servers,
+            interval_minutes: s.interval_minutes,
+            run_as: s.run_as.clone(),
+            cycle_services: s.cycle_services,
+            probe_database: probe,
+            task_name: s.task_name.clone(),
+        },
+    })
+}
+
+/// The two mirroring partners: known servers, valid instances and ports, not the same instance.
+fn resolve_partners(
+    raw: &RawSql,
+    ctx: &mut Ctx,
+    names: &Names,
+    site: &[crate::model::Server],
+) -> (Vec<Partner>, bool) {
+    let mut ok = true;
     let mut partners = Vec::new();
     if raw.partner.len() != 2 {
         ctx.error(
@@ -383,8 +425,12 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
             ok = false;
         }
     }
+    (partners, ok)
+}
 
-    // Databases.
+/// The databases kept together (`databases`, or none with `all_synchronized`).
+fn resolve_databases(raw: &RawSql, ctx: &mut Ctx) -> (Vec<String>, bool) {
+    let mut ok = true;
     let mut databases = Vec::new();
     match (&raw.databases, raw.all_synchronized) {
         (Some(_), true) => {
@@ -425,9 +471,12 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
                 .map(|(i, d)| (format!("sql.databases[{i}]"), d.as_str())),
         );
     }
+    (databases, ok)
+}
 
-    // Job.
-    let j = &raw.job;
+/// The failover job's names, interval and stagger.
+fn check_job(j: &RawJob, ctx: &mut Ctx) -> bool {
+    let mut ok = true;
     ok &= ctx.check(
         "sql.job.name",
         check_agent_name(&j.name, "job name", false),
@@ -462,9 +511,12 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
         );
         ok = false;
     }
+    ok
+}
 
-    // Switcher.
-    let s = &raw.switcher;
+/// The front ends that run the alias switcher, each once, in name order.
+fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (Vec<usize>, bool) {
+    let mut ok = true;
     let mut servers = Vec::new();
     if s.servers.is_empty() {
         ctx.error(
@@ -491,6 +543,12 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
     }
     // The front ends' order carries no meaning (the same task goes to each): name order.
     servers.sort();
+    (servers, ok)
+}
+
+/// The alias switcher's interval, account and task name.
+fn check_switcher_settings(s: &RawSwitcher, ctx: &mut Ctx) -> bool {
+    let mut ok = true;
     if !(1..=1440).contains(&s.interval_minutes) {
         ctx.error(
             "sql.switcher.interval_minutes",
@@ -512,6 +570,13 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
         crate::model::check_task_name(&s.task_name),
         "e.g. `task_name = \"Update-SqlAlias\"`",
     );
+    ok
+}
+
+/// The database the alias switcher probes: `probe_database`, else the first listed database.
+fn resolve_probe(raw: &RawSql, ctx: &mut Ctx, databases: &[String]) -> (String, bool) {
+    let s = &raw.switcher;
+    let mut ok = true;
     let probe = match (&s.probe_database, databases.first()) {
         (Some(p), _) => {
             let in_list = databases.is_empty() || databases.iter().any(|d| d == p);
@@ -560,28 +625,7 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model:
             String::new()
         }
     };
-
-    ok.then(|| Sql {
-        alias: raw.alias.clone(),
-        partners,
-        databases,
-        all_synchronized: raw.all_synchronized,
-        job: Job {
-            name: j.name.clone(),
-            owner: j.owner.clone(),
-            category: j.category.clone(),
-            interval_minutes: j.interval_minutes,
-            stagger_seconds: j.stagger_seconds,
-        },
-        switcher: Switcher {
-            servers,
-            interval_minutes: s.interval_minutes,
-            run_as: s.run_as.clone(),
-            cycle_services: s.cycle_services,
-            probe_database: probe,
-            task_name: s.task_name.clone(),
-        },
-    })
+    (probe, ok)
 }
 
 #[cfg(test)]

@@ -1,30 +1,4 @@
-//! Failover scenarios: which node serves each virtual server, route and pool for every combination
-//! of node and monitor health, and which SQL partner the alias switcher settles on.
-//!
-//! The engine works on a small, plain description ([`Topology`]) so it can be unit-tested against
-//! BIG-IP's documented priority-group behaviour without a site; [`from_site`] builds it from the
-//! resolved site.
-//!
-//! **Health variables.** A pool member is up when every monitor of its pool passes. A monitor probes
-//! the member's own port unless it has an alias port (`port` in `[[f5.monitor]]`), so the variable
-//! is the pair (node, `monitor:port`): `mon_adlds_tcp:389` and `mon_adlds_tcp:636` are two checks
-//! that can fail independently, while the same monitor on the same node and port in two pools is
-//! one check (both pools see the same service answer). During a transition two monitor instances
-//! can disagree for up to one monitor `timeout`; the model describes settled states.
-//!
-//! **Priority-group activation** (tmsh `min-active-members`, GUI "Priority Group Activation: Less
-//! than N Available Members"): members of the highest priority group take all traffic; while fewer
-//! than N members are available in the activated groups, the next lower group is activated too,
-//! cumulatively (BIG-IP Reference Guide: "Connections are first distributed to all nodes with
-//! priority 3. If fewer than two priority 3 nodes are available, traffic is directed to the
-//! priority 2 nodes as well"). N = 0 turns activation off: every available member takes traffic.
-//!
-//! **How much is checked.** Each affinity group is checked over its own variables only (its outcome
-//! depends on nothing else), exhaustively up to [`EXHAUSTIVE_LIMIT`] variables (2^20 ≈ 1M
-//! combinations, about 0.9 s per group in a debug build). Beyond, a group whose pools are
-//! identical is settled by [`proves_single_node`] for every combination; any other group is
-//! checked over every combination of at most [`MAX_FAILURES_LARGE`] simultaneous check failures,
-//! and the report says it is not exhaustive.
+//! The BIG-IP priority-group model: topology, serving, scenario enumeration, checks, the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -541,23 +515,7 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
             let c = counts.entry(kind).or_default();
             *c += 1;
             if *c <= MAX_KEPT {
-                let scenario = ev.scenario(d);
-                findings.push(Finding {
-                    affinity: a.name.clone(),
-                    when: scenario.describe_in(&ev.vars),
-                    scenario,
-                    outcome: targets
-                        .iter()
-                        .zip(&outcome)
-                        .map(|(x, n)| {
-                            (
-                                x.label.clone(),
-                                n.iter().map(|&i| ev.nodes[i].clone()).collect(),
-                            )
-                        })
-                        .collect(),
-                    kind,
-                });
+                findings.push(finding(&a.name, &ev, &targets, &outcome, d, kind));
             }
         }
         for &i in d {
@@ -573,6 +531,34 @@ pub fn check_group(t: &Topology, a: &Affinity) -> GroupReport {
         counts,
         findings,
         unknown_targets,
+    }
+}
+
+/// The finding of scenario `d` (the failed checks) for the group's targets.
+fn finding(
+    affinity: &str,
+    ev: &Eval,
+    targets: &[&Target],
+    outcome: &[Vec<usize>],
+    d: &[usize],
+    kind: FindingKind,
+) -> Finding {
+    let scenario = ev.scenario(d);
+    Finding {
+        affinity: affinity.to_string(),
+        when: scenario.describe_in(&ev.vars),
+        scenario,
+        outcome: targets
+            .iter()
+            .zip(outcome)
+            .map(|(x, n)| {
+                (
+                    x.label.clone(),
+                    n.iter().map(|&i| ev.nodes[i].clone()).collect(),
+                )
+            })
+            .collect(),
+        kind,
     }
 }
 
@@ -696,20 +682,36 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
         .filter(|p| names.contains(p.name.as_str()))
         .collect();
     let mut out = Vec::new();
-    // Checks per pool (the set of checks of any member, without ports: the same monitor on another
-    // port is a different check, which is the point).
-    let checks = |p: &Pool| -> BTreeSet<String> {
-        p.members
-            .iter()
-            .flat_map(|m| m.checks.iter().cloned())
-            .collect()
-    };
-    let first_checks = pools.first().map(|p| checks(p));
-    if pools.iter().any(|p| Some(checks(p)) != first_checks) {
+    fix_shared_monitors(&pools, &mut out);
+    let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| pool_nodes(p)).collect();
+    fix_same_nodes(&pools, &all_nodes, &mut out);
+    fix_priority_orders(&pools, &all_nodes, &mut out);
+    fix_activation(&pools, &mut out);
+    out
+}
+
+/// Checks per pool (the set of checks of any member, without ports: the same monitor on another
+/// port is a different check, which is the point).
+fn pool_checks(p: &Pool) -> BTreeSet<String> {
+    p.members
+        .iter()
+        .flat_map(|m| m.checks.iter().cloned())
+        .collect()
+}
+
+/// The nodes a pool has members on.
+fn pool_nodes(p: &Pool) -> BTreeSet<String> {
+    p.members.iter().map(|m| m.node.clone()).collect()
+}
+
+/// Every pool of a group decides health with the same checks.
+fn fix_shared_monitors(pools: &[&Pool], out: &mut Vec<String>) {
+    let first_checks = pools.first().map(|p| pool_checks(p));
+    if pools.iter().any(|p| Some(pool_checks(p)) != first_checks) {
         let list = pools
             .iter()
             .map(|p| {
-                let c: Vec<String> = checks(p).into_iter().collect();
+                let c: Vec<String> = pool_checks(p).into_iter().collect();
                 format!(
                     "{}: {}",
                     p.name,
@@ -726,11 +728,12 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             "shared monitors: the pools decide health with different checks ({list}); give every pool of the group the same `monitors` list (a monitor with `port` probes another service of the node), so a node is up for all of the group's traffic or for none of it"
         ));
     }
-    let nodes =
-        |p: &Pool| -> BTreeSet<String> { p.members.iter().map(|m| m.node.clone()).collect() };
-    let all_nodes: BTreeSet<String> = pools.iter().flat_map(|p| nodes(p)).collect();
-    for p in &pools {
-        let missing: Vec<String> = all_nodes.difference(&nodes(p)).cloned().collect();
+}
+
+/// Every pool of a group has a member on each of the group's nodes.
+fn fix_same_nodes(pools: &[&Pool], all_nodes: &BTreeSet<String>, out: &mut Vec<String>) {
+    for p in pools {
+        let missing: Vec<String> = all_nodes.difference(&pool_nodes(p)).cloned().collect();
         if !missing.is_empty() {
             out.push(format!(
                 "same nodes: pool `{}` has no member on {} (other pools of the group do)",
@@ -739,7 +742,10 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             ));
         }
     }
-    // Priority order: the best group of each node per pool; pairs must compare alike everywhere.
+}
+
+/// Priority order: the best group of each node per pool; pairs must compare alike everywhere.
+fn fix_priority_orders(pools: &[&Pool], all_nodes: &BTreeSet<String>, out: &mut Vec<String>) {
     let best = |p: &Pool, n: &str| {
         p.members
             .iter()
@@ -763,8 +769,12 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             }
         }
     }
-    for p in &pools {
-        if p.min_active == 0 && nodes(p).len() > 1 {
+}
+
+/// Priority groups on, one node per group, and one activation threshold.
+fn fix_activation(pools: &[&Pool], out: &mut Vec<String>) {
+    for p in pools {
+        if p.min_active == 0 && pool_nodes(p).len() > 1 {
             out.push(format!(
                 "pool `{}` has `min_active_members = 0` (priority groups off), so every available member takes traffic: set `min_active_members = 1`",
                 p.name
@@ -797,593 +807,8 @@ pub fn fixes(t: &Topology, a: &Affinity) -> Vec<String> {
             thresholds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    out
 }
 
-// ---------------------------------------------------------------------------------------------
-// The site: topology from the resolved F5 section, validation of affinity groups, the SQL alias.
-
-use crate::families::f5::affinity::{OnSplit, TargetRef, Verdict};
-use crate::families::f5::model::{F5, MonitorRef, Persistence};
-use crate::model::Ctx;
-use crate::plan::{Plan, Section};
-use crate::site::Site;
-
-/// Monitors that probe the node's address only (no service port).
-const PORTLESS: &[&str] = &["icmp", "gateway_icmp"];
-
-/// Table label of an affinity target.
-pub fn target_label(f5: &F5, t: &TargetRef) -> String {
-    match t {
-        TargetRef::Virtual(v) => virtual_label(f5, *v),
-        TargetRef::Route(v, r) => format!(
-            "{} {}",
-            f5.virtuals[*v].name, f5.virtuals[*v].routes[*r].prefix
-        ),
-        TargetRef::Pool(p) => format!("pool {}", f5.pools[*p].name),
-    }
-}
-
-fn virtual_label(f5: &F5, v: usize) -> String {
-    let vs = &f5.virtuals[v];
-    if vs.routes.is_empty() {
-        vs.name.clone()
-    } else {
-        format!("{} (other paths)", vs.name)
-    }
-}
-
-/// The scenario topology of a resolved BIG-IP section: pools with their members' checks, every
-/// virtual server's default traffic and route as a target, pools named by affinity groups as
-/// targets too, and the affinity groups.
-pub fn from_f5(f5: &F5, servers: &[crate::model::Server]) -> Topology {
-    let pools = f5
-        .pools
-        .iter()
-        .map(|p| Pool {
-            name: p.name.clone(),
-            min_active: p.min_active_members,
-            members: p
-                .members
-                .iter()
-                .map(|m| Member {
-                    node: servers[m.server].name.clone(),
-                    priority_group: m.priority_group,
-                    checks: p
-                        .monitors
-                        .iter()
-                        .map(|mr| match mr {
-                            MonitorRef::Defined(i) => {
-                                let mon = &f5.monitors[*i];
-                                format!("{}:{}", mon.name, mon.port.unwrap_or(m.port))
-                            }
-                            MonitorRef::Builtin(b) if PORTLESS.contains(&b.as_str()) => b.clone(),
-                            MonitorRef::Builtin(b) => format!("{b}:{}", m.port),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect();
-    let mut targets = Vec::new();
-    for (vi, v) in f5.virtuals.iter().enumerate() {
-        targets.push(Target {
-            label: virtual_label(f5, vi),
-            pool: f5.pools[v.pool].name.clone(),
-        });
-        for r in &v.routes {
-            targets.push(Target {
-                label: format!("{} {}", v.name, r.prefix),
-                pool: f5.pools[r.pool].name.clone(),
-            });
-        }
-    }
-    for a in &f5.affinities {
-        for t in &a.targets {
-            if let TargetRef::Pool(p) = t {
-                let label = target_label(f5, t);
-                if !targets.iter().any(|x| x.label == label) {
-                    targets.push(Target {
-                        label,
-                        pool: f5.pools[*p].name.clone(),
-                    });
-                }
-            }
-        }
-    }
-    let affinities = f5
-        .affinities
-        .iter()
-        .map(|a| Affinity {
-            name: a.name.clone(),
-            targets: a.targets.iter().map(|t| target_label(f5, t)).collect(),
-        })
-        .collect();
-    Topology {
-        pools,
-        targets,
-        affinities,
-    }
-}
-
-/// The scenario topology of a site (empty without an `[f5]` section).
-pub fn from_site(site: &Site) -> Topology {
-    site.f5
-        .as_ref()
-        .map(|f| from_f5(f, &site.farm.servers))
-        .unwrap_or_default()
-}
-
-/// How many scenarios a diagnostic spells out per kind.
-const LISTED: usize = 8;
-
-/// Checks every affinity group of the site, reports each kind of finding at the group (an error
-/// or a warning, as the group's `on_split` says) and records the verdicts in the site.
-pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
-    let Some(f5) = site.f5.as_ref() else {
-        return;
-    };
-    if f5.affinities.is_empty() {
-        return;
-    }
-    let t = from_f5(f5, &site.farm.servers);
-    let mut verdicts = Vec::new();
-    for (i, a) in t.affinities.iter().enumerate() {
-        let r = check_group(&t, a);
-        let path = format!("f5.affinity[{i}].name");
-        let scope = if r.proved {
-            format!(
-                "proved for every combination of its {} health checks",
-                r.variables.len()
-            )
-        } else if r.exhaustive {
-            format!(
-                "every combination of its {} health checks",
-                r.variables.len()
-            )
-        } else {
-            format!(
-                "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
-                r.variables.len()
-            )
-        };
-        let fix = fixes(&t, a);
-        for kind in FindingKind::ALL {
-            let n = r.counts.get(&kind).copied().unwrap_or(0);
-            if n == 0 {
-                continue;
-            }
-            let message = format!(
-                "affinity group `{}` {} in {n} of {} health combinations ({scope})",
-                a.name,
-                kind.what(),
-                r.scenarios_checked
-            );
-            let mut help: Vec<String> = r
-                .findings
-                .iter()
-                .filter(|f| f.kind == kind)
-                .take(LISTED)
-                .map(|f| format!("when {}: {}", f.when, outcome_text(&f.outcome)))
-                .collect();
-            if n > help.len() {
-                help.push(format!(
-                    "… and {} more; `sitebundle scenarios` prints the table",
-                    n - help.len()
-                ));
-            }
-            if fix.is_empty() {
-                help.push("to fix: make the group's pools identical in members, priority groups, monitors and min_active_members".into());
-            } else {
-                help.push("to fix:".into());
-                help.extend(fix.iter().map(|f| format!("- {f}")));
-            }
-            let help = help.join("\n");
-            // A split (or spread) is the failure of docs/background.md (two activation mails): as the group says. Partial service (some
-            // targets served, others by nobody) degrades but never duplicates work: a warning.
-            match (f5.affinities[i].on_split, kind) {
-                (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
-                    ctx.error(&path, message, help)
-                }
-                _ => ctx.warn(&path, message, help),
-            }
-        }
-        // Persistence keeps a client on the node it first reached: after the preferred node comes
-        // back, persisted clients stay on the fallback while new ones go to the preferred node.
-        for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
-            let pool = match tr {
-                TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
-                TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
-                TargetRef::Pool(p) => Some(*p),
-            };
-            let persisted: Vec<&str> = f5
-                .virtuals
-                .iter()
-                .filter(|v| v.persistence != Persistence::None)
-                .filter(|v| match tr {
-                    TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
-                        std::ptr::eq(*v, &f5.virtuals[*x])
-                    }
-                    TargetRef::Pool(_) => {
-                        Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
-                    }
-                })
-                .map(|v| v.name.as_str())
-                .collect();
-            if persisted.is_empty() {
-                continue;
-            }
-            let message = format!(
-                "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
-                a.name,
-                persisted
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let help = "set `persistence = \"none\"` on it, so that clients go back to the preferred node when it recovers";
-            let path = format!("f5.affinity[{i}].targets[{j}]");
-            match f5.affinities[i].on_split {
-                OnSplit::Error => ctx.error(&path, message, help),
-                OnSplit::Warning => ctx.warn(&path, message, help),
-            }
-        }
-        verdicts.push(Verdict {
-            variables: r.variables.len(),
-            scenarios: r.scenarios_checked,
-            exhaustive: r.exhaustive,
-            proved: r.proved,
-            findings: r.total(),
-        });
-    }
-    if let Some(f5) = site.f5.as_mut() {
-        for (a, v) in f5.affinities.iter_mut().zip(verdicts) {
-            a.verdict = Some(v);
-        }
-    }
-}
-
-/// One line per group: "affinity group `ects`: never splits (64 of 64 combinations of 6 checks)".
-pub fn verdict_lines(site: &Site) -> Vec<String> {
-    let Some(f5) = site.f5.as_ref() else {
-        return Vec::new();
-    };
-    f5.affinities
-        .iter()
-        .filter_map(|a| {
-            let v = a.verdict.as_ref()?;
-            let scope = if v.proved {
-                format!(
-                    "every combination of its {} health checks, proved: its pools are identical and pick one node",
-                    v.variables
-                )
-            } else if v.exhaustive {
-                format!("all {} combinations of its {} health checks", v.scenarios, v.variables)
-            } else {
-                format!(
-                    "{} combinations of up to {MAX_FAILURES_LARGE} failures among its {} health checks, not exhaustive",
-                    v.scenarios, v.variables
-                )
-            };
-            Some(if v.findings == 0 {
-                format!("affinity group `{}`: always served by a single node ({scope})", a.name)
-            } else {
-                format!(
-                    "affinity group `{}`: splits or is partly served in {} scenarios ({scope})",
-                    a.name, v.findings
-                )
-            })
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQL alias switcher (templates/scripts/Update-SqlAlias.ps1).
-
-/// What the alias switcher does in one run, as the script decides: keep the alias when the
-/// partner it names answers as principal (exit 0); else switch to the first partner, in the
-/// configured order, that answers as principal (exit 1); else leave the alias as it is (exit 2).
-/// `principal` is the partner that holds the principal role; `reachable[i]` whether partner i
-/// answers the front end; `before` the partner the alias names (None: no alias yet).
-/// Returns the partner the alias names afterwards and the exit code.
-pub fn switcher(
-    principal: usize,
-    reachable: &[bool],
-    before: Option<usize>,
-) -> (Option<usize>, u8) {
-    let answers_principal = |i: usize| i == principal && reachable.get(i).copied().unwrap_or(false);
-    if let Some(b) = before {
-        if answers_principal(b) {
-            return (Some(b), 0);
-        }
-    }
-    match (0..reachable.len()).find(|&i| answers_principal(i)) {
-        Some(p) => (Some(p), 1),
-        None => (before, 2),
-    }
-}
-
-/// One row of the SQL alias table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqlRow {
-    pub principal: String,
-    pub answering: String,
-    /// One cell per "alias before" state: each partner, then "no alias".
-    pub cells: Vec<String>,
-}
-
-/// The switcher's decision for every state: principal × which partners answer × alias before.
-pub fn sql_table(partners: &[String]) -> (Vec<String>, Vec<SqlRow>) {
-    let n = partners.len();
-    let mut header: Vec<String> = partners.iter().map(|p| format!("alias was {p}")).collect();
-    header.push("no alias yet".into());
-    let mut rows = Vec::new();
-    for principal in 0..n {
-        for mask in (0..(1u32 << n)).rev() {
-            let reachable: Vec<bool> = (0..n).map(|i| mask & (1 << (n - 1 - i)) != 0).collect();
-            let answering: Vec<&str> = (0..n)
-                .filter(|&i| reachable[i])
-                .map(|i| partners[i].as_str())
-                .collect();
-            let befores: Vec<Option<usize>> = (0..n).map(Some).chain([None]).collect();
-            let cells = befores
-                .iter()
-                .map(|&b| {
-                    let (after, code) = switcher(principal, &reachable, b);
-                    let name = |x: Option<usize>| {
-                        x.map(|i| partners[i].clone())
-                            .unwrap_or_else(|| "no alias".into())
-                    };
-                    match code {
-                        0 => format!("stays {} (exit 0)", name(after)),
-                        1 => format!("→ {} (exit 1)", name(after)),
-                        _ => format!("stays {} (exit 2)", name(after)),
-                    }
-                })
-                .collect();
-            rows.push(SqlRow {
-                principal: partners[principal].clone(),
-                answering: if answering.is_empty() {
-                    "none".into()
-                } else {
-                    answering.join(" + ")
-                },
-                cells,
-            });
-        }
-    }
-    (header, rows)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Markdown: the runbook section, the topology page section and `sitebundle scenarios`.
-
-/// Above this many columns or rows the bundle's pages point at `sitebundle scenarios` instead.
-const PAGE_MAX_COLUMNS: usize = 16;
-const PAGE_MAX_ROWS: usize = 64;
-
-#[derive(serde::Serialize)]
-struct GroupView {
-    name: String,
-    description: String,
-    targets: String,
-    verdict: String,
-}
-
-#[derive(serde::Serialize)]
-struct ScenarioPageView {
-    runbook: bool,
-    has_f5: bool,
-    /// Markdown table lines, every cell escaped with `escape::md` when built.
-    table: Vec<String>,
-    table_omitted: bool,
-    exhaustive: bool,
-    variables: usize,
-    scenarios: usize,
-    groups: Vec<GroupView>,
-    has_sql: bool,
-    alias: String,
-    /// Markdown table lines, every cell escaped with `escape::md` when built.
-    sql_table: Vec<String>,
-    pools: Vec<String>,
-    partition: String,
-}
-
-fn md(s: &str) -> Result<String, crate::Error> {
-    crate::escape::md(s)
-        .map_err(|e| crate::Error::Internal(format!("scenario table cell {s:?}: {e}")))
-}
-
-fn md_table(header: &[String], rows: &[Vec<String>]) -> Result<Vec<String>, crate::Error> {
-    let mut out = Vec::new();
-    let h: Vec<String> = header.iter().map(|c| md(c)).collect::<Result<_, _>>()?;
-    out.push(format!("| {} |", h.join(" | ")));
-    out.push(format!("|{}", "---|".repeat(header.len())));
-    for r in rows {
-        let cells: Vec<String> = r.iter().map(|c| md(c)).collect::<Result<_, _>>()?;
-        out.push(format!("| {} |", cells.join(" | ")));
-    }
-    Ok(out)
-}
-
-fn doc_ctx(site: &Site, runbook: bool, whole: bool) -> Result<Option<ScenarioPageView>, crate::Error> {
-    let f5 = site.f5.as_ref().filter(|f| !f.pools.is_empty());
-    if f5.is_none() && site.sql.is_none() {
-        return Ok(None);
-    }
-    let t = from_site(site);
-    let mut table_lines = Vec::new();
-    let (mut exhaustive, mut variables, mut scenarios, mut omitted) = (true, 0, 0, false);
-    if f5.is_some() {
-        let too_big = |tb: &Table| {
-            !whole && (tb.header.len() > PAGE_MAX_COLUMNS || tb.rows.len() > PAGE_MAX_ROWS)
-        };
-        let columns = t.targets.len() + t.affinities.len();
-        // Too wide for a page whatever the rows: do not enumerate at all (a large site has
-        // thousands of health checks); `sitebundle scenarios` prints the whole table.
-        let mut tb = if !whole && columns > PAGE_MAX_COLUMNS {
-            Table {
-                header: vec![String::new(); columns],
-                rows: Vec::new(),
-                exhaustive: false,
-                variables: Eval::new(t.pools.iter()).vars.len(),
-                scenarios: 0,
-            }
-        } else {
-            table(&t)
-        };
-        if too_big(&tb) && tb.exhaustive {
-            // Single failures only: one row per check at most.
-            tb = table_bounded(&t, 0);
-        }
-        exhaustive = tb.exhaustive;
-        variables = tb.variables;
-        scenarios = tb.scenarios;
-        if too_big(&tb) {
-            omitted = true;
-        } else {
-            let mut header = vec!["health".to_string()];
-            header.extend(tb.header.iter().cloned());
-            let rows: Vec<Vec<String>> = tb
-                .rows
-                .iter()
-                .map(|(l, c)| {
-                    std::iter::once(l.clone())
-                        .chain(c.iter().cloned())
-                        .collect()
-                })
-                .collect();
-            table_lines = md_table(&header, &rows)?;
-        }
-    }
-    let mut groups = Vec::new();
-    if let Some(f5) = f5 {
-        for (a, ta) in f5.affinities.iter().zip(&t.affinities) {
-            let verdict = match &a.verdict {
-                Some(v) if v.proved => format!(
-                    "always served by a single node (every combination of its {} health checks, proved without enumerating them: its pools are identical and pick one node)",
-                    v.variables
-                ),
-                Some(v) if v.findings == 0 => format!(
-                    "always served by a single node ({} of {} combinations of its {} health checks{})",
-                    v.scenarios,
-                    v.scenarios,
-                    v.variables,
-                    if v.exhaustive {
-                        ", exhaustive"
-                    } else {
-                        ", not exhaustive"
-                    }
-                ),
-                Some(v) => format!(
-                    "SPLITS or is partly served in {} of {} combinations of its {} health checks ({})",
-                    v.findings,
-                    v.scenarios,
-                    v.variables,
-                    match a.on_split {
-                        OnSplit::Warning => "accepted with on_split = \"warning\"",
-                        OnSplit::Error => "an error: on_split = \"error\"",
-                    }
-                ),
-                None => "not checked".into(),
-            };
-            groups.push(GroupView {
-                name: md(&a.name)?,
-                description: md(&a.description)?,
-                targets: ta
-                    .targets
-                    .iter()
-                    .map(|x| md(x))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .join(", "),
-                verdict: md(&verdict)?,
-            });
-        }
-    }
-    let mut sql_lines = Vec::new();
-    let mut alias = String::new();
-    if let Some(sql) = &site.sql {
-        let names: Vec<String> = sql
-            .partners
-            .iter()
-            .map(|p| site.farm.server(p.server).name.clone())
-            .collect();
-        let (h, rows) = sql_table(&names);
-        let mut header = vec!["principal".to_string(), "answers the front end".to_string()];
-        header.extend(h);
-        let rows: Vec<Vec<String>> = rows
-            .into_iter()
-            .map(|r| {
-                [r.principal, r.answering]
-                    .into_iter()
-                    .chain(r.cells)
-                    .collect()
-            })
-            .collect();
-        sql_lines = md_table(&header, &rows)?;
-        alias = sql.alias.clone();
-    }
-    Ok(Some(ScenarioPageView {
-        runbook,
-        has_f5: f5.is_some(),
-        table: table_lines,
-        table_omitted: omitted,
-        exhaustive,
-        variables,
-        scenarios,
-        groups,
-        has_sql: site.sql.is_some(),
-        alias,
-        sql_table: sql_lines,
-        pools: f5
-            .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
-            .unwrap_or_default(),
-        partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
-    }))
-}
-
-/// Where the scenario section goes in the runbook: after the F5 section.
-const SECTION_ORDER: u32 = 30;
-
-/// Adds the scenario tables to the runbook (after F5) and under the topology picture.
-pub fn contribute(site: &Site, plan: &mut Plan) -> Result<(), crate::Error> {
-    if let Some(text) = runbook(site)? {
-        plan.sections.push(Section {
-            id: "scenarios".into(),
-            order: SECTION_ORDER,
-            text,
-        });
-    }
-    plan.topology.appendix = topology_section(site)?;
-    Ok(())
-}
-
-/// The runbook section (`templates/scenarios/scenarios.md`), after the F5 section.
-pub fn runbook(site: &Site) -> Result<Option<String>, crate::Error> {
-    match doc_ctx(site, true, false)? {
-        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// The failover-scenario section of the topology page (Markdown), or `None` when the site has no
-/// load-balanced pools and no SQL pair. Integration point between the topology page and the
-/// scenario model.
-pub fn topology_section(site: &Site) -> Result<Option<String>, crate::Error> {
-    match doc_ctx(site, false, false)? {
-        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// What `sitebundle scenarios` prints: the same section with the whole table, however large.
-pub fn report_text(site: &Site) -> Result<String, crate::Error> {
-    match doc_ctx(site, false, true)? {
-        Some(ctx) => crate::render::render("scenarios/scenarios.md", &ctx),
-        None => Ok("The site has no [f5] pools and no [sql] pair: no failover scenarios.\n".into()),
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1501,7 +926,7 @@ mod tests {
         assert_eq!(serving(&p, &down(&[("b", "tcp:389")])), vec!["a"]);
     }
 
-    fn seed(ldap_check: &str) -> Topology {
+    fn reference_farm(ldap_check: &str) -> Topology {
         Topology {
             pools: vec![
                 pool("web", 1, vec![m("sp3", 2, "http"), m("sp2", 1, "http")]),
@@ -1535,7 +960,7 @@ mod tests {
 
     #[test]
     fn shared_monitor_never_splits() {
-        let r = check(&seed("http"));
+        let r = check(&reference_farm("http"));
         let g = &r.groups[0];
         assert!(g.exhaustive);
         assert_eq!(g.scenarios_checked, 4);
@@ -1544,7 +969,7 @@ mod tests {
 
     #[test]
     fn separate_ldap_monitor_splits() {
-        let t = seed("ldap");
+        let t = reference_farm("ldap");
         let r = check(&t);
         let g = &r.groups[0];
         assert_eq!(g.scenarios_checked, 16);
@@ -1553,7 +978,7 @@ mod tests {
             .findings
             .iter()
             .find(|f| f.scenario == down(&[("sp3", "ldap")]))
-            .expect("the seed's split");
+            .expect("the original farm's split");
         assert_eq!(f.kind, FindingKind::Split);
         assert_eq!(
             f.describe(),
@@ -1581,7 +1006,7 @@ mod tests {
 
     #[test]
     fn partly_served_and_spread() {
-        let mut t = seed("http");
+        let mut t = reference_farm("http");
         // The admin pool lacks sp2: when sp3 is down, ECTS moves to sp2 and the admin pages die.
         t.pools[2].members.pop();
         let g = check_group(&t, &t.affinities[0]);
@@ -1589,7 +1014,7 @@ mod tests {
         let fix = fixes(&t, &t.affinities[0]).join("\n");
         assert!(fix.contains("pool `admin` has no member on sp2"), "{fix}");
         // Activation off: both nodes take web traffic.
-        let mut t = seed("http");
+        let mut t = reference_farm("http");
         t.pools[0].min_active = 0;
         let g = check_group(&t, &t.affinities[0]);
         assert_eq!(g.counts.get(&FindingKind::Spread), Some(&1));
@@ -1599,7 +1024,7 @@ mod tests {
                 .any(|f| f.contains("min_active_members = 0"))
         );
         // Different priority orders.
-        let mut t = seed("http");
+        let mut t = reference_farm("http");
         t.pools[1].members[0].priority_group = 0;
         let g = check_group(&t, &t.affinities[0]);
         assert!(g.counts.get(&FindingKind::Split).copied().unwrap_or(0) > 0);
@@ -1612,7 +1037,7 @@ mod tests {
 
     #[test]
     fn table_lists_changing_scenarios_only() {
-        let tb = table(&seed("http"));
+        let tb = table(&reference_farm("http"));
         assert_eq!(tb.header, vec!["ects", "ldap", "admin", "group ects"]);
         assert_eq!(tb.rows[0].0, "all up");
         assert_eq!(tb.rows[0].1, vec!["sp3", "sp3", "sp3", "together on sp3"]);
@@ -1648,7 +1073,7 @@ mod tests {
 
     #[test]
     fn groups_are_checked_over_their_own_checks_only() {
-        let mut t = seed("http");
+        let mut t = reference_farm("http");
         // 30 unrelated pools do not make the group's check bounded.
         for i in 0..30 {
             t.pools
@@ -1657,28 +1082,5 @@ mod tests {
         let g = check_group(&t, &t.affinities[0]);
         assert!(g.exhaustive);
         assert_eq!(g.variables.len(), 2);
-    }
-
-    #[test]
-    fn alias_switcher_decisions() {
-        // Principal reachable: the alias ends on it, whatever it was.
-        for principal in 0..2 {
-            for before in [Some(0), Some(1), None] {
-                let (after, code) = switcher(principal, &[true, true], before);
-                assert_eq!(after, Some(principal));
-                assert_eq!(code, if before == Some(principal) { 0 } else { 1 });
-            }
-        }
-        // Principal unreachable: never switch to the mirror.
-        assert_eq!(switcher(0, &[false, true], Some(0)), (Some(0), 2));
-        assert_eq!(switcher(0, &[false, true], Some(1)), (Some(1), 2));
-        assert_eq!(switcher(1, &[false, false], None), (None, 2));
-        let (h, rows) = sql_table(&["a".into(), "b".into()]);
-        assert_eq!(h, vec!["alias was a", "alias was b", "no alias yet"]);
-        assert_eq!(rows.len(), 8);
-        assert_eq!(
-            rows[0].cells,
-            vec!["stays a (exit 0)", "→ a (exit 1)", "→ a (exit 1)"]
-        );
     }
 }

@@ -1,0 +1,298 @@
+//! The site: topology from the resolved F5 section, validation of affinity groups.
+
+use super::engine::*;
+use crate::families::f5::affinity::{OnSplit, TargetRef, Verdict};
+use crate::families::f5::model::{F5, MonitorRef, Persistence};
+use crate::model::Ctx;
+use crate::site::Site;
+
+/// Monitors that probe the node's address only (no service port).
+const PORTLESS: &[&str] = &["icmp", "gateway_icmp"];
+
+/// Table label of an affinity target.
+pub fn target_label(f5: &F5, t: &TargetRef) -> String {
+    match t {
+        TargetRef::Virtual(v) => virtual_label(f5, *v),
+        TargetRef::Route(v, r) => format!(
+            "{} {}",
+            f5.virtuals[*v].name, f5.virtuals[*v].routes[*r].prefix
+        ),
+        TargetRef::Pool(p) => format!("pool {}", f5.pools[*p].name),
+    }
+}
+
+fn virtual_label(f5: &F5, v: usize) -> String {
+    let vs = &f5.virtuals[v];
+    if vs.routes.is_empty() {
+        vs.name.clone()
+    } else {
+        format!("{} (other paths)", vs.name)
+    }
+}
+
+/// The scenario topology of a resolved BIG-IP section: pools with their members' checks, every
+/// virtual server's default traffic and route as a target, pools named by affinity groups as
+/// targets too, and the affinity groups.
+pub fn from_f5(f5: &F5, servers: &[crate::model::Server]) -> Topology {
+    let pools = f5
+        .pools
+        .iter()
+        .map(|p| Pool {
+            name: p.name.clone(),
+            min_active: p.min_active_members,
+            members: p
+                .members
+                .iter()
+                .map(|m| Member {
+                    node: servers[m.server].name.clone(),
+                    priority_group: m.priority_group,
+                    checks: p
+                        .monitors
+                        .iter()
+                        .map(|mr| match mr {
+                            MonitorRef::Defined(i) => {
+                                let mon = &f5.monitors[*i];
+                                format!("{}:{}", mon.name, mon.port.unwrap_or(m.port))
+                            }
+                            MonitorRef::Builtin(b) if PORTLESS.contains(&b.as_str()) => b.clone(),
+                            MonitorRef::Builtin(b) => format!("{b}:{}", m.port),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut targets = Vec::new();
+    for (vi, v) in f5.virtuals.iter().enumerate() {
+        targets.push(Target {
+            label: virtual_label(f5, vi),
+            pool: f5.pools[v.pool].name.clone(),
+        });
+        for r in &v.routes {
+            targets.push(Target {
+                label: format!("{} {}", v.name, r.prefix),
+                pool: f5.pools[r.pool].name.clone(),
+            });
+        }
+    }
+    for a in &f5.affinities {
+        for t in &a.targets {
+            if let TargetRef::Pool(p) = t {
+                let label = target_label(f5, t);
+                if !targets.iter().any(|x| x.label == label) {
+                    targets.push(Target {
+                        label,
+                        pool: f5.pools[*p].name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let affinities = f5
+        .affinities
+        .iter()
+        .map(|a| Affinity {
+            name: a.name.clone(),
+            targets: a.targets.iter().map(|t| target_label(f5, t)).collect(),
+        })
+        .collect();
+    Topology {
+        pools,
+        targets,
+        affinities,
+    }
+}
+
+/// The scenario topology of a site (empty without an `[f5]` section).
+pub fn from_site(site: &Site) -> Topology {
+    site.f5
+        .as_ref()
+        .map(|f| from_f5(f, &site.farm.servers))
+        .unwrap_or_default()
+}
+
+/// How many scenarios a diagnostic spells out per kind.
+const LISTED: usize = 8;
+
+/// Checks every affinity group of the site, reports each kind of finding at the group (an error
+/// or a warning, as the group's `on_split` says) and records the verdicts in the site.
+pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
+    let Some(f5) = site.f5.as_ref() else {
+        return;
+    };
+    if f5.affinities.is_empty() {
+        return;
+    }
+    let t = from_f5(f5, &site.farm.servers);
+    let mut verdicts = Vec::new();
+    for (i, a) in t.affinities.iter().enumerate() {
+        let r = check_group(&t, a);
+        let path = format!("f5.affinity[{i}].name");
+        report_findings(ctx, &t, a, &r, f5.affinities[i].on_split, &path);
+        warn_persistence(ctx, f5, i, &a.name);
+        verdicts.push(Verdict {
+            variables: r.variables.len(),
+            scenarios: r.scenarios_checked,
+            exhaustive: r.exhaustive,
+            proved: r.proved,
+            findings: r.total(),
+        });
+    }
+    if let Some(f5) = site.f5.as_mut() {
+        for (a, v) in f5.affinities.iter_mut().zip(verdicts) {
+            a.verdict = Some(v);
+        }
+    }
+}
+
+/// What a group's check covered, for its diagnostics.
+fn check_scope(r: &GroupReport) -> String {
+    if r.proved {
+        format!(
+            "proved for every combination of its {} health checks",
+            r.variables.len()
+        )
+    } else if r.exhaustive {
+        format!(
+            "every combination of its {} health checks",
+            r.variables.len()
+        )
+    } else {
+        format!(
+            "every combination of up to {MAX_FAILURES_LARGE} failures among its {} health checks (more than {EXHAUSTIVE_LIMIT}: not exhaustive)",
+            r.variables.len()
+        )
+    }
+}
+
+/// One diagnostic per kind of finding of a group (an error for a split or spread when the group
+/// says `on_split = "error"`), listing the first scenarios and the fixes.
+fn report_findings(
+    ctx: &mut Ctx,
+    t: &Topology,
+    a: &Affinity,
+    r: &GroupReport,
+    on_split: OnSplit,
+    path: &str,
+) {
+    let scope = check_scope(r);
+    let fix = fixes(t, a);
+    for kind in FindingKind::ALL {
+        let n = r.counts.get(&kind).copied().unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        let message = format!(
+            "affinity group `{}` {} in {n} of {} health combinations ({scope})",
+            a.name,
+            kind.what(),
+            r.scenarios_checked
+        );
+        let mut help: Vec<String> = r
+            .findings
+            .iter()
+            .filter(|f| f.kind == kind)
+            .take(LISTED)
+            .map(|f| format!("when {}: {}", f.when, outcome_text(&f.outcome)))
+            .collect();
+        if n > help.len() {
+            help.push(format!(
+                "… and {} more; `sitebundle scenarios` prints the table",
+                n - help.len()
+            ));
+        }
+        if fix.is_empty() {
+            help.push("to fix: make the group's pools identical in members, priority groups, monitors and min_active_members".into());
+        } else {
+            help.push("to fix:".into());
+            help.extend(fix.iter().map(|f| format!("- {f}")));
+        }
+        let help = help.join("\n");
+        // A split (or spread) is the failure of docs/background.md (two activation mails): as the group says. Partial service (some
+        // targets served, others by nobody) degrades but never duplicates work: a warning.
+        match (on_split, kind) {
+            (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
+                ctx.error(path, message, help)
+            }
+            _ => ctx.warn(path, message, help),
+        }
+    }
+}
+
+/// Persistence keeps a client on the node it first reached: after the preferred node comes back,
+/// persisted clients stay on the fallback while new ones go to the preferred node.
+fn warn_persistence(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
+    for (j, tr) in f5.affinities[i].targets.iter().enumerate() {
+        let pool = match tr {
+            TargetRef::Virtual(v) => Some(f5.virtuals[*v].pool),
+            TargetRef::Route(v, r) => Some(f5.virtuals[*v].routes[*r].pool),
+            TargetRef::Pool(p) => Some(*p),
+        };
+        let persisted: Vec<&str> = f5
+            .virtuals
+            .iter()
+            .filter(|v| v.persistence != Persistence::None)
+            .filter(|v| match tr {
+                TargetRef::Virtual(x) | TargetRef::Route(x, _) => {
+                    std::ptr::eq(*v, &f5.virtuals[*x])
+                }
+                TargetRef::Pool(_) => {
+                    Some(v.pool) == pool || v.routes.iter().any(|r| Some(r.pool) == pool)
+                }
+            })
+            .map(|v| v.name.as_str())
+            .collect();
+        if persisted.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "affinity group `{}`: virtual server {} keeps session persistence, so after a failover and recovery its persisted clients stay on the fallback node while new clients and the group's other traffic go back to the preferred one",
+            name,
+            persisted
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let help = "set `persistence = \"none\"` on it, so that clients go back to the preferred node when it recovers";
+        let path = format!("f5.affinity[{i}].targets[{j}]");
+        match f5.affinities[i].on_split {
+            OnSplit::Error => ctx.error(&path, message, help),
+            OnSplit::Warning => ctx.warn(&path, message, help),
+        }
+    }
+}
+
+/// One line per group: "affinity group `ects`: never splits (64 of 64 combinations of 6 checks)".
+pub fn verdict_lines(site: &Site) -> Vec<String> {
+    let Some(f5) = site.f5.as_ref() else {
+        return Vec::new();
+    };
+    f5.affinities
+        .iter()
+        .filter_map(|a| {
+            let v = a.verdict.as_ref()?;
+            let scope = if v.proved {
+                format!(
+                    "every combination of its {} health checks, proved: its pools are identical and pick one node",
+                    v.variables
+                )
+            } else if v.exhaustive {
+                format!("all {} combinations of its {} health checks", v.scenarios, v.variables)
+            } else {
+                format!(
+                    "{} combinations of up to {MAX_FAILURES_LARGE} failures among its {} health checks, not exhaustive",
+                    v.scenarios, v.variables
+                )
+            };
+            Some(if v.findings == 0 {
+                format!("affinity group `{}`: always served by a single node ({scope})", a.name)
+            } else {
+                format!(
+                    "affinity group `{}`: splits or is partly served in {} scenarios ({scope})",
+                    a.name, v.findings
+                )
+            })
+        })
+        .collect()
+}
