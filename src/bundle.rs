@@ -99,9 +99,9 @@ impl Deploy {
         match self {
             Deploy::Nothing => String::new(),
             Deploy::ReviewOnly { why } => format!("review only: {why}"),
-            Deploy::Command(c) | Deploy::TaskXml { command: c } | Deploy::GpoImport { command: c } => {
-                c.clone()
-            }
+            Deploy::Command(c)
+            | Deploy::TaskXml { command: c }
+            | Deploy::GpoImport { command: c } => c.clone(),
             Deploy::RuntimeScript { scripts_dir } => {
                 format!("copy to {scripts_dir} (Group Policy Files preference)")
             }
@@ -302,7 +302,12 @@ mod tests {
 
     #[test]
     fn utf16_bom_crlf() {
-        let a = Artifact::text(ArtifactKind::Diagram, Encoding::Utf16leBom, Eol::Crlf, "a\nb\n");
+        let a = Artifact::text(
+            ArtifactKind::Diagram,
+            Encoding::Utf16leBom,
+            Eol::Crlf,
+            "a\nb\n",
+        );
         assert_eq!(
             a.bytes,
             vec![
@@ -323,8 +328,11 @@ mod tests {
         let mut b = Bundle::default();
         for p in ["../x", "/abs", "a//b", "a/./b", "a b", ""] {
             assert!(
-                b.add(p, Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, ""))
-                    .is_err(),
+                b.add(
+                    p,
+                    Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, "")
+                )
+                .is_err(),
                 "{p}"
             );
         }

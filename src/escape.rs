@@ -827,13 +827,19 @@ mod tests {
 
     #[test]
     fn quoted_command_line_arguments() {
-        assert_eq!(cmd_quoted(r"%SystemDrive%\local scripts\k.cmd").unwrap(), r#""%SystemDrive%\local scripts\k.cmd""#);
+        assert_eq!(
+            cmd_quoted(r"%SystemDrive%\local scripts\k.cmd").unwrap(),
+            r#""%SystemDrive%\local scripts\k.cmd""#
+        );
         assert_eq!(cmd_quoted("a&b|c").unwrap(), "\"a&b|c\"");
         for bad in ["a\"b", "100%", "%a b%", "x!y", "a\nb", "%%"] {
             assert!(cmd_quoted(bad).is_err(), "{bad:?}");
         }
         assert_eq!(win_arg(r"C:\dir\").unwrap(), r#""C:\dir\\""#);
-        assert_eq!(win_arg(r"%SystemDrive%\x.vbs").unwrap(), r#""%SystemDrive%\x.vbs""#);
+        assert_eq!(
+            win_arg(r"%SystemDrive%\x.vbs").unwrap(),
+            r#""%SystemDrive%\x.vbs""#
+        );
         assert!(win_arg("a\"b").is_err());
         assert!(win_arg("50%").is_err());
     }

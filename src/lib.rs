@@ -29,7 +29,6 @@ use diag::Diagnostics;
 pub use error::Error;
 use site::Site;
 
-
 /// Reads (at most `site::MAX_SITE_BYTES`), parses and resolves a site file and runs the
 /// analyses. `Ok` holds the site and every finding, errors of the analyses included (the
 /// `scenarios` command prints a splitting site); `Err` when the site cannot be resolved.

@@ -9,7 +9,7 @@ failover: the step text is taken from the sp_add_jobstep @command literal and pa
 sqlfluff (tsql). Its two queries (the count of synchronized/principal databases and the cursor
 that picks what to fail over) and its IF condition are translated mechanically to SQLite and run
 against a sys.database_mirroring stand-in, for every combination of role/state/safety and for
-many multi-database scenarios, and compared with the rule of DESIGN 5.4. DB: the configured
+many multi-database scenarios, and compared with the rule the job step states. DB: the configured
 databases (none = all_synchronized).
 
 switcher: on the tree-sitter-powershell tree, the alias is written only by Set-AliasTarget, which
@@ -302,7 +302,7 @@ def check_switcher(src: bytes) -> list[str]:
 
 
 MUTATIONS = [
-    # blind switch (the seed's bug): the other partner is written without asking it
+    # blind switch (the original write-up's bug): the other partner is written without asking it
     ("        if ($role -eq 'Primary') {\r\n            $principal = $candidate\r\n            break\r\n        }",
      "        $principal = $candidate"),
     ("Set-AliasTarget -Target $principal", "Set-AliasTarget -Target $Partners[1]"),

@@ -60,7 +60,12 @@ pub fn reg_file(comment: &str, values: &[&RegValue]) -> Result<Artifact, crate::
         };
         out.push_str(&format!("{}={}\n", reg_str(&v.name)?, data));
     }
-    Ok(Artifact::text(ArtifactKind::Reg, Encoding::Utf16leBom, Eol::Crlf, &out))
+    Ok(Artifact::text(
+        ArtifactKind::Reg,
+        Encoding::Utf16leBom,
+        Eol::Crlf,
+        &out,
+    ))
 }
 
 #[cfg(test)]

@@ -76,7 +76,11 @@ fn table_deploy(site: &Farm, deploy: &Deploy) -> String {
         ),
         other => other.summary(),
     };
-    if text.is_empty() { "review only".into() } else { text }
+    if text.is_empty() {
+        "review only".into()
+    } else {
+        text
+    }
 }
 
 /// The file table: consecutive files deployed the same way to the same hosts under one folder
@@ -90,7 +94,10 @@ fn file_rows(site: &Farm, plan: &Plan) -> Vec<FileRow> {
         let kind = a.kind.as_str();
         // Files of a GPO backup (gpo/{GUID}/…) deploy together with one command.
         let dir = matches!(a.deploy, Deploy::GpoImport { .. })
-            .then(|| path.strip_prefix("gpo/").and_then(|rest| rest.split_once('/')))
+            .then(|| {
+                path.strip_prefix("gpo/")
+                    .and_then(|rest| rest.split_once('/'))
+            })
             .flatten()
             .map(|(guid, _)| format!("gpo/{guid}/"));
         if let (Some(d), Some(last)) = (&dir, rows.last_mut())
@@ -125,7 +132,11 @@ fn base(path: &str) -> String {
 }
 
 /// The runbook's own steps: copying the runtime scripts, and checking each server.
-fn own_steps(site: &Farm, plan: &Plan, has_scripts: bool) -> Result<Vec<ChecklistStep>, crate::Error> {
+fn own_steps(
+    site: &Farm,
+    plan: &Plan,
+    has_scripts: bool,
+) -> Result<Vec<ChecklistStep>, crate::Error> {
     let mut checks = plan.server_checks.clone();
     checks.sort_by_key(|c| c.order);
     let view = ChecklistView {
@@ -169,15 +180,19 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
     steps.sort_by_key(|s| s.order);
     let mut prerequisites = plan.prerequisites.clone();
     if has_scripts && site.gpo_has(Preference::Files) {
-        let text = crate::render::render_block("runbook/checklist.md", "prerequisite_scripts", &ChecklistView {
-            scripts_dir: &site.scripts_dir,
-            scripts_share: &site.scripts_share,
-            gpo_files: true,
-            gpo_tasks: false,
-            gpo_registry: false,
-            has_reg: false,
-            checks: Vec::new(),
-        })?;
+        let text = crate::render::render_block(
+            "runbook/checklist.md",
+            "prerequisite_scripts",
+            &ChecklistView {
+                scripts_dir: &site.scripts_dir,
+                scripts_share: &site.scripts_share,
+                gpo_files: true,
+                gpo_tasks: false,
+                gpo_registry: false,
+                has_reg: false,
+                checks: Vec::new(),
+            },
+        )?;
         prerequisites.push(Prerequisite {
             order: SCRIPTS_PREREQUISITE_ORDER,
             text: text.trim_end().to_string(),

@@ -104,7 +104,12 @@ fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
                 Some(a) => format!("{}, {a}", s.os.label()),
                 None => s.os.label().to_string(),
             }];
-            details.extend(lines.iter().filter(|l| l.server == i).map(|l| l.text.clone()));
+            details.extend(
+                lines
+                    .iter()
+                    .filter(|l| l.server == i)
+                    .map(|l| l.text.clone()),
+            );
             let column = t
                 .server_columns
                 .iter()

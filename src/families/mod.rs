@@ -19,9 +19,24 @@ pub struct Family {
 
 /// Every family, in contribution order (tasks and registry values keep this order).
 pub const FAMILIES: &[Family] = &[
-    Family { name: "kill", contribute: |s, p| kill::contribute(&s.farm, &s.kills, p) },
-    Family { name: "sql", contribute: |s, p| sql::contribute(&s.farm, s.sql.as_ref(), p) },
-    Family { name: "f5", contribute: |s, p| f5::contribute(&s.farm, s.f5.as_ref(), p) },
-    Family { name: "maint", contribute: |s, p| maint::contribute(&s.farm, s.maintenance.as_ref(), p) },
-    Family { name: "recovery", contribute: |s, p| recovery::contribute(&s.farm, &s.recovery, p) },
+    Family {
+        name: "kill",
+        contribute: |s, p| kill::contribute(&s.farm, &s.kills, p),
+    },
+    Family {
+        name: "sql",
+        contribute: |s, p| sql::contribute(&s.farm, s.sql.as_ref(), p),
+    },
+    Family {
+        name: "f5",
+        contribute: |s, p| f5::contribute(&s.farm, s.f5.as_ref(), p),
+    },
+    Family {
+        name: "maint",
+        contribute: |s, p| maint::contribute(&s.farm, s.maintenance.as_ref(), p),
+    },
+    Family {
+        name: "recovery",
+        contribute: |s, p| recovery::contribute(&s.farm, &s.recovery, p),
+    },
 ];

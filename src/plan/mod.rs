@@ -45,7 +45,11 @@ pub struct Plan {
 
 impl Plan {
     /// Adds a generated file; two contributions claiming one path is a bug (an internal error).
-    pub fn add_file(&mut self, path: impl Into<String>, artifact: Artifact) -> Result<(), crate::Error> {
+    pub fn add_file(
+        &mut self,
+        path: impl Into<String>,
+        artifact: Artifact,
+    ) -> Result<(), crate::Error> {
         self.files.add(path, artifact)
     }
 

@@ -212,4 +212,3 @@ pub fn schema_json() -> String {
     let schema = schemars::schema_for!(RawSite);
     serde_json::to_string_pretty(&schema).expect("schema serializes")
 }
-

@@ -43,12 +43,15 @@ fn violation(from: &str, to: &str) -> Option<String> {
         return Some(format!("{from} ({lf:?}) imports family {to}"));
     }
     // Families and emitters share a rank: neither may import the other.
-    if (lf == Layer::Family && lt == Layer::Emitter) || (lf == Layer::Emitter && lt == Layer::Family)
+    if (lf == Layer::Family && lt == Layer::Emitter)
+        || (lf == Layer::Emitter && lt == Layer::Family)
     {
         return Some(format!("{from} ({lf:?}) imports {to} ({lt:?})"));
     }
     if lt > lf && !(lf == Layer::Family && lt == Layer::Emitter) {
-        return Some(format!("{from} ({lf:?}) imports {to} ({lt:?}), a higher layer"));
+        return Some(format!(
+            "{from} ({lf:?}) imports {to} ({lt:?}), a higher layer"
+        ));
     }
     None
 }
@@ -170,7 +173,11 @@ fn paths_in(code: &str) -> Vec<String> {
         while let Some(i) = code[from..].find(start) {
             let at = from + i;
             from = at + start.len();
-            if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_' || bytes[at - 1] == b':') {
+            if at > 0
+                && (bytes[at - 1].is_ascii_alphanumeric()
+                    || bytes[at - 1] == b'_'
+                    || bytes[at - 1] == b':')
+            {
                 continue;
             }
             let len = code[at..]
@@ -334,20 +341,41 @@ fn the_check_catches_circles_and_cross_family_imports() {
         }
         g
     };
-    let circle = edges(&[("render", "escape"), ("escape", "bundle"), ("bundle", "render")]);
-    assert!(problems(&circle).iter().any(|p| p.starts_with("import circle: ")));
+    let circle = edges(&[
+        ("render", "escape"),
+        ("escape", "bundle"),
+        ("bundle", "render"),
+    ]);
+    assert!(
+        problems(&circle)
+            .iter()
+            .any(|p| p.starts_with("import circle: "))
+    );
     let cross = edges(&[("families::sql", "families::kill")]);
-    assert_eq!(problems(&cross), ["family families::sql imports family families::kill"]);
+    assert_eq!(
+        problems(&cross),
+        ["family families::sql imports family families::kill"]
+    );
     assert!(!problems(&edges(&[("emit::gpo", "families::kill")])).is_empty());
     assert!(!problems(&edges(&[("plan", "site")])).is_empty());
     assert!(!problems(&edges(&[("model", "analysis")])).is_empty());
-    assert!(problems(&edges(&[("analysis", "families::f5"), ("families::f5", "plan")])).is_empty());
+    assert!(
+        problems(&edges(&[
+            ("analysis", "families::f5"),
+            ("families::f5", "plan")
+        ]))
+        .is_empty()
+    );
     // Use trees and relative paths resolve to modules.
     assert_eq!(
         expand("crate::a::{b, c::{d, e as f}}"),
         ["crate::a::b", "crate::a::c::d", "crate::a::c::e"]
     );
-    let m = vec!["families".to_string(), "kill".to_string(), "model".to_string()];
+    let m = vec![
+        "families".to_string(),
+        "kill".to_string(),
+        "model".to_string(),
+    ];
     assert_eq!(
         absolute(&m, false, "super::super::sql::x").unwrap(),
         ["families", "sql", "x"]

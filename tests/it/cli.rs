@@ -99,8 +99,7 @@ fn checked_in_schema_is_current() {
 
 #[test]
 fn schema_describes_every_field() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&sitebundle::site::schema_json()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&sitebundle::site::schema_json()).unwrap();
     let mut missing = Vec::new();
     fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
         if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {

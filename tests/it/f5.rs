@@ -242,10 +242,10 @@ fn fixture_nested_routes_pick_the_longest_prefix() {
 
 #[test]
 fn harness_catches_a_rule_without_default_branch() {
-    // The seed's rule (completed and made case-insensitive, but still without a default branch):
+    // The original write-up's rule (completed and made case-insensitive, but still without a default branch):
     // the second request of a keep-alive connection sticks to the admin pool. The harness must see it.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("seed.tcl");
+    let file = dir.path().join("original.tcl");
     std::fs::write(
         &file,
         "when HTTP_REQUEST {\n    if {[string match -nocase \"/ECTS/*\" [HTTP::uri]]} {\n        pool /Common/WSS_partner_admin\n    }\n}\nwhen CLIENT_ACCEPTED { }\n",
@@ -254,7 +254,7 @@ fn harness_catches_a_rule_without_default_branch() {
     let f = file.to_string_lossy().to_string();
     let fails = run_harness(&[
         (
-            "seed keep-alive".into(),
+            "original keep-alive".into(),
             f.clone(),
             REF_DEFAULT.into(),
             vec![
@@ -263,7 +263,7 @@ fn harness_catches_a_rule_without_default_branch() {
             ],
         ),
         (
-            "seed encoded".into(),
+            "original encoded".into(),
             f,
             REF_DEFAULT.into(),
             vec![("/%45CTS/x".into(), REF_ADMIN.into())],
@@ -577,7 +577,7 @@ fn reference_merge_file_parses_and_every_reference_resolves() {
             ),
         ]
     };
-    // The seed's scheme: sharepoint3 group 2 (preferred), sharepoint2 group 1, less than 1 → 1.
+    // The original write-up's scheme: sharepoint3 group 2 (preferred), sharepoint2 group 1, less than 1 → 1.
     for (pool, port) in [
         ("/Common/PartnerPoint", 80),
         ("/Common/WSS_partner_admin", 80),

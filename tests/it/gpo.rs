@@ -12,9 +12,9 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
 use sitebundle::emit::gpo::{self, Script};
-use sitebundle::site::Site;
-use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
 use sitebundle::plan::{Principal, TaskSpec, Trigger};
+use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
+use sitebundle::site::Site;
 
 /// Runs the GPO structure check (crate::checks::gpo) over bundle folders; returns (all ok, output).
 fn check_gpo(dirs: &[&Path], expect: Option<&Value>) -> (bool, String) {
@@ -30,12 +30,17 @@ fn site(text: &str) -> Site {
 
 /// Computer names a targeted item must list: empty when every server of that family gets it.
 fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let fam: Vec<usize> = (0..site.farm.servers.len()).filter(|&i| family(i)).collect();
+    let fam: Vec<usize> = (0..site.farm.servers.len())
+        .filter(|&i| family(i))
+        .collect();
     let mine: Vec<usize> = fam.iter().copied().filter(|i| hosts.contains(i)).collect();
     if mine.len() == fam.len() {
         return vec![];
     }
-    let mut v: Vec<String> = mine.iter().map(|&i| site.farm.servers[i].name.clone()).collect();
+    let mut v: Vec<String> = mine
+        .iter()
+        .map(|&i| site.farm.servers[i].name.clone())
+        .collect();
     v.sort();
     v
 }
@@ -151,7 +156,10 @@ fn reference_gpo_holds_exactly_the_site_items() {
         "{scripts:?}"
     );
     let plan = sitebundle::plan(&s).unwrap();
-    assert!(!plan.services.is_empty(), "the reference site restarts a service");
+    assert!(
+        !plan.services.is_empty(),
+        "the reference site restarts a service"
+    );
     let expect = expectation_with_services(
         &s,
         &scripts,
@@ -476,7 +484,9 @@ fn passwords_are_refused() {
     p.user_id = "CORP\\svc".into();
     p.logon_type = Some("Password".into());
     let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
-    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[]).unwrap_err().to_string();
+    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("MS14-025"), "{e}");
 
     // A password key anywhere in site.toml is refused, each one located, with the reason.
@@ -499,7 +509,9 @@ fn hostile_names_are_escaped_or_rejected() {
     // A task name that would be a Task Scheduler path or markup is refused.
     for bad in ["a\"b", "x<y>", "..\\..\\evil", "a b&c", ""] {
         let specs = vec![spec(bad, Trigger::Boot, vec![2], Principal::system())];
-        let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[]).unwrap_err().to_string();
+        let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Group Policy"), "{bad:?}: {e}");
     }
     // A hostile share path never reaches the GPO: the site is rejected at the value.
@@ -597,7 +609,10 @@ fn checker_catches_broken_service_items() {
         .clone();
     for (from, to) in [
         (r#"thirdFailure="RESTART""#, r#"thirdFailure="REBOOT""#),
-        (r#"restartServiceDelay="60000""#, r#"restartServiceDelay="60""#),
+        (
+            r#"restartServiceDelay="60000""#,
+            r#"restartServiceDelay="60""#,
+        ),
         (r#"startupType="NOCHANGE""#, r#"startupType="DISABLED""#),
         (r#"timeout="30""#, r#"timeout="30" serviceAction="START""#),
         (r#"name="sharepoint3""#, r#"name="sharepoint9""#),

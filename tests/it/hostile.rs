@@ -1,4 +1,4 @@
-//! Hostile values in every string of every site (property test, DESIGN.md §7 "Safe").
+//! Hostile values in every string of every site (property test; the escaping rule of ARCHITECTURE.md).
 //!
 //! The generated files run as SYSTEM, sysadmin or BIG-IP admin, so a string from site.toml that
 //! turns into code is a privilege escalation. This test takes the reference site, every fixture and
@@ -489,11 +489,9 @@ fn hostile_values_are_rejected_with_a_location_or_stay_data() {
         let file_name = format!("case-{id}.toml");
 
         // The whole pipeline must not panic, whatever the value.
-        let outcome = std::panic::catch_unwind(|| {
-            match sitebundle::load_text(&file_name, &text) {
-                Err(d) => Err(d),
-                Ok((s, _)) => Ok(sitebundle::build_bundle(&s)),
-            }
+        let outcome = std::panic::catch_unwind(|| match sitebundle::load_text(&file_name, &text) {
+            Err(d) => Err(d),
+            Ok((s, _)) => Ok(sitebundle::build_bundle(&s)),
         });
         let mut built: Option<Bundle> = None;
         match outcome {

@@ -82,7 +82,7 @@ fn kill_task_runs_the_script_with_the_image_as_one_argument() {
     );
 }
 
-/// The emulator is not a rubber stamp: the seed's bug (the tasklist|find result ignored) is caught.
+/// The emulator is not a rubber stamp: the original write-up's bug (the tasklist|find result ignored) is caught.
 #[test]
 fn emulator_catches_the_seed_bug() {
     let bundle = common::reference();

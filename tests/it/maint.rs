@@ -375,7 +375,10 @@ fn check_eventtriggers(site_text: &str, trigger: &str, source: Option<&str>, scr
     let vbs = text_of(&b, "scripts/WUTriggerMaintMode.vbs");
     let args = vbs_const(&vbs, "CREATE_ARGS");
     let m = s.maintenance.as_ref().unwrap();
-    assert_eq!(args, sitebundle::families::maint::eventtriggers_create_args(&s.farm, m).unwrap());
+    assert_eq!(
+        args,
+        sitebundle::families::maint::eventtriggers_create_args(&s.farm, m).unwrap()
+    );
     assert_eq!(vbs_const(&vbs, "DURATION_TOKEN"), "{DURATION}");
     assert_eq!(vbs_const(&vbs, "TRIGGER_NAME"), trigger);
     // What WUTriggerMaintMode.vbs runs after substituting a validated duration.
@@ -504,7 +507,9 @@ fn reboot_delay_registry_values() {
 #[test]
 fn groups_and_skip_split_the_servers() {
     let s = site(&fixture("maint-groups.toml"));
-    let specs: Vec<_> = sitebundle::plan(&s).unwrap().tasks
+    let specs: Vec<_> = sitebundle::plan(&s)
+        .unwrap()
+        .tasks
         .into_iter()
         .filter(|t| t.feature == "maintenance")
         .map(|t| {

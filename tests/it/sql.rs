@@ -219,7 +219,7 @@ fn switcher_only_writes_a_partner_that_answered_as_principal() {
             "Windows PowerShell reads BOM-less files as ANSI"
         );
     }
-    // The check itself rejects the seed's blind switch and other broken variants.
+    // The check itself rejects the original write-up's blind switch and other broken variants.
     let dir = common::write_tmp(&common::reference());
     let f = dir.path().join("scripts/Update-SqlAlias.ps1");
     logic(&["switcher-selftest", f.to_str().unwrap()]);
@@ -416,8 +416,8 @@ fn partner_rules() {
         "[[sql.partner]]\nserver = \"sql1\"\ninstance = \"MIRROR\"\n\n[sql.switcher]",
         1,
     );
-    let (site, _) = sitebundle::load_text("inst.toml", &inst)
-        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let (site, _) =
+        sitebundle::load_text("inst.toml", &inst).unwrap_or_else(|d| panic!("{}", d.render()));
     let b = sitebundle::build_bundle(&site).unwrap();
     assert!(b.files.contains_key("sql/sql1/mirror-failover-job.sql"));
     assert!(

@@ -154,7 +154,11 @@ fn check(name: &str, text: &str) {
             .filter(|n| k.contains(&n.0.as_str()))
             .count()
     };
-    assert_eq!(count(&["server", "partner"]), site.farm.servers.len(), "{name}");
+    assert_eq!(
+        count(&["server", "partner"]),
+        site.farm.servers.len(),
+        "{name}"
+    );
     let (pools, vips) = site
         .f5
         .as_ref()

@@ -21,7 +21,7 @@ Two checks are done in Rust instead, where a crate or a few lines do them well
 Registry Editor 5.00 format and its marker rule; reported here as "unchecked") and the AS3
 declaration against F5's JSON Schema (as3.json is parsed and marker-checked here, kind "as3").
 
-`--marker WORD` adds the hostile-input safety check of DESIGN.md section 7: wherever WORD
+`--marker WORD` adds the hostile-input safety check (ARCHITECTURE.md, escaping rule): wherever WORD
 occurs in a file it must sit in a data position of the parse tree (string literal,
 quoted identifier, XML text or attribute value, comment...), never in code. The exact
 rule per format is documented on each checker below.
@@ -175,7 +175,7 @@ def ts_syntax_errors(res: Result, root, src: bytes) -> None:
 #  * a bare word where a statement may start (`PRINT 1 oops;`) is read by sqlfluff as a
 #    procedure call without EXEC; SQL Server allows that only as a batch's first statement.
 #  * boolean contexts (IF, WHILE, WHERE, HAVING, ON, searched CASE WHEN) must contain a
-#    predicate: sqlfluff's grammar takes any expression there, so the seed's lost
+#    predicate: sqlfluff's grammar takes any expression there, so the original write-up's lost
 #    operator `WHILE (@@fetch_status  -1)` parses as arithmetic; SQL Server rejects it.
 #  * string literals that SQL Server executes later (sp_add_jobstep/sp_update_jobstep
 #    @command with the TSQL subsystem, sp_executesql's statement, EXEC (N'...')) are
@@ -655,7 +655,7 @@ def check_ps1(res: Result, data: bytes, marker: str | None) -> None:
 # --------------------------------------------------------------------------------------
 #
 # Syntax: ERROR/MISSING nodes fail; CRLF line endings required (cmd.exe misreads labels
-# in LF files); every `goto X` / `call :X` must name a label that exists (the seed's
+# in LF files); every `goto X` / `call :X` must name a label that exists (the original write-up's
 # killProc.bat jumped to labels it never defined).
 #
 # Marker rule: batch has no safe data position (%...% expansion, ^, &, | work inside
@@ -711,7 +711,7 @@ def check_batch(res: Result, data: bytes, marker: str | None) -> None:
 # Encoding: UTF-16 must carry a BOM (the XML spec requires it; libxml2 guesses without
 # one), declare encoding="UTF-16" and use CRLF; a UTF-8 file must not declare another
 # encoding. Task Scheduler XML (root {task ns}Task) must be UTF-16LE with BOM (what
-# `schtasks /create /xml` reliably takes, DESIGN 5.3), must validate against the XSD,
+# `schtasks /create /xml` reliably takes), must validate against the XSD,
 # and the text of each EventTrigger Subscription must itself parse as XML.
 #
 # Marker rule: in element text, attribute values, comments only; never in element,

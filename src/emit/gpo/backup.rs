@@ -69,7 +69,9 @@ pub fn add(
             format!("{dir}/DomainSysvol/GPO/Machine/Preferences/{folder}/{file}"),
             Artifact::text(ArtifactKind::GppXml, Encoding::Utf8, Eol::Crlf, &xml)
                 .hosts(hosts.clone())
-                .deploy(Deploy::GpoImport { command: import.clone() }),
+                .deploy(Deploy::GpoImport {
+                    command: import.clone(),
+                }),
         )?;
         entries.push(BackupFile {
             path: format!("Preferences\\{folder}"),
@@ -98,9 +100,10 @@ pub fn add(
             format!("{dir}/{file}"),
             Artifact::text(ArtifactKind::GpoBackup, Encoding::Utf8, Eol::Crlf, &xml)
                 .hosts(hosts.clone())
-                .deploy(Deploy::GpoImport { command: import.clone() }),
+                .deploy(Deploy::GpoImport {
+                    command: import.clone(),
+                }),
         )?;
     }
     Ok(())
 }
-

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::guid;
-use crate::model::gpo::{Gpo, Preference};
 use crate::model::Farm;
+use crate::model::gpo::{Gpo, Preference};
 use crate::plan::{Principal, RegData, RegValue, ServiceRecovery, TaskSpec, Trigger};
 
 /// One runtime script the GPO copies.
@@ -393,13 +393,16 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
             name: t.name.clone(),
             account: account.to_string(),
             hosts: site.server_names(&legacy_hosts),
-            why: "Task Scheduler 1.0 (Server 2003) runs a task without a password only as SYSTEM".into(),
+            why: "Task Scheduler 1.0 (Server 2003) runs a task without a password only as SYSTEM"
+                .into(),
         });
         return Ok(());
     }
     match legacy_trigger(t)? {
         None => items.event_only_v2.push(t.name.clone()),
-        Some(trigger) => items.legacy_tasks.push(legacy_task(site, t, trigger, &legacy_hosts)),
+        Some(trigger) => items
+            .legacy_tasks
+            .push(legacy_task(site, t, trigger, &legacy_hosts)),
     }
     Ok(())
 }
@@ -510,8 +513,11 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
 
 /// The Services item that sets one service's recovery actions.
 fn service_item(site: &Farm, r: &ServiceRecovery) -> Result<ServiceItem, crate::Error> {
-    crate::model::check_plain_name(&r.service, 80, false, "service name")
-        .map_err(|e| crate::Error::Internal(format!("{e}; it cannot be written into Group Policy Preferences")))?;
+    crate::model::check_plain_name(&r.service, 80, false, "service name").map_err(|e| {
+        crate::Error::Internal(format!(
+            "{e}; it cannot be written into Group Policy Preferences"
+        ))
+    })?;
     if !(1..=3).contains(&r.restarts) {
         return Err(crate::Error::Internal(format!(
             "service {}: {} restarts; the service controller has three failure actions",

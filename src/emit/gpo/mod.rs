@@ -27,10 +27,10 @@ mod runbook;
 use uuid::Uuid;
 
 use crate::bundle::{Bundle, Deploy};
-pub use backup::add as add_backup;
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
 use crate::plan::Plan;
+pub use backup::add as add_backup;
 pub use items::{GpoItems, Script, gpp_account, iso_duration_secs};
 
 /// Adds the GPO backup, its runbook section, checklist step and prerequisite, when the site has a

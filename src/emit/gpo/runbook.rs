@@ -150,4 +150,3 @@ pub fn add(site: &Farm, gpo: &Gpo, items: &GpoItems, plan: &mut Plan) -> Result<
     plan.sections.push(section);
     Ok(())
 }
-

@@ -10,7 +10,9 @@ pub mod model;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{ChecklistStep, Column, Plan, Prerequisite, Section, TopoEdge, TopoNode, Topology};
+use crate::plan::{
+    ChecklistStep, Column, Plan, Prerequisite, Section, TopoEdge, TopoNode, Topology,
+};
 use model::{F5, Monitor, MonitorRef, Persistence, Pool, Protocol, Snat, Virtual};
 
 /// The AS3 schema version the declaration is written for (every property used exists there).
@@ -471,11 +473,16 @@ fn add_files(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> 
     }
     plan.add_file(
         "f5/as3.json",
-        Artifact::text(ArtifactKind::As3, Encoding::Utf8, Eol::Lf, &as3_text(site, f5)?)
-            .hosts(big_ip())
-            .deploy(Deploy::Command(
-                "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
-            )),
+        Artifact::text(
+            ArtifactKind::As3,
+            Encoding::Utf8,
+            Eol::Lf,
+            &as3_text(site, f5)?,
+        )
+        .hosts(big_ip())
+        .deploy(Deploy::Command(
+            "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
+        )),
     )
 }
 
@@ -548,7 +555,10 @@ fn add_pool_nodes(site: &Farm, f5: &F5, t: &mut Topology) {
     for (i, p) in f5.pools.iter().enumerate() {
         let mut details = Vec::new();
         if p.min_active_members > 0 {
-            details.push(format!("priority groups, min active {}", p.min_active_members));
+            details.push(format!(
+                "priority groups, min active {}",
+                p.min_active_members
+            ));
         }
         // Members by priority group: the preferred (highest) group first.
         let mut members: Vec<_> = p.members.iter().collect();

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::{Ctx, Names};
 use crate::escape;
+use crate::model::{Ctx, Names};
 
 /// The BIG-IP section of the site.
 #[derive(Debug, Deserialize, JsonSchema)]

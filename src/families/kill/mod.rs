@@ -10,7 +10,9 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{Plan, Principal, Section, ServerCheck, ServerLine, TaskSpec, Trigger, start_boundary};
+use crate::plan::{
+    Plan, Principal, Section, ServerCheck, ServerLine, TaskSpec, Trigger, start_boundary,
+};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
@@ -40,16 +42,28 @@ pub fn task_specs(site: &Farm, kills: &[Kill]) -> Result<Vec<TaskSpec>, crate::E
 }
 
 fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
-    let quote = |s: &str| cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)));
+    let quote = |s: &str| {
+        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
+    };
     Ok(TaskSpec {
         name: k.name.clone(),
-        description: format!("Kills {} if it is running (sitebundle, site {}). Exit 0: not running; otherwise taskkill's exit code.", k.image, site.name),
-        trigger: Trigger::Daily { start: start_boundary(site, k.hour, k.minute, 0), days_interval: k.every_days },
+        description: format!(
+            "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; otherwise taskkill's exit code.",
+            k.image, site.name
+        ),
+        trigger: Trigger::Daily {
+            start: start_boundary(site, k.hour, k.minute, 0),
+            days_interval: k.every_days,
+        },
         command: r"%SystemRoot%\System32\cmd.exe".into(),
         // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the script
         // with a quoted path even when the folder has spaces. Both are quoted for cmd at render
         // time (the image is read by the script as %~1), whatever resolve allowed.
-        arguments: format!("/c \"{} {}\"", quote(&site.script_path(KILLPROC))?, quote(&k.image)?),
+        arguments: format!(
+            "/c \"{} {}\"",
+            quote(&site.script_path(KILLPROC))?,
+            quote(&k.image)?
+        ),
         working_directory: String::new(),
         principal: Principal::system(),
         execution_time_limit: "PT10M".into(),
@@ -61,7 +75,10 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
 
 /// `scripts/killProc.cmd`, for every server that runs a kill task.
 fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
-    let mut hosts: Vec<usize> = kills.iter().flat_map(|k| k.servers.iter().copied()).collect();
+    let mut hosts: Vec<usize> = kills
+        .iter()
+        .flat_map(|k| k.servers.iter().copied())
+        .collect();
     hosts.sort();
     hosts.dedup();
     let text = crate::render::render("kill/killProc.cmd", &())?;
@@ -77,7 +94,10 @@ fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate:
 
 /// "kills a.exe, b.exe" in each server's box.
 fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
-    let mut servers: Vec<usize> = kills.iter().flat_map(|k| k.servers.iter().copied()).collect();
+    let mut servers: Vec<usize> = kills
+        .iter()
+        .flat_map(|k| k.servers.iter().copied())
+        .collect();
     servers.sort();
     servers.dedup();
     for server in servers {

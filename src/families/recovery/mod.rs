@@ -21,7 +21,8 @@ pub fn contribute(site: &Farm, entries: &[Recovery], plan: &mut Plan) -> Result<
     if entries.is_empty() {
         return Ok(());
     }
-    plan.services.extend(entries.iter().map(|r| settings(site, r)));
+    plan.services
+        .extend(entries.iter().map(|r| settings(site, r)));
     add_runbook(site, entries, plan)?;
     add_server_lines(site, entries, plan);
     Ok(())

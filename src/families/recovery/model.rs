@@ -80,7 +80,10 @@ fn resolve_one(
     if !(1..=3600).contains(&r.restart_after_seconds) {
         ctx.error(
             &format!("{p}.restart_after_seconds"),
-            format!("restart_after_seconds = {} is outside 1-3600", r.restart_after_seconds),
+            format!(
+                "restart_after_seconds = {} is outside 1-3600",
+                r.restart_after_seconds
+            ),
             "e.g. `restart_after_seconds = 60`",
         );
         ok = false;
@@ -125,7 +128,11 @@ fn resolve_servers(
         let at = format!("{p}.servers[{j}]");
         match ctx.lookup(&at, "server", s, &names.servers) {
             Some(idx) if servers.contains(&idx) => {
-                ctx.error(&at, format!("server `{s}` is listed twice"), "list each server once");
+                ctx.error(
+                    &at,
+                    format!("server `{s}` is listed twice"),
+                    "list each server once",
+                );
                 *ok = false;
             }
             Some(idx) => servers.push(idx),

@@ -58,8 +58,14 @@ fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), cr
         let dir = partner_dir(site, p);
         let host = vec![site.server(p.server).name.clone()];
         let files = [
-            ("mirror-failover-job.sql", scripts::job_script(site, sql, idx)?),
-            ("mirroring-alerts.sql", scripts::alerts_script(site, sql, idx)?),
+            (
+                "mirror-failover-job.sql",
+                scripts::job_script(site, sql, idx)?,
+            ),
+            (
+                "mirroring-alerts.sql",
+                scripts::alerts_script(site, sql, idx)?,
+            ),
         ];
         for (name, text) in files {
             let path = format!("{dir}/{name}");
@@ -320,7 +326,12 @@ fn add_topology(sql: &Sql, t: &mut Topology) {
             phase: 2,
             from: "alias".into(),
             to: Topology::server_id(p.server),
-            label: if n == 0 { "initial target" } else { "after failover" }.into(),
+            label: if n == 0 {
+                "initial target"
+            } else {
+                "after failover"
+            }
+            .into(),
             show_label: true,
             dashed: n != 0,
         });

@@ -5,8 +5,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::{Ctx, Names};
 use crate::escape;
+use crate::model::{Ctx, Names};
 
 /// Database mirroring between two SQL Server partners and the client alias that follows the principal.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -313,7 +313,12 @@ fn check_database(ctx: &mut Ctx, path: &str, name: &str) -> bool {
     )
 }
 
-pub fn resolve(raw: &RawSql, ctx: &mut Ctx, names: &Names, site: &[crate::model::Server]) -> Option<Sql> {
+pub fn resolve(
+    raw: &RawSql,
+    ctx: &mut Ctx,
+    names: &Names,
+    site: &[crate::model::Server],
+) -> Option<Sql> {
     let mut ok = ctx.check(
         "sql.alias",
         check_alias(&raw.alias),

@@ -499,7 +499,13 @@ fn check_backup(
                             p("startupType")
                         ));
                     }
-                    for a in ["serviceAction", "accountName", "interact", "program", "args"] {
+                    for a in [
+                        "serviceAction",
+                        "accountName",
+                        "interact",
+                        "program",
+                        "args",
+                    ] {
                         if p(a).is_some() {
                             errs.push(format!("{where_}: service item {nm_s} sets {a}"));
                         }
