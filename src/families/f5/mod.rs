@@ -5,8 +5,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub mod affinity;
 pub mod model;
+
+pub use model::affinity;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::model::{Pool, RawVirtual, Virtual, normalise_prefix};
+use super::{Pool, RawVirtual, Virtual, normalise_prefix};
 use crate::escape;
 use crate::model::Ctx;
 

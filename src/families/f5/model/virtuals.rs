@@ -1,0 +1,240 @@
+//! `[[f5.virtual_server]]`: virtual servers, their profiles, path routes and iRule.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::*;
+
+/// The site's virtual servers that resolved completely, in declaration order; their names and
+/// iRule names join `all_names`.
+pub(super) fn resolve_virtuals(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    pool_idx: &HashMap<&str, usize>,
+    all_names: &mut Vec<(String, String)>,
+) -> (Vec<Virtual>, bool) {
+    let mut ok = true;
+    let mut virtuals = Vec::new();
+    let mut destinations: Vec<(String, String)> = Vec::new();
+    for (i, rv) in raw.virtual_server.iter().enumerate() {
+        let p = format!("f5.virtual_server[{i}]");
+        match resolve_virtual(ctx, pool_idx, &p, rv, &mut destinations, all_names) {
+            Some(v) => virtuals.push(v),
+            None => ok = false,
+        }
+    }
+    ctx.unique(
+        "virtual server address and port",
+        destinations.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    (virtuals, ok)
+}
+
+/// One virtual server, or None when any part of it is invalid.
+fn resolve_virtual(
+    ctx: &mut Ctx,
+    pool_idx: &HashMap<&str, usize>,
+    p: &str,
+    rv: &RawVirtual,
+    destinations: &mut Vec<(String, String)>,
+    all_names: &mut Vec<(String, String)>,
+) -> Option<Virtual> {
+    let mut vok = name_check(ctx, &format!("{p}.name"), &rv.name, "name = \"vs_ects\"");
+    all_names.push((format!("{p}.name"), rv.name.clone()));
+    vok &= ctx.check(
+        &format!("{p}.description"),
+        check_description(&rv.description),
+        DESCRIPTION_HELP,
+    );
+    let address = match rv.address.parse::<IpAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            ctx.error(
+                &format!("{p}.address"),
+                format!("`{}` is not an IPv4 or IPv6 address", rv.address),
+                "e.g. `address = \"10.20.30.100\"`",
+            );
+            None
+        }
+    };
+    let port = port(ctx, &format!("{p}.port"), rv.port);
+    if let (Some(a), Some(pt)) = (address, port) {
+        destinations.push((format!("{p}.port"), format!("{a} port {pt}")));
+    }
+    let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, pool_idx);
+    let profiles = resolve_profiles(ctx, p, rv, &mut vok);
+    if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
+        ctx.error(
+            &format!("{p}.persistence"),
+            "cookie persistence needs an HTTP virtual server",
+            "use `persistence = \"source-address\"` or `\"none\"` for TCP",
+        );
+        vok = false;
+    }
+    if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
+        ctx.error(
+            &format!("{p}.routes"),
+            format!(
+                "virtual server `{}` routes paths but is not an HTTP virtual server",
+                rv.name
+            ),
+            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
+        );
+        vok = false;
+    }
+    let routes = resolve_routes(ctx, p, rv, pool_idx, &mut vok);
+    let rule = resolve_rule(ctx, p, rv, &mut vok, all_names);
+    if let (Some(address), Some(port), Some(pool), true) = (address, port, pool, vok) {
+        Some(Virtual {
+            name: rv.name.clone(),
+            address,
+            port,
+            protocol: rv.protocol,
+            profiles,
+            pool,
+            persistence: rv.persistence,
+            snat: rv.snat,
+            routes,
+            rule,
+            description: rv.description.clone(),
+        })
+    } else {
+        None
+    }
+}
+
+/// The profiles of a virtual server (sorted): known names, exactly one TCP profile, and an
+/// `http` profile exactly when the virtual server is HTTP.
+fn resolve_profiles(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> Vec<String> {
+    let mut profiles: Vec<String> = match (&rv.profiles, rv.protocol) {
+        (Some(list), _) => list.clone(),
+        (None, Protocol::Http) => vec!["http".into(), "tcp".into()],
+        (None, Protocol::Tcp) => vec!["tcp".into()],
+    };
+    for (j, pr) in profiles.iter().enumerate() {
+        if pr != "http" && !TCP_PROFILES.contains(&pr.as_str()) {
+            ctx.error(
+                &format!("{p}.profiles[{j}]"),
+                format!("unknown profile `{pr}`"),
+                format!("use `http` and one of {}", TCP_PROFILES.join(", ")),
+            );
+            *vok = false;
+        }
+    }
+    profiles.sort();
+    let n_tcp = profiles
+        .iter()
+        .filter(|x| TCP_PROFILES.contains(&x.as_str()))
+        .count();
+    let has_http = profiles.iter().any(|x| x == "http");
+    if *vok && (n_tcp != 1 || profiles.windows(2).any(|w| w[0] == w[1])) {
+        ctx.error(
+            &format!("{p}.profiles"),
+            "a virtual server needs exactly one TCP profile, each profile listed once",
+            format!(
+                "e.g. `profiles = [\"http\", \"tcp\"]`; TCP profiles: {}",
+                TCP_PROFILES.join(", ")
+            ),
+        );
+        *vok = false;
+    }
+    match rv.protocol {
+        Protocol::Http if !has_http => {
+            ctx.error(
+                &format!("{p}.profiles"),
+                format!("HTTP virtual server `{}` has no `http` profile", rv.name),
+                "add \"http\" to profiles; HTTP iRule events and cookie persistence need it",
+            );
+            *vok = false;
+        }
+        Protocol::Tcp if has_http => {
+            ctx.error(
+                &format!("{p}.profiles"),
+                format!("TCP virtual server `{}` has an `http` profile", rv.name),
+                "use `protocol = \"http\"`, or remove \"http\" from profiles",
+            );
+            *vok = false;
+        }
+        _ => {}
+    }
+    profiles
+}
+
+/// The path routes of a virtual server, longest prefix first.
+fn resolve_routes(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    pool_idx: &HashMap<&str, usize>,
+    vok: &mut bool,
+) -> Vec<Route> {
+    let mut routes = Vec::new();
+    let mut seen_paths: Vec<(String, String)> = Vec::new();
+    for (j, r) in rv.routes.iter().enumerate() {
+        let rp = format!("{p}.routes[{j}]");
+        let path = match normalise_prefix(&r.prefix) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                ctx.error(&format!("{rp}.prefix"), e, "e.g. `prefix = \"/ECTS/\"`");
+                *vok = false;
+                None
+            }
+        };
+        let rpool = ctx.lookup(&format!("{rp}.pool"), "pool", &r.pool, pool_idx);
+        if let (Some(path), Some(pool)) = (path, rpool) {
+            seen_paths.push((format!("{rp}.prefix"), path.clone()));
+            routes.push(Route {
+                prefix: r.prefix.clone(),
+                path,
+                pool,
+            });
+        } else {
+            *vok = false;
+        }
+    }
+    ctx.unique(
+        "route prefix (compared without case and trailing slash)",
+        seen_paths.iter().map(|(a, b)| (a.clone(), b.as_str())),
+    );
+    routes.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.path.cmp(&b.path)));
+    routes
+}
+
+/// The name of the iRule that carries a virtual server's routes (None without routes); it joins
+/// `all_names`.
+fn resolve_rule(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+    all_names: &mut Vec<(String, String)>,
+) -> Option<String> {
+    if rv.routes.is_empty() {
+        if rv.rule.is_some() {
+            ctx.warn(
+                &format!("{p}.rule"),
+                "`rule` is ignored: this virtual server has no routes",
+                "",
+            );
+        }
+        None
+    } else {
+        let n = rv
+            .rule
+            .clone()
+            .unwrap_or_else(|| format!("{}_routes", rv.name));
+        let key = if rv.rule.is_some() { "rule" } else { "name" };
+        if escape::tmsh_name(&n).is_err() && key == "name" && escape::tmsh_name(&rv.name).is_ok() {
+            ctx.error(
+                &format!("{p}.name"),
+                format!("the iRule name `{n}` derived from this virtual server is too long"),
+                "set `rule = \"…\"` to a shorter name",
+            );
+            *vok = false;
+        } else if key == "rule" {
+            *vok &= name_check(ctx, &format!("{p}.rule"), &n, "rule = \"sp_routes\"");
+        }
+        all_names.push((format!("{p}.{key}"), n.clone()));
+        Some(n)
+    }
+}
