@@ -13,7 +13,7 @@ mod task;
 mod topology;
 
 pub use registry::{RegData, RegFile, RegValue};
-pub use runbook::{ChecklistStep, Prerequisite, Section, ServerCheck};
+pub use runbook::{ChecklistStep, Part, Prerequisite, Section, ServerCheck};
 pub use service::ServiceRecovery;
 pub use task::{Principal, TaskSpec, Trigger, start_boundary};
 pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};

@@ -50,3 +50,37 @@ pub struct ServerCheck {
     pub order: u32,
     pub text: String,
 }
+
+/// Which list of the runbook a contributed block goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A numbered step of "Order of deployment".
+    Step,
+    /// A bullet of "Before you start".
+    Prerequisite,
+    /// A link under the checklist's "On each server" step.
+    ServerCheck,
+}
+
+impl super::Plan {
+    /// Renders blocks of a contributor's checklist template (`[% block NAME %]`, all with `view`)
+    /// and adds each to its list of the runbook: `(block, part, order)`.
+    pub fn add_checklist_parts<V: Serialize>(
+        &mut self,
+        template: &str,
+        view: &V,
+        parts: &[(&str, Part, u32)],
+    ) -> Result<(), crate::Error> {
+        for &(block, part, order) in parts {
+            let text = crate::render::render_block(template, block, view)?
+                .trim_end()
+                .to_string();
+            match part {
+                Part::Step => self.steps.push(ChecklistStep { order, text }),
+                Part::Prerequisite => self.prerequisites.push(Prerequisite { order, text }),
+                Part::ServerCheck => self.server_checks.push(ServerCheck { order, text }),
+            }
+        }
+        Ok(())
+    }
+}

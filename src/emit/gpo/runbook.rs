@@ -6,7 +6,7 @@ use super::backup_id;
 use super::items::{GpoItems, ManualTask, Targeting};
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
-use crate::plan::{ChecklistStep, Plan, Prerequisite, Section};
+use crate::plan::{Part, Plan, Section};
 
 /// Where the GPO's pieces go among the families' in the runbook.
 const SECTION_ORDER: u32 = 40;
@@ -135,18 +135,14 @@ pub fn add(site: &Farm, gpo: &Gpo, items: &GpoItems, plan: &mut Plan) -> Result<
         anchor: section.anchor(),
         any_legacy: site.servers.iter().any(|s| !s.os.has_task_scheduler2()),
     };
-    let block = |name: &str| -> Result<String, crate::Error> {
-        crate::render::render_block("gpo/checklist.md", name, &view)
-            .map(|s| s.trim_end().to_string())
-    };
-    plan.steps.push(ChecklistStep {
-        order: STEP_ORDER,
-        text: block("step")?,
-    });
-    plan.prerequisites.push(Prerequisite {
-        order: PREREQUISITE_ORDER,
-        text: block("prerequisite")?,
-    });
+    plan.add_checklist_parts(
+        "gpo/checklist.md",
+        &view,
+        &[
+            ("step", Part::Step, STEP_ORDER),
+            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+        ],
+    )?;
     plan.sections.push(section);
     Ok(())
 }

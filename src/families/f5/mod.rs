@@ -11,9 +11,7 @@ pub use model::affinity;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{
-    ChecklistStep, Column, Plan, Prerequisite, Section, TopoEdge, TopoNode, Topology,
-};
+use crate::plan::{Column, Part, Plan, Section, TopoEdge, TopoNode, Topology};
 use model::{F5, Monitor, MonitorRef, Persistence, Pool, Protocol, Snat, Virtual};
 
 /// The AS3 schema version the declaration is written for (every property used exists there).
@@ -684,19 +682,14 @@ fn add_runbook(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error
         order: SECTION_ORDER,
         text: crate::render::render("f5/runbook.md", &runbook_view(site, f5))?,
     };
-    let anchor = serde_json::json!({ "anchor": section.anchor() });
-    let block = |name: &str| -> Result<String, crate::Error> {
-        crate::render::render_block("f5/checklist.md", name, &anchor)
-            .map(|s| s.trim_end().to_string())
-    };
-    plan.steps.push(ChecklistStep {
-        order: STEP_ORDER,
-        text: block("step")?,
-    });
-    plan.prerequisites.push(Prerequisite {
-        order: PREREQUISITE_ORDER,
-        text: block("prerequisite")?,
-    });
+    plan.add_checklist_parts(
+        "f5/checklist.md",
+        &serde_json::json!({ "anchor": section.anchor() }),
+        &[
+            ("step", Part::Step, STEP_ORDER),
+            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+        ],
+    )?;
     plan.sections.push(section);
     Ok(())
 }

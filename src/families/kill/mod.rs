@@ -10,9 +10,7 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{
-    Plan, Principal, Section, ServerCheck, ServerLine, TaskSpec, Trigger, start_boundary,
-};
+use crate::plan::{Part, Plan, Principal, Section, ServerLine, TaskSpec, Trigger, start_boundary};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
@@ -157,15 +155,11 @@ fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), c
         order: SECTION_ORDER,
         text: crate::render::render("kill/runbook.md", &view)?,
     };
-    let check = crate::render::render_block(
+    plan.add_checklist_parts(
         "kill/checklist.md",
-        "server_check",
         &serde_json::json!({ "anchor": section.anchor() }),
+        &[("server_check", Part::ServerCheck, SERVER_CHECK_ORDER)],
     )?;
-    plan.server_checks.push(ServerCheck {
-        order: SERVER_CHECK_ORDER,
-        text: check.trim_end().to_string(),
-    });
     plan.sections.push(section);
     Ok(())
 }

@@ -21,8 +21,8 @@ use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::plan::{
-    Plan, Prerequisite, Principal, RegData, RegFile, RegValue, Section, ServerCheck, ServerLine,
-    TaskSpec, Trigger, start_boundary,
+    Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, TaskSpec, Trigger,
+    start_boundary,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -399,19 +399,14 @@ fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Plan) -> Result<(), crat
         order: SECTION_ORDER,
         text: crate::render::render("maint/runbook.md", &runbook_view(site, m))?,
     };
-    let anchor = serde_json::json!({ "anchor": section.anchor() });
-    let block = |name: &str| -> Result<String, crate::Error> {
-        crate::render::render_block("maint/checklist.md", name, &anchor)
-            .map(|s| s.trim_end().to_string())
-    };
-    plan.prerequisites.push(Prerequisite {
-        order: PREREQUISITE_ORDER,
-        text: block("prerequisite")?,
-    });
-    plan.server_checks.push(ServerCheck {
-        order: SERVER_CHECK_ORDER,
-        text: block("server_check")?,
-    });
+    plan.add_checklist_parts(
+        "maint/checklist.md",
+        &serde_json::json!({ "anchor": section.anchor() }),
+        &[
+            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+            ("server_check", Part::ServerCheck, SERVER_CHECK_ORDER),
+        ],
+    )?;
     plan.sections.push(section);
     Ok(())
 }

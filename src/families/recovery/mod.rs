@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{Plan, Section, ServerCheck, ServerLine, ServiceRecovery};
+use crate::plan::{Part, Plan, Section, ServerLine, ServiceRecovery};
 use model::Recovery;
 
 /// Where the family's pieces go among the others' in the runbook and the topology.
@@ -99,15 +99,11 @@ fn add_runbook(site: &Farm, entries: &[Recovery], plan: &mut Plan) -> Result<(),
         order: SECTION_ORDER,
         text: crate::render::render("recovery/runbook.md", &view)?,
     };
-    let check = crate::render::render_block(
+    plan.add_checklist_parts(
         "recovery/checklist.md",
-        "server_check",
         &serde_json::json!({ "anchor": section.anchor() }),
+        &[("server_check", Part::ServerCheck, SERVER_CHECK_ORDER)],
     )?;
-    plan.server_checks.push(ServerCheck {
-        order: SERVER_CHECK_ORDER,
-        text: check.trim_end().to_string(),
-    });
     plan.sections.push(section);
     Ok(())
 }

@@ -12,8 +12,8 @@ use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::plan::{
-    ChecklistStep, Column, Plan, Prerequisite, Principal, RegData, RegFile, RegValue, Section,
-    ServerCheck, ServerLine, TaskSpec, TopoEdge, TopoNode, Topology, Trigger, start_boundary,
+    Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, TaskSpec,
+    TopoEdge, TopoNode, Topology, Trigger, start_boundary,
 };
 use model::Sql;
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
@@ -274,26 +274,16 @@ fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Err
             .collect(),
         front_ends: site.server_names(&sql.switcher.servers),
     };
-    let block = |name: &str| -> Result<String, crate::Error> {
-        crate::render::render_block("sql/checklist.md", name, &view)
-            .map(|s| s.trim_end().to_string())
-    };
-    plan.steps.push(ChecklistStep {
-        order: STEP_JOB_ORDER,
-        text: block("step_job")?,
-    });
-    plan.steps.push(ChecklistStep {
-        order: STEP_LOGINS_ORDER,
-        text: block("step_logins")?,
-    });
-    plan.prerequisites.push(Prerequisite {
-        order: PREREQUISITE_ORDER,
-        text: block("prerequisite")?,
-    });
-    plan.server_checks.push(ServerCheck {
-        order: SERVER_CHECK_ORDER,
-        text: block("server_check")?,
-    });
+    plan.add_checklist_parts(
+        "sql/checklist.md",
+        &view,
+        &[
+            ("step_job", Part::Step, STEP_JOB_ORDER),
+            ("step_logins", Part::Step, STEP_LOGINS_ORDER),
+            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+            ("server_check", Part::ServerCheck, SERVER_CHECK_ORDER),
+        ],
+    )?;
     plan.sections.push(section);
     Ok(())
 }
