@@ -104,6 +104,36 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// Resolves a list of server names at `path` (`path[0]`, `path[1]`, …): unknown names and
+    /// names listed twice are reported at their place. Returns the servers in name order (a list
+    /// of servers that get the same thing carries no order) and whether every name was good.
+    pub fn server_list(
+        &mut self,
+        path: &str,
+        list: &[String],
+        names: &super::Names,
+    ) -> (Vec<usize>, bool) {
+        let mut ok = true;
+        let mut servers = Vec::new();
+        for (j, s) in list.iter().enumerate() {
+            let at = format!("{path}[{j}]");
+            match self.lookup(&at, "server", s, &names.servers) {
+                Some(idx) if servers.contains(&idx) => {
+                    self.error(
+                        &at,
+                        format!("server `{s}` is listed twice"),
+                        "list each server once",
+                    );
+                    ok = false;
+                }
+                Some(idx) => servers.push(idx),
+                None => ok = false,
+            }
+        }
+        servers.sort();
+        (servers, ok)
+    }
+
     /// Reports every duplicate among `(path, name)` pairs, case-insensitively (Windows and SQL
     /// Server compare names without case).
     pub fn unique<'n>(&mut self, what: &str, items: impl IntoIterator<Item = (String, &'n str)>) {

@@ -158,25 +158,8 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
 
 /// The servers of a kill task, each once, in name order.
 fn resolve_servers(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> (Vec<usize>, bool) {
-    let mut ok = true;
-    let mut servers = Vec::new();
-    for (j, s) in r.servers.iter().enumerate() {
-        match ctx.lookup(&format!("{p}.servers[{j}]"), "server", s, &names.servers) {
-            Some(idx) if servers.contains(&idx) => {
-                ctx.error(
-                    &format!("{p}.servers[{j}]"),
-                    format!("server `{s}` is listed twice"),
-                    "list each server once",
-                );
-                ok = false;
-            }
-            Some(idx) => servers.push(idx),
-            None => ok = false,
-        }
-    }
     // The list order carries no meaning (the same task goes to each server): name order.
-    servers.sort();
-    (servers, ok)
+    ctx.server_list(&format!("{p}.servers"), &r.servers, names)
 }
 
 #[cfg(test)]

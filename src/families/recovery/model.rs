@@ -123,22 +123,7 @@ fn resolve_servers(
         );
         *ok = false;
     }
-    let mut servers = Vec::new();
-    for (j, s) in list.iter().enumerate() {
-        let at = format!("{p}.servers[{j}]");
-        match ctx.lookup(&at, "server", s, &names.servers) {
-            Some(idx) if servers.contains(&idx) => {
-                ctx.error(
-                    &at,
-                    format!("server `{s}` is listed twice"),
-                    "list each server once",
-                );
-                *ok = false;
-            }
-            Some(idx) => servers.push(idx),
-            None => *ok = false,
-        }
-    }
-    servers.sort();
+    let (servers, good) = ctx.server_list(&format!("{p}.servers"), list, names);
+    *ok &= good;
     servers
 }

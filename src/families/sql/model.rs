@@ -522,7 +522,6 @@ fn check_job(j: &RawJob, ctx: &mut Ctx) -> bool {
 /// The front ends that run the alias switcher, each once, in name order.
 fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (Vec<usize>, bool) {
     let mut ok = true;
-    let mut servers = Vec::new();
     if s.servers.is_empty() {
         ctx.error(
             "sql.switcher.servers",
@@ -531,24 +530,8 @@ fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (V
         );
         ok = false;
     }
-    for (i, name) in s.servers.iter().enumerate() {
-        let path = format!("sql.switcher.servers[{i}]");
-        match ctx.lookup(&path, "server", name, &names.servers) {
-            Some(idx) if servers.contains(&idx) => {
-                ctx.error(
-                    &path,
-                    format!("server `{name}` is listed twice"),
-                    "list each server once",
-                );
-                ok = false;
-            }
-            Some(idx) => servers.push(idx),
-            None => ok = false,
-        }
-    }
-    // The front ends' order carries no meaning (the same task goes to each): name order.
-    servers.sort();
-    (servers, ok)
+    let (servers, good) = ctx.server_list("sql.switcher.servers", &s.servers, names);
+    (servers, ok && good)
 }
 
 /// The alias switcher's interval, account and task name.
