@@ -563,7 +563,7 @@ fn resolve_tenant(raw: &RawF5, ctx: &mut Ctx, site_name: &str) -> (String, bool)
 }
 
 /// Puts every list whose order carries no meaning in a canonical order, so that rearranging
-/// site.toml never changes the generated files (tests/determinism.rs): monitors and pools by name,
+/// site.toml never changes the generated files (tests/it/determinism.rs): monitors and pools by name,
 /// each pool's
 /// members by priority group (preferred first; preference is the explicit `priority_group`), then
 /// server name and port, and each pool's
