@@ -22,11 +22,15 @@ Exit 0 and `ok` on success; exit 1 with the reasons otherwise.
 
 from __future__ import annotations
 
+import argparse
+import heapq
 import itertools
 import os
+import random
 import re
 import sqlite3
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "validators"))
@@ -40,6 +44,20 @@ def fail(msgs):
 
 
 # ------------------------------------------------------------------------------- failover
+#
+# The job step is executed, not re-implemented: a small interpreter walks the sqlfluff (tsql)
+# parse tree of the step (DECLARE, SET, SELECT @v = ..., IF/ELSE IF/ELSE, BEGIN/END, cursors,
+# WHILE, TRY/CATCH, EXEC sp_executesql, RAISERROR, PRINT) and hands every query, condition and
+# expression, translated token by token to SQLite (to_sqlite), to SQLite, on a
+# sys.database_mirroring / sys.databases stand-in. Anything else in the step is an error.
+
+class SqlError(Exception):
+    pass
+
+
+class Unsupported(Exception):
+    pass
+
 
 def step_text(job_sql: str) -> str:
     linter = validate._tsql_linter()
@@ -51,101 +69,826 @@ def step_text(job_sql: str) -> str:
         for lit in validate._dynamic_sql_literals(tree):
             steps.append(validate._unquote_sql(lit.raw))
     if len(steps) != 2 or steps[0] != steps[1]:
-        fail([f"expected the same step text in sp_update_jobstep and sp_add_jobstep, got {len(steps)}"])
+        raise Unsupported(f"expected the same step text in sp_update_jobstep and sp_add_jobstep, got {len(steps)}")
     return steps[0]
 
 
-def to_sqlite(sql: str) -> str:
-    sql = re.sub(r"\bN'", "'", sql)
-    sql = sql.replace("sys.database_mirroring", "database_mirroring").replace("sys.databases", "databases")
-    sql = re.sub(r"\bISNULL\(", "IFNULL(", sql, flags=re.I)
-    # `SELECT @v = expr, @w = expr FROM` -> `SELECT expr, expr FROM`
-    sql = re.sub(r"@\w+\s*=\s*(?![=])", "", sql.split(" FROM ")[0]) + (" FROM " + sql.split(" FROM ", 1)[1] if " FROM " in sql else "")
-    return sql
+def norm(seg) -> str:
+    return " ".join(seg.raw.split())
 
 
-def failover(job_file: str, configured: list[str]) -> None:
-    text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
-    step = step_text(text)
-    tree = validate._tsql_linter().parse_string(step).tree
-    if tree is None or list(tree.recursive_crawl("unparsable")):
-        fail(["the step does not parse"])
-    selects = [" ".join(s.raw.split()) for s in tree.recursive_crawl("select_statement")]
-    count_q = next((s for s in selects if "COUNT(*)" in s), None)
-    cursor_decl = [c for c in tree.recursive_crawl("declare_segment") if "CURSOR" in c.raw.upper()]
-    if count_q is None or len(cursor_decl) != 1:
-        fail([f"expected one count query and one cursor, got {count_q!r}, {len(cursor_decl)}"])
-    decl = " ".join(cursor_decl[0].raw.split())
-    if not re.search(r"CURSOR\s+LOCAL\s+FAST_FORWARD\s+FOR", decl, re.I):
-        fail([f"cursor is not LOCAL FAST_FORWARD: {decl[:80]}"])
-    cursor_q = decl[re.search(r"\bFOR\b", decl, re.I).end():].strip()
-    conds = [" ".join(e.raw.split()) for e in validate._conditions(tree) if "@principal" in e.raw]
-    if not conds:
-        fail(["no IF condition on @principal"])
-    decision = conds[0]
-    # FETCH NEXT right before the loop and at the end of its body.
-    flat = " ".join(step.split())
-    if not re.search(r"OPEN failover_dbs; FETCH NEXT FROM failover_dbs INTO @db; WHILE @@FETCH_STATUS = 0 BEGIN", flat):
-        fail(["the loop does not FETCH NEXT right before testing @@FETCH_STATUS"])
-    if not re.search(r"FETCH NEXT FROM failover_dbs INTO @db; END;? CLOSE failover_dbs; DEALLOCATE failover_dbs;", flat):
-        fail(["the loop body does not end with FETCH NEXT"])
-    if "QUOTENAME(@db)" not in step or "SET PARTNER FAILOVER" not in step:
-        fail(["the failover statement is not built with QUOTENAME"])
+def kids(seg):
+    return [c for c in seg.segments if c.is_code and not c.is_type("statement_terminator")]
 
-    db = sqlite3.connect(":memory:")
+
+def to_sqlite(seg) -> str:
+    """T-SQL -> SQLite, token by token: `N'x'` -> `'x'`, `@v` -> bound parameter `:v`,
+    `@@FETCH_STATUS` -> `:__fetch_status`, `sys.` dropped from the two catalog views, string `+`
+    -> `||`, ISNULL -> IFNULL, ERROR_MESSAGE() -> a bound parameter. (`SELECT @x = expr`
+    assignments are split off by the caller.)"""
+    leaves = list(seg.raw_segments)
+    has_str = any(l.is_type("quoted_literal") for l in leaves)
+    out = []
+    for l in leaves:
+        if not l.is_code:
+            out.append(" ")
+            continue
+        r = l.raw
+        if l.is_type("quoted_literal"):
+            r = r[1:] if r[:1] in "Nn" else r
+        elif r.startswith("@@"):
+            r = ":__" + r[2:].lower()
+        elif r.startswith("@"):
+            r = ":" + r[1:].lower()
+        elif r == "+" and has_str:
+            r = "||"
+        out.append(r)
+    s = "".join(out)
+    s = re.sub(r"\bsys\s*\.\s*(database_mirroring|databases)\b", r"\1", s, flags=re.I)
+    s = re.sub(r"\bISNULL\s*\(", "IFNULL(", s, flags=re.I)
+    s = re.sub(r"\bERROR_MESSAGE\s*\(\s*\)", ":__error_message", s, flags=re.I)
+    return s
+
+
+def quotename(x):
+    return None if x is None else "[" + str(x).replace("]", "]]") + "]"
+
+
+def new_catalog():
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.create_function("QUOTENAME", 1, quotename, deterministic=True)
     db.execute("CREATE TABLE databases (database_id INTEGER, name TEXT)")
     db.execute("CREATE TABLE database_mirroring (database_id INTEGER, mirroring_role INTEGER, "
                "mirroring_state INTEGER, mirroring_safety_level INTEGER)")
-    count_sql, cursor_sql = to_sqlite(count_q), to_sqlite(cursor_q)
+    return db
 
-    def load(rows):
-        db.execute("DELETE FROM databases")
-        db.execute("DELETE FROM database_mirroring")
-        for i, (name, role, state, safety) in enumerate(rows, start=1):
-            db.execute("INSERT INTO databases VALUES (?, ?)", (i, name))
-            db.execute("INSERT INTO database_mirroring VALUES (?, ?, ?, ?)", (i, role, state, safety))
 
-    def run(rows):
-        load(rows)
-        synced, principal = db.execute(count_sql).fetchone()
-        cond = decision.replace("@principal", str(principal)).replace("@synced", str(synced))
-        go = db.execute(f"SELECT CASE WHEN {cond} THEN 1 ELSE 0 END").fetchone()[0] == 1
-        chosen = sorted(r[0] for r in db.execute(cursor_sql).fetchall()) if go else []
-        return synced, principal, go, chosen
+def load_catalog(db, rows):
+    db.execute("DELETE FROM databases")
+    db.execute("DELETE FROM database_mirroring")
+    db.executemany("INSERT INTO databases VALUES (?, ?)", [(i, r[0]) for i, r in enumerate(rows, 1)])
+    db.executemany("INSERT INTO database_mirroring VALUES (?, ?, ?, ?)",
+                   [(i, *r[1:]) for i, r in enumerate(rows, 1)])
 
+
+ALTER_RE = re.compile(r"^ALTER DATABASE \[((?:[^\]]|\]\])+)\] SET PARTNER FAILOVER;$")
+
+
+class Program:
+    """A parsed job step, ready to be executed many times."""
+
+    def __init__(self, step: str):
+        self.step = step
+        self.tree = validate._tsql_linter().parse_string(step).tree
+        if self.tree is None or list(self.tree.recursive_crawl("unparsable")):
+            raise Unsupported("the step does not parse")
+        batch = next(self.tree.recursive_crawl("batch"))
+        self.stmts = [c for c in kids(batch) if c.is_type("statement")]
+        self._sql = {}
+
+    def sql(self, seg, kind):
+        key = (id(seg), kind)
+        s = self._sql.get(key)
+        if s is None:
+            if kind == "cond":
+                s = f"SELECT CASE WHEN ({to_sqlite(seg)}) THEN 1 ELSE 0 END"
+            elif kind == "expr":
+                s = f"SELECT {to_sqlite(seg)}"
+            elif kind == "select":  # (sql, [assigned variable names])
+                clause = next(c for c in kids(seg) if c.is_type("select_clause"))
+                targets, exprs = [], []
+                for el in (c for c in kids(clause) if c.is_type("select_clause_element")):
+                    asg = next((c for c in kids(el) if c.is_type("select_variable_assignment")), None)
+                    if asg is not None:
+                        targets.append(next(c for c in kids(asg) if c.is_type("parameter")).raw[1:].lower())
+                        exprs.append(to_sqlite(next(c for c in kids(asg) if c.is_type("expression"))))
+                    else:
+                        exprs.append(to_sqlite(el))
+                rest = " ".join(to_sqlite(c) for c in kids(seg) if c is not clause)
+                s = (f"SELECT {', '.join(exprs)} {rest}", targets)
+            self._sql[key] = s
+        return s
+
+    def run(self, env):
+        """Generator: executes the step; yields the seconds the environment asks to wait."""
+        ctx = Ctx(self, env)
+        yield from ctx.block(self.stmts)
+        return ctx
+
+
+class Ctx:
+    def __init__(self, prog, env):
+        self.prog, self.env = prog, env
+        self.vars = {"__fetch_status": -1, "__error_message": None}
+        self.cursors = {}
+        self.cursor_defs = {}
+        self.in_try = 0
+        self.row = None  # the current cursor row (for the messages)
+        self.messages = []  # (row, severity, text, with_log)
+        self.step_failed = False
+
+    def q(self, sql):
+        self.env.before_query()
+        return self.env.catalog.execute(sql, self.vars).fetchall()
+
+    def value(self, seg):
+        return self.q(self.prog.sql(seg, "expr"))[0][0]
+
+    def cond(self, seg):
+        return self.q(self.prog.sql(seg, "cond"))[0][0] == 1
+
+    def block(self, stmts):
+        for s in stmts:
+            yield from self.stmt(s)
+
+    def stmt(self, seg):
+        if seg.is_type("statement"):
+            inner = kids(seg)
+            if len(inner) != 1:
+                raise Unsupported(f"statement: {norm(seg)[:60]}")
+            seg = inner[0]
+        t = seg.get_type()
+        k = kids(seg)
+        if t == "set_segment":
+            return
+        if t == "declare_segment":
+            curdef = next((c for c in k if c.is_type("cursor_definition")), None)
+            if curdef is not None:
+                name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
+                self.cursor_defs[name] = next(c for c in kids(curdef) if c.is_type("select_statement"))
+            else:
+                for p in (c for c in k if c.is_type("parameter")):
+                    self.vars[p.raw[1:].lower()] = None
+            return
+        if t == "set_local_variable_segment":
+            name = next(c for c in k if c.is_type("parameter")).raw[1:].lower()
+            self.vars[name] = self.value(next(c for c in k if c.is_type("expression")))
+            return
+        if t == "select_statement":
+            sql, targets = self.prog.sql(seg, "select")
+            rows = self.q(sql)
+            if rows and targets:  # T-SQL: no row leaves the variables unchanged; else the last row
+                for name, v in zip(targets, rows[-1]):
+                    self.vars[name] = v
+            return
+        if t == "if_then_statement":
+            for cond, body in if_branches(seg):
+                if cond is None or self.cond(cond):
+                    yield from self.stmt(body)
+                    return
+            return
+        if t == "begin_end_block":
+            yield from self.block([c for c in k if c.is_type("statement")])
+            return
+        if t == "while_statement":
+            cond = next(c for c in k if c.is_type("expression"))
+            body = next(c for c in k if c.is_type("statement"))
+            n = 0
+            while self.cond(cond):
+                n += 1
+                if n > 10000:
+                    raise Unsupported(f"the loop `WHILE {norm(cond)}` does not end")
+                yield from self.stmt(body)
+            return
+        if t == "open_cursor_statement":
+            name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
+            rows = self.q(self.prog.sql(self.cursor_defs[name], "select")[0])
+            self.cursors[name] = [rows, 0]
+            self.env.on_open(rows)
+            return
+        if t == "fetch_cursor_statement":
+            name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
+            targets = [c.raw[1:].lower() for c in k if c.is_type("parameter")]
+            rows, i = self.cursors[name]
+            if i < len(rows):
+                self.cursors[name][1] = i + 1
+                for n, v in zip(targets, rows[i]):
+                    self.vars[n] = v
+                self.vars["__fetch_status"] = 0
+                self.row = rows[i][0]
+                w = self.env.on_fetch(self.row)
+                if w:
+                    yield w
+            else:
+                self.vars["__fetch_status"] = -1
+                self.row = None
+            return
+        if t in ("close_cursor_statement", "deallocate_cursor_statement"):
+            return
+        if t == "execute_script_statement":
+            obj = next(c for c in k if c.is_type("object_reference"))
+            if obj.raw.lower().split(".")[-1] != "sp_executesql":
+                raise Unsupported(f"EXEC of {obj.raw}")
+            sql = self.value(next(c for c in k if c.is_type("expression")))
+            m = ALTER_RE.match(sql or "")
+            if not m:
+                raise Unsupported(f"dynamic SQL not understood: {sql!r}")
+            w = self.env.alter(m.group(1).replace("]]", "]"))  # raises SqlError when it fails
+            if w:
+                yield w
+            return
+        if t == "try_catch":
+            tried, caught, in_catch = [], [], False
+            for c in k:
+                if c.is_type("keyword") and c.raw.upper() == "CATCH":
+                    in_catch = True
+                elif c.is_type("statement"):
+                    (caught if in_catch else tried).append(c)
+            self.in_try += 1
+            try:
+                yield from self.block(tried)
+            except SqlError as e:
+                self.in_try -= 1
+                self.vars["__error_message"] = str(e)
+                yield from self.block(caught)
+            else:
+                self.in_try -= 1
+            return
+        if t == "raiserror_statement":
+            br = next(c for c in k if c.is_type("bracketed"))
+            items = [c for c in kids(br) if c.get_type() not in ("start_bracket", "end_bracket", "comma")]
+            fmt = validate._unquote_sql(items[0].raw)
+            severity = int(items[1].raw)
+            args = [self.vars[a.raw[1:].lower()] if a.raw.startswith("@") else a.raw for a in items[3:]]
+            it = iter(args)
+            text = re.sub(r"%[sd]", lambda _m: str(next(it)), fmt)
+            with_log = "WITH LOG" in " ".join(x.raw.upper() for x in k[2:])
+            self.messages.append((self.row, severity, text, with_log))
+            if severity >= 11:
+                if self.in_try:
+                    raise SqlError(text)
+                self.step_failed = True
+            return
+        if t == "print_statement":
+            return
+        raise Unsupported(f"statement type {t}: {norm(seg)[:60]}")
+
+
+def if_branches(seg):
+    """[(condition expression or None for ELSE, statement)] of an IF / ELSE IF / ELSE chain."""
+    ks = kids(seg)
+    out, i = [], 0
+    while i < len(ks):
+        c = ks[i]
+        if c.is_type("if_clause"):
+            out.append((next(x for x in kids(c) if x.is_type("expression")), ks[i + 1]))
+            i += 2
+        elif c.is_type("keyword") and c.raw.upper() == "ELSE":
+            i += 1
+        else:
+            out.append((None, c))
+            i += 1
+    return out
+
+
+def drive(gen):
+    """Runs an interpreter generator to its end with no waiting; returns its context."""
+    try:
+        while True:
+            next(gen)
+    except StopIteration as e:
+        return e.value
+
+
+class StaticEnv:
+    """One partner frozen in time: the ALTERs are recorded, not applied."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self.altered = []
+
+    def before_query(self):
+        pass
+
+    def on_open(self, rows):
+        pass
+
+    def on_fetch(self, row):
+        return 0
+
+    def alter(self, name):
+        self.altered.append(name)
+        return 0
+
+
+def find_all(seg, *types):
+    return list(seg.recursive_crawl(*types))
+
+
+def structure(prog: Program):
+    """Asserts the shape of the new step on its parse tree. Returns (errors, anchor, configured list or None)."""
+    errs = []
+    stmts = [kids(s)[0] for s in prog.stmts]
+    anchor_q = [s for s in stmts if s.is_type("select_statement") and norm(s).startswith("SELECT @anchor_role = ")]
+    if len(anchor_q) != 1:
+        return [f"expected one top-level `SELECT @anchor_role = ...`, got {len(anchor_q)}"], None, None
+    m = re.search(r"WHERE d\.name = N'((?:[^']|'')*)'$", norm(anchor_q[0]))
+    if not m or "m.mirroring_role" not in norm(anchor_q[0]):
+        errs.append(f"query 1 does not read the anchor's mirroring_role by name: {norm(anchor_q[0])}")
+    anchor = m.group(1).replace("''", "'") if m else None
+    i = stmts.index(anchor_q[0])
+    decision = stmts[i + 1] if i + 1 < len(stmts) else None
+    if decision is None or not decision.is_type("if_then_statement"):
+        return errs + ["query 1 is not directly followed by the IF on @anchor_role"], anchor, None
+    br = if_branches(decision)
+    shape = [norm(c) if c is not None else None for c, _ in br]
+    if shape != ["@anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "@anchor_role = 1", None]:
+        errs.append(f"the decision is not IF <not mirrored> / ELSE IF @anchor_role = 1 / ELSE: {shape}")
+    for c, body in br[:2]:
+        if find_all(body, "execute_script_statement", "declare_segment", "select_statement"):
+            errs.append(f"the branch `{norm(c) if c else 'ELSE'}` does more than print")
+    acting = br[-1][1]
+    if len(find_all(prog.tree, "execute_script_statement")) != len(find_all(acting, "execute_script_statement")):
+        errs.append("an EXEC outside the ELSE branch (anchor is mirror here)")
+    # Cursor: LOCAL FAST_FORWARD, opened, FETCH NEXT right before the WHILE and at the end of its body.
+    blk = [kids(s)[0] for s in kids(kids(acting)[0]) if s.is_type("statement")] if kids(acting) else []
+    types = [s.get_type() for s in blk]
+    decl = [s for s in blk if s.is_type("declare_segment") and find_all(s, "cursor_definition")]
+    configured = None
+    if len(decl) != 1:
+        return errs + ["expected one cursor declared in the ELSE branch"], anchor, None
+    cur = next(c for c in kids(decl[0]) if c.is_type("naked_identifier")).raw
+    if not re.search(r"^DECLARE \w+ CURSOR LOCAL FAST_FORWARD FOR SELECT d\.name FROM", norm(decl[0])):
+        errs.append(f"the cursor is not LOCAL FAST_FORWARD over d.name: {norm(decl[0])[:80]}")
+    cq = norm(decl[0])
+    if "WHERE m.mirroring_role = 1" not in cq:
+        errs.append("the cursor does not select the databases principal here")
+    lits = [l for l in decl[0].raw_segments if l.is_type("quoted_literal")]
+    if lits:  # the configured list: the cursor's only literals, `AND d.name IN (N'..', ...)`
+        configured = [validate._unquote_sql(l.raw) for l in lits]
+    want = ["open_cursor_statement", "fetch_cursor_statement", "while_statement"]
+    j = types.index("open_cursor_statement") if "open_cursor_statement" in types else -1
+    if j < 0 or types[j:j + 3] != want or norm(blk[j + 1]) != f"FETCH NEXT FROM {cur} INTO @db" \
+            or norm(blk[j]) != f"OPEN {cur}":
+        return errs + [f"not OPEN; FETCH NEXT ...; WHILE: {types}"], anchor, configured
+    loop = blk[j + 2]
+    if norm(next(c for c in kids(loop) if c.is_type("expression"))) != "@@FETCH_STATUS = 0":
+        errs.append("the loop does not test @@FETCH_STATUS = 0")
+    body_blk = next(c for c in kids(loop) if c.is_type("statement"))
+    body = [kids(s)[0] for s in kids(kids(body_blk)[0]) if s.is_type("statement")]
+    if not body or norm(body[-1]) != f"FETCH NEXT FROM {cur} INTO @db":
+        errs.append("the loop body does not end with FETCH NEXT")
+    if len(body) < 2 or not body[0].is_type("select_statement") or not norm(body[0]).startswith("SELECT @ready = COUNT(*) FROM"):
+        return errs + ["the loop body does not start with the readiness query (SELECT @ready = COUNT(*))"], anchor, configured
+    rq = norm(body[0])
+    for part in ["WHERE d.name = @db", "AND m.mirroring_role = 1", "AND m.mirroring_state = 4",
+                 "AND m.mirroring_safety_level = 2", "a.mirroring_role = 2"]:
+        if part not in rq:
+            errs.append(f"the readiness query lacks `{part}`")
+    gate = body[1]
+    if not gate.is_type("if_then_statement") or [norm(c) if c else None for c, _ in if_branches(gate)][:1] != ["@ready = 1"]:
+        return errs + ["the readiness query is not directly followed by IF @ready = 1"], anchor, configured
+    then = if_branches(gate)[0][1]
+    execs = find_all(prog.tree, "execute_script_statement")
+    if len(execs) != 1 or execs[0] not in find_all(then, "execute_script_statement"):
+        errs.append("the ALTER (sp_executesql) is not only inside IF @ready = 1")
+    sets = [s for s in find_all(prog.tree, "set_local_variable_segment") if norm(s).startswith("SET @sql =")]
+    if len(sets) != 1 or sets[0] not in find_all(then, "set_local_variable_segment") \
+            or norm(sets[0]) != "SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER FAILOVER;'":
+        errs.append("@sql is not built with QUOTENAME(@db), inside IF @ready = 1 only")
+    tries = find_all(then, "try_catch")
+    ok_log = False
+    for t in tries:
+        ks = [c for c in kids(t) if c.is_type("statement")]
+        ex = next((n for n, s in enumerate(ks) if find_all(s, "execute_script_statement")), None)
+        if ex is not None and any(find_all(s, "raiserror_statement") and norm(s).endswith("WITH LOG")
+                                  for s in ks[ex + 1:]):
+            ok_log = True
+    if not ok_log:
+        errs.append("no RAISERROR ... WITH LOG after the failover")
+    return errs, anchor, configured
+
+
+ROLES, STATES, SAFETIES = [1, 2, None], [0, 1, 2, 3, 4, None], [0, 1, 2, None]
+
+
+def check_failover(job_text: str, configured: list[str], structural: bool = True) -> list[str]:
+    """structural=False: the execution alone (the self-test shows each mutation is caught by both)."""
+    try:
+        prog = Program(step_text(job_text))
+    except Unsupported as e:
+        return [str(e)]
+    errs, anchor, listed = structure(prog)
+    if errs and structural:
+        return errs
+    if not structural:
+        anchor = anchor or (configured[0] if configured else None)
+        listed = configured
+    if sorted(listed or []) != sorted(configured):
+        return [f"the step's database list {listed} is not the configured one {configured}"]
     watched = (lambda n: n in configured) if configured else (lambda n: True)
+    cat = new_catalog()
+    others = [n for n in configured if n != anchor] or ["db_a"]
+    under_test = others[0]
+    extra = "not_configured_db" if configured else "db_b"
     errors = []
-    names = configured[:2] if configured else ["db_a", "db_b"]
-    other = "not_configured_db" if configured else None
-    roles, states, safeties = [1, 2, None], [0, 1, 2, 3, 4, 5, 6, None], [0, 1, 2, None]
-    # 1. Which (role, state, safety) qualifies: exactly (1, 4, 2), when the decision is to act.
-    for role, state, safety in itertools.product(roles, states, safeties):
-        # the first database is the one under test; the second is a synchronized mirror here,
-        # so "some but not all" holds whenever the first counts as principal and synchronized.
-        rows = [(names[0], role, state, safety), (names[1], 2, 4, 2)]
-        _, _, go, chosen = run(rows)
-        expect = role == 1 and state == 4 and safety == 2
-        if (names[0] in chosen) != expect:
-            errors.append(f"role={role} state={state} safety={safety}: chosen={chosen}, expected {'failover' if expect else 'none'}")
-        if names[1] in chosen:
-            errors.append("a mirror database was chosen for failover")
-    # 2. The decision over whole farms of databases.
-    combos = [(1, 4, 2), (2, 4, 2), (1, 0, 2), (2, 1, 2), (1, 4, 1), (None, None, None)]
-    pool = (configured or ["db_a", "db_b", "db_c"])[:3]
-    for states_of in itertools.product(combos, repeat=len(pool)):
-        rows = [(n, *s) for n, s in zip(pool, states_of)]
-        if other:
-            rows.append((other, 1, 4, 2))  # a principal, synchronized database the site does not list
-        synced_w = [r for r in rows if watched(r[0]) and r[2] == 4]
-        principal_w = [r for r in synced_w if r[1] == 1]
-        act = 0 < len(principal_w) < len(synced_w)
-        expect = sorted(r[0] for r in principal_w if r[3] == 2) if act else []
-        synced, principal, go, chosen = run(rows)
-        if go != act or chosen != expect:
-            errors.append(f"{rows}: act={go} chosen={chosen}, expected act={act} chosen={expect}")
-    if errors:
-        fail(errors[:20] + [f"({len(errors)} failures)"])
+    try:
+        for a, d in itertools.product(itertools.product(ROLES, STATES, SAFETIES), repeat=2):
+            rows = [(anchor, *a), (under_test, *d), (extra, 1, 4, 2)]
+            load_catalog(cat, rows)
+            env = StaticEnv(cat)
+            ctx = drive(prog.run(env))
+            expect = {n for n, r, s, f in rows[1:] if a[0] == 2 and (r, s, f) == (1, 4, 2) and watched(n) and n != anchor}
+            if set(env.altered) != expect or len(env.altered) != len(set(env.altered)):
+                errors.append(f"anchor(role,state,safety)={a} {under_test}={d}: failed over {env.altered}, expected {sorted(expect)}")
+            for n in env.altered:
+                if not any(r == n and w and "failed over" in t for r, _, t, w in ctx.messages):
+                    errors.append(f"{a} {d}: no RAISERROR ... WITH LOG after the failover of {n}")
+            if a[0] == 2 and d[0] == 1 and under_test not in env.altered and watched(under_test):
+                want = "cannot converge" if d[2] == 1 else "cannot follow the anchor yet"
+                if not any(r == under_test and w and want in t for r, _, t, w in ctx.messages):
+                    errors.append(f"{a} {d}: no `{want}` message WITH LOG for {under_test}")
+    except (Unsupported, sqlite3.Error) as e:
+        errors.append(f"the step cannot be executed: {e}")
+    return errors[:20] + ([f"({len(errors)} failures)"] if errors else [])
+
+
+def failover(job_file: str, configured: list[str]) -> None:
+    errs = check_failover(open(job_file, encoding="utf-8").read().replace("\r\n", "\n"), configured)
+    if errs:
+        fail(errs)
     print("ok")
+
+
+FAILOVER_MUTATIONS = [
+    ("a.mirroring_role = 2", "a.mirroring_role = 1"),
+    ("\n          AND m.mirroring_state = 4", ""),
+    ("\n          AND m.mirroring_safety_level = 2", ""),
+    ("WHERE d.name = @db\n", "WHERE d.name = d.name\n"),
+    ("IF @ready = 1", "IF @ready >= 0"),
+    ("ELSE IF @anchor_role = 1", "ELSE IF @anchor_role = 2"),
+    # equivalent for the decision (the readiness query re-checks the anchor): caught on the tree only
+    ("IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "IF @anchor_role IS NULL"),
+    ("        FETCH NEXT FROM follow_dbs INTO @db;\n    END;", "    END;"),
+    ("QUOTENAME(@db) + N''", "@db + N''"),
+    (") WITH LOG;\n            END TRY", ");\n            END TRY"),
+]
+
+
+def failover_selftest(job_file: str, configured: list[str]) -> None:
+    text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
+    base = check_failover(text, configured)
+    if base:
+        fail(["the real job fails the check:"] + base)
+    errs = []
+    for i, (old, new) in enumerate(FAILOVER_MUTATIONS):
+        if old not in text:
+            errs.append(f"mutation {i}: text not found: {old!r}")
+            continue
+        mutated = text.replace(old, new)
+        for structural in ((True,) if "NOT IN (1, 2)" in old else (True, False)):
+            got = check_failover(mutated, configured, structural)
+            how = "on the parse tree" if structural else "by execution"
+            if not got:
+                errs.append(f"mutation {i} was not caught {how}: {old!r} -> {new!r}")
+            else:
+                print(f"mutation {i} caught {how}: {old.strip()!r} -> {new.strip()!r}: {got[0][:90]}")
+    if errs:
+        fail(errs)
+    print("ok")
+
+
+# ------------------------------------------------------------------------------- simulate
+#
+# Two partners A, B; each database: principal partner, state (lagging until sync_at), safety.
+# A partner's sys.database_mirroring: role 1 where it is principal, 2 where mirror; state
+# DISCONNECTED (1) when the other partner is down, else SYNCHRONIZING (2) / SUSPENDED (0) while
+# lagging, SYNCHRONIZED (4) otherwise; safety FULL (2) or OFF (1). Each partner's job step is
+# executed by the interpreter above on that partner's view at the tick it runs.
+
+SYNCED, SYNCING, SUSPENDED, DISCONNECTED = 4, 2, 0, 1
+OLD_JOB = os.path.join(HERE, "fixtures", "sql", "old-failover-job.sql")
+DEFAULT_SEED = 20261125
+
+
+def schedule_of(job_text):
+    kind = re.search(r"@freq_subday_type = (\d+)", job_text)
+    n = re.search(r"@freq_subday_interval = (\d+)", job_text)
+    start = re.search(r"@active_start_time = (\d+)", job_text)
+    unit = {2: 1, 4: 60, 8: 3600}[int(kind.group(1))]
+    interval = int(n.group(1)) * unit
+    hhmmss = int(start.group(1))
+    off = (hhmmss // 10000) * 3600 + (hhmmss // 100 % 100) * 60 + hhmmss % 100
+    return interval, off % interval
+
+
+class DbState:
+    def __init__(self, name, principal, safety):
+        self.name, self.principal, self.safety = name, principal, safety
+        self.sync_at, self.lag_state = 0, SYNCED
+
+    def state(self, t):
+        return SYNCED if t >= self.sync_at else self.lag_state
+
+
+class PartnerEnv:
+    def __init__(self, sim, p):
+        self.sim, self.p = sim, p
+        self.catalog = new_catalog()
+        self.loaded = None
+        self.run = None
+
+    def view(self):
+        s = self.sim
+        other_down = s.down_until[1 - self.p] > s.now
+        return tuple((d.name, 1 if d.principal == self.p else 2,
+                      DISCONNECTED if other_down else d.state(s.now), d.safety) for d in s.dbs)
+
+    def before_query(self):
+        v = self.view()
+        if v != self.loaded:
+            load_catalog(self.catalog, v)
+            self.loaded = v
+
+    def on_open(self, rows):
+        self.run.gap = max(1, self.run.duration // max(1, len(rows)))
+
+    def on_fetch(self, row):
+        return self.sim.rng.randint(1, self.run.gap)
+
+    def alter(self, name):
+        return self.sim.job_alter(self.p, name)
+
+
+class Run:
+    def __init__(self, rid, p, start, duration):
+        self.rid, self.p, self.start, self.duration = rid, p, start, duration
+        self.gap, self.dead, self.gen = 1, False, None
+
+
+class Sim:
+    def __init__(self, prog, names, anchor, sched, seed, control):
+        self.prog, self.sched, self.seed = prog, sched, seed
+        rng = self.rng = random.Random(seed)
+        n = rng.randint(2, min(6, len(names)) if names else 6)  # listed: only the listed databases
+        self.names = ([anchor] + [x for x in names if x != anchor])[:n]
+        self.names += [f"db{i}" for i in range(1, n - len(self.names) + 1)]
+        home = rng.randint(0, 1)
+        self.off = None
+        if rng.random() < 0.15 and n > 1:
+            self.off = rng.choice(self.names[1:])
+        self.dbs = [DbState(x, home, 1 if x == self.off else 2) for x in self.names]
+        if self.off and rng.random() < 0.6:
+            next(d for d in self.dbs if d.name == self.off).principal = 1 - home
+        self.T = rng.randint(1800, 3600)
+        self.phase = rng.randint(0, 59)
+        k = rng.randint(1, 6)
+        kinds = ["partner_down", "auto_failover", "manual_failover", "fall_behind", "alert"]
+        self.events = sorted((rng.randint(60, self.T - 900), rng.choice(kinds), rng.randint(0, 1),
+                              rng.choice(self.names)) for _ in range(k))
+        self.now = 0
+        self.down_until = [0, 0]
+        self.down_iv = []  # (start, end)
+        self.lag_iv = []  # (start, end)
+        self.moves = [(0, d.name, d.principal, "initial") for d in self.dbs]
+        self.envs = [PartnerEnv(self, 0), PartnerEnv(self, 1)]
+        self.heap, self.seq, self.rid = [], 0, 0
+        self.timeline = []
+        self.violations = {"I1": [], "I2": [], "I3": [], "OFF": []}
+        self.seg_moves = {}
+        self.steps = self.runs = self.alters = self.cannot_converge = 0
+
+    def log(self, msg):
+        self.timeline.append(f"t={self.now:5d} {msg}")
+
+    def push(self, t, kind, arg=None):
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, kind, arg))
+
+    def db(self, name):
+        return next(d for d in self.dbs if d.name == name)
+
+    def lag(self, d, secs, state=SYNCING):
+        d.sync_at = max(d.sync_at, self.now + secs)
+        d.lag_state = state
+        self.lag_iv.append((self.now, d.sync_at))
+
+    def move(self, d, to, why):
+        d.principal = to
+        self.moves.append((self.now, d.name, to, why))
+        self.log(f"{d.name} principal -> {'AB'[to]} ({why})")
+
+    def alerts(self):
+        for p in (0, 1):
+            if self.down_until[p] <= self.now:
+                self.push(self.now + self.rng.randint(1, 5), "start", (p, "alert"))
+
+    def both_up(self):
+        return self.down_until[0] <= self.now and self.down_until[1] <= self.now
+
+    # ---- disturbances
+    def disturb(self, ev):
+        _, kind, p, name = ev
+        if kind != "alert":
+            self.seg_moves = {}
+        d = self.db(name)
+        if kind == "partner_down":
+            if self.down_until[1 - p] > self.now or self.down_until[p] > self.now:
+                self.log(f"{kind} {'AB'[p]}: skipped (a partner is already down)")
+                return
+            secs = self.rng.randint(30, 300)
+            self.log(f"DISTURBANCE partner {'AB'[p]} down for {secs}s")
+            self.down_until[p] = self.now + secs
+            self.down_iv.append((self.now, self.now + secs))
+            run = self.envs[p].run
+            if run:
+                run.dead = True
+                self.envs[p].run = None
+            moved = False
+            for x in self.dbs:  # witness: automatic failover of the synchronized FULL databases
+                if x.principal == p and x.safety == 2 and x.state(self.now) == SYNCED:
+                    self.move(x, 1 - p, "automatic failover, principal partner down")
+                    moved = True
+            if moved:
+                self.push(self.now + self.rng.randint(1, 5), "start", (1 - p, "alert state 8"))
+            self.push(self.now + secs, "up", p)
+        elif kind in ("auto_failover", "manual_failover"):
+            ok = self.both_up() and d.safety == 2 and d.state(self.now) == SYNCED
+            self.log(f"DISTURBANCE {kind} of {name}" + ("" if ok else ": refused (not SYNCHRONIZED/FULL or a partner down)"))
+            if ok:
+                self.move(d, 1 - d.principal, kind.replace("_", " "))
+                self.lag(d, self.rng.randint(5, 60) if kind == "auto_failover" else self.rng.randint(1, 10))
+                self.alerts()
+        elif kind == "fall_behind":
+            if self.both_up():
+                secs = self.rng.randint(5, 120)
+                st = SUSPENDED if self.rng.random() < 0.3 else SYNCING
+                self.log(f"DISTURBANCE {name} mirror behind: {'SUSPENDED' if st == SUSPENDED else 'SYNCHRONIZING'} for {secs}s")
+                self.lag(d, secs, st)
+        elif kind == "alert":
+            self.log(f"alert fires on {'AB'[p]}")
+            if self.down_until[p] <= self.now:
+                self.push(self.now, "start", (p, "alert"))
+
+    # ---- the job
+    def job_alter(self, p, name):
+        d = self.db(name)
+        self.alters += 1
+        ok_state = self.both_up() and d.state(self.now) == SYNCED and d.safety == 2
+        if not ok_state:
+            self.violations["I3"].append(f"{'AB'[p]} ALTER {name} while state={d.state(self.now)} safety={d.safety} both_up={self.both_up()}")
+            if name == self.off:
+                self.violations["OFF"].append(f"{'AB'[p]} tried to fail over {name} (safety OFF)")
+            self.log(f"{'AB'[p]} ALTER {name}: REFUSED by the server (I3 violation)")
+            raise SqlError(f"cannot fail over {name}: not SYNCHRONIZED/FULL")
+        if d.principal != p:
+            self.log(f"{'AB'[p]} ALTER {name}: error, not principal here")
+            raise SqlError(f"{name} is not principal here")
+        self.move(d, 1 - p, f"job on {'AB'[p]}")
+        c = self.seg_moves.get(name, 0) + 1
+        self.seg_moves[name] = c
+        if c > 1:
+            self.violations["I2"].append(f"{name} moved {c} times since the last disturbance")
+        self.lag(d, self.rng.randint(1, 10))
+        self.alerts()
+        return self.rng.randint(1, 20)
+
+    def start(self, p, why):
+        env = self.envs[p]
+        if self.down_until[p] > self.now or env.run is not None:
+            return
+        self.rid += 1
+        self.runs += 1
+        run = env.run = Run(self.rid, p, self.now, self.rng.randint(1, 90))
+        run.why = why
+        run.gen = self.prog.run(env)
+        self.advance(run)
+
+    def advance(self, run):
+        env = self.envs[run.p]
+        try:
+            w = next(run.gen)
+            self.push(self.now + w, "resume", run)
+        except StopIteration as e:
+            ctx = e.value
+            env.run = None
+            for row, _, text, _ in ctx.messages:
+                if row == self.off:
+                    if "cannot converge" in text:
+                        self.cannot_converge += 1
+                    else:
+                        self.violations["OFF"].append(f"{'AB'[run.p]} message for {row}: {text}")
+                self.log(f"{'AB'[run.p]} run#{run.rid} ({run.why}): {text[:110]}")
+
+    def simulate(self):
+        interval, _ = self.sched[0]
+        for i, (iv, off) in enumerate(self.sched):
+            t = (off - self.phase) % iv
+            while t < self.T:
+                self.push(t, "start", (i, "schedule"))
+                t += iv
+        for ev in self.events:
+            self.push(ev[0], "event", ev)
+        while self.heap:
+            t, _, kind, arg = heapq.heappop(self.heap)
+            if t > self.T:
+                break
+            self.now = t
+            self.steps += 1
+            if kind == "event":
+                self.disturb(arg)
+            elif kind == "start":
+                self.start(*arg)
+            elif kind == "resume":
+                if not arg.dead:
+                    self.advance(arg)
+            elif kind == "up":
+                self.log(f"partner {'AB'[arg]} back; every database resynchronizes")
+                for d in self.dbs:
+                    self.lag(d, self.rng.randint(5, 60))
+        self.check_i1(interval)
+
+    def check_i1(self, interval):
+        if self.off:
+            return
+        window = 2 * interval + abs(self.sched[1][1] - self.sched[0][1])
+        last = self.events[-1][0]
+        cands = sorted({last} | {e for _, e in self.lag_iv + self.down_iv if e >= last})
+        quiet = next((c for c in cands if not any(s <= c < e for s, e in self.lag_iv + self.down_iv)), None)
+        if quiet is None or quiet + window > self.T:
+            self.unchecked = True
+            return
+        at = quiet + window
+        where = {}
+        for t, name, p, _ in self.moves:
+            if t <= at:
+                where[name] = p
+        late = [m for m in self.moves if m[0] > at]
+        if len(set(where.values())) != 1 or late:
+            self.violations["I1"].append(
+                f"quiet (both up, all SYNCHRONIZED/FULL) from t={quiet}; at t={at}: "
+                + ", ".join(f"{n}@{'AB'[p]}" for n, p in where.items())
+                + (f"; moves after: {[(t, n, 'AB'[p]) for t, n, p, _ in late][:6]}" if late else ""))
+
+
+def simulate(argv):
+    ap = argparse.ArgumentParser(prog="sql_logic.py simulate")
+    ap.add_argument("job_a")
+    ap.add_argument("job_b")
+    ap.add_argument("--seeds", type=int, default=2000, help="number of sequences (seeds SEED..SEED+N-1)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--control", choices=["old"])
+    ap.add_argument("--control-job", default=OLD_JOB)
+    a = ap.parse_args(argv)
+    t0, c0 = time.time(), time.process_time()
+    texts = [open(f, encoding="utf-8").read().replace("\r\n", "\n") for f in (a.job_a, a.job_b)]
+    steps = [step_text(t) for t in texts]
+    if steps[0] != steps[1]:
+        fail(["the two partners' steps differ"])
+    new = Program(steps[0])
+    errs, anchor, listed = structure(new)
+    if errs:
+        fail(["the step fails the structural check:"] + errs)
+    sched = [schedule_of(t) for t in texts]
+    prog = new
+    if a.control:
+        old_text = open(a.control_job, encoding="utf-8").read().replace("\r\n", "\n")
+        prog = Program(step_text(old_text))
+        sched = [schedule_of(old_text), (schedule_of(old_text)[0], (schedule_of(old_text)[1] + 30) % 60)]
+    names = listed or []
+    totals = {"sim_seconds": 0, "steps": 0, "runs": 0, "alters": 0, "cannot_converge": 0, "unchecked": 0, "off": 0}
+    first = {}
+    counts = {k: 0 for k in ("I1", "I2", "I3", "OFF")}
+    for i in range(a.seeds):
+        seed = a.seed + i
+        s = Sim(prog, names, anchor, sched, seed, a.control)
+        s.simulate()
+        totals["sim_seconds"] += s.T
+        totals["steps"] += s.steps
+        totals["runs"] += s.runs
+        totals["alters"] += s.alters
+        totals["cannot_converge"] += s.cannot_converge
+        totals["unchecked"] += getattr(s, "unchecked", False)
+        totals["off"] += bool(s.off)
+        for k, v in s.violations.items():
+            if v:
+                counts[k] += 1
+                first.setdefault(k, (seed, s, v[0]))
+    wall, cpu = time.time() - t0, time.process_time() - c0
+    rule = "old (control: " + os.path.relpath(a.control_job, os.getcwd()) + ")" if a.control else "new (anchor " + str(anchor) + ")"
+    print(f"simulate: rule {rule}; seeds {a.seed}..{a.seed + a.seeds - 1}; {a.seeds} sequences; "
+          f"{totals['sim_seconds']} simulated seconds; {totals['steps']} steps; {totals['runs']} job runs; "
+          f"{totals['alters']} ALTERs; wall {wall:.1f}s, cpu {cpu:.1f}s")
+    print(f"  {totals['off']} sequences with a safety OFF database (I1 not expected; `cannot converge` "
+          f"raised {totals['cannot_converge']} times); I1 not checkable in {totals['unchecked']}")
+    for k in ("I1", "I2", "I3", "OFF"):
+        print(f"  {k}: violated in {counts[k]} sequences")
+    for k in ("I2", "I1", "I3", "OFF"):
+        if k in first:
+            seed, s, v = first[k]
+            print(f"first {k} counterexample: seed {seed} ({len(s.names)} databases {s.names}, {s.T}s, "
+                  f"safety OFF: {s.off}): {v}")
+            print("  events: " + "; ".join(f"t={t} {kind} {'AB'[p]} {n}" for t, kind, p, n in s.events))
+            for line in s.timeline[:80]:
+                print("  " + line)
+    if a.control:
+        if counts["I1"] and counts["I2"]:
+            print("control: the old rule violates I1 and I2 (both counterexamples found)")
+            return
+        fail(["control: the old rule was expected to violate I1 and I2"])
+    if any(counts.values()) or totals["cannot_converge"] == 0:
+        fail(["invariants violated (or the cannot-converge branch never taken)"])
+    print("invariants held: I1, I2, I3 and the safety OFF checks")
 
 
 # ------------------------------------------------------------------------------- switcher
@@ -346,6 +1089,10 @@ def main():
     mode, path = sys.argv[1], sys.argv[2]
     if mode == "failover":
         failover(path, sys.argv[3:])
+    elif mode == "failover-selftest":
+        failover_selftest(path, sys.argv[3:])
+    elif mode == "simulate":
+        simulate(sys.argv[2:])
     elif mode == "switcher":
         errs = check_switcher(open(path, "rb").read())
         if errs:

@@ -1,62 +1,89 @@
--- sitebundle: fail over all mirrored databases together.
--- Runs in master as the job owner. If some, but not all, of the synchronized mirrored databases
+-- sitebundle: every mirrored database follows the anchor database [[ anchor | tsql_str ]].
+-- Runs in master as the job owner, on both partners. The anchor decides the direction, so the two
+-- partners can never push databases at each other: where the anchor is the mirror, every database
 [% if all_synchronized %]
 -- (every mirrored database of this instance)
 [% else %]
--- (the databases listed in the queries below)
+-- (the databases listed in the query below)
 [% endif %]
--- are principal here, fail over the ones that are principal (mirroring_role = 1), synchronized
--- (mirroring_state = 4) and in safety FULL (mirroring_safety_level = 2), so that all of them end
--- up on one partner. Prints what it decided; fails the step if a failover fails.
+-- that is principal here is failed over to the anchor's principal, one at a time; where the anchor
+-- is principal (or not mirrored here), nothing is done. Right before its ALTER DATABASE, each
+-- database is read again: it is failed over only if it is still principal, SYNCHRONIZED and in
+-- safety FULL, and the anchor still the mirror here. Every failover and every database that cannot
+-- follow yet is written to the SQL Server error log and the Application event log (WITH LOG).
 SET NOCOUNT ON;
-DECLARE @synced int, @principal int, @failed int, @db sysname, @sql nvarchar(max);
+DECLARE @anchor_role int, @db sysname, @sql nvarchar(max), @ready int, @state int, @safety int,
+        @failed int, @moved int, @waiting int, @msg nvarchar(2048);
 SET @failed = 0;
-SELECT @synced = COUNT(*),
-       @principal = ISNULL(SUM(CASE WHEN m.mirroring_role = 1 THEN 1 ELSE 0 END), 0)
+SET @moved = 0;
+SET @waiting = 0;
+SELECT @anchor_role = m.mirroring_role
 FROM sys.database_mirroring AS m
 JOIN sys.databases AS d ON d.database_id = m.database_id
-WHERE m.mirroring_state = 4
-[% if not all_synchronized %]
-  AND d.name IN ([% for db in databases %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
-[% endif %]
-;
-PRINT N'Synchronized mirrored databases: ' + CAST(@synced AS nvarchar(10))
-    + N'; principal on this server: ' + CAST(@principal AS nvarchar(10)) + N'.';
-IF @principal > 0 AND @principal < @synced
+WHERE d.name = [[ anchor | tsql_str ]];
+IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)
+    PRINT N'The anchor database is not mirrored on this server: nothing to do.';
+ELSE IF @anchor_role = 1
+    PRINT N'The anchor database is principal here: nothing to do (the other partner follows it).';
+ELSE
 BEGIN
-    PRINT N'Some, but not all, are principal here: failing over those that are.';
-    DECLARE failover_dbs CURSOR LOCAL FAST_FORWARD FOR
+    PRINT N'The anchor database is the mirror here: every database that is principal here follows it.';
+    DECLARE follow_dbs CURSOR LOCAL FAST_FORWARD FOR
         SELECT d.name
         FROM sys.database_mirroring AS m
         JOIN sys.databases AS d ON d.database_id = m.database_id
         WHERE m.mirroring_role = 1
-          AND m.mirroring_state = 4
-          AND m.mirroring_safety_level = 2
 [% if not all_synchronized %]
           AND d.name IN ([% for db in databases %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
 [% endif %]
         ORDER BY d.name;
-    OPEN failover_dbs;
-    FETCH NEXT FROM failover_dbs INTO @db;
+    OPEN follow_dbs;
+    FETCH NEXT FROM follow_dbs INTO @db;
     WHILE @@FETCH_STATUS = 0
     BEGIN
-        SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER FAILOVER;';
-        PRINT N'Failing over ' + QUOTENAME(@db) + N'.';
-        BEGIN TRY
-            EXEC master.sys.sp_executesql @sql;
-        END TRY
-        BEGIN CATCH
-            SET @failed = @failed + 1;
-            PRINT N'Failover of ' + QUOTENAME(@db) + N' failed: ' + ERROR_MESSAGE();
-        END CATCH;
-        FETCH NEXT FROM failover_dbs INTO @db;
+        SELECT @ready = COUNT(*)
+        FROM sys.database_mirroring AS m
+        JOIN sys.databases AS d ON d.database_id = m.database_id
+        WHERE d.name = @db
+          AND m.mirroring_role = 1
+          AND m.mirroring_state = 4
+          AND m.mirroring_safety_level = 2
+          AND EXISTS (SELECT 1
+                      FROM sys.database_mirroring AS a
+                      JOIN sys.databases AS ad ON ad.database_id = a.database_id
+                      WHERE ad.name = [[ anchor | tsql_str ]] AND a.mirroring_role = 2);
+        IF @ready = 1
+        BEGIN
+            SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER FAILOVER;';
+            BEGIN TRY
+                EXEC master.sys.sp_executesql @sql;
+                SET @moved = @moved + 1;
+                RAISERROR (N'sitebundle failover job: failed over %s to follow the anchor database.', 10, 1, @db) WITH LOG;
+            END TRY
+            BEGIN CATCH
+                SET @failed = @failed + 1;
+                SET @msg = ERROR_MESSAGE();
+                RAISERROR (N'sitebundle failover job: the failover of %s failed: %s', 10, 1, @db, @msg) WITH LOG;
+            END CATCH;
+        END
+        ELSE
+        BEGIN
+            SET @waiting = @waiting + 1;
+            SELECT @state = m.mirroring_state, @safety = m.mirroring_safety_level
+            FROM sys.database_mirroring AS m
+            JOIN sys.databases AS d ON d.database_id = m.database_id
+            WHERE d.name = @db;
+            IF @safety = 1
+                RAISERROR (N'sitebundle failover job: cannot converge: %s is principal here in high-performance mode (safety OFF), which cannot be failed over without data loss; fail it over by hand (runbook, SQL Server section).', 10, 1, @db) WITH LOG;
+            ELSE
+                RAISERROR (N'sitebundle failover job: %s cannot follow the anchor yet: it is principal here but not SYNCHRONIZED (mirroring_state %d); it follows once it is.', 10, 1, @db, @state) WITH LOG;
+        END;
+        FETCH NEXT FROM follow_dbs INTO @db;
     END;
-    CLOSE failover_dbs;
-    DEALLOCATE failover_dbs;
+    CLOSE follow_dbs;
+    DEALLOCATE follow_dbs;
+    PRINT N'Failed over: ' + CAST(@moved AS nvarchar(10)) + N'; waiting: '
+        + CAST(@waiting AS nvarchar(10)) + N'; failed: ' + CAST(@failed AS nvarchar(10)) + N'.';
     IF @failed > 0
         RAISERROR (N'%d database(s) could not be failed over; see the messages above.', 16, 1, @failed);
 END
-ELSE IF @principal = 0
-    PRINT N'No synchronized database is principal here: nothing to do.';
-ELSE
-    PRINT N'Every synchronized database is principal here: nothing to do.';

@@ -13,7 +13,8 @@
 -- sitebundle: failover-all job for SQL Server database mirroring (site [[ site | tsql_str ]]).
 -- Partner [[ partner | tsql_str ]] ([[ position ]] of 2). Run on that server:
 --     sqlcmd -S <server> -E -b -f 65001 -i mirror-failover-job.sql
--- Creates or updates (in place, keeping its history) the SQL Server Agent job [[ job.name | tsql_str ]]:
+-- Creates or updates (in place, keeping its history and its enabled or disabled state) the SQL
+-- Server Agent job [[ job.name | tsql_str ]]:
 -- category created if missing, one T-SQL step in master, a schedule every [[ job.interval_minutes ]] minute(s)
 -- starting at [[ start_label | trusted ]] (the partners are staggered by [[ job.stagger_seconds ]] seconds).
 -- Any error rolls everything back and ends sqlcmd with a non-zero exit code.
@@ -52,9 +53,9 @@ BEGIN TRY
     END
     ELSE
     BEGIN
+        -- No @enabled: a job a DBA disabled (pause-failover-job.sql) stays disabled.
         EXEC @rc = msdb.dbo.sp_update_job
             @job_id = @job_id,
-            @enabled = 1,
             @description = [[ description | tsql_str ]],
             @category_name = [[ job.category | tsql_str ]],
             @owner_login_name = [[ job.owner | tsql_str ]];
@@ -89,6 +90,7 @@ BEGIN TRY
         EXEC @rc = msdb.dbo.sp_add_schedule
             @schedule_name = [[ schedule_name | tsql_str ]],
             @enabled = 1,
+            @owner_login_name = [[ job.owner | tsql_str ]],
             @freq_type = 4,
             @freq_interval = 1,
             @freq_subday_type = 4,
@@ -103,9 +105,10 @@ BEGIN TRY
     END
     ELSE
     BEGIN
+        -- No @enabled: a disabled schedule stays disabled.
         EXEC @rc = msdb.dbo.sp_update_schedule
             @schedule_id = @schedule_id,
-            @enabled = 1,
+            @owner_login_name = [[ job.owner | tsql_str ]],
             @freq_type = 4,
             @freq_interval = 1,
             @freq_subday_type = 4,

@@ -2,7 +2,7 @@
 -- sitebundle: mirror-state probe (site [[ site | tsql_str ]]).
 -- Prints one line: Primary, Secondary or unknown, for the database named by the sqlcmd
 -- variable dbname on the server it runs against:
---     sqlcmd -S <server> -E -b -h -1 -i mirror-state.sql -v dbname=[[ example | trusted ]]
+--     sqlcmd -S <server> -E -b -d master -h -1 -i mirror-state.sql -v dbname=[[ example | trusted ]]
 -- ALLOWED VALUES of dbname: letters, digits, `_` and `-` only. sqlcmd pastes the value into the
 -- text below before SQL Server reads it (a quote would end the literal), so never pass a value
 -- you did not type yourself. The databases of this site: [% for db in safe_databases %][[ db | trusted ]][% if not loop.last %], [% endif %][% endfor %].

@@ -2,10 +2,13 @@
 -- sitebundle: WMI alerts on database mirroring state changes (site [[ site | tsql_str ]]).
 -- Partner [[ partner | tsql_str ]]. Run on that server after mirror-failover-job.sql:
 --     sqlcmd -S <server> -E -b -f 65001 -i mirroring-alerts.sql
--- Each alert starts the job [[ job_name | tsql_str ]] when DATABASE_MIRRORING_STATE_CHANGE reports:
---   State 7 (manual failover), State 8 (automatic failover), State 5 or 6 (connection with the
---   principal or the mirror lost). Existing alerts of the same names are replaced (an alert keeps
---   no history worth keeping besides its occurrence count).
+-- Each alert starts the job [[ job_name | tsql_str ]] when DATABASE_MIRRORING_STATE_CHANGE reports
+-- State 7 (manual failover) or State 8 (automatic failover): a failover of the anchor database
+-- away from this server is what makes the job act here, and it then acts at once instead of at its
+-- next scheduled run. Connection-lost states (5, 6) are not alerted: nothing can be failed over
+-- then. Existing alerts of these names are updated in place (operator notifications added by hand
+-- and a disabled state are kept); a new alert is created enabled. The connection-lost alert of
+-- earlier versions is removed.
 -- Prerequisite: Service Broker enabled in msdb (SQL Server Agent receives WMI events through it):
 --   SELECT is_broker_enabled FROM sys.databases WHERE name = N'msdb';  -- must be 1
 --   (enable with Agent stopped: ALTER DATABASE msdb SET ENABLE_BROKER;)
@@ -33,21 +36,40 @@ BEGIN TRY
     -- [[ a.what | trusted ]]
     IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = [[ a.name | tsql_str ]])
     BEGIN
-        EXEC @rc = msdb.dbo.sp_delete_alert @name = [[ a.name | tsql_str ]];
+        EXEC @rc = msdb.dbo.sp_update_alert
+            @name = [[ a.name | tsql_str ]],
+            @delay_between_responses = [[ a.delay ]],
+            @include_event_description_in = 0,
+            @category_name = [[ category | tsql_str ]],
+            @wmi_namespace = [[ namespace | tsql_str ]],
+            @wmi_query = [[ a.query | tsql_str ]],
+            @job_name = [[ job_name | tsql_str ]];
+        IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
+    END
+    ELSE
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_add_alert
+            @name = [[ a.name | tsql_str ]],
+            @enabled = 1,
+            @message_id = 0,
+            @severity = 0,
+            @delay_between_responses = [[ a.delay ]],
+            @include_event_description_in = 0,
+            @category_name = [[ category | tsql_str ]],
+            @wmi_namespace = [[ namespace | tsql_str ]],
+            @wmi_query = [[ a.query | tsql_str ]],
+            @job_name = [[ job_name | tsql_str ]];
+        IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
+    END;
+[% endfor %]
+[% for r in retired %]
+
+    -- Retired: [[ r | tsql_str ]] (an alert of earlier versions that could not lead to an action).
+    IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = [[ r | tsql_str ]])
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_delete_alert @name = [[ r | tsql_str ]];
         IF @rc <> 0 RAISERROR (N'sp_delete_alert failed (%d).', 16, 1, @rc);
     END;
-    EXEC @rc = msdb.dbo.sp_add_alert
-        @name = [[ a.name | tsql_str ]],
-        @enabled = 1,
-        @message_id = 0,
-        @severity = 0,
-        @delay_between_responses = [[ a.delay ]],
-        @include_event_description_in = 0,
-        @category_name = [[ category | tsql_str ]],
-        @wmi_namespace = [[ namespace | tsql_str ]],
-        @wmi_query = [[ a.query | tsql_str ]],
-        @job_name = [[ job_name | tsql_str ]];
-    IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
 [% endfor %]
 
     COMMIT TRANSACTION;

@@ -102,3 +102,23 @@ fn the_schema_walk_knows_every_valid_key() {
         assert!(unknown.is_empty(), "{name}: {:?}", unknown);
     }
 }
+
+#[test]
+fn one_mirrored_database_warns_and_gets_no_failover_job() {
+    let text = common::read("tests/fixtures/sql-one-database.toml");
+    let (site, warnings) = sitebundle::load_text("sql-one-database.toml", &text).unwrap();
+    let rendered = warnings.render();
+    assert!(
+        rendered
+            .contains("warning: with one mirrored database there is nothing to fail over together")
+            && rendered.contains("sql-one-database.toml:24:13"),
+        "{rendered}"
+    );
+    let b = sitebundle::build_bundle(&site).unwrap();
+    assert!(
+        b.files
+            .keys()
+            .all(|p| !p.ends_with("mirror-failover-job.sql"))
+    );
+    assert!(b.files.contains_key("scripts/Update-SqlAlias.ps1"));
+}

@@ -96,6 +96,10 @@ fn failover_decision_executes_as_specified() {
         let mut args = vec!["failover", f.to_str().unwrap()];
         args.extend(REF_DBS);
         logic(&args);
+        // The check rejects mutated steps (wrong anchor role, no state/safety filter, ...).
+        let mut args = vec!["failover-selftest", f.to_str().unwrap()];
+        args.extend(REF_DBS);
+        logic(&args);
     }
     // all_synchronized: no database list.
     let fx = fixture("sql-named-instances.toml");
@@ -104,6 +108,58 @@ fn failover_decision_executes_as_specified() {
         .path()
         .join("sql/sqlA-SHAREPOINT/mirror-failover-job.sql");
     logic(&["failover", f.to_str().unwrap()]);
+}
+
+/// Two partners running the generated step (executed in SQLite on each partner's view) through
+/// random sequences of failovers, partner outages, lagging mirrors and alerts: the databases
+/// converge on the anchor's partner without ping-pong or unsafe failovers; the old rule
+/// (tests/fixtures/sql/old-failover-job.sql) does not. Longer campaigns:
+/// SITEBUNDLE_SQL_SIM_SEED / SITEBUNDLE_SQL_SIM_SEQUENCES.
+#[test]
+fn failover_simulation_converges_and_the_old_rule_does_not() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let job = |s: &str| {
+        dir.path()
+            .join(format!("sql/{s}/mirror-failover-job.sql"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let seed = std::env::var("SITEBUNDLE_SQL_SIM_SEED").unwrap_or_else(|_| "20261125".into());
+    let seqs = std::env::var("SITEBUNDLE_SQL_SIM_SEQUENCES").unwrap_or_else(|_| "500".into());
+    let sim = |control: bool| {
+        let mut cmd = Command::new(common::python());
+        cmd.arg(common::repo().join("tests/sql_logic.py"))
+            .args(["simulate", &job("sqlmirror1"), &job("sqlmirror2")])
+            .args(["--seeds", &seqs, "--seed", &seed]);
+        if control {
+            cmd.args(["--control", "old"]);
+        }
+        let out = cmd.output().expect("sql_logic.py runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "simulate (control: {control}) failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let new = sim(false);
+    assert!(new.contains("invariants held: I1, I2, I3"), "{new}");
+    for k in ["I1", "I2", "I3", "OFF"] {
+        assert!(
+            new.contains(&format!("  {k}: violated in 0 sequences")),
+            "{new}"
+        );
+    }
+    let old = sim(true);
+    assert!(
+        old.contains("control: the old rule violates I1 and I2"),
+        "{old}"
+    );
+    assert!(old.contains("first I2 counterexample: seed "), "{old}");
+    assert!(old.contains("first I1 counterexample: seed "), "{old}");
 }
 
 fn fixture(name: &str) -> Bundle {
@@ -173,32 +229,74 @@ fn job_script_is_idempotent_and_keeps_history() {
     }
     // The category is created only when missing, before the job uses it.
     assert!(code.find("sp_add_category") < code.find("sp_add_job\n"));
-    assert_eq!(params(&s, "owner_login_name"), ["N'sa'", "N'sa'"]);
+    // Job and schedule owned by the configured owner, new or updated.
+    assert_eq!(params(&s, "owner_login_name"), vec!["N'sa'"; 4]);
     assert_eq!(params(&s, "database_name"), ["N'master'", "N'master'"]);
+    // A re-run keeps a job or schedule a DBA disabled: @enabled only where they are created.
+    let enabled_in = |proc: &str| {
+        let at = code.find(proc).unwrap_or_else(|| panic!("{proc}"));
+        let end = code[at..].find("IF @rc").map_or(code.len(), |e| at + e);
+        code[at..end].contains("@enabled")
+    };
+    assert!(enabled_in("sp_add_job\n") && enabled_in("sp_add_schedule"));
+    assert!(!enabled_in("sp_update_job\n") && !enabled_in("sp_update_schedule"));
     // The step holds no sqlcmd variable or Agent token.
     assert!(!s.contains("$("));
 }
 
 #[test]
-fn alerts_watch_failover_and_connection_loss_and_start_the_job() {
+fn pause_and_resume_scripts_toggle_the_job_and_its_alerts() {
+    let b = common::reference();
+    for (file, flag) in [
+        ("pause-failover-job.sql", "0"),
+        ("resume-failover-job.sql", "1"),
+    ] {
+        let s = text(&b, &format!("sql/sqlmirror1/{file}"));
+        assert_eq!(params(&s, "enabled"), vec![flag.to_string(); 3], "{file}");
+        assert_eq!(
+            params(&s, "job_name"),
+            ["N'SP Mirroring - fail over all databases'"]
+        );
+        assert_eq!(
+            params(&s, "name"),
+            [
+                "N'partnerpoint - manual failover'",
+                "N'partnerpoint - automatic failover'"
+            ]
+        );
+    }
+}
+
+#[test]
+fn alerts_watch_failovers_update_in_place_and_start_the_job() {
     let b = common::reference();
     let s = text(&b, "sql/sqlmirror2/mirroring-alerts.sql");
+    // Only the states after which the job can act; each alert updated in place (keeps its
+    // notifications) or created; the connection-lost alert of earlier versions removed.
+    let queries = [
+        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7'",
+        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8'",
+    ];
     assert_eq!(
         params(&s, "wmi_query"),
-        [
-            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7'",
-            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8'",
-            "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 5 OR State = 6'",
-        ]
+        [queries[0], queries[0], queries[1], queries[1]]
     );
     assert_eq!(
         params(&s, "wmi_namespace"),
-        vec!["N'\\\\.\\root\\Microsoft\\SqlServer\\ServerEvents\\MSSQLSERVER'"; 3]
+        vec!["N'\\\\.\\root\\Microsoft\\SqlServer\\ServerEvents\\MSSQLSERVER'"; 4]
     );
     assert_eq!(
         params(&s, "job_name"),
-        vec!["N'SP Mirroring - fail over all databases'"; 3]
+        vec!["N'SP Mirroring - fail over all databases'"; 4]
     );
+    assert_eq!(s.matches("EXEC @rc = msdb.dbo.sp_update_alert").count(), 2);
+    assert_eq!(s.matches("EXEC @rc = msdb.dbo.sp_add_alert").count(), 2);
+    assert_eq!(
+        s.matches("EXEC @rc = msdb.dbo.sp_delete_alert @name = N'partnerpoint - connection lost';")
+            .count(),
+        1
+    );
+    assert_eq!(s.matches("EXEC @rc = msdb.dbo.sp_delete_alert").count(), 1);
     let fx = fixture("sql-named-instances.toml");
     let s = text(&fx, "sql/sqlB-SP_MIRROR/mirroring-alerts.sql");
     assert_eq!(
@@ -349,7 +447,7 @@ fn hostile_database_names_are_quoted() {
     let verdicts = common::validate(&[dir.path()], Some(MARKER));
     common::assert_all_valid(&verdicts);
     let sql: Vec<_> = verdicts.iter().filter(|v| v.kind == "sql").collect();
-    assert_eq!(sql.len(), 5, "{verdicts:?}");
+    assert_eq!(sql.len(), 9, "{verdicts:?}");
     // The decision still treats exactly these names as the watched set.
     let f = dir.path().join("sql/sql1/mirror-failover-job.sql");
     let mut args = vec!["failover".to_string(), f.to_str().unwrap().to_string()];

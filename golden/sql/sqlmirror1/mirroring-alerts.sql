@@ -2,10 +2,13 @@
 -- sitebundle: WMI alerts on database mirroring state changes (site N'partnerpoint').
 -- Partner N'sqlmirror1.campus.example.edu,1433'. Run on that server after mirror-failover-job.sql:
 --     sqlcmd -S <server> -E -b -f 65001 -i mirroring-alerts.sql
--- Each alert starts the job N'SP Mirroring - fail over all databases' when DATABASE_MIRRORING_STATE_CHANGE reports:
---   State 7 (manual failover), State 8 (automatic failover), State 5 or 6 (connection with the
---   principal or the mirror lost). Existing alerts of the same names are replaced (an alert keeps
---   no history worth keeping besides its occurrence count).
+-- Each alert starts the job N'SP Mirroring - fail over all databases' when DATABASE_MIRRORING_STATE_CHANGE reports
+-- State 7 (manual failover) or State 8 (automatic failover): a failover of the anchor database
+-- away from this server is what makes the job act here, and it then acts at once instead of at its
+-- next scheduled run. Connection-lost states (5, 6) are not alerted: nothing can be failed over
+-- then. Existing alerts of these names are updated in place (operator notifications added by hand
+-- and a disabled state are kept); a new alert is created enabled. The connection-lost alert of
+-- earlier versions is removed.
 -- Prerequisite: Service Broker enabled in msdb (SQL Server Agent receives WMI events through it):
 --   SELECT is_broker_enabled FROM sys.databases WHERE name = N'msdb';  -- must be 1
 --   (enable with Agent stopped: ALTER DATABASE msdb SET ENABLE_BROKER;)
@@ -32,59 +35,67 @@ BEGIN TRY
     -- Manual failover (State 7)
     IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = N'partnerpoint - manual failover')
     BEGIN
-        EXEC @rc = msdb.dbo.sp_delete_alert @name = N'partnerpoint - manual failover';
-        IF @rc <> 0 RAISERROR (N'sp_delete_alert failed (%d).', 16, 1, @rc);
+        EXEC @rc = msdb.dbo.sp_update_alert
+            @name = N'partnerpoint - manual failover',
+            @delay_between_responses = 60,
+            @include_event_description_in = 0,
+            @category_name = N'Database Mirroring',
+            @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7',
+            @job_name = N'SP Mirroring - fail over all databases';
+        IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
+    END
+    ELSE
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_add_alert
+            @name = N'partnerpoint - manual failover',
+            @enabled = 1,
+            @message_id = 0,
+            @severity = 0,
+            @delay_between_responses = 60,
+            @include_event_description_in = 0,
+            @category_name = N'Database Mirroring',
+            @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7',
+            @job_name = N'SP Mirroring - fail over all databases';
+        IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
     END;
-    EXEC @rc = msdb.dbo.sp_add_alert
-        @name = N'partnerpoint - manual failover',
-        @enabled = 1,
-        @message_id = 0,
-        @severity = 0,
-        @delay_between_responses = 60,
-        @include_event_description_in = 0,
-        @category_name = N'Database Mirroring',
-        @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-        @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7',
-        @job_name = N'SP Mirroring - fail over all databases';
-    IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
 
     -- Automatic failover (State 8)
     IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = N'partnerpoint - automatic failover')
     BEGIN
-        EXEC @rc = msdb.dbo.sp_delete_alert @name = N'partnerpoint - automatic failover';
-        IF @rc <> 0 RAISERROR (N'sp_delete_alert failed (%d).', 16, 1, @rc);
+        EXEC @rc = msdb.dbo.sp_update_alert
+            @name = N'partnerpoint - automatic failover',
+            @delay_between_responses = 60,
+            @include_event_description_in = 0,
+            @category_name = N'Database Mirroring',
+            @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8',
+            @job_name = N'SP Mirroring - fail over all databases';
+        IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
+    END
+    ELSE
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_add_alert
+            @name = N'partnerpoint - automatic failover',
+            @enabled = 1,
+            @message_id = 0,
+            @severity = 0,
+            @delay_between_responses = 60,
+            @include_event_description_in = 0,
+            @category_name = N'Database Mirroring',
+            @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8',
+            @job_name = N'SP Mirroring - fail over all databases';
+        IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
     END;
-    EXEC @rc = msdb.dbo.sp_add_alert
-        @name = N'partnerpoint - automatic failover',
-        @enabled = 1,
-        @message_id = 0,
-        @severity = 0,
-        @delay_between_responses = 60,
-        @include_event_description_in = 0,
-        @category_name = N'Database Mirroring',
-        @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-        @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8',
-        @job_name = N'SP Mirroring - fail over all databases';
-    IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
 
-    -- Connection with the principal (5) or the mirror (6) lost
+    -- Retired: N'partnerpoint - connection lost' (an alert of earlier versions that could not lead to an action).
     IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = N'partnerpoint - connection lost')
     BEGIN
         EXEC @rc = msdb.dbo.sp_delete_alert @name = N'partnerpoint - connection lost';
         IF @rc <> 0 RAISERROR (N'sp_delete_alert failed (%d).', 16, 1, @rc);
     END;
-    EXEC @rc = msdb.dbo.sp_add_alert
-        @name = N'partnerpoint - connection lost',
-        @enabled = 1,
-        @message_id = 0,
-        @severity = 0,
-        @delay_between_responses = 60,
-        @include_event_description_in = 0,
-        @category_name = N'Database Mirroring',
-        @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-        @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 5 OR State = 6',
-        @job_name = N'SP Mirroring - fail over all databases';
-    IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
 
     COMMIT TRANSACTION;
     PRINT N'Mirroring alerts ready on namespace ' + N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER' + N'.';

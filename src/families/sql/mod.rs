@@ -52,8 +52,12 @@ fn sqlcmd(target: &str, file: &str) -> String {
     format!("sqlcmd -S {target} -E -b -f 65001 -i {file}")
 }
 
-/// Per partner: the failover job and the alerts, run there with sqlcmd.
+/// Per partner: the failover job, its alerts, and the scripts that pause and resume both, run
+/// there with sqlcmd. None with fewer than two databases (nothing to fail over together).
 fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    if !sql.failover_job {
+        return Ok(());
+    }
     for (idx, p) in sql.partners.iter().enumerate() {
         let dir = partner_dir(site, p);
         let host = vec![site.server(p.server).name.clone()];
@@ -66,10 +70,25 @@ fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), cr
                 "mirroring-alerts.sql",
                 scripts::alerts_script(site, sql, idx)?,
             ),
+            (
+                "pause-failover-job.sql",
+                scripts::pause_script(site, sql, idx, false)?,
+            ),
+            (
+                "resume-failover-job.sql",
+                scripts::pause_script(site, sql, idx, true)?,
+            ),
         ];
         for (name, text) in files {
             let path = format!("{dir}/{name}");
-            let deploy = Deploy::Command(sqlcmd(&p.target(), &path.replace('/', "\\")));
+            let command = sqlcmd(&p.target(), &path.replace('/', "\\"));
+            let deploy = Deploy::Command(match name {
+                "pause-failover-job.sql" => {
+                    format!("run by hand before planned failovers or patching: {command}")
+                }
+                "resume-failover-job.sql" => format!("run by hand afterwards: {command}"),
+                _ => command,
+            });
             plan.add_file(
                 path,
                 Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
@@ -89,7 +108,7 @@ fn add_front_end_files(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), cr
         Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &scripts::probe_script(site, sql)?)
             .hosts(hosts.clone())
             .deploy(Deploy::Command(
-                "run by hand: sqlcmd -S <partner> -E -h -1 -i sql\\mirror-state.sql -v dbname=<database>".into(),
+                "run by hand: sqlcmd -S <partner> -E -d master -h -1 -i sql\\mirror-state.sql -v dbname=<database>".into(),
             )),
     )?;
     plan.add_file(
@@ -206,6 +225,9 @@ struct SqlRunbookView<'a> {
     gpo_files: bool,
     gpo_tasks: bool,
     gpo_registry: bool,
+    anchor: &'a str,
+    failover_job: bool,
+    retired_alert: String,
 }
 
 fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
@@ -248,6 +270,9 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         gpo_files: site.gpo_has(Preference::Files),
         gpo_tasks: site.gpo_has(Preference::Tasks),
         gpo_registry: site.gpo_has(Preference::Registry),
+        anchor: &sql.anchor,
+        failover_job: sql.failover_job,
+        retired_alert: format!("{} - {}", site.name, scripts::RETIRED_ALERTS[0]),
     }
 }
 
@@ -274,11 +299,17 @@ fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Err
             .collect(),
         front_ends: site.server_names(&sql.switcher.servers),
     };
+    if sql.failover_job {
+        plan.add_checklist_parts(
+            "sql/checklist.md",
+            &view,
+            &[("step_job", Part::Step, STEP_JOB_ORDER)],
+        )?;
+    }
     plan.add_checklist_parts(
         "sql/checklist.md",
         &view,
         &[
-            ("step_job", Part::Step, STEP_JOB_ORDER),
             ("step_logins", Part::Step, STEP_LOGINS_ORDER),
             ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
             ("server_check", Part::ServerCheck, SERVER_CHECK_ORDER),

@@ -26,6 +26,13 @@ pub struct RawSql {
     /// Watch every mirrored database on the partner instead of a list. Default false.
     #[serde(default)]
     pub all_synchronized: bool,
+    /// The database the others follow: on the partner where it is the mirror, the failover job
+    /// fails every database that is principal there over to the other partner; where it is
+    /// principal, the job does nothing. One fixed direction, so the two partners never push
+    /// databases at each other. Fail this database over (by hand or by the witness) and the others
+    /// follow. Default: the switcher's probe database.
+    #[serde(default)]
+    pub anchor_database: Option<String>,
     /// The failover-all SQL Server Agent job.
     #[serde(default)]
     pub job: RawJob,
@@ -68,8 +75,9 @@ pub struct RawJob {
     #[serde(default = "default_interval")]
     pub interval_minutes: u32,
     /// Seconds between the two partners' runs (0 to interval*60-1): the first partner starts at
-    /// 00:00:00, the second at this many seconds later, so the two never decide at the same moment.
-    /// Default 30.
+    /// 00:00:00, the second at this many seconds later. This only spreads the load: runs can still
+    /// overlap (a run can last longer, alerts start runs at any time), and the anchor rule is what
+    /// keeps the partners from deciding against each other. Default 30.
     #[serde(default = "default_stagger")]
     pub stagger_seconds: u32,
 }
@@ -206,6 +214,11 @@ pub struct Sql {
     /// Empty when `all_synchronized`.
     pub databases: Vec<String>,
     pub all_synchronized: bool,
+    /// The database the others follow (see `RawSql::anchor_database`).
+    pub anchor: String,
+    /// Whether the failover job is generated: not for a site with fewer than two listed databases
+    /// (a warning says why).
+    pub failover_job: bool,
     pub job: Job,
     pub switcher: Switcher,
 }
@@ -336,12 +349,24 @@ pub fn resolve(
     ok &= check_switcher_settings(s, ctx);
     let (probe, probe_ok) = resolve_probe(raw, ctx, &databases);
     ok &= probe_ok;
+    let (anchor, anchor_ok) = resolve_anchor(raw, ctx, &databases, &probe);
+    ok &= anchor_ok;
+    let failover_job = raw.all_synchronized || databases.len() >= 2;
+    if !failover_job && databases_ok {
+        ctx.warn(
+            "sql.databases",
+            "with one mirrored database there is nothing to fail over together: no failover job is generated",
+            "list every mirrored database of the farm (content, configuration, service databases), or use `all_synchronized = true`; the alias switcher is generated either way",
+        );
+    }
 
     ok.then(|| Sql {
         alias: raw.alias.clone(),
         partners,
         databases,
         all_synchronized: raw.all_synchronized,
+        anchor,
+        failover_job,
         job: Job {
             name: j.name.clone(),
             owner: j.owner.clone(),
@@ -559,6 +584,33 @@ fn check_switcher_settings(s: &RawSwitcher, ctx: &mut Ctx) -> bool {
         "e.g. `task_name = \"Update-SqlAlias\"`",
     );
     ok
+}
+
+/// The database the others follow: `anchor_database`, else the probe database. It must be one of
+/// the listed databases (any mirrored database with `all_synchronized`).
+fn resolve_anchor(
+    raw: &RawSql,
+    ctx: &mut Ctx,
+    databases: &[String],
+    probe: &str,
+) -> (String, bool) {
+    let Some(a) = &raw.anchor_database else {
+        return (probe.to_string(), true);
+    };
+    let path = "sql.anchor_database";
+    if let Some(listed) = databases.iter().find(|d| d.eq_ignore_ascii_case(a)) {
+        // The spelling of the list: one name, one spelling, in every generated file.
+        return (listed.clone(), true);
+    }
+    if !databases.is_empty() {
+        let help = match crate::diag::suggest(a, databases.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`? The anchor is one of sql.databases"),
+            None => format!("use one of sql.databases: {}", databases.join(", ")),
+        };
+        ctx.error(path, format!("`{a}` is not one of sql.databases"), help);
+        return (a.clone(), false);
+    }
+    (a.clone(), check_database(ctx, path, a))
 }
 
 /// The database the alias switcher probes: `probe_database`, else the first listed database.

@@ -33,6 +33,7 @@ pub fn step_text(site: &Farm, sql: &Sql, p: &Partner) -> Result<String, crate::E
         partner: String,
         all_synchronized: bool,
         databases: &'a [String],
+        anchor: &'a str,
     }
     crate::render::render(
         "sql/failover-step.sql",
@@ -41,6 +42,7 @@ pub fn step_text(site: &Farm, sql: &Sql, p: &Partner) -> Result<String, crate::E
             partner: p.target(),
             all_synchronized: sql.all_synchronized,
             databases: &sql.databases,
+            anchor: &sql.anchor,
         },
     )
 }
@@ -90,12 +92,11 @@ pub const ALERTS: &[(&str, &str, &str)] = &[
         "Automatic failover (State 8)",
         "SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8",
     ),
-    (
-        "connection lost",
-        "Connection with the principal (5) or the mirror (6) lost",
-        "SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 5 OR State = 6",
-    ),
 ];
+
+/// Alerts of earlier versions that the alerts script removes (name suffixes): connection-lost
+/// states cannot lead to a failover.
+pub const RETIRED_ALERTS: &[&str] = &["connection lost"];
 
 pub fn job_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate::Error> {
     let p = &sql.partners[idx];
@@ -112,8 +113,9 @@ pub fn job_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate::E
             stagger_seconds: sql.job.stagger_seconds,
         },
         description: format!(
-            "sitebundle (site {}): if some, but not all, synchronized mirrored databases are principal here, fail over those that are. Partner {} of 2, starts at {}.",
+            "sitebundle (site {}): where the anchor database {} is the mirror, fail over every database that is principal here, so that all follow it. Partner {} of 2, starts at {}.",
             site.name,
+            sql.anchor,
             idx + 1,
             start_label
         ),
@@ -135,6 +137,7 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
         category: &'a str,
         namespace: String,
         alerts: Vec<AlertView>,
+        retired: Vec<String>,
     }
     let p = &sql.partners[idx];
     let alerts = ALERTS
@@ -156,6 +159,10 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
             category: &sql.job.category,
             namespace: p.wmi_namespace(),
             alerts,
+            retired: RETIRED_ALERTS
+                .iter()
+                .map(|suffix| format!("{} - {suffix}", site.name))
+                .collect(),
         },
     )
 }
@@ -223,6 +230,37 @@ pub fn switcher_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
             } else {
                 "false"
             },
+        },
+    )
+}
+
+/// `pause-failover-job.sql` (`enabled = false`) or `resume-failover-job.sql` (`true`): disables or
+/// enables the job and its alerts on one partner, before and after planned failovers or patching.
+pub fn pause_script(
+    site: &Farm,
+    sql: &Sql,
+    idx: usize,
+    enabled: bool,
+) -> Result<String, crate::Error> {
+    #[derive(Serialize)]
+    struct PauseView<'a> {
+        site: &'a str,
+        partner: String,
+        job_name: &'a str,
+        alerts: Vec<String>,
+        enabled: bool,
+    }
+    crate::render::render(
+        "sql/pause-failover-job.sql",
+        &PauseView {
+            site: &site.name,
+            partner: sql.partners[idx].target(),
+            job_name: &sql.job.name,
+            alerts: ALERTS
+                .iter()
+                .map(|(suffix, _, _)| format!("{} - {suffix}", site.name))
+                .collect(),
+            enabled,
         },
     )
 }

@@ -1,0 +1,42 @@
+:on error exit
+-- sitebundle: resume the failover-all job and its alerts (site N'partnerpoint').
+-- Partner N'sqlmirror1.campus.example.edu,1433'. Run on that server after planned failovers or patching:
+--     sqlcmd -S <server> -E -b -f 65001 -i resume-failover-job.sql
+SET NOCOUNT ON;
+SET XACT_ABORT ON;
+GO
+USE [msdb];
+GO
+DECLARE @rc int, @msg nvarchar(2048);
+SET @rc = 0;
+BEGIN TRY
+    BEGIN TRANSACTION;
+    IF NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SP Mirroring - fail over all databases')
+        RAISERROR (N'The job %s does not exist on this server.', 16, 1, N'SP Mirroring - fail over all databases');
+    EXEC @rc = msdb.dbo.sp_update_job
+        @job_name = N'SP Mirroring - fail over all databases',
+        @enabled = 1;
+    IF @rc <> 0 RAISERROR (N'sp_update_job failed (%d).', 16, 1, @rc);
+    IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = N'partnerpoint - manual failover')
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_update_alert
+            @name = N'partnerpoint - manual failover',
+            @enabled = 1;
+        IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
+    END;
+    IF EXISTS (SELECT 1 FROM msdb.dbo.sysalerts WHERE name = N'partnerpoint - automatic failover')
+    BEGIN
+        EXEC @rc = msdb.dbo.sp_update_alert
+            @name = N'partnerpoint - automatic failover',
+            @enabled = 1;
+        IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
+    END;
+    COMMIT TRANSACTION;
+    PRINT N'The failover job and its alerts are enabled.';
+END TRY
+BEGIN CATCH
+    IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION;
+    SET @msg = ERROR_MESSAGE();
+    RAISERROR (N'Nothing changed: %s', 16, 1, @msg);
+END CATCH;
+GO
