@@ -11,6 +11,12 @@
 -- database is read again: it is failed over only if it is still principal, SYNCHRONIZED and in
 -- safety FULL, and the anchor still the mirror here. Every failover and every database that cannot
 -- follow yet is written to the SQL Server error log and the Application event log (WITH LOG).
+[% if controlled %]
+-- High-performance databases moved by a controlled failover ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %]):
+-- where the anchor is the mirror, such a database that is principal in safety OFF is set to safety
+-- FULL and follows at a later run once SYNCHRONIZED; where the anchor is principal, such a database
+-- that is principal, SYNCHRONIZED and in safety FULL is set back to safety OFF.
+[% endif %]
 SET NOCOUNT ON;
 DECLARE @anchor_role int, @db sysname, @sql nvarchar(max), @ready int, @state int, @safety int,
         @failed int, @moved int, @waiting int, @msg nvarchar(2048);
@@ -24,7 +30,39 @@ WHERE d.name = [[ anchor | tsql_str ]];
 IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)
     PRINT N'The anchor database is not mirrored on this server: nothing to do.';
 ELSE IF @anchor_role = 1
+[% if controlled %]
+BEGIN
+    PRINT N'The anchor database is principal here: nothing to move (the other partner follows it).';
+    DECLARE restore_dbs CURSOR LOCAL FAST_FORWARD FOR
+        SELECT d.name
+        FROM sys.database_mirroring AS m
+        JOIN sys.databases AS d ON d.database_id = m.database_id
+        WHERE m.mirroring_role = 1
+          AND m.mirroring_state = 4
+          AND m.mirroring_safety_level = 2
+          AND d.name IN ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
+        ORDER BY d.name;
+    OPEN restore_dbs;
+    FETCH NEXT FROM restore_dbs INTO @db;
+    WHILE @@FETCH_STATUS = 0
+    BEGIN
+        SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER SAFETY OFF;';
+        BEGIN TRY
+            EXEC master.sys.sp_executesql @sql;
+            RAISERROR (N'sitebundle failover job: set %s back to high-performance mode (safety OFF) after its controlled failover.', 10, 1, @db) WITH LOG;
+        END TRY
+        BEGIN CATCH
+            SET @msg = ERROR_MESSAGE();
+            RAISERROR (N'sitebundle failover job: could not set %s back to safety OFF: %s', 10, 1, @db, @msg) WITH LOG;
+        END CATCH;
+        FETCH NEXT FROM restore_dbs INTO @db;
+    END;
+    CLOSE restore_dbs;
+    DEALLOCATE restore_dbs;
+END
+[% else %]
     PRINT N'The anchor database is principal here: nothing to do (the other partner follows it).';
+[% endif %]
 ELSE
 BEGIN
     PRINT N'The anchor database is the mirror here: every database that is principal here follows it.';
@@ -73,7 +111,23 @@ BEGIN
             FROM sys.database_mirroring AS m
             JOIN sys.databases AS d ON d.database_id = m.database_id
             WHERE d.name = @db;
+[% if controlled %]
+            IF @safety = 1 AND @db IN ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
+            BEGIN
+                SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER SAFETY FULL;';
+                BEGIN TRY
+                    EXEC master.sys.sp_executesql @sql;
+                    RAISERROR (N'sitebundle failover job: set %s to safety FULL for a controlled failover; it follows the anchor once SYNCHRONIZED.', 10, 1, @db) WITH LOG;
+                END TRY
+                BEGIN CATCH
+                    SET @msg = ERROR_MESSAGE();
+                    RAISERROR (N'sitebundle failover job: could not set %s to safety FULL: %s', 10, 1, @db, @msg) WITH LOG;
+                END CATCH;
+            END
+            ELSE IF @safety = 1
+[% else %]
             IF @safety = 1
+[% endif %]
                 RAISERROR (N'sitebundle failover job: cannot converge: %s is principal here in high-performance mode (safety OFF), which cannot be failed over without data loss; fail it over by hand (runbook, SQL Server section).', 10, 1, @db) WITH LOG;
             ELSE
                 RAISERROR (N'sitebundle failover job: %s cannot follow the anchor yet: it is principal here but not SYNCHRONIZED (mirroring_state %d); it follows once it is.', 10, 1, @db, @state) WITH LOG;

@@ -228,6 +228,7 @@ struct SqlRunbookView<'a> {
     anchor: &'a str,
     failover_job: bool,
     retired_alert: String,
+    controlled: &'a [String],
 }
 
 fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
@@ -272,6 +273,7 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         gpo_registry: site.gpo_has(Preference::Registry),
         anchor: &sql.anchor,
         failover_job: sql.failover_job,
+        controlled: &sql.controlled,
         retired_alert: format!("{} - {}", site.name, scripts::RETIRED_ALERTS[0]),
     }
 }

@@ -33,11 +33,39 @@ pub struct RawSql {
     /// follow. Default: the switcher's probe database.
     #[serde(default)]
     pub anchor_database: Option<String>,
+    /// What the failover job does with a database that is principal where the anchor is the
+    /// mirror but runs in high-performance mode (safety OFF, which cannot be failed over without
+    /// data loss). "report" (default): it only logs that the database cannot converge (the job
+    /// output, the SQL Server error log and the Application log), and the runbook shows the
+    /// controlled failover by hand; nothing about the database's performance changes behind the
+    /// DBA's back. "controlled-failover": for the databases in `high_performance_databases`, the
+    /// job sets safety FULL (synchronous commit: slower writes until the move), fails the database
+    /// over at a later run once it is SYNCHRONIZED, and the job on the other partner sets safety OFF
+    /// again; other safety-OFF databases are reported.
+    #[serde(default)]
+    pub high_performance: HighPerformance,
+    /// The databases that run in high-performance mode (safety OFF) and that the job may move with
+    /// a controlled failover (`high_performance = "controlled-failover"`). Each must be one of
+    /// `databases` (any mirrored database with `all_synchronized`).
+    #[serde(default)]
+    pub high_performance_databases: Vec<String>,
     /// The failover-all SQL Server Agent job.
     #[serde(default)]
     pub job: RawJob,
     /// The alias switcher that runs as a scheduled task on the front ends.
     pub switcher: RawSwitcher,
+}
+
+/// What the failover job does with a principal in high-performance mode (see
+/// `RawSql::high_performance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HighPerformance {
+    /// Log that the database cannot converge; move it by hand (the runbook says how).
+    #[default]
+    Report,
+    /// Set safety FULL, fail over once SYNCHRONIZED, set safety OFF again on the new principal.
+    ControlledFailover,
 }
 
 /// One mirroring partner.
@@ -219,6 +247,8 @@ pub struct Sql {
     /// Whether the failover job is generated: not for a site with fewer than two listed databases
     /// (a warning says why).
     pub failover_job: bool,
+    /// Databases the job moves with a controlled failover (empty in "report" mode).
+    pub controlled: Vec<String>,
     pub job: Job,
     pub switcher: Switcher,
 }
@@ -351,6 +381,8 @@ pub fn resolve(
     ok &= probe_ok;
     let (anchor, anchor_ok) = resolve_anchor(raw, ctx, &databases, &probe);
     ok &= anchor_ok;
+    let (controlled, controlled_ok) = resolve_high_performance(raw, ctx, &databases, &anchor);
+    ok &= controlled_ok;
     let failover_job = raw.all_synchronized || databases.len() >= 2;
     if !failover_job && databases_ok {
         ctx.warn(
@@ -367,6 +399,7 @@ pub fn resolve(
         all_synchronized: raw.all_synchronized,
         anchor,
         failover_job,
+        controlled,
         job: Job {
             name: j.name.clone(),
             owner: j.owner.clone(),
@@ -611,6 +644,74 @@ fn resolve_anchor(
         return (a.clone(), false);
     }
     (a.clone(), check_database(ctx, path, a))
+}
+
+/// The databases moved with a controlled failover: `high_performance_databases`, which only
+/// "controlled-failover" mode uses; each one of the listed databases, never the anchor (the
+/// direction would wait on its own safety change).
+fn resolve_high_performance(
+    raw: &RawSql,
+    ctx: &mut Ctx,
+    databases: &[String],
+    anchor: &str,
+) -> (Vec<String>, bool) {
+    let list = &raw.high_performance_databases;
+    let controlled = raw.high_performance == HighPerformance::ControlledFailover;
+    if !controlled {
+        if !list.is_empty() {
+            ctx.warn(
+                "sql.high_performance_databases",
+                "these databases are only used with `high_performance = \"controlled-failover\"`",
+                "set `high_performance = \"controlled-failover\"` to let the job move them, or remove the list",
+            );
+        }
+        return (Vec::new(), true);
+    }
+    let mut ok = true;
+    let mut out = Vec::new();
+    for (i, name) in list.iter().enumerate() {
+        let path = format!("sql.high_performance_databases[{i}]");
+        if name.eq_ignore_ascii_case(anchor) {
+            ctx.error(
+                &path,
+                format!("`{name}` is the anchor database, which must run in safety FULL"),
+                "the others follow the anchor's failovers: keep the anchor in high-safety mode, or choose another anchor with `sql.anchor_database`",
+            );
+            ok = false;
+            continue;
+        }
+        let listed = databases.iter().find(|d| d.eq_ignore_ascii_case(name));
+        match listed {
+            Some(d) => out.push(d.clone()),
+            None if databases.is_empty() => {
+                ok &= check_database(ctx, &path, name);
+                out.push(name.clone());
+            }
+            None => {
+                let help = match crate::diag::suggest(name, databases.iter().map(String::as_str)) {
+                    Some(d) => format!("did you mean `{d}`? List databases of sql.databases"),
+                    None => format!("use databases of sql.databases: {}", databases.join(", ")),
+                };
+                ctx.error(&path, format!("`{name}` is not one of sql.databases"), help);
+                ok = false;
+            }
+        }
+    }
+    if list.is_empty() {
+        ctx.error(
+            "sql.high_performance",
+            "controlled failover needs the list of high-performance databases",
+            "add `high_performance_databases = [\"...\"]`: the job sets safety OFF again only on those",
+        );
+        ok = false;
+    }
+    ctx.unique(
+        "high-performance database",
+        list.iter()
+            .enumerate()
+            .map(|(i, n)| (format!("sql.high_performance_databases[{i}]"), n.as_str())),
+    );
+    (out, ok)
 }
 
 /// The database the alias switcher probes: `probe_database`, else the first listed database.

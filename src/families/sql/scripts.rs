@@ -34,6 +34,7 @@ pub fn step_text(site: &Farm, sql: &Sql, p: &Partner) -> Result<String, crate::E
         all_synchronized: bool,
         databases: &'a [String],
         anchor: &'a str,
+        controlled: &'a [String],
     }
     crate::render::render(
         "sql/failover-step.sql",
@@ -43,6 +44,7 @@ pub fn step_text(site: &Farm, sql: &Sql, p: &Partner) -> Result<String, crate::E
             all_synchronized: sql.all_synchronized,
             databases: &sql.databases,
             anchor: &sql.anchor,
+            controlled: &sql.controlled,
         },
     )
 }
