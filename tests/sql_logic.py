@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Logic checks of the SQL mirroring artifacts (called by tests/sql.rs).
 
-    sql_logic.py failover JOB.sql [DB ...]   the job step's decision, executed
+    sql_logic.py failover JOB.sql [DB ...] [--controlled=DB,...]   the job step's decision, executed
+    sql_logic.py failover-selftest JOB.sql [DB ...] [--controlled=DB,...]   ... rejects mutated steps
+    sql_logic.py simulate JOB_A.sql JOB_B.sql [--seeds N] [--seed S] [--control old] [--bound SECS]
     sql_logic.py switcher FILE.ps1           the switcher's structure, on its parse tree
     sql_logic.py switcher-selftest FILE.ps1  the switcher check rejects broken variants
 
@@ -10,7 +12,11 @@ sqlfluff (tsql). Its two queries (the count of synchronized/principal databases 
 that picks what to fail over) and its IF condition are translated mechanically to SQLite and run
 against a sys.database_mirroring stand-in, for every combination of role/state/safety and for
 many multi-database scenarios, and compared with the rule the job step states. DB: the configured
-databases (none = all_synchronized).
+databases (none = all_synchronized). Controlled-failover mode (sql.high_performance =
+"controlled-failover") is recognised by the restore cursor in the `@anchor_role = 1` branch; its
+list comes from the parse tree and, with --controlled, must be the given one. A listed database
+is then failed over, set to SAFETY FULL (anchor mirror here, principal here in safety OFF) or back
+to SAFETY OFF (anchor principal here, principal SYNCHRONIZED in FULL) exactly as specified.
 
 switcher: on the tree-sitter-powershell tree, the alias is written only by Set-AliasTarget, which
 is called once, with $principal, after an `if ($principal -eq $null) { ... exit }` guard;
@@ -59,26 +65,46 @@ class Unsupported(Exception):
     pass
 
 
+_BATCH_TREES = {}
+_STEPS = {}  # job text -> (step literal as written, step text), see failover_selftest
+
+
 def step_text(job_sql: str) -> str:
+    return step_literal(job_sql)[1]
+
+
+def step_literal(job_sql: str):
+    if job_sql in _STEPS:
+        return _STEPS[job_sql]
     linter = validate._tsql_linter()
-    steps = []
+    steps, raws = [], []
     for _, batch in validate._sql_batches(validate._normalise_tsql(job_sql)):
         if not batch.strip():
             continue
-        tree = linter.parse_string(batch).tree
+        tree = _BATCH_TREES.get(batch)  # the self-test parses many variants of the same file
+        if tree is None:
+            tree = _BATCH_TREES[batch] = linter.parse_string(batch).tree
         for lit in validate._dynamic_sql_literals(tree):
             steps.append(validate._unquote_sql(lit.raw))
-    if len(steps) != 2 or steps[0] != steps[1]:
+            raws.append(lit.raw)
+    if len(steps) != 2 or steps[0] != steps[1] or raws[0] != raws[1]:
         raise Unsupported(f"expected the same step text in sp_update_jobstep and sp_add_jobstep, got {len(steps)}")
-    return steps[0]
+    _STEPS[job_sql] = (raws[0], steps[0])
+    return _STEPS[job_sql]
 
 
 def norm(seg) -> str:
     return " ".join(seg.raw.split())
 
 
+_KIDS = {}  # id -> (segment, its code children); the segment is kept so that its id stays its own
+
+
 def kids(seg):
-    return [c for c in seg.segments if c.is_code and not c.is_type("statement_terminator")]
+    hit = _KIDS.get(id(seg))
+    if hit is None or hit[0] is not seg:
+        hit = _KIDS[id(seg)] = (seg, [c for c in seg.segments if c.is_code and not c.is_type("statement_terminator")])
+    return hit[1]
 
 
 def to_sqlite(seg) -> str:
@@ -131,7 +157,7 @@ def load_catalog(db, rows):
                    [(i, *r[1:]) for i, r in enumerate(rows, 1)])
 
 
-ALTER_RE = re.compile(r"^ALTER DATABASE \[((?:[^\]]|\]\])+)\] SET PARTNER FAILOVER;$")
+ALTER_RE = re.compile(r"^ALTER DATABASE \[((?:[^\]]|\]\])+)\] SET PARTNER (FAILOVER|SAFETY FULL|SAFETY OFF);$")
 
 
 class Program:
@@ -283,7 +309,8 @@ class Ctx:
             m = ALTER_RE.match(sql or "")
             if not m:
                 raise Unsupported(f"dynamic SQL not understood: {sql!r}")
-            w = self.env.alter(m.group(1).replace("]]", "]"))  # raises SqlError when it fails
+            # raises SqlError when it fails
+            w = self.env.alter(m.group(1).replace("]]", "]"), m.group(2))
             if w:
                 yield w
             return
@@ -356,6 +383,7 @@ class StaticEnv:
     def __init__(self, catalog):
         self.catalog = catalog
         self.altered = []
+        self.safety = []  # (name, "SAFETY FULL" / "SAFETY OFF")
 
     def before_query(self):
         pass
@@ -366,8 +394,11 @@ class StaticEnv:
     def on_fetch(self, row):
         return 0
 
-    def alter(self, name):
-        self.altered.append(name)
+    def alter(self, name, action="FAILOVER"):
+        if action == "FAILOVER":
+            self.altered.append(name)
+        else:
+            self.safety.append((name, action))
         return 0
 
 
@@ -375,13 +406,70 @@ def find_all(seg, *types):
     return list(seg.recursive_crawl(*types))
 
 
+def block_stmts(seg):
+    """The statements of a BEGIN ... END statement (its inner segments), else []."""
+    ks = kids(seg)
+    if not ks or not ks[0].is_type("begin_end_block"):
+        return []
+    return [kids(s)[0] for s in kids(ks[0]) if s.is_type("statement")]
+
+
+def literals(seg):
+    return [validate._unquote_sql(l.raw) for l in seg.raw_segments if l.is_type("quoted_literal")]
+
+
+def cursor_loop(blk, cur):
+    """OPEN cur; FETCH NEXT FROM cur INTO @db; WHILE @@FETCH_STATUS = 0 BEGIN ... FETCH NEXT ... END
+    in the statement list blk. Returns (errors, loop body statements or None)."""
+    types = [s.get_type() for s in blk]
+    want = ["open_cursor_statement", "fetch_cursor_statement", "while_statement"]
+    j = types.index("open_cursor_statement") if "open_cursor_statement" in types else -1
+    if j < 0 or types[j:j + 3] != want or norm(blk[j + 1]) != f"FETCH NEXT FROM {cur} INTO @db" \
+            or norm(blk[j]) != f"OPEN {cur}":
+        return [f"not OPEN {cur}; FETCH NEXT ...; WHILE: {types}"], None
+    errs = []
+    loop = blk[j + 2]
+    if norm(next(c for c in kids(loop) if c.is_type("expression"))) != "@@FETCH_STATUS = 0":
+        errs.append(f"the loop over {cur} does not test @@FETCH_STATUS = 0")
+    body = block_stmts(next(c for c in kids(loop) if c.is_type("statement")))
+    if not body or norm(body[-1]) != f"FETCH NEXT FROM {cur} INTO @db":
+        errs.append(f"the loop body over {cur} does not end with FETCH NEXT")
+    return errs, body
+
+
+def logged_try(seg):
+    """seg is TRY { ... EXEC ... RAISERROR ... WITH LOG ... } CATCH { ... }."""
+    for t in find_all(seg, "try_catch"):
+        ks = []
+        for c in kids(t):
+            if c.is_type("keyword") and c.raw.upper() == "CATCH":
+                break
+            if c.is_type("statement"):
+                ks.append(c)
+        ex = next((n for n, s in enumerate(ks) if find_all(s, "execute_script_statement")), None)
+        if ex is not None and any(find_all(s, "raiserror_statement") and norm(s).endswith("WITH LOG")
+                                  for s in ks[ex + 1:]):
+            return True
+    return False
+
+
+SQL_SET = "SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER {};'"
+RESTORE_CURSOR = re.compile(
+    r"^DECLARE (\w+) CURSOR LOCAL FAST_FORWARD FOR SELECT d\.name FROM sys\.database_mirroring AS m "
+    r"JOIN sys\.databases AS d ON d\.database_id = m\.database_id WHERE m\.mirroring_role = 1 "
+    r"AND m\.mirroring_state = 4 AND m\.mirroring_safety_level = 2 "
+    r"AND d\.name IN \(N'(?:[^']|'')*'(?:, N'(?:[^']|'')*')*\) ORDER BY d\.name$")
+
+
 def structure(prog: Program):
-    """Asserts the shape of the new step on its parse tree. Returns (errors, anchor, configured list or None)."""
+    """Asserts the shape of the new step on its parse tree. Returns (errors, anchor, configured
+    list or None, controlled list or None). The controlled-failover variant (high-performance
+    databases) is recognised by a cursor declared in the `@anchor_role = 1` branch."""
     errs = []
     stmts = [kids(s)[0] for s in prog.stmts]
     anchor_q = [s for s in stmts if s.is_type("select_statement") and norm(s).startswith("SELECT @anchor_role = ")]
     if len(anchor_q) != 1:
-        return [f"expected one top-level `SELECT @anchor_role = ...`, got {len(anchor_q)}"], None, None
+        return [f"expected one top-level `SELECT @anchor_role = ...`, got {len(anchor_q)}"], None, None, None
     m = re.search(r"WHERE d\.name = N'((?:[^']|'')*)'$", norm(anchor_q[0]))
     if not m or "m.mirroring_role" not in norm(anchor_q[0]):
         errs.append(f"query 1 does not read the anchor's mirroring_role by name: {norm(anchor_q[0])}")
@@ -389,47 +477,72 @@ def structure(prog: Program):
     i = stmts.index(anchor_q[0])
     decision = stmts[i + 1] if i + 1 < len(stmts) else None
     if decision is None or not decision.is_type("if_then_statement"):
-        return errs + ["query 1 is not directly followed by the IF on @anchor_role"], anchor, None
+        return errs + ["query 1 is not directly followed by the IF on @anchor_role"], anchor, None, None
     br = if_branches(decision)
     shape = [norm(c) if c is not None else None for c, _ in br]
     if shape != ["@anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "@anchor_role = 1", None]:
         errs.append(f"the decision is not IF <not mirrored> / ELSE IF @anchor_role = 1 / ELSE: {shape}")
+    # Controlled failover: the `@anchor_role = 1` branch declares the restore cursor.
+    principal_branch = br[1][1] if len(br) > 1 else None
+    restore_decl = [s for s in find_all(principal_branch, "declare_segment") if find_all(s, "cursor_definition")] \
+        if principal_branch is not None else []
+    controlled = None
+    restore_execs = []
     for c, body in br[:2]:
+        if c is not None and principal_branch is body and restore_decl:
+            continue
         if find_all(body, "execute_script_statement", "declare_segment", "select_statement"):
             errs.append(f"the branch `{norm(c) if c else 'ELSE'}` does more than print")
+    if restore_decl:
+        blk1 = block_stmts(principal_branch)
+        if len(restore_decl) != 1 or restore_decl[0] not in blk1:
+            errs.append("expected one cursor declared directly in the `@anchor_role = 1` branch")
+        else:
+            rd = restore_decl[0]
+            rcur = next(c for c in kids(rd) if c.is_type("naked_identifier")).raw
+            if not RESTORE_CURSOR.match(norm(rd)):
+                errs.append(f"the restore cursor is not LOCAL FAST_FORWARD over the listed databases principal, "
+                            f"SYNCHRONIZED and safety FULL here: {norm(rd)}")
+            controlled = literals(rd)
+            if any(s.is_type("select_statement") or s.is_type("execute_script_statement") for s in blk1):
+                errs.append("the `@anchor_role = 1` branch runs a query or EXEC outside its cursor loop")
+            lerrs, body = cursor_loop(blk1, rcur)
+            errs += lerrs
+            if body is not None:
+                types = [s.get_type() for s in body]
+                if types != ["set_local_variable_segment", "try_catch", "fetch_cursor_statement"] \
+                        or norm(body[0]) != SQL_SET.format("SAFETY OFF"):
+                    errs.append(f"the restore loop is not SET @sql = ... SAFETY OFF; TRY EXEC ...; FETCH: {types}")
+                elif not logged_try(body[1]):
+                    errs.append("no RAISERROR ... WITH LOG after SET PARTNER SAFETY OFF")
+                restore_execs = find_all(body[1], "execute_script_statement") if len(body) > 1 else []
     acting = br[-1][1]
-    if len(find_all(prog.tree, "execute_script_statement")) != len(find_all(acting, "execute_script_statement")):
-        errs.append("an EXEC outside the ELSE branch (anchor is mirror here)")
+    acting_execs = find_all(acting, "execute_script_statement")
+    if len(find_all(prog.tree, "execute_script_statement")) != len(acting_execs) + len(restore_execs) \
+            or len(restore_execs) > 1:
+        errs.append("an EXEC outside the ELSE branch (anchor is mirror here)"
+                    + (" and the restore loop" if restore_decl else ""))
     # Cursor: LOCAL FAST_FORWARD, opened, FETCH NEXT right before the WHILE and at the end of its body.
-    blk = [kids(s)[0] for s in kids(kids(acting)[0]) if s.is_type("statement")] if kids(acting) else []
-    types = [s.get_type() for s in blk]
+    blk = block_stmts(acting)
     decl = [s for s in blk if s.is_type("declare_segment") and find_all(s, "cursor_definition")]
     configured = None
     if len(decl) != 1:
-        return errs + ["expected one cursor declared in the ELSE branch"], anchor, None
+        return errs + ["expected one cursor declared in the ELSE branch"], anchor, None, controlled
     cur = next(c for c in kids(decl[0]) if c.is_type("naked_identifier")).raw
     if not re.search(r"^DECLARE \w+ CURSOR LOCAL FAST_FORWARD FOR SELECT d\.name FROM", norm(decl[0])):
         errs.append(f"the cursor is not LOCAL FAST_FORWARD over d.name: {norm(decl[0])[:80]}")
     cq = norm(decl[0])
     if "WHERE m.mirroring_role = 1" not in cq:
         errs.append("the cursor does not select the databases principal here")
-    lits = [l for l in decl[0].raw_segments if l.is_type("quoted_literal")]
+    lits = literals(decl[0])
     if lits:  # the configured list: the cursor's only literals, `AND d.name IN (N'..', ...)`
-        configured = [validate._unquote_sql(l.raw) for l in lits]
-    want = ["open_cursor_statement", "fetch_cursor_statement", "while_statement"]
-    j = types.index("open_cursor_statement") if "open_cursor_statement" in types else -1
-    if j < 0 or types[j:j + 3] != want or norm(blk[j + 1]) != f"FETCH NEXT FROM {cur} INTO @db" \
-            or norm(blk[j]) != f"OPEN {cur}":
-        return errs + [f"not OPEN; FETCH NEXT ...; WHILE: {types}"], anchor, configured
-    loop = blk[j + 2]
-    if norm(next(c for c in kids(loop) if c.is_type("expression"))) != "@@FETCH_STATUS = 0":
-        errs.append("the loop does not test @@FETCH_STATUS = 0")
-    body_blk = next(c for c in kids(loop) if c.is_type("statement"))
-    body = [kids(s)[0] for s in kids(kids(body_blk)[0]) if s.is_type("statement")]
-    if not body or norm(body[-1]) != f"FETCH NEXT FROM {cur} INTO @db":
-        errs.append("the loop body does not end with FETCH NEXT")
+        configured = lits
+    lerrs, body = cursor_loop(blk, cur)
+    if body is None:
+        return errs + lerrs, anchor, configured, controlled
+    errs += lerrs
     if len(body) < 2 or not body[0].is_type("select_statement") or not norm(body[0]).startswith("SELECT @ready = COUNT(*) FROM"):
-        return errs + ["the loop body does not start with the readiness query (SELECT @ready = COUNT(*))"], anchor, configured
+        return errs + ["the loop body does not start with the readiness query (SELECT @ready = COUNT(*))"], anchor, configured, controlled
     rq = norm(body[0])
     for part in ["WHERE d.name = @db", "AND m.mirroring_role = 1", "AND m.mirroring_state = 4",
                  "AND m.mirroring_safety_level = 2", "a.mirroring_role = 2"]:
@@ -437,45 +550,83 @@ def structure(prog: Program):
             errs.append(f"the readiness query lacks `{part}`")
     gate = body[1]
     if not gate.is_type("if_then_statement") or [norm(c) if c else None for c, _ in if_branches(gate)][:1] != ["@ready = 1"]:
-        return errs + ["the readiness query is not directly followed by IF @ready = 1"], anchor, configured
-    then = if_branches(gate)[0][1]
-    execs = find_all(prog.tree, "execute_script_statement")
-    if len(execs) != 1 or execs[0] not in find_all(then, "execute_script_statement"):
-        errs.append("the ALTER (sp_executesql) is not only inside IF @ready = 1")
+        return errs + ["the readiness query is not directly followed by IF @ready = 1"], anchor, configured, controlled
+    gate_br = if_branches(gate)
+    then = gate_br[0][1]
+    # Controlled failover: in the ELSE of IF @ready = 1, IF @safety = 1 AND @db IN (<the same list>)
+    # sets the database to safety FULL; ELSE IF @safety = 1 reports `cannot converge`.
+    full_execs, full_sets = [], []
+    if controlled is not None:
+        els = gate_br[1][1] if len(gate_br) == 2 and gate_br[1][0] is None else None
+        ifs = [s for s in (block_stmts(els) if els is not None else []) if s.is_type("if_then_statement")
+               and norm(s).startswith("IF @safety = 1 AND @db IN (")]
+        if len(ifs) != 1:
+            errs.append("no `IF @safety = 1 AND @db IN (...)` directly in the ELSE of IF @ready = 1")
+        else:
+            sb = if_branches(ifs[0])
+            conds = [norm(c) if c is not None else None for c, _ in sb]
+            if len(sb) != 3 or conds[1:] != ["@safety = 1", None] \
+                    or not re.fullmatch(r"@safety = 1 AND @db IN \(N'(?:[^']|'')*'(?:, N'(?:[^']|'')*')*\)", conds[0] or ""):
+                errs.append(f"the safety branch is not IF @safety = 1 AND @db IN (...) / ELSE IF @safety = 1 / ELSE: {conds}")
+            elif sorted(literals(sb[0][0])) != sorted(controlled):
+                errs.append(f"the SAFETY FULL list {literals(sb[0][0])} is not the restore cursor's {controlled}")
+            full = sb[0][1]
+            fb = block_stmts(full)
+            if [s.get_type() for s in fb] != ["set_local_variable_segment", "try_catch"] \
+                    or norm(fb[0]) != SQL_SET.format("SAFETY FULL"):
+                errs.append("the SAFETY FULL branch is not SET @sql = ... SAFETY FULL; TRY EXEC ...")
+            elif not logged_try(fb[1]):
+                errs.append("no RAISERROR ... WITH LOG after SET PARTNER SAFETY FULL")
+            full_execs = find_all(full, "execute_script_statement")
+            full_sets = find_all(full, "set_local_variable_segment")
+            for _, b in sb[1:]:
+                if find_all(b, "execute_script_statement"):
+                    errs.append("an EXEC in the `cannot converge` / `cannot follow` branches")
+    then_execs = find_all(then, "execute_script_statement")
+    if len(then_execs) != 1 or len(acting_execs) != 1 + len(full_execs) or len(full_execs) > 1:
+        errs.append("the ALTER (sp_executesql) is not only inside IF @ready = 1"
+                    + (" (and the SAFETY FULL branch)" if controlled is not None else ""))
     sets = [s for s in find_all(prog.tree, "set_local_variable_segment") if norm(s).startswith("SET @sql =")]
-    if len(sets) != 1 or sets[0] not in find_all(then, "set_local_variable_segment") \
-            or norm(sets[0]) != "SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER FAILOVER;'":
-        errs.append("@sql is not built with QUOTENAME(@db), inside IF @ready = 1 only")
-    tries = find_all(then, "try_catch")
-    ok_log = False
-    for t in tries:
-        ks = [c for c in kids(t) if c.is_type("statement")]
-        ex = next((n for n, s in enumerate(ks) if find_all(s, "execute_script_statement")), None)
-        if ex is not None and any(find_all(s, "raiserror_statement") and norm(s).endswith("WITH LOG")
-                                  for s in ks[ex + 1:]):
-            ok_log = True
-    if not ok_log:
+    fo_sets = [s for s in sets if s in find_all(then, "set_local_variable_segment")]
+    other_sets = [s for s in sets if s not in fo_sets and s not in full_sets]
+    restore_sets = [s for s in other_sets if restore_decl and s in find_all(principal_branch, "set_local_variable_segment")]
+    if len(fo_sets) != 1 or norm(fo_sets[0]) != SQL_SET.format("FAILOVER") or len(other_sets) != len(restore_sets) \
+            or len(restore_sets) > 1:
+        errs.append("@sql is not built with QUOTENAME(@db), inside IF @ready = 1 only"
+                    + (" (and the SAFETY branches)" if controlled is not None else ""))
+    if not logged_try(then):
         errs.append("no RAISERROR ... WITH LOG after the failover")
-    return errs, anchor, configured
+    return errs, anchor, configured, controlled
 
 
 ROLES, STATES, SAFETIES = [1, 2, None], [0, 1, 2, 3, 4, None], [0, 1, 2, None]
 
 
-def check_failover(job_text: str, configured: list[str], structural: bool = True) -> list[str]:
-    """structural=False: the execution alone (the self-test shows each mutation is caught by both)."""
+_PROGRAMS = {}
+
+
+def check_failover(job_text: str, configured: list[str], structural: bool = True,
+                   controlled: list[str] | None = None, stop_at: int = 0) -> list[str]:
+    """structural=False: the execution alone (the self-test shows each mutation is caught by both).
+    controlled: the site's high-performance databases (controlled-failover mode), None = take the
+    step's own list (none = the default `report` mode)."""
     try:
-        prog = Program(step_text(job_text))
+        prog = _PROGRAMS.get(job_text) or _PROGRAMS.setdefault(job_text, Program(step_text(job_text)))
     except Unsupported as e:
         return [str(e)]
-    errs, anchor, listed = structure(prog)
+    errs, anchor, listed, hp = structure(prog)
     if errs and structural:
         return errs
     if not structural:
         anchor = anchor or (configured[0] if configured else None)
         listed = configured
+        hp = controlled if controlled is not None else hp
     if sorted(listed or []) != sorted(configured):
         return [f"the step's database list {listed} is not the configured one {configured}"]
+    if controlled is not None and sorted(hp or []) != sorted(controlled):
+        return [f"the step's high-performance list {hp} is not the configured one {controlled}"]
+    if hp:
+        return check_controlled(prog, anchor, configured, hp, stop_at)
     watched = (lambda n: n in configured) if configured else (lambda n: True)
     cat = new_catalog()
     others = [n for n in configured if n != anchor] or ["db_a"]
@@ -484,6 +635,8 @@ def check_failover(job_text: str, configured: list[str], structural: bool = True
     errors = []
     try:
         for a, d in itertools.product(itertools.product(ROLES, STATES, SAFETIES), repeat=2):
+            if stop_at and len(errors) >= stop_at:  # the self-test only asks whether it fails
+                break
             rows = [(anchor, *a), (under_test, *d), (extra, 1, 4, 2)]
             load_catalog(cat, rows)
             env = StaticEnv(cat)
@@ -491,6 +644,8 @@ def check_failover(job_text: str, configured: list[str], structural: bool = True
             expect = {n for n, r, s, f in rows[1:] if a[0] == 2 and (r, s, f) == (1, 4, 2) and watched(n) and n != anchor}
             if set(env.altered) != expect or len(env.altered) != len(set(env.altered)):
                 errors.append(f"anchor(role,state,safety)={a} {under_test}={d}: failed over {env.altered}, expected {sorted(expect)}")
+            if env.safety:
+                errors.append(f"{a} {d}: SET PARTNER SAFETY without high-performance databases: {env.safety}")
             for n in env.altered:
                 if not any(r == n and w and "failed over" in t for r, _, t, w in ctx.messages):
                     errors.append(f"{a} {d}: no RAISERROR ... WITH LOG after the failover of {n}")
@@ -503,8 +658,76 @@ def check_failover(job_text: str, configured: list[str], structural: bool = True
     return errors[:20] + ([f"({len(errors)} failures)"] if errors else [])
 
 
-def failover(job_file: str, configured: list[str]) -> None:
-    errs = check_failover(open(job_file, encoding="utf-8").read().replace("\r\n", "\n"), configured)
+def check_controlled(prog, anchor, configured, hp, stop_at=0):
+    """The controlled-failover variant, for every (anchor role, state, safety) x (role, state,
+    safety) given to both a listed high-performance database and a database not in the list:
+    failover iff anchor role 2 and (1, 4, 2); SAFETY FULL iff anchor role 2, role 1 and safety 1,
+    listed only; SAFETY OFF iff anchor role 1 and (1, 4, 2), listed only; nothing else."""
+    watched = (lambda n: n in configured) if configured else (lambda n: True)
+    cat = new_catalog()
+    hp_db = hp[0]
+    plain = next((n for n in configured if n != anchor and n not in hp), None) or "db_a"
+    extra = "not_configured_db" if configured else "db_b"
+    errors = []
+    counts = {"FAILOVER": 0, "SAFETY FULL": 0, "SAFETY OFF": 0}
+    try:
+        for a, d in itertools.product(itertools.product(ROLES, STATES, SAFETIES), repeat=2):
+            if stop_at and len(errors) >= stop_at:  # the self-test only asks whether it fails
+                break
+            rows = [(anchor, *a), (hp_db, *d), (plain, *d), (extra, 1, 4, 2)]
+            load_catalog(cat, rows)
+            env = StaticEnv(cat)
+            ctx = drive(prog.run(env))
+            fo = {n for n, r, s, f in rows[1:] if a[0] == 2 and (r, s, f) == (1, 4, 2) and watched(n)}
+            safety = set()
+            if a[0] == 2 and d[0] == 1 and d[2] == 1 and watched(hp_db):
+                safety.add((hp_db, "SAFETY FULL"))
+            if a[0] == 1 and d == (1, 4, 2):
+                safety.add((hp_db, "SAFETY OFF"))
+            where = f"anchor(role,state,safety)={a} {hp_db}/{plain}={d}"
+            if set(env.altered) != fo or len(env.altered) != len(set(env.altered)):
+                errors.append(f"{where}: failed over {env.altered}, expected {sorted(fo)}")
+            if set(env.safety) != safety or len(env.safety) != len(set(env.safety)):
+                errors.append(f"{where}: SET PARTNER {env.safety}, expected {sorted(safety)}")
+            for n, what in [(n, "failed over") for n in env.altered] + \
+                    [(n, "to safety FULL" if act == "SAFETY FULL" else "back to high-performance mode (safety OFF)")
+                     for n, act in env.safety]:
+                if not any(r == n and w and what in t for r, _, t, w in ctx.messages):
+                    errors.append(f"{where}: no RAISERROR ... WITH LOG `{what}` for {n}")
+            for n, act in env.safety + [(n, "FAILOVER") for n in env.altered]:
+                counts[act] += 1
+            if a[0] == 2 and d[0] == 1:
+                for n in (hp_db, plain):
+                    if n in env.altered or (n, "SAFETY FULL") in env.safety or not watched(n):
+                        continue
+                    want = "cannot converge" if d[2] == 1 else "cannot follow the anchor yet"
+                    if not any(r == n and w and want in t for r, _, t, w in ctx.messages):
+                        errors.append(f"{where}: no `{want}` message WITH LOG for {n}")
+            for r, _, t, _ in ctx.messages:
+                if r == hp_db and "cannot converge" in t:
+                    errors.append(f"{where}: `cannot converge` for the high-performance {hp_db}")
+    except (Unsupported, sqlite3.Error) as e:
+        errors.append(f"the step cannot be executed: {e}")
+    if not errors and min(counts.values()) == 0:
+        errors.append(f"a branch was never taken: {counts}")
+    return errors[:20] + ([f"({len(errors)} failures)"] if errors else [])
+
+
+def split_controlled(args):
+    """[DB ...] [--controlled=DB,DB] -> (configured, controlled or None)."""
+    dbs, hp = [], None
+    for x in args:
+        if x.startswith("--controlled="):
+            hp = [n for n in x.split("=", 1)[1].split(",") if n]
+        else:
+            dbs.append(x)
+    return dbs, hp
+
+
+def failover(job_file: str, args: list[str]) -> None:
+    configured, controlled = split_controlled(args)
+    errs = check_failover(open(job_file, encoding="utf-8").read().replace("\r\n", "\n"), configured,
+                          controlled=controlled)
     if errs:
         fail(errs)
     print("ok")
@@ -525,19 +748,53 @@ FAILOVER_MUTATIONS = [
 ]
 
 
-def failover_selftest(job_file: str, configured: list[str]) -> None:
+# Controlled-failover mode only (regular expressions over the job file, whose step is a N'...'
+# literal: its quotes are doubled).
+_RC = r"(DECLARE restore_dbs CURSOR[^;]*?)"
+CONTROLLED_MUTATIONS = [
+    ("restore cursor without m.mirroring_state = 4", _RC + r"\n *AND m\.mirroring_state = 4", r"\1"),
+    ("restore cursor without m.mirroring_safety_level = 2", _RC + r"\n *AND m\.mirroring_safety_level = 2", r"\1"),
+    ("restore cursor without the list", _RC + r"\n *AND d\.name IN \([^)]*\)", r"\1"),
+    ("restore cursor over mirror databases", _RC[:-1] + r"WHERE m\.mirroring_role = )1", r"\g<1>2"),
+    ("restore cursor over another database too", _RC[:-1] + r"AND d\.name IN \()", r"\1N''not_configured_db'', "),
+    ("SAFETY FULL branch without the list", r"IF @safety = 1 AND @db IN \([^)]*\)", "IF @safety = 1"),
+    ("SAFETY FULL whatever the safety", r"IF @safety = 1 AND @db IN", "IF @safety >= 0 AND @db IN"),
+    ("restore sets FULL", r"SET PARTNER SAFETY OFF;", "SET PARTNER SAFETY FULL;"),
+    ("SAFETY FULL branch sets OFF", r"SET PARTNER SAFETY FULL;", "SET PARTNER SAFETY OFF;"),
+    ("restore loop never advances", r"        FETCH NEXT FROM restore_dbs INTO @db;\n    END;", "    END;"),
+    ("SAFETY OFF not logged", r"(after its controlled failover\.'+, 10, 1, @db\)) WITH LOG", r"\1"),
+    ("SAFETY FULL not logged", r"(once SYNCHRONIZED\.'+, 10, 1, @db\)) WITH LOG", r"\1"),
+]
+
+
+def failover_selftest(job_file: str, args: list[str]) -> None:
+    configured, controlled = split_controlled(args)
     text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
-    base = check_failover(text, configured)
+    base = check_failover(text, configured, controlled=controlled)
     if base:
         fail(["the real job fails the check:"] + base)
+    prog = Program(step_text(text))
+    is_controlled = structure(prog)[3] is not None
     errs = []
-    for i, (old, new) in enumerate(FAILOVER_MUTATIONS):
-        if old not in text:
+    cases = [(f"{i}", old, new, text.replace(old, new) if old in text else None)
+             for i, (old, new) in enumerate(FAILOVER_MUTATIONS)]
+    if is_controlled:
+        for i, (what, pat, repl) in enumerate(CONTROLLED_MUTATIONS):
+            mutated, n = re.subn(pat, repl, text)
+            cases.append((f"c{i} ({what})", pat, repl, mutated if n else None))
+    raw = step_literal(text)[0]
+    for i, old, new, mutated in cases:
+        if mutated is None:
             errs.append(f"mutation {i}: text not found: {old!r}")
             continue
-        mutated = text.replace(old, new)
+        # Shortcut (the job file is long to parse): a mutation confined to the step's literal
+        # gives the mutated literal as the step, unquoted; anything else is parsed in full.
+        mraw = raw.replace(old, new) if not i.startswith("c") else re.sub(old, new, raw)
+        if mraw.startswith("N'") and mraw.endswith("'") and "'" not in mraw[2:-1].replace("''", "") \
+                and text.replace(raw, mraw) == mutated:
+            _STEPS[mutated] = (mraw, validate._unquote_sql(mraw))
         for structural in ((True,) if "NOT IN (1, 2)" in old else (True, False)):
-            got = check_failover(mutated, configured, structural)
+            got = check_failover(mutated, configured, structural, controlled, stop_at=1)
             how = "on the parse tree" if structural else "by execution"
             if not got:
                 errs.append(f"mutation {i} was not caught {how}: {old!r} -> {new!r}")
@@ -559,6 +816,7 @@ def failover_selftest(job_file: str, configured: list[str]) -> None:
 SYNCED, SYNCING, SUSPENDED, DISCONNECTED = 4, 2, 0, 1
 OLD_JOB = os.path.join(HERE, "fixtures", "sql", "old-failover-job.sql")
 DEFAULT_SEED = 20261125
+RUN_MAX = 90  # a job run's own duration (its waits between fetches), seconds
 
 
 def schedule_of(job_text):
@@ -606,8 +864,8 @@ class PartnerEnv:
     def on_fetch(self, row):
         return self.sim.rng.randint(1, self.run.gap)
 
-    def alter(self, name):
-        return self.sim.job_alter(self.p, name)
+    def alter(self, name, action="FAILOVER"):
+        return self.sim.job_alter(self.p, name, action)
 
 
 class Run:
@@ -617,25 +875,44 @@ class Run:
 
 
 class Sim:
-    def __init__(self, prog, names, anchor, sched, seed, control):
+    def __init__(self, prog, names, anchor, sched, seed, control, hp=None, bound=None):
         self.prog, self.sched, self.seed = prog, sched, seed
+        self.hp, self.bound = list(hp or []), bound
         rng = self.rng = random.Random(seed)
-        n = rng.randint(2, min(6, len(names)) if names else 6)  # listed: only the listed databases
+        if self.hp:  # controlled failover: the high-performance databases are always there
+            names = [x for x in self.hp if x != anchor] + [x for x in names if x != anchor and x not in self.hp]
+            n = rng.randint(max(2, 1 + len(self.hp)), max(2, 1 + len(self.hp), min(6, 1 + len(names))))
+        else:
+            n = rng.randint(2, min(6, len(names)) if names else 6)  # listed: only the listed databases
         self.names = ([anchor] + [x for x in names if x != anchor])[:n]
         self.names += [f"db{i}" for i in range(1, n - len(self.names) + 1)]
         home = rng.randint(0, 1)
         self.off = None
-        if rng.random() < 0.15 and n > 1:
+        if self.hp:  # a safety OFF database that is not in the list (it cannot converge)
+            plain = [x for x in self.names[1:] if x not in self.hp]
+            if rng.random() < 0.15 and plain:
+                self.off = rng.choice(plain)
+        elif rng.random() < 0.15 and n > 1:
             self.off = rng.choice(self.names[1:])
-        self.dbs = [DbState(x, home, 1 if x == self.off else 2) for x in self.names]
+        self.dbs = [DbState(x, home, 1 if x == self.off or x in self.hp else 2) for x in self.names]
         if self.off and rng.random() < 0.6:
             next(d for d in self.dbs if d.name == self.off).principal = 1 - home
+        for d in self.dbs:  # a high-performance database may start on the other partner
+            if d.name in self.hp and rng.random() < 0.3:
+                d.principal = 1 - home
+        self.safety_log = [(0, d.name, d.safety, "initial") for d in self.dbs]
+        self.stale = []
+        self.dist_lag_iv = []  # the disturbances' lags only (not the job's own)
+        self.safety_alters = {"SAFETY FULL": 0, "SAFETY OFF": 0}
+        self.latency = None
         self.T = rng.randint(1800, 3600)
         self.phase = rng.randint(0, 59)
         k = rng.randint(1, 6)
         kinds = ["partner_down", "auto_failover", "manual_failover", "fall_behind", "alert"]
         self.events = sorted((rng.randint(60, self.T - 900), rng.choice(kinds), rng.randint(0, 1),
                               rng.choice(self.names)) for _ in range(k))
+        if self.hp:  # the same events; the horizon is extended so that I1' can always be checked
+            self.T += self.bound
         self.now = 0
         self.down_until = [0, 0]
         self.down_iv = []  # (start, end)
@@ -644,7 +921,7 @@ class Sim:
         self.envs = [PartnerEnv(self, 0), PartnerEnv(self, 1)]
         self.heap, self.seq, self.rid = [], 0, 0
         self.timeline = []
-        self.violations = {"I1": [], "I2": [], "I3": [], "OFF": []}
+        self.violations = {"I1": [], "I2": [], "I3": [], "OFF": [], "HP": []}
         self.seg_moves = {}
         self.steps = self.runs = self.alters = self.cannot_converge = 0
 
@@ -658,10 +935,12 @@ class Sim:
     def db(self, name):
         return next(d for d in self.dbs if d.name == name)
 
-    def lag(self, d, secs, state=SYNCING):
+    def lag(self, d, secs, state=SYNCING, job=False):
         d.sync_at = max(d.sync_at, self.now + secs)
         d.lag_state = state
         self.lag_iv.append((self.now, d.sync_at))
+        if not job:
+            self.dist_lag_iv.append((self.now, d.sync_at))
 
     def move(self, d, to, why):
         d.principal = to
@@ -721,7 +1000,36 @@ class Sim:
                 self.push(self.now, "start", (p, "alert"))
 
     # ---- the job
-    def job_alter(self, p, name):
+    def job_safety(self, p, name, action):
+        """ALTER DATABASE ... SET PARTNER SAFETY FULL / OFF, run by the job on partner p. Model: the
+        server accepts it on the principal only (whatever the other partner's state); FULL on a
+        database in OFF makes the mirror catch up: SYNCHRONIZING for 1-20 s, then SYNCHRONIZED; OFF
+        takes effect at once."""
+        d = self.db(name)
+        self.safety_alters[action] += 1
+        if name not in self.hp:
+            self.violations["HP"].append(f"{'AB'[p]} {action} on {name}, not a high-performance database")
+        if d.principal != p:
+            self.log(f"{'AB'[p]} {action} {name}: error, not principal here")
+            raise SqlError(f"{name} is not principal here")
+        new = 2 if action == "SAFETY FULL" else 1
+        if new != d.safety:
+            d.safety = new
+            self.safety_log.append((self.now, name, new, f"job on {'AB'[p]}"))
+            self.log(f"{name} {action} (job on {'AB'[p]})")
+            if new == 2:
+                self.lag(d, self.rng.randint(1, 20), job=True)
+        # Stale: decided on a view that no longer holds (the restore cursor is read once, at OPEN,
+        # not again right before each ALTER): counted and reported, not an invariant.
+        anchor_here = self.db(self.names[0]).principal == p
+        if (action == "SAFETY OFF") != anchor_here:
+            self.stale.append(f"t={self.now} {'AB'[p]} {action} {name} while the anchor is "
+                              f"{'principal' if anchor_here else 'the mirror'} there")
+        return self.rng.randint(1, 5)
+
+    def job_alter(self, p, name, action="FAILOVER"):
+        if action != "FAILOVER":
+            return self.job_safety(p, name, action)
         d = self.db(name)
         self.alters += 1
         ok_state = self.both_up() and d.state(self.now) == SYNCED and d.safety == 2
@@ -739,7 +1047,7 @@ class Sim:
         self.seg_moves[name] = c
         if c > 1:
             self.violations["I2"].append(f"{name} moved {c} times since the last disturbance")
-        self.lag(d, self.rng.randint(1, 10))
+        self.lag(d, self.rng.randint(1, 10), job=bool(self.hp))
         self.alerts()
         return self.rng.randint(1, 20)
 
@@ -749,7 +1057,7 @@ class Sim:
             return
         self.rid += 1
         self.runs += 1
-        run = env.run = Run(self.rid, p, self.now, self.rng.randint(1, 90))
+        run = env.run = Run(self.rid, p, self.now, self.rng.randint(1, RUN_MAX))
         run.why = why
         run.gen = self.prog.run(env)
         self.advance(run)
@@ -763,6 +1071,8 @@ class Sim:
             ctx = e.value
             env.run = None
             for row, _, text, _ in ctx.messages:
+                if row in self.hp and "cannot converge" in text:
+                    self.violations["HP"].append(f"{'AB'[run.p]} message for {row}: {text}")
                 if row == self.off:
                     if "cannot converge" in text:
                         self.cannot_converge += 1
@@ -796,7 +1106,45 @@ class Sim:
                 self.log(f"partner {'AB'[arg]} back; every database resynchronizes")
                 for d in self.dbs:
                     self.lag(d, self.rng.randint(5, 60))
-        self.check_i1(interval)
+        if self.hp:
+            self.check_i1_hp()
+        else:
+            self.check_i1(interval)
+
+    def check_i1_hp(self):
+        """I1': from the first moment after the last disturbance at which both partners are up and
+        no disturbance's resynchronization is under way, within self.bound seconds every database
+        is principal on the anchor's principal partner and every high-performance database is back
+        to safety OFF; and nothing moves or changes safety after that."""
+        if self.off:
+            return
+        last = self.events[-1][0]
+        ivs = self.dist_lag_iv + self.down_iv
+        cands = sorted({last} | {e for _, e in ivs if e >= last})
+        quiet = next((c for c in cands if not any(s <= c < e for s, e in ivs)), None)
+        changes = [t for t, *_ in self.moves + self.safety_log if quiet is not None and t >= quiet]
+        if quiet is not None:
+            self.latency = max(changes, default=quiet) - quiet
+        if quiet is None or quiet + self.bound > self.T:
+            self.unchecked = True
+            return
+        at = quiet + self.bound
+        where, safety = {}, {}
+        for t, name, p, _ in self.moves:
+            if t <= at:
+                where[name] = p
+        for t, name, v, _ in self.safety_log:
+            if t <= at:
+                safety[name] = v
+        anchor_p = where[self.names[0]]
+        late = [("move", t, n) for t, n, *_ in self.moves if t > at] + \
+               [("safety", t, n) for t, n, *_ in self.safety_log if t > at]
+        bad = [n for n, p in where.items() if p != anchor_p] + [n for n in self.hp if safety.get(n) != 1]
+        if bad or late:
+            self.violations["I1"].append(
+                f"quiet (both up, no disturbance lag) from t={quiet}; at t={at}: "
+                + ", ".join(f"{n}@{'AB'[p]}/{'FULL' if safety[n] == 2 else 'OFF'}" for n, p in where.items())
+                + (f"; changes after: {late[:6]}" if late else ""))
 
     def check_i1(self, interval):
         if self.off:
@@ -821,6 +1169,26 @@ class Sim:
                 + (f"; moves after: {[(t, n, 'AB'[p]) for t, n, p, _ in late][:6]}" if late else ""))
 
 
+def hp_bound(sched, n_dbs):
+    """I1' bound (controlled failover), in seconds after the quiet point Q (the last disturbance
+    over, both partners up, no disturbance's resynchronization under way; the job's own lags are
+    inside the bound). A run lasts at most run = RUN_MAX (its waits between fetches) + 20 s per
+    ALTER (at most one per database); a partner starts its next run at its first schedule tick
+    (every `interval`) after its current run ends. Worst case, in sequence:
+      R1, on the partner M where the anchor is the mirror, starts by Q + run + interval (the run in
+         progress at Q may have read an older view); during R1 (<= run): every other database is
+         failed over, each high-performance one is set to safety FULL;
+      the mirror catches up: <= 20 s;
+      R2, on M, starts by end of R1 + 20 + interval and fails it over during it (<= run);
+      R3, on the anchor's partner, starts by that failover + run + interval (the run in progress
+         there may be an older one; the failover's own lag, <= 10 s, is shorter than a run) and
+         sets it back to safety OFF during it (<= run).
+    Total: 5 * run + 3 * interval + 20."""
+    iv = sched[0][0]
+    run = RUN_MAX + 20 * n_dbs
+    return 5 * run + 3 * iv + 20
+
+
 def simulate(argv):
     ap = argparse.ArgumentParser(prog="sql_logic.py simulate")
     ap.add_argument("job_a")
@@ -829,6 +1197,7 @@ def simulate(argv):
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--control", choices=["old"])
     ap.add_argument("--control-job", default=OLD_JOB)
+    ap.add_argument("--bound", type=int, help="I1' bound in seconds (controlled failover; default: see HP_BOUND)")
     a = ap.parse_args(argv)
     t0, c0 = time.time(), time.process_time()
     texts = [open(f, encoding="utf-8").read().replace("\r\n", "\n") for f in (a.job_a, a.job_b)]
@@ -836,10 +1205,15 @@ def simulate(argv):
     if steps[0] != steps[1]:
         fail(["the two partners' steps differ"])
     new = Program(steps[0])
-    errs, anchor, listed = structure(new)
+    errs, anchor, listed, hp = structure(new)
     if errs:
         fail(["the step fails the structural check:"] + errs)
     sched = [schedule_of(t) for t in texts]
+    if a.control:
+        hp = None
+    bound = None
+    if hp:
+        bound = a.bound or hp_bound(sched, min(6, len(listed or [])) or 6)
     prog = new
     if a.control:
         old_text = open(a.control_job, encoding="utf-8").read().replace("\r\n", "\n")
@@ -848,11 +1222,19 @@ def simulate(argv):
     names = listed or []
     totals = {"sim_seconds": 0, "steps": 0, "runs": 0, "alters": 0, "cannot_converge": 0, "unchecked": 0, "off": 0}
     first = {}
-    counts = {k: 0 for k in ("I1", "I2", "I3", "OFF")}
+    counts = {k: 0 for k in ("I1", "I2", "I3", "OFF", "HP")}
+    safety_alters = {"SAFETY FULL": 0, "SAFETY OFF": 0}
+    latencies, stale = [], []
     for i in range(a.seeds):
         seed = a.seed + i
-        s = Sim(prog, names, anchor, sched, seed, a.control)
+        s = Sim(prog, names, anchor, sched, seed, a.control, hp, bound)
         s.simulate()
+        if s.stale:
+            stale.append((seed, s.stale))
+        for k in safety_alters:
+            safety_alters[k] += s.safety_alters[k]
+        if s.latency is not None and not s.off:
+            latencies.append((s.latency, seed))
         totals["sim_seconds"] += s.T
         totals["steps"] += s.steps
         totals["runs"] += s.runs
@@ -871,9 +1253,19 @@ def simulate(argv):
           f"{totals['alters']} ALTERs; wall {wall:.1f}s, cpu {cpu:.1f}s")
     print(f"  {totals['off']} sequences with a safety OFF database (I1 not expected; `cannot converge` "
           f"raised {totals['cannot_converge']} times); I1 not checkable in {totals['unchecked']}")
-    for k in ("I1", "I2", "I3", "OFF"):
+    if hp:
+        latencies.sort()
+        q = latencies[int(0.99 * (len(latencies) - 1))][0] if latencies else None
+        print(f"  controlled failover of {hp}: ALTERs issued: {safety_alters['SAFETY FULL']} SET PARTNER SAFETY FULL, "
+              f"{safety_alters['SAFETY OFF']} SAFETY OFF; I1' bound {bound}s after the quiet point; "
+              f"last change after it: max {latencies[-1][0] if latencies else None}s (seed "
+              f"{latencies[-1][1] if latencies else None}), p99 {q}s")
+        print(f"  stale SAFETY ALTERs (decided before the anchor moved; extra FULL/OFF round trip, no "
+              f"failover): {sum(len(x) for _, x in stale)} in {len(stale)} sequences"
+              + (f", first: seed {stale[0][0]}: {stale[0][1][0]}" if stale else ""))
+    for k in ("I1", "I2", "I3", "OFF", "HP"):
         print(f"  {k}: violated in {counts[k]} sequences")
-    for k in ("I2", "I1", "I3", "OFF"):
+    for k in ("I2", "I1", "I3", "OFF", "HP"):
         if k in first:
             seed, s, v = first[k]
             print(f"first {k} counterexample: seed {seed} ({len(s.names)} databases {s.names}, {s.T}s, "
@@ -888,7 +1280,10 @@ def simulate(argv):
         fail(["control: the old rule was expected to violate I1 and I2"])
     if any(counts.values()) or totals["cannot_converge"] == 0:
         fail(["invariants violated (or the cannot-converge branch never taken)"])
-    print("invariants held: I1, I2, I3 and the safety OFF checks")
+    if hp and min(safety_alters.values()) == 0:
+        fail([f"the controlled failover was never exercised: {safety_alters}"])
+    print("invariants held: I1, I2, I3 and the safety OFF checks"
+          + (" (I1 as I1': including the high-performance databases back to safety OFF)" if hp else ""))
 
 
 # ------------------------------------------------------------------------------- switcher

@@ -108,6 +108,31 @@ fn failover_decision_executes_as_specified() {
         .path()
         .join("sql/sqlA-SHAREPOINT/mirror-failover-job.sql");
     logic(&["failover", f.to_str().unwrap()]);
+    // Controlled failover (high-performance databases): for every (anchor role, role, state,
+    // safety), a listed database is failed over, set to safety FULL or back to OFF exactly as
+    // specified and one not in the list never gets a SAFETY ALTER; the mutations of the restore
+    // cursor and of the SAFETY FULL branch are rejected. (Both partners run the same step: the
+    // self-test on one of them.)
+    let hp = fixture("sql-controlled-failover.toml");
+    let dir = common::write_tmp(&hp);
+    let dbs = [
+        "SharePoint_Config",
+        "WSS_Content",
+        "WSS_Search",
+        "--controlled=WSS_Search",
+    ];
+    for (server, mode) in [
+        ("sqla", "failover"),
+        ("sqlb", "failover"),
+        ("sqla", "failover-selftest"),
+    ] {
+        let f = dir
+            .path()
+            .join(format!("sql/{server}/mirror-failover-job.sql"));
+        let mut args = vec![mode, f.to_str().unwrap()];
+        args.extend(dbs);
+        logic(&args);
+    }
 }
 
 /// Two partners running the generated step (executed in SQLite on each partner's view) through
@@ -160,6 +185,47 @@ fn failover_simulation_converges_and_the_old_rule_does_not() {
     );
     assert!(old.contains("first I2 counterexample: seed "), "{old}");
     assert!(old.contains("first I1 counterexample: seed "), "{old}");
+    // Controlled failover (tests/fixtures/sql-controlled-failover.toml): the high-performance
+    // database starts in safety OFF; after the last disturbance every database is back on the
+    // anchor's partner and the high-performance one back to safety OFF within the stated bound
+    // (I1'), no ping-pong (I2), never a failover that is not SYNCHRONIZED + FULL (I3).
+    // SITEBUNDLE_SQL_SIM_HP_SEQUENCES for longer campaigns.
+    let hp = fixture("sql-controlled-failover.toml");
+    let hdir = common::write_tmp(&hp);
+    let hjob = |s: &str| {
+        hdir.path()
+            .join(format!("sql/{s}/mirror-failover-job.sql"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let hseqs = std::env::var("SITEBUNDLE_SQL_SIM_HP_SEQUENCES").unwrap_or_else(|_| "300".into());
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_logic.py"))
+        .args(["simulate", &hjob("sqla"), &hjob("sqlb")])
+        .args(["--seeds", &hseqs, "--seed", &seed])
+        .output()
+        .expect("sql_logic.py runs");
+    let hp_out = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "simulate (controlled failover) failed:\n{hp_out}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        hp_out.contains("controlled failover of ['WSS_Search']: "),
+        "{hp_out}"
+    );
+    assert!(
+        hp_out.contains("(I1 as I1': including the high-performance databases back to safety OFF)"),
+        "{hp_out}"
+    );
+    for k in ["I1", "I2", "I3", "OFF", "HP"] {
+        assert!(
+            hp_out.contains(&format!("  {k}: violated in 0 sequences")),
+            "{hp_out}"
+        );
+    }
 }
 
 fn fixture(name: &str) -> Bundle {
