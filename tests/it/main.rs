@@ -4,6 +4,7 @@
 mod checks;
 mod common;
 
+mod agreement;
 mod architecture;
 mod cli;
 mod determinism;

@@ -166,6 +166,13 @@ impl GpoItems {
 const MS14_025: &str = "Group Policy Preferences would store its password as `cpassword`, whose AES key Microsoft published \
     ([MS-GPPREF] 2.2.1.1.4; MS14-025 removed GPP passwords for this reason)";
 
+/// A principal that logs on with a stored password (a domain account without S4U).
+fn needs_password(p: &Principal) -> bool {
+    p.logon_type.as_deref().is_some_and(|l| {
+        l.eq_ignore_ascii_case("Password") || l.eq_ignore_ascii_case("InteractiveTokenOrPassword")
+    })
+}
+
 /// The GPP account for a principal: SYSTEM and the two service accounts run without a password.
 /// `Ok(None)`: a principal GPP cannot carry safely (left to manual registration).
 pub fn gpp_account(p: &Principal) -> Result<Option<&'static str>, crate::Error> {
@@ -365,6 +372,17 @@ fn file_item(site: &Farm, s: &Script) -> Result<FileItem, crate::Error> {
 /// A task's TaskV2 item (2008 hosts) and legacy item (2003 hosts), or why it is registered by hand.
 fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(), crate::Error> {
     check_task_name(&t.name)?;
+    if needs_password(&t.principal) {
+        // Registered by hand with `schtasks /RU … /RP *` (the family's runbook says so); never
+        // put into Group Policy Preferences.
+        items.manual.push(ManualTask {
+            name: t.name.clone(),
+            account: t.principal.user_id.clone(),
+            hosts: site.server_names(&t.hosts),
+            why: format!("its account needs a password; {MS14_025}"),
+        });
+        return Ok(());
+    }
     let account = gpp_account(&t.principal)?;
     let (v2_hosts, legacy_hosts): (Vec<usize>, Vec<usize>) = t
         .hosts
