@@ -477,17 +477,20 @@ fn checker_catches_broken_backups() {
 }
 
 #[test]
-fn passwords_are_refused() {
+fn passwords_never_reach_group_policy() {
     let s = site(MIXED);
     let g = s.farm.gpo.clone().unwrap();
     let mut p = Principal::system();
     p.user_id = "CORP\\svc".into();
     p.logon_type = Some("Password".into());
     let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
-    let e = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("MS14-025"), "{e}");
+    // A task that needs a password never goes into Group Policy Preferences: it is left to
+    // manual registration (`schtasks … /RP *`), with the reason, and the build goes on.
+    let items = gpo::items::build(&s.farm, &g, &[], &specs, &[], &[]).unwrap();
+    assert!(items.v2_tasks.is_empty() && items.legacy_tasks.is_empty());
+    assert_eq!(items.manual.len(), 1);
+    assert_eq!(items.manual[0].name, "WithPassword");
+    assert!(items.manual[0].why.contains("MS14-025"), "{:?}", items.manual[0]);
 
     // A password key anywhere in site.toml is refused, each one located, with the reason.
     let text = format!(
