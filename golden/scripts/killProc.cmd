@@ -4,23 +4,38 @@ REM Kills every process with the image name given as the first argument.
 REM Usage:      killProc.cmd IMAGE.exe
 REM Exit codes: 0    the process was not running (nothing to do)
 REM             100  no image name was given
+REM             101  the process list could not be read (tasklist or find failed); nothing was killed
 REM             any other value: the exit code of taskkill.exe (0 = killed, 128 = no match, 1 = failed)
 setlocal EnableExtensions DisableDelayedExpansion
 
 if "%~1"=="" goto usage
 set "proc=%~1"
+set "list=%TEMP%\killProc-%RANDOM%%RANDOM%.csv"
 
-REM tasklist exits 0 even when nothing matches, so its output goes through find:
-REM find exits 0 when the image name is listed and 1 when it is not.
-"%SystemRoot%\System32\tasklist.exe" /NH /FI "IMAGENAME eq %proc%" 2>NUL | "%SystemRoot%\System32\find.exe" /I "%proc%" >NUL
+REM The table format cuts image names to 25 characters, so a longer name would never be found;
+REM the CSV format writes the whole name, quoted, as the first field of each line. tasklist exits 0
+REM when nothing matches (it prints an INFO line); a non-zero exit means it could not run.
+"%SystemRoot%\System32\tasklist.exe" /FO CSV /NH /FI "IMAGENAME eq %proc%" >"%list%" 2>NUL
+if errorlevel 1 goto listfailed
+REM Exact and case-insensitive: the quoted name and the comma that ends the field ("" is one quote
+REM in find's search string). find exits 0 when found, 1 when not, 2 when it cannot read the list.
+"%SystemRoot%\System32\find.exe" /I """%proc%""," "%list%" >NUL
+if errorlevel 2 goto listfailed
 if errorlevel 1 goto notrunning
+del "%list%" 2>NUL
 
 "%SystemRoot%\System32\taskkill.exe" /F /IM "%proc%"
 exit /b %errorlevel%
 
 :notrunning
+del "%list%" 2>NUL
 echo "%proc%" is not running; nothing to kill.
 exit /b 0
+
+:listfailed
+del "%list%" 2>NUL
+echo The process list could not be read (tasklist.exe or find.exe failed); "%proc%" was not killed. 1>&2
+exit /b 101
 
 :usage
 echo Usage: %~nx0 IMAGE.exe 1>&2

@@ -490,7 +490,11 @@ fn passwords_never_reach_group_policy() {
     assert!(items.v2_tasks.is_empty() && items.legacy_tasks.is_empty());
     assert_eq!(items.manual.len(), 1);
     assert_eq!(items.manual[0].name, "WithPassword");
-    assert!(items.manual[0].why.contains("MS14-025"), "{:?}", items.manual[0]);
+    assert!(
+        items.manual[0].why.contains("MS14-025"),
+        "{:?}",
+        items.manual[0]
+    );
 
     // A password key anywhere in site.toml is refused, each one located, with the reason.
     let text = format!(

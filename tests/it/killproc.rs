@@ -39,7 +39,10 @@ fn exit_codes_mean_what_the_scheduler_needs() {
         {"name": "running, killed", "args": ["mssdmn.exe"], "running": ["MSSDMN.EXE"], "taskkill_rc": 0},
         {"name": "running, kill failed", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "taskkill_rc": 1},
         {"name": "running, vanished before kill", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "taskkill_rc": 128},
-        {"name": "quoted argument", "args": ["\"mssdmn.exe\""], "running": []}
+        {"name": "quoted argument", "args": ["\"mssdmn.exe\""], "running": []},
+        {"name": "long image name running", "args": ["Microsoft.Office.Server.Search.exe"], "running": ["Microsoft.Office.Server.Search.exe"], "taskkill_rc": 0},
+        {"name": "long image name not running", "args": ["Microsoft.Office.Server.Search.exe"], "running": ["Microsoft.Office.Server.Searcher.exe"], "taskkill_rc": 128},
+        {"name": "tasklist fails", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"], "tasklist_rc": 1, "taskkill_rc": 0}
     ]);
     let results = emulate(&script, scenarios);
     let code = |name: &str| {
@@ -53,6 +56,33 @@ fn exit_codes_mean_what_the_scheduler_needs() {
     assert_eq!(code("running, kill failed"), 1);
     assert_eq!(code("running, vanished before kill"), 128);
     assert_eq!(code("quoted argument"), 0);
+    // A name longer than the table format's 25 characters is still found (CSV), and only the
+    // exact name: a process whose name merely starts the same is not killed.
+    assert_eq!(code("long image name running"), 0);
+    assert_eq!(code("long image name not running"), 0);
+    let long_not = results
+        .iter()
+        .find(|r| r["name"] == "long image name not running")
+        .unwrap();
+    assert!(
+        !long_not["trace"].to_string().contains("taskkill"),
+        "{long_not}"
+    );
+    let long = results
+        .iter()
+        .find(|r| r["name"] == "long image name running")
+        .unwrap();
+    assert!(long["trace"].to_string().contains("taskkill"), "{long}");
+    // A failing tasklist is a failure (101), never "not running", and nothing is killed.
+    assert_eq!(code("tasklist fails"), 101);
+    let failed = results
+        .iter()
+        .find(|r| r["name"] == "tasklist fails")
+        .unwrap();
+    assert!(
+        !failed["trace"].to_string().contains("taskkill"),
+        "{failed}"
+    );
     // taskkill is never called when the process is not running.
     let not_running = results.iter().find(|r| r["name"] == "not running").unwrap();
     assert!(
@@ -102,3 +132,40 @@ fn emulator_catches_the_seed_bug() {
         "without the check, a missing process gives taskkill's 128: {v}"
     );
 }
+
+/// Control: the earlier script (table format, `tasklist | find`) misses a running process whose
+/// image name is longer than 25 characters and says it is not running (sensu-plugins-windows#86);
+/// the same emulator finds it with the current script.
+#[test]
+fn table_format_control_misses_long_image_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("killProc.cmd");
+    std::fs::write(&old, OLD_KILLPROC.replace('\n', "\r\n")).unwrap();
+    let results = emulate(
+        &old,
+        serde_json::json!([{"name": "long", "args": ["Microsoft.Office.Server.Search.exe"],
+                            "running": ["Microsoft.Office.Server.Search.exe"], "taskkill_rc": 0}]),
+    );
+    assert_eq!(results[0]["exit"], 0);
+    assert!(
+        !results[0]["trace"].to_string().contains("taskkill"),
+        "the table format should miss it: {}",
+        results[0]
+    );
+}
+
+/// The lines of the earlier killProc.cmd that matter (labels and the tasklist | find pipeline).
+const OLD_KILLPROC: &str = r#"@echo off
+setlocal EnableExtensions DisableDelayedExpansion
+if "%~1"=="" goto usage
+set "proc=%~1"
+"%SystemRoot%\System32\tasklist.exe" /NH /FI "IMAGENAME eq %proc%" 2>NUL | "%SystemRoot%\System32\find.exe" /I "%proc%" >NUL
+if errorlevel 1 goto notrunning
+"%SystemRoot%\System32\taskkill.exe" /F /IM "%proc%"
+exit /b %errorlevel%
+:notrunning
+echo "%proc%" is not running; nothing to kill.
+exit /b 0
+:usage
+exit /b 100
+"#;

@@ -7,8 +7,18 @@ Prints one JSON line per scenario: {"name", "exit", "trace"} and exits 0; exits 
 does not understand (so a generator change that leaves the subset is noticed, not mis-simulated).
 
 Supported: @echo off, REM, setlocal/endlocal, labels, goto, `if "%~1"=="" goto X`, `set "a=b"`,
-`if errorlevel N goto X`, pipelines `"…\\tasklist.exe" … | "…\\find.exe" /I "x" >NUL`,
+`if errorlevel N goto X`, `"…\\tasklist.exe" /FO CSV /NH /FI "IMAGENAME eq x" >"file" 2>NUL`,
+`"…\\find.exe" /I "string" "file" >NUL`, `del "file" 2>NUL`, the older pipeline
+`"…\\tasklist.exe" /NH /FI "IMAGENAME eq x" 2>NUL | "…\\find.exe" /I "x" >NUL`,
 `"…\\taskkill.exe" /F /IM "x"`, `exit /b N` / `exit /b %errorlevel%`, echo.
+
+tasklist and find are modelled on their output, not on their meaning: tasklist prints what
+Windows prints (the table format cuts an image name to 25 characters: sensu-plugins-windows#86;
+the CSV format quotes the whole name, first on the line; "INFO: No tasks are running which match
+the specified criteria." when none match, exit 0; scenario `tasklist_rc` for a failure), and find
+searches that text as find.exe does (substring; /I ignores case; `""` in the search string is one
+quote; exit 0 found, 1 not found, 2 file missing). Scenario keys: args, running (image names),
+taskkill_rc, tasklist_rc.
 """
 import json
 import re
@@ -35,6 +45,17 @@ def expand(line, args, env, errorlevel):
     return re.sub(r"%([A-Za-z_][A-Za-z0-9_]*)%", var, line)
 
 
+def tasklist_output(scenario, image, csv):
+    """What tasklist prints for /FI "IMAGENAME eq image" (/NH): matching processes (case-insensitive
+    equality), in CSV or in the table format that cuts names to 25 characters."""
+    rows = [p for p in scenario.get("running", []) if p.lower() == image.lower()]
+    if not rows:
+        return "INFO: No tasks are running which match the specified criteria.\r\n"
+    if csv:
+        return "".join(f'"{p}","{1000 + i}","Services","0","1,234 K"\r\n' for i, p in enumerate(rows))
+    return "".join(f"{p[:25]:<25} {1000 + i:>8} Services                   0      1,234 K\r\n" for i, p in enumerate(rows))
+
+
 def run(script, scenario):
     lines = script.split("\r\n")
     labels = {}
@@ -42,7 +63,8 @@ def run(script, scenario):
         s = l.strip()
         if s.startswith(":") and not s.startswith("::"):
             labels[s[1:].lower()] = i
-    env = {"systemroot": r"C:\Windows"}
+    env = {"systemroot": r"C:\Windows", "temp": r"C:\Windows\TEMP", "random": "4242"}
+    files = {}
     args = scenario.get("args", [])
     errorlevel = 0
     trace = []
@@ -76,10 +98,26 @@ def run(script, scenario):
             continue
         m = re.fullmatch(r'"[^"]*\\tasklist\.exe" /NH /FI "IMAGENAME eq ([^"]*)" 2>NUL \| "[^"]*\\find\.exe" /I "([^"]*)" >NUL', line, re.I)
         if m:
-            running = [p.lower() for p in scenario.get("running", [])]
-            found = m.group(1).lower() in running and m.group(2).lower() == m.group(1).lower()
-            errorlevel = 0 if found else 1
+            out = tasklist_output(scenario, m.group(1), csv=False)
+            errorlevel = 0 if m.group(2).lower() in out.lower() else 1
             trace.append(f"tasklist|find -> {errorlevel}")
+            continue
+        m = re.fullmatch(r'"[^"]*\\tasklist\.exe" /FO CSV /NH /FI "IMAGENAME eq ([^"]*)" >"([^"]+)" 2>NUL', line, re.I)
+        if m:
+            errorlevel = scenario.get("tasklist_rc", 0)
+            files[m.group(2).lower()] = "" if errorlevel else tasklist_output(scenario, m.group(1), csv=True)
+            trace.append(f"tasklist csv -> {errorlevel}")
+            continue
+        m = re.fullmatch(r'"[^"]*\\find\.exe" /I "((?:[^"]|"")*)" "([^"]+)" >NUL', line, re.I)
+        if m:
+            needle = m.group(1).replace('""', '"')
+            text = files.get(m.group(2).lower())
+            errorlevel = 2 if text is None else (0 if needle.lower() in text.lower() else 1)
+            trace.append(f"find {needle} -> {errorlevel}")
+            continue
+        m = re.fullmatch(r'del "([^"]+)" 2>NUL', line, re.I)
+        if m:
+            files.pop(m.group(1).lower(), None)
             continue
         m = re.fullmatch(r'"[^"]*\\taskkill\.exe" /F /IM "([^"]*)"', line, re.I)
         if m:

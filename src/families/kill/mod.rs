@@ -46,7 +46,7 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
     Ok(TaskSpec {
         name: k.name.clone(),
         description: format!(
-            "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; otherwise taskkill's exit code.",
+            "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
             k.image, site.name
         ),
         trigger: Trigger::Daily {
