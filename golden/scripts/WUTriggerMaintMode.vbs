@@ -110,6 +110,13 @@ Function QueryTriggers(ByRef aFound)
     If nQ <> 0 And sFound <> "" Then
         Exit Function
     End If
+    ' Could not run, timed out, or said ERROR: (how the Windows command-line tools of this family,
+    ' tasklist and schtasks among them, report a failure; "no triggers" is an INFO: line): a failed
+    ' query is never taken for "no triggers", which would create a duplicate of a trigger it did
+    ' not see.
+    If nQ < 0 Or (nQ <> 0 And InStr(1, sLines, "ERROR:", vbTextCompare) > 0) Then
+        Exit Function
+    End If
     If nQ <> 0 Then
         ' Reported to exit non-zero when no trigger exists at all; nothing to delete then.
         LogLine "eventtriggers /query exited with " & nQ & " and listed no trigger named '" & TRIGGER_NAME & "'."

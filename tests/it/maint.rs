@@ -894,6 +894,7 @@ fn wutrigger_vbs_replaces_the_trigger_and_reports_failures() {
             ["/query", ["", two], 0],
             ["/create", "SUCCESS", 0]]},
         {"script": s, "args": ["1H"], "exec": [["/query", "ERROR: \"WMI\" broken", 1]]},
+        {"script": s, "args": ["1H"], "exec": [["/query", "ERROR: Access is denied.", 1]]},
     ]);
     let Some(r) = run_vbs(&cases) else {
         return;
@@ -924,4 +925,8 @@ fn wutrigger_vbs_replaces_the_trigger_and_reports_failures() {
     expect_code(&r[7], 5, "two triggers afterwards");
     expect_code(&r[8], 2, "query failed with quoted output");
     assert_eq!(r[8]["exec"].as_array().unwrap().len(), 1, "nothing changed");
+    // A failed query without rows (an ERROR: line) is not "no triggers": nothing is created,
+    // which could duplicate a trigger the query did not show.
+    expect_code(&r[9], 2, "query failed without rows");
+    assert_eq!(r[9]["exec"].as_array().unwrap().len(), 1, "no /create after a failed query");
 }
