@@ -928,5 +928,9 @@ fn wutrigger_vbs_replaces_the_trigger_and_reports_failures() {
     // A failed query without rows (an ERROR: line) is not "no triggers": nothing is created,
     // which could duplicate a trigger the query did not show.
     expect_code(&r[9], 2, "query failed without rows");
-    assert_eq!(r[9]["exec"].as_array().unwrap().len(), 1, "no /create after a failed query");
+    assert_eq!(
+        r[9]["exec"].as_array().unwrap().len(),
+        1,
+        "no /create after a failed query"
+    );
 }

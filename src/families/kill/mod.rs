@@ -124,13 +124,16 @@ struct KillTaskRow {
 #[derive(Serialize)]
 struct KillRunbookView {
     tasks: Vec<KillTaskRow>,
+    /// Some task has a Server 2008+ host (Task XML to register).
+    any_new: bool,
+
     /// The GPO registers the tasks (then the schtasks commands are for servers outside it).
     gpo_tasks: bool,
 }
 
 /// The runbook section and its link under "On each server".
 fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), crate::Error> {
-    let tasks = specs
+    let tasks: Vec<KillTaskRow> = specs
         .iter()
         .map(|t| {
             let (new, old): (Vec<usize>, Vec<usize>) = t
@@ -147,6 +150,7 @@ fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), c
         })
         .collect();
     let view = KillRunbookView {
+        any_new: tasks.iter().any(|t: &KillTaskRow| !t.hosts.is_empty()),
         tasks,
         gpo_tasks: site.gpo_has(Preference::Tasks),
     };
