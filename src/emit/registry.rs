@@ -80,6 +80,7 @@ mod tests {
             data: RegData::Sz("DBMSSOCN,sql1\\inst,1433".into()),
             hosts: vec![],
             description: String::new(),
+            apply_once: false,
         };
         let d = RegValue {
             key: "SOFTWARE\\X".into(),
@@ -87,6 +88,7 @@ mod tests {
             data: RegData::Dword(5),
             hosts: vec![],
             description: String::new(),
+            apply_once: false,
         };
         let a = reg_file("comment", &[&v, &d]).unwrap();
         let text = crate::bundle::decode_for_display(&a.bytes).unwrap();

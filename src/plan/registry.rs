@@ -23,6 +23,10 @@ pub struct RegValue {
     pub hosts: Vec<usize>,
     /// One line for the runbook and the GPP item's description.
     pub description: String,
+    /// An initial value that something on the server changes afterwards (the SQL alias, which
+    /// the switcher moves): Group Policy writes it once per server and never again, so a
+    /// background refresh cannot move it back.
+    pub apply_once: bool,
 }
 
 /// The values one `.reg` file carries (`registry/<name>.reg`), with the comment at its top.

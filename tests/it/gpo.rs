@@ -121,7 +121,7 @@ fn expectation_with_services(
         };
         reg.insert(
             format!("{}\\{}", v.key, v.name),
-            json!({ "type": ty, "value": val, "computers": computers(site, &v.hosts, |_| true) }),
+            json!({ "type": ty, "value": val, "computers": computers(site, &v.hosts, |_| true), "run_once": v.apply_once }),
         );
     }
     let mut svc = BTreeMap::new();
@@ -338,6 +338,7 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
             data: RegData::Sz(r"DBMSSOCN,sql1\inst,1433".into()),
             hosts: vec![2, 3],
             description: "SQL alias <&> \"quoted\"".into(),
+            apply_once: true,
         },
         RegValue {
             key: r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU".into(),
@@ -345,6 +346,7 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
             data: RegData::Dword(30),
             hosts: (0..s.farm.servers.len()).collect(),
             description: String::new(),
+            apply_once: false,
         },
     ];
     let scripts = vec![
@@ -633,4 +635,52 @@ fn checker_catches_broken_service_items() {
         let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
         assert!(!ok, "damage {from} -> {to} not caught:\n{out}");
     }
+}
+
+/// The SQL alias is an initial value the switcher owns afterwards: Group Policy writes it once per
+/// server ([MS-GPPREF] 2.2.1.22 FilterRunOnce) and a background refresh never moves it back; the
+/// Windows Update values are enforced at every refresh. The checker notices a missing filter.
+#[test]
+fn alias_is_written_once_and_never_reapplied() {
+    let text = common::read("site.toml");
+    let s = site(&text);
+    let plan = sitebundle::plan(&s).unwrap();
+    let bundle = common::reference();
+    let path = bundle
+        .files
+        .keys()
+        .find(|p| p.ends_with("Registry/Registry.xml"))
+        .unwrap()
+        .clone();
+    let xml = String::from_utf8(bundle.files[&path].bytes.clone()).unwrap();
+    let items: Vec<&str> = xml.split("<Registry ").skip(1).collect();
+    let once = |name: &str| {
+        items
+            .iter()
+            .filter(|i| i.contains(&format!("name=\"{name}\"")))
+            .all(|i| i.contains("<FilterRunOnce hidden=\"1\""))
+    };
+    assert!(once("SPSQL"), "{xml}");
+    assert!(
+        items
+            .iter()
+            .filter(|i| i.contains("RebootWarningTimeout"))
+            .all(|i| !i.contains("FilterRunOnce"))
+    );
+    let expect = expectation_with_services(
+        &s,
+        &gpo::runtime_scripts(&bundle),
+        &plan.tasks,
+        &plan.reg_values().cloned().collect::<Vec<_>>(),
+        &plan.services,
+    );
+    let mut broken = bundle.clone();
+    let a = broken.files.get_mut(&path).unwrap();
+    let t = String::from_utf8(a.bytes.clone()).unwrap();
+    let start = t.find("\t\t\t<FilterRunOnce").unwrap();
+    let end = start + t[start..].find("\r\n").unwrap() + 2;
+    a.bytes = format!("{}{}", &t[..start], &t[end..]).into_bytes();
+    let dir = common::write_tmp(&broken);
+    let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+    assert!(!ok && out.contains("run_once"), "{out}");
 }

@@ -26,11 +26,14 @@ pub struct Targeting {
     pub os_label: String,
     pub os: Vec<&'static str>,
     pub computers: Vec<String>,
+    /// "Apply once and do not reapply" ([MS-GPPREF] 2.2.1.22 FilterRunOnce: the id is stored on
+    /// the machine when the filter processes, and the item is not applied again for that id).
+    pub run_once: Option<String>,
 }
 
 impl Targeting {
     pub fn is_empty(&self) -> bool {
-        self.os.is_empty() && self.computers.is_empty()
+        self.os.is_empty() && self.computers.is_empty() && self.run_once.is_none()
     }
 }
 
@@ -365,6 +368,7 @@ fn file_item(site: &Farm, s: &Script) -> Result<FileItem, crate::Error> {
             os_label: String::new(),
             os: Vec::new(),
             computers: computer_filter(site, &hosts, |_| true),
+            run_once: None,
         },
     })
 }
@@ -435,6 +439,7 @@ fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) ->
             os_label: "Windows Server 2008 / 2008 R2".into(),
             os: vec!["2K8", "2K8R2"],
             computers: computer_filter(site, hosts, |i| site.servers[i].os.has_task_scheduler2()),
+            run_once: None,
         },
     }
 }
@@ -455,6 +460,7 @@ fn legacy_task(site: &Farm, t: &TaskSpec, trigger: LegacyTrigger, hosts: &[usize
             os_label: "Windows Server 2003 / 2003 R2".into(),
             os: vec!["2K3", "2K3R2"],
             computers: computer_filter(site, hosts, |i| !site.servers[i].os.has_task_scheduler2()),
+            run_once: None,
         },
     }
 }
@@ -504,6 +510,16 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
             os_label: String::new(),
             os: Vec::new(),
             computers: computer_filter(site, &v.hosts, |_| true),
+            // The id changes with the value, so a new initial value is written once more.
+            run_once: v.apply_once.then(|| {
+                guid(
+                    &site.name,
+                    &format!(
+                        "run-once\nHKEY_LOCAL_MACHINE\\{key}\n{}\n{:?}",
+                        v.name, v.data
+                    ),
+                )
+            }),
         },
     })
 }
@@ -553,6 +569,7 @@ fn service_item(site: &Farm, r: &ServiceRecovery) -> Result<ServiceItem, crate::
             os_label: String::new(),
             os: Vec::new(),
             computers: computer_filter(site, &r.hosts, |_| true),
+            run_once: None,
         },
     })
 }

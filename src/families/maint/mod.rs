@@ -165,6 +165,7 @@ pub fn reboot_delay_reg_file(site: &Farm, m: &Maintenance) -> RegFile {
         data: RegData::Dword(data),
         hosts: m.servers.clone(),
         description,
+        apply_once: false,
     };
     RegFile {
         name: REG_FEATURE.into(),

@@ -178,6 +178,8 @@ pub fn alias_reg_file(site: &Farm, sql: &Sql) -> RegFile {
                 "SQL client alias {} (initially the first mirroring partner; Update-SqlAlias.ps1 moves it to the principal)",
                 sql.alias
             ),
+            // The switcher owns the alias after the first write: a refresh must not move it back.
+            apply_once: true,
         })
         .collect();
     RegFile {

@@ -458,11 +458,25 @@ fn check_backup(
             }
             let flt = child(item, None, "Filters");
             let (mut os_versions, mut computers) = (Vec::new(), Vec::new());
+            let mut run_once = false;
             if let Some(f) = flt {
                 for e in f.descendants().filter(|e| e.is_element()) {
                     match qname(e).as_str() {
                         "FilterOs" => os_versions.push(e.attribute("version")),
                         "FilterComputer" => computers.push(e.attribute("name")),
+                        "FilterRunOnce" => {
+                            // [MS-GPPREF] 2.2.1.22: a GUID id, hidden as GPMC writes it, not negated.
+                            let id_ok = e.attribute("id").is_some_and(is_guid);
+                            if !id_ok
+                                || e.attribute("hidden") != Some("1")
+                                || e.attribute("not") != Some("0")
+                            {
+                                errs.push(format!(
+                                    "{where_}: item {nm_s} has a malformed FilterRunOnce"
+                                ));
+                            }
+                            run_once = true;
+                        }
                         _ => {}
                     }
                 }
@@ -546,7 +560,7 @@ fn check_backup(
                     }
                     seen.get_mut("registry").unwrap().insert(
                         format!("{}\\{}", p("key").unwrap_or_default(), p("name").unwrap_or_default()),
-                        json!({"type": s(p("type")), "value": s(p("value")), "computers": computers}),
+                        json!({"type": s(p("type")), "value": s(p("value")), "computers": computers, "run_once": run_once}),
                     );
                 }
                 "TaskV2" => {
