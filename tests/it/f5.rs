@@ -923,3 +923,134 @@ fn glob_escaping_is_literal_in_tclsh() {
         assert_eq!(chunk[3], "miss", "{}", values[i]);
     }
 }
+
+/// The monitor rule of each pool, as the merge file says it: `monitor a and b` → every monitor
+/// must pass (`None`), `monitor min N of { … }` → N of them (`Some(N)`); by pool name.
+fn tmsh_monitor_rules(conf: &str) -> std::collections::BTreeMap<String, (usize, Option<usize>)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut pool: Option<String> = None;
+    for line in conf.lines() {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("ltm pool ") {
+            pool = rest
+                .split_whitespace()
+                .next()
+                .map(|p| p.rsplit('/').next().unwrap().to_string());
+        } else if let (Some(p), Some(rule)) = (&pool, t.strip_prefix("monitor ")) {
+            let rule = if let Some(rest) = rule.strip_prefix("min ") {
+                let n: usize = rest.split_whitespace().next().unwrap().parse().unwrap();
+                let count = rest
+                    .split_whitespace()
+                    .filter(|w| w.starts_with('/'))
+                    .count();
+                (count, Some(n))
+            } else {
+                (rule.split(" and ").count(), None)
+            };
+            out.insert(p.clone(), rule);
+        } else if t == "}" && line.starts_with('}') {
+            pool = None;
+        }
+    }
+    out
+}
+
+/// The same from the AS3 declaration, with AS3's own default (`minimumMonitors` 1, from the
+/// schema's `Pool` definition) when the declaration leaves it out.
+fn as3_monitor_rules(
+    as3: &serde_json::Value,
+) -> std::collections::BTreeMap<String, (usize, Option<usize>)> {
+    let mut out = std::collections::BTreeMap::new();
+    let decl = &as3["declaration"];
+    for (_, tenant) in decl.as_object().unwrap() {
+        let Some(tenant) = tenant.as_object() else {
+            continue;
+        };
+        for (_, app) in tenant {
+            let Some(app) = app.as_object() else { continue };
+            for (name, obj) in app {
+                if obj["class"] != "Pool" {
+                    continue;
+                }
+                let count = obj["monitors"].as_array().map_or(0, Vec::len);
+                if count == 0 {
+                    continue;
+                }
+                let rule = match &obj["minimumMonitors"] {
+                    serde_json::Value::String(s) if s == "all" => None,
+                    serde_json::Value::Number(n) => Some(n.as_u64().unwrap() as usize),
+                    serde_json::Value::Null => Some(1),
+                    other => panic!("minimumMonitors {other}"),
+                };
+                // "min N of" with N = the count means every monitor, like "and".
+                let rule = match rule {
+                    Some(n) if n >= count => None,
+                    r => r,
+                };
+                out.insert(name.clone(), (count, rule));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn as3_pools_require_the_same_monitors_as_the_merge_file() {
+    let mut sites = vec![("site.toml".to_string(), common::read("site.toml"))];
+    sites.extend(common::fixtures());
+    let mut checked = 0;
+    for (name, text) in sites {
+        let b = common::build_text(&name, &text);
+        let Some(as3) = b.files.get("f5/as3.json") else {
+            continue;
+        };
+        let as3: serde_json::Value = serde_json::from_slice(&as3.bytes).unwrap();
+        let conf_path = b
+            .files
+            .keys()
+            .find(|p| p.starts_with("f5/") && p.ends_with(".conf"))
+            .unwrap();
+        let conf = String::from_utf8(b.files[conf_path].bytes.clone()).unwrap();
+        let tmsh: std::collections::BTreeMap<_, _> = tmsh_monitor_rules(&conf)
+            .into_iter()
+            .map(|(k, (n, r))| (k, (n, r.filter(|&m| m < n))))
+            .collect();
+        assert_eq!(as3_monitor_rules(&as3), tmsh, "{name}");
+        checked += tmsh.len();
+        // Control: without minimumMonitors, AS3's default makes any one monitor enough.
+        let mut dropped = as3.clone();
+        let multi = strip_minimum_monitors(&mut dropped);
+        if multi {
+            assert_ne!(
+                as3_monitor_rules(&dropped),
+                tmsh,
+                "{name}: the control must differ"
+            );
+        }
+    }
+    assert!(checked >= 4, "only {checked} pools with monitors");
+}
+
+/// Removes `minimumMonitors` everywhere; true when a pool with two or more monitors had it.
+fn strip_minimum_monitors(v: &mut serde_json::Value) -> bool {
+    let mut had = false;
+    match v {
+        serde_json::Value::Object(m) => {
+            let multi = m
+                .get("monitors")
+                .and_then(|x| x.as_array())
+                .is_some_and(|a| a.len() > 1);
+            had = m.remove("minimumMonitors").is_some() && multi;
+            for x in m.values_mut() {
+                had |= strip_minimum_monitors(x);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a.iter_mut() {
+                had |= strip_minimum_monitors(x);
+            }
+        }
+        _ => {}
+    }
+    had
+}

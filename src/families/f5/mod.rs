@@ -363,12 +363,20 @@ fn as3_pool(site: &Farm, f5: &F5, p: &Pool) -> Value {
             MonitorRef::Builtin(b) => json!({ "bigip": format!("/Common/{b}") }),
         })
         .collect();
-    json!({
+    let mut pool = json!({
         "class": "Pool",
         "members": members,
         "minimumMembersActive": p.min_active_members,
         "monitors": monitors,
-    })
+    });
+    if !p.monitors.is_empty() {
+        // The merge file says `monitor a and b and c`: a member is up only when every monitor
+        // passes. AS3 defaults minimumMonitors to 1 and then writes `min 1 of { a b c }` (any one
+        // passes); "all" makes it write `a and b and c` (f5-appsvcs-extension src/lib/map_cli.js,
+        // pushMonitors). Accepted by the AS3 schemas 3.22.0 and 3.56.
+        pool["minimumMonitors"] = json!("all");
+    }
+    pool
 }
 
 /// An AS3 Service (HTTP or TCP) and its iRule, if it routes paths.
