@@ -83,6 +83,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// Resolves a reference by name, with a "did you mean" help on a miss.
+    /// Looks up a server by name. Windows compares computer names without case, so `WEB03` finds
+    /// the server `web03` (server names are unique without case); otherwise as [`Ctx::lookup`].
+    pub fn lookup_server(&mut self, path: &str, name: &str, names: &super::Names) -> Option<usize> {
+        if let Some(i) = names.servers.get(name) {
+            return Some(*i);
+        }
+        let folded = names
+            .servers
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|(_, &i)| i);
+        folded.or_else(|| self.lookup(path, "server", name, &names.servers))
+    }
+
     pub fn lookup(
         &mut self,
         path: &str,
@@ -117,7 +131,7 @@ impl<'a> Ctx<'a> {
         let mut servers = Vec::new();
         for (j, s) in list.iter().enumerate() {
             let at = format!("{path}[{j}]");
-            match self.lookup(&at, "server", s, &names.servers) {
+            match self.lookup_server(&at, s, names) {
                 Some(idx) if servers.contains(&idx) => {
                     self.error(
                         &at,

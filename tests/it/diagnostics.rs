@@ -122,3 +122,35 @@ fn one_mirrored_database_warns_and_gets_no_failover_job() {
     );
     assert!(b.files.contains_key("scripts/Update-SqlAlias.ps1"));
 }
+
+/// Windows compares computer names without case: a reference in other case finds the server and
+/// builds exactly what the server's own spelling builds.
+#[test]
+fn server_references_ignore_case() {
+    let text = common::read("site.toml");
+    let shouted = text
+        .replace(
+            "servers = [\"sharepoint2\", \"sharepoint3\", \"ects-app1\"]",
+            "servers = [\"SharePoint2\", \"SHAREPOINT3\", \"ECTS-App1\"]",
+        )
+        .replace("server = \"sqlmirror2\"", "server = \"SQLMirror2\"");
+    assert_ne!(shouted, text);
+    let (site, _) =
+        sitebundle::load_text("site.toml", &shouted).unwrap_or_else(|d| panic!("{}", d.render()));
+    let (reference, _) = sitebundle::load_text("site.toml", &text).unwrap();
+    let a = sitebundle::build_bundle(&site).unwrap();
+    let b = sitebundle::build_bundle(&reference).unwrap();
+    assert_eq!(
+        a.files.keys().collect::<Vec<_>>(),
+        b.files.keys().collect::<Vec<_>>()
+    );
+    for (path, art) in &a.files {
+        assert!(art.bytes == b.files[path].bytes, "{path} differs");
+    }
+    // An unknown name is still an error, in the user's spelling.
+    let wrong = text.replacen("server = \"sqlmirror2\"", "server = \"SQLMirror9\"", 1);
+    let d = sitebundle::load_text("site.toml", &wrong)
+        .unwrap_err()
+        .render();
+    assert!(d.contains("unknown server `SQLMirror9`"), "{d}");
+}

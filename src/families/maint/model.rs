@@ -511,7 +511,7 @@ fn lookup_list(
     let mut good = true;
     for (j, s) in list.iter().enumerate() {
         let sp = format!("{path}[{j}]");
-        match ctx.lookup(&sp, "server", s, &names.servers) {
+        match ctx.lookup_server(&sp, s, names) {
             Some(i) if !seen.insert(i) => {
                 ctx.error(
                     &sp,

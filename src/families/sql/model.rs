@@ -440,12 +440,7 @@ fn resolve_partners(
     }
     for (i, p) in raw.partner.iter().enumerate() {
         let path = format!("sql.partner[{i}]");
-        let server = ctx.lookup(
-            &format!("{path}.server"),
-            "server",
-            &p.server,
-            &names.servers,
-        );
+        let server = ctx.lookup_server(&format!("{path}.server"), &p.server, names);
         if let Some(inst) = &p.instance {
             ok &= ctx.check(
                 &format!("{path}.instance"),

@@ -107,7 +107,7 @@ fn resolve_members(
     let mut seen: Vec<(usize, u16)> = Vec::new();
     for (j, m) in rp.members.iter().enumerate() {
         let mp = format!("{p}.members[{j}]");
-        let server = ctx.lookup(&format!("{mp}.server"), "server", &m.server, &names.servers);
+        let server = ctx.lookup_server(&format!("{mp}.server"), &m.server, names);
         let port = port(ctx, &format!("{mp}.port"), m.port);
         if m.priority_group > 65535 {
             ctx.error(
