@@ -6,17 +6,14 @@ use crate::plan::{Plan, RegData, RegValue};
 
 /// Adds `registry/<name>.reg` for every registry file of the plan.
 pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
-    let mut files = Vec::new();
     for f in &plan.registry {
         let values: Vec<&RegValue> = f.values.iter().collect();
         let command = format!("reg import registry\\{}.reg", f.name);
         let artifact = reg_file(&f.comment, &values)?
             .hosts(site.server_names(&f.hosts))
             .deploy(Deploy::RegFile { command });
-        files.push((format!("registry/{}.reg", f.name), artifact));
-    }
-    for (path, a) in files {
-        plan.add_file(path, a)?;
+        plan.files
+            .add(format!("registry/{}.reg", f.name), artifact)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{ChecklistStep, Plan, Prerequisite, Section, ServerCheck};
+use crate::plan::{ChecklistStep, Part, Plan, Prerequisite, Section, ServerCheck};
 
 /// Where the runbook's own checklist steps and prerequisites go among the contributed ones.
 const SCRIPTS_STEP_ORDER: u32 = 30;
@@ -131,12 +131,9 @@ fn base(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// The runbook's own steps: copying the runtime scripts, and checking each server.
-fn own_steps(
-    site: &Farm,
-    plan: &Plan,
-    has_scripts: bool,
-) -> Result<Vec<ChecklistStep>, crate::Error> {
+/// The runbook's own checklist parts: copying the runtime scripts (and, with a GPO that copies
+/// them, the share's permissions), and checking each server.
+fn add_own_parts(site: &Farm, plan: &mut Plan, has_scripts: bool) -> Result<(), crate::Error> {
     let mut checks = plan.server_checks.clone();
     checks.sort_by_key(|c| c.order);
     let view = ChecklistView {
@@ -148,24 +145,21 @@ fn own_steps(
         has_reg: !plan.registry.is_empty(),
         checks,
     };
-    let block = |name: &str| -> Result<String, crate::Error> {
-        crate::render::render_block("runbook/checklist.md", name, &view)
-            .map(|s| s.trim_end().to_string())
-    };
-    let mut steps = Vec::new();
+    let mut parts = Vec::new();
     if has_scripts {
-        steps.push(ChecklistStep {
-            order: SCRIPTS_STEP_ORDER,
-            text: block("step_scripts")?,
-        });
+        parts.push(("step_scripts", Part::Step, SCRIPTS_STEP_ORDER));
+        if view.gpo_files {
+            parts.push((
+                "prerequisite_scripts",
+                Part::Prerequisite,
+                SCRIPTS_PREREQUISITE_ORDER,
+            ));
+        }
     }
     if !view.checks.is_empty() {
-        steps.push(ChecklistStep {
-            order: SERVERS_STEP_ORDER,
-            text: block("step_servers")?,
-        });
+        parts.push(("step_servers", Part::Step, SERVERS_STEP_ORDER));
     }
-    Ok(steps)
+    plan.add_checklist_parts("runbook/checklist.md", &view, &parts)
 }
 
 /// Adds `README.md`, the runbook.
@@ -175,29 +169,10 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         .files
         .values()
         .any(|a| matches!(a.deploy, Deploy::RuntimeScript { .. }));
+    add_own_parts(site, plan, has_scripts)?;
     let mut steps = plan.steps.clone();
-    steps.extend(own_steps(site, plan, has_scripts)?);
     steps.sort_by_key(|s| s.order);
     let mut prerequisites = plan.prerequisites.clone();
-    if has_scripts && site.gpo_has(Preference::Files) {
-        let text = crate::render::render_block(
-            "runbook/checklist.md",
-            "prerequisite_scripts",
-            &ChecklistView {
-                scripts_dir: &site.scripts_dir,
-                scripts_share: &site.scripts_share,
-                gpo_files: true,
-                gpo_tasks: false,
-                gpo_registry: false,
-                has_reg: false,
-                checks: Vec::new(),
-            },
-        )?;
-        prerequisites.push(Prerequisite {
-            order: SCRIPTS_PREREQUISITE_ORDER,
-            text: text.trim_end().to_string(),
-        });
-    }
     prerequisites.sort_by_key(|p| p.order);
     let mut sections = plan.sections.clone();
     sections.sort_by_key(|s| s.order);

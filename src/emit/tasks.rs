@@ -19,7 +19,6 @@ struct TaskXmlView<'a> {
 
 /// Adds the Task XML of every task that has a Server 2008+ host.
 pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
-    let mut files = Vec::new();
     for spec in &plan.tasks {
         let hosts: Vec<String> = spec
             .hosts
@@ -37,15 +36,12 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
             spec.name,
             spec.name
         );
-        files.push((
+        plan.files.add(
             xml_path(spec),
             Artifact::text(ArtifactKind::TaskXml, Encoding::Utf16leBom, Eol::Crlf, &xml)
                 .hosts(hosts)
                 .deploy(Deploy::TaskXml { command }),
-        ));
-    }
-    for (path, a) in files {
-        plan.add_file(path, a)?;
+        )?;
     }
     Ok(())
 }

@@ -1,3 +1,5 @@
+[# N'a', N'b', …: the names as T-SQL strings, for IN lists; built only from tsql_str, so printing it with `trusted` is safe. #]
+[% macro sql_list(names) %][% for db in names %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %][% endmacro %]
 -- sitebundle: every mirrored database follows the anchor database [[ anchor | tsql_str ]].
 -- Runs in master as the job owner, on both partners. The anchor decides the direction, so the two
 -- partners can never push databases at each other: where the anchor is the mirror, every database
@@ -12,7 +14,7 @@
 -- safety FULL, and the anchor still the mirror here. Every failover and every database that cannot
 -- follow yet is written to the SQL Server error log and the Application event log (WITH LOG).
 [% if controlled %]
--- High-performance databases moved by a controlled failover ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %]):
+-- High-performance databases moved by a controlled failover ([[ sql_list(controlled) | trusted ]]):
 -- where the anchor is the mirror, such a database that is principal in safety OFF is set to safety
 -- FULL and follows at a later run once SYNCHRONIZED; where the anchor is principal, such a database
 -- that is principal, SYNCHRONIZED and in safety FULL is set back to safety OFF.
@@ -40,7 +42,7 @@ BEGIN
         WHERE m.mirroring_role = 1
           AND m.mirroring_state = 4
           AND m.mirroring_safety_level = 2
-          AND d.name IN ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
+          AND d.name IN ([[ sql_list(controlled) | trusted ]])
         ORDER BY d.name;
     OPEN restore_dbs;
     FETCH NEXT FROM restore_dbs INTO @db;
@@ -72,7 +74,7 @@ BEGIN
         JOIN sys.databases AS d ON d.database_id = m.database_id
         WHERE m.mirroring_role = 1
 [% if not all_synchronized %]
-          AND d.name IN ([% for db in databases %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
+          AND d.name IN ([[ sql_list(databases) | trusted ]])
 [% endif %]
         ORDER BY d.name;
     OPEN follow_dbs;
@@ -112,7 +114,7 @@ BEGIN
             JOIN sys.databases AS d ON d.database_id = m.database_id
             WHERE d.name = @db;
 [% if controlled %]
-            IF @safety = 1 AND @db IN ([% for db in controlled %][[ db | tsql_str ]][% if not loop.last %], [% endif %][% endfor %])
+            IF @safety = 1 AND @db IN ([[ sql_list(controlled) | trusted ]])
             BEGIN
                 SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER SAFETY FULL;';
                 BEGIN TRY

@@ -53,13 +53,7 @@ fn validate_and_build_agree_on_every_site() {
         std::fs::write(&site, &text).unwrap();
         let out = dir.path().join(format!("{name}.out"));
         let validate = exit_code(&["validate"], &site);
-        let build = Command::new(env!("CARGO_BIN_EXE_sitebundle"))
-            .args(["build", "-q", "-o"])
-            .arg(&out)
-            .arg(&site)
-            .output()
-            .unwrap();
-        let build = build.status.code().unwrap();
+        let build = exit_code(&["build", "-o", out.to_str().unwrap()], &site);
         assert_eq!(
             validate == 0,
             build == 0,

@@ -50,6 +50,19 @@ fn expectation(site: &Site, scripts: &[Script], specs: &[TaskSpec], values: &[Re
     expectation_with_services(site, scripts, specs, values, &[])
 }
 
+/// What the GPO of a built site must hold: its plan's tasks, registry values and services, and
+/// the runtime scripts of its bundle.
+fn site_expectation(s: &Site, bundle: &Bundle) -> Value {
+    let plan = sitebundle::plan(s).unwrap();
+    expectation_with_services(
+        s,
+        &gpo::runtime_scripts(bundle),
+        &plan.tasks,
+        &plan.reg_values().cloned().collect::<Vec<_>>(),
+        &plan.services,
+    )
+}
+
 /// [`expectation`] with the service recovery items the GPO must hold.
 fn expectation_with_services(
     site: &Site,
@@ -155,17 +168,10 @@ fn reference_gpo_holds_exactly_the_site_items() {
         scripts.iter().any(|x| x.file == "killProc.cmd"),
         "{scripts:?}"
     );
-    let plan = sitebundle::plan(&s).unwrap();
+    let expect = site_expectation(&s, &bundle);
     assert!(
-        !plan.services.is_empty(),
+        !expect["services"].as_object().unwrap().is_empty(),
         "the reference site restarts a service"
-    );
-    let expect = expectation_with_services(
-        &s,
-        &scripts,
-        &plan.tasks,
-        &plan.reg_values().cloned().collect::<Vec<_>>(),
-        &plan.services,
     );
     let dir = common::write_tmp(&bundle);
     let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
@@ -191,14 +197,7 @@ fn fixtures_gpo_pass_structural_check() {
         }
         n += 1;
         let s = site(&text);
-        let plan = sitebundle::plan(&s).unwrap();
-        let expect = expectation_with_services(
-            &s,
-            &gpo::runtime_scripts(&b),
-            &plan.tasks,
-            &plan.reg_values().cloned().collect::<Vec<_>>(),
-            &plan.services,
-        );
+        let expect = site_expectation(&s, &b);
         let dir = common::write_tmp(&b);
         let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
         assert!(ok, "{name}: {out}");
@@ -601,15 +600,8 @@ fn legacy_repetition_must_be_whole_minutes() {
 fn checker_catches_broken_service_items() {
     let text = common::read("site.toml");
     let s = site(&text);
-    let plan = sitebundle::plan(&s).unwrap();
     let bundle = common::reference();
-    let expect = expectation_with_services(
-        &s,
-        &gpo::runtime_scripts(&bundle),
-        &plan.tasks,
-        &plan.reg_values().cloned().collect::<Vec<_>>(),
-        &plan.services,
-    );
+    let expect = site_expectation(&s, &bundle);
     let path = bundle
         .files
         .keys()
@@ -644,7 +636,6 @@ fn checker_catches_broken_service_items() {
 fn alias_is_written_once_and_never_reapplied() {
     let text = common::read("site.toml");
     let s = site(&text);
-    let plan = sitebundle::plan(&s).unwrap();
     let bundle = common::reference();
     let path = bundle
         .files
@@ -667,13 +658,7 @@ fn alias_is_written_once_and_never_reapplied() {
             .filter(|i| i.contains("RebootWarningTimeout"))
             .all(|i| !i.contains("FilterRunOnce"))
     );
-    let expect = expectation_with_services(
-        &s,
-        &gpo::runtime_scripts(&bundle),
-        &plan.tasks,
-        &plan.reg_values().cloned().collect::<Vec<_>>(),
-        &plan.services,
-    );
+    let expect = site_expectation(&s, &bundle);
     let mut broken = bundle.clone();
     let a = broken.files.get_mut(&path).unwrap();
     let t = String::from_utf8(a.bytes.clone()).unwrap();

@@ -179,9 +179,7 @@ fn needs_password(p: &Principal) -> bool {
 /// The GPP account for a principal: SYSTEM and the two service accounts run without a password.
 /// `Ok(None)`: a principal GPP cannot carry safely (left to manual registration).
 pub fn gpp_account(p: &Principal) -> Result<Option<&'static str>, crate::Error> {
-    if p.logon_type.as_deref().is_some_and(|l| {
-        l.eq_ignore_ascii_case("Password") || l.eq_ignore_ascii_case("InteractiveTokenOrPassword")
-    }) {
+    if needs_password(p) {
         return Err(crate::Error::Internal(format!(
             "a task for `{}` asks for a stored password; {MS14_025}",
             p.user_id

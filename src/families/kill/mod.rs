@@ -71,14 +71,20 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
     })
 }
 
-/// `scripts/killProc.cmd`, for every server that runs a kill task.
-fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
-    let mut hosts: Vec<usize> = kills
+/// The servers that run at least one kill task, in name order.
+fn kill_servers(kills: &[Kill]) -> Vec<usize> {
+    let mut servers: Vec<usize> = kills
         .iter()
         .flat_map(|k| k.servers.iter().copied())
         .collect();
-    hosts.sort();
-    hosts.dedup();
+    servers.sort();
+    servers.dedup();
+    servers
+}
+
+/// `scripts/killProc.cmd`, for every server that runs a kill task.
+fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
+    let hosts = kill_servers(kills);
     let text = crate::render::render("kill/killProc.cmd", &())?;
     plan.add_file(
         format!("scripts/{KILLPROC}"),
@@ -92,13 +98,7 @@ fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate:
 
 /// "kills a.exe, b.exe" in each server's box.
 fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
-    let mut servers: Vec<usize> = kills
-        .iter()
-        .flat_map(|k| k.servers.iter().copied())
-        .collect();
-    servers.sort();
-    servers.dedup();
-    for server in servers {
+    for server in kill_servers(kills) {
         let images: Vec<&str> = kills
             .iter()
             .filter(|k| k.servers.contains(&server))
