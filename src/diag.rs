@@ -13,10 +13,129 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// The word shown before a finding and written in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What kind of finding a diagnostic is: a stable name shown as `error[code]` and written in JSON
+/// output, so scripts and CI can match findings without parsing messages. Every code is listed
+/// with its meaning in `docs/diagnostics.md` (a test keeps the two in step). Codes are never
+/// renamed or reused; a new kind of finding gets a new code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    // The file itself.
+    Unreadable,
+    Encoding,
+    TomlSyntax,
+    TooDeep,
+    // Its shape against the schema.
+    UnknownKey,
+    MissingKey,
+    WrongType,
+    UnknownVariant,
+    // Values.
+    InvalidValue,
+    UnsafeValue,
+    StoredPassword,
+    // Names and references.
+    UnknownReference,
+    DuplicateName,
+    ListedTwice,
+    // Soft findings of the families.
+    SqlOneDatabase,
+    SqlUnusedHighPerformanceList,
+    MaintTextWithoutDuration,
+    MaintSkipNotListed,
+    MaintShortWindow,
+    F5DuplicateAffinityTarget,
+    F5RuleIgnored,
+    F5PoolWithoutMonitor,
+    F5PriorityGroupsInactive,
+    // The failover-scenario analysis.
+    AffinitySplit,
+    AffinitySpread,
+    AffinityPartial,
+    AffinityPersistence,
+}
+
+impl Code {
+    /// Every code, in the order of `docs/diagnostics.md`.
+    pub const ALL: &'static [Code] = &[
+        Code::Unreadable,
+        Code::Encoding,
+        Code::TomlSyntax,
+        Code::TooDeep,
+        Code::UnknownKey,
+        Code::MissingKey,
+        Code::WrongType,
+        Code::UnknownVariant,
+        Code::InvalidValue,
+        Code::UnsafeValue,
+        Code::StoredPassword,
+        Code::UnknownReference,
+        Code::DuplicateName,
+        Code::ListedTwice,
+        Code::SqlOneDatabase,
+        Code::SqlUnusedHighPerformanceList,
+        Code::MaintTextWithoutDuration,
+        Code::MaintSkipNotListed,
+        Code::MaintShortWindow,
+        Code::F5DuplicateAffinityTarget,
+        Code::F5RuleIgnored,
+        Code::F5PoolWithoutMonitor,
+        Code::F5PriorityGroupsInactive,
+        Code::AffinitySplit,
+        Code::AffinitySpread,
+        Code::AffinityPartial,
+        Code::AffinityPersistence,
+    ];
+
+    /// The stable name (lower case, words joined by `-`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unreadable => "unreadable",
+            Code::Encoding => "encoding",
+            Code::TomlSyntax => "toml-syntax",
+            Code::TooDeep => "too-deep",
+            Code::UnknownKey => "unknown-key",
+            Code::MissingKey => "missing-key",
+            Code::WrongType => "wrong-type",
+            Code::UnknownVariant => "unknown-variant",
+            Code::InvalidValue => "invalid-value",
+            Code::UnsafeValue => "unsafe-value",
+            Code::StoredPassword => "stored-password",
+            Code::UnknownReference => "unknown-reference",
+            Code::DuplicateName => "duplicate-name",
+            Code::ListedTwice => "listed-twice",
+            Code::SqlOneDatabase => "sql-one-database",
+            Code::SqlUnusedHighPerformanceList => "sql-unused-high-performance-list",
+            Code::MaintTextWithoutDuration => "maint-text-without-duration",
+            Code::MaintSkipNotListed => "maint-skip-not-listed",
+            Code::MaintShortWindow => "maint-short-window",
+            Code::F5DuplicateAffinityTarget => "f5-duplicate-affinity-target",
+            Code::F5RuleIgnored => "f5-rule-ignored",
+            Code::F5PoolWithoutMonitor => "f5-pool-without-monitor",
+            Code::F5PriorityGroupsInactive => "f5-priority-groups-inactive",
+            Code::AffinitySplit => "affinity-split",
+            Code::AffinitySpread => "affinity-spread",
+            Code::AffinityPartial => "affinity-partial",
+            Code::AffinityPersistence => "affinity-persistence",
+        }
+    }
+}
+
 /// One finding about the site file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The kind of finding (stable, documented in `docs/diagnostics.md`).
+    pub code: Code,
     /// Byte range into the source; `None` when the finding has no place (e.g. an unreadable file).
     pub span: Option<Range<usize>>,
     pub message: String,
@@ -24,17 +143,22 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error of kind [`Code::InvalidValue`] (the common case; [`Diagnostic::with_code`] names
+    /// another kind).
     pub fn error(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
+            code: Code::InvalidValue,
             span,
             message: message.into(),
             help: None,
         }
     }
-    pub fn warning(span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    /// A warning: every warning names its own kind.
+    pub fn warning(code: Code, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
+            code,
             span,
             message: message.into(),
             help: None,
@@ -42,6 +166,10 @@ impl Diagnostic {
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = code;
         self
     }
 }
@@ -89,8 +217,24 @@ impl Diagnostics {
         line_col(&self.source, offset)
     }
 
+    /// Warnings only, counted.
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    /// Whether the findings stop a command: an error, or a warning under `--deny-warnings`.
+    pub fn fails(&self, deny_warnings: bool) -> bool {
+        self.has_errors() || (deny_warnings && self.warning_count() > 0)
+    }
+
     /// Renders every finding (at most [`MAX_SHOWN`]), plus a closing count line.
     pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// [`Diagnostics::render`]; with `deny_warnings` (`--deny-warnings`) warnings fail too, and
+    /// the closing line says so.
+    pub fn render_with(&self, deny_warnings: bool) -> String {
         let mut out = String::new();
         let lines = LineIndex::new(&self.source);
         for d in self.items.iter().take(MAX_SHOWN) {
@@ -103,34 +247,51 @@ impl Diagnostics {
                 self.items.len() - MAX_SHOWN
             );
         }
-        let errors = self.error_count();
-        let warnings = self.items.len() - errors;
-        if errors > 0 {
-            let _ = writeln!(
-                out,
-                "error: {} has {} error{}{}; nothing was written",
-                clean(&self.file, MAX_MESSAGE),
-                errors,
-                if errors == 1 { "" } else { "s" },
-                if warnings > 0 {
-                    format!(
-                        " and {warnings} warning{}",
-                        if warnings == 1 { "" } else { "s" }
-                    )
-                } else {
-                    String::new()
-                }
-            );
+        if let Some(line) = self.closing_line(deny_warnings) {
+            let _ = writeln!(out, "{line}");
         }
         out
     }
 
+    /// "error: site.toml has 2 errors and 1 warning; nothing was written", or for warnings alone
+    /// "warning: site.toml has 1 warning" (an error line under `--deny-warnings`); empty when
+    /// there is nothing to count.
+    fn closing_line(&self, deny_warnings: bool) -> Option<String> {
+        let file = clean(&self.file, MAX_MESSAGE);
+        let errors = self.error_count();
+        let warnings = self.warning_count();
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        Some(if errors > 0 && warnings > 0 {
+            format!(
+                "error: {file} has {} and {}; nothing was written",
+                plural(errors, "error"),
+                plural(warnings, "warning")
+            )
+        } else if errors > 0 {
+            format!(
+                "error: {file} has {}; nothing was written",
+                plural(errors, "error")
+            )
+        } else if warnings > 0 && deny_warnings {
+            format!(
+                "error: {file} has {} and --deny-warnings is set; nothing was written",
+                plural(warnings, "warning")
+            )
+        } else if warnings > 0 {
+            format!("warning: {file} has {}", plural(warnings, "warning"))
+        } else {
+            return None;
+        })
+    }
+
     fn render_one(&self, out: &mut String, d: &Diagnostic, lines: &LineIndex) {
-        let label = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(out, "{label}: {}", clean(&d.message, MAX_MESSAGE));
+        let _ = writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity.as_str(),
+            d.code.as_str(),
+            clean(&d.message, MAX_MESSAGE)
+        );
         let file = clean(&self.file, MAX_MESSAGE);
         match &d.span {
             Some(span) => {

@@ -19,6 +19,9 @@ struct Cli {
     /// Print nothing but errors.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Treat warnings about the site as errors: print them and exit 2 (nothing is written).
+    #[arg(long, global = true)]
+    deny_warnings: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -144,23 +147,38 @@ fn real_main() -> ExitCode {
     ExitCode::from(run(cli))
 }
 
-fn load(site: &Path, quiet: bool) -> Option<Site> {
+/// How the findings about the site are reported.
+#[derive(Clone, Copy)]
+struct Report {
+    /// `--quiet`: warnings are not printed (errors always are).
+    quiet: bool,
+    /// `--deny-warnings`: a warning fails the command like an error.
+    deny_warnings: bool,
+}
+
+/// The site, or `None` after printing why it cannot be used (errors, or warnings under
+/// `--deny-warnings`). Warnings of a usable site are printed unless `--quiet`.
+fn load(site: &Path, report: Report) -> Option<Site> {
     match sitebundle::load(site) {
+        Ok((_, warnings)) if warnings.fails(report.deny_warnings) => {
+            eprint!("{}", warnings.render_with(true));
+            None
+        }
         Ok((site, warnings)) => {
-            if !quiet && !warnings.items.is_empty() {
+            if !report.quiet && !warnings.items.is_empty() {
                 eprint!("{}", warnings.render());
             }
             Some(site)
         }
         Err(diags) => {
-            eprint!("{}", diags.render());
+            eprint!("{}", diags.render_with(report.deny_warnings));
             None
         }
     }
 }
 
-fn build(site_path: &Path, quiet: bool) -> Option<(Site, sitebundle::bundle::Bundle)> {
-    let site = load(site_path, quiet)?;
+fn build(site_path: &Path, report: Report) -> Option<(Site, sitebundle::bundle::Bundle)> {
+    let site = load(site_path, report)?;
     match sitebundle::build_bundle(&site) {
         Ok(b) => Some((site, b)),
         Err(e) => {
@@ -172,10 +190,14 @@ fn build(site_path: &Path, quiet: bool) -> Option<(Site, sitebundle::bundle::Bun
 
 fn run(cli: Cli) -> u8 {
     let quiet = cli.quiet;
+    let report = Report {
+        quiet,
+        deny_warnings: cli.deny_warnings,
+    };
     match cli.command {
-        Command::Build { site, out, force } => build_command(&site, &out, force, quiet),
+        Command::Build { site, out, force } => build_command(&site, &out, force, report),
         Command::Check { site, golden } => {
-            let Some((_, bundle)) = build(&site, quiet) else {
+            let Some((_, bundle)) = build(&site, report) else {
                 return 2;
             };
             report_diffs(&bundle, &golden, &site, quiet, false)
@@ -184,10 +206,10 @@ fn run(cli: Cli) -> u8 {
             first,
             second,
             color,
-        } => diff_command(first, second, color, quiet),
-        Command::Validate { site } => validate_command(&site, quiet),
-        Command::Scenarios { site } => scenarios(&site, quiet),
-        Command::List { site } => list_command(&site, quiet),
+        } => diff_command(first, second, color, report),
+        Command::Validate { site } => validate_command(&site, report),
+        Command::Scenarios { site } => scenarios(&site, report),
+        Command::List { site } => list_command(&site, report),
         Command::Schema => {
             println!("{}", sitebundle::site::schema_json());
             0
@@ -206,8 +228,9 @@ fn run(cli: Cli) -> u8 {
 }
 
 /// `sitebundle build`: writes the bundle to `out`.
-fn build_command(site: &Path, out: &Path, force: bool, quiet: bool) -> u8 {
-    let Some((_, bundle)) = build(site, quiet) else {
+fn build_command(site: &Path, out: &Path, force: bool, report: Report) -> u8 {
+    let quiet = report.quiet;
+    let Some((_, bundle)) = build(site, report) else {
         return 2;
     };
     match sitebundle::write::write_bundle(&bundle, out, force) {
@@ -240,8 +263,9 @@ fn diff_command(
     first: Option<PathBuf>,
     second: Option<PathBuf>,
     color: ColorChoice,
-    quiet: bool,
+    report: Report,
 ) -> u8 {
+    let quiet = report.quiet;
     let (site, dir) = match (first, second) {
         (Some(site), Some(dir)) => (site, dir),
         (Some(dir), None) => (PathBuf::from("site.toml"), dir),
@@ -252,7 +276,7 @@ fn diff_command(
             return 2;
         }
     };
-    let Some((_, bundle)) = build(&site, quiet) else {
+    let Some((_, bundle)) = build(&site, report) else {
         return 2;
     };
     let color = match color {
@@ -267,10 +291,10 @@ fn diff_command(
 }
 
 /// `sitebundle validate`: loads the site and prints the affinity verdicts.
-fn validate_command(site: &Path, quiet: bool) -> u8 {
-    match load(site, quiet) {
+fn validate_command(site: &Path, report: Report) -> u8 {
+    match load(site, report) {
         Some(s) => {
-            if !quiet {
+            if !report.quiet {
                 println!(
                     "{}: ok (site {}, {} servers)",
                     site.display(),
@@ -288,8 +312,8 @@ fn validate_command(site: &Path, quiet: bool) -> u8 {
 }
 
 /// `sitebundle list`: each file with its kind, hosts and deployment.
-fn list_command(site: &Path, quiet: bool) -> u8 {
-    let Some((_, bundle)) = build(site, quiet) else {
+fn list_command(site: &Path, report: Report) -> u8 {
+    let Some((_, bundle)) = build(site, report) else {
         return 2;
     };
     for (path, a) in &bundle.files {
@@ -371,7 +395,8 @@ fn man_command() -> u8 {
 /// `sitebundle scenarios`: the table of a site even when an affinity group splits (the split is
 /// what the table shows); the group findings go to stderr as located diagnostics. Exit 2 when one
 /// of them is an error.
-fn scenarios(site_path: &Path, quiet: bool) -> u8 {
+fn scenarios(site_path: &Path, report: Report) -> u8 {
+    let quiet = report.quiet;
     let started = std::time::Instant::now();
     let (site, diags) = match sitebundle::analyse(site_path) {
         Ok(loaded) => loaded,
@@ -381,10 +406,11 @@ fn scenarios(site_path: &Path, quiet: bool) -> u8 {
         }
     };
     let elapsed = started.elapsed();
-    if !diags.items.is_empty() && (!quiet || diags.has_errors()) {
-        eprint!("{}", diags.render());
+    let fails = diags.fails(report.deny_warnings);
+    if !diags.items.is_empty() && (!quiet || fails) {
+        eprint!("{}", diags.render_with(report.deny_warnings));
     }
-    let code = if diags.has_errors() { 2 } else { 0 };
+    let code = if fails { 2 } else { 0 };
     match sitebundle::analysis::scenarios::report_text(&site) {
         Ok(text) => println!("{}", text.trim_end()),
         Err(e) => {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::diag::{Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, Severity, suggest};
 use crate::escape::Unsafe;
 
 use super::spans::SpanIndex;
@@ -35,20 +35,37 @@ impl<'a> Ctx<'a> {
         self.spans.value(path)
     }
 
-    /// Records an error at the value `path` (e.g. `server[2].name`).
+    /// Records an error at the value `path` (e.g. `server[2].name`), of kind
+    /// [`Code::InvalidValue`] (a value that fails its own check); [`Ctx::report`] names another.
     pub fn error(&mut self, path: &str, message: impl Into<String>, help: impl Into<String>) {
-        let help = help.into();
-        let mut d = Diagnostic::error(self.spans.value(path), message);
-        if !help.is_empty() {
-            d = d.with_help(help);
-        }
-        self.diags.push(d);
+        self.report(Severity::Error, Code::InvalidValue, path, message, help);
     }
 
-    /// Records a warning at the value `path`.
-    pub fn warn(&mut self, path: &str, message: impl Into<String>, help: impl Into<String>) {
+    /// Records a warning of kind `code` at the value `path`.
+    pub fn warn(
+        &mut self,
+        code: Code,
+        path: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.report(Severity::Warning, code, path, message, help);
+    }
+
+    /// Records a finding of any severity and kind at the value `path`.
+    pub fn report(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        path: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let help = help.into();
-        let mut d = Diagnostic::warning(self.spans.value(path), message);
+        let mut d = match severity {
+            Severity::Error => Diagnostic::error(self.spans.value(path), message).with_code(code),
+            Severity::Warning => Diagnostic::warning(code, self.spans.value(path), message),
+        };
         if !help.is_empty() {
             d = d.with_help(help);
         }
@@ -60,7 +77,9 @@ impl<'a> Ctx<'a> {
     pub fn safe_for(&mut self, path: &str, value: &str, langs: &[(&str, Escaper)]) -> bool {
         for (lang, f) in langs {
             if let Err(why) = f(value) {
-                self.error(
+                self.report(
+                    Severity::Error,
+                    Code::UnsafeValue,
                     path,
                     format!("`{path}` cannot be written safely into {lang}: {why}"),
                     "change the value; sitebundle rejects values it cannot quote rather than risk them turning into code",
@@ -114,7 +133,13 @@ impl<'a> Ctx<'a> {
             None if names.is_empty() => format!("no {what} is defined"),
             None => format!("defined {what}s: {}", names.join(", ")),
         };
-        self.error(path, format!("unknown {what} `{name}`"), help);
+        self.report(
+            Severity::Error,
+            Code::UnknownReference,
+            path,
+            format!("unknown {what} `{name}`"),
+            help,
+        );
         None
     }
 
@@ -133,7 +158,9 @@ impl<'a> Ctx<'a> {
             let at = format!("{path}[{j}]");
             match self.lookup_server(&at, s, names) {
                 Some(idx) if servers.contains(&idx) => {
-                    self.error(
+                    self.report(
+                        Severity::Error,
+                        Code::ListedTwice,
                         &at,
                         format!("server `{s}` is listed twice"),
                         "list each server once",
@@ -159,7 +186,9 @@ impl<'a> Ctx<'a> {
                     Some(line) => format!("line {line}"),
                     None => format!("`{first}`"),
                 };
-                self.error(
+                self.report(
+                    Severity::Error,
+                    Code::DuplicateName,
                     &path,
                     format!("duplicate {what} `{name}`"),
                     format!("{first_place} already uses this name (names are compared without case); rename one of them"),

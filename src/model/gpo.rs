@@ -179,7 +179,9 @@ pub fn resolve(raw: &RawGpo, ctx: &mut Ctx) -> Option<Gpo> {
     let mut include: Vec<Preference> = Vec::new();
     for (i, p) in raw.include.iter().enumerate() {
         if include.contains(p) {
-            ctx.error(
+            ctx.report(
+                crate::diag::Severity::Error,
+                crate::diag::Code::ListedTwice,
                 &format!("gpo.include[{i}]"),
                 format!("`{}` is listed twice", p.key()),
                 "list each preference kind once",
@@ -232,6 +234,7 @@ pub fn password_keys(spans: &SpanIndex) -> Vec<Diagnostic> {
                 Some(span),
                 format!("`{path}`: sitebundle never stores passwords"),
             )
+            .with_code(crate::diag::Code::StoredPassword)
             .with_help(
                 "Group Policy Preferences would store it as `cpassword`, encrypted with an AES key that Microsoft \
                  published ([MS-GPPREF] 2.2.1.1.4): any domain user can read SYSVOL and decrypt it. MS14-025 \

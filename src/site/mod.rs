@@ -8,7 +8,7 @@ pub mod unknown;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::families::{f5, kill, maint, recovery, sql};
 use crate::model::spans::SpanIndex;
 use crate::model::{Ctx, Farm, Names};
@@ -68,7 +68,7 @@ pub fn read(path: &std::path::Path) -> Result<(String, String), Diagnostics> {
         Ok(b) => b,
         Err(e) => {
             let mut d = Diagnostics::new(display, "");
-            d.items.push(Diagnostic::error(None, format!("cannot read the site file: {e}")).with_help("pass the path of a site.toml, e.g. `sitebundle build site.toml`; `sitebundle init` writes a starter one"));
+            d.items.push(Diagnostic::error(None, format!("cannot read the site file: {e}")).with_code(Code::Unreadable).with_help("pass the path of a site.toml, e.g. `sitebundle build site.toml`; `sitebundle init` writes a starter one"));
             return Err(d);
         }
     };
@@ -78,6 +78,7 @@ pub fn read(path: &std::path::Path) -> Result<(String, String), Diagnostics> {
             let mut d = Diagnostics::new(display, "");
             d.items.push(
                 Diagnostic::error(None, msg)
+                    .with_code(Code::Encoding)
                     .with_help("save site.toml as UTF-8 (without a byte order mark is best)"),
             );
             return Err(d);

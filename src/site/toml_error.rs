@@ -1,6 +1,6 @@
 //! serde's TOML errors in a site author's words: TOML type names, the fix, a place.
 
-use crate::diag::{Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, suggest};
 
 /// Turns a TOML/serde error into a diagnostic with a useful help line.
 pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
@@ -31,6 +31,7 @@ pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
         msg = "the file nests arrays, tables or dotted keys too deeply for the TOML parser".into();
         span = deeply_nested_line(text);
         return Diagnostic::error(span, msg)
+            .with_code(Code::TooDeep)
             .with_help("a site file needs only a few levels of nesting; remove the extra brackets, braces or dots");
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
@@ -71,7 +72,25 @@ pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
     } else {
         help = "fix the TOML syntax at this place".into();
     }
-    Diagnostic::error(span, msg).with_help(help)
+    let code = code_of(&msg);
+    Diagnostic::error(span, msg).with_code(code).with_help(help)
+}
+
+/// The kind of a serde/TOML finding, from the start of its message.
+fn code_of(msg: &str) -> Code {
+    for (start, code) in [
+        ("unknown field", Code::UnknownKey),
+        ("missing field", Code::MissingKey),
+        ("invalid type", Code::WrongType),
+        ("invalid length", Code::WrongType),
+        ("unknown variant", Code::UnknownVariant),
+        ("invalid value", Code::InvalidValue),
+    ] {
+        if msg.starts_with(start) {
+            return code;
+        }
+    }
+    Code::TomlSyntax
 }
 
 /// The first line with many nesting characters (`[`, `{`, `.`), as a span of its first character.

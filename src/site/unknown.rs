@@ -8,7 +8,7 @@
 use serde_json::Value;
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, suggest};
 
 /// Unknown keys of `source`, in document order. Empty when the document does not parse as TOML.
 pub fn unknown_keys(source: &str) -> Vec<Diagnostic> {
@@ -90,6 +90,7 @@ fn walk_table(root: &Value, schema: &Value, table: &DeTable<'_>, out: &mut Vec<D
                         Some(k.span()),
                         format!("unknown field `{key}`, expected one of {list}"),
                     )
+                    .with_code(Code::UnknownKey)
                     .with_help(help),
                 );
             }

@@ -1,6 +1,7 @@
 //! `validate` and `build` always agree: for every site the suite knows (the reference, the
-//! starter, every fixture, every bad site, and variants that once disagreed), `validate` exits 0
-//! exactly when `build` does, and a failing build writes nothing.
+//! starter, every fixture, every bad site, and variants that once disagreed), with and without
+//! `--deny-warnings`, `validate` exits 0 exactly when `build` does, and a failing build writes
+//! nothing.
 
 use std::path::Path;
 use std::process::Command;
@@ -51,20 +52,24 @@ fn validate_and_build_agree_on_every_site() {
     for (name, text) in sites() {
         let site = dir.path().join(&name);
         std::fs::write(&site, &text).unwrap();
-        let out = dir.path().join(format!("{name}.out"));
-        let validate = exit_code(&["validate"], &site);
-        let build = exit_code(&["build", "-o", out.to_str().unwrap()], &site);
-        assert_eq!(
-            validate == 0,
-            build == 0,
-            "{name}: validate exited {validate}, build {build}"
-        );
-        if build != 0 {
-            assert!(
-                !out.exists(),
-                "{name}: a failed build wrote {}",
-                out.display()
+        // With and without `--deny-warnings` (then a warning fails both).
+        for deny in [&[][..], &["--deny-warnings"][..]] {
+            let out = dir.path().join(format!("{name}{}.out", deny.len()));
+            let validate = exit_code(&[&["validate"][..], deny].concat(), &site);
+            let out_arg = out.to_str().unwrap();
+            let build = exit_code(&[&["build", "-o", out_arg][..], deny].concat(), &site);
+            assert_eq!(
+                validate == 0,
+                build == 0,
+                "{name} {deny:?}: validate exited {validate}, build {build}"
             );
+            if build != 0 {
+                assert!(
+                    !out.exists(),
+                    "{name}: a failed build wrote {}",
+                    out.display()
+                );
+            }
         }
         checked += 1;
     }

@@ -110,7 +110,7 @@ fn one_mirrored_database_warns_and_gets_no_failover_job() {
     let rendered = warnings.render();
     assert!(
         rendered
-            .contains("warning: with one mirrored database there is nothing to fail over together")
+            .contains("warning[sql-one-database]: with one mirrored database there is nothing to fail over together")
             && rendered.contains("sql-one-database.toml:24:13"),
         "{rendered}"
     );
@@ -153,4 +153,183 @@ fn server_references_ignore_case() {
         .unwrap_err()
         .render();
     assert!(d.contains("unknown server `SQLMirror9`"), "{d}");
+}
+
+/// One edit of the reference site per kind of warning: each builds (exit 0) with exactly that
+/// warning code among its findings, and fails under `--deny-warnings` with nothing written. Every
+/// warning-only code of `docs/diagnostics.md` has a case here.
+fn warning_cases() -> Vec<(&'static str, String)> {
+    let reference = common::read("site.toml");
+    let edit = |from: &str, to: &str| {
+        let edited = reference.replacen(from, to, 1);
+        assert_ne!(edited, reference, "the edit `{from}` applies");
+        edited
+    };
+    let split_group = "on_split = \"error\"";
+    vec![
+        (
+            "sql-one-database",
+            common::read("tests/fixtures/sql-one-database.toml"),
+        ),
+        (
+            "sql-unused-high-performance-list",
+            edit(
+                "alias = \"SPSQL\"\n",
+                "alias = \"SPSQL\"\nhigh_performance_databases = [\"WSS_Search_SHAREPOINT3\"]\n",
+            ),
+        ),
+        (
+            "maint-text-without-duration",
+            edit(
+                "text = \"Maintenance mode {action} {duration}\"",
+                "text = \"Maintenance mode {action}\"",
+            ),
+        ),
+        (
+            "maint-skip-not-listed",
+            edit(
+                "[maintenance]\n",
+                "[maintenance]\nservers = [\"sharepoint2\", \"sharepoint3\"]\nskip = [\"ects-app1\"]\n",
+            ),
+        ),
+        (
+            "maint-short-window",
+            edit("duration_minutes = 20", "duration_minutes = 12"),
+        ),
+        (
+            "f5-duplicate-affinity-target",
+            edit(
+                "  { virtual = \"vs_ects\" },\n",
+                "  { virtual = \"vs_ects\" },\n  { virtual = \"vs_ects\" },\n",
+            ),
+        ),
+        (
+            "f5-rule-ignored",
+            edit(
+                "pool = \"PartnerPoint\"\n",
+                "pool = \"PartnerPoint\"\nrule = \"ects_routes\"\n",
+            ),
+        ),
+        (
+            "f5-pool-without-monitor",
+            edit(
+                "monitors = [\"mon_partnerpoint_http\"]\n",
+                "monitors = []\n",
+            ),
+        ),
+        (
+            "f5-priority-groups-inactive",
+            edit(
+                "  { server = \"sharepoint3\", port = 80 },\n  { server = \"sharepoint2\", port = 80 },\n",
+                "  { server = \"sharepoint3\", port = 80, priority_group = 2 },\n  { server = \"sharepoint2\", port = 80, priority_group = 1 },\n",
+            ),
+        ),
+        (
+            "affinity-partial",
+            common::read("tests/fixtures/affinity-warning.toml"),
+        ),
+        (
+            "affinity-spread",
+            edit(
+                split_group,
+                "on_split = \"error\"\n\n[[f5.affinity]]\nname = \"main\"\ntargets = [{ virtual = \"vs_sharepoint\" }]\non_split = \"warning\"",
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn every_warning_code_has_a_case_that_builds_with_it() {
+    let cases = warning_cases();
+    let covered: Vec<&str> = cases.iter().map(|(code, _)| *code).collect();
+    for code in documented_codes() {
+        if code.1 == "warning" {
+            assert!(
+                covered.contains(&code.0.as_str()),
+                "no case for `{}`",
+                code.0
+            );
+        }
+    }
+    for (code, text) in cases {
+        let (_, warnings) = sitebundle::load_text("site.toml", &text)
+            .unwrap_or_else(|d| panic!("{code}: {}", d.render()));
+        assert!(!warnings.has_errors());
+        let codes: Vec<&str> = warnings.items.iter().map(|d| d.code.as_str()).collect();
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+        let rendered = warnings.render();
+        assert!(
+            rendered.contains(&format!("warning[{code}]: ")),
+            "{rendered}"
+        );
+    }
+}
+
+/// `validate` and `build` print warnings and exit 0; with `--deny-warnings` they exit 2 and
+/// `build` writes nothing. The reference site (no warnings) builds under `--deny-warnings`.
+#[test]
+fn deny_warnings_fails_validate_and_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases = warning_cases();
+    cases.truncate(3);
+    for (code, text) in cases {
+        let site = dir.path().join(format!("{code}.toml"));
+        std::fs::write(&site, text).unwrap();
+        let out = dir.path().join(format!("{code}.out"));
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_sitebundle"))
+                .args(args)
+                .arg(&site)
+                .output()
+                .unwrap()
+        };
+        let validate = run(&["validate"]);
+        let stderr = String::from_utf8_lossy(&validate.stderr);
+        assert_eq!(validate.status.code(), Some(0), "{code}: {stderr}");
+        assert!(stderr.contains(&format!("warning[{code}]")), "{stderr}");
+        let denied = run(&["validate", "--deny-warnings"]);
+        let stderr = String::from_utf8_lossy(&denied.stderr);
+        assert_eq!(denied.status.code(), Some(2), "{code}: {stderr}");
+        assert!(
+            stderr.contains("--deny-warnings is set; nothing was written"),
+            "{stderr}"
+        );
+        let build = run(&["build", "--deny-warnings", "-o", out.to_str().unwrap()]);
+        assert_eq!(build.status.code(), Some(2), "{code}");
+        assert!(!out.exists(), "{code}: a denied build wrote files");
+        let build = run(&["build", "-q", "-o", out.to_str().unwrap()]);
+        assert_eq!(build.status.code(), Some(0), "{code}");
+        assert!(out.join("README.md").exists());
+    }
+    let reference = Command::new(env!("CARGO_BIN_EXE_sitebundle"))
+        .args(["validate", "--deny-warnings"])
+        .arg(common::repo().join("site.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(reference.status.code(), Some(0));
+}
+
+/// (code, severity column) of every row of the table in docs/diagnostics.md.
+fn documented_codes() -> Vec<(String, String)> {
+    common::read("docs/diagnostics.md")
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((code.to_string(), cells.get(2)?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_code_is_documented_once() {
+    let documented: Vec<String> = documented_codes().into_iter().map(|(c, _)| c).collect();
+    let known: Vec<String> = sitebundle::diag::Code::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    assert_eq!(
+        documented, known,
+        "docs/diagnostics.md and Code::ALL differ"
+    );
 }

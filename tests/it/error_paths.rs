@@ -238,7 +238,16 @@ fn broken_site_files_exit_2_with_a_message_in_every_subcommand() {
                 eprintln!("{what}: {:?}", t.elapsed());
             }
             assert_eq!(code, Some(2), "{what}: exit {code:?}\n{stderr}");
-            assert!(stderr.starts_with("error: "), "{what}: {stderr}");
+            // A located finding first: `error[code]: …` with a documented code.
+            let code_shown = stderr
+                .strip_prefix("error[")
+                .and_then(|r| r.split_once("]: "))
+                .map(|(c, _)| c);
+            assert!(
+                code_shown
+                    .is_some_and(|c| sitebundle::diag::Code::ALL.iter().any(|k| k.as_str() == c)),
+                "{what}: {stderr}"
+            );
             assert!(!stderr.contains("panicked"), "{what}: {stderr}");
             assert!(
                 stderr.len() < 20_000,

@@ -1,6 +1,7 @@
 //! The site: topology from the resolved F5 section, validation of affinity groups.
 
 use super::engine::*;
+use crate::diag::{Code, Severity};
 use crate::families::f5::affinity::{OnSplit, TargetRef, Verdict};
 use crate::families::f5::model::{F5, MonitorRef, Persistence};
 use crate::model::Ctx;
@@ -210,12 +211,16 @@ fn report_findings(
         let help = help.join("\n");
         // A split (or spread) is the failure of docs/background.md (two activation mails): as the group says. Partial service (some
         // targets served, others by nobody) degrades but never duplicates work: a warning.
-        match (on_split, kind) {
-            (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => {
-                ctx.error(path, message, help)
-            }
-            _ => ctx.warn(path, message, help),
-        }
+        let code = match kind {
+            FindingKind::Split => Code::AffinitySplit,
+            FindingKind::Spread => Code::AffinitySpread,
+            FindingKind::Unserved => Code::AffinityPartial,
+        };
+        let severity = match (on_split, kind) {
+            (OnSplit::Error, FindingKind::Split | FindingKind::Spread) => Severity::Error,
+            _ => Severity::Warning,
+        };
+        ctx.report(severity, code, path, message, help);
     }
 }
 
@@ -256,10 +261,11 @@ fn warn_persistence(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
         );
         let help = "set `persistence = \"none\"` on it, so that clients go back to the preferred node when it recovers";
         let path = format!("f5.affinity[{i}].targets[{j}]");
-        match f5.affinities[i].on_split {
-            OnSplit::Error => ctx.error(&path, message, help),
-            OnSplit::Warning => ctx.warn(&path, message, help),
-        }
+        let severity = match f5.affinities[i].on_split {
+            OnSplit::Error => Severity::Error,
+            OnSplit::Warning => Severity::Warning,
+        };
+        ctx.report(severity, Code::AffinityPersistence, &path, message, help);
     }
 }
 

@@ -408,7 +408,7 @@ fn resolve_event(ev: &RawEvent, ctx: &mut Ctx) -> (Event, bool) {
     );
     let mut ok = text_ok;
     if text_ok && !PLACEHOLDERS[1..].iter().any(|ph| ev.text.contains(ph)) {
-        ctx.warn(
+        ctx.warn(crate::diag::Code::MaintTextWithoutDuration,
             &format!("{ep}.text"),
             "the event text has no {duration} or {minutes}: the management pack cannot learn how long the window is from it",
             "add `{duration}` (e.g. 20M) or `{minutes}` (e.g. 20) if the management pack reads the duration from the text",
@@ -513,7 +513,9 @@ fn lookup_list(
         let sp = format!("{path}[{j}]");
         match ctx.lookup_server(&sp, s, names) {
             Some(i) if !seen.insert(i) => {
-                ctx.error(
+                ctx.report(
+                    crate::diag::Severity::Error,
+                    crate::diag::Code::ListedTwice,
                     &sp,
                     format!("server `{s}` is listed twice in {what}"),
                     "list each server once",
@@ -577,6 +579,7 @@ fn resolve_selection(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> (Sel
     for (j, s) in skip.iter().enumerate() {
         if !all_set.contains(s) {
             ctx.warn(
+                crate::diag::Code::MaintSkipNotListed,
                 &format!("{p}.skip[{j}]"),
                 format!(
                     "`{}` is skipped but is not in maintenance.servers",
@@ -756,7 +759,7 @@ fn warn_short_windows(raw: &RawMaintenance, ctx: &mut Ctx) {
     );
     for (path, d) in windows.collect::<Vec<_>>() {
         if d < raw.reboot_delay_minutes + 10 && (1..=30).contains(&raw.reboot_delay_minutes) {
-            ctx.warn(
+            ctx.warn(crate::diag::Code::MaintShortWindow,
                 &path,
                 format!(
                     "a {d}-minute window leaves less than 10 minutes for the restart after the {}-minute delay",

@@ -385,7 +385,7 @@ pub fn resolve(
     ok &= controlled_ok;
     let failover_job = raw.all_synchronized || databases.len() >= 2;
     if !failover_job && databases_ok {
-        ctx.warn(
+        ctx.warn(crate::diag::Code::SqlOneDatabase,
             "sql.databases",
             "with one mirrored database there is nothing to fail over together: no failover job is generated",
             "list every mirrored database of the farm (content, configuration, service databases), or use `all_synchronized = true`; the alias switcher is generated either way",
@@ -654,7 +654,7 @@ fn resolve_high_performance(
     let controlled = raw.high_performance == HighPerformance::ControlledFailover;
     if !controlled {
         if !list.is_empty() {
-            ctx.warn(
+            ctx.warn(crate::diag::Code::SqlUnusedHighPerformanceList,
                 "sql.high_performance_databases",
                 "these databases are only used with `high_performance = \"controlled-failover\"`",
                 "set `high_performance = \"controlled-failover\"` to let the job move them, or remove the list",

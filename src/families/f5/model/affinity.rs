@@ -177,6 +177,7 @@ fn resolve_group(
     for (j, t) in targets.iter().enumerate() {
         if targets[..j].contains(t) {
             ctx.warn(
+                crate::diag::Code::F5DuplicateAffinityTarget,
                 &format!("{p}.targets"),
                 format!("affinity group `{}` lists a target twice", a.name),
                 "list each target once",

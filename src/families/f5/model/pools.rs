@@ -69,7 +69,7 @@ fn resolve_pool(
         pok = false;
     }
     if pok && rp.monitors.is_empty() {
-        ctx.warn(
+        ctx.warn(crate::diag::Code::F5PoolWithoutMonitor,
             &format!("{p}.name"),
             format!("pool `{}` has no monitor: BIG-IP never marks its members down, so it never fails over", rp.name),
             "add `monitors = [\"…\"]`",
@@ -78,7 +78,7 @@ fn resolve_pool(
     let groups: std::collections::BTreeSet<u32> =
         rp.members.iter().map(|m| m.priority_group).collect();
     if pok && rp.min_active_members == 0 && groups.len() > 1 {
-        ctx.warn(
+        ctx.warn(crate::diag::Code::F5PriorityGroupsInactive,
             &format!("{p}.min_active_members"),
             format!("pool `{}` sets priority groups but min_active_members is 0, so the groups have no effect", rp.name),
             "set `min_active_members = 1` to prefer the highest group",
@@ -134,7 +134,9 @@ fn resolve_members(
             continue;
         };
         if seen.contains(&(server, port)) {
-            ctx.error(
+            ctx.report(
+                crate::diag::Severity::Error,
+                crate::diag::Code::ListedTwice,
                 &mp,
                 format!(
                     "`{}:{port}` is listed twice in pool `{}`",
@@ -175,7 +177,9 @@ fn resolve_pool_monitors(
     }
     let distinct: std::collections::HashSet<&String> = rp.monitors.iter().collect();
     if distinct.len() != rp.monitors.len() {
-        ctx.error(
+        ctx.report(
+            crate::diag::Severity::Error,
+            crate::diag::Code::ListedTwice,
             &format!("{p}.monitors"),
             "a monitor is listed twice",
             "list each monitor once",

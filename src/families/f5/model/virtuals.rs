@@ -212,6 +212,7 @@ fn resolve_rule(
     if rv.routes.is_empty() {
         if rv.rule.is_some() {
             ctx.warn(
+                crate::diag::Code::F5RuleIgnored,
                 &format!("{p}.rule"),
                 "`rule` is ignored: this virtual server has no routes",
                 "",
