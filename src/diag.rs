@@ -368,6 +368,69 @@ impl Diagnostics {
     }
 }
 
+/// One finding as `--format json` writes it (docs/json-output.md, `$defs/diagnostic` of every
+/// schema in docs/schemas/): the place as 1-based line and column (in characters, as the text
+/// output shows them) of the start and of the end (exclusive) of the span, or `null` when the
+/// finding has no place.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JsonDiagnostic {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub end_line: Option<usize>,
+    pub end_column: Option<usize>,
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostics {
+    /// Every finding (none left out, unlike the text output), for JSON output. Messages keep
+    /// their characters (JSON escapes control characters) but are shortened like the text output.
+    pub fn to_json(&self) -> Vec<JsonDiagnostic> {
+        let lines = LineIndex::new(&self.source);
+        self.items
+            .iter()
+            .map(|d| {
+                let start = d
+                    .span
+                    .as_ref()
+                    .map(|s| lines.line_col(&self.source, s.start));
+                let end = d
+                    .span
+                    .as_ref()
+                    .map(|s| lines.line_col(&self.source, s.end.max(s.start)));
+                JsonDiagnostic {
+                    file: self.file.clone(),
+                    line: start.map(|p| p.0),
+                    column: start.map(|p| p.1),
+                    end_line: end.map(|p| p.0),
+                    end_column: end.map(|p| p.1),
+                    severity: d.severity.as_str(),
+                    code: d.code.as_str(),
+                    message: shorten(&d.message, MAX_MESSAGE),
+                    help: d.help.as_deref().map(|h| shorten(h, MAX_HELP)),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `s` cut in the middle to at most about `max` characters (a huge value quoted in a message).
+fn shorten(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max / 2).collect();
+    let tail: String = s.chars().skip(n - max / 2).collect();
+    format!("{head} …({} characters)… {tail}", n - max)
+}
+
+/// Longest help text written to JSON (help texts list scenarios and fixes over several lines).
+const MAX_HELP: usize = 4000;
+
 /// At most this many findings are printed (the count line still counts them all).
 pub const MAX_SHOWN: usize = 200;
 /// Longest message shown; longer ones (a huge value quoted in a message) are cut in the middle.

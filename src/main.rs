@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use sitebundle::check::{Difference, compare};
+use sitebundle::diag::Diagnostics;
+use sitebundle::output::{Document, ValidateReport};
 use sitebundle::site::Site;
 
 #[derive(Parser)]
@@ -40,7 +42,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Exit 0 when the golden folder holds exactly the bundle SITE builds, 1 (with diffs) when not (for CI).
+    /// Exit 0 when the golden folder holds exactly the bundle SITE builds, 1 (with diffs) when not,
+    /// 2 when it does not exist (for CI).
     Check {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
@@ -65,6 +68,9 @@ enum Command {
     Validate {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
+        /// text, or json: one document with every finding (docs/json-output.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Print which node serves each virtual server and route for every combination of monitor
     /// results, each affinity group's verdict, and what the SQL alias switcher does in each state.
@@ -72,11 +78,18 @@ enum Command {
     Scenarios {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
+        /// text, or json: the tables and verdicts as data (docs/json-output.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
-    /// List the artifacts SITE builds, with their target hosts and how each is deployed.
+    /// List the artifacts SITE builds, with their target hosts and how each is deployed, then
+    /// every scheduled task with every server that receives it and how.
     List {
         #[arg(default_value = "site.toml")]
         site: PathBuf,
+        /// text (tab-separated, with a header line), or json (docs/json-output.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Print the JSON Schema of site.toml (for editors: taplo / Even Better TOML).
     Schema,
@@ -96,6 +109,15 @@ enum Command {
     /// Print a synthetic site of SERVERS servers (other sections in proportion), for benchmarks.
     #[command(hide = true)]
     Synth { servers: usize },
+}
+
+/// Output of `validate`, `list` and `scenarios`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// For people.
+    Text,
+    /// One JSON document on stdout, findings included (docs/json-output.md).
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -196,20 +218,21 @@ fn run(cli: Cli) -> u8 {
     };
     match cli.command {
         Command::Build { site, out, force } => build_command(&site, &out, force, report),
-        Command::Check { site, golden } => {
-            let Some((_, bundle)) = build(&site, report) else {
-                return 2;
-            };
-            report_diffs(&bundle, &golden, &site, quiet, false)
-        }
+        Command::Check { site, golden } => check_command(&site, &golden, report),
         Command::Diff {
             first,
             second,
             color,
         } => diff_command(first, second, color, report),
-        Command::Validate { site } => validate_command(&site, report),
-        Command::Scenarios { site } => scenarios(&site, report),
-        Command::List { site } => list_command(&site, report),
+        Command::Validate { site, format } => match format {
+            Format::Text => validate_command(&site, report),
+            Format::Json => validate_json(&site, report),
+        },
+        Command::Scenarios { site, format } => match format {
+            Format::Text => scenarios(&site, report),
+            Format::Json => scenarios_json(&site, report),
+        },
+        Command::List { site, format } => list_command(&site, report, format),
         Command::Schema => {
             println!("{}", sitebundle::site::schema_json());
             0
@@ -256,6 +279,30 @@ fn build_command(site: &Path, out: &Path, force: bool, report: Report) -> u8 {
             2
         }
     }
+}
+
+/// `sitebundle check`: exit 0 when `golden` is the bundle, 1 with the differences when not, and 2
+/// (one line, not a "missing" line per file) when `golden` does not exist: there is nothing to
+/// compare with, which is a usage error rather than a difference.
+fn check_command(site: &Path, golden: &Path, report: Report) -> u8 {
+    let Some((_, bundle)) = build(site, report) else {
+        return 2;
+    };
+    if !golden.is_dir() {
+        let shown = golden.display().to_string();
+        let why = if golden.exists() {
+            "is not a folder"
+        } else {
+            "not found"
+        };
+        eprintln!(
+            "error: {}/ {why}: nothing to compare with\nto create it: sitebundle build {} -o {shown}",
+            shown.trim_end_matches('/'),
+            site.display(),
+        );
+        return 2;
+    }
+    report_diffs(&bundle, golden, site, report.quiet, false)
 }
 
 /// `sitebundle diff [SITE] DIR`: the differences between the bundle and a folder.
@@ -311,22 +358,82 @@ fn validate_command(site: &Path, report: Report) -> u8 {
     }
 }
 
-/// `sitebundle list`: each file with its kind, hosts and deployment.
-fn list_command(site: &Path, report: Report) -> u8 {
-    let Some((_, bundle)) = build(site, report) else {
+/// `sitebundle list`: each file with its kind, hosts and deployment, then each task's servers.
+fn list_command(site_path: &Path, report: Report, format: Format) -> u8 {
+    if format == Format::Json {
+        return list_json(site_path, report);
+    }
+    let Some((site, bundle)) = build(site_path, report) else {
         return 2;
     };
-    for (path, a) in &bundle.files {
-        let hosts = if a.hosts.is_empty() {
-            "-".to_string()
-        } else {
-            a.hosts.join(",")
-        };
-        let deploy = a.deploy.summary();
-        let deploy = if deploy.is_empty() { "-" } else { &deploy };
-        println!("{path}\t{}\t{hosts}\t{deploy}", a.kind.as_str());
+    match sitebundle::listing::of(&site, &bundle) {
+        Ok(listing) => {
+            print!("{}", sitebundle::listing::text(&listing));
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
     }
-    0
+}
+
+/// The site and every finding about it, for JSON output: `Some(site)` when it resolved, and
+/// whether the command may go on (no error, and no warning under `--deny-warnings`).
+fn load_json(site: &Path, report: Report) -> (Option<Site>, Diagnostics, bool) {
+    match sitebundle::load(site) {
+        Ok((site, diags)) => {
+            let ok = !diags.fails(report.deny_warnings);
+            (Some(site), diags, ok)
+        }
+        Err(diags) => (None, diags, false),
+    }
+}
+
+/// Prints a JSON document; exit 0 when it says `ok`, else 2.
+fn print_json<P: serde::Serialize>(doc: &Document<P>) -> u8 {
+    print!("{}", doc.to_json());
+    if doc.ok { 0 } else { 2 }
+}
+
+/// `sitebundle validate --format json`.
+fn validate_json(site: &Path, report: Report) -> u8 {
+    let (site, diags, ok) = load_json(site, report);
+    let payload = site.filter(|_| ok).map(|s| ValidateReport::of(&s));
+    print_json(&Document::new("validate", &diags, ok, payload))
+}
+
+/// `sitebundle list --format json`.
+fn list_json(site_path: &Path, report: Report) -> u8 {
+    let (site, diags, ok) = load_json(site_path, report);
+    let listing = match site.filter(|_| ok) {
+        Some(site) => {
+            let listed = sitebundle::build_bundle(&site)
+                .and_then(|bundle| sitebundle::listing::of(&site, &bundle));
+            match listed {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
+        None => None,
+    };
+    print_json(&Document::new("list", &diags, ok, listing))
+}
+
+/// `sitebundle scenarios --format json`: the tables even when an affinity group splits (as the
+/// text output), `ok` false when a finding is an error.
+fn scenarios_json(site_path: &Path, report: Report) -> u8 {
+    match sitebundle::analyse(site_path) {
+        Ok((site, diags)) => {
+            let ok = !diags.fails(report.deny_warnings);
+            let tables = sitebundle::analysis::scenarios::report_json(&site);
+            print_json(&Document::new("scenarios", &diags, ok, Some(tables)))
+        }
+        Err(diags) => print_json(&Document::<()>::new("scenarios", &diags, false, None)),
+    }
 }
 
 /// `sitebundle init`: a starter site and the editor schema beside it.

@@ -14,6 +14,7 @@ mod f5;
 mod golden;
 mod gpo;
 mod hostile;
+mod json_output;
 mod killproc;
 mod maint;
 mod runbook;

@@ -27,11 +27,13 @@
 //! and the report says it is not exhaustive.
 
 mod engine;
+mod json;
 mod report;
 mod site;
 mod switcher;
 
 pub use engine::*;
+pub use json::*;
 pub use report::*;
 pub use site::*;
 pub use switcher::*;
