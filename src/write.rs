@@ -3,6 +3,11 @@
 //! left behind. Files the tool did not generate (not in the previous manifest) are never deleted:
 //! they are carried over into the new tree (empty folders and symbolic links too).
 //!
+//! Cost: a file the previous bundle already holds byte for byte is not written again but linked
+//! into the new tree (a second name for the same data, already on disk), so a rebuild writes and
+//! flushes only what changed, and removing the old tree frees only what changed; every file and
+//! folder of the new tree is flushed before the swap, many at a time.
+//!
 //! Crash safety: a build that is killed leaves at most a `.<out>.sitebundle-new-<pid>` folder (the
 //! unfinished new tree) and, if it died between the two renames, `.<out>.sitebundle-old-<pid>` (the
 //! previous bundle) with no `<out>`. The next build cleans these up first and, in the second case,
@@ -22,6 +27,8 @@ use crate::bundle::{Bundle, MANIFEST, manifest_paths};
 pub struct WriteReport {
     pub files: usize,
     pub bytes: usize,
+    /// Of `files`, those the previous bundle already held byte for byte (linked, not written).
+    pub unchanged: usize,
     /// Files found in the output that sitebundle did not generate, kept in place.
     pub kept: Vec<String>,
     /// Leftovers of an interrupted earlier build that were cleaned up (or restored) first.
@@ -76,10 +83,12 @@ pub fn write_bundle_with(
             // The new folder gets the permissions the old one had.
             let _ = fs::set_permissions(&tmp, meta.permissions());
         }
-        write_files(bundle, &tmp, &fail, &mut report)?;
-        copy_kept(out, &tmp, &kept, &fail, &mut report)?;
+        let mut flush = vec![Flush::Folder(tmp.clone())];
+        let reuse = previous.as_ref().map(|_| out);
+        write_files(bundle, reuse, &tmp, &fail, &mut report, &mut flush)?;
+        copy_kept(out, &tmp, &kept, &fail, &mut report, &mut flush)?;
         fail("sync")?;
-        sync_dir(&tmp);
+        flush_all(&flush)?;
         fail("swap")?;
         Ok(())
     })();
@@ -190,40 +199,198 @@ fn kept_entries<'a>(
     Ok(kept)
 }
 
-/// Writes the bundle's files into the new tree, each synced.
+/// A file or folder of the new tree that must be on disk before the swap, and how to flush it.
+#[derive(Debug)]
+enum Flush {
+    /// Written here: data and metadata (`fsync`).
+    Written(PathBuf),
+    /// A second name for a file of the previous bundle (or a kept file): its data (`fdatasync`,
+    /// nearly free when it is already on disk); the new name is made durable with its folder.
+    Linked(PathBuf),
+    /// A folder of the new tree: its entries (`fsync` of the folder, where the platform allows).
+    Folder(PathBuf),
+}
+
+/// Writes the bundle's files into the new tree. A file whose bytes the previous bundle already holds
+/// (in a file of its own that only the previous bundle names) is hard-linked from there instead of
+/// written: it keeps its modification time, so copying tools that compare times skip it. The
+/// manifest is always written anew, so its modification time is the time of the last build. Nothing
+/// is flushed here: the files to flush are added to `flush`.
 fn write_files(
     bundle: &Bundle,
+    previous: Option<&Path>,
     tmp: &Path,
     fail: &dyn Fn(&str) -> Result<(), Error>,
     report: &mut WriteReport,
+    flush: &mut Vec<Flush>,
 ) -> Result<(), Error> {
+    create_folders(tmp, bundle.files.keys(), flush)?;
+    let mut buf = Vec::new();
     for (rel, art) in &bundle.files {
         let dest = tmp.join(rel);
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
-        }
         fail(&format!("write {rel}"))?;
-        let mut f = fs::File::create(&dest).map_err(|e| io_err("create", &dest, e))?;
-        let half = art.bytes.len() / 2;
-        f.write_all(&art.bytes[..half])
-            .map_err(|e| io_err("write", &dest, e))?;
-        fail(&format!("partial {rel}"))?;
-        f.write_all(&art.bytes[half..])
-            .map_err(|e| io_err("write", &dest, e))?;
-        f.sync_all().map_err(|e| io_err("write", &dest, e))?;
+        let reusable = previous
+            .filter(|_| rel != MANIFEST)
+            .map(|old| old.join(rel))
+            .filter(|old| holds_exactly(old, &art.bytes, &mut buf));
+        match reusable {
+            Some(old) if fs::hard_link(&old, &dest).is_ok() => {
+                report.unchanged += 1;
+                flush.push(Flush::Linked(dest));
+            }
+            _ => {
+                write_in_two_halves(&dest, &art.bytes, rel, fail)?;
+                flush.push(Flush::Written(dest));
+            }
+        }
         report.files += 1;
         report.bytes += art.bytes.len();
     }
     Ok(())
 }
 
-/// Copies the kept entries of the output folder into the new tree.
+/// Creates every folder the files at `rels` need under `tmp` (each once), to be flushed.
+fn create_folders<'a>(
+    tmp: &Path,
+    rels: impl Iterator<Item = &'a String>,
+    flush: &mut Vec<Flush>,
+) -> Result<(), Error> {
+    let folders: std::collections::BTreeSet<&str> = rels
+        .filter_map(|rel| rel.rsplit_once('/').map(|(dir, _)| dir))
+        .flat_map(|dir| dir.match_indices('/').map(|(i, _)| &dir[..i]).chain([dir]))
+        .collect();
+    for rel in folders {
+        let dir = tmp.join(rel);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_err("create", &dir, e)),
+        }
+        flush.push(Flush::Folder(dir));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file at `dest`, with the `partial` test hook between the two halves (a
+/// disk that fills up in the middle of a file).
+fn write_in_two_halves(
+    dest: &Path,
+    bytes: &[u8],
+    rel: &str,
+    fail: &dyn Fn(&str) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut f = fs::File::create(dest).map_err(|e| io_err("create", dest, e))?;
+    let half = bytes.len() / 2;
+    f.write_all(&bytes[..half])
+        .map_err(|e| io_err("write", dest, e))?;
+    fail(&format!("partial {rel}"))?;
+    f.write_all(&bytes[half..])
+        .map_err(|e| io_err("write", dest, e))
+}
+
+/// Whether `old` is a regular file that holds exactly `bytes` and has no other name (a file that is
+/// also linked from elsewhere is not shared further). Any doubt (a link, an error) is a no.
+fn holds_exactly(old: &Path, bytes: &[u8], buf: &mut Vec<u8>) -> bool {
+    use std::io::Read;
+    if !fs::symlink_metadata(old).is_ok_and(|m| m.file_type().is_file()) {
+        return false;
+    }
+    let Ok(mut f) = fs::File::open(old) else {
+        return false;
+    };
+    let Ok(meta) = f.metadata() else {
+        return false;
+    };
+    if meta.len() != bytes.len() as u64 || !single_name(&meta) {
+        return false;
+    }
+    const CHUNK: usize = 1 << 16;
+    buf.resize(CHUNK, 0);
+    for want in bytes.chunks(CHUNK) {
+        let got = &mut buf[..want.len()];
+        if f.read_exact(got).is_err() || got != want {
+            return false;
+        }
+    }
+    // Nothing after the expected bytes (the file did not grow since its size was read).
+    matches!(f.read(&mut buf[..1]), Ok(0))
+}
+
+#[cfg(unix)]
+fn single_name(meta: &fs::Metadata) -> bool {
+    std::os::unix::fs::MetadataExt::nlink(meta) == 1
+}
+
+/// Without a link count to check, nothing is reused (every file is written).
+#[cfg(not(unix))]
+fn single_name(_: &fs::Metadata) -> bool {
+    false
+}
+
+/// Flushes every file and folder of the new tree, several at a time: each flush waits for the
+/// disk, and flushes issued together are committed together (one journal commit for many files on
+/// ext4), so a large tree takes a fraction of the time of flushing one file after the other. A file
+/// that cannot be flushed fails the build; a folder is best effort (not every file system can flush
+/// one).
+fn flush_all(items: &[Flush]) -> Result<(), Error> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const FLUSH_THREADS: usize = 16;
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    let worker = || {
+        while let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if let Err(e) = flush_one(item) {
+                failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert(e);
+                next.store(items.len(), Ordering::Relaxed);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..FLUSH_THREADS.min(items.len()) {
+            s.spawn(worker);
+        }
+        worker();
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn flush_one(item: &Flush) -> Result<(), Error> {
+    match item {
+        Flush::Written(path) => open_for_flush(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err("write", path, e)),
+        Flush::Linked(path) => open_for_flush(path)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| io_err("write", path, e)),
+        Flush::Folder(path) => {
+            sync_dir(path);
+            Ok(())
+        }
+    }
+}
+
+/// Opens a file of the new tree to flush it (with write access, which Windows requires).
+fn open_for_flush(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new().write(true).open(path)
+}
+
+/// Carries the kept entries of the output folder over into the new tree: a file as a second name
+/// for the same file where the file system allows it (its owner, times and other names stay as
+/// they were), else as a copy.
 fn copy_kept(
     out: &Path,
     tmp: &Path,
     kept: &[&Entry],
     fail: &dyn Fn(&str) -> Result<(), Error>,
     report: &mut WriteReport,
+    flush: &mut Vec<Flush>,
 ) -> Result<(), Error> {
     for k in kept {
         fail(&format!("keep {}", k.rel))?;
@@ -235,11 +402,16 @@ fn copy_kept(
         };
         if let Some(dir) = dir {
             fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+            flush.push(Flush::Folder(dir.to_path_buf()));
         }
         match k.kind {
             EntryKind::Dir => {}
+            EntryKind::File if fs::hard_link(&from, &to).is_ok() => {
+                flush.push(Flush::Linked(to));
+            }
             EntryKind::File => {
                 fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
+                flush.push(Flush::Written(to));
             }
             EntryKind::Symlink => copy_link(&from, &to)?,
         }

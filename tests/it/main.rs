@@ -23,4 +23,5 @@ mod snapshots;
 mod sql;
 mod topology;
 mod validators_run;
+mod write_reuse;
 mod write_safety;
