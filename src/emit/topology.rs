@@ -96,6 +96,10 @@ fn server_column() -> Column {
 fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
     let mut lines: Vec<&ServerLine> = t.server_lines.iter().collect();
     lines.sort_by_key(|l| (l.server, l.order));
+    // Each server's lines are one run of the sorted list (one pass, not one scan per server).
+    let mut rest = lines.as_slice();
+    let columns: std::collections::HashMap<usize, u32> =
+        t.server_columns.iter().rev().copied().collect();
     site.servers
         .iter()
         .enumerate()
@@ -104,17 +108,11 @@ fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
                 Some(a) => format!("{}, {a}", s.os.label()),
                 None => s.os.label().to_string(),
             }];
-            details.extend(
-                lines
-                    .iter()
-                    .filter(|l| l.server == i)
-                    .map(|l| l.text.clone()),
-            );
-            let column = t
-                .server_columns
-                .iter()
-                .find(|(server, _)| *server == i)
-                .map_or(SERVER_RANK, |&(_, rank)| rank);
+            rest = &rest[rest.partition_point(|l| l.server < i)..];
+            let mine = rest.partition_point(|l| l.server == i);
+            details.extend(rest[..mine].iter().map(|l| l.text.clone()));
+            // (The first entry for a server counts, as `find` took it: hence the reversed collect.)
+            let column = columns.get(&i).copied().unwrap_or(SERVER_RANK);
             TopoNode {
                 id: Topology::server_id(i),
                 column,

@@ -98,12 +98,21 @@ fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate:
 
 /// "kills a.exe, b.exe" in each server's box.
 fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
-    for server in kill_servers(kills) {
-        let images: Vec<&str> = kills
-            .iter()
-            .filter(|k| k.servers.contains(&server))
-            .map(|k| k.image.as_str())
-            .collect();
+    // Each server's images in task order, gathered in one pass over the tasks.
+    let mut images: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    for k in kills {
+        for &server in &k.servers {
+            let list = images.entry(server).or_default();
+            // A server listed twice in one task still names the image once, as before.
+            if list
+                .last()
+                .is_none_or(|last| !std::ptr::eq(*last, k.image.as_str()))
+            {
+                list.push(k.image.as_str());
+            }
+        }
+    }
+    for (server, images) in images {
         plan.topology.server_lines.push(ServerLine {
             server,
             order: SERVER_LINE_ORDER,
