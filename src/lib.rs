@@ -76,6 +76,15 @@ pub fn plan(site: &Site) -> Result<plan::Plan, Error> {
 /// Renders every artifact of a resolved site: the plan, then the emitters in order (the runbook
 /// last but the manifest, as its file table lists every other file).
 pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
+    let plan = emitted_plan(site)?;
+    let mut bundle = plan.files;
+    bundle.add_manifest(&site.farm.name)?;
+    Ok(bundle)
+}
+
+/// The plan after every emitter ran (its files are the bundle but the manifest): what
+/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]).
+pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
     let mut plan = plan(site)?;
     let farm = &site.farm;
     emit::tasks::emit(farm, &mut plan)?;
@@ -83,7 +92,5 @@ pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
     emit::gpo::emit(farm, &mut plan)?;
     emit::topology::emit(farm, &mut plan)?;
     emit::runbook::emit(farm, &mut plan)?;
-    let mut bundle = plan.files;
-    bundle.add_manifest(&farm.name)?;
-    Ok(bundle)
+    Ok(plan)
 }

@@ -82,6 +82,19 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print, per server, everything that lands there (files, tasks with their schedules, registry
+    /// values, F5 pool membership, SQL role), how (GPO or by hand), its prerequisites and the
+    /// verify commands for its Windows release.
+    Plan {
+        #[arg(default_value = "site.toml")]
+        site: PathBuf,
+        /// Only this server (compared without case).
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        /// text, or json (docs/json-output.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// List the artifacts SITE builds, with their target hosts and how each is deployed, then
     /// every scheduled task with every server that receives it and how.
     List {
@@ -233,6 +246,11 @@ fn run(cli: Cli) -> u8 {
             Format::Json => scenarios_json(&site, report),
         },
         Command::List { site, format } => list_command(&site, report, format),
+        Command::Plan {
+            site,
+            server,
+            format,
+        } => plan_command(&site, server.as_deref(), report, format),
         Command::Schema => {
             println!("{}", sitebundle::site::schema_json());
             0
@@ -355,6 +373,51 @@ fn validate_command(site: &Path, report: Report) -> u8 {
             0
         }
         None => 2,
+    }
+}
+
+/// What lands on each server of a usable site (or the one `--server` names), or the message
+/// about an unknown `--server` or a build failure.
+fn server_plans(
+    site: &Site,
+    server: Option<&str>,
+) -> Result<Vec<sitebundle::plan::ServerPlan>, String> {
+    let plan = sitebundle::emitted_plan(site).map_err(|e| format!("error: {e}\n"))?;
+    let plans = plan
+        .server_plans(&site.farm)
+        .map_err(|e| format!("error: {e}\n"))?;
+    sitebundle::plan::report::select(plans, server)
+}
+
+/// `sitebundle plan`: what lands on each server, as text or as the `sitebundle-plan` document.
+fn plan_command(site_path: &Path, server: Option<&str>, report: Report, format: Format) -> u8 {
+    use sitebundle::plan::report;
+    if format == Format::Json {
+        let (site, diags, ok) = load_json(site_path, report);
+        let payload = match site.filter(|_| ok) {
+            Some(site) => match server_plans(&site, server) {
+                Ok(servers) => Some(report::PlanReport::new(&site.farm.name, servers)),
+                Err(message) => {
+                    eprint!("{message}");
+                    return 2;
+                }
+            },
+            None => None,
+        };
+        return print_json(&Document::new("plan", &diags, ok, payload));
+    }
+    let Some(site) = load(site_path, report) else {
+        return 2;
+    };
+    match server_plans(&site, server) {
+        Ok(servers) => {
+            print!("{}", report::text(&servers));
+            0
+        }
+        Err(message) => {
+            eprint!("{message}");
+            2
+        }
     }
 }
 

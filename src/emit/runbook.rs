@@ -7,12 +7,36 @@ use serde::Serialize;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{ChecklistStep, Part, Plan, Prerequisite, Section, ServerCheck};
+use crate::plan::{ChecklistStep, Part, Plan, Prerequisite, Section, ServerCheck, ServerPlan};
 
 /// Where the runbook's own checklist steps and prerequisites go among the contributed ones.
 const SCRIPTS_STEP_ORDER: u32 = 30;
 const SERVERS_STEP_ORDER: u32 = 50;
 const SCRIPTS_PREREQUISITE_ORDER: u32 = 30;
+/// The per-server section comes after every family's.
+const SERVERS_SECTION_ORDER: u32 = 90;
+
+#[derive(Serialize)]
+struct ServersView {
+    gpo: bool,
+    servers: Vec<ServerPlan>,
+}
+
+/// "On each server": the plan's per-server view, one subsection per server.
+fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
+    let view = ServersView {
+        gpo: plan.gpo.is_some(),
+        servers: plan.server_plans(site)?,
+    };
+    Ok(Section {
+        id: "servers".into(),
+        order: SERVERS_SECTION_ORDER,
+        text: crate::render::render("runbook/servers.md", &view)?
+            .trim_end()
+            .to_string()
+            + "\n",
+    })
+}
 
 #[derive(Serialize)]
 struct FileRow {
@@ -175,6 +199,9 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
     let mut prerequisites = plan.prerequisites.clone();
     prerequisites.sort_by_key(|p| p.order);
     let mut sections = plan.sections.clone();
+    if !site.servers.is_empty() {
+        sections.push(servers_section(site, plan)?);
+    }
     sections.sort_by_key(|s| s.order);
     let view = RunbookView {
         site: &site.name,

@@ -7,13 +7,19 @@
 //! name: they read only what is here.
 
 mod registry;
+pub mod report;
 mod runbook;
+mod server;
 mod service;
 mod task;
 mod topology;
 
 pub use registry::{RegData, RegFile, RegValue};
 pub use runbook::{ChecklistStep, Part, Prerequisite, Section, ServerCheck};
+pub use server::{
+    FilePlan, GpoCoverage, How, RegistryPlan, Schedule, ServerPlan, ServerPrerequisite, ServerRole,
+    ServerVerify, ServicePlan, TaskPlan, Verify, release_key, schedule,
+};
 pub use service::ServiceRecovery;
 pub use task::{Principal, TaskSpec, Trigger, start_boundary};
 pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
@@ -41,6 +47,15 @@ pub struct Plan {
     pub server_checks: Vec<ServerCheck>,
     /// What the families add to the site's picture.
     pub topology: Topology,
+    /// What each server is in the site (pool member, SQL partner…), for the per-server view.
+    pub roles: Vec<ServerRole>,
+    /// What servers need first, per server (chosen by release by the contributor).
+    pub server_prerequisites: Vec<ServerPrerequisite>,
+    /// Contributed verify commands to run on servers (and commands that act at once, with
+    /// their warning).
+    pub server_verifies: Vec<ServerVerify>,
+    /// What the site's GPO delivers (set by the GPO emitter).
+    pub gpo: Option<GpoCoverage>,
 }
 
 impl Plan {

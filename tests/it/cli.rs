@@ -19,6 +19,7 @@ fn help_lists_every_command() {
         "diff",
         "validate",
         "list",
+        "plan",
         "schema",
         "init",
         "completions",

@@ -17,6 +17,7 @@ mod hostile;
 mod json_output;
 mod killproc;
 mod maint;
+mod plan;
 mod runbook;
 mod scenarios;
 mod snapshots;

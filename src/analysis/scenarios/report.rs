@@ -31,6 +31,8 @@ struct ScenarioPageView {
     groups: Vec<GroupView>,
     has_sql: bool,
     alias: String,
+    /// The switcher's path on the front ends, quoted for a command line.
+    switcher_path: String,
     /// Markdown table lines, every cell escaped with `escape::md` when built.
     sql_table: Vec<String>,
     pools: Vec<String>,
@@ -95,6 +97,10 @@ fn doc_ctx(
         groups,
         has_sql: site.sql.is_some(),
         alias,
+        switcher_path: crate::escape::win_arg(
+            &site.farm.script_path(crate::families::sql::SWITCHER),
+        )
+        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?,
         sql_table: sql_lines,
         pools: f5
             .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())

@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::bundle::{Bundle, Deploy};
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
-use crate::plan::Plan;
+use crate::plan::{GpoCoverage, Plan};
 pub use backup::add as add_backup;
 pub use items::{GpoItems, Script, gpp_account, iso_duration_secs};
 
@@ -49,7 +49,57 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         &plan.services,
     )?;
     add_backup(site, gpo, &items, &mut plan.files)?;
+    plan.gpo = Some(coverage(site, gpo, &items, &plan.tasks));
+    add_legacy_prerequisite(site, plan);
     runbook::add(site, gpo, &items, plan)
+}
+
+/// Server 2003 applies preferences only with the Group Policy Preference client-side
+/// extensions (Microsoft KB943729, "Information about new Group Policy preferences in Windows
+/// Server 2008", which lists the CSE downloads for XP/2003/Vista; they need XmlLite, KB915865).
+fn add_legacy_prerequisite(site: &Farm, plan: &mut Plan) {
+    let hosts: Vec<usize> = (0..site.servers.len())
+        .filter(|&i| !site.server(i).os.has_task_scheduler2())
+        .collect();
+    if !hosts.is_empty() {
+        plan.server_prerequisites.push(crate::plan::ServerPrerequisite {
+            hosts,
+            feature: "gpo",
+            text: "the Group Policy Preference client-side extensions (KB943729, with XmlLite KB915865): without them Server 2003 ignores the GPO's preference items".into(),
+        });
+    }
+}
+
+/// What the GPO delivers to which server, for the per-server view: TaskV2 items reach the
+/// task's 2008 hosts, legacy items its 2003 hosts.
+fn coverage(
+    site: &Farm,
+    gpo: &Gpo,
+    items: &GpoItems,
+    specs: &[crate::plan::TaskSpec],
+) -> GpoCoverage {
+    let hosts_of = |name: &str, v2: bool| -> Vec<usize> {
+        specs
+            .iter()
+            .filter(|t| t.name == name)
+            .flat_map(|t| t.hosts.iter().copied())
+            .filter(|&h| site.server(h).os.has_task_scheduler2() == v2)
+            .collect()
+    };
+    let mut tasks: Vec<(String, Vec<usize>)> = Vec::new();
+    for t in &items.v2_tasks {
+        tasks.push((t.name.clone(), hosts_of(&t.name, true)));
+    }
+    for t in &items.legacy_tasks {
+        tasks.push((t.name.clone(), hosts_of(&t.name, false)));
+    }
+    GpoCoverage {
+        name: gpo.name.clone(),
+        files: items.files.iter().map(|f| f.name.clone()).collect(),
+        tasks,
+        registry: !items.registry.is_empty(),
+        services: !items.services.is_empty(),
+    }
 }
 
 /// The runtime scripts among the files (those deployed to the servers' scripts folder).

@@ -443,7 +443,30 @@ pub fn contribute(site: &Farm, f5: Option<&F5>, plan: &mut Plan) -> Result<(), c
     add_files(site, f5, plan)?;
     add_runbook(site, f5, plan)?;
     add_topology(site, f5, &mut plan.topology);
+    add_member_roles(f5, plan);
     Ok(())
+}
+
+/// Each pool member's role, for the per-server view (one line per pool and port).
+fn add_member_roles(f5: &F5, plan: &mut Plan) {
+    for pool in &f5.pools {
+        for m in &pool.members {
+            let group = if pool.activation() {
+                format!(", priority group {}", m.priority_group)
+            } else {
+                String::new()
+            };
+            plan.roles.push(crate::plan::ServerRole {
+                server: m.server,
+                order: SECTION_ORDER,
+                feature: "f5",
+                text: format!(
+                    "F5 pool /{}/{} member on port {}{group}",
+                    f5.partition, pool.name, m.port
+                ),
+            });
+        }
+    }
 }
 
 /// The merge file, one iRule file per routed virtual server, the AS3 declaration.
@@ -621,7 +644,34 @@ struct F5RunbookView {
     virtuals: Vec<RunbookVirtual>,
     rules: Vec<String>,
     routes: Vec<RunbookRoute>,
+    /// Spellings of the site's first route prefix that match it and one that does not, for the
+    /// runbook's explanation and test (none when the site has no route).
+    route_example: Option<RouteExample>,
     common: bool,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+struct RouteExample {
+    prefix: String,
+    lower: String,
+    with_more: String,
+    encoded: String,
+    no_match: String,
+}
+
+/// `/ECTS/` → `/ects`, `/ECTS/x`, `/%45CTS/x` match, `/ECTSX` does not; `None` for a prefix
+/// without a first segment.
+fn route_example(prefix: &str) -> Option<RouteExample> {
+    let trimmed = prefix.trim_end_matches('/');
+    let rest = trimmed.strip_prefix('/')?;
+    let first = rest.chars().next().filter(|c| c.is_ascii_alphanumeric())?;
+    Some(RouteExample {
+        prefix: prefix.to_string(),
+        lower: trimmed.to_lowercase(),
+        with_more: format!("{trimmed}/x"),
+        encoded: format!("/%{:02X}{}/x", first as u32, &rest[1..]),
+        no_match: format!("{trimmed}X"),
+    })
 }
 
 #[derive(Serialize)]
@@ -679,6 +729,11 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
                 })
             })
             .collect(),
+        route_example: f5
+            .virtuals
+            .iter()
+            .flat_map(|v| v.routes.iter())
+            .find_map(|r| route_example(&r.prefix)),
         common: f5.partition == "Common",
     }
 }
@@ -692,7 +747,7 @@ fn add_runbook(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error
     };
     plan.add_checklist_parts(
         "f5/checklist.md",
-        &serde_json::json!({ "anchor": section.anchor() }),
+        &serde_json::json!({ "anchor": section.anchor(), "file": format!("{}.conf", f5.partition) }),
         &[
             ("step", Part::Step, STEP_ORDER),
             ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
@@ -700,4 +755,22 @@ fn add_runbook(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error
     )?;
     plan.sections.push(section);
     Ok(())
+}
+
+#[cfg(test)]
+mod runbook_tests {
+    #[test]
+    fn route_examples_follow_the_prefix() {
+        let e = super::route_example("/ECTS/").unwrap();
+        assert_eq!(
+            (
+                e.lower.as_str(),
+                e.with_more.as_str(),
+                e.encoded.as_str(),
+                e.no_match.as_str()
+            ),
+            ("/ects", "/ECTS/x", "/%45CTS/x", "/ECTSX")
+        );
+        assert_eq!(super::route_example("/"), None);
+    }
 }

@@ -10,7 +10,9 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{Part, Plan, Principal, Section, ServerLine, TaskSpec, Trigger, start_boundary};
+use crate::plan::{
+    Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger, start_boundary,
+};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
@@ -30,6 +32,7 @@ pub fn contribute(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), cr
     add_script(site, kills, plan)?;
     add_runbook(site, &specs, plan)?;
     add_server_lines(kills, plan);
+    add_run_now(kills, plan);
     plan.tasks.extend(specs);
     Ok(())
 }
@@ -69,6 +72,23 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
         hosts: k.servers.clone(),
         feature: "kill",
     })
+}
+
+/// Running a kill task by hand kills the process at once: a command for the per-server view,
+/// behind its warning (`schtasks /Run /TN` exists on 2003 and 2008).
+fn add_run_now(kills: &[Kill], plan: &mut Plan) {
+    for k in kills {
+        plan.server_verifies.push(ServerVerify {
+            hosts: k.servers.clone(),
+            feature: "kill",
+            command: format!("schtasks /Run /TN {}", k.name),
+            expect: "\"Last Result\" 0 in schtasks /Query".into(),
+            warning: Some(format!(
+                "kills {} on this server now: work in progress (a crawl, a timer job) is cut off",
+                k.image
+            )),
+        });
+    }
 }
 
 /// The servers that run at least one kill task, in name order.

@@ -21,8 +21,8 @@ use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::plan::{
-    Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, TaskSpec, Trigger,
-    start_boundary,
+    Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify, TaskSpec,
+    Trigger, start_boundary,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -58,6 +58,7 @@ pub fn contribute(
     plan.registry.push(reboot_delay_reg_file(site, m));
     add_runbook(site, m, plan)?;
     add_server_lines(m, plan);
+    add_server_checks(site, m, plan);
     Ok(())
 }
 
@@ -86,6 +87,44 @@ fn suffix(b: &Bucket) -> String {
         .as_ref()
         .map(|g| format!("-{g}"))
         .unwrap_or_default()
+}
+
+/// Per-server commands: on 2008, running the event task starts maintenance mode (behind a
+/// warning); on 2003, running the refresh task re-creates the trigger, which eventtriggers lists.
+fn add_server_checks(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+    for b in &m.buckets {
+        let (new, old) = split_hosts(site, &b.servers);
+        if !new.is_empty() {
+            plan.server_verifies.push(ServerVerify {
+                hosts: new,
+                feature: "maintenance",
+                command: format!("schtasks /Run /TN {}", event_task_name(m, b)),
+                expect: "the maintenance-mode event (source WSH, event 4) in the Application log".into(),
+                warning: Some(format!(
+                    "puts this server into SCOM maintenance mode for {} minutes now (end it with MaintMode.vbs OFF)",
+                    b.duration_minutes
+                )),
+            });
+        }
+        if !old.is_empty() {
+            plan.server_verifies.push(ServerVerify {
+                hosts: old.clone(),
+                feature: "maintenance",
+                command: format!("schtasks /Run /TN {}", refresh_task_name(m, b)),
+                expect:
+                    "the refresh task runs (it re-creates the event trigger; nothing else changes)"
+                        .into(),
+                warning: None,
+            });
+            plan.server_verifies.push(ServerVerify {
+                hosts: old,
+                feature: "maintenance",
+                command: "eventtriggers /query /fo list /v".into(),
+                expect: format!("the trigger {} listed once", m.trigger_name),
+                warning: None,
+            });
+        }
+    }
 }
 
 /// Name of a bucket's 2008+ event task.

@@ -12,8 +12,9 @@ use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::plan::{
-    Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, TaskSpec,
-    TopoEdge, TopoNode, Topology, Trigger, start_boundary,
+    Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine,
+    ServerPrerequisite, ServerRole, ServerVerify, TaskSpec, TopoEdge, TopoNode, Topology, Trigger,
+    start_boundary,
 };
 use model::Sql;
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
@@ -45,6 +46,111 @@ pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(),
     plan.registry.push(alias_reg_file(site, sql));
     add_runbook(site, sql, plan)?;
     add_topology(sql, &mut plan.topology);
+    add_server_facts(site, sql, plan)
+}
+
+/// Per server: the partners' and front ends' roles, prerequisites and verify commands.
+fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    for p in &sql.partners {
+        add_partner_facts(sql, p, plan)?;
+    }
+    let front_ends = &sql.switcher.servers;
+    for &fe in front_ends {
+        plan.roles.push(ServerRole {
+            server: fe,
+            order: SECTION_ORDER,
+            feature: "sql",
+            text: format!(
+                "SQL client: alias {} (initially {}); task {} points it at the mirroring principal every {} minute(s)",
+                sql.alias,
+                sql.partners[0].alias_data(),
+                sql.switcher.task_name,
+                sql.switcher.interval_minutes
+            ),
+        });
+    }
+    // Update-SqlAlias.ps1 needs Windows PowerShell 2.0 ([CmdletBinding()], -WhatIf). 2008 R2 has
+    // it built in; 2003 and 2008 get it from the Windows Management Framework (Microsoft KB968929,
+    // "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
+    // Windows XP, Server 2003, Vista and Server 2008).
+    let older: Vec<usize> = front_ends
+        .iter()
+        .copied()
+        .filter(|&i| site.server(i).os != crate::model::Os::W2008R2)
+        .collect();
+    if !older.is_empty() {
+        plan.server_prerequisites.push(ServerPrerequisite {
+            hosts: older,
+            feature: "sql",
+            text: format!(
+                "Windows PowerShell 2.0 for {SWITCHER}: the Windows Management Framework (KB968929; Server 2008 ships only PowerShell 1.0); check: powershell -Command \"$PSVersionTable.PSVersion\" prints 2 or later"
+            ),
+        });
+    }
+    plan.server_prerequisites.push(ServerPrerequisite {
+        hosts: front_ends.clone(),
+        feature: "sql",
+        text: format!(
+            "a login for this server's computer account (or the switcher's account) on both partners: see the SQL Server section, step 3; SharePoint must connect through the alias {}: see \"SharePoint and the SQL alias\"",
+            sql.alias
+        ),
+    });
+    let script = win_arg(&site.script_path(SWITCHER))
+        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?;
+    plan.server_verifies.push(ServerVerify {
+        hosts: front_ends.clone(),
+        feature: "sql",
+        command: format!(
+            "powershell.exe -NoProfile -ExecutionPolicy Bypass -File {script} -WhatIf -Verbose"
+        ),
+        expect: "each partner's role and what it would do; it changes nothing (exit 0 when the alias already points at the principal)".into(),
+        warning: None,
+    });
+    Ok(())
+}
+
+fn add_partner_facts(sql: &Sql, p: &model::Partner, plan: &mut Plan) -> Result<(), crate::Error> {
+    let job = crate::escape::tsql_str(&sql.job.name)
+        .map_err(|e| crate::Error::Internal(format!("the job name: {e}")))?;
+    let target = p.target();
+    plan.roles.push(ServerRole {
+        server: p.server,
+        order: SECTION_ORDER,
+        feature: "sql",
+        text: if sql.failover_job {
+            format!(
+                "SQL Server mirroring partner {target}: Agent job {} every {} minute(s) and the mirroring alerts",
+                sql.job.name, sql.job.interval_minutes
+            )
+        } else {
+            format!("SQL Server mirroring partner {target}")
+        },
+    });
+    plan.server_prerequisites.push(ServerPrerequisite {
+        hosts: vec![p.server],
+        feature: "sql",
+        text: "sysadmin on this instance, SQL Server Agent running, Service Broker enabled in msdb (checked below)".into(),
+    });
+    plan.server_verifies.push(ServerVerify {
+        hosts: vec![p.server],
+        feature: "sql",
+        command: format!(
+            "sqlcmd -S {target} -E -b -d master -Q \"SELECT is_broker_enabled FROM sys.databases WHERE name = N'msdb'\""
+        ),
+        expect: "1".into(),
+        warning: None,
+    });
+    if sql.failover_job {
+        plan.server_verifies.push(ServerVerify {
+            hosts: vec![p.server],
+            feature: "sql",
+            command: format!(
+                "sqlcmd -S {target} -E -b -d msdb -Q \"SELECT j.name, j.enabled, js.next_run_date, js.next_run_time FROM msdb.dbo.sysjobs AS j JOIN msdb.dbo.sysjobschedules AS js ON js.job_id = j.job_id WHERE j.name = {job}\""
+            ),
+            expect: "the job, enabled (1), with its next run time".into(),
+            warning: None,
+        });
+    }
     Ok(())
 }
 

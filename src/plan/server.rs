@@ -1,0 +1,605 @@
+//! What lands on each server, read from the whole plan: the files, scheduled tasks, registry
+//! values and service settings whose hosts include it, how each gets there (the GPO or a command
+//! by hand), the roles, prerequisites and verify commands the families contribute for it, and the
+//! generic verify commands of its Windows release. `sitebundle plan` prints it; the runbook's
+//! "On each server" section renders it.
+//!
+//! Facts about the targets used here:
+//! - Server 2003's `schtasks /Query` has no `/TN` (its syntax is
+//!   `schtasks /query [/s Computer [/u Domain\User [/p Password]]] [/fo {TABLE|LIST|CSV}] [/nh] [/v]`,
+//!   Microsoft, "Schtasks" in the Windows Server 2003 command-line reference); `/TN` for a query
+//!   came with Vista / Server 2008 ("schtasks query", learn.microsoft.com/windows-server/
+//!   administration/windows-commands/schtasks-query: `/tn <taskname>`).
+//! - `schtasks /Run /TN name` exists on both releases (2003 reference: `schtasks /run /tn TaskName`).
+//! - `sc qfailure` and `reg query … /v` exist on both releases (Windows Server 2003 command-line
+//!   reference: "Sc qfailure", "Reg query").
+
+use serde::Serialize;
+
+use super::{Plan, TaskSpec, Trigger};
+use crate::bundle::Deploy;
+use crate::model::{Farm, Os};
+
+/// One line about what a server is in the site (an F5 pool member, a SQL partner, a front end
+/// behind the SQL alias), plain text.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerRole {
+    pub server: usize,
+    /// Places the line among the others (the families' section order).
+    pub order: u32,
+    pub feature: &'static str,
+    pub text: String,
+}
+
+/// Something a server needs before its part of the bundle works (plain text), for the servers in
+/// `hosts` (chosen by release by the contributor).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerPrerequisite {
+    pub hosts: Vec<usize>,
+    pub feature: &'static str,
+    pub text: String,
+}
+
+/// A command to run on the servers in `hosts` (an elevated command prompt on the server) to check
+/// a contribution. `warning` set: the command changes the server at once (kills a process,
+/// starts maintenance mode); it is shown apart, after the warning.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerVerify {
+    pub hosts: Vec<usize>,
+    pub feature: &'static str,
+    pub command: String,
+    /// What the output must show (plain text).
+    pub expect: String,
+    pub warning: Option<String>,
+}
+
+/// What the site's GPO delivers, recorded by the GPO emitter for the per-server view.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GpoCoverage {
+    pub name: String,
+    /// Script file names the Files preference copies.
+    pub files: Vec<String>,
+    /// Tasks it registers: name and servers (legacy items on 2003, TaskV2 on 2008).
+    pub tasks: Vec<(String, Vec<usize>)>,
+    pub registry: bool,
+    pub services: bool,
+}
+
+impl GpoCoverage {
+    fn registers(&self, task: &str, server: usize) -> bool {
+        self.tasks
+            .iter()
+            .any(|(n, hosts)| n == task && hosts.contains(&server))
+    }
+}
+
+/// How an item reaches the server.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct How {
+    /// `gpo` or `hand`.
+    pub by: &'static str,
+    /// By hand: the command (from the bundle folder unless it says otherwise); by the GPO: none.
+    pub command: Option<String>,
+    /// Plain text: which preference, or why by hand.
+    pub note: String,
+}
+
+impl How {
+    fn gpo(note: impl Into<String>) -> How {
+        How {
+            by: "gpo",
+            command: None,
+            note: note.into(),
+        }
+    }
+    fn hand(command: Option<String>, note: impl Into<String>) -> How {
+        How {
+            by: "hand",
+            command,
+            note: note.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilePlan {
+    /// Path in the bundle.
+    pub path: String,
+    pub kind: String,
+    /// Where it lands on the server (runtime scripts), else none (run from the bundle).
+    pub target: Option<String>,
+    pub how: How,
+}
+
+/// When a task runs, in words and in `schtasks` terms.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Schedule {
+    pub words: String,
+    /// The `schtasks /Create` schedule options that give the same runs (compare with the
+    /// "Schedule Type", "Start Time" and "Next Run Time" of `schtasks /Query /V /FO LIST`).
+    pub schtasks: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskPlan {
+    pub name: String,
+    pub feature: &'static str,
+    pub schedule: Schedule,
+    /// `schtasks /RU` account.
+    pub run_as: String,
+    /// Program and arguments.
+    pub action: String,
+    pub how: How,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryPlan {
+    /// `HKLM\…` key.
+    pub key: String,
+    pub name: String,
+    /// `REG_SZ` or `REG_DWORD`.
+    pub value_type: &'static str,
+    pub data: String,
+    pub how: How,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicePlan {
+    pub service: String,
+    pub settings: String,
+    pub how: How,
+}
+
+/// Everything that lands on one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerPlan {
+    pub name: String,
+    /// Release key as in site.toml (`2003`, `2003r2`, `2008`, `2008r2`).
+    pub release: &'static str,
+    pub os: &'static str,
+    pub address: Option<String>,
+    pub fqdn: Option<String>,
+    pub roles: Vec<String>,
+    pub prerequisites: Vec<String>,
+    pub files: Vec<FilePlan>,
+    pub tasks: Vec<TaskPlan>,
+    pub registry: Vec<RegistryPlan>,
+    pub services: Vec<ServicePlan>,
+    /// Commands that only read: run them after deploying.
+    pub verify: Vec<Verify>,
+    /// Commands that change the server at once, each with its warning.
+    pub destructive: Vec<Verify>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verify {
+    pub command: String,
+    pub expect: String,
+    pub warning: Option<String>,
+}
+
+impl ServerPlan {
+    /// Whether anything of the bundle lands on this server.
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+            && self.files.is_empty()
+            && self.tasks.is_empty()
+            && self.registry.is_empty()
+            && self.services.is_empty()
+    }
+}
+
+/// The release key site.toml uses.
+pub fn release_key(os: Os) -> &'static str {
+    match os {
+        Os::W2003 => "2003",
+        Os::W2003R2 => "2003r2",
+        Os::W2008 => "2008",
+        Os::W2008R2 => "2008r2",
+    }
+}
+
+impl Plan {
+    /// The per-server view of every server of the site, in the site's server order.
+    pub fn server_plans(&self, site: &Farm) -> Result<Vec<ServerPlan>, crate::Error> {
+        (0..site.servers.len())
+            .map(|i| self.server_plan(site, i))
+            .collect()
+    }
+
+    /// The per-server view of server `idx`.
+    pub fn server_plan(&self, site: &Farm, idx: usize) -> Result<ServerPlan, crate::Error> {
+        let s = site.server(idx);
+        let tasks = self.task_plans(site, idx);
+        let registry = self.registry_plans(idx);
+        let services = self.service_plans(idx);
+        let files = self.file_plans(site, idx)?;
+        let (verify, destructive) =
+            self.verifies(site, idx, &files, &tasks, &registry, &services)?;
+        let mut roles: Vec<&ServerRole> = self.roles.iter().filter(|r| r.server == idx).collect();
+        roles.sort_by_key(|r| r.order);
+        Ok(ServerPlan {
+            name: s.name.clone(),
+            release: release_key(s.os),
+            os: s.os.label(),
+            address: s.address.map(|a| a.to_string()),
+            fqdn: s.fqdn.clone(),
+            roles: roles.into_iter().map(|r| r.text.clone()).collect(),
+            prerequisites: self
+                .server_prerequisites
+                .iter()
+                .filter(|p| p.hosts.contains(&idx))
+                .map(|p| p.text.clone())
+                .collect(),
+            files,
+            tasks,
+            registry,
+            services,
+            verify,
+            destructive,
+        })
+    }
+
+    fn file_plans(&self, site: &Farm, idx: usize) -> Result<Vec<FilePlan>, crate::Error> {
+        let name = &site.server(idx).name;
+        let gpo = self.gpo.as_ref();
+        self.files
+            .files
+            .iter()
+            .filter(|(_, a)| a.hosts.iter().any(|h| h == name))
+            .filter_map(|(path, a)| {
+                let file = path.rsplit('/').next().unwrap_or(path);
+                let (target, how) = match &a.deploy {
+                    Deploy::RuntimeScript { .. } => (
+                        Some(site.script_path(file)),
+                        match gpo.filter(|g| g.files.iter().any(|f| f == file)) {
+                            Some(g) => How::gpo(format!("GPO {}: Files preference", g.name)),
+                            None => How::hand(
+                                Some(format!(
+                                    "copy {} {}",
+                                    path.replace('/', "\\"),
+                                    match quoted(&site.scripts_dir) {
+                                        Ok(q) => q,
+                                        Err(e) => return Some(Err(e)),
+                                    }
+                                )),
+                                "copy it into the scripts folder",
+                            ),
+                        },
+                    ),
+                    // Task XML and .reg files are listed with their tasks and values.
+                    Deploy::TaskXml { .. } | Deploy::RegFile { .. } => return None,
+                    Deploy::Command(c) => (None, command_how(c)),
+                    other => (None, How::hand(None, other.summary())),
+                };
+                Some(Ok(FilePlan {
+                    path: path.clone(),
+                    kind: a.kind.as_str().to_string(),
+                    target,
+                    how,
+                }))
+            })
+            .collect()
+    }
+
+    fn task_plans(&self, site: &Farm, idx: usize) -> Vec<TaskPlan> {
+        let mut tasks: Vec<&TaskSpec> = self
+            .tasks
+            .iter()
+            .filter(|t| t.hosts.contains(&idx))
+            .collect();
+        tasks.sort_by(|a, b| a.name.cmp(&b.name));
+        tasks
+            .into_iter()
+            .map(|t| TaskPlan {
+                name: t.name.clone(),
+                feature: t.feature,
+                schedule: schedule(&t.trigger),
+                run_as: t.principal.schtasks_ru().to_string(),
+                action: format!("{} {}", t.command, t.arguments)
+                    .trim_end()
+                    .to_string(),
+                how: self.task_how(site, idx, t),
+            })
+            .collect()
+    }
+
+    fn task_how(&self, site: &Farm, idx: usize, t: &TaskSpec) -> How {
+        if let Some(g) = self.gpo.as_ref().filter(|g| g.registers(&t.name, idx)) {
+            return How::gpo(if site.server(idx).os.has_task_scheduler2() {
+                format!(
+                    "GPO {}: Scheduled Tasks preference (Task Scheduler 2.0 task)",
+                    g.name
+                )
+            } else {
+                format!(
+                    "GPO {}: Scheduled Tasks preference (legacy task, Task Scheduler 1.0)",
+                    g.name
+                )
+            });
+        }
+        if !site.server(idx).os.has_task_scheduler2() {
+            return How::hand(
+                None,
+                "Task Scheduler 1.0 cannot import task XML: create it in Scheduled Tasks with this schedule, action and account",
+            );
+        }
+        let command = self
+            .files
+            .files
+            .get(&t.xml_path())
+            .and_then(|a| match &a.deploy {
+                Deploy::TaskXml { command } => Some(command.clone()),
+                _ => None,
+            });
+        How::hand(command, "register the task XML")
+    }
+
+    fn registry_plans(&self, idx: usize) -> Vec<RegistryPlan> {
+        let gpo = self.gpo.as_ref().filter(|g| g.registry);
+        self.registry
+            .iter()
+            .flat_map(|f| f.values.iter().map(move |v| (f, v)))
+            .filter(|(_, v)| v.hosts.contains(&idx))
+            .map(|(f, v)| {
+                let (value_type, data) = match &v.data {
+                    super::RegData::Sz(s) => ("REG_SZ", s.clone()),
+                    super::RegData::Dword(d) => ("REG_DWORD", d.to_string()),
+                };
+                let how = match gpo {
+                    Some(g) if v.apply_once => How::gpo(format!(
+                        "GPO {}: Registry preference, written once per server",
+                        g.name
+                    )),
+                    Some(g) => How::gpo(format!("GPO {}: Registry preference", g.name)),
+                    None => How::hand(
+                        Some(format!("reg import registry\\{}.reg", f.name)),
+                        "import the .reg file",
+                    ),
+                };
+                RegistryPlan {
+                    key: format!("HKLM\\{}", v.key),
+                    name: v.name.clone(),
+                    value_type,
+                    data,
+                    how,
+                }
+            })
+            .collect()
+    }
+
+    fn service_plans(&self, idx: usize) -> Vec<ServicePlan> {
+        let gpo = self.gpo.as_ref().filter(|g| g.services);
+        self.services
+            .iter()
+            .filter(|r| r.hosts.contains(&idx))
+            .map(|r| {
+                let actions = vec![format!("restart/{}", r.restart_delay_ms); r.restarts as usize];
+                let how = match gpo {
+                    Some(g) => How::gpo(format!("GPO {}: Services preference", g.name)),
+                    None => How::hand(
+                        Some(format!(
+                            "sc failure {} reset= {} actions= {}",
+                            r.service,
+                            r.reset_after_seconds,
+                            actions.join("/")
+                        )),
+                        "set the recovery actions",
+                    ),
+                };
+                ServicePlan {
+                    service: r.service.clone(),
+                    settings: format!(
+                        "restart {} s after each of the first {} failures; count reset after {} s without a failure",
+                        r.restart_delay_ms / 1000,
+                        r.restarts,
+                        r.reset_after_seconds
+                    ),
+                    how,
+                }
+            })
+            .collect()
+    }
+
+    /// The release's verify commands for what lands here, then the contributed ones; commands
+    /// with a warning apart.
+    fn verifies(
+        &self,
+        site: &Farm,
+        idx: usize,
+        files: &[FilePlan],
+        tasks: &[TaskPlan],
+        registry: &[RegistryPlan],
+        services: &[ServicePlan],
+    ) -> Result<(Vec<Verify>, Vec<Verify>), crate::Error> {
+        let mut out = Vec::new();
+        let by_gpo = files
+            .iter()
+            .map(|f| &f.how)
+            .chain(tasks.iter().map(|t| &t.how))
+            .chain(registry.iter().map(|r| &r.how))
+            .chain(services.iter().map(|s| &s.how))
+            .any(|h| h.by == "gpo");
+        if by_gpo {
+            out.push(verify(
+                "gpupdate /force",
+                "\"Computer Policy update has completed successfully\"",
+            ));
+        }
+        for f in files {
+            if let Some(t) = &f.target {
+                out.push(verify(&format!("dir {}", quoted(t)?), "the file is listed"));
+            }
+        }
+        out.extend(task_verifies(site.server(idx).os, tasks));
+        for r in registry {
+            let (key, name) = (&r.key, &r.name);
+            out.push(verify(
+                &format!("reg query {} /v {}", quoted(key)?, quoted(name)?),
+                &format!("{} {}", r.value_type, r.data),
+            ));
+        }
+        for s in services {
+            out.push(verify(
+                &format!("sc qfailure {}", s.service),
+                "RESET_PERIOD and a RESTART action per failure, with the delay above",
+            ));
+        }
+        let mut destructive = Vec::new();
+        for v in self
+            .server_verifies
+            .iter()
+            .filter(|v| v.hosts.contains(&idx))
+        {
+            let item = Verify {
+                command: v.command.clone(),
+                expect: v.expect.clone(),
+                warning: v.warning.clone(),
+            };
+            if v.warning.is_some() {
+                destructive.push(item);
+            } else {
+                out.push(item);
+            }
+        }
+        Ok((out, destructive))
+    }
+}
+
+/// A file's own command line: "run by hand …: COMMAND" keeps its note apart.
+fn command_how(c: &str) -> How {
+    match c.split_once(": ") {
+        Some((note, command)) if note.starts_with("run by hand") => {
+            How::hand(Some(command.to_string()), note)
+        }
+        _ => How::hand(Some(c.to_string()), "run from the bundle folder"),
+    }
+}
+
+/// A value quoted for a cmd.exe command line (resolve already refused what cannot be quoted, so
+/// a failure here is a bug).
+fn quoted(s: &str) -> Result<String, crate::Error> {
+    crate::escape::cmd_quoted(s)
+        .map_err(|e| crate::Error::Internal(format!("{s:?} on a command line: {e}")))
+}
+
+fn verify(command: &str, expect: &str) -> Verify {
+    Verify {
+        command: command.to_string(),
+        expect: expect.to_string(),
+        warning: None,
+    }
+}
+
+/// 2008: one `schtasks /Query /TN` per task; 2003 has no `/TN` on a query: one verbose list to
+/// read the names from.
+fn task_verifies(os: Os, tasks: &[TaskPlan]) -> Vec<Verify> {
+    if tasks.is_empty() {
+        return Vec::new();
+    }
+    if os.has_task_scheduler2() {
+        return tasks
+            .iter()
+            .map(|t| {
+                verify(
+                    &format!("schtasks /Query /TN {} /V /FO LIST", t.name),
+                    &format!(
+                        "Status Ready, Run As User {}, the schedule {}; \"Last Result\" 0 after a run",
+                        t.run_as, t.schedule.schtasks
+                    ),
+                )
+            })
+            .collect();
+    }
+    let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    vec![verify(
+        "schtasks /Query /V /FO LIST",
+        &format!(
+            "an entry for each of {} (Server 2003 cannot query one task by name)",
+            names.join(", ")
+        ),
+    )]
+}
+
+/// A task's trigger in words and as `schtasks` options.
+pub fn schedule(trigger: &Trigger) -> Schedule {
+    match trigger {
+        Trigger::Daily {
+            start,
+            days_interval,
+        } => {
+            let at = time_of(start);
+            Schedule {
+                words: if *days_interval == 1 {
+                    format!("every day at {at}")
+                } else {
+                    format!(
+                        "every {days_interval} days at {at}, counted from {}",
+                        date_of(start)
+                    )
+                },
+                schtasks: format!("/SC DAILY /MO {days_interval} /ST {at}"),
+            }
+        }
+        Trigger::Repeat { start, interval } => {
+            let minutes = interval
+                .strip_prefix("PT")
+                .and_then(|m| m.strip_suffix('M'))
+                .unwrap_or(interval);
+            Schedule {
+                words: format!("every {minutes} minute(s), from {}", time_of(start)),
+                schtasks: format!("/SC MINUTE /MO {minutes} /ST {}", time_of(start)),
+            }
+        }
+        Trigger::Event { .. } => Schedule {
+            words: "when the event of its trigger is logged".into(),
+            schtasks: "/SC ONEVENT".into(),
+        },
+        Trigger::Boot => Schedule {
+            words: "at system start".into(),
+            schtasks: "/SC ONSTART".into(),
+        },
+    }
+}
+
+/// `HH:MM` of `YYYY-MM-DDTHH:MM:SS`.
+fn time_of(start: &str) -> &str {
+    start.get(11..16).unwrap_or(start)
+}
+
+fn date_of(start: &str) -> &str {
+    start.get(..10).unwrap_or(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_in_words_and_schtasks_terms() {
+        let daily = Trigger::Daily {
+            start: "2010-04-09T03:15:00".into(),
+            days_interval: 1,
+        };
+        assert_eq!(
+            schedule(&daily),
+            Schedule {
+                words: "every day at 03:15".into(),
+                schtasks: "/SC DAILY /MO 1 /ST 03:15".into()
+            }
+        );
+        let every3 = Trigger::Daily {
+            start: "2010-04-09T23:05:00".into(),
+            days_interval: 3,
+        };
+        assert_eq!(
+            schedule(&every3).words,
+            "every 3 days at 23:05, counted from 2010-04-09"
+        );
+        let repeat = Trigger::Repeat {
+            start: "2010-04-09T00:00:00".into(),
+            interval: "PT5M".into(),
+        };
+        assert_eq!(schedule(&repeat).schtasks, "/SC MINUTE /MO 5 /ST 00:00");
+    }
+}

@@ -1,0 +1,484 @@
+//! `sitebundle plan` and the runbook's "On each server" section, for the reference site and every
+//! fixture: the JSON document against its schema (docs/schemas/plan.schema.json), `--server`
+//! selection, each server's verify block for its Windows release (parsed as batch by the
+//! validators), task times in the runbook against the generated Task XML, commands that act at
+//! once only after a warning, and no runbook naming an object of the reference site that the
+//! fixture lacks.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use crate::common;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sitebundle"))
+}
+
+/// The reference site and every fixture, as (name, text).
+fn sites() -> Vec<(String, String)> {
+    let mut v = vec![(
+        "site.toml".to_string(),
+        common::read(common::repo().join("site.toml")),
+    )];
+    v.extend(common::fixtures());
+    v
+}
+
+fn runbook(bundle: &sitebundle::bundle::Bundle) -> String {
+    String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap()
+}
+
+/// Runs `sitebundle plan` on a site text with extra arguments: (exit code, stdout, stderr).
+fn plan_cli(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = bin().arg("plan").arg(&path).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The venv's jsonschema verdict (tests/validators/json_output_check.py, the checker of every
+/// `--format json` document) per document: (ok, errors).
+fn schema_check(docs: &[(String, serde_json::Value)]) -> Vec<(bool, Vec<String>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<std::path::PathBuf> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, doc))| {
+            let p = dir.path().join(format!("{i}.json"));
+            std::fs::write(&p, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+            p
+        })
+        .collect();
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/validators/json_output_check.py"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let verdicts: Vec<(bool, Vec<String>)> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let errors = v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string())
+                .collect();
+            (v["ok"].as_bool().unwrap(), errors)
+        })
+        .collect();
+    assert_eq!(verdicts.len(), docs.len(), "{stdout}");
+    verdicts
+}
+
+#[test]
+fn plan_json_follows_its_schema_for_every_site() {
+    let mut docs = Vec::new();
+    for (name, text) in sites() {
+        let (code, stdout, stderr) = plan_cli(&text, &["--format", "json"]);
+        assert_eq!(code, Some(0), "{name}: {stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{name}: JSON mode prints nothing on stderr: {stderr}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(doc["format"], "sitebundle-plan");
+        assert_eq!(doc["ok"], true);
+        let site = sitebundle::load_text(&name, &text).unwrap().0;
+        let names: Vec<&str> = doc["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = site.farm.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, expected, "{name}");
+        docs.push((name, doc));
+    }
+    // A site with an error: the document has the findings and no servers, exit 2.
+    let (code, stdout, _) = plan_cli("[site]\nname = 1\n", &["--format", "json"]);
+    assert_eq!(code, Some(2));
+    let bad: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(bad["ok"], false);
+    assert!(bad.get("servers").is_none());
+    docs.push(("bad site".into(), bad));
+    let verdicts = schema_check(&docs);
+    for ((name, _), (ok, errors)) in docs.iter().zip(verdicts) {
+        assert!(ok, "{name}: {errors:#?}");
+    }
+}
+
+#[test]
+fn the_plan_schema_rejects_a_wrong_document() {
+    // Control: the schema is strict enough to fail documents that break the shape.
+    let (_, stdout, _) = plan_cli(
+        &common::read(common::repo().join("site.toml")),
+        &["--format", "json"],
+    );
+    let good: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let mut wrong_release = good.clone();
+    wrong_release["servers"][0]["release"] = "2012".into();
+    let mut extra_key = good.clone();
+    extra_key["servers"][0]["colour"] = "blue".into();
+    let mut gpo_with_command = good.clone();
+    gpo_with_command["servers"][0]["files"][0]["how"]["command"] = "copy x y".into();
+    let mut no_servers = good.clone();
+    no_servers.as_object_mut().unwrap().remove("servers");
+    let mut harmless_in_destructive = good.clone();
+    harmless_in_destructive["servers"][0]["destructive"][0]["warning"] = serde_json::Value::Null;
+    let docs = vec![
+        ("the document as printed".to_string(), good),
+        ("release 2012".into(), wrong_release),
+        ("unknown key".into(), extra_key),
+        ("GPO item with a command".into(), gpo_with_command),
+        ("ok without servers".into(), no_servers),
+        (
+            "destructive command without a warning".into(),
+            harmless_in_destructive,
+        ),
+    ];
+    let verdicts = schema_check(&docs);
+    assert!(verdicts[0].0, "{:?}", verdicts[0].1);
+    for ((what, _), (ok, _)) in docs.iter().zip(&verdicts).skip(1) {
+        assert!(!ok, "{what} passed the schema");
+    }
+}
+
+#[test]
+fn server_selection_ignores_case_and_suggests_on_a_miss() {
+    let text = common::read(common::repo().join("site.toml"));
+    let (code, stdout, stderr) = plan_cli(&text, &["--server", "SharePoint2", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = doc["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["sharepoint2"]);
+
+    let (code, stdout, stderr) = plan_cli(&text, &["--server", "sharepoint"]);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("did you mean `sharepoint2` or `sharepoint3`?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--server `sharepoint`"), "{stderr}");
+}
+
+/// The runbook's subsection of one server under "## On each server".
+fn server_subsection<'a>(md: &'a str, server: &str) -> &'a str {
+    let section = md
+        .split("\n## On each server\n")
+        .nth(1)
+        .expect("an On each server section");
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("\n### ")
+        .skip(1)
+        .find(|s| s.split(' ').next() == Some(server))
+        .unwrap_or_else(|| panic!("no subsection for {server}"))
+}
+
+/// The lines of the code blocks of a Markdown text, each block after the paragraph before it.
+fn code_blocks(md: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut before = String::new();
+    let mut block: Option<Vec<String>> = None;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            match block.take() {
+                Some(b) => out.push((std::mem::take(&mut before), b)),
+                None => block = Some(Vec::new()),
+            }
+            continue;
+        }
+        match &mut block {
+            Some(b) => b.push(line.to_string()),
+            None => {
+                before.push_str(line);
+                before.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// `StartBoundary`'s `HH:MM` of a task's generated XML (UTF-16), and its schedule kind's interval.
+fn task_xml_schedule(bundle: &sitebundle::bundle::Bundle, task: &str) -> Option<(String, String)> {
+    let art = bundle.files.get(&format!("tasks/{task}.xml"))?;
+    let text = sitebundle::bundle::decode_for_display(&art.bytes).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let find = |tag: &str| {
+        doc.descendants()
+            .find(|n| n.tag_name().name() == tag)
+            .and_then(|n| n.text())
+            .map(str::to_string)
+    };
+    let start = find("StartBoundary")?;
+    let interval = find("DaysInterval").or_else(|| {
+        find("Interval").map(|i| i.trim_start_matches("PT").trim_end_matches('M').to_string())
+    })?;
+    Some((start[11..16].to_string(), interval))
+}
+
+#[test]
+fn each_server_gets_the_verify_commands_of_its_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut scripts = 0;
+    for (name, text) in sites() {
+        let site = sitebundle::load_text(&name, &text).unwrap().0;
+        let bundle = sitebundle::build_bundle(&site).unwrap();
+        let plan = sitebundle::emitted_plan(&site).unwrap();
+        let md = runbook(&bundle);
+        for (idx, server) in site.farm.servers.iter().enumerate() {
+            let sub = server_subsection(&md, &server.name);
+            let blocks = code_blocks(sub);
+            let verify: Vec<&String> = blocks
+                .iter()
+                .filter(|(before, _)| before.contains("**Verify**"))
+                .flat_map(|(_, b)| b)
+                .collect();
+            let tasks: Vec<&sitebundle::plan::TaskSpec> = plan
+                .tasks
+                .iter()
+                .filter(|t| t.hosts.contains(&idx))
+                .collect();
+            let queries: Vec<&&String> = verify
+                .iter()
+                .filter(|l| l.starts_with("schtasks /Query"))
+                .collect();
+            if server.os.has_task_scheduler2() {
+                let expected: BTreeSet<String> = tasks
+                    .iter()
+                    .map(|t| format!("schtasks /Query /TN {} /V /FO LIST", t.name))
+                    .collect();
+                let got: BTreeSet<String> = queries.iter().map(|l| l.to_string()).collect();
+                assert_eq!(got, expected, "{name} {}", server.name);
+            } else {
+                // Server 2003's schtasks /Query has no /TN: one verbose list, names read from it.
+                assert!(
+                    queries
+                        .iter()
+                        .all(|l| l.as_str() == "schtasks /Query /V /FO LIST"),
+                    "{name} {}: {queries:?}",
+                    server.name
+                );
+                assert_eq!(
+                    queries.len(),
+                    usize::from(!tasks.is_empty()),
+                    "{name} {}",
+                    server.name
+                );
+                for t in &tasks {
+                    assert!(
+                        sub.contains(&format!("task `{}`", t.name)),
+                        "{name} {}",
+                        server.name
+                    );
+                }
+            }
+            // Each timed task's runbook line names the time and interval its Task XML has.
+            for t in &tasks {
+                let Some((at, every)) = task_xml_schedule(&bundle, &t.name) else {
+                    continue;
+                };
+                let line = sub
+                    .lines()
+                    .find(|l| l.starts_with(&format!("- task `{}`", t.name)))
+                    .unwrap();
+                assert!(
+                    line.contains(&format!("/MO {every} /ST {at}`")),
+                    "{name} {}: {line} (XML: every {every} at {at})",
+                    server.name
+                );
+            }
+            // Every command block of the subsection parses as batch.
+            let all: Vec<String> = blocks.iter().flat_map(|(_, b)| b.clone()).collect();
+            if !all.is_empty() {
+                let file = tmp.path().join(format!(
+                    "{}-{}.cmd",
+                    name.trim_end_matches(".toml"),
+                    server.name
+                ));
+                std::fs::write(file, all.join("\r\n") + "\r\n").unwrap();
+                scripts += 1;
+            }
+        }
+    }
+    let verdicts = common::validate(&[tmp.path()], None);
+    assert_eq!(verdicts.len(), scripts);
+    assert!(verdicts.iter().all(|v| v.kind == "batch"), "{verdicts:?}");
+    common::assert_all_valid(&verdicts);
+}
+
+/// `schtasks /Run` of a kill task or an event task acts at once: it must follow a warning in its
+/// section, and never sit in a verify block.
+#[test]
+fn commands_that_act_at_once_come_after_a_warning() {
+    for (name, text) in sites() {
+        let site = sitebundle::load_text(&name, &text).unwrap().0;
+        let bundle = sitebundle::build_bundle(&site).unwrap();
+        let plan = sitebundle::emitted_plan(&site).unwrap();
+        let acting: BTreeSet<String> = plan
+            .tasks
+            .iter()
+            .filter(|t| {
+                t.feature == "kill" || matches!(t.trigger, sitebundle::plan::Trigger::Event { .. })
+            })
+            .map(|t| format!("schtasks /Run /TN {}", t.name))
+            .collect();
+        let md = runbook(&bundle);
+        for section in md.split("\n#") {
+            for (before, block) in code_blocks(section) {
+                for line in block.iter().filter(|l| acting.contains(l.trim())) {
+                    assert!(
+                        before.contains("**Warning") && !before.contains("**Verify**"),
+                        "{name}: `{line}` without a warning before it:\n{before}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Names of the objects of a site a runbook could mention: servers, pools, monitors, virtual
+/// servers, route prefixes, databases, SQL instances and alias, maintenance groups and affinity
+/// groups.
+fn object_names(site: &sitebundle::site::Site) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = site.farm.servers.iter().map(|s| s.name.clone()).collect();
+    if let Some(f5) = &site.f5 {
+        names.extend(f5.pools.iter().map(|p| p.name.clone()));
+        names.extend(f5.monitors.iter().map(|m| m.name.clone()));
+        names.extend(f5.virtuals.iter().map(|v| v.name.clone()));
+        names.extend(
+            f5.virtuals
+                .iter()
+                .flat_map(|v| v.routes.iter().map(|r| r.prefix.clone())),
+        );
+        names.extend(f5.affinities.iter().map(|a| a.name.clone()));
+    }
+    if let Some(sql) = &site.sql {
+        names.extend(sql.databases.iter().cloned());
+        names.extend(sql.partners.iter().filter_map(|p| p.instance.clone()));
+        names.insert(sql.alias.clone());
+    }
+    if let Some(m) = &site.maintenance {
+        names.extend(m.buckets.iter().filter_map(|b| b.group.clone()));
+    }
+    names
+}
+
+/// Whether `word` occurs in `text` with no name character (letter, digit, `_`, `-`) on either
+/// side (case-insensitive, as a reader would take `SQL1` and `sql1` for the same server).
+fn mentions(text: &str, word: &str) -> bool {
+    let text = text.to_lowercase();
+    let word = word.to_lowercase();
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&word) {
+        let at = from + i;
+        let end = at + word.len();
+        let before = text[..at].chars().next_back();
+        let after = text[end..].chars().next();
+        let word_edge_before = !word.starts_with(is_name) || !before.is_some_and(is_name);
+        let word_edge_after = !word.ends_with(is_name) || !after.is_some_and(is_name);
+        if word_edge_before && word_edge_after {
+            return true;
+        }
+        from = at + word.len().max(1);
+    }
+    false
+}
+
+/// Every template's text (the words the runbook uses whatever the site).
+fn template_text() -> String {
+    let mut out = String::new();
+    let mut dirs = vec![common::repo().join("templates")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else {
+                out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// The code of a Markdown text: inline code spans and fenced blocks, one per line.
+fn code_text(md: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 {
+                out.push_str(span);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_runbook_names_an_object_of_the_reference_site_it_lacks() {
+    let reference_text = common::read(common::repo().join("site.toml"));
+    let reference = sitebundle::load_text("site.toml", &reference_text)
+        .unwrap()
+        .0;
+    let reference_names = object_names(&reference);
+    // Control: the check finds the reference site's own names in its runbook.
+    let own = runbook(&sitebundle::build_bundle(&reference).unwrap());
+    for n in ["sharepoint3", "ADLDS_ldaps", "/ECTS/", "WSS_Content_ECTS"] {
+        assert!(reference_names.contains(n), "{n}");
+        assert!(mentions(&own, n), "{n} not found in the reference runbook");
+    }
+    let prose = template_text();
+    assert!(mentions(&prose, "SharePoint") && !mentions(&prose, "ADLDS_ldaps"));
+    let mut checked = 0;
+    for (name, text) in common::fixtures() {
+        let site = sitebundle::load_text(&name, &text).unwrap().0;
+        let own_names = object_names(&site);
+        let md = runbook(&sitebundle::build_bundle(&site).unwrap());
+        let code = code_text(&md);
+        // A name the fixture also has, or that is part of one of its names, may appear. A name
+        // that is also a word of the templates' own prose (the pool `SharePoint`) counts only
+        // where the runbook names objects: in code spans and code blocks.
+        let foreign: Vec<&String> = reference_names
+            .iter()
+            .filter(|n| !own_names.iter().any(|o| mentions(o, n)))
+            .filter(|n| {
+                if mentions(&prose, n) {
+                    mentions(&code, n)
+                } else {
+                    mentions(&md, n)
+                }
+            })
+            .collect();
+        assert!(
+            foreign.is_empty(),
+            "{name}: the runbook names objects of the reference site that this site lacks: {foreign:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} fixtures");
+}
