@@ -514,20 +514,45 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest candidate to `word`, if it is close enough to be a plausible typo.
+/// The closest candidate to `word`, if it is close enough to be a plausible typo (the first of
+/// several equally close ones: [`suggest_all`] lists them all).
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    suggest_all(word, candidates).into_iter().next()
+}
+
+/// Every candidate as close to `word` as the closest one, if close enough to be a plausible typo
+/// (edit distance at most a third of the word, at least 2), compared without case; sorted, each
+/// once.
+pub fn suggest_all<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
-    candidates
+    let word = word.to_lowercase();
+    let scored: Vec<(usize, &str)> = candidates
         .into_iter()
-        .map(|c| {
-            (
-                levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                c,
-            )
-        })
+        .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
-        .min()
+        .collect();
+    let Some(best) = scored.iter().map(|(d, _)| *d).min() else {
+        return Vec::new();
+    };
+    let mut all: Vec<&str> = scored
+        .into_iter()
+        .filter(|(d, _)| *d == best)
         .map(|(_, c)| c)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// "did you mean `a`?", "did you mean `a` or `b`?", "did you mean `a`, `b` or `c`?"; `None`
+/// for no candidate.
+pub fn did_you_mean(candidates: &[&str]) -> Option<String> {
+    let quoted: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+    match quoted.as_slice() {
+        [] => None,
+        [one] => Some(format!("did you mean {one}?")),
+        [rest @ .., last] => Some(format!("did you mean {} or {last}?", rest.join(", "))),
+    }
 }
 
 #[cfg(test)]
@@ -552,6 +577,16 @@ mod tests {
             Some("priority_group")
         );
         assert_eq!(suggest("zzz", ["priority_group", "members"]), None);
+        // Every equally close candidate, not one of them.
+        assert_eq!(
+            suggest_all("WEB04", ["WEB03", "WEB01", "WEB02", "SQL1"]),
+            ["WEB01", "WEB02", "WEB03"]
+        );
+        assert_eq!(
+            did_you_mean(&["WEB01", "WEB02", "WEB03"]).unwrap(),
+            "did you mean `WEB01`, `WEB02` or `WEB03`?"
+        );
+        assert_eq!(did_you_mean(&["a"]).unwrap(), "did you mean `a`?");
     }
 
     #[test]

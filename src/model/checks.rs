@@ -168,9 +168,15 @@ pub fn show_char(c: char) -> String {
     }
 }
 
-/// Time of day `HH:MM` (24 h) → (hour, minute).
+/// Time of day `HH:MM` (24 h) → (hour, minute). A time written another way that has one clear
+/// meaning (`3:15`, `03.15`, `03:15:00`) gets that meaning spelled out in the error.
 pub fn parse_hhmm(s: &str) -> Result<(u32, u32), String> {
-    let err = || format!("`{s}` is not a time of day in the form HH:MM (24 hours), e.g. \"02:30\"");
+    let err = || match hhmm_meant(s) {
+        Some(meant) => {
+            format!("`{s}` is not a time of day in the form HH:MM (24 hours): write \"{meant}\"")
+        }
+        None => format!("`{s}` is not a time of day in the form HH:MM (24 hours), e.g. \"02:30\""),
+    };
     let (h, m) = s.split_once(':').ok_or_else(err)?;
     if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
         return Err(err());
@@ -180,6 +186,20 @@ pub fn parse_hhmm(s: &str) -> Result<(u32, u32), String> {
         return Err(err());
     }
     Ok((h, m))
+}
+
+/// The `HH:MM` a time written as `H:MM`, `HH.MM`, `H.MM` or `HH:MM:00` evidently means.
+fn hhmm_meant(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = t.strip_suffix(":00").filter(|r| r.len() >= 4).unwrap_or(t);
+    let (h, m) = t.split_once([':', '.'])?;
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    let meant = format!("{h:02}:{m:02}");
+    (h <= 23 && m <= 59 && meant != s).then_some(meant)
 }
 
 /// NetBIOS-compatible host name.

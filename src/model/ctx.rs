@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::diag::{Code, Diagnostic, Severity, suggest};
+use crate::diag::{Code, Diagnostic, Severity, did_you_mean, suggest_all};
 use crate::escape::Unsafe;
 
 use super::spans::SpanIndex;
@@ -14,6 +14,9 @@ pub type Escaper = fn(&str) -> Result<String, Unsafe>;
 pub struct Ctx<'a> {
     spans: &'a SpanIndex,
     pub diags: Vec<Diagnostic>,
+    /// Values already reported as wrong, as (what, name in lower case): places that use them
+    /// stay silent instead of reporting a knock-on error (`server address`, `WEB04`).
+    failed: std::collections::HashSet<(&'static str, String)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -21,7 +24,19 @@ impl<'a> Ctx<'a> {
         Ctx {
             spans,
             diags: Vec::new(),
+            failed: Default::default(),
         }
+    }
+
+    /// Notes that `what` of `name` (e.g. the `server address` of `WEB04`) failed its own check and
+    /// has been reported there.
+    pub fn mark_failed(&mut self, what: &'static str, name: &str) {
+        self.failed.insert((what, name.to_lowercase()));
+    }
+
+    /// Whether `what` of `name` failed its own check: a place that needs it reports nothing more.
+    pub fn has_failed(&self, what: &'static str, name: &str) -> bool {
+        self.failed.contains(&(what, name.to_lowercase()))
     }
 
     /// Whether an error has been reported.
@@ -105,6 +120,17 @@ impl<'a> Ctx<'a> {
     /// Looks up a server by name. Windows compares computer names without case, so `WEB03` finds
     /// the server `web03` (server names are unique without case); otherwise as [`Ctx::lookup`].
     pub fn lookup_server(&mut self, path: &str, name: &str, names: &super::Names) -> Option<usize> {
+        self.lookup_server_in(path, name, names, &[])
+    }
+
+    /// [`Ctx::lookup_server`] for one entry of a list that also names `listed`.
+    pub fn lookup_server_in(
+        &mut self,
+        path: &str,
+        name: &str,
+        names: &super::Names,
+        listed: &[&str],
+    ) -> Option<usize> {
         if let Some(i) = names.servers.get(name) {
             return Some(*i);
         }
@@ -113,7 +139,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(name))
             .map(|(_, &i)| i);
-        folded.or_else(|| self.lookup(path, "server", name, &names.servers))
+        folded.or_else(|| self.lookup_excluding(path, "server", name, &names.servers, listed))
     }
 
     pub fn lookup(
@@ -123,13 +149,30 @@ impl<'a> Ctx<'a> {
         name: &str,
         known: &HashMap<&str, usize>,
     ) -> Option<usize> {
+        self.lookup_excluding(path, what, name, known, &[])
+    }
+
+    /// [`Ctx::lookup`] in a list that already names `listed`: suggestions never offer one of
+    /// them (compared without case), and list every equally close candidate.
+    pub fn lookup_excluding(
+        &mut self,
+        path: &str,
+        what: &str,
+        name: &str,
+        known: &HashMap<&str, usize>,
+        listed: &[&str],
+    ) -> Option<usize> {
         if let Some(i) = known.get(name) {
             return Some(*i);
         }
         let mut names: Vec<&str> = known.keys().copied().collect();
         names.sort();
-        let help = match suggest(name, names.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
+        let candidates = names
+            .iter()
+            .copied()
+            .filter(|n| !listed.iter().any(|l| l.eq_ignore_ascii_case(n)));
+        let help = match did_you_mean(&suggest_all(name, candidates)) {
+            Some(s) => s,
             None if names.is_empty() => format!("no {what} is defined"),
             None => format!("defined {what}s: {}", names.join(", ")),
         };
@@ -154,9 +197,10 @@ impl<'a> Ctx<'a> {
     ) -> (Vec<usize>, bool) {
         let mut ok = true;
         let mut servers = Vec::new();
+        let listed: Vec<&str> = list.iter().map(String::as_str).collect();
         for (j, s) in list.iter().enumerate() {
             let at = format!("{path}[{j}]");
-            match self.lookup_server(&at, s, names) {
+            match self.lookup_server_in(&at, s, names, &listed) {
                 Some(idx) if servers.contains(&idx) => {
                     self.report(
                         Severity::Error,
@@ -191,8 +235,11 @@ impl<'a> Ctx<'a> {
                     Code::DuplicateName,
                     &path,
                     format!("duplicate {what} `{name}`"),
-                    format!("{first_place} already uses this name (names are compared without case); rename one of them"),
-                );
+                    if what.contains("address") {
+                        format!("{first_place} has the same {what}; change one of them")
+                    } else {
+                        format!("{first_place} has the same {what} (names are compared without case); change one of them")
+                    },                );
             } else {
                 seen.insert(key, path);
             }

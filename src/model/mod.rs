@@ -218,5 +218,19 @@ mod tests {
         assert_eq!(parse_hhmm("02:30"), Ok((2, 30)));
         assert!(parse_hhmm("24:00").is_err());
         assert!(parse_hhmm("2:30").is_err());
+        // The meaning is spelled out when there is one, and only then.
+        for (written, meant) in [
+            ("3:15", "03:15"),
+            ("03.15", "03:15"),
+            ("03:15:00", "03:15"),
+            ("9.05", "09:05"),
+        ] {
+            let e = parse_hhmm(written).unwrap_err();
+            assert!(e.ends_with(&format!("write \"{meant}\"")), "{e}");
+        }
+        for written in ["24:00", "3:5", "noon", "3:15 PM", "03:15:30"] {
+            let e = parse_hhmm(written).unwrap_err();
+            assert!(!e.contains("write"), "{e}");
+        }
     }
 }

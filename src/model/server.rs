@@ -93,6 +93,22 @@ impl Server {
     }
 }
 
+/// How to write an address that did not parse: an IPv6 address in URL brackets or with a port
+/// gets the bare address spelled out.
+fn address_help(a: &str) -> String {
+    let bare = a
+        .trim()
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map(|(inner, _)| inner);
+    match bare.filter(|b| b.parse::<IpAddr>().is_ok()) {
+        Some(b) => {
+            format!("write the address without brackets (and without a port): `address = \"{b}\"`")
+        }
+        None => "e.g. `address = \"10.20.30.12\"` or `address = \"fd00::12\"`".into(),
+    }
+}
+
 pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
@@ -110,8 +126,9 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
                     ctx.error(
                         &format!("{p}.address"),
                         format!("`{a}` is not an IPv4 or IPv6 address"),
-                        "e.g. `address = \"10.20.30.12\"`",
+                        address_help(a),
                     );
+                    ctx.mark_failed("server address", &r.name);
                     ok = false;
                     None
                 }

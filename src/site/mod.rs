@@ -3,6 +3,7 @@
 //! located.
 
 mod toml_error;
+mod types;
 pub mod unknown;
 
 use schemars::JsonSchema;
@@ -148,16 +149,7 @@ pub fn parse_and_resolve(
     let raw: RawSite = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            // serde stops at the first problem: list every unknown key at once (from the schema),
-            // plus serde's own finding when it is something else (a wrong type, a missing key).
-            let unknown = unknown::unknown_keys(text);
-            let first = toml_error(&e, text);
-            let is_unknown = e.message().trim_start().starts_with("unknown field");
-            let covered = unknown.iter().any(|d| d.span == first.span);
-            if !is_unknown || !covered {
-                diags.items.push(first);
-            }
-            diags.items.extend(unknown);
+            diags.items.extend(all_at_once(&e, text, &spans));
             diags.sort();
             return Err(diags);
         }
@@ -178,6 +170,37 @@ pub fn parse_and_resolve(
         Some(site) => Ok((site, diags)),
         None => Err(diags),
     }
+}
+
+/// Every finding of a site the typed parse refused. serde stops at the first problem, so: every
+/// unknown key (from the schema), every value of the wrong type (from the schema, with the value
+/// meant), and, when the document repaired from them parses, the semantic findings of the rest of
+/// the file (none about a repaired value). Otherwise serde's own finding (a missing key, a
+/// construct the walk does not know), with the unknown keys and type findings.
+fn all_at_once(e: &toml::de::Error, text: &str, spans: &SpanIndex) -> Vec<Diagnostic> {
+    let unknown = unknown::unknown_keys(text);
+    let repaired = types::repair(text, spans);
+    let mut found = unknown.clone();
+    if let Some(r) = repaired {
+        found.extend(r.findings.iter().cloned());
+        if !found.is_empty()
+            && let Ok(raw) = RawSite::deserialize(toml::Value::Table(r.table))
+        {
+            let mut ctx = Ctx::new(spans);
+            let _ = resolve(raw, &mut ctx);
+            found.extend(
+                ctx.diags
+                    .into_iter()
+                    .filter(|d| !types::inside(&r.replaced, d)),
+            );
+            return found;
+        }
+    }
+    let first = toml_error(e, text);
+    if !found.iter().any(|d| d.span == first.span) {
+        found.push(first);
+    }
+    found
 }
 
 fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {

@@ -1,6 +1,6 @@
 //! serde's TOML errors in a site author's words: TOML type names, the fix, a place.
 
-use crate::diag::{Code, Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, did_you_mean, suggest_all};
 
 /// Turns a TOML/serde error into a diagnostic with a useful help line.
 pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
@@ -37,8 +37,8 @@ pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
             let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-            help = match suggest(field, expected.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
+            help = match did_you_mean(&suggest_all(field, expected.iter().copied())) {
+                Some(s) => s,
                 None if !expected.is_empty() => {
                     format!("allowed keys here: {}", expected.join(", "))
                 }
@@ -69,6 +69,8 @@ pub(super) fn toml_error(e: &toml::de::Error, text: &str) -> Diagnostic {
         };
     } else if msg.starts_with("unknown variant") {
         help = "use one of the values listed above".into();
+    } else if msg.contains("escape") || msg.starts_with("missing escaped value") {
+        help = backslash_help(text, span.as_ref().map_or(0, |s| s.start));
     } else {
         help = "fix the TOML syntax at this place".into();
     }
@@ -91,6 +93,26 @@ fn code_of(msg: &str) -> Code {
         }
     }
     Code::TomlSyntax
+}
+
+/// A backslash in a double-quoted (basic) string starts an escape sequence, so a Windows path
+/// there is a syntax error: the fix is the same text in single quotes (a literal string), spelled
+/// out for the line at `at` when it is `key = "value"` without a single quote in the value.
+fn backslash_help(text: &str, at: usize) -> String {
+    let general = "a backslash in a double-quoted string starts an escape sequence (\\n, \\t, …): write Windows paths in single quotes, which keep every backslash, e.g. `scripts_dir = '%SystemDrive%\\localscripts'`";
+    let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let Some((key, value)) = line.split_once('=') else {
+        return general.into();
+    };
+    let value = value.trim();
+    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(inner) if !inner.contains(['\'', '"']) => format!(
+            "a backslash in a double-quoted string starts an escape sequence: write the path in single quotes, which keep every backslash: `{} = '{inner}'`",
+            key.trim()
+        ),
+        _ => general.into(),
+    }
 }
 
 /// The first line with many nesting characters (`[`, `{`, `.`), as a span of its first character.

@@ -8,7 +8,7 @@
 use serde_json::Value;
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Code, Diagnostic, suggest};
+use crate::diag::{Code, Diagnostic, did_you_mean, suggest_all};
 
 /// Unknown keys of `source`, in document order. Empty when the document does not parse as TOML.
 pub fn unknown_keys(source: &str) -> Vec<Diagnostic> {
@@ -81,10 +81,12 @@ fn walk_table(root: &Value, schema: &Value, table: &DeTable<'_>, out: &mut Vec<D
                         _ => None,
                     }
                 };
-                let help = match suggest(key, expected.iter().copied()).or_else(prefix) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("allowed keys here: {}", expected.join(", ")),
-                };
+                let mut close = suggest_all(key, expected.iter().copied());
+                if close.is_empty() {
+                    close.extend(prefix());
+                }
+                let help = did_you_mean(&close)
+                    .unwrap_or_else(|| format!("allowed keys here: {}", expected.join(", ")));
                 out.push(
                     Diagnostic::error(
                         Some(k.span()),

@@ -333,3 +333,187 @@ fn every_code_is_documented_once() {
         "docs/diagnostics.md and Code::ALL differ"
     );
 }
+
+/// The mistakes of issue 17 point 4, one bad site each: (file, [(code, place, text of the
+/// message or help)], number of findings). Every expected finding is there, and nothing else
+/// (no knock-on finding, no second report of one mistake).
+#[test]
+fn each_mistake_is_reported_once_with_its_fix() {
+    type Expect = (&'static str, &'static str, &'static str);
+    let cases: [(&str, &[Expect]); 10] = [
+        (
+            "type-error-and-semantic.toml",
+            &[
+                ("invalid-value", "3:8", "site name `9farm`"),
+                ("invalid-value", "13:8", "`SQL_A` is not a valid host name"),
+                (
+                    "wrong-type",
+                    "24:14",
+                    "write the number without quotes: `every_days = 7`",
+                ),
+                (
+                    "wrong-type",
+                    "32:8",
+                    "write the number without quotes: `port = 14330`",
+                ),
+            ],
+        ),
+        (
+            "server-name-case.toml",
+            &[(
+                "duplicate-name",
+                "17:8",
+                "line 9 has the same server name (names are compared without case)",
+            )],
+        ),
+        (
+            "suggestions-equally-close.toml",
+            &[
+                (
+                    "unknown-reference",
+                    "21:12",
+                    "did you mean `WEB01`, `WEB02` or `WEB03`?",
+                ),
+                ("unknown-reference", "26:30", "did you mean `WEB03`?"),
+            ],
+        ),
+        (
+            "knock-on-bad-server.toml",
+            &[("invalid-value", "9:8", "`WEB_3` is not a valid host name")],
+        ),
+        (
+            "bracketed-ipv6.toml",
+            &[(
+                "invalid-value",
+                "11:11",
+                "write the address without brackets (and without a port): `address = \"fd00::14\"`",
+            )],
+        ),
+        (
+            "duplicate-address.toml",
+            &[(
+                "duplicate-name",
+                "15:11",
+                "line 10 has the same server address; change one of them",
+            )],
+        ),
+        (
+            "time-without-leading-zero.toml",
+            &[("invalid-value", "14:6", "write \"03:15\"")],
+        ),
+        (
+            "release-with-space.toml",
+            &[
+                ("unknown-variant", "10:6", "write `os = \"2008r2\"`"),
+                ("invalid-value", "15:6", "`25:00` is not a time of day"),
+            ],
+        ),
+        (
+            "unquoted-times.toml",
+            &[
+                (
+                    "wrong-type",
+                    "4:11",
+                    "put it in quotes: `changed = \"2024-01-15 08:00:00\"`",
+                ),
+                ("wrong-type", "14:6", "put it in quotes: `at = \"03:15\"`"),
+            ],
+        ),
+        (
+            "backslash-basic-string.toml",
+            &[(
+                "toml-syntax",
+                "5:19",
+                "write the path in single quotes, which keep every backslash: `scripts_dir = 'C:\\localscripts'`",
+            )],
+        ),
+    ];
+    for (file, expected) in cases {
+        let text = common::read(format!("tests/bad/{file}"));
+        let diags = sitebundle::load_text(file, &text).unwrap_err();
+        let found: Vec<(String, String, String)> = diags
+            .to_json()
+            .into_iter()
+            .map(|d| {
+                (
+                    d.code.to_string(),
+                    format!("{}:{}", d.line.unwrap(), d.column.unwrap()),
+                    format!("{}\n{}", d.message, d.help.unwrap_or_default()),
+                )
+            })
+            .collect();
+        assert_eq!(found.len(), expected.len(), "{file}: {}", diags.render());
+        for ((code, place, text), (want_code, want_place, want_text)) in found.iter().zip(expected)
+        {
+            assert_eq!(
+                (code.as_str(), place.as_str()),
+                (*want_code, *want_place),
+                "{file}"
+            );
+            assert!(text.contains(want_text), "{file}: {text}");
+        }
+    }
+}
+
+/// A type error no longer hides the rest of the file: the same site with the type error fixed
+/// has exactly the other findings, and none is about the repaired value.
+#[test]
+fn type_errors_come_with_the_semantic_errors_of_the_rest() {
+    let text = common::read("tests/bad/type-error-and-semantic.toml");
+    let with = sitebundle::load_text("t.toml", &text).unwrap_err();
+    let fixed = text
+        .replace("port = \"14330\"", "port = 14330")
+        .replace("every_days = \"7\"", "every_days = 7");
+    let without = sitebundle::load_text("t.toml", &fixed).unwrap_err();
+    let semantic: Vec<&str> = without.items.iter().map(|d| d.message.as_str()).collect();
+    let other: Vec<&str> = with
+        .items
+        .iter()
+        .filter(|d| d.code != sitebundle::diag::Code::WrongType)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(other, semantic);
+    assert_eq!(with.items.len(), semantic.len() + 2);
+}
+
+/// Every whole number of every valid site, quoted one at a time (`port = "1433"`), in a site whose
+/// name is also wrong (`9…`): exactly two findings, the bad site name (a semantic error that serde's
+/// first type error used to hide) and a `wrong-type` at that line with the number as the fix.
+/// Nothing else: the repair takes the number meant, so no knock-on appears.
+#[test]
+fn a_quoted_number_anywhere_is_its_only_finding() {
+    let mut sites = common::fixtures();
+    sites.push(("site.toml".into(), common::read("site.toml")));
+    let mut checked = 0;
+    for (name, text) in sites {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((key, value)) = line.split_once(" = ") else {
+                continue;
+            };
+            let number = value.split('#').next().unwrap_or("").trim();
+            if key.contains(['[', '{', ' ']) || number.is_empty() || number.parse::<u32>().is_err()
+            {
+                continue;
+            }
+            let mut edited = lines.clone();
+            let quoted = format!("{key} = \"{number}\"");
+            edited[i] = &quoted;
+            let edited = (edited.join("\n") + "\n").replacen("\nname = \"", "\nname = \"9", 1);
+            let diags = sitebundle::load_text(&name, &edited).unwrap_err();
+            let json = diags.to_json();
+            assert_eq!(json.len(), 2, "{name}:{}: {}", i + 1, diags.render());
+            assert!(
+                json[0].message.starts_with("site name `9"),
+                "{}",
+                json[0].message
+            );
+            assert_eq!(json[1].code, "wrong-type");
+            assert_eq!(json[1].line, Some(i + 1));
+            let help = json[1].help.as_deref().unwrap_or("");
+            assert!(help.ends_with(&format!("`{key} = {number}`")), "{help}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} numbers");
+}

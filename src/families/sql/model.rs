@@ -631,8 +631,9 @@ fn resolve_anchor(
         return (listed.clone(), true);
     }
     if !databases.is_empty() {
-        let help = match crate::diag::suggest(a, databases.iter().map(String::as_str)) {
-            Some(s) => format!("did you mean `{s}`? The anchor is one of sql.databases"),
+        let close = crate::diag::suggest_all(a, databases.iter().map(String::as_str));
+        let help = match crate::diag::did_you_mean(&close) {
+            Some(s) => format!("{s} The anchor is one of sql.databases"),
             None => format!("use one of sql.databases: {}", databases.join(", ")),
         };
         ctx.error(path, format!("`{a}` is not one of sql.databases"), help);
@@ -683,8 +684,9 @@ fn resolve_high_performance(
                 out.push(name.clone());
             }
             None => {
-                let help = match crate::diag::suggest(name, databases.iter().map(String::as_str)) {
-                    Some(d) => format!("did you mean `{d}`? List databases of sql.databases"),
+                let close = crate::diag::suggest_all(name, databases.iter().map(String::as_str));
+                let help = match crate::diag::did_you_mean(&close) {
+                    Some(d) => format!("{d} List databases of sql.databases"),
                     None => format!("use databases of sql.databases: {}", databases.join(", ")),
                 };
                 ctx.error(&path, format!("`{name}` is not one of sql.databases"), help);

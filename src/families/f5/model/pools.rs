@@ -122,6 +122,11 @@ fn resolve_members(
             continue;
         };
         let Some(address) = servers.get(server).and_then(|s| s.address) else {
+            pok = false;
+            if ctx.has_failed("server address", &m.server) {
+                // Its address is wrong and reported at the server: once is enough.
+                continue;
+            }
             ctx.error(
                 &format!("{mp}.server"),
                 format!(
@@ -130,7 +135,6 @@ fn resolve_members(
                 ),
                 "add `address = \"…\"` to its [[server]] entry",
             );
-            pok = false;
             continue;
         };
         if seen.contains(&(server, port)) {

@@ -1,0 +1,370 @@
+//! Every type error of a site file at once, with the semantic errors of the rest of the file.
+//!
+//! serde stops at the first value of the wrong type, so a quoted number (`port = "14330"`) used to
+//! hide every other finding. When the typed parse fails, this walks the TOML document against the
+//! JSON Schema of [`super::RawSite`] (as [`super::unknown`] does for keys), reports each value of
+//! the wrong type with its fix, and repairs the document: the value the user evidently meant
+//! (`14330`, `"03:15"`, `"2008r2"`) or a placeholder of the right type, and no unknown keys. The
+//! repaired document is then resolved as usual; findings inside a repaired value are dropped (they
+//! are about the placeholder, not the user's text). Constructs the walk does not know are left
+//! alone: then serde's own first error is reported, as before.
+
+use std::ops::Range;
+
+use serde_json::Value as Schema;
+use toml::Value;
+
+use crate::diag::{Code, Diagnostic, did_you_mean, suggest_all};
+use crate::model::spans::SpanIndex;
+
+/// The type findings of a document and the repaired document.
+pub struct Repaired {
+    pub table: toml::Table,
+    pub findings: Vec<Diagnostic>,
+    /// Spans of the repaired values: findings inside them are about placeholders.
+    pub replaced: Vec<Range<usize>>,
+}
+
+/// Walks `source` against the site schema. `None` when it is not TOML.
+pub fn repair(source: &str, spans: &SpanIndex) -> Option<Repaired> {
+    let mut table: toml::Table = source.parse().ok()?;
+    let schema: Schema =
+        serde_json::from_str(&super::schema_json()).expect("the generated schema is JSON");
+    let mut walk = Walk {
+        root: &schema,
+        spans,
+        findings: Vec::new(),
+        replaced: Vec::new(),
+    };
+    walk.table(&schema, "", &mut table);
+    Some(Repaired {
+        table,
+        findings: walk.findings,
+        replaced: walk.replaced,
+    })
+}
+
+struct Walk<'a> {
+    root: &'a Schema,
+    spans: &'a SpanIndex,
+    findings: Vec<Diagnostic>,
+    replaced: Vec<Range<usize>>,
+}
+
+/// What a schema asks for, once `$ref`s and `Option`'s null are followed.
+enum Want<'a> {
+    Table(&'a Schema),
+    List(&'a Schema),
+    Text,
+    Words(Vec<&'a str>),
+    Number,
+    Flag,
+}
+
+impl<'a> Walk<'a> {
+    fn want(&self, mut s: &'a Schema) -> Option<Want<'a>> {
+        for _ in 0..16 {
+            if let Some(r) = s.get("$ref").and_then(Schema::as_str) {
+                s = self.root.get("$defs")?.get(r.strip_prefix("#/$defs/")?)?;
+                continue;
+            }
+            if let Some(alts) = s.get("anyOf").and_then(Schema::as_array) {
+                let mut non_null = alts
+                    .iter()
+                    .filter(|a| a.get("type").and_then(Schema::as_str) != Some("null"));
+                let one = non_null.next()?;
+                if non_null.next().is_some() {
+                    return None;
+                }
+                s = one;
+                continue;
+            }
+            break;
+        }
+        if let Some(words) = words(s) {
+            return Some(Want::Words(words));
+        }
+        let ty = match s.get("type")? {
+            Schema::String(t) => t.as_str(),
+            Schema::Array(ts) => {
+                let mut non_null = ts
+                    .iter()
+                    .filter_map(Schema::as_str)
+                    .filter(|t| *t != "null");
+                let one = non_null.next()?;
+                if non_null.next().is_some() {
+                    return None;
+                }
+                one
+            }
+            _ => return None,
+        };
+        Some(match ty {
+            "object" => Want::Table(s),
+            "array" => Want::List(s.get("items")?),
+            "string" => Want::Text,
+            "integer" if s.get("format").and_then(Schema::as_str) == Some("uint32") => Want::Number,
+            "boolean" => Want::Flag,
+            _ => return None,
+        })
+    }
+
+    fn table(&mut self, schema: &'a Schema, path: &str, table: &mut toml::Table) {
+        let Some(props) = schema.get("properties").and_then(Schema::as_object) else {
+            return;
+        };
+        let closed = schema.get("additionalProperties") == Some(&Schema::Bool(false));
+        // Unknown keys are reported by `unknown_keys`; the repaired document goes without them.
+        // The key was probably meant as one of this table's own (`monitor` for `monitors`), so
+        // findings about the rest of this table would be about its absence: they are dropped
+        // (not for the whole file, whose other sections still stand on their own).
+        if closed {
+            let before = table.len();
+            table.retain(|k, _| props.contains_key(k));
+            if table.len() < before
+                && !path.is_empty()
+                && let Some(span) = self.spans.value(path)
+            {
+                self.replaced.push(span);
+            }
+        }
+        for (key, value) in table.iter_mut() {
+            let Some(sub) = props.get(key) else { continue };
+            let at = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            self.value(sub, key, &at, value);
+        }
+    }
+
+    fn value(&mut self, schema: &'a Schema, key: &str, path: &str, value: &mut Value) {
+        let Some(want) = self.want(schema) else {
+            return;
+        };
+        match (want, &mut *value) {
+            (Want::Table(s), Value::Table(t)) => self.table(s, path, t),
+            (Want::List(items), Value::Array(a)) => {
+                for (i, item) in a.iter_mut().enumerate() {
+                    self.value(items, key, &format!("{path}[{i}]"), item);
+                }
+            }
+            (Want::List(items), other) if !matches!(other, Value::Table(_)) => {
+                let shown = shown(other);
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!(
+                        "invalid type: {}, expected a list (`[ ... ]`)",
+                        described(other)
+                    ),
+                    format!("put the value in a list: `{key} = [{shown}]`"),
+                );
+                let mut item = other.clone();
+                self.value(items, key, &format!("{path}[0]"), &mut item);
+                *value = Value::Array(vec![item]);
+            }
+            (Want::Text, Value::String(_))
+            | (Want::Number, Value::Integer(_))
+            | (Want::Flag, Value::Boolean(_)) => self.range(key, path, value),
+            (Want::Words(words), Value::String(s)) => self.word(&words, key, path, s),
+            (Want::Text, Value::Datetime(d)) => {
+                let (what, fix) = datetime_fix(d);
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!("invalid type: {what} `{d}`, expected a string"),
+                    format!(
+                        "TOML reads an unquoted time or date as its own type; put it in quotes: `{key} = \"{fix}\"`"
+                    ),
+                );
+                *value = Value::String(fix);
+            }
+            (Want::Number, Value::String(s)) if s.trim().parse::<u32>().is_ok() => {
+                let n = s.trim().parse::<u32>().unwrap_or_default();
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!("invalid type: string \"{s}\", expected a whole number (0 or more)"),
+                    format!("write the number without quotes: `{key} = {n}`"),
+                );
+                *value = Value::Integer(n.into());
+            }
+            (Want::Flag, Value::String(s)) if matches!(s.as_str(), "true" | "false") => {
+                let b = s == "true";
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!("invalid type: string \"{s}\", expected true or false"),
+                    format!("write it without quotes: `{key} = {b}`"),
+                );
+                *value = Value::Boolean(b);
+            }
+            (Want::Text, Value::Integer(_) | Value::Float(_) | Value::Boolean(_)) => {
+                let text = value.to_string();
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!("invalid type: {}, expected a string", described(value)),
+                    format!("put it in quotes: `{key} = \"{text}\"`"),
+                );
+                *value = Value::String(text);
+            }
+            (want @ (Want::Number | Want::Flag | Want::Text | Want::Words(_)), other) => {
+                let expected = match want {
+                    Want::Number => "a whole number (0 or more)",
+                    Want::Flag => "true or false",
+                    _ => "a string",
+                };
+                self.report(
+                    path,
+                    Code::WrongType,
+                    format!("invalid type: {}, expected {expected}", described(other)),
+                    "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]",
+                );
+                *value = match want {
+                    Want::Number => Value::Integer(1),
+                    Want::Flag => Value::Boolean(false),
+                    Want::Words(w) => Value::String(w[0].to_string()),
+                    _ => Value::String(String::new()),
+                };
+            }
+            // A table where a list or scalar belongs (or the reverse): serde reports it.
+            _ => {}
+        }
+    }
+
+    /// Whole numbers within their schema's bounds (serde refuses a negative or too large `u32`).
+    fn range(&mut self, key: &str, path: &str, value: &mut Value) {
+        if let Value::Integer(n) = value
+            && u32::try_from(*n).is_err()
+        {
+            self.report(
+                path,
+                Code::InvalidValue,
+                format!(
+                    "invalid value: integer `{n}`, expected a whole number from 0 to {}",
+                    u32::MAX
+                ),
+                format!("e.g. `{key} = 1`"),
+            );
+            *value = Value::Integer(1);
+        }
+    }
+
+    /// One of a fixed set of words (`os = "2008r2"`): written another way (`"2008 R2"`), the
+    /// finding spells out the word meant.
+    fn word(&mut self, words: &[&str], key: &str, path: &str, s: &mut String) {
+        if words.contains(&s.as_str()) {
+            return;
+        }
+        let folded: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_lowercase();
+        let meant = words
+            .iter()
+            .find(|w| w.replace(['-', '_'], "") == folded)
+            .copied();
+        let list = words
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match meant {
+            Some(w) => format!("write `{key} = \"{w}\"`"),
+            None => did_you_mean(&suggest_all(s, words.iter().copied()))
+                .unwrap_or_else(|| format!("use one of {list}")),
+        };
+        self.report(
+            path,
+            Code::UnknownVariant,
+            format!("unknown variant `{s}`, expected one of {list}"),
+            help,
+        );
+        *s = meant.unwrap_or(words[0]).to_string();
+    }
+
+    fn report(&mut self, path: &str, code: Code, message: String, help: impl Into<String>) {
+        let span = self.spans.value(path);
+        if let Some(s) = &span {
+            self.replaced.push(s.clone());
+        }
+        self.findings.push(
+            Diagnostic::error(span, message)
+                .with_code(code)
+                .with_help(help),
+        );
+    }
+}
+
+/// The allowed words of a string enum (`enum: [...]`, or `oneOf` of `const`s).
+fn words(s: &Schema) -> Option<Vec<&str>> {
+    if let Some(e) = s.get("enum").and_then(Schema::as_array) {
+        return e.iter().map(Schema::as_str).collect();
+    }
+    let alts = s.get("oneOf").and_then(Schema::as_array)?;
+    alts.iter()
+        .map(|a| a.get("const").and_then(Schema::as_str))
+        .collect()
+}
+
+/// A value as serde names it in "invalid type" messages.
+fn described(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("string {s:?}"),
+        Value::Integer(n) => format!("integer `{n}`"),
+        Value::Float(f) => format!("floating point `{f}`"),
+        Value::Boolean(b) => format!("boolean `{b}`"),
+        Value::Datetime(d) => format!("date-time `{d}`"),
+        Value::Array(_) => "a list".into(),
+        Value::Table(_) => "a table".into(),
+    }
+}
+
+/// A scalar as written in TOML (for "put the value in a list" help).
+fn shown(v: &Value) -> String {
+    v.to_string()
+}
+
+/// What TOML made of an unquoted time or date, and the quoted text meant (`03:15` for a time with
+/// zero seconds, `2024-01-15 08:00:00` for a local date-time: the forms sitebundle reads).
+fn datetime_fix(d: &toml::value::Datetime) -> (&'static str, String) {
+    match (&d.date, &d.time) {
+        (None, Some(t)) => {
+            let hhmm = format!("{:02}:{:02}", t.hour, t.minute);
+            match t.second.unwrap_or(0) {
+                0 => ("TOML local time", hhmm),
+                s => ("TOML local time", format!("{hhmm}:{s:02}")),
+            }
+        }
+        (Some(dt), Some(t)) => (
+            "TOML date-time",
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                dt.year,
+                dt.month,
+                dt.day,
+                t.hour,
+                t.minute,
+                t.second.unwrap_or(0)
+            ),
+        ),
+        (Some(dt), None) => (
+            "TOML date",
+            format!("{:04}-{:02}-{:02}", dt.year, dt.month, dt.day),
+        ),
+        (None, None) => ("TOML date-time", d.to_string()),
+    }
+}
+
+/// Whether a finding lies inside a repaired value (it is about the placeholder).
+pub fn inside(replaced: &[Range<usize>], d: &Diagnostic) -> bool {
+    d.span.as_ref().is_some_and(|s| {
+        replaced
+            .iter()
+            .any(|r| r.start <= s.start && s.end <= r.end)
+    })
+}
