@@ -98,6 +98,10 @@ fn code_of(msg: &str) -> Code {
 /// A backslash in a double-quoted (basic) string starts an escape sequence, so a Windows path
 /// there is a syntax error: the fix is the same text in single quotes (a literal string), spelled
 /// out for the line at `at` when it is `key = "value"` without a single quote in the value.
+/// TOML v1.0.0, "String" (toml.io/en/v1.0.0#string; toml-lang/toml `toml-v1.0.0.md`): in basic
+/// strings "All other escape sequences not listed above are reserved; if they are used, TOML
+/// should produce an error", and literal strings in single quotes have "no escaping", with
+/// `winpath = 'C:\Users\nodejs\templates'` as the spec's own example.
 fn backslash_help(text: &str, at: usize) -> String {
     let general = "a backslash in a double-quoted string starts an escape sequence (\\n, \\t, …): write Windows paths in single quotes, which keep every backslash, e.g. `scripts_dir = '%SystemDrive%\\localscripts'`";
     let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);

@@ -330,7 +330,11 @@ fn shown(v: &Value) -> String {
 }
 
 /// What TOML made of an unquoted time or date, and the quoted text meant (`03:15` for a time with
-/// zero seconds, `2024-01-15 08:00:00` for a local date-time: the forms sitebundle reads).
+/// zero seconds, `2024-01-15 08:00:00` for a local date-time: the forms sitebundle reads). TOML
+/// v1.0.0 "Local Time" (`lt1 = 07:32:00`) and "Local Date-Time" (`ldt1 = 1979-05-27T07:32:00`,
+/// the `T` may be a space) are value types of their own (toml.io/en/v1.0.0#local-time); the toml
+/// crate (TOML 1.1) also reads `03:15` without seconds as a local time, so `at = 03:15` parses and
+/// only its type is wrong (tests/bad/unquoted-times.toml).
 fn datetime_fix(d: &toml::value::Datetime) -> (&'static str, String) {
     match (&d.date, &d.time) {
         (None, Some(t)) => {
