@@ -369,6 +369,12 @@ fn validate_command(site: &Path, report: Report) -> u8 {
                 for line in sitebundle::analysis::scenarios::verdict_lines(&s) {
                     println!("{line}");
                 }
+                if let Some(sql) = &s.sql {
+                    println!(
+                        "{}",
+                        sitebundle::families::sql::sharepoint_line(&s.farm, sql)
+                    );
+                }
             }
             0
         }

@@ -65,14 +65,6 @@ pub struct GpoCoverage {
     pub services: bool,
 }
 
-impl GpoCoverage {
-    fn registers(&self, task: &str, server: usize) -> bool {
-        self.tasks
-            .iter()
-            .any(|(n, hosts)| n == task && hosts.contains(&server))
-    }
-}
-
 /// How an item reaches the server.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct How {
@@ -199,24 +191,110 @@ pub fn release_key(os: Os) -> &'static str {
     }
 }
 
+/// What concerns each server, found in one pass over the plan (a server's view then reads only
+/// its own lists, so the whole view stays linear in the size of the plan).
+#[derive(Default)]
+struct ByServer<'a> {
+    files: Vec<Vec<(&'a String, &'a crate::bundle::Artifact)>>,
+    tasks: Vec<Vec<&'a TaskSpec>>,
+    registry: Vec<Vec<(&'a super::RegFile, &'a super::RegValue)>>,
+    services: Vec<Vec<&'a super::ServiceRecovery>>,
+    roles: Vec<Vec<&'a ServerRole>>,
+    prerequisites: Vec<Vec<&'a ServerPrerequisite>>,
+    verifies: Vec<Vec<&'a ServerVerify>>,
+    /// (task name, server) pairs the GPO registers.
+    gpo_tasks: std::collections::HashSet<(&'a str, usize)>,
+}
+
+impl<'a> ByServer<'a> {
+    fn of(plan: &'a Plan, site: &Farm) -> ByServer<'a> {
+        let n = site.servers.len();
+        let mut by = ByServer {
+            files: vec![Vec::new(); n],
+            tasks: vec![Vec::new(); n],
+            registry: vec![Vec::new(); n],
+            services: vec![Vec::new(); n],
+            roles: vec![Vec::new(); n],
+            prerequisites: vec![Vec::new(); n],
+            verifies: vec![Vec::new(); n],
+            gpo_tasks: Default::default(),
+        };
+        let index: std::collections::HashMap<&str, usize> = site
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        for (path, a) in &plan.files.files {
+            for h in &a.hosts {
+                if let Some(&i) = index.get(h.as_str()) {
+                    by.files[i].push((path, a));
+                }
+            }
+        }
+        for t in &plan.tasks {
+            for &h in &t.hosts {
+                by.tasks[h].push(t);
+            }
+        }
+        for f in &plan.registry {
+            for v in &f.values {
+                for &h in &v.hosts {
+                    by.registry[h].push((f, v));
+                }
+            }
+        }
+        for r in &plan.services {
+            for &h in &r.hosts {
+                by.services[h].push(r);
+            }
+        }
+        for r in &plan.roles {
+            by.roles[r.server].push(r);
+        }
+        for p in &plan.server_prerequisites {
+            for &h in &p.hosts {
+                by.prerequisites[h].push(p);
+            }
+        }
+        for v in &plan.server_verifies {
+            for &h in &v.hosts {
+                by.verifies[h].push(v);
+            }
+        }
+        if let Some(g) = &plan.gpo {
+            for (name, hosts) in &g.tasks {
+                by.gpo_tasks
+                    .extend(hosts.iter().map(|&h| (name.as_str(), h)));
+            }
+        }
+        by
+    }
+}
+
 impl Plan {
     /// The per-server view of every server of the site, in the site's server order.
     pub fn server_plans(&self, site: &Farm) -> Result<Vec<ServerPlan>, crate::Error> {
+        let by = ByServer::of(self, site);
         (0..site.servers.len())
-            .map(|i| self.server_plan(site, i))
+            .map(|i| self.server_plan(site, &by, i))
             .collect()
     }
 
     /// The per-server view of server `idx`.
-    pub fn server_plan(&self, site: &Farm, idx: usize) -> Result<ServerPlan, crate::Error> {
+    fn server_plan(
+        &self,
+        site: &Farm,
+        by: &ByServer,
+        idx: usize,
+    ) -> Result<ServerPlan, crate::Error> {
         let s = site.server(idx);
-        let tasks = self.task_plans(site, idx);
-        let registry = self.registry_plans(idx);
-        let services = self.service_plans(idx);
-        let files = self.file_plans(site, idx)?;
-        let (verify, destructive) =
-            self.verifies(site, idx, &files, &tasks, &registry, &services)?;
-        let mut roles: Vec<&ServerRole> = self.roles.iter().filter(|r| r.server == idx).collect();
+        let tasks = self.task_plans(site, by, idx);
+        let registry = self.registry_plans(by, idx);
+        let services = self.service_plans(by, idx);
+        let files = self.file_plans(site, by, idx)?;
+        let (verify, destructive) = verifies(site, by, idx, &files, &tasks, &registry, &services)?;
+        let mut roles = by.roles[idx].clone();
         roles.sort_by_key(|r| r.order);
         Ok(ServerPlan {
             name: s.name.clone(),
@@ -225,10 +303,8 @@ impl Plan {
             address: s.address.map(|a| a.to_string()),
             fqdn: s.fqdn.clone(),
             roles: roles.into_iter().map(|r| r.text.clone()).collect(),
-            prerequisites: self
-                .server_prerequisites
+            prerequisites: by.prerequisites[idx]
                 .iter()
-                .filter(|p| p.hosts.contains(&idx))
                 .map(|p| p.text.clone())
                 .collect(),
             files,
@@ -240,14 +316,16 @@ impl Plan {
         })
     }
 
-    fn file_plans(&self, site: &Farm, idx: usize) -> Result<Vec<FilePlan>, crate::Error> {
-        let name = &site.server(idx).name;
+    fn file_plans(
+        &self,
+        site: &Farm,
+        by: &ByServer,
+        idx: usize,
+    ) -> Result<Vec<FilePlan>, crate::Error> {
         let gpo = self.gpo.as_ref();
-        self.files
-            .files
+        by.files[idx]
             .iter()
-            .filter(|(_, a)| a.hosts.iter().any(|h| h == name))
-            .filter_map(|(path, a)| {
+            .filter_map(|&(path, a)| {
                 let file = path.rsplit('/').next().unwrap_or(path);
                 let (target, how) = match &a.deploy {
                     Deploy::RuntimeScript { .. } => (
@@ -282,12 +360,8 @@ impl Plan {
             .collect()
     }
 
-    fn task_plans(&self, site: &Farm, idx: usize) -> Vec<TaskPlan> {
-        let mut tasks: Vec<&TaskSpec> = self
-            .tasks
-            .iter()
-            .filter(|t| t.hosts.contains(&idx))
-            .collect();
+    fn task_plans(&self, site: &Farm, by: &ByServer, idx: usize) -> Vec<TaskPlan> {
+        let mut tasks = by.tasks[idx].clone();
         tasks.sort_by(|a, b| a.name.cmp(&b.name));
         tasks
             .into_iter()
@@ -299,13 +373,13 @@ impl Plan {
                 action: format!("{} {}", t.command, t.arguments)
                     .trim_end()
                     .to_string(),
-                how: self.task_how(site, idx, t),
+                how: self.task_how(site, by.gpo_tasks.contains(&(t.name.as_str(), idx)), idx, t),
             })
             .collect()
     }
 
-    fn task_how(&self, site: &Farm, idx: usize, t: &TaskSpec) -> How {
-        if let Some(g) = self.gpo.as_ref().filter(|g| g.registers(&t.name, idx)) {
+    fn task_how(&self, site: &Farm, by_gpo: bool, idx: usize, t: &TaskSpec) -> How {
+        if let Some(g) = self.gpo.as_ref().filter(|_| by_gpo) {
             return How::gpo(if site.server(idx).os.has_task_scheduler2() {
                 format!(
                     "GPO {}: Scheduled Tasks preference (Task Scheduler 2.0 task)",
@@ -335,13 +409,11 @@ impl Plan {
         How::hand(command, "register the task XML")
     }
 
-    fn registry_plans(&self, idx: usize) -> Vec<RegistryPlan> {
+    fn registry_plans(&self, by: &ByServer, idx: usize) -> Vec<RegistryPlan> {
         let gpo = self.gpo.as_ref().filter(|g| g.registry);
-        self.registry
+        by.registry[idx]
             .iter()
-            .flat_map(|f| f.values.iter().map(move |v| (f, v)))
-            .filter(|(_, v)| v.hosts.contains(&idx))
-            .map(|(f, v)| {
+            .map(|&(f, v)| {
                 let (value_type, data) = match &v.data {
                     super::RegData::Sz(s) => ("REG_SZ", s.clone()),
                     super::RegData::Dword(d) => ("REG_DWORD", d.to_string()),
@@ -368,11 +440,10 @@ impl Plan {
             .collect()
     }
 
-    fn service_plans(&self, idx: usize) -> Vec<ServicePlan> {
+    fn service_plans(&self, by: &ByServer, idx: usize) -> Vec<ServicePlan> {
         let gpo = self.gpo.as_ref().filter(|g| g.services);
-        self.services
+        by.services[idx]
             .iter()
-            .filter(|r| r.hosts.contains(&idx))
             .map(|r| {
                 let actions = vec![format!("restart/{}", r.restart_delay_ms); r.restarts as usize];
                 let how = match gpo {
@@ -400,70 +471,66 @@ impl Plan {
             })
             .collect()
     }
+}
 
-    /// The release's verify commands for what lands here, then the contributed ones; commands
-    /// with a warning apart.
-    fn verifies(
-        &self,
-        site: &Farm,
-        idx: usize,
-        files: &[FilePlan],
-        tasks: &[TaskPlan],
-        registry: &[RegistryPlan],
-        services: &[ServicePlan],
-    ) -> Result<(Vec<Verify>, Vec<Verify>), crate::Error> {
-        let mut out = Vec::new();
-        let by_gpo = files
-            .iter()
-            .map(|f| &f.how)
-            .chain(tasks.iter().map(|t| &t.how))
-            .chain(registry.iter().map(|r| &r.how))
-            .chain(services.iter().map(|s| &s.how))
-            .any(|h| h.by == "gpo");
-        if by_gpo {
-            out.push(verify(
-                "gpupdate /force",
-                "\"Computer Policy update has completed successfully\"",
-            ));
-        }
-        for f in files {
-            if let Some(t) = &f.target {
-                out.push(verify(&format!("dir {}", quoted(t)?), "the file is listed"));
-            }
-        }
-        out.extend(task_verifies(site.server(idx).os, tasks));
-        for r in registry {
-            let (key, name) = (&r.key, &r.name);
-            out.push(verify(
-                &format!("reg query {} /v {}", quoted(key)?, quoted(name)?),
-                &format!("{} {}", r.value_type, r.data),
-            ));
-        }
-        for s in services {
-            out.push(verify(
-                &format!("sc qfailure {}", s.service),
-                "RESET_PERIOD and a RESTART action per failure, with the delay above",
-            ));
-        }
-        let mut destructive = Vec::new();
-        for v in self
-            .server_verifies
-            .iter()
-            .filter(|v| v.hosts.contains(&idx))
-        {
-            let item = Verify {
-                command: v.command.clone(),
-                expect: v.expect.clone(),
-                warning: v.warning.clone(),
-            };
-            if v.warning.is_some() {
-                destructive.push(item);
-            } else {
-                out.push(item);
-            }
-        }
-        Ok((out, destructive))
+/// The release's verify commands for what lands here, then the contributed ones; commands
+/// with a warning apart.
+fn verifies(
+    site: &Farm,
+    by: &ByServer,
+    idx: usize,
+    files: &[FilePlan],
+    tasks: &[TaskPlan],
+    registry: &[RegistryPlan],
+    services: &[ServicePlan],
+) -> Result<(Vec<Verify>, Vec<Verify>), crate::Error> {
+    let mut out = Vec::new();
+    let by_gpo = files
+        .iter()
+        .map(|f| &f.how)
+        .chain(tasks.iter().map(|t| &t.how))
+        .chain(registry.iter().map(|r| &r.how))
+        .chain(services.iter().map(|s| &s.how))
+        .any(|h| h.by == "gpo");
+    if by_gpo {
+        out.push(verify(
+            "gpupdate /force",
+            "\"Computer Policy update has completed successfully\"",
+        ));
     }
+    for f in files {
+        if let Some(t) = &f.target {
+            out.push(verify(&format!("dir {}", quoted(t)?), "the file is listed"));
+        }
+    }
+    out.extend(task_verifies(site.server(idx).os, tasks));
+    for r in registry {
+        let (key, name) = (&r.key, &r.name);
+        out.push(verify(
+            &format!("reg query {} /v {}", quoted(key)?, quoted(name)?),
+            &format!("{} {}", r.value_type, r.data),
+        ));
+    }
+    for s in services {
+        out.push(verify(
+            &format!("sc qfailure {}", s.service),
+            "RESET_PERIOD and a RESTART action per failure, with the delay above",
+        ));
+    }
+    let mut destructive = Vec::new();
+    for v in &by.verifies[idx] {
+        let item = Verify {
+            command: v.command.clone(),
+            expect: v.expect.clone(),
+            warning: v.warning.clone(),
+        };
+        if v.warning.is_some() {
+            destructive.push(item);
+        } else {
+            out.push(item);
+        }
+    }
+    Ok((out, destructive))
 }
 
 /// A file's own command line: "run by hand …: COMMAND" keeps its note apart.

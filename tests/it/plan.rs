@@ -482,3 +482,79 @@ fn no_runbook_names_an_object_of_the_reference_site_it_lacks() {
     }
     assert!(checked >= 5, "{checked} fixtures");
 }
+
+/// The runbook's "SharePoint and the SQL alias" section and `validate` name the same way for the
+/// site: way 1 when the alias is named like a partner with a default instance, way 2 otherwise
+/// (a named instance, or a name of its own); the section's commands parse as batch; a site
+/// without `[sql]` has no such section.
+#[test]
+fn sharepoint_and_the_alias_name_the_way_the_site_takes() {
+    let reference = common::read(common::repo().join("site.toml"));
+    assert!(reference.contains("alias = \"SPSQL\""));
+    let way1 = reference.replace("alias = \"SPSQL\"", "alias = \"SQLMIRROR1\"");
+    let named = reference
+        .replace("alias = \"SPSQL\"", "alias = \"sqlmirror1\"")
+        .replacen(
+            "server = \"sqlmirror1\"",
+            "server = \"sqlmirror1\"\ninstance = \"SP\"",
+            1,
+        );
+    assert_ne!(
+        named,
+        reference.replace("alias = \"SPSQL\"", "alias = \"sqlmirror1\"")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let mut blocks = 0;
+    for (what, text, way) in [
+        ("reference", reference, 2),
+        ("alias named like the first partner", way1, 1),
+        ("alias named like a named instance's host", named, 2),
+    ] {
+        let site = sitebundle::load_text(what, &text)
+            .unwrap_or_else(|d| panic!("{what}: {}", d.render()))
+            .0;
+        let md = runbook(&sitebundle::build_bundle(&site).unwrap());
+        let section = md
+            .split("\n## SharePoint and the SQL alias\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{what}: no SharePoint section"))
+            .split("\n## ")
+            .next()
+            .unwrap();
+        assert!(
+            section.contains(&format!("**This site takes way {way}**")),
+            "{what}:\n{section}"
+        );
+        assert!(!section.contains(&format!("**This site takes way {}**", 3 - way)));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, &text).unwrap();
+        let out = bin().arg("validate").arg(&path).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{what}");
+        assert!(stdout.contains(&format!("(way {way}")), "{what}: {stdout}");
+        let code: Vec<String> = code_blocks(section)
+            .into_iter()
+            .flat_map(|(_, b)| b)
+            .collect();
+        assert!(
+            code.iter().any(|l| l.contains("Secure\\ConfigDB")),
+            "{what}"
+        );
+        std::fs::write(
+            tmp.path().join(format!("sharepoint-{blocks}.cmd")),
+            code.join("\r\n") + "\r\n",
+        )
+        .unwrap();
+        blocks += 1;
+    }
+    let verdicts = common::validate(&[tmp.path()], None);
+    assert_eq!(verdicts.len(), blocks);
+    assert!(verdicts.iter().all(|v| v.kind == "batch"), "{verdicts:?}");
+    common::assert_all_valid(&verdicts);
+    let minimal = common::read(common::repo().join("tests/fixtures/minimal.toml"));
+    let site = sitebundle::load_text("minimal", &minimal).unwrap().0;
+    assert!(site.sql.is_none());
+    let md = runbook(&sitebundle::build_bundle(&site).unwrap());
+    assert!(!md.contains("SharePoint and the SQL alias"));
+}

@@ -28,6 +28,7 @@ const REG_FILE: &str = "sql-alias";
 const SECTION_ORDER: u32 = 10;
 const STEP_JOB_ORDER: u32 = 10;
 const STEP_LOGINS_ORDER: u32 = 11;
+const SHAREPOINT_SECTION_ORDER: u32 = 12;
 const PREREQUISITE_ORDER: u32 = 10;
 const SERVER_CHECK_ORDER: u32 = 20;
 const ALIAS_RANK: u32 = 30;
@@ -45,8 +46,63 @@ pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(),
     plan.tasks.push(switcher_task(site, sql)?);
     plan.registry.push(alias_reg_file(site, sql));
     add_runbook(site, sql, plan)?;
+    add_sharepoint_section(site, sql, plan)?;
     add_topology(sql, &mut plan.topology);
     add_server_facts(site, sql, plan)
+}
+
+/// The partner whose name the alias takes (way 1 of "SharePoint and the SQL alias"): a default
+/// instance named like the alias (its server name or DNS name, without case). A farm configured
+/// with `host\instance` or `host,port` asks for another name, so only a default instance counts.
+pub fn alias_named_like(site: &Farm, sql: &Sql) -> Option<String> {
+    sql.partners
+        .iter()
+        .filter(|p| p.instance.is_none() && p.port.is_none_or(|port| port == 1433))
+        .find(|p| {
+            let s = site.server(p.server);
+            [s.name.as_str(), p.host.as_str()]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&sql.alias))
+        })
+        .map(|p| site.server(p.server).name.clone())
+}
+
+/// What `validate` says about SharePoint and the alias: which of the two ways the site takes.
+pub fn sharepoint_line(site: &Farm, sql: &Sql) -> String {
+    match alias_named_like(site, sql) {
+        Some(p) => format!(
+            "SharePoint: the alias {} is named like the partner {p}: a farm configured with {p} follows failovers unchanged (way 1; runbook: SharePoint and the SQL alias)",
+            sql.alias
+        ),
+        None => format!(
+            "SharePoint: the alias {} is a name of its own: SharePoint must open its databases as {} (way 2: a farm configured with a partner's name needs renameserver / Rename-SPServer; runbook: SharePoint and the SQL alias)",
+            sql.alias, sql.alias
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct SharePointView {
+    alias: String,
+    front_ends: String,
+    first_partner: String,
+    named_like: Option<String>,
+}
+
+/// "SharePoint and the SQL alias": the two ways, and which one the site takes.
+fn add_sharepoint_section(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+    let view = SharePointView {
+        alias: sql.alias.clone(),
+        front_ends: site.server_names(&sql.switcher.servers).join(", "),
+        first_partner: site.server(sql.partners[0].server).name.clone(),
+        named_like: alias_named_like(site, sql),
+    };
+    plan.sections.push(Section {
+        id: "sql-sharepoint".into(),
+        order: SHAREPOINT_SECTION_ORDER,
+        text: crate::render::render("sql/sharepoint.md", &view)?,
+    });
+    Ok(())
 }
 
 /// Per server: the partners' and front ends' roles, prerequisites and verify commands.

@@ -121,6 +121,20 @@ fn resolve_members(
             pok = false;
             continue;
         };
+        // The node takes the server's name, and a BIG-IP object name must be one tmsh accepts
+        // (`escape::tmsh_name`: starting with a letter): a NetBIOS name such as `0web` is not.
+        if let Some(why) = servers
+            .get(server)
+            .and_then(|s| crate::escape::tmsh_name(&s.name).err())
+        {
+            ctx.error(
+                &format!("{mp}.server"),
+                format!("server `{}` cannot be a BIG-IP node: {why}", m.server),
+                "rename the server (its [[server]] name) to start with a letter, or leave it out of the pool",
+            );
+            pok = false;
+            continue;
+        }
         let Some(address) = servers.get(server).and_then(|s| s.address) else {
             pok = false;
             if ctx.has_failed("server address", &m.server) {
