@@ -10,9 +10,8 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{
-    Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger, start_boundary,
-};
+use crate::model::schedule::By;
+use crate::plan::{Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
@@ -30,7 +29,7 @@ pub fn contribute(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), cr
     }
     let specs = task_specs(site, kills)?;
     add_script(site, kills, plan)?;
-    add_runbook(site, &specs, plan)?;
+    add_runbook(site, kills, &specs, plan)?;
     add_server_lines(kills, plan);
     add_run_now(kills, plan);
     plan.tasks.extend(specs);
@@ -52,10 +51,7 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
             "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
             k.image, site.name
         ),
-        trigger: Trigger::Daily {
-            start: start_boundary(site, k.hour, k.minute, 0),
-            days_interval: k.every_days,
-        },
+        trigger: Trigger::Calendar(k.schedule.clone()),
         command: r"%SystemRoot%\System32\cmd.exe".into(),
         // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the script
         // with a quoted path even when the folder has spaces. Both are quoted for cmd at render
@@ -144,6 +140,9 @@ fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
 #[derive(Serialize)]
 struct KillTaskRow {
     name: String,
+    /// The schedule in words and as `schtasks /Create` options.
+    words: String,
+    schtasks: Vec<String>,
     file: String,
     ru: String,
     hosts: String,
@@ -158,18 +157,31 @@ struct KillRunbookView {
 
     /// The GPO registers the tasks (then the schtasks commands are for servers outside it).
     gpo_tasks: bool,
+    /// Some task counts its days from a start date.
+    any_every_days: bool,
+    /// The GPO writes some task as a legacy item with a UTC start time, converted from `timezone`.
+    legacy_gpo: bool,
+    timezone: String,
 }
 
 /// The runbook section and its link under "On each server".
-fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(
+    site: &Farm,
+    kills: &[Kill],
+    specs: &[TaskSpec],
+    plan: &mut Plan,
+) -> Result<(), crate::Error> {
     let tasks: Vec<KillTaskRow> = specs
         .iter()
-        .map(|t| {
+        .zip(kills)
+        .map(|(t, k)| {
             let (new, old): (Vec<usize>, Vec<usize>) = t
                 .hosts
                 .iter()
                 .partition(|&&h| site.server(h).os.has_task_scheduler2());
             KillTaskRow {
+                words: k.schedule.words(),
+                schtasks: k.schedule.schtasks(),
                 file: format!("tasks\\{}.xml", t.name),
                 ru: t.principal.schtasks_ru().to_string(),
                 name: t.name.clone(),
@@ -178,10 +190,22 @@ fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), c
             }
         })
         .collect();
+    let gpo_tasks = site.gpo_has(Preference::Tasks);
     let view = KillRunbookView {
         any_new: tasks.iter().any(|t: &KillTaskRow| !t.hosts.is_empty()),
+        legacy_gpo: gpo_tasks
+            && site.timezone.is_some()
+            && tasks.iter().any(|t| !t.legacy_hosts.is_empty()),
         tasks,
-        gpo_tasks: site.gpo_has(Preference::Tasks),
+        gpo_tasks,
+        any_every_days: kills
+            .iter()
+            .any(|k| matches!(k.schedule.by, By::Days { interval } if interval > 1)),
+        timezone: site
+            .timezone
+            .as_ref()
+            .map(|z| z.name.clone())
+            .unwrap_or_default(),
     };
     let section = Section {
         id: "kill".into(),

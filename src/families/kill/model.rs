@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::{Ctx, Names, check_task_name, parse_hhmm};
+use crate::model::schedule::{RawMonthly, RawSchedule, Schedule};
+use crate::model::{Ctx, Names, check_task_name};
 
 /// One process to kill on a schedule, on the listed servers.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -16,9 +17,20 @@ pub struct RawKill {
     /// Time of day, 24-hour "HH:MM", local time of each server. Default "03:00" (nightly).
     #[serde(default = "default_at")]
     pub at: String,
-    /// Run every this many days (1-365). Default 1.
-    #[serde(default = "default_every_days")]
-    pub every_days: u32,
+    /// Run every this many days (1-365), counted from `start`. Default 1 (every day). At most one
+    /// of `every_days`, `days` and `monthly`.
+    #[serde(default)]
+    pub every_days: Option<u32>,
+    /// Run weekly on these days: three-letter English names, e.g. `["sun"]` or `["mon", "thu"]`.
+    #[serde(default)]
+    pub days: Option<Vec<String>>,
+    /// Run monthly: `{ days = [1, 15] }` (days 1-28) or `{ week = "first", day = "mon" }` (week
+    /// "first" to "fourth" or "last").
+    #[serde(default)]
+    pub monthly: Option<RawMonthly>,
+    /// First day the task may run, "YYYY-MM-DD"; `every_days` counts from it. Default "2010-01-01".
+    #[serde(default)]
+    pub start: Option<String>,
     /// Task name. Default "KillProc-" followed by the image name without ".exe".
     #[serde(default)]
     pub name: Option<String>,
@@ -27,18 +39,13 @@ pub struct RawKill {
 fn default_at() -> String {
     "03:00".into()
 }
-fn default_every_days() -> u32 {
-    1
-}
 
 #[derive(Debug, Clone)]
 pub struct Kill {
     pub name: String,
     pub image: String,
     pub servers: Vec<usize>,
-    pub hour: u32,
-    pub minute: u32,
-    pub every_days: u32,
+    pub schedule: Schedule,
 }
 
 /// A process image name: `name.exe`, letters, digits, `_`, `-`, `.`; no path, no spaces, no wildcards.
@@ -119,23 +126,18 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
             "e.g. `name = \"KillProc-mssdmn\"`",
         );
     }
-    let time = parse_hhmm(&r.at);
-    let (hour, minute) = match time {
-        Ok(t) => t,
-        Err(e) => {
-            ctx.error(&format!("{p}.at"), e, "e.g. `at = \"02:30\"`");
-            ok = false;
-            (0, 0)
-        }
-    };
-    if !(1..=365).contains(&r.every_days) {
-        ctx.error(
-            &format!("{p}.every_days"),
-            format!("every_days = {} is outside 1-365", r.every_days),
-            "Task Scheduler's DaysInterval accepts 1 to 365",
-        );
-        ok = false;
-    }
+    let schedule = crate::model::schedule::resolve(
+        ctx,
+        p,
+        &RawSchedule {
+            at: &r.at,
+            every_days: r.every_days,
+            days: r.days.as_deref(),
+            monthly: r.monthly.as_ref(),
+            start: r.start.as_deref(),
+        },
+    );
+    ok &= schedule.is_some();
     if r.servers.is_empty() {
         ctx.error(
             &format!("{p}.servers"),
@@ -150,9 +152,7 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
         name,
         image: r.image.clone(),
         servers,
-        hour,
-        minute,
-        every_days: r.every_days,
+        schedule: schedule?,
     })
 }
 
