@@ -147,7 +147,9 @@ impl Farm {
 fn resolve_timezone(name: Option<&str>, required: bool, ctx: &mut Ctx) -> Result<Option<Zone>, ()> {
     let Some(name) = name else {
         if required {
-            ctx.error(
+            ctx.report(
+                crate::diag::Severity::Error,
+                crate::diag::Code::MissingKey,
                 "site.timezone",
                 "`site.timezone` is missing: the GPO's legacy scheduled tasks (Server 2003, or `gpo.tasks_2008 = \"schtasks-xml\"`) store their start time in UTC ([MS-GPPREF] 2.2.1.18.1), converted from the servers' time zone",
                 "add the servers' time zone to [site] as an IANA name, e.g. `timezone = \"Europe/Berlin\"` or `timezone = \"America/New_York\"`",

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Ctx, parse_hhmm};
+use crate::diag::{Code, Severity};
 
 /// The date `every_days` counts from when a task names no `start` (a fixed date, so a rebuild never
 /// moves a task to other days; never `site.changed`).
@@ -364,7 +365,13 @@ fn resolve_weekdays(ctx: &mut Ctx, p: &str, names: &[String]) -> Option<Vec<Day>
         let at = format!("{p}[{i}]");
         match resolve_day(ctx, &at, n) {
             Some(d) if days.contains(&d) => {
-                ctx.error(&at, format!("`{n}` is listed twice"), "list each day once");
+                ctx.report(
+                    Severity::Error,
+                    Code::ListedTwice,
+                    &at,
+                    format!("`{n}` is listed twice"),
+                    "list each day once",
+                );
                 ok = false;
             }
             Some(d) => days.push(d),
