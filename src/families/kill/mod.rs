@@ -42,25 +42,24 @@ pub fn task_specs(site: &Farm, kills: &[Kill]) -> Result<Vec<TaskSpec>, crate::E
 }
 
 fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
-    let quote = |s: &str| {
-        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
-    };
     Ok(TaskSpec {
         name: k.name.clone(),
-        description: format!(
-            "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
-            k.image, site.name
-        ),
+        description: match &k.restart_service {
+            None => format!(
+                "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
+                k.image, site.name
+            ),
+            Some(svc) => format!(
+                "Kills {} if it is running, then starts the service {svc} again (sitebundle, site {}). Exit 0: not running, or killed and started; 101: the process list could not be read; 102: killed but the service did not start; otherwise taskkill's exit code.",
+                k.image, site.name
+            ),
+        },
         trigger: Trigger::Calendar(k.schedule.clone()),
         command: r"%SystemRoot%\System32\cmd.exe".into(),
         // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the script
-        // with a quoted path even when the folder has spaces. Both are quoted for cmd at render
-        // time (the image is read by the script as %~1), whatever resolve allowed.
-        arguments: format!(
-            "/c \"{} {}\"",
-            quote(&site.script_path(KILLPROC))?,
-            quote(&k.image)?
-        ),
+        // with a quoted path even when the folder has spaces. Every part is quoted for cmd at render
+        // time (the script reads the image as %~1 and the service as %~2), whatever resolve allowed.
+        arguments: format!("/c \"{}\"", script_arguments(site, k)?.join(" ")),
         working_directory: String::new(),
         principal: Principal::system(),
         execution_time_limit: "PT10M".into(),
@@ -85,6 +84,18 @@ fn add_run_now(kills: &[Kill], plan: &mut Plan) {
             )),
         });
     }
+}
+
+/// killProc.cmd's path, the image and the service to start again, each quoted for cmd.
+fn script_arguments(site: &Farm, k: &Kill) -> Result<Vec<String>, crate::Error> {
+    let quote = |s: &str| {
+        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
+    };
+    let mut args = vec![quote(&site.script_path(KILLPROC))?, quote(&k.image)?];
+    if let Some(svc) = &k.restart_service {
+        args.push(quote(svc)?);
+    }
+    Ok(args)
 }
 
 /// The servers that run at least one kill task, in name order.
@@ -143,6 +154,8 @@ struct KillTaskRow {
     /// The schedule in words and as `schtasks /Create` options.
     words: String,
     schtasks: Vec<String>,
+    /// The service started again after a kill.
+    restart: Option<String>,
     file: String,
     ru: String,
     hosts: String,
@@ -159,6 +172,8 @@ struct KillRunbookView {
     gpo_tasks: bool,
     /// Some task counts its days from a start date.
     any_every_days: bool,
+    /// Some task starts a service again after the kill.
+    any_restart: bool,
     /// The GPO writes some task as a legacy item with a UTC start time, converted from `timezone`.
     legacy_gpo: bool,
     timezone: String,
@@ -182,6 +197,7 @@ fn add_runbook(
             KillTaskRow {
                 words: k.schedule.words(),
                 schtasks: k.schedule.schtasks(),
+                restart: k.restart_service.clone(),
                 file: format!("tasks\\{}.xml", t.name),
                 ru: t.principal.schtasks_ru().to_string(),
                 name: t.name.clone(),
@@ -201,6 +217,7 @@ fn add_runbook(
         any_every_days: kills
             .iter()
             .any(|k| matches!(k.schedule.by, By::Days { interval } if interval > 1)),
+        any_restart: kills.iter().any(|k| k.restart_service.is_some()),
         timezone: site
             .timezone
             .as_ref()

@@ -34,6 +34,10 @@ pub struct RawKill {
     /// Task name. Default "KillProc-" followed by the image name without ".exe".
     #[serde(default)]
     pub name: Option<String>,
+    /// Service to start again after a kill (`net start`), as `sc query` names it (SERVICE_NAME),
+    /// e.g. "SPTimerV3" when the image is OWSTIMER.EXE. Letters, digits, `_`, `-`, `.`.
+    #[serde(default)]
+    pub restart_service: Option<String>,
 }
 
 fn default_at() -> String {
@@ -46,6 +50,7 @@ pub struct Kill {
     pub image: String,
     pub servers: Vec<usize>,
     pub schedule: Schedule,
+    pub restart_service: Option<String>,
 }
 
 /// A process image name: `name.exe`, letters, digits, `_`, `-`, `.`; no path, no spaces, no wildcards.
@@ -146,6 +151,13 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
         );
         ok = false;
     }
+    if let Some(svc) = &r.restart_service {
+        ok &= ctx.check(
+            &format!("{p}.restart_service"),
+            crate::model::check_plain_name(svc, 80, false, "service name"),
+            "the service name as `sc query` shows it (SERVICE_NAME), e.g. `restart_service = \"SPTimerV3\"`",
+        );
+    }
     let (servers, servers_ok) = resolve_servers(ctx, names, p, r);
     ok &= servers_ok;
     ok.then_some(Kill {
@@ -153,6 +165,7 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
         image: r.image.clone(),
         servers,
         schedule: schedule?,
+        restart_service: r.restart_service.clone(),
     })
 }
 
