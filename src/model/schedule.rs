@@ -218,25 +218,46 @@ impl Schedule {
 
     /// The `schtasks /Create` schedule options of this schedule, one line per trigger
     /// (`schtasks` takes one day of the month per task, so several days give several lines).
+    /// Every N days counts from `/SD`, shown as MM/DD/YYYY (the en-US short date; schtasks reads
+    /// the server's own short date format).
     pub fn schtasks(&self) -> Vec<String> {
-        let st = format!("/ST {}", self.time());
+        // The start date matters for every N days, and for any schedule that starts later than
+        // the default (schtasks' own default is the day of registration).
+        let counted = matches!(self.by, By::Days { interval } if interval > 1);
+        let sd = if counted || self.start != default_start() {
+            format!(
+                " /SD {:02}/{:02}/{}",
+                self.start.month(),
+                self.start.day(),
+                self.start.year()
+            )
+        } else {
+            String::new()
+        };
+        let st = format!("{sd} /ST {}", self.time());
         match &self.by {
-            By::Days { interval } => vec![format!("/SC DAILY /MO {interval} {st}")],
+            By::Days { interval } => vec![format!("/SC DAILY /MO {interval}{st}")],
             By::Weeks { days } => {
                 let d: Vec<String> = days.iter().map(|d| d.short().to_uppercase()).collect();
-                vec![format!("/SC WEEKLY /D {} {st}", d.join(","))]
+                vec![format!("/SC WEEKLY /D {}{st}", d.join(","))]
             }
             By::MonthDays { days } => days
                 .iter()
-                .map(|d| format!("/SC MONTHLY /D {d} {st}"))
+                .map(|d| format!("/SC MONTHLY /D {d}{st}"))
                 .collect(),
             By::MonthWeekday { week, day } => vec![format!(
-                "/SC MONTHLY /MO {} /D {} {st}",
+                "/SC MONTHLY /MO {} /D {}{st}",
                 week.word().to_uppercase(),
                 day.short().to_uppercase()
             )],
         }
     }
+}
+
+fn default_start() -> Date {
+    DEFAULT_START
+        .parse()
+        .expect("the default start date parses")
 }
 
 fn join_words(items: &[&str]) -> String {
@@ -508,7 +529,11 @@ mod tests {
             },
         );
         assert_eq!(s.words(), "every Sunday and Wednesday at 02:30");
-        assert_eq!(s.schtasks(), ["/SC WEEKLY /D SUN,WED /ST 02:30"]);
+        // A start later than the default is stated (/SD), the default one is not.
+        assert_eq!(
+            s.schtasks(),
+            ["/SC WEEKLY /D SUN,WED /SD 01/04/2010 /ST 02:30"]
+        );
         assert_eq!(s.start_boundary, "2010-01-04T02:30:00");
         let m = Schedule::new(
             start,
@@ -524,7 +549,7 @@ mod tests {
         );
         assert_eq!(m.schtasks().len(), 4);
         let w = Schedule::new(
-            start,
+            default_start(),
             0,
             0,
             By::MonthWeekday {
@@ -533,6 +558,11 @@ mod tests {
             },
         );
         assert_eq!(w.schtasks(), ["/SC MONTHLY /MO LAST /D FRI /ST 00:00"]);
+        let every = Schedule::new(default_start(), 4, 0, By::Days { interval: 3 });
+        assert_eq!(
+            every.schtasks(),
+            ["/SC DAILY /MO 3 /SD 01/01/2010 /ST 04:00"]
+        );
         assert_eq!(ordinal(11), "11th");
         assert_eq!(ordinal(21), "21st");
     }
