@@ -12,6 +12,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
 use sitebundle::emit::gpo::{self, Script};
+use sitebundle::model::gpo::Tasks2008;
 use sitebundle::model::schedule::{By, Schedule};
 use sitebundle::plan::{Principal, TaskSpec, Trigger};
 use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
@@ -100,7 +101,18 @@ fn expectation_with_services(
         if !(sys || svc) {
             continue;
         }
-        if t.hosts.iter().any(|&h| new(h)) {
+        let schtasks_xml = site
+            .farm
+            .gpo
+            .as_ref()
+            .is_some_and(|g| g.tasks_2008 == Tasks2008::SchtasksXml);
+        if schtasks_xml && t.hosts.iter().any(|&h| new(h)) {
+            // The write-up's fallback: a legacy item on 2008 that registers the copied XML daily.
+            legacy.insert(
+                format!("Register-{}", t.name),
+                json!({ "computers": computers(site, &t.hosts, new), "trigger": "DAILY", "repeat": Value::Null }),
+            );
+        } else if t.hosts.iter().any(|&h| new(h)) {
             v2.insert(
                 t.name.clone(),
                 json!({ "computers": computers(site, &t.hosts, new),

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::guid;
+use crate::model::gpo::Tasks2008;
 use crate::model::gpo::{Gpo, Preference};
-use crate::model::schedule::{By, Week};
+use crate::model::schedule::{By, Schedule, Week};
 use crate::model::{Farm, Zone};
 use crate::plan::{Principal, RegData, RegValue, ServiceRecovery, TaskSpec, Trigger};
 
@@ -115,6 +116,9 @@ pub struct LegacyTask {
     pub max_run_ms: Option<u64>,
     /// One or more triggers ([MS-GPPREF] 2.2.1.18.1).
     pub triggers: Vec<LegacyTrigger>,
+    /// The Task Scheduler 2.0 task this item registers with `schtasks /Create /XML` on 2008
+    /// (`gpo.tasks_2008 = "schtasks-xml"`), or `None` for a 2003 task.
+    pub registers: Option<String>,
     pub filters: Targeting,
 }
 
@@ -279,9 +283,13 @@ pub fn to_utc(local: jiff::civil::DateTime, zone: &Zone) -> Result<jiff::civil::
     Ok(zoned.with_time_zone(jiff::tz::TimeZone::UTC).datetime())
 }
 
-/// The legacy (Task Scheduler 1.0) triggers of a spec; `Ok(None)` for triggers 1.0 cannot express.
-fn legacy_triggers(site: &Farm, t: &TaskSpec) -> Result<Option<Vec<LegacyTrigger>>, crate::Error> {
-    let bad = |what: &str| crate::Error::Internal(format!("task {}: {what}", t.name));
+/// The legacy (Task Scheduler 1.0) triggers of a trigger; `Ok(None)` for triggers 1.0 cannot express.
+fn legacy_triggers(
+    site: &Farm,
+    trigger: &Trigger,
+    name: &str,
+) -> Result<Option<Vec<LegacyTrigger>>, crate::Error> {
+    let bad = |what: &str| crate::Error::Internal(format!("task {name}: {what}"));
     let local_start =
         |start: &str| parse_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"));
     let utc = |local: jiff::civil::DateTime| {
@@ -300,7 +308,7 @@ fn legacy_triggers(site: &Farm, t: &TaskSpec) -> Result<Option<Vec<LegacyTrigger
         day: utc.day() as u32,
         ..LegacyTrigger::startup()
     };
-    match &t.trigger {
+    match trigger {
         Trigger::Calendar(s) => {
             let u = utc(local_start(&s.start_boundary)?)?;
             Ok(Some(vec![match &s.by {
@@ -499,7 +507,12 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
         return Ok(());
     };
     if !v2_hosts.is_empty() {
-        items.v2_tasks.push(v2_task(site, t, account, &v2_hosts));
+        match site.gpo.as_ref().map(|g| g.tasks_2008) {
+            Some(Tasks2008::SchtasksXml) => {
+                items.legacy_tasks.push(register_task(site, t, &v2_hosts)?)
+            }
+            _ => items.v2_tasks.push(v2_task(site, t, account, &v2_hosts)),
+        }
     }
     if legacy_hosts.is_empty() {
         return Ok(());
@@ -515,13 +528,60 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
         });
         return Ok(());
     }
-    match legacy_triggers(site, t)? {
+    match legacy_triggers(site, &t.trigger, &t.name)? {
         None => items.event_only_v2.push(t.name.clone()),
         Some(triggers) => items
             .legacy_tasks
             .push(legacy_task(site, t, triggers, &legacy_hosts)),
     }
     Ok(())
+}
+
+/// When the `schtasks /Create /XML` items run on 2008: every day at midnight (server time), so a
+/// changed task file is registered within a day of the GPO's refresh copying it.
+pub const REGISTER_HOUR: u32 = 0;
+
+/// Name of the legacy item that registers task `name` from its XML on 2008.
+pub fn register_name(name: &str) -> String {
+    format!("Register-{name}")
+}
+
+/// The original write-up's fallback for 2008 (`gpo.tasks_2008 = "schtasks-xml"`): a legacy task
+/// that runs `schtasks /Create /RU … /TN NAME /XML <the copied task file> /F` every day, targeted
+/// at the 2008 hosts. The Files items copy the task XML (`scripts/NAME.xml`) next to the scripts.
+fn register_task(site: &Farm, t: &TaskSpec, hosts: &[usize]) -> Result<LegacyTask, crate::Error> {
+    let name = register_name(&t.name);
+    check_task_name(&name)?;
+    let file = site.script_path(&format!("{}.xml", t.name));
+    let quoted = crate::escape::win_arg(&file)
+        .map_err(|e| crate::Error::Internal(format!("task {}: {e}", t.name)))?;
+    let trigger = Trigger::Calendar(Schedule::daily(REGISTER_HOUR, 0));
+    let triggers = legacy_triggers(site, &trigger, &name)?
+        .ok_or_else(|| crate::Error::Internal(format!("task {name}: no legacy trigger")))?;
+    Ok(LegacyTask {
+        uid: guid(&site.name, &format!("task-register\n{}", t.name)),
+        comment: format!(
+            "Registers the task {} from its Task Scheduler 2.0 XML (sitebundle, site {}).",
+            t.name, site.name
+        ),
+        app: r"%SystemRoot%\System32\schtasks.exe".into(),
+        args: format!(
+            "/Create /RU {} /TN {} /XML {quoted} /F",
+            t.principal.schtasks_ru(),
+            t.name
+        ),
+        start_in: String::new(),
+        max_run_ms: Some(10 * 60 * 1000),
+        triggers,
+        registers: Some(t.name.clone()),
+        filters: Targeting {
+            os_label: "Windows Server 2008 / 2008 R2".into(),
+            os: vec!["2K8", "2K8R2"],
+            computers: computer_filter(site, hosts, |i| site.servers[i].os.has_task_scheduler2()),
+            run_once: None,
+        },
+        name,
+    })
 }
 
 fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) -> V2Task {
@@ -556,6 +616,7 @@ fn legacy_task(
             .filter(|&s| s > 0)
             .map(|s| s * 1000),
         triggers,
+        registers: None,
         filters: Targeting {
             os_label: "Windows Server 2003 / 2003 R2".into(),
             os: vec!["2K3", "2K3R2"],

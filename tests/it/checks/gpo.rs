@@ -357,6 +357,7 @@ fn check_backup(
     }
 
     let mut uids: BTreeMap<String, String> = BTreeMap::new();
+    let mut register_files: Vec<(String, String, String)> = Vec::new();
     let mut seen: BTreeMap<&str, BTreeMap<String, Value>> =
         ["files", "tasks_v2", "tasks_legacy", "registry", "services"]
             .into_iter()
@@ -617,8 +618,17 @@ fn check_backup(
                     );
                 }
                 _ => {
-                    // "Task": a legacy (Task Scheduler 1.0) task.
-                    if !os_is(&["2K3", "2K3R2"]) {
+                    // "Task": a legacy (Task Scheduler 1.0) task for 2003, or on 2008 the
+                    // `gpo.tasks_2008 = "schtasks-xml"` item that registers a copied task XML.
+                    let registers = register_file(p("appName"), p("args"));
+                    if let Some(file) = &registers {
+                        if !os_is(&["2K8", "2K8R2"]) {
+                            errs.push(format!(
+                                "{where_}: Task {nm_s} runs schtasks /Create /XML but targets OS {os_versions:?}, expected 2K8 + 2K8R2"
+                            ));
+                        }
+                        register_files.push((where_.clone(), nm_s.clone(), file.clone()));
+                    } else if !os_is(&["2K3", "2K3R2"]) {
                         errs.push(format!(
                             "{where_}: Task {nm_s} targets OS {os_versions:?}, expected 2K3 + 2K3R2"
                         ));
@@ -700,6 +710,14 @@ fn check_backup(
             }
         }
     }
+    // Every task XML a legacy item registers is copied there by a Files item of the GPO.
+    for (where_, name, file) in &register_files {
+        if !seen["files"].values().any(|f| f["target"] == json!(file)) {
+            errs.push(format!(
+                "{where_}: Task {name} registers {file}, which no Files item copies"
+            ));
+        }
+    }
     if let Some(expect) = expect {
         for kind in ["files", "tasks_v2", "tasks_legacy", "registry", "services"] {
             let empty = serde_json::Map::new();
@@ -727,6 +745,19 @@ fn check_backup(
         }
     }
     errs
+}
+
+/// The task file a legacy item registers: its program is schtasks.exe and its arguments are
+/// `/Create … /XML "FILE" /F` (the `gpo.tasks_2008 = "schtasks-xml"` fallback).
+fn register_file(app: Option<&str>, args: Option<&str>) -> Option<String> {
+    if !app?.to_ascii_lowercase().ends_with("\\schtasks.exe") {
+        return None;
+    }
+    let args = args?;
+    let rest = &args[args.find(" /XML \"")? + " /XML \"".len()..];
+    let end = rest.find('"')?;
+    (args.starts_with("/Create ") && rest[end + 1..].trim() == "/F")
+        .then(|| rest[..end].to_string())
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (digits only in the digit places).
