@@ -5,23 +5,23 @@
 //! own parsed text, with that form's semantics:
 //!
 //! * the Task XML (`tasks/NAME.xml`, UTF-16) and the TaskV2 item's embedded task: Task Scheduler
-//!   2.0 calendar triggers (learn.microsoft.com/windows/win32/taskschd/calendartrigger: a
-//!   `ScheduleByDay` runs every `DaysInterval` days from the `StartBoundary` date, `ScheduleByWeek`
-//!   on the listed `DaysOfWeek` every `WeeksInterval` weeks, `ScheduleByMonth` on the listed
-//!   `DaysOfMonth` of the listed `Months`, `ScheduleByMonthDayOfWeek` on the listed day of the
-//!   listed `Weeks` (1-4, `Last`) of the listed months; never before the `StartBoundary`, at its
-//!   time of day);
+//!   2.0 calendar triggers, as the Task Scheduler schema reference describes them (MicrosoftDocs/win32
+//!   desktop-src/TaskSchd/taskschedulerschema-*-element.md: `ScheduleByDay` every `DaysInterval`
+//!   days from the `StartBoundary` date, `ScheduleByWeek` on the listed `DaysOfWeek`,
+//!   `ScheduleByMonth` on the listed `DaysOfMonth` of the listed `Months`,
+//!   `ScheduleByMonthDayOfWeek` on the listed day of the listed `Weeks`, "1-4 … or Last … the last
+//!   week regardless of which week it is"; never before the `StartBoundary`, at its time of day);
 //! * the legacy item: [MS-GPPREF] 2.2.1.18.1 (`startHour`/`startMinutes` are UTC; `days` Sunday 1
 //!   … Saturday 64; `months` January 1 … December 2048; `week` FIRST … LAST; `interval` in days or
-//!   weeks) with Task Scheduler 1.0's trigger semantics (TASK_TRIGGER, DAILY.DaysInterval,
-//!   WEEKLY.rgfDaysOfTheWeek, MONTHLYDATE.rgfDays bit n-1 = day n, MONTHLYDOW.wWhichWeek:
-//!   learn.microsoft.com/windows/win32/api/mstask/ns-mstask-task_trigger). The client is modelled
-//!   as converting the UTC begin date and time to local time with the zone's offset on that date
-//!   (the masks are not shifted); what a real 2003 client does across daylight-saving changes is
-//!   left to the runbook's check;
+//!   weeks) with Task Scheduler 1.0's trigger semantics (m417z/windows-docs-scraper
+//!   sdk-api/mstask/ns-mstask-task_trigger.c and ns-mstask-monthlydate.md: "rgfDays … Bit 0
+//!   corresponds to the first of the month"). The client is modelled as converting the UTC begin
+//!   date and time to local time with the zone's offset on that date (the masks are not shifted);
+//!   what a real 2003 client does across daylight-saving changes is left to the runbook's check;
 //! * the runbook's `schtasks /Create` terms (`/SC DAILY /MO n /SD MM/DD/YYYY`, `/SC WEEKLY /D
-//!   SUN,…`, `/SC MONTHLY /D n`, `/SC MONTHLY /MO FIRST /D MON`, `/ST HH:MM`: "schtasks create",
-//!   learn.microsoft.com/windows-server/administration/windows-commands/schtasks-create).
+//!   SUN,…`, `/SC MONTHLY /D n` (one day of the month per task), `/SC MONTHLY /MO FIRST /D MON`,
+//!   `/ST HH:MM`: the schtasks /create reference, "/d … MONTHLY: 1-31, only without a modifier or
+//!   with 1-12"; "FIRST … LAST with /d MON-SUN").
 //!
 //! The control: the legacy start time written as local time (what the generator did before) gives
 //! other run times in every zone whose offset is not zero.

@@ -20,9 +20,8 @@ the CSV format quotes the whole name, first on the line; "INFO: No tasks are run
 the specified criteria." when none match, exit 0; scenario `tasklist_rc` for a failure), and find
 searches that text as find.exe does (substring; /I ignores case; `""` in the search string is one
 quote; exit 0 found, 1 not found, 2 file missing). net start exits 0 when it started the service
-and 2 on any failure, also "The requested service has already been started" (NET HELPMSG 2182;
-learn.microsoft.com/troubleshoot/windows-server/networking/net-commands-on-operating-systems);
-sc query prints "        STATE              : 4  RUNNING" (or 1 STOPPED, 2 START_PENDING) and find
+and non-zero otherwise (2, also, as observed but not documented by Microsoft, for "The requested
+service has already been started", NET HELPMSG 2182): the script then asks sc query; sc query prints "        STATE              : 4  RUNNING" (or 1 STOPPED, 2 START_PENDING) and find
 searches that text (case-sensitive without /I). Scenario keys: args, running (image names),
 taskkill_rc, tasklist_rc, net_start_rc, service_state (the state sc query shows after net start).
 """

@@ -63,8 +63,10 @@ pub struct FileItem {
 /// A legacy (Task Scheduler 1.0) trigger with the attributes [MS-GPPREF] 2.2.1.18.1 defines for
 /// its type: the start date and time in UTC, `interval` in days (DAILY) or weeks (WEEKLY), `days`
 /// as a weekday mask (WEEKLY, MONTHLY with `week`: Sunday 1 … Saturday 64) or a day-of-month mask
-/// (MONTHLY without `week`: day 1 = 1, day 2 = 2, day 3 = 4 …, as TASK_TRIGGER's rgfDays,
-/// learn.microsoft.com/windows/win32/api/mstask/ns-mstask-monthlydate), `months` as a 12-bit mask
+/// (MONTHLY without `week`: day 1 = 1, day 2 = 2, day 3 = 4 …, as Task Scheduler 1.0's
+/// MONTHLYDATE.rgfDays, "Bit 0 corresponds to the first of the month": the mstask.h reference,
+/// m417z/windows-docs-scraper sdk-api/mstask/ns-mstask-monthlydate.md; no GPMC-written sample of a
+/// legacy MONTHLY item was found to confirm the attribute), `months` as a 12-bit mask
 /// (January 1 … December 2048), `week` FIRST … LAST.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LegacyTrigger {
