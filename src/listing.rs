@@ -122,7 +122,21 @@ fn task_row(farm: &Farm, t: &TaskSpec, items: Option<&GpoItems>, bundle: &Bundle
         .map(|a| a.deploy.summary())
         .unwrap_or_default();
     let in_gpo = |f: &dyn Fn(&GpoItems) -> bool| items.is_some_and(f);
-    if in_gpo(&|i| i.v2_tasks.iter().any(|v| v.name == t.name)) {
+    if in_gpo(&|i| {
+        i.legacy_tasks
+            .iter()
+            .any(|l| l.registers.as_deref() == Some(t.name.as_str()))
+    }) {
+        // `gpo.tasks_2008 = "schtasks-xml"`: a legacy item registers the copied Task XML.
+        push(
+            "gpo-schtasks-xml",
+            v2,
+            format!(
+                "the GPO's legacy item Register-{} (schtasks /Create /XML, daily at 00:00; or by hand: {by_hand})",
+                t.name
+            ),
+        );
+    } else if in_gpo(&|i| i.v2_tasks.iter().any(|v| v.name == t.name)) {
         push(
             "gpo-taskv2",
             v2,

@@ -66,6 +66,31 @@ pub struct RawGpo {
     /// the runbook shows a placeholder.
     #[serde(default)]
     pub link_ou: Option<String>,
+    /// How the GPO registers the tasks of Server 2008 / 2008 R2 servers: "taskv2" (default) as
+    /// Task Scheduler 2.0 preference items ("Scheduled Task (At least Windows 7)"), or
+    /// "schtasks-xml", the original write-up's fallback: the GPO copies each task's XML and a
+    /// legacy task item runs `schtasks /Create /XML <file> /TN <name> /F` every day at 00:00.
+    #[serde(default)]
+    pub tasks_2008: Tasks2008,
+}
+
+/// How the GPO delivers tasks to Server 2008 / 2008 R2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tasks2008 {
+    /// TaskV2 preference items ([MS-GPPREF] 2.2.1.18.3).
+    #[default]
+    Taskv2,
+    /// The task XML as a file, registered by a legacy task item running `schtasks /Create /XML`.
+    SchtasksXml,
+}
+
+/// Whether the GPO writes legacy (Task Scheduler 1.0) task items: it carries tasks and some server
+/// is a 2003 one, or 2008 tasks go through `schtasks /Create /XML` items.
+pub fn has_legacy_tasks(raw: &RawGpo, servers: &[super::Server]) -> bool {
+    raw.include.contains(&Preference::Tasks)
+        && (raw.tasks_2008 == Tasks2008::SchtasksXml
+            || servers.iter().any(|s| !s.os.has_task_scheduler2()))
 }
 
 fn default_include() -> Vec<Preference> {
@@ -80,6 +105,7 @@ pub struct Gpo {
     /// Sorted, without duplicates.
     pub include: Vec<Preference>,
     pub link_ou: Option<String>,
+    pub tasks_2008: Tasks2008,
 }
 
 impl Gpo {
@@ -205,6 +231,7 @@ pub fn resolve(raw: &RawGpo, ctx: &mut Ctx) -> Option<Gpo> {
         domain: raw.domain.to_ascii_lowercase(),
         include,
         link_ou: raw.link_ou.clone(),
+        tasks_2008: raw.tasks_2008,
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod ctx;
 pub mod gpo;
+pub mod schedule;
 pub mod server;
 pub mod spans;
 
@@ -40,6 +41,11 @@ pub struct RawSiteInfo {
     /// Default '%SystemDrive%\localscripts'.
     #[serde(default = "default_scripts_dir")]
     pub scripts_dir: String,
+    /// Time zone of the servers, as an IANA name, e.g. "Europe/Berlin" or "America/New_York".
+    /// Required when the GPO carries legacy (Task Scheduler 1.0) tasks, whose start times Group
+    /// Policy Preferences stores in UTC ([MS-GPPREF] 2.2.1.18.1).
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
     /// Computers need read access on it and its parent).
     pub scripts_share: String,
@@ -60,6 +66,15 @@ pub struct Farm {
     pub scripts_share: String,
     pub servers: Vec<Server>,
     pub gpo: Option<Gpo>,
+    /// The servers' time zone (`site.timezone`), when given.
+    pub timezone: Option<Zone>,
+}
+
+/// A time zone with the name the site file gave it.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub name: String,
+    pub tz: jiff::tz::TimeZone,
 }
 
 impl Farm {
@@ -96,18 +111,24 @@ pub fn resolve_farm(
     servers: &[server::RawServer],
     gpo: Option<&gpo::RawGpo>,
     ctx: &mut Ctx,
-) -> (Option<Info>, Vec<Server>, Option<Gpo>) {
+) -> (Option<Settings>, Vec<Server>, Option<Gpo>) {
     let checked = resolve_info(info, ctx);
     let mut servers = server::resolve(servers, ctx);
     servers.sort_by(|a, b| (a.name.to_lowercase(), &a.name).cmp(&(b.name.to_lowercase(), &b.name)));
-    let gpo = gpo.and_then(|g| gpo::resolve(g, ctx));
-    (checked, servers, gpo)
+    let gpo_settings = gpo.and_then(|g| gpo::resolve(g, ctx));
+    let legacy_tasks = gpo.is_some_and(|g| gpo::has_legacy_tasks(g, &servers));
+    let zone = resolve_timezone(info.timezone.as_deref(), legacy_tasks, ctx);
+    let checked = match (checked, zone) {
+        (Some(i), Ok(z)) => Some((i, z)),
+        _ => None,
+    };
+    (checked, servers, gpo_settings)
 }
 
 impl Farm {
     /// The farm from its checked parts.
-    pub fn new(info: Info, servers: Vec<Server>, gpo: Option<Gpo>) -> Farm {
-        let (name, description, changed, scripts_dir, scripts_share) = info;
+    pub fn new(info: Settings, servers: Vec<Server>, gpo: Option<Gpo>) -> Farm {
+        let ((name, description, changed, scripts_dir, scripts_share), timezone) = info;
         Farm {
             name,
             description,
@@ -116,6 +137,45 @@ impl Farm {
             scripts_share,
             servers,
             gpo,
+            timezone,
+        }
+    }
+}
+
+/// The `site.timezone` zone: required when the GPO writes legacy tasks (their start times are
+/// UTC), an IANA name from the time zone database jiff bundles.
+fn resolve_timezone(name: Option<&str>, required: bool, ctx: &mut Ctx) -> Result<Option<Zone>, ()> {
+    let Some(name) = name else {
+        if required {
+            ctx.report(
+                crate::diag::Severity::Error,
+                crate::diag::Code::MissingKey,
+                "site.timezone",
+                "`site.timezone` is missing: the GPO's legacy scheduled tasks (Server 2003, or `gpo.tasks_2008 = \"schtasks-xml\"`) store their start time in UTC ([MS-GPPREF] 2.2.1.18.1), converted from the servers' time zone",
+                "add the servers' time zone to [site] as an IANA name, e.g. `timezone = \"Europe/Berlin\"` or `timezone = \"America/New_York\"`",
+            );
+            return Err(());
+        }
+        return Ok(None);
+    };
+    match jiff::tz::db().get(name) {
+        Ok(tz) => Ok(Some(Zone {
+            name: name.to_string(),
+            tz,
+        })),
+        Err(_) => {
+            let known = jiff::tz::db().available();
+            let names: Vec<String> = known.map(|n| n.as_str().to_string()).collect();
+            let help = match crate::diag::suggest(name, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "use an IANA time zone name such as \"Europe/Berlin\", \"America/Chicago\" or \"UTC\"".into(),
+            };
+            ctx.error(
+                "site.timezone",
+                format!("`{name}` is not a time zone of the IANA database"),
+                help,
+            );
+            Err(())
         }
     }
 }
@@ -135,6 +195,9 @@ impl Names<'_> {
 
 /// Name, description, changed, scripts folder, scripts share.
 pub type Info = (String, String, String, String, String);
+
+/// The checked site-wide settings and the servers' time zone.
+pub type Settings = (Info, Option<Zone>);
 
 fn resolve_info(raw: &RawSiteInfo, ctx: &mut Ctx) -> Option<Info> {
     let mut ok = ctx.check(

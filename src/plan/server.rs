@@ -591,23 +591,12 @@ fn task_verifies(os: Os, tasks: &[TaskPlan]) -> Vec<Verify> {
 /// A task's trigger in words and as `schtasks` options.
 pub fn schedule(trigger: &Trigger) -> Schedule {
     match trigger {
-        Trigger::Daily {
-            start,
-            days_interval,
-        } => {
-            let at = time_of(start);
-            Schedule {
-                words: if *days_interval == 1 {
-                    format!("every day at {at}")
-                } else {
-                    format!(
-                        "every {days_interval} days at {at}, counted from {}",
-                        date_of(start)
-                    )
-                },
-                schtasks: format!("/SC DAILY /MO {days_interval} /ST {at}"),
-            }
-        }
+        // Calendar schedules describe themselves (model::schedule): several days of the month
+        // are several schtasks tasks, joined here.
+        Trigger::Calendar(c) => Schedule {
+            words: c.words(),
+            schtasks: c.schtasks().join("; "),
+        },
         Trigger::Repeat { start, interval } => {
             let minutes = interval
                 .strip_prefix("PT")
@@ -634,20 +623,13 @@ fn time_of(start: &str) -> &str {
     start.get(11..16).unwrap_or(start)
 }
 
-fn date_of(start: &str) -> &str {
-    start.get(..10).unwrap_or(start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn schedules_in_words_and_schtasks_terms() {
-        let daily = Trigger::Daily {
-            start: "2010-04-09T03:15:00".into(),
-            days_interval: 1,
-        };
+        let daily = Trigger::Calendar(crate::model::schedule::Schedule::daily(3, 15));
         assert_eq!(
             schedule(&daily),
             Schedule {
@@ -655,13 +637,15 @@ mod tests {
                 schtasks: "/SC DAILY /MO 1 /ST 03:15".into()
             }
         );
-        let every3 = Trigger::Daily {
-            start: "2010-04-09T23:05:00".into(),
-            days_interval: 3,
-        };
+        let every3 = Trigger::Calendar(crate::model::schedule::Schedule::new(
+            "2010-04-09".parse().unwrap(),
+            23,
+            5,
+            crate::model::schedule::By::Days { interval: 3 },
+        ));
         assert_eq!(
             schedule(&every3).words,
-            "every 3 days at 23:05, counted from 2010-04-09"
+            "every 3 days at 23:05, counted from 2010-04-09 (runs on 2010-04-09, then every 3 days)"
         );
         let repeat = Trigger::Repeat {
             start: "2010-04-09T00:00:00".into(),

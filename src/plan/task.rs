@@ -4,13 +4,14 @@
 use serde::Serialize;
 
 use crate::model::Farm;
+use crate::model::schedule::Schedule;
 
 /// When a task runs.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Trigger {
-    /// Every `days_interval` days at the time of `start` (`YYYY-MM-DDTHH:MM:SS`, local time).
-    Daily { start: String, days_interval: u32 },
+    /// A calendar schedule (every N days, weekly, monthly), in the servers' local time.
+    Calendar(Schedule),
     /// From `start`, repeated every `interval` (ISO 8601 duration, e.g. `PT1M`) indefinitely.
     Repeat { start: String, interval: String },
     /// When an event matching the QueryList `query` (plain XML, escaped by the template) is logged.

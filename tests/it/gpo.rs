@@ -12,6 +12,8 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
 use sitebundle::emit::gpo::{self, Script};
+use sitebundle::model::gpo::Tasks2008;
+use sitebundle::model::schedule::{By, Schedule};
 use sitebundle::plan::{Principal, TaskSpec, Trigger};
 use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
 use sitebundle::site::Site;
@@ -99,7 +101,18 @@ fn expectation_with_services(
         if !(sys || svc) {
             continue;
         }
-        if t.hosts.iter().any(|&h| new(h)) {
+        let schtasks_xml = site
+            .farm
+            .gpo
+            .as_ref()
+            .is_some_and(|g| g.tasks_2008 == Tasks2008::SchtasksXml);
+        if schtasks_xml && t.hosts.iter().any(|&h| new(h)) {
+            // The write-up's fallback: a legacy item on 2008 that registers the copied XML daily.
+            legacy.insert(
+                format!("Register-{}", t.name),
+                json!({ "computers": computers(site, &t.hosts, new), "trigger": "DAILY", "repeat": Value::Null }),
+            );
+        } else if t.hosts.iter().any(|&h| new(h)) {
             v2.insert(
                 t.name.clone(),
                 json!({ "computers": computers(site, &t.hosts, new),
@@ -117,7 +130,12 @@ fn expectation_with_services(
                     "DAILY",
                     json!(gpo::iso_duration_secs(interval).unwrap() / 60),
                 ),
-                _ => ("DAILY", Value::Null),
+                Trigger::Calendar(c) => match c.by {
+                    By::Days { .. } => ("DAILY", Value::Null),
+                    By::Weeks { .. } => ("WEEKLY", Value::Null),
+                    _ => ("MONTHLY", Value::Null),
+                },
+                Trigger::Event { .. } => unreachable!("event tasks have no legacy item"),
             };
             legacy.insert(
                 t.name.clone(),
@@ -239,6 +257,7 @@ const MIXED: &str = r#"
 [site]
 name = "mixed"
 changed = "2011-06-01 08:00:00"
+timezone = "UTC"
 scripts_share = '\\fs\gpo$\scripts'
 
 [[server]]
@@ -294,10 +313,12 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
     let specs = vec![
         spec(
             "Nightly-subset",
-            Trigger::Daily {
-                start: "2011-06-01T23:45:00".into(),
-                days_interval: 2,
-            },
+            Trigger::Calendar(Schedule::new(
+                "2011-06-01".parse().unwrap(),
+                23,
+                45,
+                By::Days { interval: 2 },
+            )),
             vec![0, 2],
             sys.clone(),
         ),
@@ -470,6 +491,14 @@ fn checker_catches_broken_backups() {
             "bool=\"XOR\" not=\"0\" class",
             "Filters",
         ),
+        // The old encoding of "all day": minutesDuration beyond the schema's unsignedByte.
+        (
+            tasks,
+            "minutesDuration=\"255\"",
+            "minutesDuration=\"1440\"",
+            "legacy Task Every5Minutes",
+        ),
+        (tasks, "type=\"DAILY\"", "type=\"HOURLY\"", "legacy Task"),
     ] {
         let (ok, out) = tamper(path, from, to);
         assert!(!ok, "tampering {path} ({why}) went unnoticed:\n{out}");
@@ -593,7 +622,15 @@ fn legacy_repetition_must_be_whole_minutes() {
     assert!(e.contains("whole minutes"), "{e}");
     assert!(rep("PT30S", vec![new]).is_ok());
     let p = rep("PT2H", vec![old, new]).unwrap();
-    assert_eq!(p.legacy_tasks[0].trigger.repeat_minutes, Some((120, 1440)));
+    // Every 2 hours all day: blocks of 240 minutes (the largest multiple of 120 up to 255, the
+    // unsignedByte limit of minutesDuration), six triggers.
+    let t = &p.legacy_tasks[0].triggers;
+    assert_eq!(t.len(), 6);
+    assert!(
+        t.iter().all(|t| t.repeat_minutes == Some((120, 240))),
+        "{t:?}"
+    );
+    assert_eq!(t[1].hour, 4);
 }
 
 #[test]

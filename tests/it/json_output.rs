@@ -253,7 +253,9 @@ fn list_names_every_server_of_every_task() {
                         assert!(legacy && resolved.farm.gpo.is_some(), "{name}: {d}");
                         legacy_seen += 1;
                     }
-                    "gpo-taskv2" => assert!(!legacy && resolved.farm.gpo.is_some(), "{name}"),
+                    "gpo-taskv2" | "gpo-schtasks-xml" => {
+                        assert!(!legacy && resolved.farm.gpo.is_some(), "{name}")
+                    }
                     "task-xml" => {
                         assert!(!legacy && resolved.farm.gpo.is_none(), "{name}: {d}");
                         xml_seen += 1;

@@ -169,3 +169,64 @@ exit /b 0
 :usage
 exit /b 100
 "#;
+
+/// `restart_service`: after a kill, `net start` the service; when net start fails (it exits 2 also
+/// for a service that already runs), `sc query` decides. Executed in the emulator for every branch.
+#[test]
+fn restart_service_starts_the_service_again_after_a_kill() {
+    let text = common::read("site.toml").replace(
+        "image = \"mssdmn.exe\"\n",
+        "image = \"mssdmn.exe\"\nrestart_service = \"OSearch\"\n",
+    );
+    let bundle = common::build_text("restart.toml", &text);
+    let xml =
+        sitebundle::bundle::decode_for_display(&bundle.files["tasks/KillProc-mssdmn.xml"].bytes)
+            .unwrap();
+    assert!(
+        xml.contains(
+            r#"killProc.cmd&quot; &quot;mssdmn.exe&quot; &quot;OSearch&quot;&quot;</Arguments>"#
+        ),
+        "the service is the script's second argument:\n{xml}"
+    );
+    let tmp = common::write_tmp(&bundle);
+    let script = tmp.path().join("scripts/killProc.cmd");
+    let run = |script: &Path| {
+        emulate(
+            script,
+            serde_json::json!([
+                {"name": "killed, started", "args": ["mssdmn.exe", "OSearch"], "running": ["mssdmn.exe"], "net_start_rc": 0},
+                {"name": "killed, already running", "args": ["mssdmn.exe", "OSearch"], "running": ["mssdmn.exe"], "net_start_rc": 2, "service_state": "RUNNING"},
+                {"name": "killed, start failed", "args": ["mssdmn.exe", "OSearch"], "running": ["mssdmn.exe"], "net_start_rc": 2, "service_state": "STOPPED"},
+                {"name": "not running", "args": ["mssdmn.exe", "OSearch"], "running": []},
+                {"name": "kill failed", "args": ["mssdmn.exe", "OSearch"], "running": ["mssdmn.exe"], "taskkill_rc": 1},
+                {"name": "no service", "args": ["mssdmn.exe"], "running": ["mssdmn.exe"]}
+            ]),
+        )
+    };
+    let results = run(&script);
+    let get = |results: &[serde_json::Value], name: &str| {
+        let r = results.iter().find(|r| r["name"] == name).unwrap().clone();
+        (r["exit"].as_i64().unwrap(), r["trace"].to_string())
+    };
+    let (code, trace) = get(&results, "killed, started");
+    assert_eq!(code, 0);
+    assert!(trace.contains("net start OSearch -> 0"), "{trace}");
+    assert_eq!(get(&results, "killed, already running").0, 0);
+    assert_eq!(get(&results, "killed, start failed").0, 102);
+    for quiet in ["not running", "kill failed", "no service"] {
+        assert!(!get(&results, quiet).1.contains("net start"), "{quiet}");
+    }
+    assert_eq!(get(&results, "not running").0, 0);
+    assert_eq!(get(&results, "kill failed").0, 1);
+    assert_eq!(get(&results, "no service").0, 0);
+    // Control: without the sc query fallback, a service its recovery actions already restarted is
+    // reported as not started (net start's 2 taken at its word).
+    let text = std::fs::read_to_string(&script).unwrap();
+    let sc_line = text
+        .lines()
+        .find(|l| l.contains("sc.exe"))
+        .unwrap()
+        .to_string();
+    std::fs::write(&script, text.replace(&format!("{sc_line}\r\n"), "")).unwrap();
+    assert_eq!(get(&run(&script), "killed, already running").0, 102);
+}

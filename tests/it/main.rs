@@ -20,6 +20,7 @@ mod maint;
 mod plan;
 mod runbook;
 mod scenarios;
+mod schedule;
 mod snapshots;
 mod sql;
 mod topology;

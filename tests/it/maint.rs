@@ -6,6 +6,7 @@
 use crate::common;
 
 use sitebundle::bundle::Bundle;
+use sitebundle::model::schedule::{By, Schedule};
 use sitebundle::plan::Trigger;
 
 fn site(text: &str) -> sitebundle::site::Site {
@@ -220,10 +221,10 @@ fn reference_has_both_paths_for_the_seed_servers() {
         .unwrap();
     assert!(matches!(
         refresh.trigger,
-        Trigger::Daily {
-            days_interval: 1,
+        Trigger::Calendar(Schedule {
+            by: By::Days { interval: 1 },
             ..
-        }
+        })
     ));
     assert_eq!(s.farm.server_names(&refresh.hosts), ["ects-app1"]);
     assert!(!b.files.contains_key("tasks/WUTriggerMaintMode-Refresh.xml"));

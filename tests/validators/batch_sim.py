@@ -10,15 +10,20 @@ Supported: @echo off, REM, setlocal/endlocal, labels, goto, `if "%~1"=="" goto X
 `if errorlevel N goto X`, `"…\\tasklist.exe" /FO CSV /NH /FI "IMAGENAME eq x" >"file" 2>NUL`,
 `"…\\find.exe" /I "string" "file" >NUL`, `del "file" 2>NUL`, the older pipeline
 `"…\\tasklist.exe" /NH /FI "IMAGENAME eq x" 2>NUL | "…\\find.exe" /I "x" >NUL`,
-`"…\\taskkill.exe" /F /IM "x"`, `exit /b N` / `exit /b %errorlevel%`, echo.
+`"…\\taskkill.exe" /F /IM "x"`, `exit /b N` / `exit /b %errorlevel%`, echo,
+`if [not] "a"=="b" exit /b N`, `if not errorlevel N exit /b M`, `"…\\net.exe" start "svc"`,
+`"…\\sc.exe" query "svc" | "…\\find.exe" "STRING" >NUL`.
 
 tasklist and find are modelled on their output, not on their meaning: tasklist prints what
 Windows prints (the table format cuts an image name to 25 characters: sensu-plugins-windows#86;
 the CSV format quotes the whole name, first on the line; "INFO: No tasks are running which match
 the specified criteria." when none match, exit 0; scenario `tasklist_rc` for a failure), and find
 searches that text as find.exe does (substring; /I ignores case; `""` in the search string is one
-quote; exit 0 found, 1 not found, 2 file missing). Scenario keys: args, running (image names),
-taskkill_rc, tasklist_rc.
+quote; exit 0 found, 1 not found, 2 file missing). net start exits 0 when it started the service
+and non-zero otherwise (2, also, as observed but not documented by Microsoft, for "The requested
+service has already been started", NET HELPMSG 2182): the script then asks sc query; sc query prints "        STATE              : 4  RUNNING" (or 1 STOPPED, 2 START_PENDING) and find
+searches that text (case-sensitive without /I). Scenario keys: args, running (image names),
+taskkill_rc, tasklist_rc, net_start_rc, service_state (the state sc query shows after net start).
 """
 import json
 import re
@@ -90,6 +95,29 @@ def run(script, scenario):
         m = re.fullmatch(r'set "(\w+)=(.*)"', line, re.I)
         if m:
             env[m.group(1).lower()] = m.group(2)
+            continue
+        m = re.fullmatch(r'if (not )?"(.*)"=="(.*)" exit /b (\d+)', line, re.I)
+        if m:
+            if (m.group(2) == m.group(3)) != bool(m.group(1)):
+                return int(m.group(4)), trace
+            continue
+        m = re.fullmatch(r"if not errorlevel (\d+) exit /b (\d+)", line, re.I)
+        if m:
+            if errorlevel < int(m.group(1)):
+                return int(m.group(2)), trace
+            continue
+        m = re.fullmatch(r'"[^"]*\\net\.exe" start "([^"]*)"', line, re.I)
+        if m:
+            errorlevel = scenario.get("net_start_rc", 0)
+            trace.append(f"net start {m.group(1)} -> {errorlevel}")
+            continue
+        m = re.fullmatch(r'"[^"]*\\sc\.exe" query "([^"]*)" \| "[^"]*\\find\.exe" "([^"]*)" >NUL', line, re.I)
+        if m:
+            codes = {"STOPPED": 1, "START_PENDING": 2, "RUNNING": 4}
+            state = scenario.get("service_state", "RUNNING")
+            out = f"SERVICE_NAME: {m.group(1)}\r\n        STATE              : {codes[state]}  {state}\r\n"
+            errorlevel = 0 if m.group(2) in out else 1
+            trace.append(f"sc query {m.group(1)} | find {m.group(2)} -> {errorlevel}")
             continue
         m = re.fullmatch(r"if errorlevel (\d+) goto (\w+)", line, re.I)
         if m:

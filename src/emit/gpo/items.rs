@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::guid;
-use crate::model::Farm;
+use crate::model::gpo::Tasks2008;
 use crate::model::gpo::{Gpo, Preference};
+use crate::model::schedule::{By, Schedule, Week};
+use crate::model::{Farm, Zone};
 use crate::plan::{Principal, RegData, RegValue, ServiceRecovery, TaskSpec, Trigger};
 
 /// One runtime script the GPO copies.
@@ -58,19 +60,51 @@ pub struct FileItem {
     pub filters: Targeting,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A legacy (Task Scheduler 1.0) trigger with the attributes [MS-GPPREF] 2.2.1.18.1 defines for
+/// its type: the start date and time in UTC, `interval` in days (DAILY) or weeks (WEEKLY), `days`
+/// as a weekday mask (WEEKLY, MONTHLY with `week`: Sunday 1 … Saturday 64) or a day-of-month mask
+/// (MONTHLY without `week`: day 1 = 1, day 2 = 2, day 3 = 4 …, as Task Scheduler 1.0's
+/// MONTHLYDATE.rgfDays, "Bit 0 corresponds to the first of the month": the mstask.h reference,
+/// m417z/windows-docs-scraper sdk-api/mstask/ns-mstask-monthlydate.md; no GPMC-written sample of a
+/// legacy MONTHLY item was found to confirm the attribute), `months` as a 12-bit mask
+/// (January 1 … December 2048), `week` FIRST … LAST.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LegacyTrigger {
-    /// `DAILY` or `STARTUP`.
+    /// `DAILY`, `WEEKLY`, `MONTHLY` or `STARTUP`.
     pub kind: &'static str,
     pub hour: u32,
     pub minute: u32,
     pub year: u32,
     pub month: u32,
     pub day: u32,
-    pub interval: u32,
+    pub interval: Option<u32>,
+    pub days: Option<u32>,
+    pub months: Option<u32>,
+    pub week: Option<&'static str>,
     /// Repetition within the day: (minutesInterval, minutesDuration).
     pub repeat_minutes: Option<(u32, u32)>,
 }
+
+impl LegacyTrigger {
+    fn startup() -> LegacyTrigger {
+        LegacyTrigger {
+            kind: "STARTUP",
+            hour: 0,
+            minute: 0,
+            year: 0,
+            month: 0,
+            day: 0,
+            interval: None,
+            days: None,
+            months: None,
+            week: None,
+            repeat_minutes: None,
+        }
+    }
+}
+
+/// Every month: the 12-bit `months` mask.
+const ALL_MONTHS: u32 = 0xFFF;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LegacyTask {
@@ -82,7 +116,11 @@ pub struct LegacyTask {
     pub start_in: String,
     /// Task Scheduler 1.0 MaxRunTime, in milliseconds (ITask::SetMaxRunTime).
     pub max_run_ms: Option<u64>,
-    pub trigger: LegacyTrigger,
+    /// One or more triggers ([MS-GPPREF] 2.2.1.18.1).
+    pub triggers: Vec<LegacyTrigger>,
+    /// The Task Scheduler 2.0 task this item registers with `schtasks /Create /XML` on 2008
+    /// (`gpo.tasks_2008 = "schtasks-xml"`), or `None` for a 2003 task.
+    pub registers: Option<String>,
     pub filters: Targeting,
 }
 
@@ -233,39 +271,71 @@ pub fn iso_duration_secs(s: &str) -> Option<u64> {
     Some(total)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` → (year, month, day, hour, minute).
-fn split_start(s: &str) -> Option<(u32, u32, u32, u32, u32)> {
-    let b = s.as_bytes();
-    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
-    Some((n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?))
+/// `YYYY-MM-DDTHH:MM:SS` (local) → the civil date and time.
+fn parse_start(s: &str) -> Option<jiff::civil::DateTime> {
+    s.parse::<jiff::civil::DateTime>().ok()
 }
 
-/// The legacy (Task Scheduler 1.0) trigger of a spec; `Ok(None)` for triggers 1.0 cannot express.
-fn legacy_trigger(t: &TaskSpec) -> Result<Option<LegacyTrigger>, crate::Error> {
-    let bad = |what: &str| crate::Error::Internal(format!("task {}: {what}", t.name));
-    // A daily trigger at the start time, every `interval` days, optionally repeated within the day.
-    let daily = |start: &str, interval: u32, repeat_minutes: Option<(u32, u32)>| {
-        let (year, month, day, hour, minute) =
-            split_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"))?;
-        Ok(Some(LegacyTrigger {
-            kind: "DAILY",
-            hour,
-            minute,
-            year,
-            month,
-            day,
-            interval,
-            repeat_minutes,
-        }))
+/// The UTC date and time of a local start ([MS-GPPREF] 2.2.1.18.1: `startHour` and `startMinutes`
+/// "MUST be the UTC hour/minute"), converted with the zone's offset on the start date.
+pub fn to_utc(local: jiff::civil::DateTime, zone: &Zone) -> Result<jiff::civil::DateTime, String> {
+    let zoned = local
+        .to_zoned(zone.tz.clone())
+        .map_err(|e| format!("{local} in {}: {e}", zone.name))?;
+    Ok(zoned.with_time_zone(jiff::tz::TimeZone::UTC).datetime())
+}
+
+/// The legacy (Task Scheduler 1.0) triggers of a trigger; `Ok(None)` for triggers 1.0 cannot express.
+fn legacy_triggers(
+    site: &Farm,
+    trigger: &Trigger,
+    name: &str,
+) -> Result<Option<Vec<LegacyTrigger>>, crate::Error> {
+    let bad = |what: &str| crate::Error::Internal(format!("task {name}: {what}"));
+    let local_start =
+        |start: &str| parse_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"));
+    let utc = |local: jiff::civil::DateTime| {
+        let zone = site
+            .timezone
+            .as_ref()
+            .ok_or_else(|| bad("a legacy task needs site.timezone (resolve requires it)"))?;
+        to_utc(local, zone).map_err(|e| bad(&e))
     };
-    match &t.trigger {
-        Trigger::Daily {
-            start,
-            days_interval,
-        } => daily(start, *days_interval, None),
+    let at = |utc: jiff::civil::DateTime, kind: &'static str| LegacyTrigger {
+        kind,
+        hour: utc.hour() as u32,
+        minute: utc.minute() as u32,
+        year: utc.year() as u32,
+        month: utc.month() as u32,
+        day: utc.day() as u32,
+        ..LegacyTrigger::startup()
+    };
+    match trigger {
+        Trigger::Calendar(s) => {
+            let u = utc(local_start(&s.start_boundary)?)?;
+            Ok(Some(vec![match &s.by {
+                By::Days { interval } => LegacyTrigger {
+                    interval: Some(*interval),
+                    ..at(u, "DAILY")
+                },
+                By::Weeks { days } => LegacyTrigger {
+                    interval: Some(1),
+                    days: Some(days.iter().map(|d| d.bit()).sum()),
+                    ..at(u, "WEEKLY")
+                },
+                By::MonthDays { days } => LegacyTrigger {
+                    days: Some(days.iter().map(|d| 1u32 << (d - 1)).sum()),
+                    months: Some(ALL_MONTHS),
+                    ..at(u, "MONTHLY")
+                },
+                By::MonthWeekday { week, day } => LegacyTrigger {
+                    days: Some(day.bit()),
+                    months: Some(ALL_MONTHS),
+                    week: Some(legacy_week(*week)),
+                    ..at(u, "MONTHLY")
+                },
+            }]))
+        }
         Trigger::Repeat { start, interval } => {
             let secs = iso_duration_secs(interval)
                 .ok_or_else(|| bad("the repetition interval is not an ISO 8601 duration"))?;
@@ -274,22 +344,59 @@ fn legacy_trigger(t: &TaskSpec) -> Result<Option<LegacyTrigger>, crate::Error> {
                     "a legacy (2003) task repeats in whole minutes, from 1 minute to 1 day",
                 ));
             }
-            // Every day, repeated every N minutes for the whole day: "indefinitely" in 1.0 terms.
-            daily(start, 1, Some(((secs / 60) as u32, 1440)))
+            let local = local_start(start)?;
+            let minute_of_day = local.hour() as i64 * 60 + local.minute() as i64;
+            repeat_cover((secs / 60) as u32)
+                .into_iter()
+                .map(|(offset, repeat_minutes)| {
+                    // The block's time of day from the start date (the day's blocks wrap at midnight).
+                    let begin = local.date().at(0, 0, 0, 0)
+                        + jiff::SignedDuration::from_mins((minute_of_day + offset as i64) % 1440);
+                    let begin = utc(begin)?;
+                    Ok(LegacyTrigger {
+                        interval: Some(1),
+                        repeat_minutes,
+                        ..at(begin, "DAILY")
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::Error>>()
+                .map(Some)
         }
-        Trigger::Boot => Ok(Some(LegacyTrigger {
-            kind: "STARTUP",
-            hour: 0,
-            minute: 0,
-            year: 0,
-            month: 0,
-            day: 0,
-            interval: 0,
-            repeat_minutes: None,
-        })),
+        Trigger::Boot => Ok(Some(vec![LegacyTrigger::startup()])),
         // Task Scheduler 1.0 has no event triggers. On 2003 the maintenance family covers event 22
         // with eventtriggers.exe, re-armed by its own daily task, so an event task has no legacy item.
         Trigger::Event { .. } => Ok(None),
+    }
+}
+
+/// The longest repetition a legacy trigger may carry: [MS-GPPREF] 2.2.1.18.5 types
+/// `minutesDuration` as `xs:unsignedByte`.
+pub const MAX_LEGACY_DURATION: u32 = 255;
+
+/// "Every `n` minutes, all day" as daily legacy triggers the schema can carry ([MS-GPPREF]
+/// 2.2.1.18.1: "Each task can have one or more triggers"): one trigger per block of `d` minutes,
+/// `d` the largest multiple of `n` up to 255, each repeating every `n` minutes for its block (the
+/// last block ends at 24 hours). Returns (minutes after the start time, repetition); an interval
+/// over 255 minutes gives one trigger per run, without repetition.
+pub fn repeat_cover(n: u32) -> Vec<(u32, Option<(u32, u32)>)> {
+    if n > MAX_LEGACY_DURATION {
+        return (0..1440).step_by(n as usize).map(|o| (o, None)).collect();
+    }
+    let block = n * (MAX_LEGACY_DURATION / n);
+    (0..1440)
+        .step_by(block as usize)
+        .map(|o| (o, Some((n, block.min(1440 - o)))))
+        .collect()
+}
+
+/// The legacy `week` attribute: FIRST, SECOND, THIRD, FOURTH or LAST ([MS-GPPREF] 2.2.1.18.1).
+fn legacy_week(w: Week) -> &'static str {
+    match w {
+        Week::First => "FIRST",
+        Week::Second => "SECOND",
+        Week::Third => "THIRD",
+        Week::Fourth => "FOURTH",
+        Week::Last => "LAST",
     }
 }
 
@@ -402,7 +509,12 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
         return Ok(());
     };
     if !v2_hosts.is_empty() {
-        items.v2_tasks.push(v2_task(site, t, account, &v2_hosts));
+        match site.gpo.as_ref().map(|g| g.tasks_2008) {
+            Some(Tasks2008::SchtasksXml) => {
+                items.legacy_tasks.push(register_task(site, t, &v2_hosts)?)
+            }
+            _ => items.v2_tasks.push(v2_task(site, t, account, &v2_hosts)),
+        }
     }
     if legacy_hosts.is_empty() {
         return Ok(());
@@ -418,13 +530,60 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
         });
         return Ok(());
     }
-    match legacy_trigger(t)? {
+    match legacy_triggers(site, &t.trigger, &t.name)? {
         None => items.event_only_v2.push(t.name.clone()),
-        Some(trigger) => items
+        Some(triggers) => items
             .legacy_tasks
-            .push(legacy_task(site, t, trigger, &legacy_hosts)),
+            .push(legacy_task(site, t, triggers, &legacy_hosts)),
     }
     Ok(())
+}
+
+/// When the `schtasks /Create /XML` items run on 2008: every day at midnight (server time), so a
+/// changed task file is registered within a day of the GPO's refresh copying it.
+pub const REGISTER_HOUR: u32 = 0;
+
+/// Name of the legacy item that registers task `name` from its XML on 2008.
+pub fn register_name(name: &str) -> String {
+    format!("Register-{name}")
+}
+
+/// The original write-up's fallback for 2008 (`gpo.tasks_2008 = "schtasks-xml"`): a legacy task
+/// that runs `schtasks /Create /RU … /TN NAME /XML <the copied task file> /F` every day, targeted
+/// at the 2008 hosts. The Files items copy the task XML (`scripts/NAME.xml`) next to the scripts.
+fn register_task(site: &Farm, t: &TaskSpec, hosts: &[usize]) -> Result<LegacyTask, crate::Error> {
+    let name = register_name(&t.name);
+    check_task_name(&name)?;
+    let file = site.script_path(&format!("{}.xml", t.name));
+    let quoted = crate::escape::win_arg(&file)
+        .map_err(|e| crate::Error::Internal(format!("task {}: {e}", t.name)))?;
+    let trigger = Trigger::Calendar(Schedule::daily(REGISTER_HOUR, 0));
+    let triggers = legacy_triggers(site, &trigger, &name)?
+        .ok_or_else(|| crate::Error::Internal(format!("task {name}: no legacy trigger")))?;
+    Ok(LegacyTask {
+        uid: guid(&site.name, &format!("task-register\n{}", t.name)),
+        comment: format!(
+            "Registers the task {} from its Task Scheduler 2.0 XML (sitebundle, site {}).",
+            t.name, site.name
+        ),
+        app: r"%SystemRoot%\System32\schtasks.exe".into(),
+        args: format!(
+            "/Create /RU {} /TN {} /XML {quoted} /F",
+            t.principal.schtasks_ru(),
+            t.name
+        ),
+        start_in: String::new(),
+        max_run_ms: Some(10 * 60 * 1000),
+        triggers,
+        registers: Some(t.name.clone()),
+        filters: Targeting {
+            os_label: "Windows Server 2008 / 2008 R2".into(),
+            os: vec!["2K8", "2K8R2"],
+            computers: computer_filter(site, hosts, |i| site.servers[i].os.has_task_scheduler2()),
+            run_once: None,
+        },
+        name,
+    })
 }
 
 fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) -> V2Task {
@@ -442,7 +601,12 @@ fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) ->
     }
 }
 
-fn legacy_task(site: &Farm, t: &TaskSpec, trigger: LegacyTrigger, hosts: &[usize]) -> LegacyTask {
+fn legacy_task(
+    site: &Farm,
+    t: &TaskSpec,
+    triggers: Vec<LegacyTrigger>,
+    hosts: &[usize],
+) -> LegacyTask {
     LegacyTask {
         name: t.name.clone(),
         uid: guid(&site.name, &format!("task-legacy\n{}", t.name)),
@@ -453,7 +617,8 @@ fn legacy_task(site: &Farm, t: &TaskSpec, trigger: LegacyTrigger, hosts: &[usize
         max_run_ms: iso_duration_secs(&t.execution_time_limit)
             .filter(|&s| s > 0)
             .map(|s| s * 1000),
-        trigger,
+        triggers,
+        registers: None,
         filters: Targeting {
             os_label: "Windows Server 2003 / 2003 R2".into(),
             os: vec!["2K3", "2K3R2"],

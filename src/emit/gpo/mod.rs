@@ -91,7 +91,11 @@ fn coverage(
         tasks.push((t.name.clone(), hosts_of(&t.name, true)));
     }
     for t in &items.legacy_tasks {
-        tasks.push((t.name.clone(), hosts_of(&t.name, false)));
+        match &t.registers {
+            // `gpo.tasks_2008 = "schtasks-xml"`: the item registers the 2008 task from its XML.
+            Some(task) => tasks.push((task.clone(), hosts_of(task, true))),
+            None => tasks.push((t.name.clone(), hosts_of(&t.name, false))),
+        }
     }
     GpoCoverage {
         name: gpo.name.clone(),

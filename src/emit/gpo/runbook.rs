@@ -33,6 +33,8 @@ struct GpoRunbookView<'a> {
     manual: Vec<ManualTask>,
     event_only_v2: Vec<String>,
     has_legacy: bool,
+    /// Tasks that legacy items register on 2008 with `schtasks /Create /XML`.
+    registered: Vec<String>,
     task_names: Vec<String>,
     reg_keys: Vec<(String, String)>,
     /// Services whose recovery actions the GPO sets.
@@ -59,7 +61,11 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
     let mut rows = Vec::new();
     for t in &plan.legacy_tasks {
         rows.push(ItemRow {
-            kind: "legacy task (2003)",
+            kind: if t.registers.is_some() {
+                "legacy task running schtasks /Create /XML (2008)"
+            } else {
+                "legacy task (2003)"
+            },
             name: t.name.clone(),
             target: describe_targeting(&t.filters),
         });
@@ -89,7 +95,11 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
         .v2_tasks
         .iter()
         .map(|t| t.name.clone())
-        .chain(plan.legacy_tasks.iter().map(|t| t.name.clone()))
+        .chain(
+            plan.legacy_tasks
+                .iter()
+                .flat_map(|t| std::iter::once(t.name.clone()).chain(t.registers.clone())),
+        )
         .collect();
     task_names.sort();
     task_names.dedup();
@@ -102,7 +112,12 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
         scripts_dir: &site.scripts_dir,
         files: gpo.includes(Preference::Files),
         rows,
-        has_legacy: !plan.legacy_tasks.is_empty(),
+        has_legacy: plan.legacy_tasks.iter().any(|t| t.registers.is_none()),
+        registered: plan
+            .legacy_tasks
+            .iter()
+            .filter_map(|t| t.registers.clone())
+            .collect(),
         manual: plan.manual.clone(),
         event_only_v2: plan.event_only_v2.clone(),
         task_names,

@@ -10,9 +10,8 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{
-    Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger, start_boundary,
-};
+use crate::model::schedule::By;
+use crate::plan::{Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
@@ -30,7 +29,7 @@ pub fn contribute(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), cr
     }
     let specs = task_specs(site, kills)?;
     add_script(site, kills, plan)?;
-    add_runbook(site, &specs, plan)?;
+    add_runbook(site, kills, &specs, plan)?;
     add_server_lines(kills, plan);
     add_run_now(kills, plan);
     plan.tasks.extend(specs);
@@ -43,28 +42,24 @@ pub fn task_specs(site: &Farm, kills: &[Kill]) -> Result<Vec<TaskSpec>, crate::E
 }
 
 fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
-    let quote = |s: &str| {
-        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
-    };
     Ok(TaskSpec {
         name: k.name.clone(),
-        description: format!(
-            "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
-            k.image, site.name
-        ),
-        trigger: Trigger::Daily {
-            start: start_boundary(site, k.hour, k.minute, 0),
-            days_interval: k.every_days,
+        description: match &k.restart_service {
+            None => format!(
+                "Kills {} if it is running (sitebundle, site {}). Exit 0: not running; 101: the process list could not be read; otherwise taskkill's exit code.",
+                k.image, site.name
+            ),
+            Some(svc) => format!(
+                "Kills {} if it is running, then starts the service {svc} again (sitebundle, site {}). Exit 0: not running, or killed and started; 101: the process list could not be read; 102: killed but the service did not start; otherwise taskkill's exit code.",
+                k.image, site.name
+            ),
         },
+        trigger: Trigger::Calendar(k.schedule.clone()),
         command: r"%SystemRoot%\System32\cmd.exe".into(),
         // cmd /c strips the outer pair of quotes: ""C:\dir\killProc.cmd" "image"" runs the script
-        // with a quoted path even when the folder has spaces. Both are quoted for cmd at render
-        // time (the image is read by the script as %~1), whatever resolve allowed.
-        arguments: format!(
-            "/c \"{} {}\"",
-            quote(&site.script_path(KILLPROC))?,
-            quote(&k.image)?
-        ),
+        // with a quoted path even when the folder has spaces. Every part is quoted for cmd at render
+        // time (the script reads the image as %~1 and the service as %~2), whatever resolve allowed.
+        arguments: format!("/c \"{}\"", script_arguments(site, k)?.join(" ")),
         working_directory: String::new(),
         principal: Principal::system(),
         execution_time_limit: "PT10M".into(),
@@ -89,6 +84,18 @@ fn add_run_now(kills: &[Kill], plan: &mut Plan) {
             )),
         });
     }
+}
+
+/// killProc.cmd's path, the image and the service to start again, each quoted for cmd.
+fn script_arguments(site: &Farm, k: &Kill) -> Result<Vec<String>, crate::Error> {
+    let quote = |s: &str| {
+        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
+    };
+    let mut args = vec![quote(&site.script_path(KILLPROC))?, quote(&k.image)?];
+    if let Some(svc) = &k.restart_service {
+        args.push(quote(svc)?);
+    }
+    Ok(args)
 }
 
 /// The servers that run at least one kill task, in name order.
@@ -144,6 +151,11 @@ fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
 #[derive(Serialize)]
 struct KillTaskRow {
     name: String,
+    /// The schedule in words and as `schtasks /Create` options.
+    words: String,
+    schtasks: Vec<String>,
+    /// The service started again after a kill.
+    restart: Option<String>,
     file: String,
     ru: String,
     hosts: String,
@@ -158,18 +170,34 @@ struct KillRunbookView {
 
     /// The GPO registers the tasks (then the schtasks commands are for servers outside it).
     gpo_tasks: bool,
+    /// Some task counts its days from a start date.
+    any_every_days: bool,
+    /// Some task starts a service again after the kill.
+    any_restart: bool,
+    /// The GPO writes some task as a legacy item with a UTC start time, converted from `timezone`.
+    legacy_gpo: bool,
+    timezone: String,
 }
 
 /// The runbook section and its link under "On each server".
-fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(
+    site: &Farm,
+    kills: &[Kill],
+    specs: &[TaskSpec],
+    plan: &mut Plan,
+) -> Result<(), crate::Error> {
     let tasks: Vec<KillTaskRow> = specs
         .iter()
-        .map(|t| {
+        .zip(kills)
+        .map(|(t, k)| {
             let (new, old): (Vec<usize>, Vec<usize>) = t
                 .hosts
                 .iter()
                 .partition(|&&h| site.server(h).os.has_task_scheduler2());
             KillTaskRow {
+                words: k.schedule.words(),
+                schtasks: k.schedule.schtasks(),
+                restart: k.restart_service.clone(),
                 file: format!("tasks\\{}.xml", t.name),
                 ru: t.principal.schtasks_ru().to_string(),
                 name: t.name.clone(),
@@ -178,10 +206,23 @@ fn add_runbook(site: &Farm, specs: &[TaskSpec], plan: &mut Plan) -> Result<(), c
             }
         })
         .collect();
+    let gpo_tasks = site.gpo_has(Preference::Tasks);
     let view = KillRunbookView {
         any_new: tasks.iter().any(|t: &KillTaskRow| !t.hosts.is_empty()),
+        legacy_gpo: gpo_tasks
+            && site.timezone.is_some()
+            && tasks.iter().any(|t| !t.legacy_hosts.is_empty()),
         tasks,
-        gpo_tasks: site.gpo_has(Preference::Tasks),
+        gpo_tasks,
+        any_every_days: kills
+            .iter()
+            .any(|k| matches!(k.schedule.by, By::Days { interval } if interval > 1)),
+        any_restart: kills.iter().any(|k| k.restart_service.is_some()),
+        timezone: site
+            .timezone
+            .as_ref()
+            .map(|z| z.name.clone())
+            .unwrap_or_default(),
     };
     let section = Section {
         id: "kill".into(),

@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::{Ctx, Names, check_task_name, parse_hhmm};
+use crate::model::schedule::{RawMonthly, RawSchedule, Schedule};
+use crate::model::{Ctx, Names, check_task_name};
 
 /// One process to kill on a schedule, on the listed servers.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -16,19 +17,31 @@ pub struct RawKill {
     /// Time of day, 24-hour "HH:MM", local time of each server. Default "03:00" (nightly).
     #[serde(default = "default_at")]
     pub at: String,
-    /// Run every this many days (1-365). Default 1.
-    #[serde(default = "default_every_days")]
-    pub every_days: u32,
+    /// Run every this many days (1-365), counted from `start`. Default 1 (every day). At most one
+    /// of `every_days`, `days` and `monthly`.
+    #[serde(default)]
+    pub every_days: Option<u32>,
+    /// Run weekly on these days: three-letter English names, e.g. `["sun"]` or `["mon", "thu"]`.
+    #[serde(default)]
+    pub days: Option<Vec<String>>,
+    /// Run monthly: `{ days = [1, 15] }` (days 1-28) or `{ week = "first", day = "mon" }` (week
+    /// "first" to "fourth" or "last").
+    #[serde(default)]
+    pub monthly: Option<RawMonthly>,
+    /// First day the task may run, "YYYY-MM-DD"; `every_days` counts from it. Default "2010-01-01".
+    #[serde(default)]
+    pub start: Option<String>,
     /// Task name. Default "KillProc-" followed by the image name without ".exe".
     #[serde(default)]
     pub name: Option<String>,
+    /// Service to start again after a kill (`net start`), as `sc query` names it (SERVICE_NAME),
+    /// e.g. "SPTimerV3" when the image is OWSTIMER.EXE. Letters, digits, `_`, `-`, `.`.
+    #[serde(default)]
+    pub restart_service: Option<String>,
 }
 
 fn default_at() -> String {
     "03:00".into()
-}
-fn default_every_days() -> u32 {
-    1
 }
 
 #[derive(Debug, Clone)]
@@ -36,9 +49,8 @@ pub struct Kill {
     pub name: String,
     pub image: String,
     pub servers: Vec<usize>,
-    pub hour: u32,
-    pub minute: u32,
-    pub every_days: u32,
+    pub schedule: Schedule,
+    pub restart_service: Option<String>,
 }
 
 /// A process image name: `name.exe`, letters, digits, `_`, `-`, `.`; no path, no spaces, no wildcards.
@@ -119,23 +131,18 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
             "e.g. `name = \"KillProc-mssdmn\"`",
         );
     }
-    let time = parse_hhmm(&r.at);
-    let (hour, minute) = match time {
-        Ok(t) => t,
-        Err(e) => {
-            ctx.error(&format!("{p}.at"), e, "e.g. `at = \"02:30\"`");
-            ok = false;
-            (0, 0)
-        }
-    };
-    if !(1..=365).contains(&r.every_days) {
-        ctx.error(
-            &format!("{p}.every_days"),
-            format!("every_days = {} is outside 1-365", r.every_days),
-            "Task Scheduler's DaysInterval accepts 1 to 365",
-        );
-        ok = false;
-    }
+    let schedule = crate::model::schedule::resolve(
+        ctx,
+        p,
+        &RawSchedule {
+            at: &r.at,
+            every_days: r.every_days,
+            days: r.days.as_deref(),
+            monthly: r.monthly.as_ref(),
+            start: r.start.as_deref(),
+        },
+    );
+    ok &= schedule.is_some();
     if r.servers.is_empty() {
         ctx.error(
             &format!("{p}.servers"),
@@ -144,15 +151,21 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
         );
         ok = false;
     }
+    if let Some(svc) = &r.restart_service {
+        ok &= ctx.check(
+            &format!("{p}.restart_service"),
+            crate::model::check_plain_name(svc, 80, false, "service name"),
+            "the service name as `sc query` shows it (SERVICE_NAME), e.g. `restart_service = \"SPTimerV3\"`",
+        );
+    }
     let (servers, servers_ok) = resolve_servers(ctx, names, p, r);
     ok &= servers_ok;
     ok.then_some(Kill {
         name,
         image: r.image.clone(),
         servers,
-        hour,
-        minute,
-        every_days: r.every_days,
+        schedule: schedule?,
+        restart_service: r.restart_service.clone(),
     })
 }
 

@@ -20,9 +20,10 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
+use crate::model::schedule::Schedule;
 use crate::plan::{
     Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify, TaskSpec,
-    Trigger, start_boundary,
+    Trigger,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -178,10 +179,7 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
                     site.script_path(WUTRIGGER_LOG),
                     site.name
                 ),
-                trigger: Trigger::Daily {
-                    start: start_boundary(site, m.refresh_hour, m.refresh_minute, 0),
-                    days_interval: 1,
-                },
+                trigger: Trigger::Calendar(Schedule::daily(m.refresh_hour, m.refresh_minute)),
                 command: CSCRIPT.into(),
                 arguments: cscript_args(&site.script_path(WUTRIGGER), &dur)?,
                 working_directory: String::new(),

@@ -13,12 +13,14 @@
 //!   every uid a braced upper-case GUID unique in the GPO, `changed` as YYYY-MM-DD HH:MM:SS, the
 //!   action (Files R, tasks and registry U), no password-like attribute anywhere, run-as accounts
 //!   only SYSTEM / LocalService / NetworkService with logonType S4U, registry items in HKLM with
-//!   DWORDs as 8 upper-case hex digits, legacy tasks enabled with an appName and one trigger;
+//!   DWORDs as 8 upper-case hex digits, legacy tasks enabled with an appName and one or more
+//!   triggers of one type, each with its start date and time;
 //! * item-level targeting: TaskV2 items target exactly 2K8 + 2K8R2, legacy Task items exactly
 //!   2K3 + 2K3R2, files and registry values no OS; the computer names are the expected ones;
 //! * XSD (the one part left to Python, `tests/validators/xsd_check.py`, lxml): every <Filters>
 //!   against the targeting schema, the Task embedded in each TaskV2 (in the Task Scheduler
-//!   namespace) against the Task Scheduler XSD.
+//!   namespace) against the Task Scheduler XSD, each legacy Task item against [MS-GPPREF]'s schema
+//!   of it (`tests/schemas/gpp-legacy-task.xsd`).
 //!
 //! `expect` names the items the bundle must hold (exactly those):
 //!     {"files": {NAME: {"from": ..., "target": ..., "computers": [...]}},
@@ -39,6 +41,9 @@ use crate::common;
 const BKP_NS: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations";
 const MANIFEST_NS: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations/Manifest";
 const TASK_NS: &str = "http://schemas.microsoft.com/windows/2004/02/mit/task";
+const TARGETING_XSD: &str = "gpp-targeting.xsd";
+const TASK_XSD: &str = "task-scheduler.xsd";
+const LEGACY_TASK_XSD: &str = "gpp-legacy-task.xsd";
 const ZERO: &str = "{00000000-0000-0000-0000-000000000000}";
 const DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n";
 const RUN_AS_OK: [&str; 3] = [
@@ -208,7 +213,8 @@ fn walk_files(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
 /// A fragment for the XSD pass: which schema, what it is (for the message), its XML text.
 struct XsdJob {
     backup: usize,
-    task: bool,
+    /// Schema file under tests/schemas.
+    schema: &'static str,
     label: String,
     xml: String,
 }
@@ -351,6 +357,7 @@ fn check_backup(
     }
 
     let mut uids: BTreeMap<String, String> = BTreeMap::new();
+    let mut register_files: Vec<(String, String, String)> = Vec::new();
     let mut seen: BTreeMap<&str, BTreeMap<String, Value>> =
         ["files", "tasks_v2", "tasks_legacy", "registry", "services"]
             .into_iter()
@@ -483,7 +490,7 @@ fn check_backup(
                 computers.sort();
                 jobs.push(XsdJob {
                     backup: idx,
-                    task: false,
+                    schema: TARGETING_XSD,
                     label: format!("{where_}: Filters of {nm_s}"),
                     xml: text[f.range()].to_string(),
                 });
@@ -589,7 +596,7 @@ fn check_backup(
                             let raw = &text[task.range()];
                             jobs.push(XsdJob {
                                 backup: idx,
-                                task: true,
+                                schema: TASK_XSD,
                                 label: format!("{where_}: embedded Task of {nm_s}"),
                                 xml: format!("<Task xmlns=\"{TASK_NS}\"{}", &raw["<Task".len()..]),
                             });
@@ -611,8 +618,17 @@ fn check_backup(
                     );
                 }
                 _ => {
-                    // "Task": a legacy (Task Scheduler 1.0) task.
-                    if !os_is(&["2K3", "2K3R2"]) {
+                    // "Task": a legacy (Task Scheduler 1.0) task for 2003, or on 2008 the
+                    // `gpo.tasks_2008 = "schtasks-xml"` item that registers a copied task XML.
+                    let registers = register_file(p("appName"), p("args"));
+                    if let Some(file) = &registers {
+                        if !os_is(&["2K8", "2K8R2"]) {
+                            errs.push(format!(
+                                "{where_}: Task {nm_s} runs schtasks /Create /XML but targets OS {os_versions:?}, expected 2K8 + 2K8R2"
+                            ));
+                        }
+                        register_files.push((where_.clone(), nm_s.clone(), file.clone()));
+                    } else if !os_is(&["2K3", "2K3R2"]) {
                         errs.push(format!(
                             "{where_}: Task {nm_s} targets OS {os_versions:?}, expected 2K3 + 2K3R2"
                         ));
@@ -635,28 +651,41 @@ fn check_backup(
                                 .filter(|c| c.is_element() && qname(*c) == "Trigger")
                         })
                         .collect();
-                    if trig.len() != 1 {
-                        errs.push(format!(
-                            "{where_}: legacy Task {nm_s} has {} triggers",
-                            trig.len()
-                        ));
+                    if trig.is_empty() {
+                        errs.push(format!("{where_}: legacy Task {nm_s} has no trigger"));
                         continue;
                     }
+                    // The item against [MS-GPPREF]'s schema of the legacy Task (attribute types:
+                    // minutesDuration, interval and the hours are unsignedByte).
+                    jobs.push(XsdJob {
+                        backup: idx,
+                        schema: LEGACY_TASK_XSD,
+                        label: format!("{where_}: legacy Task {nm_s}"),
+                        xml: text[item.range()].to_string(),
+                    });
                     let tr = trig[0];
-                    if tr.attribute("type") == Some("DAILY") {
+                    if trig
+                        .iter()
+                        .any(|t| t.attribute("type") != tr.attribute("type"))
+                    {
+                        errs.push(format!("{where_}: legacy Task {nm_s} mixes trigger types"));
+                    }
+                    for t in trig
+                        .iter()
+                        .filter(|t| t.attribute("type") != Some("STARTUP"))
+                    {
                         for a in [
                             "startHour",
                             "startMinutes",
                             "beginYear",
                             "beginMonth",
                             "beginDay",
-                            "interval",
                         ] {
-                            let v = tr.attribute(a).unwrap_or_default();
+                            let v = t.attribute(a).unwrap_or_default();
                             if v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit()) {
                                 errs.push(format!(
                                     "{where_}: legacy Task {nm_s} trigger {a}={:?}",
-                                    tr.attribute(a)
+                                    t.attribute(a)
                                 ));
                             }
                         }
@@ -679,6 +708,14 @@ fn check_backup(
                     );
                 }
             }
+        }
+    }
+    // Every task XML a legacy item registers is copied there by a Files item of the GPO.
+    for (where_, name, file) in &register_files {
+        if !seen["files"].values().any(|f| f["target"] == json!(file)) {
+            errs.push(format!(
+                "{where_}: Task {name} registers {file}, which no Files item copies"
+            ));
         }
     }
     if let Some(expect) = expect {
@@ -710,6 +747,19 @@ fn check_backup(
     errs
 }
 
+/// The task file a legacy item registers: its program is schtasks.exe and its arguments are
+/// `/Create … /XML "FILE" /F` (the `gpo.tasks_2008 = "schtasks-xml"` fallback).
+fn register_file(app: Option<&str>, args: Option<&str>) -> Option<String> {
+    if !app?.to_ascii_lowercase().ends_with("\\schtasks.exe") {
+        return None;
+    }
+    let args = args?;
+    let rest = &args[args.find(" /XML \"")? + " /XML \"".len()..];
+    let end = rest.find('"')?;
+    (args.starts_with("/Create ") && rest[end + 1..].trim() == "/F")
+        .then(|| rest[..end].to_string())
+}
+
 /// `YYYY-MM-DD HH:MM:SS` (digits only in the digit places).
 fn changed_ok(s: &str) -> bool {
     let b = s.as_bytes();
@@ -731,10 +781,10 @@ fn run_xsd(jobs: &[XsdJob]) -> BTreeMap<usize, String> {
     let tmp = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(common::python());
     cmd.arg(repo.join("tests/validators/xsd_check.py"));
-    for (task, schema) in [(false, "gpp-targeting.xsd"), (true, "task-scheduler.xsd")] {
+    for schema in [TARGETING_XSD, TASK_XSD, LEGACY_TASK_XSD] {
         cmd.arg("--xsd")
             .arg(repo.join("tests/schemas").join(schema));
-        for (i, j) in jobs.iter().enumerate().filter(|(_, j)| j.task == task) {
+        for (i, j) in jobs.iter().enumerate().filter(|(_, j)| j.schema == schema) {
             let f = tmp.path().join(format!("{i}.xml"));
             std::fs::write(&f, &j.xml).unwrap();
             cmd.arg(f);
