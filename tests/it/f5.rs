@@ -340,7 +340,7 @@ struct Conf {
 }
 
 /// Tcl's parser over the merge file: statement headers, or parse errors.
-fn tcl_statements(path: &Path) -> Vec<(String, Vec<String>)> {
+pub(crate) fn tcl_statements(path: &Path) -> Vec<(String, Vec<String>)> {
     let out = Command::new("tclsh")
         .arg(common::repo().join("tests/tmsh_structure.tcl"))
         .arg(path)

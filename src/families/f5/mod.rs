@@ -12,7 +12,7 @@ pub use model::affinity;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::plan::{Column, Part, Plan, Section, TopoEdge, TopoNode, Topology};
-use model::{F5, Monitor, MonitorRef, Persistence, Pool, Protocol, Snat, Virtual};
+use model::{F5, Monitor, MonitorRef, MonitorType, Persistence, Pool, Protocol, Snat, Virtual};
 
 /// The AS3 schema version the declaration is written for (every property used exists there).
 pub const AS3_SCHEMA_VERSION: &str = "3.22.0";
@@ -292,6 +292,10 @@ pub fn as3_value(site: &Farm, f5: &F5) -> Result<Value, crate::Error> {
     let folder = vec![f5.as3_tenant.clone(), AS3_APP.to_string()];
     let mut app = serde_json::Map::new();
     app.insert("class".into(), json!("Application"));
+    // AS3 fills this default before it validates; a plain JSON Schema validator does not, and
+    // the 3.22 schema then reads the absent template as every template at once (each
+    // `if template const …` holds) and requires `serviceMain`. Written out, both schemas agree.
+    app.insert("template".into(), json!("generic"));
     for m in &f5.monitors {
         app.insert(m.name.clone(), with_remark(as3_monitor(m), &m.description));
     }
@@ -329,10 +333,16 @@ fn as3_monitor(m: &Monitor) -> Value {
         "interval": m.interval,
         "timeout": m.timeout,
     });
-    if let Some(s) = &m.send {
+    // AS3 3.22-3.28 require `send` and `receive` on TCP monitors (as3-schema-3.22.0.json,
+    // Monitor_Send_Recv `required`; the 3.29.0 changelog drops the requirement). An empty string
+    // is what the merge file's absent value means: AS3 writes "" as `none` (f5-appsvcs-extension
+    // src/lib/normalize.js: "BIG-IP uses the string \"none\" for null values"), and `/Common/tcp`
+    // sends and expects nothing.
+    let empty = || (m.kind == MonitorType::Tcp).then(String::new);
+    if let Some(s) = m.send.clone().or_else(empty) {
         o["send"] = json!(s);
     }
-    if let Some(r) = &m.recv {
+    if let Some(r) = m.recv.clone().or_else(empty) {
         o["receive"] = json!(r);
     }
     if let Some(port) = m.port {

@@ -89,11 +89,14 @@ pub struct RawMonitor {
     #[serde(rename = "type")]
     pub kind: MonitorType,
     /// Request sent by the monitor. Use `\r\n` (TOML escapes) between header lines. Printable ASCII
-    /// only, without `"`, `\`, `$`, `[`, `]`, `{`, `}`.
+    /// only, without `"`, `\`, `$`, `[`, `]`, `{`, `}`. Default for http/https:
+    /// `HEAD / HTTP/1.0\r\n\r\n` (AS3's default, written explicitly in the merge file too, so that
+    /// both files probe the same way); tcp: nothing (a connect check).
     #[serde(default)]
     pub send: Option<String>,
     /// Text (a regular expression on the BIG-IP) the response must contain for the member to be up.
-    /// Same character rules as `send`.
+    /// Same character rules as `send`. Default for http/https: `HTTP/1.` (AS3's default, written in
+    /// both files); tcp: none.
     #[serde(default)]
     pub recv: Option<String>,
     /// Seconds between probes (1-86400). Default 5.
