@@ -402,6 +402,11 @@ fn schema() -> &'static Value {
 /// AS3's default of `prop` in definition `def` of F5's schema: the `default` of the property
 /// wherever the definition (or a definition it refers to) declares it.
 fn schema_default(def: &str, prop: &str) -> Value {
+    try_schema_default(def, prop)
+        .unwrap_or_else(|| panic!("AS3 schema has no default for {def}.{prop}"))
+}
+
+fn try_schema_default(def: &str, prop: &str) -> Option<Value> {
     fn walk(x: &Value, prop: &str, seen: &mut BTreeSet<String>) -> Option<Value> {
         match x {
             Value::Object(m) => {
@@ -428,7 +433,6 @@ fn schema_default(def: &str, prop: &str) -> Value {
         }
     }
     walk(&schema()["definitions"][def], prop, &mut BTreeSet::new())
-        .unwrap_or_else(|| panic!("AS3 schema has no default for {def}.{prop}"))
 }
 
 /// A property of an AS3 object, or its schema default.
@@ -583,8 +587,10 @@ fn as3_service(s: &mut Settings, class: &str, obj: &Value, folder: &str) {
             profiles.push(format!("{} ({context})", as3_ref(p, folder)));
         }
     }
-    if let Some(p) = obj.get("profileMultiplex") {
-        profiles.push(format!("{} (all)", as3_ref(p, folder)));
+    for key in ["profileMultiplex", "profileNTLM"] {
+        if let Some(p) = obj.get(key) {
+            profiles.push(format!("{} (all)", as3_ref(p, folder)));
+        }
     }
     let persist: Vec<String> = prop(obj, class, "persistenceMethods")
         .as_array()
@@ -731,8 +737,10 @@ fn as3_and_the_merge_file_configure_the_same_settings() {
     );
 }
 
-/// Removes `key` from every object of `class` in the declaration; true when one had it.
+/// Removes `key` from every object of `class` in the declaration; true when one had a value
+/// other than AS3's default (dropping a default changes nothing, and must not).
 fn drop_attribute(decl: &mut Value, class: &str, key: &str) -> bool {
+    let default = try_schema_default(class, key);
     let mut dropped = false;
     for (_, t) in decl["declaration"].as_object_mut().unwrap() {
         let Some(t) = t.as_object_mut() else { continue };
@@ -743,7 +751,7 @@ fn drop_attribute(decl: &mut Value, class: &str, key: &str) -> bool {
             for (_, obj) in app {
                 if obj.get("class").and_then(Value::as_str) == Some(class) {
                     if let Some(o) = obj.as_object_mut() {
-                        dropped |= o.remove(key).is_some();
+                        dropped |= o.remove(key).is_some_and(|v| Some(v) != default);
                     }
                 }
             }
@@ -753,7 +761,8 @@ fn drop_attribute(decl: &mut Value, class: &str, key: &str) -> bool {
 }
 
 /// Control: each attribute the declaration writes to say what the merge file says is needed;
-/// dropped (AS3's default takes its place), the comparison fails for some site.
+/// dropped where its value is not AS3's default (which then takes its place), the comparison
+/// fails for some site.
 #[test]
 fn dropping_an_attribute_from_the_declaration_breaks_the_equivalence() {
     let sites = sites();
@@ -772,6 +781,7 @@ fn dropping_an_attribute_from_the_declaration_breaks_the_equivalence() {
         ("Service_HTTPS", "redirect80"),
         ("Service_HTTPS", "clientTLS"),
         ("Service_HTTP", "profileMultiplex"),
+        ("Service_HTTP", "profileNTLM"),
     ];
     let mut caught = Vec::new();
     for (class, key) in attributes {

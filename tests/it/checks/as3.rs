@@ -21,9 +21,9 @@ use serde_json::Value;
 use crate::common;
 
 /// The schemas a declaration must satisfy: the AS3 version the runbook names as the minimum
-/// (3.22.0: `tests/schemas/as3-schema-3.22.0.json`) and the current one (3.56.0).
+/// (3.23.0: `tests/schemas/as3-schema-3.23.0.json`) and the current one (3.56.0).
 pub const SCHEMAS: &[(&str, &str)] = &[
-    ("3.22.0", "tests/schemas/as3-schema-3.22.0.json"),
+    ("3.23.0", "tests/schemas/as3-schema-3.23.0.json"),
     ("3.56.0", "tests/schemas/as3-schema.json"),
 ];
 
@@ -44,7 +44,7 @@ fn validator(schema: usize, class: usize) -> &'static Validator {
 
 /// The schema for one class: the root (its `$id` and `definitions`, so that every `$ref` still
 /// resolves) without the root's `oneOf` (its errors are unreadable), requiring the class's
-/// definition. Up to 3.2x, `definitions.ADC` is a stub ("See adc-schema.json") and the full ADC
+/// definition. In 3.2x, `definitions.ADC` is a stub ("See adc-schema.json") and the full ADC
 /// schema is the root's `properties.declaration`: it applies to a request's `declaration` through
 /// the root's `properties`, and is added here for a bare declaration.
 fn for_class(mut root: Value, class: Option<&str>) -> Value {
@@ -307,8 +307,9 @@ mod tests {
         rejects(&d, "virtualPort");
     }
 
-    /// AS3 3.22-3.28 require send and receive on a TCP monitor; 3.29 dropped the requirement
-    /// (why the declaration writes empty strings, and why both schemas are checked).
+    /// AS3 up to 3.28 requires send and receive on a TCP monitor; 3.29 dropped the requirement
+    /// (f5-appsvcs-extension CHANGELOG, AUTOTOOL-2377): why the declaration writes empty
+    /// strings, and why both schemas are checked.
     #[test]
     fn tcp_monitor_needs_send_and_receive_before_3_29() {
         let mut d = decl();
@@ -322,7 +323,7 @@ mod tests {
         let old = check_against(&d, 0);
         assert!(
             old.iter()
-                .any(|e| e.starts_with("AS3 3.22.0 schema") && e.contains("send")),
+                .any(|e| e.starts_with("AS3 3.23.0 schema") && e.contains("send")),
             "{old:?}"
         );
         app(&mut d)["mon_tcp"]["send"] = json!("");

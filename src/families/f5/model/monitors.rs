@@ -90,7 +90,7 @@ fn resolve_monitor(
 }
 
 /// The request an HTTP(S) monitor sends when the site gives none: AS3's default
-/// (as3-schema.json 3.22.0 and 3.56.0, `Monitor_HTTP.send.default`). The merge file writes it
+/// (as3-schema.json 3.23.0 and 3.56.0, `Monitor_HTTP.send.default`). The merge file writes it
 /// explicitly, because its parent `/Common/http` would send `GET /\r\n` instead and the two files
 /// would probe differently. TCP monitors send nothing (a connect check) in both.
 fn default_send(kind: MonitorType) -> Option<String> {
