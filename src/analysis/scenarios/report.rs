@@ -16,6 +16,8 @@ struct GroupView {
     description: String,
     targets: String,
     verdict: String,
+    /// What happens to the group's established connections (escaped with `escape::md`).
+    live: String,
 }
 
 #[derive(serde::Serialize)]
@@ -308,9 +310,53 @@ fn group_views(f5: &F5, t: &Topology) -> Result<Vec<GroupView>, crate::Error> {
                 .collect::<Result<Vec<_>, _>>()?
                 .join(", "),
             verdict: md(&verdict)?,
+            live: md(&live_text(f5, a))?,
         });
     }
     Ok(groups)
+}
+
+/// What the page says of a group's established connections: which of its pools reset them when a
+/// member fails, which HTTP virtual servers balance every request (OneConnect), and failback.
+fn live_text(f5: &F5, a: &crate::families::f5::affinity::Affinity) -> String {
+    use crate::families::f5::model::ServiceDownAction;
+    let mut pools = std::collections::BTreeSet::new();
+    let mut http = std::collections::BTreeSet::new();
+    for t in &a.targets {
+        let (pool, v) = match *t {
+            TargetRef::Virtual(v) => (f5.virtuals[v].pool, Some(v)),
+            TargetRef::Route(v, r) => (f5.virtuals[v].routes[r].pool, Some(v)),
+            TargetRef::Pool(p) => (p, None),
+        };
+        pools.insert(pool);
+        http.extend(v.filter(|&v| f5.virtuals[v].protocol.is_http()));
+    }
+    let kept: Vec<&str> = pools
+        .iter()
+        .map(|&p| &f5.pools[p])
+        .filter(|p| p.service_down_action == ServiceDownAction::None)
+        .map(|p| p.name.as_str())
+        .collect();
+    let sticky: Vec<&str> = http
+        .iter()
+        .map(|&v| &f5.virtuals[v])
+        .filter(|v| !v.oneconnect)
+        .map(|v| v.name.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    if kept.is_empty() {
+        parts.push("on failover its pools reset the connections of a failed member, so clients reconnect to the node the group moves to".to_string());
+    } else {
+        parts.push(format!(
+            "on failover pools {} keep their live connections on the failed node",
+            kept.join(", ")
+        ));
+    }
+    if !sticky.is_empty() {
+        parts.push(format!("HTTP virtual servers {} keep a keep-alive connection on its first node (no OneConnect)", sticky.join(", ")));
+    }
+    parts.push("after failback long-lived connections stay on the fallback node until they close (the runbook's failover test moves them)".into());
+    parts.join("; ")
 }
 
 /// What the page says of a group's check.
