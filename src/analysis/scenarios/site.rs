@@ -326,12 +326,13 @@ fn report_live_connections(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
     }
 }
 
-/// A finding of group `i`: an error or a warning, as its `on_split` says.
+/// A live-connection finding of group `i`: an error or a warning, as its `on_split` says.
 fn report(ctx: &mut Ctx, f5: &F5, i: usize, path: &str, message: String, help: &str) {
-    match f5.affinities[i].on_split {
-        OnSplit::Error => ctx.error(path, message, help),
-        OnSplit::Warning => ctx.warn(path, message, help),
-    }
+    let severity = match f5.affinities[i].on_split {
+        OnSplit::Error => Severity::Error,
+        OnSplit::Warning => Severity::Warning,
+    };
+    ctx.report(severity, Code::AffinityLiveConnections, path, message, help);
 }
 
 /// One line per group: "affinity group `ects`: never splits (64 of 64 combinations of 6 checks)".
