@@ -62,6 +62,7 @@ pub enum Code {
     AffinitySpread,
     AffinityPartial,
     AffinityPersistence,
+    AffinityLiveConnections,
 }
 
 impl Code {
@@ -94,6 +95,7 @@ impl Code {
         Code::AffinitySpread,
         Code::AffinityPartial,
         Code::AffinityPersistence,
+        Code::AffinityLiveConnections,
     ];
 
     /// The stable name (lower case, words joined by `-`).
@@ -126,6 +128,7 @@ impl Code {
             Code::AffinitySpread => "affinity-spread",
             Code::AffinityPartial => "affinity-partial",
             Code::AffinityPersistence => "affinity-persistence",
+            Code::AffinityLiveConnections => "affinity-live-connections",
         }
     }
 }

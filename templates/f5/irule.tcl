@@ -9,8 +9,11 @@
 # remembered when the connection is accepted and selected again for every other request.
 #
 # The path is compared the way IIS resolves it: without the query string (HTTP::path),
-# percent-decoded (repeated, at most 4 more times, so double encoding cannot hide a prefix),
-# backslashes read as slashes, empty, "." and ".." segments removed, lower-cased. A route
+# percent-decoded, %uNNNN included (IIS accepts that non-standard form; URI::decode does not
+# know it), repeated at most 4 more times so that double encoding cannot hide a prefix,
+# backslashes read as slashes, empty, "." and ".." segments removed, trailing dots and spaces of
+# a segment dropped (Windows path normalisation: learn.microsoft.com, "File path formats on
+# Windows systems", Trim characters), lower-cased. A route
 # matches its own path ("/ects", which IIS redirects to "/ects/") and everything below it
 # ("/ects/*"), never a longer name ("/ectsx"). Variables start with sb_ so that other iRules
 # on the same virtual server (which share the connection's variables) do not collide with them.
@@ -29,11 +32,17 @@ when HTTP_REQUEST {
             set sb_path [string range $sb_path $sb_slash end]
         }
     }
-    set sb_decoded [URI::decode $sb_path]
     set sb_rounds 0
-    while {$sb_decoded ne $sb_path && $sb_rounds < 4} {
-        set sb_path $sb_decoded
+    while {1} {
+        while {[regexp -nocase -indices {%u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]} $sb_path sb_at]} {
+            set sb_hex [string range $sb_path [expr {[lindex $sb_at 0] + 2}] [lindex $sb_at 1]]
+            set sb_path [string replace $sb_path [lindex $sb_at 0] [lindex $sb_at 1] [format %c 0x$sb_hex]]
+        }
         set sb_decoded [URI::decode $sb_path]
+        if {$sb_decoded eq $sb_path || $sb_rounds >= 4} {
+            break
+        }
+        set sb_path $sb_decoded
         incr sb_rounds
     }
     set sb_segments {}
@@ -46,7 +55,10 @@ when HTTP_REQUEST {
                 set sb_segments [lrange $sb_segments 0 end-1]
             }
             default {
-                lappend sb_segments $sb_segment
+                set sb_segment [string trimright $sb_segment ". "]
+                if {$sb_segment ne ""} {
+                    lappend sb_segments $sb_segment
+                }
             }
         }
     }

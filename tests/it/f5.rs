@@ -101,7 +101,25 @@ fn ects_paths() -> Vec<(&'static str, bool)> {
         ("/%45CTSX/", false),
         ("/ECTS-old/", false),
         ("/ect", false),
-        ("/ects../x", false),
+        // Windows drops a segment's trailing dots and spaces: IIS serves these from /ECTS/.
+        ("/ects../x", true),
+        ("/ECTS./x", true),
+        ("/ECTS. ./x", true),
+        ("/ECTS%20/x", true),
+        ("/ECTS%2e%20", true),
+        ("/ECTS.../", true),
+        // %uNNNN, which IIS decodes too, alone, mixed, double-encoded and as a slash.
+        ("/%u0045CTS/x", true),
+        ("/%U0065cts/", true),
+        ("/%u0045%43%u0054S/x", true),
+        ("/%25u0045CTS/x", true),
+        ("/%u0025u0045CTS/x", true),
+        ("/x%u002f..%u002fECTS/y", true),
+        ("/.ECTS/", false),
+        ("/ECTS.x/", false),
+        ("/%u0045CTSX/", false),
+        ("/%u004/ECTS", false),
+        ("/%u00zzECTS/", false),
         ("/sites/ects/", false),
         ("/default.aspx?u=/ECTS/", false),
         ("/?x=/ects/", false),
@@ -273,6 +291,53 @@ fn harness_catches_a_rule_without_default_branch() {
     assert!(fails[0].contains("selected 0 pools"), "{fails:?}");
 }
 
+/// Control for the IIS normalisation: the generated rule without its `%uNNNN` decoding and
+/// without trimming trailing dots and spaces (the previous rule) sends exactly the new cases to
+/// the wrong pool.
+#[test]
+fn harness_catches_the_rule_without_iis_normalisation() {
+    let b = common::reference();
+    let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
+    let u_loop = rule
+        .find("        while {[regexp -nocase -indices {%u")
+        .expect("the %u loop");
+    let u_end = u_loop + rule[u_loop..].find("\n        }\n").unwrap() + "\n        }\n".len();
+    let old = format!("{}{}", &rule[..u_loop], &rule[u_end..]).replace(
+        "                set sb_segment [string trimright $sb_segment \". \"]\n",
+        "",
+    );
+    assert!(
+        !old.contains("regexp") && !old.contains("trimright"),
+        "{old}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.tcl");
+    std::fs::write(&file, &old).unwrap();
+    let conns = reference_conns(&file.to_string_lossy(), REF_DEFAULT, REF_ADMIN, "old");
+    let fails = run_harness(&conns);
+    let failing: std::collections::BTreeSet<&str> = ects_paths()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| fails.iter().any(|f| f.contains(&format!(" {p} after "))))
+        .collect();
+    let new_cases: std::collections::BTreeSet<&str> = [
+        "/ects../x",
+        "/ECTS./x",
+        "/ECTS. ./x",
+        "/ECTS%20/x",
+        "/ECTS%2e%20",
+        "/ECTS.../",
+        "/%u0045CTS/x",
+        "/%U0065cts/",
+        "/%u0045%43%u0054S/x",
+        "/%25u0045CTS/x",
+        "/%u0025u0045CTS/x",
+        "/x%u002f..%u002fECTS/y",
+    ]
+    .into();
+    assert_eq!(failing, new_cases, "{fails:#?}");
+}
+
 #[test]
 fn irules_are_canonical() {
     let mut bundles = vec![common::reference()];
@@ -310,11 +375,16 @@ fn irules_are_canonical() {
 
 const BUILTIN_PROFILES: &[&str] = &[
     "/Common/http",
+    "/Common/ntlm",
+    "/Common/oneconnect",
     "/Common/tcp",
     "/Common/tcp-lan-optimized",
     "/Common/tcp-wan-optimized",
 ];
 const BUILTIN_PERSIST: &[&str] = &["/Common/source_addr", "/Common/cookie"];
+/// F5's built-in iRules the merge file may name (`/Common/_sys_https_redirect`: the redirect of
+/// an HTTPS virtual server's port-80 twin).
+const BUILTIN_RULES: &[&str] = &["/Common/_sys_https_redirect"];
 const BUILTIN_MONITORS: &[&str] = &[
     "/Common/http",
     "/Common/https",
@@ -340,7 +410,7 @@ struct Conf {
 }
 
 /// Tcl's parser over the merge file: statement headers, or parse errors.
-fn tcl_statements(path: &Path) -> Vec<(String, Vec<String>)> {
+pub(crate) fn tcl_statements(path: &Path) -> Vec<(String, Vec<String>)> {
     let out = Command::new("tclsh")
         .arg(common::repo().join("tests/tmsh_structure.tcl"))
         .arg(path)
@@ -377,6 +447,24 @@ fn kind_of(header: &[String]) -> Option<String> {
         ["ltm", k @ ("node" | "pool" | "rule" | "virtual")] => Some(k.into()),
         _ => None,
     }
+}
+
+/// A pool member's node and port: `/P/node:port`, or `/P/2001:db8::1.port` when the node's name
+/// is an IPv6 address (f5-appsvcs-extension src/lib/map_as3.js, addMember: the separator is `.`
+/// when the node name contains `:`, else `:`; the merge file names nodes after servers, so it
+/// always writes `:`).
+fn member_node_port(member: &str) -> (&str, &str) {
+    let (node, port) = member
+        .rsplit_once(['.', ':'])
+        .expect("member is node:port or node.port");
+    let sep = member.as_bytes()[node.len()];
+    let name = node.rsplit('/').next().unwrap();
+    assert_eq!(
+        sep == b'.',
+        name.contains(':'),
+        "{member}: `.` separates the port exactly when the node name has a `:`"
+    );
+    (node, port)
 }
 
 /// Reads a merge file (one property per line, as generated) and checks every reference.
@@ -486,7 +574,7 @@ fn read_conf(path: &Path) -> Conf {
             }
             ("pool", 2, "members") if opens => {
                 member = words[0].to_string();
-                let (node, port) = member.rsplit_once(':').expect("member is node:port");
+                let (node, port) = member_node_port(&member);
                 assert!(port.parse::<u16>().is_ok(), "{member}");
                 refs.push(("node".into(), node.into(), stmt.1.clone()));
                 c.members.entry(stmt.1.clone()).or_default().push((
@@ -520,14 +608,19 @@ fn read_conf(path: &Path) -> Conf {
                     .or_default()
                     .push(words[0].into());
                 match block {
-                    "profiles" if !BUILTIN_PROFILES.contains(&words[0]) => c
-                        .errors
-                        .push(format!("{}: unknown profile {}", stmt.1, words[0])),
+                    // A profile with a block of its own is an SSL profile with its context: one
+                    // the site names, which exists on the BIG-IP (not checkable here).
+                    "profiles" if !BUILTIN_PROFILES.contains(&words[0]) && (!opens || oneliner) => {
+                        c.errors
+                            .push(format!("{}: unknown profile {}", stmt.1, words[0]))
+                    }
                     "persist" if !BUILTIN_PERSIST.contains(&words[0]) => c.errors.push(format!(
                         "{}: unknown persistence profile {}",
                         stmt.1, words[0]
                     )),
-                    "rules" => refs.push(("rule".into(), words[0].into(), stmt.1.clone())),
+                    "rules" if !BUILTIN_RULES.contains(&words[0]) => {
+                        refs.push(("rule".into(), words[0].into(), stmt.1.clone()))
+                    }
                     _ => {}
                 }
             }
@@ -545,7 +638,7 @@ fn read_conf(path: &Path) -> Conf {
     // Member addresses match their nodes.
     for (pool, ms) in &c.members {
         for (m, addr, _) in ms {
-            let node = m.rsplit_once(':').unwrap().0;
+            let node = member_node_port(m).0;
             if c.node_address.get(node) != Some(addr) {
                 c.errors.push(format!(
                     "{pool}: member {m} address {addr} differs from its node"
@@ -613,7 +706,12 @@ fn reference_merge_file_parses_and_every_reference_resolves() {
     );
     assert_eq!(
         c.virtual_blocks["/Common/vs_sharepoint"]["profiles"],
-        vec!["/Common/http", "/Common/tcp"]
+        vec![
+            "/Common/http",
+            "/Common/ntlm",
+            "/Common/oneconnect",
+            "/Common/tcp"
+        ]
     );
     assert_eq!(
         c.virtual_blocks["/Common/vs_adlds_ldap"]["profiles"],
@@ -622,6 +720,41 @@ fn reference_merge_file_parses_and_every_reference_resolves() {
     assert_eq!(
         c.virtual_props["/Common/vs_adlds_ldaps"]["destination"],
         "/Common/10.20.40.12:636"
+    );
+}
+
+/// Both ways BIG-IP writes a pool member: a named node with `:` before the port (also for an IPv6
+/// node, as the merge file writes them), and a node named by its IPv6 address with `.` (as AS3
+/// creates them); Tcl's parser and the reference check accept both, and a member whose
+/// separator does not match its node name is caught.
+#[test]
+fn members_parse_with_either_port_separator() {
+    let conf = "ltm node /P/web3 {\n    address 2001:db8::13\n}\n\
+        ltm node /P/2001:db8::14 {\n    address 2001:db8::14\n}\n\
+        ltm pool /P/p {\n    members {\n        /P/web3:443 {\n            address 2001:db8::13\n            priority-group 2\n        }\n\
+        /P/2001:db8::14.443 {\n            address 2001:db8::14\n            priority-group 1\n        }\n    }\n    min-active-members 1\n}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("v6.conf");
+    std::fs::write(&f, conf).unwrap();
+    let c = read_conf(&f);
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(
+        c.members["/P/p"],
+        vec![
+            ("/P/web3:443".to_string(), "2001:db8::13".to_string(), 2),
+            (
+                "/P/2001:db8::14.443".to_string(),
+                "2001:db8::14".to_string(),
+                1
+            )
+        ]
+    );
+    let wrong = conf.replace("/P/2001:db8::14.443", "/P/2001:db8::14:443");
+    std::fs::write(&f, wrong).unwrap();
+    let r = std::panic::catch_unwind(|| read_conf(&f));
+    assert!(
+        r.is_err(),
+        "an IPv6-named member with `:` before the port must be refused"
     );
 }
 

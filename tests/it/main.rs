@@ -11,6 +11,7 @@ mod determinism;
 mod diagnostics;
 mod error_paths;
 mod f5;
+mod f5_equivalence;
 mod golden;
 mod gpo;
 mod hostile;

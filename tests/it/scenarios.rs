@@ -93,6 +93,80 @@ fn reference_runbook_and_topology_section_carry_the_table() {
     assert!(readme.contains("state user-down"));
 }
 
+/// The runbook's failover test takes whole nodes down: in its expected table every group target
+/// is served by one and the same node in every column, the node taken down serves nothing, and
+/// each cell is what the scenario engine says for "every check of that node down" (the node-level
+/// `user-down`), evaluated here on the site's own topology.
+#[test]
+fn node_level_failover_test_moves_each_group_as_a_whole() {
+    for rel in ["site.toml", "tests/fixtures/f5-https.toml"] {
+        let site = load(rel);
+        let t = scenarios::from_site(&site);
+        let b = common::build_text(rel, &common::read(rel));
+        let readme = String::from_utf8(b.files["README.md"].bytes.clone()).unwrap();
+        let start = readme
+            .find("| target | everything up |")
+            .expect("the node test table");
+        let lines: Vec<&str> = readme[start..]
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let cells = |l: &str| -> Vec<String> {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().replace('\\', ""))
+                .collect()
+        };
+        let header = cells(lines[0]);
+        let down: Vec<String> = header[2..]
+            .iter()
+            .map(|h| {
+                h.strip_suffix(" user-down")
+                    .expect("NODE user-down")
+                    .to_string()
+            })
+            .collect();
+        assert!(!down.is_empty(), "{rel}: no node to take down");
+        let rows: Vec<Vec<String>> = lines[2..].iter().map(|l| cells(l)).collect();
+        let labels: BTreeSet<String> = t
+            .affinities
+            .iter()
+            .flat_map(|a| a.targets.clone())
+            .collect();
+        assert_eq!(
+            rows.iter().map(|r| r[0].clone()).collect::<BTreeSet<_>>(),
+            labels,
+            "{rel}"
+        );
+        for (col, node) in std::iter::once(None)
+            .chain(down.iter().map(Some))
+            .enumerate()
+        {
+            let s = Scenario {
+                down: variables(&t)
+                    .into_iter()
+                    .filter(|(n, _)| Some(n) == node)
+                    .collect(),
+            };
+            let column: BTreeSet<&str> = rows.iter().map(|r| r[col + 1].as_str()).collect();
+            assert_eq!(column.len(), 1, "{rel}: column {col} splits: {column:?}");
+            if let Some(n) = node {
+                assert!(!column.contains(n.as_str()), "{rel}: {n} still serves");
+            }
+            for r in &rows {
+                let target = t.targets.iter().find(|x| x.label == r[0]).unwrap();
+                let pool = t.pools.iter().find(|p| p.name == target.pool).unwrap();
+                assert_eq!(
+                    serving(pool, &s).join(", "),
+                    r[col + 1],
+                    "{rel}: {} col {col}",
+                    r[0]
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn fixture_split_is_a_warning_with_the_scenarios_spelled_out() {
     let rel = "tests/fixtures/affinity-warning.toml";

@@ -1,7 +1,7 @@
 //! Markdown: the runbook section, the topology page section and `sitebundle scenarios`.
 
 use super::*;
-use crate::families::f5::affinity::OnSplit;
+use crate::families::f5::affinity::{OnSplit, TargetRef};
 use crate::families::f5::model::F5;
 use crate::plan::{Plan, Section};
 use crate::site::Site;
@@ -16,6 +16,8 @@ struct GroupView {
     description: String,
     targets: String,
     verdict: String,
+    /// What happens to the group's established connections (escaped with `escape::md`).
+    live: String,
 }
 
 #[derive(serde::Serialize)]
@@ -37,6 +39,15 @@ struct ScenarioPageView {
     sql_table: Vec<String>,
     pools: Vec<String>,
     partition: String,
+    /// The node-level failover test: nodes to take down, and the expected table (Markdown lines,
+    /// every cell escaped with `escape::md` when built).
+    test_nodes: Vec<String>,
+    test_table: Vec<String>,
+    /// `tmsh delete sys connection` lines that move a group's live connections back after
+    /// failback (addresses and ports only).
+    failback: Vec<String>,
+    /// The longest monitor timeout of a group's pools (seconds), 0 without groups.
+    max_timeout: u32,
 }
 
 fn md(s: &str) -> Result<String, crate::Error> {
@@ -80,6 +91,13 @@ fn doc_ctx(
         Some(f5) => group_views(f5, &t)?,
         None => Vec::new(),
     };
+    let node_test = match f5 {
+        Some(_) => node_test(&t)?,
+        None => NodeTest {
+            nodes: Vec::new(),
+            lines: Vec::new(),
+        },
+    };
     let mut sql_lines = Vec::new();
     let mut alias = String::new();
     if let Some(sql) = &site.sql {
@@ -106,7 +124,117 @@ fn doc_ctx(
             .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
             .unwrap_or_default(),
         partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
+        test_nodes: node_test.nodes,
+        test_table: node_test.lines,
+        failback: f5.map(|f| failback_lines(f, &t)).unwrap_or_default(),
+        max_timeout: f5.map(group_timeout).unwrap_or(0),
     }))
+}
+
+/// The node-level failover test of the runbook: for every node that serves an affinity group's
+/// traffic (every target's when the site has no group) with everything up, what serves each of
+/// those targets while that node is `user-down` (all its checks down at once: a node's state
+/// applies to every pool member on it).
+struct NodeTest {
+    nodes: Vec<String>,
+    lines: Vec<String>,
+}
+
+fn node_test(t: &Topology) -> Result<NodeTest, crate::Error> {
+    let mut labels: Vec<&String> = t.affinities.iter().flat_map(|a| &a.targets).collect();
+    if labels.is_empty() {
+        labels = t.targets.iter().map(|x| &x.label).collect();
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    labels.retain(|l| seen.insert(*l));
+    let pool_of = |label: &str| {
+        let target = t.targets.iter().find(|x| x.label == label)?;
+        t.pools.iter().find(|p| p.name == target.pool)
+    };
+    let serve = |label: &str, s: &Scenario| {
+        pool_of(label)
+            .map(|p| serving(p, s))
+            .filter(|n| !n.is_empty())
+            .map_or("—".to_string(), |n| n.join(", "))
+    };
+    let all_up = Scenario::all_up();
+    let mut nodes: Vec<String> = labels
+        .iter()
+        .filter_map(|l| pool_of(l))
+        .flat_map(|p| serving(p, &all_up))
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    let vars = variables(t);
+    let down = |node: &str| Scenario {
+        down: vars.iter().filter(|(n, _)| n == node).cloned().collect(),
+    };
+    let mut header = vec!["target".to_string(), "everything up".to_string()];
+    header.extend(nodes.iter().map(|n| format!("{n} user-down")));
+    let rows: Vec<Vec<String>> = labels
+        .iter()
+        .map(|l| {
+            let mut row = vec![l.to_string(), serve(l, &all_up)];
+            row.extend(nodes.iter().map(|n| serve(l, &down(n))));
+            row
+        })
+        .collect();
+    let lines = if labels.is_empty() {
+        Vec::new()
+    } else {
+        md_table(&header, &rows)?
+    };
+    Ok(NodeTest { nodes, lines })
+}
+
+/// After failback no member is down, so `service-down-action` does not act and long-lived
+/// connections stay where they are: one `tmsh delete sys connection` per member of a group's pools
+/// that does not serve with everything up (F5 tmsh reference, `sys connection`: delete by
+/// server-side address and port).
+fn failback_lines(f5: &F5, t: &Topology) -> Vec<String> {
+    let all_up = Scenario::all_up();
+    let mut out = std::collections::BTreeSet::new();
+    for a in &f5.affinities {
+        for target in &a.targets {
+            let pool = match *target {
+                TargetRef::Virtual(v) => f5.virtuals[v].pool,
+                TargetRef::Route(v, r) => f5.virtuals[v].routes[r].pool,
+                TargetRef::Pool(p) => p,
+            };
+            let p = &f5.pools[pool];
+            let Some(tp) = t.pools.iter().find(|x| x.name == p.name) else {
+                continue;
+            };
+            let preferred = serving(tp, &all_up);
+            // The topology lists a pool's members in the same order as the site's pool.
+            for (m, tm) in p.members.iter().zip(&tp.members) {
+                if !preferred.contains(&tm.node) {
+                    let addr = crate::escape::ip_addr(&m.address.to_string()).unwrap_or_default();
+                    out.insert(format!(
+                        "tmsh delete sys connection ss-server-addr {addr} ss-server-port {}",
+                        m.port
+                    ));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The longest monitor timeout of the site's pools when it has affinity groups (how far apart, at
+/// most, two pools can mark a failed node down), else 0.
+fn group_timeout(f5: &F5) -> u32 {
+    f5.pools
+        .iter()
+        .flat_map(|p| &p.monitors)
+        .map(|m| match m {
+            crate::families::f5::model::MonitorRef::Defined(i) => f5.monitors[*i].timeout,
+            // Built-in monitors: 16 s (tmsh `ltm monitor http|tcp` default timeout).
+            crate::families::f5::model::MonitorRef::Builtin(_) => 16,
+        })
+        .max()
+        .filter(|_| !f5.affinities.is_empty())
+        .unwrap_or(0)
 }
 
 /// The scenario table of a page (omitted when too large for it, unless `whole`).
@@ -182,9 +310,53 @@ fn group_views(f5: &F5, t: &Topology) -> Result<Vec<GroupView>, crate::Error> {
                 .collect::<Result<Vec<_>, _>>()?
                 .join(", "),
             verdict: md(&verdict)?,
+            live: md(&live_text(f5, a))?,
         });
     }
     Ok(groups)
+}
+
+/// What the page says of a group's established connections: which of its pools reset them when a
+/// member fails, which HTTP virtual servers balance every request (OneConnect), and failback.
+fn live_text(f5: &F5, a: &crate::families::f5::affinity::Affinity) -> String {
+    use crate::families::f5::model::ServiceDownAction;
+    let mut pools = std::collections::BTreeSet::new();
+    let mut http = std::collections::BTreeSet::new();
+    for t in &a.targets {
+        let (pool, v) = match *t {
+            TargetRef::Virtual(v) => (f5.virtuals[v].pool, Some(v)),
+            TargetRef::Route(v, r) => (f5.virtuals[v].routes[r].pool, Some(v)),
+            TargetRef::Pool(p) => (p, None),
+        };
+        pools.insert(pool);
+        http.extend(v.filter(|&v| f5.virtuals[v].protocol.is_http()));
+    }
+    let kept: Vec<&str> = pools
+        .iter()
+        .map(|&p| &f5.pools[p])
+        .filter(|p| p.service_down_action == ServiceDownAction::None)
+        .map(|p| p.name.as_str())
+        .collect();
+    let sticky: Vec<&str> = http
+        .iter()
+        .map(|&v| &f5.virtuals[v])
+        .filter(|v| !v.oneconnect)
+        .map(|v| v.name.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    if kept.is_empty() {
+        parts.push("on failover its pools reset the connections of a failed member, so clients reconnect to the node the group moves to".to_string());
+    } else {
+        parts.push(format!(
+            "on failover pools {} keep their live connections on the failed node",
+            kept.join(", ")
+        ));
+    }
+    if !sticky.is_empty() {
+        parts.push(format!("HTTP virtual servers {} keep a keep-alive connection on its first node (no OneConnect)", sticky.join(", ")));
+    }
+    parts.push("after failback long-lived connections stay on the fallback node until they close (the runbook's failover test moves them)".into());
+    parts.join("; ")
 }
 
 /// What the page says of a group's check.

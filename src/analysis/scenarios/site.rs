@@ -3,7 +3,7 @@
 use super::engine::*;
 use crate::diag::{Code, Severity};
 use crate::families::f5::affinity::{OnSplit, TargetRef, Verdict};
-use crate::families::f5::model::{F5, MonitorRef, Persistence};
+use crate::families::f5::model::{F5, MonitorRef, Persistence, ServiceDownAction};
 use crate::model::Ctx;
 use crate::site::Site;
 
@@ -131,6 +131,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
         let path = format!("f5.affinity[{i}].name");
         report_findings(ctx, &t, a, &r, f5.affinities[i].on_split, &path);
         warn_persistence(ctx, f5, i, &a.name);
+        report_live_connections(ctx, f5, i, &a.name);
         verdicts.push(Verdict {
             variables: r.variables.len(),
             scenarios: r.scenarios_checked,
@@ -267,6 +268,71 @@ fn warn_persistence(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
         };
         ctx.report(severity, Code::AffinityPersistence, &path, message, help);
     }
+}
+
+/// The pools a group's target sends traffic to, and the virtual servers that carry it.
+fn target_paths(f5: &F5, t: &TargetRef) -> (usize, Vec<usize>) {
+    match *t {
+        TargetRef::Virtual(v) => (f5.virtuals[v].pool, vec![v]),
+        TargetRef::Route(v, r) => (f5.virtuals[v].routes[r].pool, vec![v]),
+        TargetRef::Pool(p) => {
+            let carriers = (0..f5.virtuals.len())
+                .filter(|&v| {
+                    let vs = &f5.virtuals[v];
+                    vs.pool == p || vs.routes.iter().any(|r| r.pool == p)
+                })
+                .collect();
+            (p, carriers)
+        }
+    }
+}
+
+/// Established connections, which the priority-group model (new connections) does not show:
+/// - a pool whose `service-down-action` is none keeps a member's live connections after its
+///   monitors mark it down (F5 tmsh reference, `ltm pool` service-down-action: "none" leaves
+///   connections alone), so they stay on a node the group's new connections have left;
+/// - an HTTP virtual server without OneConnect load balances once per client connection, so a
+///   keep-alive connection stays on the node it first reached when the group moves (F5 LTM
+///   Profiles Reference, About OneConnect profiles).
+///
+/// Reported like persistence: an error or a warning, as the group's `on_split` says.
+fn report_live_connections(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
+    // Each pool and virtual server once per group, at the first target that reaches it.
+    let mut pools_seen = std::collections::BTreeSet::new();
+    let mut virtuals_seen = std::collections::BTreeSet::new();
+    for (j, t) in f5.affinities[i].targets.iter().enumerate() {
+        let (pool, carriers) = target_paths(f5, t);
+        let path = format!("f5.affinity[{i}].targets[{j}]");
+        let p = &f5.pools[pool];
+        if p.service_down_action == ServiceDownAction::None && pools_seen.insert(pool) {
+            let message = format!(
+                "affinity group `{name}`: pool `{}` keeps established connections on a member its monitors mark down (service_down_action \"none\"), so its live connections stay on a node the group's new connections have left",
+                p.name
+            );
+            let help = "set `service_down_action = \"reset\"` on the pool (the default for a pool in an affinity group): clients reconnect and follow the group";
+            report(ctx, f5, i, &path, message, help);
+        }
+        for &v in &carriers {
+            let vs = &f5.virtuals[v];
+            if vs.protocol.is_http() && !vs.oneconnect && virtuals_seen.insert(v) {
+                let message = format!(
+                    "affinity group `{name}`: HTTP virtual server `{}` has no OneConnect, so a keep-alive client connection stays on the node it first reached when the group moves to the other node",
+                    vs.name
+                );
+                let help = "remove `oneconnect = false` from the virtual server (OneConnect is the default for one that serves an affinity group)";
+                report(ctx, f5, i, &path, message, help);
+            }
+        }
+    }
+}
+
+/// A live-connection finding of group `i`: an error or a warning, as its `on_split` says.
+fn report(ctx: &mut Ctx, f5: &F5, i: usize, path: &str, message: String, help: &str) {
+    let severity = match f5.affinities[i].on_split {
+        OnSplit::Error => Severity::Error,
+        OnSplit::Warning => Severity::Warning,
+    };
+    ctx.report(severity, Code::AffinityLiveConnections, path, message, help);
 }
 
 /// One line per group: "affinity group `ects`: never splits (64 of 64 combinations of 6 checks)".

@@ -12,10 +12,12 @@ pub use model::affinity;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::plan::{Column, Part, Plan, Section, TopoEdge, TopoNode, Topology};
-use model::{F5, Monitor, MonitorRef, Persistence, Pool, Protocol, Snat, Virtual};
+use model::{F5, Monitor, MonitorRef, MonitorType, Persistence, Pool, Protocol, Snat, Virtual};
 
-/// The AS3 schema version the declaration is written for (every property used exists there).
-pub const AS3_SCHEMA_VERSION: &str = "3.22.0";
+/// The AS3 schema version the declaration is written for (every property used exists there):
+/// the minimum the runbook names. 3.23.0 added `profileNTLM` (f5-appsvcs-extension CHANGELOG,
+/// AUTOTOOL-1904), which OneConnect needs next to it.
+pub const AS3_SCHEMA_VERSION: &str = "3.23.0";
 /// The AS3 application (folder) inside the tenant.
 pub const AS3_APP: &str = "sitebundle";
 
@@ -126,6 +128,31 @@ struct PoolView {
     min_active_members: u32,
     /// Monitor paths as (partition, name) pairs.
     monitors: Vec<(String, String)>,
+    service_down_action: &'static str,
+}
+
+/// A profile of a virtual server: a built-in /Common profile, and its context when it applies
+/// to one side only (bigip.conf writes `context clientside` for a client-ssl profile).
+#[derive(Serialize)]
+struct ProfileView {
+    partition: String,
+    name: String,
+    context: Option<&'static str>,
+}
+
+impl ProfileView {
+    /// `/Partition/name` (or a bare built-in name, in /Common) with its context.
+    fn new(path: &str, context: Option<&'static str>) -> Self {
+        let (partition, name) = path
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .unwrap_or(("Common", path));
+        ProfileView {
+            partition: partition.into(),
+            name: name.into(),
+            context,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -135,11 +162,14 @@ struct VirtualView {
     address: String,
     v6: bool,
     port: u16,
-    pool: String,
-    profiles: Vec<String>,
+    pool: Option<String>,
+    profiles: Vec<ProfileView>,
     persist: Option<&'static str>,
     snat_automap: bool,
-    rule: Option<String>,
+    /// iRules as full paths, already escaped (`trusted` in the template): the site's rules built
+    /// from `escape::tmsh_name` parts, or the constant path of F5's built-in redirect rule (whose
+    /// leading `_` `tmsh_name` refuses for the site's own names).
+    rules: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -214,7 +244,7 @@ pub fn conf_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
             .collect(),
         pools: pool_views(site, f5),
         rules,
-        virtuals: virtual_views(f5),
+        virtuals: virtual_views(f5)?,
     };
     crate::render::render("f5/partition.conf", &ctx)
 }
@@ -238,6 +268,7 @@ fn pool_views(site: &Farm, f5: &F5) -> Vec<PoolView> {
                 })
                 .collect(),
             min_active_members: p.min_active_members,
+            service_down_action: p.service_down_action.as_str(),
             monitors: p
                 .monitors
                 .iter()
@@ -250,24 +281,107 @@ fn pool_views(site: &Farm, f5: &F5) -> Vec<PoolView> {
         .collect()
 }
 
-/// The virtual servers of the merge file.
-fn virtual_views(f5: &F5) -> Vec<VirtualView> {
-    f5.virtuals
-        .iter()
-        .map(|v| VirtualView {
+/// The virtual servers of the merge file, each HTTPS one with `redirect_http` followed by its
+/// port-80 redirect virtual server.
+fn virtual_views(f5: &F5) -> Result<Vec<VirtualView>, crate::Error> {
+    let mut out = Vec::new();
+    for v in &f5.virtuals {
+        out.push(VirtualView {
             name: v.name.clone(),
             description: v.description.clone(),
             address: v.address.to_string(),
             v6: v.address.is_ipv6(),
             port: v.port,
-            pool: f5.pools[v.pool].name.clone(),
-            profiles: v.profiles.clone(),
+            pool: Some(f5.pools[v.pool].name.clone()),
+            profiles: profile_views(v),
             persist: persist_profile(v.persistence),
             snat_automap: v.snat == Snat::Automap,
-            rule: v.rule.clone(),
-        })
-        .collect()
+            rules: v
+                .rule
+                .iter()
+                .map(|r| rule_path(&f5.partition, r))
+                .collect::<Result<_, _>>()?,
+        });
+        if let Some(name) = &v.redirect {
+            out.push(redirect_view(v, name));
+        }
+    }
+    Ok(out)
 }
+
+/// `/partition/rule`, each part through `escape::tmsh_name`.
+fn rule_path(partition: &str, rule: &str) -> Result<String, crate::Error> {
+    let part = |s: &str| {
+        crate::escape::tmsh_name(s)
+            .map_err(|e| crate::Error::Internal(format!("iRule path {s:?}: {e}")))
+    };
+    Ok(format!("/{}/{}", part(partition)?, part(rule)?))
+}
+
+/// F5's built-in iRule that redirects every HTTP request to HTTPS on the same host and path.
+const HTTPS_REDIRECT_RULE: &str = "/Common/_sys_https_redirect";
+
+/// The port-80 virtual server that redirects to an HTTPS one: F5's built-in iRule
+/// `/Common/_sys_https_redirect` on an HTTP profile and the HTTPS virtual server's TCP profile,
+/// no pool, SNAT automap: what AS3 builds for `redirect80` (f5-appsvcs-extension
+/// src/lib/map_as3.js, Service_HTTPS `redirectDef`), so both files configure the same one.
+fn redirect_view(v: &Virtual, name: &str) -> VirtualView {
+    let mut profiles = vec![
+        ProfileView::new("http", None),
+        ProfileView::new(v.tcp_profile(), None),
+    ];
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    VirtualView {
+        name: name.to_string(),
+        description: format!("Redirects HTTP to {}", v.name),
+        address: v.address.to_string(),
+        v6: v.address.is_ipv6(),
+        port: 80,
+        pool: None,
+        profiles,
+        persist: None,
+        snat_automap: true,
+        rules: vec![HTTPS_REDIRECT_RULE.into()],
+    }
+}
+
+/// Every profile of a virtual server, sorted by name: its own list, and OneConnect with the NTLM
+/// profile that keeps NTLM-authenticated server connections to their client.
+fn profile_views(v: &Virtual) -> Vec<ProfileView> {
+    let mut out: Vec<ProfileView> = v
+        .profiles
+        .iter()
+        .map(|p| ProfileView::new(p, None))
+        .collect();
+    if v.oneconnect {
+        out.extend(
+            ONECONNECT_PROFILES
+                .iter()
+                .map(|p| ProfileView::new(p, None)),
+        );
+    }
+    // bigip.conf writes an SSL profile with its side (F5 tmsh reference, `ltm virtual` profiles
+    // context: clientside for client-ssl, serverside for server-ssl).
+    out.extend(
+        v.client_ssl
+            .iter()
+            .map(|p| ProfileView::new(p, Some("clientside"))),
+    );
+    out.extend(
+        v.server_ssl
+            .iter()
+            .map(|p| ProfileView::new(p, Some("serverside"))),
+    );
+    out.sort_by(|a, b| (&a.partition, &a.name).cmp(&(&b.partition, &b.name)));
+    out
+}
+
+/// OneConnect and the NTLM profile it needs with Windows authentication: F5 BIG-IP LTM Profiles
+/// Reference, "Other Profiles" (About OneConnect profiles: the source mask 0.0.0.0 of the built-in
+/// profile lets any client reuse an idle server connection; About NTLM profiles: with OneConnect,
+/// a connection NTLM authenticated is reused only for the same client),
+/// https://techdocs.f5.com/en-us/bigip-16-1-0/big-ip-local-traffic-management-profiles-reference/other-profiles.html
+const ONECONNECT_PROFILES: [&str; 2] = ["ntlm", "oneconnect"];
 
 /// AS3 remarks are at most 64 characters.
 fn remark(s: &str) -> String {
@@ -292,6 +406,10 @@ pub fn as3_value(site: &Farm, f5: &F5) -> Result<Value, crate::Error> {
     let folder = vec![f5.as3_tenant.clone(), AS3_APP.to_string()];
     let mut app = serde_json::Map::new();
     app.insert("class".into(), json!("Application"));
+    // AS3 fills this default before it validates; a plain JSON Schema validator does not, and
+    // the 3.23 schema then reads the absent template as every template at once (each
+    // `if template const …` holds) and requires `serviceMain`. Written out, both schemas agree.
+    app.insert("template".into(), json!("generic"));
     for m in &f5.monitors {
         app.insert(m.name.clone(), with_remark(as3_monitor(m), &m.description));
     }
@@ -329,10 +447,16 @@ fn as3_monitor(m: &Monitor) -> Value {
         "interval": m.interval,
         "timeout": m.timeout,
     });
-    if let Some(s) = &m.send {
+    // AS3 up to 3.28 requires `send` and `receive` on TCP monitors (as3-schema-3.23.0.json,
+    // Monitor_Send_Recv `required`; the 3.29.0 changelog drops it: AUTOTOOL-2377). An empty string
+    // is what the merge file's absent value means: AS3 writes "" as `none` (f5-appsvcs-extension
+    // src/lib/normalize.js: "BIG-IP uses the string \"none\" for null values"), and `/Common/tcp`
+    // sends and expects nothing.
+    let empty = || (m.kind == MonitorType::Tcp).then(String::new);
+    if let Some(s) = m.send.clone().or_else(empty) {
         o["send"] = json!(s);
     }
-    if let Some(r) = &m.recv {
+    if let Some(r) = m.recv.clone().or_else(empty) {
         o["receive"] = json!(r);
     }
     if let Some(port) = m.port {
@@ -368,12 +492,13 @@ fn as3_pool(site: &Farm, f5: &F5, p: &Pool) -> Value {
         "members": members,
         "minimumMembersActive": p.min_active_members,
         "monitors": monitors,
+        "serviceDownAction": p.service_down_action.as_str(),
     });
     if !p.monitors.is_empty() {
         // The merge file says `monitor a and b and c`: a member is up only when every monitor
         // passes. AS3 defaults minimumMonitors to 1 and then writes `min 1 of { a b c }` (any one
         // passes); "all" makes it write `a and b and c` (f5-appsvcs-extension src/lib/map_cli.js,
-        // pushMonitors). Accepted by the AS3 schemas 3.22.0 and 3.56.
+        // pushMonitors). Accepted by the AS3 schemas 3.23.0 and 3.56.
         pool["minimumMonitors"] = json!("all");
     }
     pool
@@ -393,7 +518,11 @@ fn add_as3_virtual(
         Persistence::Cookie => vec!["cookie"],
     };
     let mut o = json!({
-        "class": match v.protocol { Protocol::Http => "Service_HTTP", Protocol::Tcp => "Service_TCP" },
+        "class": match v.protocol {
+            Protocol::Http => "Service_HTTP",
+            Protocol::Https => "Service_HTTPS",
+            Protocol::Tcp => "Service_TCP",
+        },
         "virtualAddresses": [v.address.to_string()],
         "virtualPort": v.port,
         "pool": f5.pools[v.pool].name,
@@ -401,8 +530,27 @@ fn add_as3_virtual(
         "profileTCP": { "bigip": format!("/Common/{}", v.tcp_profile()) },
         "snat": match v.snat { Snat::Automap => "auto", Snat::None => "none" },
     });
-    if v.protocol == Protocol::Http {
+    if v.protocol.is_http() {
         o["profileHTTP"] = json!({ "bigip": "/Common/http" });
+    }
+    // AS3 names TLS from the BIG-IP's side: serverTLS is the client-ssl profile (the BIG-IP is
+    // the server), clientTLS the server-ssl one (map_as3.js: serverTLS → clientside, clientTLS →
+    // serverside).
+    if let Some(p) = &v.client_ssl {
+        o["serverTLS"] = json!({ "bigip": p });
+    }
+    if let Some(p) = &v.server_ssl {
+        o["clientTLS"] = json!({ "bigip": p });
+    }
+    if v.protocol == Protocol::Https {
+        // AS3's default is true (a port-80 redirect virtual server): say what the site wants.
+        o["redirect80"] = json!(v.redirect.is_some());
+    }
+    if v.oneconnect {
+        // map_as3.js Service_HTTP: profileMultiplex and profileNTLM become profiles of the
+        // virtual server (see ONECONNECT_PROFILES).
+        o["profileMultiplex"] = json!({ "bigip": "/Common/oneconnect" });
+        o["profileNTLM"] = json!({ "bigip": "/Common/ntlm" });
     }
     if let Some(rule) = &v.rule {
         o["iRules"] = json!([rule]);
@@ -559,7 +707,7 @@ fn add_virtual_nodes(f5: &F5, t: &mut Topology) {
             id: id.clone(),
             column: VIRTUAL_RANK,
             name: v.name.clone(),
-            details: vec![format!("{addr} {:?}", v.protocol).to_lowercase()],
+            details: virtual_details(v, &addr),
         });
         t.edges.push(topo_edge(
             id.clone(),
@@ -578,6 +726,21 @@ fn add_virtual_nodes(f5: &F5, t: &mut Topology) {
             ));
         }
     }
+}
+
+/// A virtual server's lines in the topology: address, protocol and TLS.
+fn virtual_details(v: &Virtual, addr: &str) -> Vec<String> {
+    let mut d = vec![format!("{addr} {:?}", v.protocol).to_lowercase()];
+    if let Some(p) = &v.client_ssl {
+        d.push(format!("client-ssl {p}"));
+    }
+    if let Some(p) = &v.server_ssl {
+        d.push(format!("server-ssl {p} to the members"));
+    }
+    if v.redirect.is_some() {
+        d.push("port 80 redirects to HTTPS".into());
+    }
+    d
 }
 
 /// A box per pool, an edge to each member's server.
@@ -632,6 +795,21 @@ struct RunbookPool {
 struct RunbookVirtual {
     name: String,
     no_persist: bool,
+    /// How `tmsh list … one-line` shows its destination after the partition: `/ADDR:PORT ` (IPv6:
+    /// `/ADDR.PORT `).
+    destination: String,
+}
+
+#[derive(Serialize)]
+struct RunbookNode {
+    name: String,
+    address: String,
+}
+
+#[derive(Serialize)]
+struct RunbookMonitor {
+    kind: &'static str,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -642,6 +820,12 @@ struct F5RunbookView {
     as3_app: String,
     pools: Vec<RunbookPool>,
     virtuals: Vec<RunbookVirtual>,
+    nodes: Vec<RunbookNode>,
+    monitors: Vec<RunbookMonitor>,
+    /// SSL profiles the site names: (`client-ssl` or `server-ssl`, full path), sorted, once each.
+    ssl_profiles: Vec<(&'static str, String)>,
+    /// HTTPS virtual servers with a port-80 redirect: their addresses as a URL host.
+    redirects: Vec<String>,
     rules: Vec<String>,
     routes: Vec<RunbookRoute>,
     /// Spellings of the site's first route prefix that match it and one that does not, for the
@@ -681,6 +865,31 @@ struct RunbookRoute {
     pool: String,
 }
 
+/// A virtual server's destination as bigip.conf writes it after the partition: `ADDR:PORT`, or
+/// `ADDR.PORT` for IPv6 (F5 tmsh reference, `ltm virtual` destination).
+fn destination(address: std::net::IpAddr, port: u16) -> String {
+    match address {
+        std::net::IpAddr::V6(a) => format!("{a}.{port}"),
+        a => format!("{a}:{port}"),
+    }
+}
+
+/// The client-ssl and server-ssl profiles the site's virtual servers name, each once.
+fn ssl_profiles(f5: &F5) -> Vec<(&'static str, String)> {
+    let mut v: Vec<(&'static str, String)> = f5
+        .virtuals
+        .iter()
+        .flat_map(|v| {
+            let client = v.client_ssl.iter().map(|p| ("client-ssl", p.clone()));
+            let server = v.server_ssl.iter().map(|p| ("server-ssl", p.clone()));
+            client.chain(server).collect::<Vec<_>>()
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
     F5RunbookView {
         partition: f5.partition.clone(),
@@ -715,6 +924,37 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             .map(|v| RunbookVirtual {
                 name: v.name.clone(),
                 no_persist: v.persistence == Persistence::None,
+                destination: destination(v.address, v.port),
+            })
+            .collect(),
+        nodes: f5
+            .node_servers()
+            .into_iter()
+            .map(|i| RunbookNode {
+                name: site.server(i).name.clone(),
+                address: site
+                    .server(i)
+                    .address
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        monitors: f5
+            .monitors
+            .iter()
+            .map(|m| RunbookMonitor {
+                kind: m.kind.as_str(),
+                name: m.name.clone(),
+            })
+            .collect(),
+        ssl_profiles: ssl_profiles(f5),
+        redirects: f5
+            .virtuals
+            .iter()
+            .filter(|v| v.redirect.is_some())
+            .map(|v| match v.address {
+                std::net::IpAddr::V6(a) => format!("[{a}]"),
+                a => a.to_string(),
             })
             .collect(),
         rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),

@@ -1,5 +1,5 @@
-//! The AS3 declaration (`as3.json`) against F5's JSON Schema (`tests/schemas/as3-schema.json`,
-//! draft-07), with the `jsonschema` crate. An AS3 request (`"class": "AS3"`) is validated against
+//! The AS3 declaration (`as3.json`) against F5's JSON Schemas (draft-07) of the minimum AS3
+//! version the runbook names and of the current one ([`SCHEMAS`]), with the `jsonschema` crate. An AS3 request (`"class": "AS3"`) is validated against
 //! `#/definitions/AS3`, a bare declaration (`"class": "ADC"`) against `#/definitions/ADC` (errors
 //! from the schema root's `oneOf` are unreadable), anything else against the whole schema.
 //!
@@ -20,34 +20,45 @@ use serde_json::Value;
 
 use crate::common;
 
-struct As3Validators {
-    as3: Validator,
-    adc: Validator,
-    any: Validator,
-}
+/// The schemas a declaration must satisfy: the AS3 version the runbook names as the minimum
+/// (3.23.0: `tests/schemas/as3-schema-3.23.0.json`) and the current one (3.56.0).
+pub const SCHEMAS: &[(&str, &str)] = &[
+    ("3.23.0", "tests/schemas/as3-schema-3.23.0.json"),
+    ("3.56.0", "tests/schemas/as3-schema.json"),
+];
 
-fn validators() -> &'static As3Validators {
-    static V: OnceLock<As3Validators> = OnceLock::new();
-    V.get_or_init(|| {
-        let path = common::repo().join("tests/schemas/as3-schema.json");
+/// What a document is validated as: an AS3 request, a bare ADC declaration, anything else.
+const CLASSES: [Option<&str>; 3] = [Some("AS3"), Some("ADC"), None];
+
+/// One validator per schema and class, each compiled on first use.
+fn validator(schema: usize, class: usize) -> &'static Validator {
+    static V: [OnceLock<Validator>; 6] = [const { OnceLock::new() }; 6];
+    V[schema * CLASSES.len() + class].get_or_init(|| {
+        let path = common::repo().join(SCHEMAS[schema].1);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("AS3 schema not found: {}: {e}", path.display()));
         let root: Value = serde_json::from_str(&text).expect("the AS3 schema is JSON");
-        // Keep the root ($id, definitions) so every $ref still resolves; in draft-07 a $ref
-        // replaces its siblings, so this validates the one definition.
-        let for_class = |cls: &str| {
-            let mut schema = root.clone();
-            let obj = schema.as_object_mut().unwrap();
-            obj.remove("oneOf");
-            obj.insert("$ref".into(), format!("#/definitions/{cls}").into());
-            build(&schema)
-        };
-        As3Validators {
-            as3: for_class("AS3"),
-            adc: for_class("ADC"),
-            any: build(&root),
-        }
+        build(&for_class(root, CLASSES[class]))
     })
+}
+
+/// The schema for one class: the root (its `$id` and `definitions`, so that every `$ref` still
+/// resolves) without the root's `oneOf` (its errors are unreadable), requiring the class's
+/// definition. In 3.2x, `definitions.ADC` is a stub ("See adc-schema.json") and the full ADC
+/// schema is the root's `properties.declaration`: it applies to a request's `declaration` through
+/// the root's `properties`, and is added here for a bare declaration.
+fn for_class(mut root: Value, class: Option<&str>) -> Value {
+    let Some(cls) = class else { return root };
+    let declaration = root.pointer("/properties/declaration").cloned();
+    let obj = root.as_object_mut().unwrap();
+    obj.remove("oneOf");
+    let mut all = vec![serde_json::json!({ "$ref": format!("#/definitions/{cls}") })];
+    if let (Some("ADC"), Some(d)) = (class, declaration) {
+        obj.remove("properties");
+        all.push(d);
+    }
+    obj.insert("allOf".into(), Value::Array(all));
+    root
 }
 
 fn build(schema: &Value) -> Validator {
@@ -137,15 +148,23 @@ fn f5_pointer(s: &str) -> bool {
         .all(|(i, p)| (i == 0 && (p.is_empty() || digits(p))) || *p == "@" || digits(p) || name(p))
 }
 
-/// The AS3 schema errors of one parsed declaration (empty: valid).
+/// The AS3 schema errors of one parsed declaration against every schema of [`SCHEMAS`] (empty:
+/// valid), each prefixed with the schema's version.
 pub fn check(doc: &Value) -> Vec<String> {
-    let v = validators();
-    let validator = match doc.get("class").and_then(Value::as_str) {
-        Some("AS3") => &v.as3,
-        Some("ADC") => &v.adc,
-        _ => &v.any,
+    (0..SCHEMAS.len())
+        .flat_map(|i| check_against(doc, i))
+        .collect()
+}
+
+/// The errors of one declaration against `SCHEMAS[schema]`.
+pub fn check_against(doc: &Value, schema: usize) -> Vec<String> {
+    let class = match doc.get("class").and_then(Value::as_str) {
+        Some("AS3") => 0,
+        Some("ADC") => 1,
+        _ => 2,
     };
-    let mut errors: Vec<(String, String)> = validator
+    let version = SCHEMAS[schema].0;
+    let mut errors: Vec<(String, String)> = validator(schema, class)
         .iter_errors(doc)
         .map(|e| {
             // A failed oneOf/anyOf carries the branch errors; show the most relevant too.
@@ -154,7 +173,10 @@ pub fn check(doc: &Value) -> Vec<String> {
             if !std::ptr::eq(leaf, &e) {
                 msg = format!("{}: {} ({msg})", path(leaf), leaf);
             }
-            (path(&e), format!("AS3 schema: {}", truncate(&msg, 300)))
+            (
+                path(&e),
+                format!("AS3 {version} schema: {}", truncate(&msg, 300)),
+            )
         })
         .collect();
     errors.sort();
@@ -189,7 +211,7 @@ fn best_leaf<'a>(e: &'a ValidationError<'a>) -> &'a ValidationError<'a> {
 mod tests {
     use serde_json::{Value, json};
 
-    use super::{check, f5_address, f5_bigip, f5_pointer};
+    use super::{check, check_against, f5_address, f5_bigip, f5_pointer};
 
     fn decl() -> Value {
         json!({
@@ -283,6 +305,30 @@ mod tests {
         let mut d = decl();
         app(&mut d)["vs_ects"]["virtualPort"] = json!("eighty");
         rejects(&d, "virtualPort");
+    }
+
+    /// AS3 up to 3.28 requires send and receive on a TCP monitor; 3.29 dropped the requirement
+    /// (f5-appsvcs-extension CHANGELOG, AUTOTOOL-2377): why the declaration writes empty
+    /// strings, and why both schemas are checked.
+    #[test]
+    fn tcp_monitor_needs_send_and_receive_before_3_29() {
+        let mut d = decl();
+        app(&mut d)["mon_tcp"] =
+            json!({"class": "Monitor", "monitorType": "tcp", "targetPort": 389});
+        assert!(
+            check_against(&d, 1).is_empty(),
+            "{:?}",
+            check_against(&d, 1)
+        );
+        let old = check_against(&d, 0);
+        assert!(
+            old.iter()
+                .any(|e| e.starts_with("AS3 3.23.0 schema") && e.contains("send")),
+            "{old:?}"
+        );
+        app(&mut d)["mon_tcp"]["send"] = json!("");
+        app(&mut d)["mon_tcp"]["receive"] = json!("");
+        assert_eq!(check(&d), Vec::<String>::new());
     }
 
     #[test]

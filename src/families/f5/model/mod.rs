@@ -69,6 +69,13 @@ pub enum MonitorType {
     Tcp,
 }
 
+impl Protocol {
+    /// Whether the virtual server has an HTTP profile (HTTP, or HTTPS with SSL offload).
+    pub fn is_http(self) -> bool {
+        matches!(self, Protocol::Http | Protocol::Https)
+    }
+}
+
 impl MonitorType {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,11 +96,14 @@ pub struct RawMonitor {
     #[serde(rename = "type")]
     pub kind: MonitorType,
     /// Request sent by the monitor. Use `\r\n` (TOML escapes) between header lines. Printable ASCII
-    /// only, without `"`, `\`, `$`, `[`, `]`, `{`, `}`.
+    /// only, without `"`, `\`, `$`, `[`, `]`, `{`, `}`. Default for http/https:
+    /// `HEAD / HTTP/1.0\r\n\r\n` (AS3's default, written explicitly in the merge file too, so that
+    /// both files probe the same way); tcp: nothing (a connect check).
     #[serde(default)]
     pub send: Option<String>,
     /// Text (a regular expression on the BIG-IP) the response must contain for the member to be up.
-    /// Same character rules as `send`.
+    /// Same character rules as `send`. Default for http/https: `HTTP/1.` (AS3's default, written in
+    /// both files); tcp: none.
     #[serde(default)]
     pub recv: Option<String>,
     /// Seconds between probes (1-86400). Default 5.
@@ -151,9 +161,47 @@ pub struct RawPool {
     /// N"). 0 (the default, as in tmsh) turns priority-group activation off.
     #[serde(default)]
     pub min_active_members: u32,
+    /// What BIG-IP does with the established connections of a member that its monitors mark
+    /// down (tmsh `service-down-action`, AS3 `serviceDownAction`). "reset" (the default for a pool
+    /// that serves an affinity group): the client gets a TCP reset and reconnects, and the new
+    /// connection goes to the node now chosen, so a group never keeps live connections on a node
+    /// its other traffic has left; the price is that requests in flight (an upload, a long LDAP
+    /// search) fail and must be retried. "none" (the default elsewhere, as in tmsh): established
+    /// connections keep running on the failed member (often it still answers: only one of its
+    /// checks failed), so a group's old connections stay where its new ones no longer go.
+    /// "drop": connections are silently dropped (clients wait for their own timeouts).
+    /// "reselect": connections are moved to another member mid-stream (only for protocols without
+    /// connection state; not HTTP with keep-alive or LDAP binds).
+    #[serde(default)]
+    pub service_down_action: Option<ServiceDownAction>,
     /// Free text written as the object's description.
     #[serde(default)]
     pub description: String,
+}
+
+/// `service-down-action` of a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceDownAction {
+    /// Leave established connections on the member.
+    None,
+    /// Send the client a TCP reset.
+    Reset,
+    /// Drop the connections silently.
+    Drop,
+    /// Move the connections to another member.
+    Reselect,
+}
+
+impl ServiceDownAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceDownAction::None => "none",
+            ServiceDownAction::Reset => "reset",
+            ServiceDownAction::Drop => "drop",
+            ServiceDownAction::Reselect => "reselect",
+        }
+    }
 }
 
 /// What a virtual server carries.
@@ -162,7 +210,10 @@ pub struct RawPool {
 pub enum Protocol {
     /// HTTP: TCP and HTTP profiles (AS3 `Service_HTTP`). Needed for path routes.
     Http,
-    /// Plain TCP, e.g. LDAP (AS3 `Service_TCP`).
+    /// HTTPS with SSL offloaded on the BIG-IP: the client-ssl profile `client_ssl` decrypts, then
+    /// HTTP as above (AS3 `Service_HTTPS`). Path routes work as on HTTP.
+    Https,
+    /// Plain TCP, e.g. LDAP (AS3 `Service_TCP`); TLS passes through untouched.
     Tcp,
 }
 
@@ -212,8 +263,23 @@ pub struct RawVirtual {
     pub address: String,
     /// Service port (1-65535).
     pub port: u32,
-    /// "http" or "tcp".
+    /// "http", "https" or "tcp".
     pub protocol: Protocol,
+    /// HTTPS: the client-ssl profile that holds the site's certificate and key, as it exists on
+    /// the BIG-IP (`name` for /Common/name, or `/Partition/name`). sitebundle never handles keys:
+    /// create the profile on the box first (`tmsh create ltm profile client-ssl …`).
+    #[serde(default)]
+    pub client_ssl: Option<String>,
+    /// A server-ssl profile (`serverssl` for F5's built-in one, or your own) when the pool members
+    /// listen on TLS ports (443, 8443…): the BIG-IP then speaks TLS to them. Without it, an HTTP or
+    /// HTTPS virtual server sends plain HTTP, which a TLS port rejects.
+    #[serde(default)]
+    pub server_ssl: Option<String>,
+    /// HTTPS only: also create a virtual server on port 80 of the same address that redirects
+    /// every request to HTTPS (F5's built-in iRule `/Common/_sys_https_redirect`; AS3
+    /// `redirect80`). Default false.
+    #[serde(default)]
+    pub redirect_http: bool,
     /// Built-in /Common profiles: exactly one TCP profile (`tcp`, `tcp-lan-optimized`,
     /// `tcp-wan-optimized`) plus `http` for HTTP virtual servers. Default: `["http", "tcp"]` for
     /// HTTP, `["tcp"]` for TCP.
@@ -230,6 +296,18 @@ pub struct RawVirtual {
     /// Path routes, turned into one iRule attached to this virtual server. Needs `protocol = "http"`.
     #[serde(default)]
     pub routes: Vec<RawRoute>,
+    /// OneConnect (`/Common/oneconnect`, AS3 `profileMultiplex`), HTTP virtual servers only.
+    /// Without it BIG-IP load balances once per client connection: a keep-alive browser connection
+    /// stays on the node it first reached, so after the preferred node comes back (or a route's
+    /// pool moves) its requests keep going to the fallback while new clients go to the preferred
+    /// node. With it every request is load balanced (and routed) on its own. Default: on for HTTP
+    /// virtual servers that carry routes or serve an affinity group, off elsewhere. The built-in
+    /// profile's source mask is 0.0.0.0: an idle server-side connection may be reused for any
+    /// client. Windows authentication (NTLM, SharePoint's default) authenticates the connection,
+    /// not the request, so sitebundle adds F5's `/Common/ntlm` profile with OneConnect: it keeps
+    /// a connection that NTLM authenticated for the client that authenticated it.
+    #[serde(default)]
+    pub oneconnect: Option<bool>,
     /// Name of the generated iRule. Default: the virtual server's name followed by `_routes`.
     #[serde(default)]
     pub rule: Option<String>,
@@ -294,6 +372,7 @@ pub struct Pool {
     pub members: Vec<Member>,
     pub monitors: Vec<MonitorRef>,
     pub min_active_members: u32,
+    pub service_down_action: ServiceDownAction,
     pub description: String,
 }
 
@@ -337,6 +416,13 @@ pub struct Virtual {
     pub routes: Vec<Route>,
     /// Name of the generated iRule (present when there are routes).
     pub rule: Option<String>,
+    /// OneConnect (and the NTLM profile that goes with it).
+    pub oneconnect: bool,
+    /// Full paths of the client-ssl and server-ssl profiles (`/Common/name`).
+    pub client_ssl: Option<String>,
+    pub server_ssl: Option<String>,
+    /// The name of the port-80 redirect virtual server (HTTPS with `redirect_http`).
+    pub redirect: Option<String>,
     pub description: String,
 }
 
@@ -516,12 +602,15 @@ pub fn resolve(
 
     let (virtuals, vok) = resolve_virtuals(raw, ctx, &pool_idx, &mut all_names);
     ok &= vok;
+    ok &= check_tls_members(raw, ctx, &monitors, &pools, &virtuals);
     ctx.unique(
         "BIG-IP object name",
         all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
     );
     let affinities = affinity::resolve(&raw.affinity, ctx, &raw.virtual_server, &pools, &virtuals);
     ok &= affinities.is_some();
+    let affinities = affinities.unwrap_or_default();
+    let (pools, virtuals) = group_defaults(raw, pools, virtuals, &affinities);
     ok.then(|| {
         canonical_order(F5 {
             partition: raw.partition.clone(),
@@ -529,9 +618,122 @@ pub fn resolve(
             monitors,
             pools,
             virtuals,
-            affinities: affinities.unwrap_or_default(),
+            affinities,
         })
     })
+}
+
+/// Ports whose service speaks TLS from the first byte (IANA service names `https` 443, `ldaps`
+/// 636, and the common alternative HTTPS port 8443).
+pub const TLS_PORTS: &[u16] = &[443, 636, 8443];
+
+/// Whether a pool's members speak TLS: a TLS port, or an https monitor probing the member's own
+/// port.
+fn speaks_tls(monitors: &[Monitor], pool: &Pool, member: &Member) -> bool {
+    TLS_PORTS.contains(&member.port)
+        || pool.monitors.iter().any(|m| match m {
+            MonitorRef::Defined(i) => {
+                monitors[*i].kind == MonitorType::Https && monitors[*i].port.is_none()
+            }
+            MonitorRef::Builtin(b) => b == "https",
+        })
+}
+
+/// An HTTP or HTTPS virtual server sends plain HTTP to its members unless it has a server-ssl
+/// profile: an error when its pool or a route's pool has members that speak TLS.
+fn check_tls_members(
+    raw: &RawF5,
+    ctx: &mut Ctx,
+    monitors: &[Monitor],
+    pools: &[Pool],
+    virtuals: &[Virtual],
+) -> bool {
+    let mut ok = true;
+    for v in virtuals
+        .iter()
+        .filter(|v| v.protocol.is_http() && v.server_ssl.is_none())
+    {
+        let i = raw
+            .virtual_server
+            .iter()
+            .position(|r| r.name == v.name)
+            .unwrap_or(0);
+        let reached = std::iter::once(v.pool).chain(v.routes.iter().map(|r| r.pool));
+        let mut seen = std::collections::BTreeSet::new();
+        for pi in reached.filter(|p| seen.insert(*p)) {
+            let Some(pool) = pools.get(pi) else { continue };
+            if let Some(m) = pool.members.iter().find(|m| speaks_tls(monitors, pool, m)) {
+                ctx.error(
+                    &format!("f5.virtual_server[{i}].pool"),
+                    format!(
+                        "virtual server `{}` sends plain HTTP to pool `{}`, whose members speak TLS (port {})",
+                        v.name, pool.name, m.port
+                    ),
+                    "add `server_ssl = \"serverssl\"` (or your own server-ssl profile) so the BIG-IP speaks TLS to them, or point the pool at the members' plain HTTP port",
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// The defaults that depend on the affinity groups: `service_down_action` "reset" for a pool that
+/// serves a group, and OneConnect on for an HTTP virtual server that carries routes or serves a
+/// group (targets are still in the file's order here).
+fn group_defaults(
+    raw: &RawF5,
+    mut pools: Vec<Pool>,
+    mut virtuals: Vec<Virtual>,
+    groups: &[affinity::Affinity],
+) -> (Vec<Pool>, Vec<Virtual>) {
+    use affinity::TargetRef;
+    let mut group_pools = std::collections::BTreeSet::new();
+    let mut group_virtuals = std::collections::BTreeSet::new();
+    for t in groups.iter().flat_map(|g| &g.targets) {
+        match *t {
+            TargetRef::Virtual(v) => {
+                group_pools.extend(virtuals.get(v).map(|x| x.pool));
+                group_virtuals.insert(v);
+            }
+            TargetRef::Route(v, r) => {
+                group_pools.extend(
+                    virtuals
+                        .get(v)
+                        .and_then(|x| x.routes.get(r))
+                        .map(|r| r.pool),
+                );
+                group_virtuals.insert(v);
+            }
+            TargetRef::Pool(p) => {
+                group_pools.insert(p);
+                for (i, v) in virtuals.iter().enumerate() {
+                    if v.pool == p || v.routes.iter().any(|r| r.pool == p) {
+                        group_virtuals.insert(i);
+                    }
+                }
+            }
+        }
+    }
+    for (i, (p, rp)) in pools.iter_mut().zip(&raw.pool).enumerate() {
+        p.service_down_action = rp
+            .service_down_action
+            .unwrap_or(if group_pools.contains(&i) {
+                ServiceDownAction::Reset
+            } else {
+                ServiceDownAction::None
+            });
+    }
+    for (i, v) in virtuals.iter_mut().enumerate() {
+        let wanted = raw
+            .virtual_server
+            .iter()
+            .find(|r| r.name == v.name)
+            .and_then(|r| r.oneconnect);
+        let default = v.protocol.is_http() && (!v.routes.is_empty() || group_virtuals.contains(&i));
+        v.oneconnect = wanted.unwrap_or(default);
+    }
+    (pools, virtuals)
 }
 
 /// The partition's name check and the AS3 tenant (default: the partition, or the site name when

@@ -79,12 +79,33 @@ fn resolve_monitor(
     let monitor = Monitor {
         name: m.name.clone(),
         kind: m.kind,
-        send: m.send.clone(),
-        recv: m.recv.clone(),
+        send: m.send.clone().or_else(|| default_send(m.kind)),
+        recv: m.recv.clone().or_else(|| default_recv(m.kind)),
         interval: m.interval,
         timeout: m.timeout,
         port: alias_port,
         description: m.description.clone(),
     };
     (monitor, mok)
+}
+
+/// The request an HTTP(S) monitor sends when the site gives none: AS3's default
+/// (as3-schema.json 3.23.0 and 3.56.0, `Monitor_HTTP.send.default`). The merge file writes it
+/// explicitly, because its parent `/Common/http` would send `GET /\r\n` instead and the two files
+/// would probe differently. TCP monitors send nothing (a connect check) in both.
+fn default_send(kind: MonitorType) -> Option<String> {
+    match kind {
+        MonitorType::Http | MonitorType::Https => Some("HEAD / HTTP/1.0\r\n\r\n".into()),
+        MonitorType::Tcp => None,
+    }
+}
+
+/// The response an HTTP(S) monitor requires when the site gives none: AS3's default
+/// (`Monitor_HTTP.receive.default`, "HTTP/1."), written explicitly in both files for the same
+/// reason as [`default_send`]. TCP monitors require nothing.
+fn default_recv(kind: MonitorType) -> Option<String> {
+    match kind {
+        MonitorType::Http | MonitorType::Https => Some("HTTP/1.".into()),
+        MonitorType::Tcp => None,
+    }
 }

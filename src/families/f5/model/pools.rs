@@ -89,6 +89,8 @@ fn resolve_pool(
         members,
         monitors: mons,
         min_active_members: rp.min_active_members,
+        // Set once the affinity groups are known (`group_defaults`).
+        service_down_action: ServiceDownAction::None,
         description: rp.description.clone(),
     };
     (pool, pok)

@@ -63,7 +63,7 @@ fn resolve_virtual(
     }
     let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, pool_idx);
     let profiles = resolve_profiles(ctx, p, rv, &mut vok);
-    if rv.persistence == Persistence::Cookie && rv.protocol != Protocol::Http {
+    if rv.persistence == Persistence::Cookie && !rv.protocol.is_http() {
         ctx.error(
             &format!("{p}.persistence"),
             "cookie persistence needs an HTTP virtual server",
@@ -71,19 +71,33 @@ fn resolve_virtual(
         );
         vok = false;
     }
-    if !rv.routes.is_empty() && rv.protocol != Protocol::Http {
+    if rv.oneconnect == Some(true) && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.oneconnect"),
+            "OneConnect reuses server connections between HTTP requests; a TCP virtual server has none",
+            "remove `oneconnect`, or use `protocol = \"http\"`",
+        );
+        vok = false;
+    }
+    if !rv.routes.is_empty() && !rv.protocol.is_http() {
         ctx.error(
             &format!("{p}.routes"),
             format!(
                 "virtual server `{}` routes paths but is not an HTTP virtual server",
                 rv.name
             ),
-            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` (an HTTP profile)",
+            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` or `\"https\"` (an HTTP profile)",
         );
         vok = false;
     }
     let routes = resolve_routes(ctx, p, rv, pool_idx, &mut vok);
     let rule = resolve_rule(ctx, p, rv, &mut vok, all_names);
+    let tls = resolve_tls(ctx, p, rv, &mut vok, all_names);
+    if let (Some(a), Some(pt), Some(_)) = (address, port, &tls.redirect) {
+        if pt != 80 {
+            destinations.push((format!("{p}.redirect_http"), format!("{a} port 80")));
+        }
+    }
     if let (Some(address), Some(port), Some(pool), true) = (address, port, pool, vok) {
         Some(Virtual {
             name: rv.name.clone(),
@@ -96,6 +110,11 @@ fn resolve_virtual(
             snat: rv.snat,
             routes,
             rule,
+            // Set once the affinity groups are known (`group_defaults`).
+            oneconnect: false,
+            client_ssl: tls.client,
+            server_ssl: tls.server,
+            redirect: tls.redirect,
             description: rv.description.clone(),
         })
     } else {
@@ -108,7 +127,7 @@ fn resolve_virtual(
 fn resolve_profiles(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> Vec<String> {
     let mut profiles: Vec<String> = match (&rv.profiles, rv.protocol) {
         (Some(list), _) => list.clone(),
-        (None, Protocol::Http) => vec!["http".into(), "tcp".into()],
+        (None, Protocol::Http | Protocol::Https) => vec!["http".into(), "tcp".into()],
         (None, Protocol::Tcp) => vec!["tcp".into()],
     };
     for (j, pr) in profiles.iter().enumerate() {
@@ -139,7 +158,7 @@ fn resolve_profiles(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> 
         *vok = false;
     }
     match rv.protocol {
-        Protocol::Http if !has_http => {
+        Protocol::Http | Protocol::Https if !has_http => {
             ctx.error(
                 &format!("{p}.profiles"),
                 format!("HTTP virtual server `{}` has no `http` profile", rv.name),
@@ -238,4 +257,117 @@ fn resolve_rule(
         all_names.push((format!("{p}.{key}"), n.clone()));
         Some(n)
     }
+}
+
+/// The TLS settings of a virtual server: profile paths and the redirect virtual server's name.
+pub(super) struct Tls {
+    pub client: Option<String>,
+    pub server: Option<String>,
+    pub redirect: Option<String>,
+}
+
+/// `client_ssl` (required for HTTPS, only there), `server_ssl` (HTTP and HTTPS), `redirect_http`
+/// (HTTPS only; its virtual server's name joins `all_names`), and HTTP on port 443.
+fn resolve_tls(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+    all_names: &mut Vec<(String, String)>,
+) -> Tls {
+    let client = profile_path(
+        ctx,
+        &format!("{p}.client_ssl"),
+        rv.client_ssl.as_deref(),
+        vok,
+    );
+    let server = profile_path(
+        ctx,
+        &format!("{p}.server_ssl"),
+        rv.server_ssl.as_deref(),
+        vok,
+    );
+    let https = rv.protocol == Protocol::Https;
+    if https && rv.client_ssl.is_none() {
+        ctx.error(
+            &format!("{p}.protocol"),
+            format!("HTTPS virtual server `{}` names no client-ssl profile", rv.name),
+            "add `client_ssl = \"<profile>\"`: the client-ssl profile on the BIG-IP that holds the site's certificate and key",
+        );
+        *vok = false;
+    }
+    if !https && rv.client_ssl.is_some() {
+        ctx.error(
+            &format!("{p}.client_ssl"),
+            "a client-ssl profile decrypts HTTPS: it needs `protocol = \"https\"`",
+            "use `protocol = \"https\"`, or remove `client_ssl` (a `tcp` virtual server passes TLS through)",
+        );
+        *vok = false;
+    }
+    if rv.protocol == Protocol::Http && rv.port == 443 {
+        ctx.error(
+            &format!("{p}.port"),
+            format!("HTTP virtual server `{}` listens on 443, the HTTPS port, without a client-ssl profile: browsers speak TLS there and get no answer", rv.name),
+            "use `protocol = \"https\"` with `client_ssl = \"<profile>\"`, or `protocol = \"tcp\"` to pass TLS through to the members",
+        );
+        *vok = false;
+    }
+    if rv.server_ssl.is_some() && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.server_ssl"),
+            "a server-ssl profile re-encrypts HTTP toward the members: it needs `protocol = \"http\"` or `\"https\"`",
+            "remove `server_ssl` (a `tcp` virtual server passes TLS through)",
+        );
+        *vok = false;
+    }
+    let redirect = match (rv.redirect_http, https) {
+        (false, _) => None,
+        (true, false) => {
+            ctx.error(
+                &format!("{p}.redirect_http"),
+                "`redirect_http` redirects port 80 to an HTTPS virtual server; this one is not HTTPS",
+                "use `protocol = \"https\"`, or remove `redirect_http`",
+            );
+            *vok = false;
+            None
+        }
+        (true, true) => {
+            let n = format!("{}_redirect", rv.name);
+            if escape::tmsh_name(&n).is_err() {
+                ctx.error(
+                    &format!("{p}.name"),
+                    format!("the redirect virtual server's name `{n}` derived from this name is too long"),
+                    "use a shorter name (at most 54 characters)",
+                );
+                *vok = false;
+            }
+            all_names.push((format!("{p}.redirect_http"), n.clone()));
+            Some(n)
+        }
+    };
+    Tls {
+        client,
+        server,
+        redirect,
+    }
+}
+
+/// A profile that exists on the BIG-IP: `name` (in /Common) or `/Partition/name`, as a full path.
+fn profile_path(ctx: &mut Ctx, path: &str, value: Option<&str>, vok: &mut bool) -> Option<String> {
+    let v = value?;
+    let parts: Vec<&str> = match v.strip_prefix('/') {
+        Some(rest) => rest.split('/').collect(),
+        None => vec!["Common", v],
+    };
+    let bad = parts.len() != 2 || parts.iter().any(|x| escape::tmsh_name(x).is_err());
+    if bad {
+        ctx.error(
+            path,
+            format!("`{v}` is not a BIG-IP profile name (`name` in /Common, or `/Partition/name`)"),
+            "e.g. `client_ssl = \"clientssl_partnerpoint\"` (letters, digits, `_ . -`, starting with a letter)",
+        );
+        *vok = false;
+        return None;
+    }
+    Some(format!("/{}/{}", parts[0], parts[1]))
 }
