@@ -91,6 +91,7 @@ pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
     emit::registry::emit(farm, &mut plan)?;
     emit::gpo::emit(farm, &mut plan)?;
     emit::topology::emit(farm, &mut plan)?;
+    emit::inventory::emit(farm, &mut plan)?;
     emit::runbook::emit(farm, &mut plan)?;
     Ok(plan)
 }

@@ -22,6 +22,7 @@ mod runbook;
 mod scenarios;
 mod snapshots;
 mod sql;
+mod timeline;
 mod topology;
 mod validators_run;
 mod write_reuse;

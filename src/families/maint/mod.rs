@@ -21,8 +21,8 @@ use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::plan::{
-    Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify, TaskSpec,
-    Trigger, start_boundary,
+    HostItem, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify,
+    TaskSpec, Trigger, start_boundary,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -56,6 +56,7 @@ pub fn contribute(
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
     plan.registry.extend(reboot_delay_reg_files(site, m));
+    add_trigger_items(site, m, plan);
     add_runbook(site, m, plan)?;
     add_server_lines(m, plan);
     add_server_checks(site, m, plan);
@@ -194,6 +195,29 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
         }
     }
     Ok(specs)
+}
+
+/// The 2003 event trigger on each 2003 server, for the bundle's inventory: eventtriggers deletes
+/// by ID only, which differs per server (`eventtriggers /query` lists it beside the name).
+fn add_trigger_items(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+    let old: Vec<usize> = m
+        .servers
+        .iter()
+        .copied()
+        .filter(|&h| !site.server(h).os.has_task_scheduler2())
+        .collect();
+    if old.is_empty() {
+        return;
+    }
+    plan.host_items.push(HostItem {
+        kind: "eventtrigger".into(),
+        name: m.trigger_name.clone(),
+        remove: format!(
+            "eventtriggers /query /fo list /v (note the Trigger ID of every trigger named \"{}\"), then eventtriggers /delete /tid <ID> for each",
+            m.trigger_name
+        ),
+        hosts: old,
+    });
 }
 
 /// The Windows Update restart delay: one `.reg` file per distinct delay (servers of different
