@@ -61,8 +61,9 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-# The 32-bit registry view exists only on a 64-bit Windows (a 32-bit process there sees
-# PROCESSOR_ARCHITEW6432; Microsoft, "WOW64 Implementation Details", environment variables).
+# The 32-bit registry view exists only on a 64-bit Windows. PROCESSOR_ARCHITECTURE is AMD64 in a
+# 64-bit process there; a 32-bit (WOW64) process sees x86 and gets PROCESSOR_ARCHITEW6432 = AMD64
+# (Microsoft, "WOW64 Implementation Details"; stan-dev/stan#1614).
 $KeyPaths = @('HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo')
 if ($env:PROCESSOR_ARCHITECTURE -eq 'AMD64' -or $env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
     $KeyPaths += 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo'

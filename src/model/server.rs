@@ -49,9 +49,10 @@ impl Os {
         }
     }
     /// The architecture a server of this release has when `arch` is not given: Windows Server
-    /// 2008 R2 exists only as x64 ("Windows Server 2008 R2 is the first 64-bit-only server
-    /// release", Microsoft: Windows Server 2008 R2 system requirements); earlier releases
-    /// shipped as both, and the farms of that era mostly ran x86 on 2003 and x64 on 2008.
+    /// 2008 R2 exists only as x64 (Windows Server team blog, "Announcing Windows Server 2008 R2",
+    /// 2008-10-28: "Windows Server 2008 R2 is the first Windows OS platform to go 64-bit only");
+    /// earlier releases shipped as both, and farms of that era mostly ran x86 on 2003 and x64 on
+    /// 2008.
     pub fn default_arch(self) -> Arch {
         match self {
             Os::W2003 | Os::W2003R2 => Arch::X86,
