@@ -41,6 +41,7 @@ pub enum ArtifactKind {
     Diagram,
     Runbook,
     Manifest,
+    Inventory,
 }
 
 impl ArtifactKind {
@@ -61,6 +62,7 @@ impl ArtifactKind {
             ArtifactKind::Diagram => "diagram",
             ArtifactKind::Runbook => "runbook",
             ArtifactKind::Manifest => "manifest",
+            ArtifactKind::Inventory => "inventory",
         }
     }
 }

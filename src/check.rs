@@ -75,3 +75,53 @@ fn text_diff(path: &str, old: &[u8], new: &[u8]) -> String {
         ),
     }
 }
+
+/// An item an older bundle put on a server that the new bundle no longer has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retired {
+    pub host: String,
+    pub kind: String,
+    pub name: String,
+    /// The command that removes it (from the older bundle's `inventory.json`).
+    pub remove: String,
+}
+
+/// The items of the older bundle in `dir` (its `inventory.json`) that `bundle` lacks, by host,
+/// kind and name; `None` when either side has no inventory (a bundle built before it existed).
+pub fn retired_items(bundle: &Bundle, dir: &Path) -> Option<Vec<Retired>> {
+    let old = fs::read(dir.join("inventory.json")).ok()?;
+    let new = &bundle.files.get("inventory.json")?.bytes;
+    let old = inventory_items(&old)?;
+    let new = inventory_items(new)?;
+    let kept: std::collections::BTreeSet<(&str, &str, &str)> = new
+        .iter()
+        .map(|r| (r.host.as_str(), r.kind.as_str(), r.name.as_str()))
+        .collect();
+    Some(
+        old.iter()
+            .filter(|r| !kept.contains(&(r.host.as_str(), r.kind.as_str(), r.name.as_str())))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Every (host, item) of an `inventory.json` (version 1: `hosts` → host → [{kind, name, remove}]).
+fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if v.get("inventory_version")?.as_u64()? != 1 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (host, items) in v.get("hosts")?.as_object()? {
+        for it in items.as_array()? {
+            let field = |k: &str| it.get(k).and_then(|x| x.as_str()).map(str::to_string);
+            out.push(Retired {
+                host: host.clone(),
+                kind: field("kind")?,
+                name: field("name")?,
+                remove: field("remove")?,
+            });
+        }
+    }
+    Some(out)
+}

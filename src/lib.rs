@@ -95,6 +95,7 @@ pub fn run_emitters(site: &Site, mut plan: plan::Plan) -> Result<plan::Plan, Err
     emit::registry::emit(farm, &mut plan)?;
     emit::gpo::emit(farm, &mut plan)?;
     emit::topology::emit(farm, &mut plan)?;
+    emit::inventory::emit(farm, &mut plan)?;
     emit::runbook::emit(farm, &mut plan)?;
     Ok(plan)
 }

@@ -675,12 +675,39 @@ fn report_diffs(
         "{} differ: {added} to add, {removed} to remove, {changed} changed",
         dir.display()
     );
+    print_retired(bundle, dir);
     println!(
         "to refresh it: sitebundle build {} -o {}",
         site.display(),
         dir.display()
     );
     1
+}
+
+/// The "Retired items" section: what the older bundle in `dir` put on the servers that the new
+/// one no longer has. Group Policy and a rebuild leave these items in place (preference items have
+/// removePolicy="0"): the operator removes them with the commands shown.
+fn print_retired(bundle: &sitebundle::bundle::Bundle, dir: &Path) {
+    match sitebundle::check::retired_items(bundle, dir) {
+        None => println!(
+            "Retired items: {} has no inventory.json (built by an older sitebundle): compare the task and registry sections of its README.md by hand",
+            dir.display()
+        ),
+        Some(items) if items.is_empty() => {}
+        Some(items) => {
+            println!(
+                "Retired items: on the servers, not removed by Group Policy or by a rebuild; remove them after deploying the new bundle:"
+            );
+            let mut host = "";
+            for r in &items {
+                if r.host != host {
+                    println!("  on {}:", r.host);
+                    host = &r.host;
+                }
+                println!("    {} {}: {}", r.kind, r.name, r.remove);
+            }
+        }
+    }
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {

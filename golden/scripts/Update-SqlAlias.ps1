@@ -7,27 +7,31 @@
     scheduled task 'Update-SqlAlias' on each front end.
 
     1. Reads the alias from HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo (value
-       "DBMSSOCN,host[\instance][,port]").
+       "DBMSSOCN,host[\instance][,port]") and, on a 64-bit Windows only, from the 32-bit view
+       HKLM:\SOFTWARE\Wow6432Node\... (a 32-bit Windows has no such view). An alias that is not a
+       TCP/IP alias in either view is left alone.
     2. Asks the server it points at whether it is principal for the probe database
        (sys.database_mirroring.mirroring_role = 1, through System.Data.SqlClient, Windows
-       authentication). If it is, and the 32-bit (Wow6432Node) alias agrees, nothing is done.
-    3. Otherwise asks each configured partner in turn and switches the alias (both the 64-bit and
-       the Wow6432Node key) only to a partner that answers as principal. When no partner answers
-       as principal the alias is left alone.
-    4. Optionally (-CycleServices) restarts IIS and the WSS 3.0 services after a switch.
-    Every switch and every failure is written to the Application event log (source
-    'sitebundle-SqlAlias'). PowerShell 2.0 compatible (Windows Server 2008 R2).
+       authentication). If it is, and every view agrees, nothing is done.
+    3. Otherwise asks each configured partner in turn and switches the alias (every view) only
+       to a partner that answers as principal. When no partner answers as principal the alias is
+       left alone.
+    4. Optionally (-CycleServices) restarts IIS and the services in -Services after a switch.
+    The outcome of each run is kept in Update-SqlAlias.state beside the script; the Application
+    event log (source 'sitebundle-SqlAlias') gets an entry for every switch and whenever the
+    outcome changes (an outage is logged once when it starts and once when it ends, not every
+    run). PowerShell 2.0 compatible.
 
     The account that runs it needs, on both partners, a login with VIEW ANY DATABASE (or ALTER ANY
     DATABASE / CREATE DATABASE): without it sys.database_mirroring hides the row and every partner
     looks "unknown". SYSTEM connects as the computer account DOMAIN\HOST$.
 
-    Exit codes:
-      0  nothing to do: the alias already points at the principal
-      1  switched (or, with -WhatIf, would switch) the alias to the partner that answered as principal
+    Exit codes (Task Scheduler's "Last Run Result"):
+      0  the alias points at the principal: it already did, or it was switched (or, with
+         -WhatIf, would be switched) to the partner that answered as principal
       2  no partner answered as principal: alias left unchanged
-      3  the alias exists but is not a TCP/IP (DBMSSOCN) alias: left unchanged
-      4  unexpected error (registry or event log failure): see the message
+      3  the alias exists but is not a TCP/IP (DBMSSOCN) alias in some view: left unchanged
+      4  unexpected error (registry, event log or state file failure): see the message
 
 .PARAMETER Alias
     Alias name (registry value name).
@@ -36,7 +40,9 @@
 .PARAMETER Database
     Database whose mirroring role decides which partner is principal.
 .PARAMETER CycleServices
-    Restart IIS and the SharePoint services after a switch.
+    Restart IIS and the services in -Services after a switch.
+.PARAMETER Services
+    The services restarted after IIS (each only if it is running).
 .PARAMETER TimeoutSeconds
     Connect and query timeout per partner.
 .EXAMPLE
@@ -48,21 +54,25 @@ param(
     [string[]]$Partners = @('sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'),
     [string]$Database = 'SharePoint_Config',
     [switch]$CycleServices = $false,
+    [string[]]$Services = @('SPAdmin', 'SPTimerV3', 'SPSearch', 'OSearch'),
     [int]$TimeoutSeconds = 5
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$KeyPaths = @(
-    'HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo',
-    'HKLM:\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo'
-)
+# The 32-bit registry view exists only on a 64-bit Windows. PROCESSOR_ARCHITECTURE is AMD64 in a
+# 64-bit process there; a 32-bit (WOW64) process sees x86 and gets PROCESSOR_ARCHITEW6432 = AMD64
+# (Microsoft, "WOW64 Implementation Details"; stan-dev/stan#1614).
+$KeyPaths = @('HKLM:\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo')
+if ($env:PROCESSOR_ARCHITECTURE -eq 'AMD64' -or $env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+    $KeyPaths += 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo'
+}
 $EventSource = 'sitebundle-SqlAlias'
+$StateFile = Join-Path (Split-Path -Parent $MyInvocation.MyCommand.Definition) 'Update-SqlAlias.state'
 
 function Write-AliasEvent {
     param([int]$EventId, [string]$EntryType, [string]$Message)
-    Write-Output $Message
     try {
         if (-not [System.Diagnostics.EventLog]::SourceExists($EventSource)) {
             New-EventLog -LogName 'Application' -Source $EventSource
@@ -71,6 +81,31 @@ function Write-AliasEvent {
     }
     catch {
         Write-Warning ('Could not write to the Application event log: ' + $_.Exception.Message)
+    }
+}
+
+function Write-Outcome {
+    # Logs an event when the outcome differs from the last run's (and for every switch), then
+    # remembers the outcome. With -WhatIf nothing is logged or remembered.
+    param([string]$Outcome, [int]$EventId, [string]$EntryType, [string]$Message)
+    Write-Output $Message
+    if ($WhatIfPreference) {
+        return
+    }
+    $last = ''
+    if (Test-Path -Path $StateFile) {
+        $last = [string](Get-Content -Path $StateFile -TotalCount 1)
+    }
+    # After a switch the alias points at the principal: the state is 'ok'.
+    $state = $Outcome
+    if ($Outcome -eq 'switched') {
+        $state = 'ok'
+    }
+    if ($Outcome -eq 'switched' -or $state -ne $last) {
+        Write-AliasEvent -EventId $EventId -EntryType $EntryType -Message $Message
+    }
+    if ($state -ne $last) {
+        Set-Content -Path $StateFile -Value $state -Encoding ASCII
     }
 }
 
@@ -142,9 +177,9 @@ function Set-AliasTarget {
 }
 
 function Restart-SharePointServices {
-    if ($PSCmdlet.ShouldProcess('IIS and WSS 3.0 services', 'Restart')) {
+    if ($PSCmdlet.ShouldProcess('IIS and ' + ($Services -join ', '), 'Restart')) {
         & "$env:SystemRoot\System32\iisreset.exe" /noforce
-        foreach ($name in @('SPAdmin', 'SPTimerV3', 'SPSearch')) {
+        foreach ($name in $Services) {
             $service = Get-Service -Name $name -ErrorAction SilentlyContinue
             if ($service -ne $null -and $service.Status -eq 'Running') {
                 Restart-Service -Name $name -Force
@@ -160,16 +195,20 @@ function Test-SameTarget {
 
 try {
     $current = Get-AliasTarget -KeyPath $KeyPaths[0]
-    $current32 = Get-AliasTarget -KeyPath $KeyPaths[1]
-    if ($current -eq $null) {
-        Write-AliasEvent -EventId 3 -EntryType 'Warning' -Message ('Alias ' + $Alias + ' is not a TCP/IP (DBMSSOCN) alias; left unchanged.')
+    $current32 = $current
+    if ($KeyPaths.Count -gt 1) {
+        $current32 = Get-AliasTarget -KeyPath $KeyPaths[1]
+    }
+    if ($current -eq $null -or $current32 -eq $null) {
+        Write-Outcome -Outcome 'not-tcp' -EventId 3 -EntryType 'Warning' -Message ('Alias ' + $Alias + ' is not a TCP/IP (DBMSSOCN) alias in every registry view; left unchanged.')
         exit 3
     }
 
     if ($current -ne '') {
         $currentRole = Get-MirrorRole -Server $current
         Write-Verbose ('Alias ' + $Alias + ' points at ' + $current + ' (' + $currentRole + ' for ' + $Database + ').')
-        if ($currentRole -eq 'Primary' -and $current32 -ne $null -and (Test-SameTarget -A $current -B $current32)) {
+        if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32)) {
+            Write-Outcome -Outcome 'ok' -EventId 5 -EntryType 'Information' -Message ('Alias ' + $Alias + ' points at ' + $current + ', the principal for ' + $Database + '.')
             exit 0
         }
     }
@@ -186,7 +225,7 @@ try {
     }
 
     if ($principal -eq $null) {
-        Write-AliasEvent -EventId 2 -EntryType 'Error' -Message ('No partner (' + ($Partners -join ', ') + ') answered as principal for ' + $Database + '; alias ' + $Alias + ' left at "' + $current + '".')
+        Write-Outcome -Outcome 'no-principal' -EventId 2 -EntryType 'Error' -Message ('No partner (' + ($Partners -join ', ') + ') answered as principal for ' + $Database + '; alias ' + $Alias + ' left at "' + $current + '".')
         exit 2
     }
 
@@ -195,13 +234,13 @@ try {
     if ($WhatIfPreference) {
         $verb = 'would be switched (WhatIf)'
     }
-    Write-AliasEvent -EventId 1 -EntryType 'Information' -Message ('Alias ' + $Alias + ' ' + $verb + ' from "' + $current + '" to ' + $principal + ', the principal for ' + $Database + '.')
+    Write-Outcome -Outcome 'switched' -EventId 1 -EntryType 'Information' -Message ('Alias ' + $Alias + ' ' + $verb + ' from "' + $current + '" to ' + $principal + ', the principal for ' + $Database + '.')
     if ($CycleServices) {
         Restart-SharePointServices
     }
-    exit 1
+    exit 0
 }
 catch {
-    Write-AliasEvent -EventId 4 -EntryType 'Error' -Message ('Update-SqlAlias failed: ' + $_.Exception.Message)
+    Write-Outcome -Outcome 'error' -EventId 4 -EntryType 'Error' -Message ('Update-SqlAlias failed: ' + $_.Exception.Message)
     exit 4
 }

@@ -3,6 +3,7 @@
 //! manifest is written by the bundle itself.
 
 pub mod gpo;
+pub mod inventory;
 pub mod registry;
 pub mod runbook;
 pub mod tasks;

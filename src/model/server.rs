@@ -48,12 +48,43 @@ impl Os {
             Os::W2008R2 => "2K8R2",
         }
     }
+    /// The architecture a server of this release has when `arch` is not given: Windows Server
+    /// 2008 R2 exists only as x64 (Windows Server team blog, "Announcing Windows Server 2008 R2",
+    /// 2008-10-28: "Windows Server 2008 R2 is the first Windows OS platform to go 64-bit only");
+    /// earlier releases shipped as both, and farms of that era mostly ran x86 on 2003 and x64 on
+    /// 2008.
+    pub fn default_arch(self) -> Arch {
+        match self {
+            Os::W2003 | Os::W2003R2 => Arch::X86,
+            Os::W2008 | Os::W2008R2 => Arch::X64,
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Os::W2003 => "Windows Server 2003",
             Os::W2003R2 => "Windows Server 2003 R2",
             Os::W2008 => "Windows Server 2008",
             Os::W2008R2 => "Windows Server 2008 R2",
+        }
+    }
+}
+
+/// Processor architecture of a machine's Windows. Only a 64-bit Windows has the 32-bit registry
+/// view `SOFTWARE\Wow6432Node` (Microsoft: "Registry Redirector", 32-bit and 64-bit Application
+/// Data in the Registry): the alias and the other registry values are written to it only on x64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema, serde::Serialize)]
+pub enum Arch {
+    #[serde(rename = "x86")]
+    X86,
+    #[serde(rename = "x64")]
+    X64,
+}
+
+impl Arch {
+    pub fn label(self) -> &'static str {
+        match self {
+            Arch::X86 => "x86",
+            Arch::X64 => "x64",
         }
     }
 }
@@ -66,6 +97,10 @@ pub struct RawServer {
     pub name: String,
     /// Windows Server release: "2003", "2003r2", "2008" or "2008r2".
     pub os: Os,
+    /// "x86" or "x64". Default: "x86" for 2003/2003 R2, "x64" for 2008/2008 R2 (2008 R2 is
+    /// x64 only). Decides whether the 32-bit registry view (Wow6432Node) is written.
+    #[serde(default)]
+    pub arch: Option<Arch>,
     /// IPv4 or IPv6 address (needed when the server is a BIG-IP pool member).
     #[serde(default)]
     pub address: Option<String>,
@@ -81,6 +116,7 @@ pub struct RawServer {
 pub struct Server {
     pub name: String,
     pub os: Os,
+    pub arch: Arch,
     pub address: Option<IpAddr>,
     pub fqdn: Option<String>,
     pub description: String,
@@ -141,6 +177,7 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
                 "e.g. `fqdn = \"sharepoint3.campus.example.edu\"`",
             );
         }
+        let arch = resolve_arch(r, &p, ctx);
         ok &= ctx.safe_for(
             &format!("{p}.description"),
             &r.description,
@@ -153,6 +190,7 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
             out.push(Server {
                 name: r.name.clone(),
                 os: r.os,
+                arch,
                 address,
                 fqdn: r.fqdn.clone(),
                 description: r.description.clone(),
@@ -162,6 +200,7 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
             out.push(Server {
                 name: r.name.clone(),
                 os: r.os,
+                arch,
                 address,
                 fqdn: None,
                 description: String::new(),
@@ -185,6 +224,23 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
         addrs.iter().map(|(p, a)| (p.clone(), a.as_str())),
     );
     out
+}
+
+/// The server's architecture: as given, else the release's default; x86 with 2008 R2 is refused
+/// (there is no 32-bit 2008 R2) and the default is used so the rest of the site is still checked.
+fn resolve_arch(r: &RawServer, p: &str, ctx: &mut Ctx) -> Arch {
+    match r.arch {
+        Some(Arch::X86) if r.os == Os::W2008R2 => {
+            ctx.error(
+                &format!("{p}.arch"),
+                "Windows Server 2008 R2 has no x86 edition",
+                "remove `arch` (2008 R2 is always x64) or correct `os`",
+            );
+            Arch::X64
+        }
+        Some(a) => a,
+        None => r.os.default_arch(),
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,18 @@ pub struct Plan {
     pub server_verifies: Vec<ServerVerify>,
     /// What the site's GPO delivers (set by the GPO emitter).
     pub gpo: Option<GpoCoverage>,
+    /// Items a family puts on servers that are neither tasks nor registry values (e.g. a 2003
+    /// event trigger), for the bundle's inventory of retired items.
+    pub host_items: Vec<HostItem>,
+}
+
+/// An item on servers with the command that removes it (see `emit::inventory`).
+#[derive(Debug, Clone)]
+pub struct HostItem {
+    pub kind: String,
+    pub name: String,
+    pub remove: String,
+    pub hosts: Vec<usize>,
 }
 
 impl Plan {

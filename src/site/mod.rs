@@ -246,7 +246,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
     let maintenance = raw
         .maintenance
         .as_ref()
-        .and_then(|m| maint::model::resolve(m, ctx, &names));
+        .and_then(|m| maint::model::resolve(m, ctx, &names, &servers));
     let recovery = recovery::model::resolve(&raw.recovery, ctx, &names, servers.len());
     Some(Site {
         farm: Farm::new(info?, servers, gpo),

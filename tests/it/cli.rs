@@ -222,3 +222,67 @@ fn diff_after_an_edit_shows_the_changed_lines() {
     assert_eq!(run(&["build"]).status.code(), Some(0));
     assert_eq!(run(&["diff", "out"]).status.code(), Some(0));
 }
+
+/// `sitebundle diff` against an older bundle lists what the rebuild leaves on the servers: tasks,
+/// registry values and the 2003 event trigger that the new site no longer has, per server, with
+/// the commands that remove them (read from the old bundle's inventory.json).
+#[test]
+fn diff_lists_retired_items_with_their_removal_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    let site = common::repo().join("site.toml");
+    let out = bin()
+        .args(["build", site.to_str().unwrap(), "-o", old.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let diff = |text: &str| {
+        let f = dir.path().join("new.toml");
+        std::fs::write(&f, text).unwrap();
+        let out = bin()
+            .args([
+                "diff",
+                f.to_str().unwrap(),
+                old.to_str().unwrap(),
+                "--color",
+                "never",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let text = common::read("site.toml");
+    // Control: the same site retires nothing.
+    assert!(!diff(&text).contains("Retired items"));
+    // The alias renamed, the killer's process changed, maintenance removed.
+    let edited = text
+        .replace("alias = \"SPSQL\"", "alias = \"SPSQL2\"")
+        .replace("image = \"mssdmn.exe\"", "image = \"w3wp.exe\"");
+    let cut = edited.find("[maintenance]").unwrap();
+    let edited = edited[..cut].to_string();
+    let out = diff(&edited);
+    let section = &out[out
+        .find("Retired items:")
+        .unwrap_or_else(|| panic!("{out}"))..];
+    for line in [
+        "  on sharepoint2:",
+        "    registry HKLM\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo\\SPSQL: reg delete \"HKLM\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo\" /v \"SPSQL\" /f",
+        "    registry HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo\\SPSQL: reg delete \"HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo\" /v \"SPSQL\" /f",
+        "    task WUTriggerMaintMode: schtasks /Delete /TN \"WUTriggerMaintMode\" /F",
+        "    registry HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\\RebootWarningTimeout: reg delete \"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\" /v \"RebootWarningTimeout\" /f",
+        "  on ects-app1:",
+        "    eventtrigger Windows Update - Reboot Impending: eventtriggers /query /fo list /v",
+        "    task WUTriggerMaintMode-Refresh: schtasks /Delete /TN \"WUTriggerMaintMode-Refresh\" /F",
+    ] {
+        assert!(section.contains(line), "missing {line:?} in\n{section}");
+    }
+    let kill_old = section.lines().filter(|l| l.contains("mssdmn")).count();
+    assert_eq!(
+        kill_old, 3,
+        "the old kill task on its three servers:\n{section}"
+    );
+    assert!(!section.contains("w3wp"), "{section}");
+    // An older bundle without inventory.json: said so, not silently nothing.
+    std::fs::remove_file(old.join("inventory.json")).unwrap();
+    assert!(diff(&edited).contains("has no inventory.json"));
+}

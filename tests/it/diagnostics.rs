@@ -194,7 +194,21 @@ fn warning_cases() -> Vec<(&'static str, String)> {
         ),
         (
             "maint-short-window",
-            edit("duration_minutes = 20", "duration_minutes = 12"),
+            edit("duration_minutes = 30", "duration_minutes = 12"),
+        ),
+        (
+            "maint-delay-below-default",
+            edit(
+                "[maintenance]\n",
+                "[maintenance]\nreboot_delay_minutes = 5\n",
+            ),
+        ),
+        (
+            "sql-switcher-needs-powershell-2",
+            edit(
+                "servers = [\"sharepoint2\", \"sharepoint3\"]\ninterval_minutes = 1",
+                "servers = [\"sharepoint2\", \"ects-app1\"]\ninterval_minutes = 1",
+            ),
         ),
         (
             "f5-duplicate-affinity-target",

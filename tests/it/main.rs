@@ -24,6 +24,7 @@ mod scenarios;
 mod schedule;
 mod snapshots;
 mod sql;
+mod timeline;
 mod topology;
 mod validators_run;
 mod write_reuse;

@@ -192,15 +192,14 @@ fn reference_has_both_paths_for_the_seed_servers() {
             "sqlmirror2"
         ]
     );
+    // The restart delay per release: 15 minutes on 2008 R2, 5 on 2003 R2 (never below the default).
     assert_eq!(
-        hosts(&b, "registry/wu-reboot-delay.reg"),
-        [
-            "ects-app1",
-            "sharepoint2",
-            "sharepoint3",
-            "sqlmirror1",
-            "sqlmirror2"
-        ]
+        hosts(&b, "registry/wu-reboot-delay-15min.reg"),
+        ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
+    );
+    assert_eq!(
+        hosts(&b, "registry/wu-reboot-delay-5min.reg"),
+        ["ects-app1"]
     );
     // The 2003 refresh task is a daily TaskSpec for the 2003 server only (no XML: legacy task).
     let s = site(&common::read("site.toml"));
@@ -214,7 +213,7 @@ fn reference_has_both_paths_for_the_seed_servers() {
         s.farm.server_names(&ev.hosts),
         ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
     );
-    assert!(ev.arguments.ends_with(" ON 20M"), "{}", ev.arguments);
+    assert!(ev.arguments.ends_with(" ON 30M"), "{}", ev.arguments);
     let refresh = specs
         .iter()
         .find(|t| t.name == "WUTriggerMaintMode-Refresh")
@@ -472,37 +471,84 @@ print(json.dumps(out))
     );
 }
 
-#[test]
-fn reboot_delay_registry_values() {
-    let s = site(&common::read("site.toml"));
+/// The delay values one site writes: (server, RebootWarningTimeout) from the plan's registry files.
+fn delays(site_text: &str) -> Vec<(String, u32)> {
+    let s = site(site_text);
     let plan = sitebundle::plan(&s).unwrap();
-    let mine: Vec<_> = plan
+    let mut out = Vec::new();
+    for f in plan
         .registry
         .iter()
-        .filter(|f| f.name == "wu-reboot-delay")
-        .flat_map(|f| f.values.iter())
-        .collect();
-    assert_eq!(mine.len(), 2);
-    for v in &mine {
-        assert_eq!(
-            v.key,
-            "SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU"
-        );
-        assert_eq!(v.hosts.len(), 5);
+        .filter(|f| f.name.starts_with("wu-reboot-delay"))
+    {
+        assert_eq!(f.values.len(), 2);
+        assert_eq!(f.values[0].name, "RebootWarningTimeoutEnabled");
+        assert_eq!(f.values[0].data, sitebundle::plan::RegData::Dword(1));
+        assert_eq!(f.values[1].name, "RebootWarningTimeout");
+        let sitebundle::plan::RegData::Dword(d) = f.values[1].data else {
+            panic!("not a DWORD")
+        };
+        for v in &f.values {
+            assert_eq!(
+                v.key,
+                "SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU"
+            );
+            assert_eq!(v.hosts, f.hosts);
+        }
+        out.extend(s.farm.server_names(&f.hosts).into_iter().map(|h| (h, d)));
     }
+    out.sort();
+    out
+}
+
+#[test]
+fn reboot_delay_registry_values() {
+    // Not configured: each release's default (2008 R2 15 minutes, 2003 R2 5 minutes).
+    let mut expected: Vec<(String, u32)> =
+        ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
+            .iter()
+            .map(|h| (h.to_string(), 15))
+            .collect();
+    expected.insert(0, ("ects-app1".into(), 5));
+    assert_eq!(delays(&common::read("site.toml")), expected);
+    // Configured below a default: raised to it there, kept where it is longer, with a warning.
+    let site5 = hostile_site("", "duration_minutes = 40\nreboot_delay_minutes = 5", "");
     assert_eq!(
-        mine[0].data,
-        sitebundle::plan::RegData::Dword(1),
-        "{}",
-        mine[0].name
+        delays(&site5),
+        [("old1".to_string(), 5), ("web1".to_string(), 15)]
     );
-    assert_eq!(mine[1].name, "RebootWarningTimeout");
-    assert_eq!(mine[1].data, sitebundle::plan::RegData::Dword(5));
-    let b = sitebundle::build_bundle(&s).unwrap();
+    let (_, d) = sitebundle::load_text("h.toml", &site5).unwrap();
+    assert!(
+        d.render()
+            .contains("5 minutes is shorter than Windows Update's own 15-minute default on web1"),
+        "{}",
+        d.render()
+    );
+    // Longer than every default: written everywhere, one file, no warning.
+    let site20 = hostile_site("", "duration_minutes = 40\nreboot_delay_minutes = 20", "");
+    assert_eq!(
+        delays(&site20),
+        [("old1".to_string(), 20), ("web1".to_string(), 20)]
+    );
+    let (_, d) = sitebundle::load_text("h.toml", &site20).unwrap();
+    assert!(!d.render().contains("warning"), "{}", d.render());
+    let b = sitebundle::build_bundle(&site(&site20)).unwrap();
     let reg = utf16(&b.files["registry/wu-reboot-delay.reg"].bytes);
     assert_crlf("reg", &reg);
     assert!(reg.starts_with("Windows Registry Editor Version 5.00\r\n"));
-    assert!(reg.contains("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU]\r\n\"RebootWarningTimeoutEnabled\"=dword:00000001\r\n\"RebootWarningTimeout\"=dword:00000005\r\n"));
+    assert!(reg.contains("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU]\r\n\"RebootWarningTimeoutEnabled\"=dword:00000001\r\n\"RebootWarningTimeout\"=dword:00000014\r\n"));
+    // The reference's two files carry the two values.
+    let b = common::reference();
+    let reg = utf16(&b.files["registry/wu-reboot-delay-15min.reg"].bytes);
+    assert!(
+        reg.contains("\"RebootWarningTimeout\"=dword:0000000f\r\n"),
+        "{reg}"
+    );
+    let reg = utf16(&b.files["registry/wu-reboot-delay-5min.reg"].bytes);
+    assert!(
+        reg.contains("\"RebootWarningTimeout\"=dword:00000005\r\n"),
+        "{reg}"
+    );
 }
 
 #[test]
@@ -711,17 +757,22 @@ fn windows_and_delays_are_bounded() {
         let e = errors(&hostile_site("", maint, ""));
         assert!(e.contains(needle), "{maint}: {e}");
     }
-    // A window that ends before the server is back is accepted with a warning.
-    let (_, d) = sitebundle::load_text(
-        "h.toml",
-        &hostile_site("", "duration_minutes = 10\nreboot_delay_minutes = 5", ""),
-    )
-    .unwrap();
-    assert!(
-        d.render().contains("less than 10 minutes"),
-        "{}",
-        d.render()
-    );
+    // A window that ends before the server is back is accepted with a warning: the longest delay
+    // of its servers (web1, 2008 R2: 15) plus 10 minutes for the restart.
+    for (window, warned) in [(24, true), (25, false)] {
+        let (_, d) = sitebundle::load_text(
+            "h.toml",
+            &hostile_site("", &format!("duration_minutes = {window}"), ""),
+        )
+        .unwrap();
+        assert_eq!(
+            d.render()
+                .contains("does not cover the 15-minute restart delay plus 10 minutes"),
+            warned,
+            "{window}: {}",
+            d.render()
+        );
+    }
 }
 
 /// Runs cases through tests/validators/vbs_run.py (ASPPY's VBScript interpreter with fake WScript

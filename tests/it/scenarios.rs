@@ -273,14 +273,14 @@ fn hostile_group_values_are_rejected_or_escaped() {
 
 /// The switcher model follows the generated script: partners tried in the site's order, the alias
 /// kept only when its partner answers 'Primary' (exit 0), the first partner answering 'Primary'
-/// written (exit 1), nothing written when none does (exit 2).
+/// written (exit 0 too), nothing written when none does (exit 2).
 #[test]
 fn switcher_model_matches_the_generated_script() {
     let b = common::reference();
     let ps = String::from_utf8(b.files["scripts/Update-SqlAlias.ps1"].bytes.clone()).unwrap();
     let order = [
         "'sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'",
-        "if ($currentRole -eq 'Primary' -and $current32 -ne $null",
+        "if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32))",
         "exit 0",
         "foreach ($candidate in $Partners)",
         "if ($role -eq 'Primary') {",
@@ -289,7 +289,7 @@ fn switcher_model_matches_the_generated_script() {
         "if ($principal -eq $null) {",
         "exit 2",
         "Set-AliasTarget -Target $principal",
-        "exit 1",
+        "exit 0",
     ];
     let mut at = 0;
     for step in order {

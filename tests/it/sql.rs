@@ -445,13 +445,80 @@ fn alias_reg_file_and_registry_values() {
         site.farm.server_names(&alias[0].hosts),
         ["sharepoint2", "sharepoint3"]
     );
+    // A 2008 front end (x64 by default) and a 2003 R2 one (x86 by default): one file each; the
+    // 32-bit view (Wow6432Node) only where it exists.
     let fx = fixture("sql-named-instances.toml");
-    let t =
-        sitebundle::bundle::decode_for_display(&fx.files["registry/sql-alias.reg"].bytes).unwrap();
+    assert!(!fx.files.contains_key("registry/sql-alias.reg"));
+    let reg = |path: &str| sitebundle::bundle::decode_for_display(&fx.files[path].bytes).unwrap();
+    let data = "\"SP_DB.alias\"=\"DBMSSOCN,sqlA\\\\SHAREPOINT,51433\"";
+    let x64 = reg("registry/sql-alias-x64.reg");
+    assert_eq!(x64.matches(data).count(), 2, "{x64}");
+    assert!(x64.contains(
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo]"
+    ));
+    assert_eq!(fx.files["registry/sql-alias-x64.reg"].hosts, ["wfe1"]);
+    let x86 = reg("registry/sql-alias-x86.reg");
+    assert_eq!(x86.matches(data).count(), 1, "{x86}");
+    assert!(!x86.contains("Wow6432Node"), "{x86}");
+    assert_eq!(fx.files["registry/sql-alias-x86.reg"].hosts, ["wfe-legacy"]);
+    // The GPO's items follow: no Wow6432Node item reaches the x86 server.
+    let text = common::read("tests/fixtures/sql-named-instances.toml")
+        + "\n[gpo]\nname = \"lab\"\ndomain = \"lab.example.org\"\nlink_ou = \"OU=Web,DC=lab,DC=example,DC=org\"\n";
+    let (with_gpo, _) = sitebundle::load_text("lab.toml", &text).unwrap();
+    let gb = sitebundle::build_bundle(&with_gpo).unwrap();
+    let (_, gpp) = gb
+        .files
+        .iter()
+        .find(|(k, _)| k.ends_with("Registry/Registry.xml"))
+        .expect("the GPO has Registry preferences");
+    let xml = String::from_utf8(gpp.bytes.clone()).unwrap();
+    let mut wow_items = 0;
+    {
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        for item in doc.descendants().filter(|n| n.has_tag_name("Registry")) {
+            let key = item
+                .descendants()
+                .find(|n| n.has_tag_name("Properties"))
+                .and_then(|p| p.attribute("key"))
+                .unwrap_or_default();
+            let computers: Vec<&str> = item
+                .descendants()
+                .filter(|n| n.has_tag_name("FilterComputer"))
+                .filter_map(|n| n.attribute("name"))
+                .collect();
+            if key.contains("Wow6432Node") {
+                assert_eq!(computers, ["wfe1"], "{key}");
+                wow_items += 1;
+            }
+        }
+    }
+    assert_eq!(wow_items, 1, "{xml}");
+}
+
+#[test]
+fn x86_with_2008_r2_is_a_located_error_and_arch_is_optional() {
+    let base = r#"[site]
+name = "a"
+changed = "2010-04-09 12:00:00"
+scripts_share = '\\fs\s'
+
+[[server]]
+name = "web1"
+os = "2008r2"
+ARCH
+"#;
+    let e = match sitebundle::load_text("a.toml", &base.replace("ARCH", "arch = \"x86\"")) {
+        Ok(_) => panic!("x86 2008 R2 accepted"),
+        Err(d) => d.render(),
+    };
+    assert!(e.contains("a.toml:9:8"), "{e}");
     assert!(
-        t.contains("\"SP_DB.alias\"=\"DBMSSOCN,sqlA\\\\SHAREPOINT,51433\""),
-        "{t}"
+        e.contains("Windows Server 2008 R2 has no x86 edition"),
+        "{e}"
     );
+    for ok in ["", "arch = \"x64\""] {
+        assert!(sitebundle::load_text("a.toml", &base.replace("ARCH", ok)).is_ok());
+    }
 }
 
 const MARKER: &str = "ZQXMARK";

@@ -658,9 +658,15 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         } else {
             v.name.clone()
         },
+        // One value can have an item per group of servers (the restart delay per release): the
+        // servers are part of the identity.
         uid: guid(
             &site.name,
-            &format!("registry\nHKEY_LOCAL_MACHINE\\{key}\n{}", v.name),
+            &format!(
+                "registry\nHKEY_LOCAL_MACHINE\\{key}\n{}\n{}",
+                v.name,
+                site.server_names(&v.hosts).join(",")
+            ),
         ),
         desc: v.description.clone(),
         key: key.to_string(),

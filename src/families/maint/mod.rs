@@ -22,8 +22,8 @@ use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::model::schedule::Schedule;
 use crate::plan::{
-    Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify, TaskSpec,
-    Trigger,
+    HostItem, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify,
+    TaskSpec, Trigger, start_boundary,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -56,7 +56,8 @@ pub fn contribute(
     };
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
-    plan.registry.push(reboot_delay_reg_file(site, m));
+    plan.registry.extend(reboot_delay_reg_files(site, m));
+    add_trigger_items(site, m, plan);
     add_runbook(site, m, plan)?;
     add_server_lines(m, plan);
     add_server_checks(site, m, plan);
@@ -194,23 +195,72 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
     Ok(specs)
 }
 
-/// The Windows Update restart delay, for every maintained server.
-pub fn reboot_delay_reg_file(site: &Farm, m: &Maintenance) -> RegFile {
+/// The 2003 event trigger on each 2003 server, for the bundle's inventory: eventtriggers deletes
+/// by ID only, which differs per server (`eventtriggers /query` lists it beside the name).
+fn add_trigger_items(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+    let old: Vec<usize> = m
+        .servers
+        .iter()
+        .copied()
+        .filter(|&h| !site.server(h).os.has_task_scheduler2())
+        .collect();
+    if old.is_empty() {
+        return;
+    }
+    plan.host_items.push(HostItem {
+        kind: "eventtrigger".into(),
+        name: m.trigger_name.clone(),
+        remove: format!(
+            "eventtriggers /query /fo list /v (note the Trigger ID of every trigger named \"{}\"), then eventtriggers /delete /tid <ID> for each",
+            m.trigger_name
+        ),
+        hosts: old,
+    });
+}
+
+/// The Windows Update restart delay: one `.reg` file per distinct delay (servers of different
+/// releases can need different values: see [`Maintenance::delay_for`]), named
+/// `wu-reboot-delay.reg` when every server gets the same one, else `wu-reboot-delay-<N>min.reg`.
+pub fn reboot_delay_reg_files(site: &Farm, m: &Maintenance) -> Vec<RegFile> {
+    let groups = delay_groups(site, m);
+    let single = groups.len() == 1;
+    groups
+        .into_iter()
+        .map(|(delay, hosts)| reboot_delay_reg_file(site, delay, hosts, single))
+        .collect()
+}
+
+/// The maintained servers by the delay they get, longest delay first.
+pub fn delay_groups(site: &Farm, m: &Maintenance) -> Vec<(u32, Vec<usize>)> {
+    let mut groups: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for &h in &m.servers {
+        groups
+            .entry(m.delay_for(site.server(h).os))
+            .or_default()
+            .push(h);
+    }
+    groups.into_iter().rev().collect()
+}
+
+fn reboot_delay_reg_file(site: &Farm, delay: u32, hosts: Vec<usize>, single: bool) -> RegFile {
     let value = |name: &str, data: u32, description: String| RegValue {
         key: AU_KEY.into(),
         name: name.into(),
         data: RegData::Dword(data),
-        hosts: m.servers.clone(),
+        hosts: hosts.clone(),
         description,
         apply_once: false,
     };
     RegFile {
-        name: REG_FEATURE.into(),
+        name: if single {
+            REG_FEATURE.into()
+        } else {
+            format!("{REG_FEATURE}-{delay}min")
+        },
         comment: format!(
-            "Windows Update waits {} minutes before it restarts, so SCOM can start maintenance mode (sitebundle, site {}).\nUndo: reg delete \"HKLM\\{AU_KEY}\" /v RebootWarningTimeout /f, and the same for RebootWarningTimeoutEnabled.",
-            m.reboot_delay_minutes, site.name
+            "Windows Update waits {delay} minutes before a scheduled restart, so SCOM can start maintenance mode (sitebundle, site {}).\nThe policy acts only when Automatic Updates installs on a schedule (AUOptions 4).\nUndo: reg delete \"HKLM\\{AU_KEY}\" /v RebootWarningTimeout /f, and the same for RebootWarningTimeoutEnabled.",
+            site.name
         ),
-        hosts: m.servers.clone(),
         values: vec![
             value(
                 "RebootWarningTimeoutEnabled",
@@ -219,13 +269,13 @@ pub fn reboot_delay_reg_file(site: &Farm, m: &Maintenance) -> RegFile {
             ),
             value(
                 "RebootWarningTimeout",
-                m.reboot_delay_minutes,
+                delay,
                 format!(
-                    "Windows Update: wait {} minutes before restarting, so SCOM can start maintenance mode",
-                    m.reboot_delay_minutes
+                    "Windows Update: wait {delay} minutes before restarting, so SCOM can start maintenance mode"
                 ),
             ),
         ],
+        hosts,
     }
 }
 
@@ -358,6 +408,14 @@ struct BucketRow {
     file: String,
 }
 
+/// One restart delay, its `.reg` file and the servers that get it.
+#[derive(Serialize)]
+struct DelayRow {
+    minutes: u32,
+    file: String,
+    hosts: String,
+}
+
 #[derive(Serialize)]
 struct MaintRunbookView<'a> {
     method: &'a str,
@@ -365,7 +423,9 @@ struct MaintRunbookView<'a> {
     id: u32,
     text: &'a str,
     example_text: String,
-    reboot_delay: u32,
+    delays: Vec<DelayRow>,
+    configured_delay: Option<u32>,
+    restart_minutes: u32,
     trigger_name: &'a str,
     legacy_source: String,
     log_file: String,
@@ -415,7 +475,19 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         id: m.event.id(),
         text: m.event.text(),
         example_text,
-        reboot_delay: m.reboot_delay_minutes,
+        delays: reboot_delay_reg_files(site, m)
+            .into_iter()
+            .map(|f| DelayRow {
+                minutes: match f.values[1].data {
+                    RegData::Dword(d) => d,
+                    RegData::Sz(_) => 0,
+                },
+                file: format!("registry\\{}.reg", f.name),
+                hosts: site.server_names(&f.hosts).join(", "),
+            })
+            .collect(),
+        configured_delay: m.reboot_delay_minutes,
+        restart_minutes: model::RESTART_MINUTES,
         trigger_name: &m.trigger_name,
         legacy_source: m.legacy_event_source.clone().unwrap_or_default(),
         log_file: site.script_path(WUTRIGGER_LOG),

@@ -13,12 +13,32 @@ use std::collections::{HashMap, HashSet};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::model::{Ctx, Names, parse_hhmm};
+use crate::model::{Ctx, Names, Os, Server, parse_hhmm};
 
 /// Shortest maintenance window SCOM accepts (minutes).
 pub const MIN_DURATION: u32 = 5;
 /// Longest maintenance window MaintMode.vbs accepts (minutes): one day.
 pub const MAX_DURATION: u32 = 1440;
+
+/// Minutes Automatic Updates waits before a scheduled restart when "Delay Restart for scheduled
+/// installations" is not configured.
+/// - 2008/2008 R2: 15. The policy's explanation text in the Windows Update ADMX: "If the status
+///   is set to Disabled or Not Configured, the default wait time is 15 minutes" (admx.help /
+///   policypicker.app "Delay Restart for scheduled installations", RebootWarningTimeout_Title).
+/// - 2003/2003 R2: 5. The Automatic Updates client of that era restarts "in 5 minutes" (the
+///   wuau.adm text of "No auto-restart with logged on users for scheduled automatic updates
+///   installations", SUPPORTED_Win2kSP3_Or_XPSP1: "Automatic Updates will notify the user that the
+///   computer will automatically restart in 5 minutes"; TechNet cc708449, "Configure Automatic
+///   Updates in a Non-Active Directory Environment": RebootWarningTimeout, default 5 when disabled).
+pub fn os_default_delay(os: Os) -> u32 {
+    match os {
+        Os::W2003 | Os::W2003R2 => 5,
+        Os::W2008 | Os::W2008R2 => 15,
+    }
+}
+
+/// Minutes allowed for the restart itself (shutdown, boot, services up) inside the window.
+pub const RESTART_MINUTES: u32 = 10;
 
 /// Maintenance mode after Windows Update.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -28,10 +48,12 @@ pub struct RawMaintenance {
     #[serde(default = "default_duration")]
     pub duration_minutes: u32,
     /// How long Windows Update waits before it restarts the server, in minutes (1-30): the policy
-    /// values `RebootWarningTimeoutEnabled`/`RebootWarningTimeout`. Default 5 (the original write-up's value).
-    /// SCOM must start maintenance mode within this time.
-    #[serde(default = "default_reboot_delay")]
-    pub reboot_delay_minutes: u32,
+    /// "Delay Restart for scheduled installations" (values `RebootWarningTimeoutEnabled`/
+    /// `RebootWarningTimeout`). SCOM must start maintenance mode within this time. A value is never
+    /// written below the release's own default (5 minutes on 2003/2003 R2, 15 on 2008/2008 R2):
+    /// there the default is written instead, with a warning. Default: each release's default.
+    #[serde(default)]
+    pub reboot_delay_minutes: Option<u32>,
     /// Servers that get maintenance mode (names from `[[server]]`). Default: every server.
     #[serde(default)]
     pub servers: Option<Vec<String>>,
@@ -125,9 +147,6 @@ pub struct RawGroup {
 fn default_duration() -> u32 {
     20
 }
-fn default_reboot_delay() -> u32 {
-    5
-}
 fn default_task_name() -> String {
     "WUTriggerMaintMode".into()
 }
@@ -187,7 +206,8 @@ pub struct Bucket {
 #[derive(Debug, Clone)]
 pub struct Maintenance {
     pub duration_minutes: u32,
-    pub reboot_delay_minutes: u32,
+    /// As configured; the value written on a server is [`Maintenance::delay_for`].
+    pub reboot_delay_minutes: Option<u32>,
     pub task_name: String,
     pub trigger_name: String,
     /// `eventtriggers /so` filter on 2003, if any.
@@ -308,7 +328,12 @@ fn check_duration(ctx: &mut Ctx, path: &str, minutes: u32) -> bool {
     false
 }
 
-pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Maintenance> {
+pub fn resolve(
+    raw: &RawMaintenance,
+    ctx: &mut Ctx,
+    names: &Names,
+    site: &[Server],
+) -> Option<Maintenance> {
     let p = "maintenance";
     let ((refresh_hour, refresh_minute), mut ok) = resolve_settings(raw, ctx);
     let (event, event_ok) = resolve_event(&raw.event, ctx);
@@ -328,7 +353,13 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
 
     let (buckets, buckets_ok) = resolve_buckets(raw, ctx, names, &selection);
     ok &= buckets_ok;
-    warn_short_windows(raw, ctx);
+    let delay_ok = raw
+        .reboot_delay_minutes
+        .is_none_or(|d| (1..=30).contains(&d));
+    if delay_ok {
+        warn_shortened_default(raw, ctx, site, &selection.servers);
+        warn_short_windows(raw, ctx, site, &buckets);
+    }
 
     ok.then_some(Maintenance {
         duration_minutes: raw.duration_minutes,
@@ -348,13 +379,10 @@ pub fn resolve(raw: &RawMaintenance, ctx: &mut Ctx, names: &Names) -> Option<Mai
 fn resolve_settings(raw: &RawMaintenance, ctx: &mut Ctx) -> ((u32, u32), bool) {
     let p = "maintenance";
     let mut ok = check_duration(ctx, &format!("{p}.duration_minutes"), raw.duration_minutes);
-    if !(1..=30).contains(&raw.reboot_delay_minutes) {
+    if let Some(d) = raw.reboot_delay_minutes.filter(|d| !(1..=30).contains(d)) {
         ctx.error(
             &format!("{p}.reboot_delay_minutes"),
-            format!(
-                "reboot_delay_minutes = {} is outside 1-30",
-                raw.reboot_delay_minutes
-            ),
+            format!("reboot_delay_minutes = {d} is outside 1-30"),
             "the Windows Update policy RebootWarningTimeout accepts 1 to 30 minutes",
         );
         ok = false;
@@ -745,29 +773,81 @@ fn assign_group_members(
     ok
 }
 
-/// A window shorter than the restart delay plus some minutes for the restart itself ends
-/// before the server is back.
-fn warn_short_windows(raw: &RawMaintenance, ctx: &mut Ctx) {
-    let p = "maintenance";
-    let windows = std::iter::once((format!("{p}.duration_minutes"), raw.duration_minutes)).chain(
-        raw.group.iter().enumerate().map(|(g, r)| {
-            (
-                format!("{p}.group[{g}].duration_minutes"),
-                r.duration_minutes,
-            )
-        }),
-    );
-    for (path, d) in windows.collect::<Vec<_>>() {
-        if d < raw.reboot_delay_minutes + 10 && (1..=30).contains(&raw.reboot_delay_minutes) {
-            ctx.warn(crate::diag::Code::MaintShortWindow,
-                &path,
-                format!(
-                    "a {d}-minute window leaves less than 10 minutes for the restart after the {}-minute delay",
-                    raw.reboot_delay_minutes
-                ),
-                "maintenance mode starts when Windows Update announces the restart; make the window cover the delay and the restart itself",
-            );
+impl Maintenance {
+    /// The restart delay written on a server of this release: the configured value, never below
+    /// the release's own default.
+    pub fn delay_for(&self, os: Os) -> u32 {
+        effective_delay(self.reboot_delay_minutes, os)
+    }
+}
+
+fn effective_delay(configured: Option<u32>, os: Os) -> u32 {
+    configured.unwrap_or(0).max(os_default_delay(os))
+}
+
+/// A configured delay below a maintained server's own default would shorten the time SCOM has:
+/// the default is written there instead, and the site's author is told.
+fn warn_shortened_default(raw: &RawMaintenance, ctx: &mut Ctx, site: &[Server], servers: &[usize]) {
+    let Some(d) = raw.reboot_delay_minutes else {
+        return;
+    };
+    let raised: Vec<&Server> = servers
+        .iter()
+        .map(|&i| &site[i])
+        .filter(|s| os_default_delay(s.os) > d)
+        .collect();
+    if let Some(first) = raised.first() {
+        let names: Vec<&str> = raised.iter().map(|s| s.name.as_str()).collect();
+        ctx.warn(
+            crate::diag::Code::MaintDelayBelowDefault,
+            "maintenance.reboot_delay_minutes",
+            format!(
+                "{d} minutes is shorter than Windows Update's own {}-minute default on {} ({}): {} minutes is written there instead",
+                os_default_delay(first.os),
+                names.join(", "),
+                first.os.label(),
+                os_default_delay(first.os)
+            ),
+            "remove `reboot_delay_minutes` to use each release's default (5 minutes on 2003, 15 on 2008), or set at least 15",
+        );
+    }
+}
+
+/// A window that ends before the restart does: maintenance mode starts when Windows Update
+/// announces the restart (event 22), the restart comes after the server's delay and takes about
+/// [`RESTART_MINUTES`].
+fn warn_short_windows(raw: &RawMaintenance, ctx: &mut Ctx, site: &[Server], buckets: &[Bucket]) {
+    for b in buckets {
+        let Some(longest) = b
+            .servers
+            .iter()
+            .map(|&i| effective_delay(raw.reboot_delay_minutes, site[i].os))
+            .max()
+        else {
+            continue;
+        };
+        if b.duration_minutes >= longest + RESTART_MINUTES {
+            continue;
         }
+        let path = match &b.group {
+            None => "maintenance.duration_minutes".to_string(),
+            Some(g) => {
+                let i = raw.group.iter().position(|r| &r.name == g).unwrap_or(0);
+                format!("maintenance.group[{i}].duration_minutes")
+            }
+        };
+        ctx.warn(
+            crate::diag::Code::MaintShortWindow,
+            &path,
+            format!(
+                "a {}-minute window does not cover the {longest}-minute restart delay plus {RESTART_MINUTES} minutes for the restart itself",
+                b.duration_minutes
+            ),
+            format!(
+                "make the window at least {} minutes (maintenance mode starts when Windows Update announces the restart)",
+                longest + RESTART_MINUTES
+            ),
+        );
     }
 }
 

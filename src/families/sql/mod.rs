@@ -11,6 +11,7 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
+use crate::model::server::Arch;
 use crate::plan::{
     Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine,
     ServerPrerequisite, ServerRole, ServerVerify, TaskSpec, TopoEdge, TopoNode, Topology, Trigger,
@@ -44,7 +45,7 @@ pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(),
     add_partner_scripts(site, sql, plan)?;
     add_front_end_files(site, sql, plan)?;
     plan.tasks.push(switcher_task(site, sql)?);
-    plan.registry.push(alias_reg_file(site, sql));
+    plan.registry.extend(alias_reg_files(site, sql));
     add_runbook(site, sql, plan)?;
     add_sharepoint_section(site, sql, plan)?;
     add_topology(sql, &mut plan.topology);
@@ -307,7 +308,7 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     Ok(TaskSpec {
         name: sw.task_name.clone(),
         description: format!(
-            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 nothing to do, 1 switched, 2 no principal reachable, 3 alias not TCP/IP, 4 error.",
+            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 at the principal (unchanged or switched), 2 no principal reachable, 3 alias not TCP/IP, 4 error.",
             sql.alias, site.name
         ),
         trigger: Trigger::Repeat {
@@ -325,17 +326,41 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     })
 }
 
-/// The initial alias on every switcher server: both the 64-bit and the Wow6432Node key, pointing
-/// at the first partner.
-pub fn alias_reg_file(site: &Farm, sql: &Sql) -> RegFile {
+/// The initial alias on every switcher server, pointing at the first partner: the 64-bit key
+/// everywhere, the 32-bit view (Wow6432Node) only on x64 servers, where it exists (on a 32-bit
+/// Windows the path would be an ordinary, meaningless key). One `.reg` file per architecture
+/// when the front ends mix them (`sql-alias-x64.reg`, `sql-alias-x86.reg`), else `sql-alias.reg`.
+pub fn alias_reg_files(site: &Farm, sql: &Sql) -> Vec<RegFile> {
+    let (x64, x86): (Vec<usize>, Vec<usize>) = sql
+        .switcher
+        .servers
+        .iter()
+        .partition(|&&h| site.server(h).arch == Arch::X64);
+    let mixed = !x64.is_empty() && !x86.is_empty();
+    [(Arch::X64, x64), (Arch::X86, x86)]
+        .into_iter()
+        .filter(|(_, hosts)| !hosts.is_empty())
+        .map(|(arch, hosts)| alias_reg_file(site, sql, arch, hosts, mixed))
+        .collect()
+}
+
+/// The registry keys of the alias on a server of this architecture.
+pub fn alias_keys(arch: Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::X64 => &[CONNECT_TO, CONNECT_TO_WOW],
+        Arch::X86 => &[CONNECT_TO],
+    }
+}
+
+fn alias_reg_file(site: &Farm, sql: &Sql, arch: Arch, hosts: Vec<usize>, mixed: bool) -> RegFile {
     let data = sql.partners[0].alias_data();
-    let values = [CONNECT_TO, CONNECT_TO_WOW]
+    let values = alias_keys(arch)
         .iter()
         .map(|key| RegValue {
             key: (*key).to_string(),
             name: sql.alias.clone(),
             data: RegData::Sz(data.clone()),
-            hosts: sql.switcher.servers.clone(),
+            hosts: hosts.clone(),
             description: format!(
                 "SQL client alias {} (initially the first mirroring partner; Update-SqlAlias.ps1 moves it to the principal)",
                 sql.alias
@@ -344,13 +369,23 @@ pub fn alias_reg_file(site: &Farm, sql: &Sql) -> RegFile {
             apply_once: true,
         })
         .collect();
+    let keys = match arch {
+        Arch::X64 => "64-bit and 32-bit (Wow6432Node) keys, for x64 servers",
+        Arch::X86 => {
+            "the only key of a 32-bit Windows (it has no separate 32-bit view), for x86 servers"
+        }
+    };
     RegFile {
-        name: REG_FILE.into(),
+        name: if mixed {
+            format!("{REG_FILE}-{}", arch.label())
+        } else {
+            REG_FILE.into()
+        },
         comment: format!(
-            "sitebundle (site {}): SQL client alias {}, 64-bit and 32-bit (Wow6432Node) keys.\nImport with the 64-bit regedit /s or reg import.",
+            "sitebundle (site {}): SQL client alias {}, {keys}.\nImport with the 64-bit regedit /s or reg import.",
             site.name, sql.alias
         ),
-        hosts: sql.switcher.servers.clone(),
+        hosts,
         values,
     }
 }
@@ -379,7 +414,7 @@ struct SqlRunbookView<'a> {
     task_file: String,
     run_as_system: bool,
     run_as: &'a str,
-    cycle_services: bool,
+    cycle_services: Vec<String>,
     switch_interval: u32,
     all_synchronized: bool,
     databases: &'a [String],
@@ -393,6 +428,20 @@ struct SqlRunbookView<'a> {
     failover_job: bool,
     retired_alert: String,
     controlled: &'a [String],
+    reg_files: Vec<RegRow>,
+    any_wow: bool,
+    ps2: Vec<Ps2Row>,
+}
+
+fn reg_rows(site: &Farm, sql: &Sql) -> Vec<RegRow> {
+    alias_reg_files(site, sql)
+        .into_iter()
+        .map(|f| RegRow {
+            file: format!("registry\\{}.reg", f.name),
+            wow: f.values.iter().any(|v| v.key == CONNECT_TO_WOW),
+            hosts: site.server_names(&f.hosts).join(", "),
+        })
+        .collect()
 }
 
 fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
@@ -422,7 +471,7 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         task_file: format!("tasks\\{}.xml", sql.switcher.task_name),
         run_as_system: sql.switcher.runs_as_system(),
         run_as: &sql.switcher.run_as,
-        cycle_services: sql.switcher.cycle_services,
+        cycle_services: sql.switcher.cycle_services.clone(),
         switch_interval: sql.switcher.interval_minutes,
         all_synchronized: sql.all_synchronized,
         databases: &sql.databases,
@@ -439,6 +488,13 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         failover_job: sql.failover_job,
         controlled: &sql.controlled,
         retired_alert: format!("{} - {}", site.name, scripts::RETIRED_ALERTS[0]),
+        reg_files: reg_rows(site, sql),
+        any_wow: sql
+            .switcher
+            .servers
+            .iter()
+            .any(|&h| site.server(h).arch == Arch::X64),
+        ps2: ps2_rows(site, sql),
     }
 }
 
@@ -447,6 +503,38 @@ struct SqlChecklistView {
     anchor: String,
     partners: Vec<String>,
     front_ends: Vec<String>,
+    ps2: Vec<Ps2Row>,
+}
+
+/// A switcher server that needs Windows PowerShell 2.0 installed.
+#[derive(Serialize)]
+struct Ps2Row {
+    name: String,
+    os: &'static str,
+    package: &'static str,
+}
+
+fn ps2_rows(site: &Farm, sql: &Sql) -> Vec<Ps2Row> {
+    sql.switcher
+        .servers
+        .iter()
+        .filter_map(|&h| {
+            let s = site.server(h);
+            model::powershell_2_package(s.os).map(|package| Ps2Row {
+                name: s.name.clone(),
+                os: s.os.label(),
+                package,
+            })
+        })
+        .collect()
+}
+
+/// A `.reg` file of the alias and the front ends that import it.
+#[derive(Serialize)]
+struct RegRow {
+    file: String,
+    hosts: String,
+    wow: bool,
 }
 
 /// The runbook section, two checklist steps, a prerequisite and a link under "On each server".
@@ -464,7 +552,15 @@ fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Err
             .map(|p| site.server(p.server).name.clone())
             .collect(),
         front_ends: site.server_names(&sql.switcher.servers),
+        ps2: ps2_rows(site, sql),
     };
+    if !view.ps2.is_empty() {
+        plan.add_checklist_parts(
+            "sql/checklist.md",
+            &view,
+            &[("prerequisite_ps2", Part::Prerequisite, PREREQUISITE_ORDER)],
+        )?;
+    }
     if sql.failover_job {
         plan.add_checklist_parts(
             "sql/checklist.md",

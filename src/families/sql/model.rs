@@ -159,10 +159,13 @@ pub struct RawSwitcher {
     /// (`schtasks /RU DOMAIN\user /RP *`), never through Group Policy. No password is ever stored.
     #[serde(default = "default_run_as")]
     pub run_as: String,
-    /// Restart IIS and the WSS services after switching (off by default: connections recover
-    /// on their own, and a restart recompiles every ASP.NET page).
+    /// After a switch, restart IIS (`iisreset /noforce`) and these SharePoint services so they
+    /// reconnect at once: `true` for the services the original write-up cycled (SPAdmin,
+    /// SPTimerV3, SPSearch, OSearch; each only if it is running), or a list of service names
+    /// (as `sc query` shows them). Default `false`: connections recover on their own, and a
+    /// restart recompiles every ASP.NET page.
     #[serde(default)]
-    pub cycle_services: bool,
+    pub cycle_services: CycleServices,
     /// Database whose role decides where the alias points. Default: the first of `sql.databases`;
     /// required with `all_synchronized`.
     #[serde(default)]
@@ -170,6 +173,72 @@ pub struct RawSwitcher {
     /// Scheduled task name. Default "Update-SqlAlias".
     #[serde(default = "default_task_name")]
     pub task_name: String,
+}
+
+/// `cycle_services`: on/off with the write-up's services, or a list of services.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CycleServices {
+    /// `true`: the write-up's services; `false`: no cycling.
+    Switch(bool),
+    /// The services to restart after IIS (service names, e.g. "SPTimerV3").
+    List(Vec<String>),
+}
+
+impl Default for CycleServices {
+    fn default() -> Self {
+        CycleServices::Switch(false)
+    }
+}
+
+/// The services the original write-up's `cycleServices` restarted after `iisreset` (WSS 3.0
+/// administration, timer and search, and the Office SharePoint Server search).
+pub const WRITE_UP_SERVICES: &[&str] = &["SPAdmin", "SPTimerV3", "SPSearch", "OSearch"];
+
+/// The services to cycle (empty: no cycling), each checked: a plain service name that the
+/// switcher script can carry as a PowerShell string.
+fn resolve_cycle_services(c: &CycleServices, ctx: &mut Ctx) -> (Vec<String>, bool) {
+    let list = match c {
+        CycleServices::Switch(false) => return (Vec::new(), true),
+        CycleServices::Switch(true) => {
+            return (
+                WRITE_UP_SERVICES.iter().map(|s| s.to_string()).collect(),
+                true,
+            );
+        }
+        CycleServices::List(l) => l,
+    };
+    let mut ok = true;
+    if list.is_empty() {
+        ctx.error(
+            "sql.switcher.cycle_services",
+            "an empty list of services to cycle",
+            "use `cycle_services = false` for no cycling, `true` for the write-up's services, or list service names",
+        );
+        ok = false;
+    }
+    for (i, name) in list.iter().enumerate() {
+        let path = format!("sql.switcher.cycle_services[{i}]");
+        ok &= ctx.check(
+            &path,
+            crate::model::check_plain_name(name, 80, false, "service name"),
+            "a service name as `sc query` prints it, e.g. \"SPTimerV3\"",
+        ) && ctx.safe_for(
+            &path,
+            name,
+            &[
+                ("PowerShell", crate::escape::ps_str),
+                ("the runbook", crate::escape::md),
+            ],
+        );
+    }
+    ctx.unique(
+        "service to cycle",
+        list.iter()
+            .enumerate()
+            .map(|(i, n)| (format!("sql.switcher.cycle_services[{i}]"), n.as_str())),
+    );
+    (list.clone(), ok)
 }
 
 /// A resolved partner.
@@ -222,7 +291,8 @@ pub struct Switcher {
     pub servers: Vec<usize>,
     pub interval_minutes: u32,
     pub run_as: String,
-    pub cycle_services: bool,
+    /// Services restarted after IIS following a switch; empty: no cycling.
+    pub cycle_services: Vec<String>,
     pub probe_database: String,
     pub task_name: String,
 }
@@ -377,6 +447,9 @@ pub fn resolve(
     let (servers, servers_ok) = resolve_switcher_servers(s, ctx, names);
     ok &= servers_ok;
     ok &= check_switcher_settings(s, ctx);
+    let (cycle_services, cycle_ok) = resolve_cycle_services(&s.cycle_services, ctx);
+    ok &= cycle_ok;
+    warn_powershell_2(s, ctx, site);
     let (probe, probe_ok) = resolve_probe(raw, ctx, &databases);
     ok &= probe_ok;
     let (anchor, anchor_ok) = resolve_anchor(raw, ctx, &databases, &probe);
@@ -411,7 +484,7 @@ pub fn resolve(
             servers,
             interval_minutes: s.interval_minutes,
             run_as: s.run_as.clone(),
-            cycle_services: s.cycle_services,
+            cycle_services,
             probe_database: probe,
             task_name: s.task_name.clone(),
         },
@@ -585,6 +658,44 @@ fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (V
     }
     let (servers, good) = ctx.server_list("sql.switcher.servers", &s.servers, names);
     (servers, ok && good)
+}
+
+/// A switcher server whose release does not ship Windows PowerShell 2.0: the task runs
+/// `powershell.exe` every interval and fails until it is installed. 2008 R2 includes 2.0; 2003
+/// and 2008 get it from the Windows Management Framework Core package KB968930 (Microsoft KB
+/// 968929, "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
+/// Windows XP, Server 2003, Vista and Server 2008); 2008's own optional feature is 1.0.
+fn warn_powershell_2(s: &RawSwitcher, ctx: &mut Ctx, site: &[crate::model::Server]) {
+    for (i, name) in s.servers.iter().enumerate() {
+        let Some(server) = site.iter().find(|h| h.name.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        if let Some(package) = powershell_2_package(server.os) {
+            ctx.warn(
+                crate::diag::Code::SqlSwitcherNeedsPowershell2,
+                &format!("sql.switcher.servers[{i}]"),
+                format!(
+                    "`{name}` runs {}, which has no Windows PowerShell 2.0 by default: the alias switcher's task fails there until it is installed",
+                    server.os.label()
+                ),
+                format!("install {package} on `{name}` before deploying (the runbook lists it under prerequisites), or run the switcher only on 2008 R2 front ends"),
+            );
+        }
+    }
+}
+
+/// What installs Windows PowerShell 2.0 on a release that lacks it (None: built in).
+pub fn powershell_2_package(os: crate::model::Os) -> Option<&'static str> {
+    use crate::model::Os;
+    match os {
+        Os::W2003 | Os::W2003R2 => Some(
+            "the Windows Management Framework Core package KB968930 (Windows PowerShell 2.0; needs Service Pack 2 and .NET Framework 2.0 SP1)",
+        ),
+        Os::W2008 => Some(
+            "the Windows Management Framework Core package KB968930 (Windows PowerShell 2.0; needs Service Pack 2; the built-in Windows PowerShell feature is 1.0)",
+        ),
+        Os::W2008R2 => None,
+    }
 }
 
 /// The alias switcher's interval, account and task name.

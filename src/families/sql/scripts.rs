@@ -207,6 +207,10 @@ pub fn probe_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
 }
 
 pub fn switcher_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
+    let default_services: Vec<String> = super::model::WRITE_UP_SERVICES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     #[derive(Serialize)]
     struct SwitcherView<'a> {
         site: &'a str,
@@ -217,6 +221,7 @@ pub fn switcher_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
         database: &'a str,
         /// "true" or "false": printed with `trusted` after `$`.
         cycle_services: &'static str,
+        services: &'a [String],
     }
     crate::render::render(
         "sql/Update-SqlAlias.ps1",
@@ -227,10 +232,16 @@ pub fn switcher_script(site: &Farm, sql: &Sql) -> Result<String, crate::Error> {
             alias: &sql.alias,
             partners: sql.partners.iter().map(Partner::target).collect(),
             database: &sql.switcher.probe_database,
-            cycle_services: if sql.switcher.cycle_services {
-                "true"
-            } else {
+            cycle_services: if sql.switcher.cycle_services.is_empty() {
                 "false"
+            } else {
+                "true"
+            },
+            // Without cycling, -CycleServices by hand restarts the write-up's services.
+            services: if sql.switcher.cycle_services.is_empty() {
+                &default_services
+            } else {
+                &sql.switcher.cycle_services
             },
         },
     )
