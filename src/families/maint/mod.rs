@@ -23,7 +23,7 @@ use crate::model::gpo::Preference;
 use crate::model::schedule::Schedule;
 use crate::plan::{
     HostItem, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify,
-    TaskSpec, Trigger, start_boundary,
+    TaskSpec, Trigger,
 };
 use model::{Bucket, Event, Maintenance};
 
