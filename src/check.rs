@@ -105,15 +105,17 @@ pub fn retired_items(bundle: &Bundle, dir: &Path) -> Option<Vec<Retired>> {
     )
 }
 
-/// Every (host, item) of an `inventory.json` (version 1: `hosts` → host → [{kind, name, remove}]).
+/// Every (host, item) of an `inventory.json` (version 1: `hosts` → [{server, items: [{kind, name,
+/// remove}]}]).
 fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     if v.get("inventory_version")?.as_u64()? != 1 {
         return None;
     }
     let mut out = Vec::new();
-    for (host, items) in v.get("hosts")?.as_object()? {
-        for it in items.as_array()? {
+    for host_items in v.get("hosts")?.as_array()? {
+        let host = host_items.get("server")?.as_str()?.to_string();
+        for it in host_items.get("items")?.as_array()? {
             let field = |k: &str| it.get(k).and_then(|x| x.as_str()).map(str::to_string);
             out.push(Retired {
                 host: host.clone(),

@@ -32,11 +32,19 @@ pub struct Item {
     pub remove: String,
 }
 
+/// The items of one server. A list of these rather than an object keyed by server name: the
+/// names stay JSON string values (a reader never meets a site's value as a key).
+#[derive(Serialize)]
+struct HostItems {
+    server: String,
+    items: Vec<Item>,
+}
+
 #[derive(Serialize)]
 struct Inventory<'a> {
     inventory_version: u32,
     site: &'a str,
-    hosts: BTreeMap<String, Vec<Item>>,
+    hosts: Vec<HostItems>,
 }
 
 /// Adds `inventory.json`.
@@ -86,10 +94,14 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
             );
         }
     }
-    for items in hosts.values_mut() {
-        items.sort();
-        items.dedup();
-    }
+    let hosts = hosts
+        .into_iter()
+        .map(|(server, mut items)| {
+            items.sort();
+            items.dedup();
+            HostItems { server, items }
+        })
+        .collect();
     let text = serde_json::to_string_pretty(&Inventory {
         inventory_version: VERSION,
         site: &site.name,

@@ -73,9 +73,8 @@ fn binary_exits_2_and_writes_nothing() {
 fn every_unknown_key_is_reported_at_once() {
     let text = common::read("tests/bad/unknown-keys-everywhere.toml");
     let diags = sitebundle::load_text("u.toml", &text).unwrap_err();
-    let found: Vec<&str> = diags
-        .items
-        .iter()
+    let found: Vec<&str> = (diags.items.iter())
+        .filter(|d| d.severity == sitebundle::diag::Severity::Error)
         .filter_map(|d| d.help.as_deref())
         .collect();
     assert_eq!(
@@ -515,7 +514,11 @@ fn a_quoted_number_anywhere_is_its_only_finding() {
             edited[i] = &quoted;
             let edited = (edited.join("\n") + "\n").replacen("\nname = \"", "\nname = \"9", 1);
             let diags = sitebundle::load_text(&name, &edited).unwrap_err();
-            let json = diags.to_json();
+            // Warnings the site has anyway (PowerShell 2.0 on a 2003 front end) are not findings
+            // of the edit: the errors are exactly the two.
+            let json: Vec<_> = (diags.to_json().into_iter())
+                .filter(|d| d.severity == "error")
+                .collect();
             assert_eq!(json.len(), 2, "{name}:{}: {}", i + 1, diags.render());
             assert!(
                 json[0].message.starts_with("site name `9"),
