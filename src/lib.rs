@@ -9,6 +9,7 @@
 //! directory).
 
 pub mod analysis;
+pub mod audit;
 pub mod bundle;
 pub mod check;
 pub mod diag;
@@ -83,7 +84,8 @@ pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
 }
 
 /// The plan after every emitter ran (its files are the bundle but the manifest): what
-/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]).
+/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]) and what
+/// `sitebundle audit` compares.
 pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
     let mut plan = plan(site)?;
     let farm = &site.farm;
@@ -91,6 +93,7 @@ pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
     emit::registry::emit(farm, &mut plan)?;
     emit::gpo::emit(farm, &mut plan)?;
     emit::topology::emit(farm, &mut plan)?;
+    emit::collect::emit(farm, &mut plan)?;
     emit::runbook::emit(farm, &mut plan)?;
     Ok(plan)
 }
