@@ -62,6 +62,8 @@ pub enum Code {
     AffinitySpread,
     AffinityPartial,
     AffinityPersistence,
+    // `sitebundle audit`: a file the collectors wrote.
+    CollectedExport,
 }
 
 impl Code {
@@ -94,6 +96,7 @@ impl Code {
         Code::AffinitySpread,
         Code::AffinityPartial,
         Code::AffinityPersistence,
+        Code::CollectedExport,
     ];
 
     /// The stable name (lower case, words joined by `-`).
@@ -126,6 +129,7 @@ impl Code {
             Code::AffinitySpread => "affinity-spread",
             Code::AffinityPartial => "affinity-partial",
             Code::AffinityPersistence => "affinity-persistence",
+            Code::CollectedExport => "collected-export",
         }
     }
 }

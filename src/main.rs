@@ -722,8 +722,15 @@ fn paint(s: &str, code: &str, color: bool) -> String {
 }
 
 fn audit_command(site_path: &Path, from: &Path, format: Format, report: Report) -> u8 {
-    let Some(site) = load(site_path, report) else {
-        return 2;
+    let (site, diags) = match format {
+        Format::Text => match load(site_path, report) {
+            Some(site) => (site, Diagnostics::new(site_path.display().to_string(), "")),
+            None => return 2,
+        },
+        Format::Json => match load_json(site_path, report) {
+            (Some(site), diags, true) => (site, diags),
+            (_, diags, _) => return print_json(&Document::<()>::new("audit", &diags, false, None)),
+        },
     };
     if !from.is_dir() {
         eprintln!(
@@ -739,19 +746,34 @@ fn audit_command(site_path: &Path, from: &Path, format: Format, report: Report) 
             return 2;
         }
     };
-    match sitebundle::audit::audit(&site.farm, &plan, &plan.files, from) {
-        Ok(audit) => {
-            match format {
-                Format::Text => print!("{}", audit.to_text()),
-                Format::Json => print!("{}", audit.to_json()),
-            }
+    let outcome = sitebundle::audit::audit(&site.farm, &plan, &plan.files, from);
+    match (format, outcome) {
+        (Format::Text, Ok(audit)) => {
+            print!("{}", audit.to_text());
             audit.exit_code()
         }
-        Err(all) => {
+        (Format::Text, Err(all)) => {
             for d in &all {
                 eprint!("{}", d.render());
             }
             2
+        }
+        (Format::Json, Ok(audit)) => {
+            let code = audit.exit_code();
+            let ok = audit.in_sync;
+            print!(
+                "{}",
+                Document::new("audit", &diags, ok, Some(audit)).to_json()
+            );
+            code
+        }
+        (Format::Json, Err(all)) => {
+            let mut doc = Document::<()>::new("audit", &diags, false, None);
+            for d in &all {
+                doc.errors += d.error_count();
+                doc.diagnostics.extend(d.to_json());
+            }
+            print_json(&doc)
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 
 /// Larger collected files are refused (a farm's exports are kilobytes).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -53,8 +53,9 @@ impl ParseError {
     pub fn into_diagnostics(self) -> Diagnostics {
         let mut d = Diagnostics::new(self.file, self.text);
         let span = self.at.map(|a| a..a + 1);
-        d.items
-            .push(Diagnostic::error(span, self.message).with_help(self.help));
+        let mut item = Diagnostic::error(span, self.message).with_help(self.help);
+        item.code = Code::CollectedExport;
+        d.items.push(item);
         d
     }
 }

@@ -465,14 +465,19 @@ fn the_command_prints_text_or_json_and_exits_0_1_or_2() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("9 of 9 sources in sync"));
     let out = cli(dir.path(), &["--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["format"], "sitebundle-audit");
+    assert_eq!(json["ok"], true);
     assert_eq!(json["in_sync"], true);
+    let mut documents = vec![out.stdout.clone()];
 
     sql_row(&mut farm, "sqlmirror1", "job", JOB)[2] = "0".into();
     let dir = tempfile::tempdir().unwrap();
     export::write(&farm, dir.path());
     let out = cli(dir.path(), &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
+    documents.push(out.stdout.clone());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ok"], false);
     let sql = json["sources"]
         .as_array()
         .unwrap()
@@ -491,6 +496,59 @@ fn the_command_prints_text_or_json_and_exits_0_1_or_2() {
     assert_eq!(drift[0]["field"], "enabled");
     assert_eq!(drift[0]["expected"], "1");
     assert_eq!(drift[0]["found"], "0");
+
+    // A truncated export: exit 2, the error in the document's diagnostics.
+    let p = dir.path().join("sql/sqlmirror2.txt");
+    let text = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &text[..text.len() / 2]).unwrap();
+    let out = cli(dir.path(), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    documents.push(out.stdout.clone());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["errors"], 1);
+    assert_eq!(json["diagnostics"][0]["code"], "collected-export");
+    assert_eq!(json["diagnostics"][0]["file"], "sql/sqlmirror2.txt");
+    assert!(json.get("sources").is_none());
+
+    // Every document matches docs/schemas/audit.schema.json.
+    let docs = tempfile::tempdir().unwrap();
+    let paths: Vec<std::path::PathBuf> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let p = docs.path().join(format!("audit-{i}.json"));
+            std::fs::write(&p, d).unwrap();
+            p
+        })
+        .collect();
+    let check = Command::new(crate::common::python())
+        .arg(repo().join("tests/validators/json_output_check.py"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // Control: a document with an unknown finding kind fails the schema.
+    let broken = String::from_utf8(documents[1].clone()).unwrap().replacen(
+        "\"kind\": \"drift\"",
+        "\"kind\": \"drifted\"",
+        1,
+    );
+    std::fs::write(&paths[1], broken).unwrap();
+    let check = Command::new(crate::common::python())
+        .arg(repo().join("tests/validators/json_output_check.py"))
+        .arg(&paths[1])
+        .output()
+        .unwrap();
+    assert!(!check.status.success());
 }
 
 #[test]
