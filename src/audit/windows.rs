@@ -57,8 +57,14 @@ pub fn audit(
             if !dir.join(&file).is_file() {
                 continue;
             }
-            match read(&file).and_then(|i| task_xml::parse(&i, &t.name)) {
-                Ok(f) => found.push(f),
+            // schtasks /Query /XML of a task that is not there prints nothing (its error goes to
+            // stderr), leaving an empty file: the task is missing.
+            match read(&file) {
+                Ok(i) if i.text.trim().is_empty() => {}
+                Ok(i) => match task_xml::parse(&i, &t.name) {
+                    Ok(f) => found.push(f),
+                    Err(e) => errors.push(e),
+                },
                 Err(e) => errors.push(e),
             }
         }

@@ -152,6 +152,11 @@ pub fn task_xml(t: &Task) -> String {
     x
 }
 
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn csv_row(fields: &[String]) -> String {
     let quoted: Vec<String> = fields
         .iter()
@@ -223,7 +228,7 @@ const COLUMNS_2008: &[&str] = &[
 
 /// `schtasks /Query /FO CSV /V`: 2003 lists every task once per trigger under one header; 2008
 /// repeats the header before each folder and writes names with their folder.
-fn schtasks_csv(s: &Server) -> String {
+pub fn schtasks_csv(s: &Server) -> String {
     let columns = if s.v2 { COLUMNS_2008 } else { COLUMNS_2003 };
     let header = csv_row(&columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
     let mut out = header.clone();
@@ -324,22 +329,22 @@ fn schtasks_csv(s: &Server) -> String {
 
 /// `reg query "HKLM\key" /v name` for each value, appended (2003: banner and tabs).
 fn reg_query(s: &Server) -> String {
-    let mut out = String::new();
-    for v in &s.registry {
-        if s.v2 {
-            let _ = write!(
-                out,
-                "\nHKEY_LOCAL_MACHINE\\{}\n    {}    {}    {}\n\n",
-                v.key, v.name, v.kind, v.data
-            );
-        } else {
-            let _ = write!(
-                out,
-                "\n! REG.EXE VERSION 3.0\n\nHKEY_LOCAL_MACHINE\\{}\n    {}\t{}\t{}\n\n",
-                v.key, v.name, v.kind, v.data
-            );
-        }
-    }
+    s.registry.iter().map(|v| reg_query_one(v, s.v2)).collect()
+}
+
+/// What `reg query "HKLM\key" /v name` prints for one value.
+pub fn reg_query_one(v: &super::farm::RegValue, v2: bool) -> String {
+    let out = if v2 {
+        format!(
+            "\nHKEY_LOCAL_MACHINE\\{}\n    {}    {}    {}\n\n",
+            v.key, v.name, v.kind, v.data
+        )
+    } else {
+        format!(
+            "\n! REG.EXE VERSION 3.0\n\nHKEY_LOCAL_MACHINE\\{}\n    {}\t{}\t{}\n\n",
+            v.key, v.name, v.kind, v.data
+        )
+    };
     crlf(&out)
 }
 

@@ -614,3 +614,116 @@ fn malformed_and_truncated_exports_are_located_errors() {
     assert!(err.contains("help:"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The Windows collectors themselves, run in a model of cmd.exe (tests/validators/collect_sim.py)
+/// on machines whose tools print what the live farm holds: what they write audits in sync, and a
+/// registry value changed on one machine is found through them.
+#[test]
+fn the_windows_collectors_run_in_a_cmd_model_and_audit_in_sync() {
+    let (site, plan, mut farm) = deployed();
+    let collected = run_collectors(&plan, &farm);
+    let r = sitebundle::audit::audit(&site.farm, &plan, &plan.files, collected.path()).unwrap();
+    assert!(r.in_sync, "{}", r.to_text());
+    // Control: the same machines with one value changed and one task deleted (schtasks then
+    // prints nothing and the collector leaves an empty file).
+    farm.server("sharepoint3").registry[0].data = "DBMSSOCN,elsewhere,1433".into();
+    farm.server("sqlmirror1").tasks.clear();
+    let collected = run_collectors(&plan, &farm);
+    let r = sitebundle::audit::audit(&site.farm, &plan, &plan.files, collected.path()).unwrap();
+    assert_eq!(
+        drift(&r),
+        [
+            r"server sharepoint3 | Drift | registry HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo\SPSQL | data",
+            "server sqlmirror1 | Missing | task WUTriggerMaintMode | -",
+        ]
+    );
+}
+
+/// The farm's exports with every server folder written by its collector in the cmd model.
+fn run_collectors(plan: &Plan, farm: &LiveFarm) -> tempfile::TempDir {
+    use sha2::Digest;
+    let collected = tempfile::tempdir().unwrap();
+    export::write(farm, collected.path());
+    for s in &farm.servers {
+        std::fs::remove_dir_all(collected.path().join(&s.name)).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let script = root.path().join(format!("{}.cmd", s.name));
+        std::fs::write(
+            &script,
+            &plan.files.files[&format!("collect/windows/{}.cmd", s.name)].bytes,
+        )
+        .unwrap();
+        let drive = "C:";
+        let system_root = if s.v2 {
+            farm::SYSTEM_ROOT_2008
+        } else {
+            farm::SYSTEM_ROOT_2003
+        };
+        let files: serde_json::Map<String, serde_json::Value> = s
+            .files
+            .iter()
+            .map(|(name, bytes)| {
+                (
+                    format!(r"{drive}\localscripts\{name}"),
+                    serde_json::json!({
+                        "size": bytes.len(),
+                        "sha256": export::hex(&sha2::Sha256::digest(bytes)),
+                        "sha1": sha1_smol::Sha1::from(bytes).digest().to_string(),
+                    }),
+                )
+            })
+            .collect();
+        let tasks: serde_json::Map<String, serde_json::Value> = s
+            .tasks
+            .iter()
+            .map(|t| (t.name.clone(), export::task_xml(t).into()))
+            .collect();
+        let reg: serde_json::Map<String, serde_json::Value> = s
+            .registry
+            .iter()
+            .map(|v| {
+                (
+                    format!(r"HKLM\{}|{}", v.key, v.name),
+                    export::reg_query_one(v, s.v2).into(),
+                )
+            })
+            .collect();
+        let triggers: String = s
+            .triggers
+            .iter()
+            .enumerate()
+            .map(|(i, (n, t))| format!("\"{}\",\"{n}\",\"{t}\"\r\n", i + 1))
+            .collect();
+        let machine = serde_json::json!({
+            "env": {"COMPUTERNAME": s.name.to_ascii_uppercase(), "SystemRoot": system_root, "SystemDrive": drive},
+            "ver": if s.v2 { "Microsoft Windows [Version 6.1.7601]" } else { "Microsoft Windows [Version 5.2.3790]" },
+            "schtasks_csv": export::schtasks_csv(s),
+            "tasks_xml": tasks,
+            "reg": reg,
+            "files": files,
+            "eventtriggers": triggers,
+        });
+        let machine_path = root.path().join("machine.json");
+        std::fs::write(&machine_path, machine.to_string()).unwrap();
+        let out = Command::new(crate::common::python())
+            .arg(repo().join("tests/validators/collect_sim.py"))
+            .arg(&script)
+            .arg(&machine_path)
+            .arg(root.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            s.name,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::rename(
+            root.path().join("bundle/collected").join(&s.name),
+            collected.path().join(&s.name),
+        )
+        .unwrap();
+    }
+    collected
+}
