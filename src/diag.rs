@@ -65,6 +65,8 @@ pub enum Code {
     AffinityPartial,
     AffinityPersistence,
     AffinityLiveConnections,
+    // `sitebundle audit`: a file the collectors wrote.
+    CollectedExport,
 }
 
 impl Code {
@@ -100,6 +102,7 @@ impl Code {
         Code::AffinityPartial,
         Code::AffinityPersistence,
         Code::AffinityLiveConnections,
+        Code::CollectedExport,
     ];
 
     /// The stable name (lower case, words joined by `-`).
@@ -135,6 +138,7 @@ impl Code {
             Code::AffinityPartial => "affinity-partial",
             Code::AffinityPersistence => "affinity-persistence",
             Code::AffinityLiveConnections => "affinity-live-connections",
+            Code::CollectedExport => "collected-export",
         }
     }
 }

@@ -197,6 +197,41 @@ pub fn ps_str(s: &str) -> R {
     Ok(out)
 }
 
+/// A PowerShell string as an ASCII-only expression, for scripts written without a byte order
+/// mark (Windows PowerShell reads those as ANSI): printable ASCII stays in single-quoted
+/// literals (quotes doubled, as in [`ps_str`]), every other UTF-16 unit becomes `[char]0xXXXX`,
+/// all joined with `+` inside parentheses: `('caf' + [char]0x00E9)`.
+pub fn ps_ascii(s: &str) -> R {
+    if s.contains('\0') {
+        return Err(Unsafe(
+            "a NUL character cannot appear in a PowerShell string".into(),
+        ));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut lit = String::new();
+    for c in s.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            if c == '\'' {
+                lit.push('\'');
+            }
+            lit.push(c);
+            continue;
+        }
+        if !lit.is_empty() {
+            parts.push(format!("'{lit}'"));
+            lit.clear();
+        }
+        let mut units = [0u16; 2];
+        for u in c.encode_utf16(&mut units) {
+            parts.push(format!("[char]0x{u:04X}"));
+        }
+    }
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(format!("'{lit}'"));
+    }
+    Ok(format!("({})", parts.join(" + ")))
+}
+
 /// VBScript string literal: `"…"` with `"` doubled; literals cannot span lines.
 pub fn vbs_str(s: &str) -> R {
     reject_controls(s, "a VBScript string literal")?;
@@ -487,6 +522,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "xml_cdata" => xml_cdata,
         "tcl_word" => tcl_word,
         "ps_str" => ps_str,
+        "ps_ascii" => ps_ascii,
         "vbs_str" => vbs_str,
         "vbs_expr" => vbs_expr,
         "cmd_arg" => cmd_arg,
@@ -512,6 +548,7 @@ pub const FILTERS: &[&str] = &[
     "xml_cdata",
     "tcl_word",
     "ps_str",
+    "ps_ascii",
     "vbs_str",
     "vbs_expr",
     "cmd_arg",
@@ -529,6 +566,19 @@ pub const FILTERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ps_ascii_spells_other_characters_as_char_codes() {
+        assert_eq!(ps_ascii("it's").unwrap(), "('it''s')");
+        assert_eq!(ps_ascii("café").unwrap(), "('caf' + [char]0x00E9)");
+        assert_eq!(
+            ps_ascii("\u{1E020}x").unwrap(),
+            "([char]0xD838 + [char]0xDC20 + 'x')"
+        );
+        assert_eq!(ps_ascii("").unwrap(), "('')");
+        assert!(ps_ascii("a\0").is_err());
+        assert!(ps_ascii("ü’\n").unwrap().is_ascii());
+    }
 
     fn hostile() -> Vec<String> {
         vec![
@@ -819,6 +869,11 @@ mod tests {
             if *f == "vbs_expr" {
                 // Non-ASCII is spelled ChrW(n) so the .vbs file stays ASCII.
                 assert_eq!(out.matches("ChrW(233)").count(), 300);
+                continue;
+            }
+            if *f == "ps_ascii" {
+                // Non-ASCII is spelled [char]0xXXXX so the .ps1 file stays ASCII.
+                assert_eq!(out.matches("[char]0x00E9").count(), 300);
                 continue;
             }
             assert!(out.contains(&long) || out.contains("é"), "{f}");

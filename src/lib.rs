@@ -9,6 +9,7 @@
 //! directory).
 
 pub mod analysis;
+pub mod audit;
 pub mod bundle;
 pub mod check;
 pub mod diag;
@@ -83,7 +84,8 @@ pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
 }
 
 /// The plan after every emitter ran (its files are the bundle but the manifest): what
-/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]).
+/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]) and what
+/// `sitebundle audit` compares.
 pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
     run_emitters(site, plan(site)?)
 }
@@ -96,6 +98,7 @@ pub fn run_emitters(site: &Site, mut plan: plan::Plan) -> Result<plan::Plan, Err
     emit::gpo::emit(farm, &mut plan)?;
     emit::topology::emit(farm, &mut plan)?;
     emit::inventory::emit(farm, &mut plan)?;
+    emit::collect::emit(farm, &mut plan)?;
     emit::runbook::emit(farm, &mut plan)?;
     Ok(plan)
 }

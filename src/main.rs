@@ -104,6 +104,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Compare the live farm with the bundle, from what the collectors wrote into --from.
+    #[command(long_about = AUDIT_HELP)]
+    Audit {
+        #[arg(default_value = "site.toml")]
+        site: PathBuf,
+        /// The folder the collectors wrote (one folder per server, sql/, f5/, gpo/).
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// text (default) or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the JSON Schema of site.toml (for editors: taplo / Even Better TOML).
     Schema,
     /// Write a commented starter site.toml (two front ends, two SQL partners, F5, GPO; builds as is).
@@ -124,7 +136,7 @@ enum Command {
     Synth { servers: usize },
 }
 
-/// Output of `validate`, `list` and `scenarios`.
+/// Output of `validate`, `list`, `scenarios` and `audit`.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     /// For people.
@@ -132,6 +144,29 @@ enum Format {
     /// One JSON document on stdout, findings included (docs/json-output.md).
     Json,
 }
+
+const AUDIT_HELP: &str =
+    "Compare the live farm with the bundle SITE builds, from what the collectors wrote into --from.
+
+Collection (every collector is read-only; the bundle's README.md, section Audit, lists them with
+where to run each and as whom):
+  collect\\windows\\<server>.cmd   on each Windows server as a local administrator: the tasks
+                                  (schtasks /Query /XML on 2008, /FO CSV /V on both), the registry
+                                  values (reg query), size and hash of the runtime scripts
+                                  (certutil -hashfile), eventtriggers on 2003 -> <server>/
+  collect\\sql\\collect-sql.sql    with sqlcmd on each mirroring partner: the job, steps, schedule,
+                                  alerts and mirrored databases -> sql/<partner>.txt
+  tmsh list (runbook)             on the BIG-IP: the partition's monitors, nodes, pools, rules and
+                                  virtual servers (or a copy of bigip.conf) -> f5/<partition>.conf
+  collect\\gpo\\collect-gpo.ps1    Backup-GPO of the site's GPO -> gpo/{backup id}/
+
+The comparison is semantic: each export is parsed and compared field by field for what the bundle
+sets (defaults the target adds are ignored). Per source it reports in sync, drift (field,
+expected, found), missing and extra objects; live state expected to change (the SQL alias after a
+failover, the principal side) is reported as state, not drift.
+
+Exit codes: 0 in sync, 1 drift, 2 bad input (a malformed or truncated export is named with its
+file, line and column).";
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ColorChoice {
@@ -251,6 +286,7 @@ fn run(cli: Cli) -> u8 {
             server,
             format,
         } => plan_command(&site, server.as_deref(), report, format),
+        Command::Audit { site, from, format } => audit_command(&site, &from, format, report),
         Command::Schema => {
             println!("{}", sitebundle::site::schema_json());
             0
@@ -715,5 +751,62 @@ fn paint(s: &str, code: &str, color: bool) -> String {
         format!("\x1b[{code}m{s}\x1b[0m")
     } else {
         s.to_string()
+    }
+}
+
+fn audit_command(site_path: &Path, from: &Path, format: Format, report: Report) -> u8 {
+    let (site, diags) = match format {
+        Format::Text => match load(site_path, report) {
+            Some(site) => (site, Diagnostics::new(site_path.display().to_string(), "")),
+            None => return 2,
+        },
+        Format::Json => match load_json(site_path, report) {
+            (Some(site), diags, true) => (site, diags),
+            (_, diags, _) => return print_json(&Document::<()>::new("audit", &diags, false, None)),
+        },
+    };
+    if !from.is_dir() {
+        eprintln!(
+            "error: --from {} is not a folder\nhelp: point it at the collected folder (runbook, section Audit)",
+            from.display()
+        );
+        return 2;
+    }
+    let plan = match sitebundle::emitted_plan(&site) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let outcome = sitebundle::audit::audit(&site.farm, &plan, &plan.files, from);
+    match (format, outcome) {
+        (Format::Text, Ok(audit)) => {
+            print!("{}", audit.to_text());
+            audit.exit_code()
+        }
+        (Format::Text, Err(all)) => {
+            for d in &all {
+                eprint!("{}", d.render());
+            }
+            2
+        }
+        (Format::Json, Ok(audit)) => {
+            let code = audit.exit_code();
+            let ok = audit.in_sync;
+            print!(
+                "{}",
+                Document::new("audit", &diags, ok, Some(audit)).to_json()
+            );
+            code
+        }
+        (Format::Json, Err(all)) => {
+            let mut doc = Document::<()>::new("audit", &diags, false, None);
+            for d in &all {
+                doc.errors += d.error_count();
+                doc.diagnostics.extend(d.to_json());
+            }
+            print_json(&doc)
+        }
     }
 }

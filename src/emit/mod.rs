@@ -2,6 +2,7 @@
 //! farm (never a family): Task XML, `.reg`, the GPO backup, the topology, the runbook. The
 //! manifest is written by the bundle itself.
 
+pub mod collect;
 pub mod gpo;
 pub mod inventory;
 pub mod registry;

@@ -6,6 +6,7 @@
 //! prerequisites, and what it puts on each server in the topology. Emitters never know a family by
 //! name: they read only what is here.
 
+mod audit;
 mod registry;
 pub mod report;
 mod runbook;
@@ -14,6 +15,9 @@ mod service;
 mod task;
 mod topology;
 
+pub use audit::{
+    Audit, Collector, Compare, EventTrigger, Expected, Field, LiveValue, Scope, SqlTarget,
+};
 pub use registry::{RegData, RegFile, RegValue};
 pub use runbook::{ChecklistStep, Part, Prerequisite, Section, ServerCheck};
 pub use server::{
@@ -56,6 +60,8 @@ pub struct Plan {
     pub server_verifies: Vec<ServerVerify>,
     /// What the site's GPO delivers (set by the GPO emitter).
     pub gpo: Option<GpoCoverage>,
+    /// What `sitebundle audit` compares beyond the rest of the plan, and the families' collectors.
+    pub audit: Audit,
     /// Items a family puts on servers that are neither tasks nor registry values (e.g. a 2003
     /// event trigger), for the bundle's inventory of retired items.
     pub host_items: Vec<HostItem>,

@@ -27,6 +27,8 @@ fn layer(component: &str) -> Layer {
         "plan" => Layer::Plan,
         c if c.starts_with("families::") => Layer::Family,
         c if c.starts_with("emit::") || c == "emit" => Layer::Emitter,
+        // The audit reads the plan, the farm and the bundle like an emitter: never a family.
+        "audit" => Layer::Emitter,
         "analysis" => Layer::Analysis,
         "site" => Layer::Site,
         _ => Layer::Pipeline, // lib, families (the table), synth, main

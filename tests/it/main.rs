@@ -6,6 +6,7 @@ mod common;
 
 mod agreement;
 mod architecture;
+mod audit;
 mod cli;
 mod determinism;
 mod diagnostics;

@@ -127,7 +127,14 @@ fn the_plan_schema_rejects_a_wrong_document() {
     let mut extra_key = good.clone();
     extra_key["servers"][0]["colour"] = "blue".into();
     let mut gpo_with_command = good.clone();
-    gpo_with_command["servers"][0]["files"][0]["how"]["command"] = "copy x y".into();
+    // The first file the GPO delivers (the server's audit collector, run by hand, comes first).
+    let gpo_file = good["servers"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f["how"]["by"] == "gpo")
+        .unwrap();
+    gpo_with_command["servers"][0]["files"][gpo_file]["how"]["command"] = "copy x y".into();
     let mut no_servers = good.clone();
     no_servers.as_object_mut().unwrap().remove("servers");
     let mut harmless_in_destructive = good.clone();

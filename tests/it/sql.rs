@@ -580,7 +580,8 @@ fn hostile_database_names_are_quoted() {
     let verdicts = common::validate(&[dir.path()], Some(MARKER));
     common::assert_all_valid(&verdicts);
     let sql: Vec<_> = verdicts.iter().filter(|v| v.kind == "sql").collect();
-    assert_eq!(sql.len(), 9, "{verdicts:?}");
+    // The four scripts of each partner, the probe, and the audit's SQL collector.
+    assert_eq!(sql.len(), 10, "{verdicts:?}");
     // The decision still treats exactly these names as the watched set.
     let f = dir.path().join("sql/sql1/mirror-failover-job.sql");
     let mut args = vec!["failover".to_string(), f.to_str().unwrap().to_string()];

@@ -592,6 +592,7 @@ pub fn contribute(site: &Farm, f5: Option<&F5>, plan: &mut Plan) -> Result<(), c
     add_runbook(site, f5, plan)?;
     add_topology(site, f5, &mut plan.topology);
     add_member_roles(f5, plan);
+    plan.audit.collectors.push(collector(site, f5));
     Ok(())
 }
 
@@ -614,6 +615,23 @@ fn add_member_roles(f5: &F5, plan: &mut Plan) {
                 ),
             });
         }
+    }
+}
+
+/// The BIG-IP's collector for `sitebundle audit`: `tmsh list` of the partition's LTM objects (read
+/// only; names relative to the partition, which the audit qualifies), or the saved
+/// `/config/bigip.conf` (`/config/partitions/<name>/bigip.conf` for another partition) copied as is.
+fn collector(site: &Farm, f5: &F5) -> crate::plan::Collector {
+    let p = &f5.partition;
+    crate::plan::Collector {
+        source: "BIG-IP".into(),
+        run_on: "the active BIG-IP, in the bash shell, as an administrator (read-only commands)"
+            .into(),
+        command: format!(
+            "tmsh -q -c 'cd /{p}; list ltm monitor; list ltm node; list ltm pool; list ltm rule; list ltm virtual' > /var/tmp/{}-{p}.conf, then copy it to collected/f5/{p}.conf",
+            site.name
+        ),
+        output: format!("f5/{p}.conf"),
     }
 }
 

@@ -12,6 +12,8 @@
 //! command line is built here (two quoting layers: eventtriggers' `\"` inside `/tk "…"`, then a
 //! VBScript literal) from values the model restricted to plain characters.
 
+mod audit;
+
 use serde::Serialize;
 
 pub mod model;
@@ -61,6 +63,7 @@ pub fn contribute(
     add_runbook(site, m, plan)?;
     add_server_lines(m, plan);
     add_server_checks(site, m, plan);
+    audit::contribute(site, m, plan);
     Ok(())
 }
 

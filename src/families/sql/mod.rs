@@ -2,6 +2,7 @@
 //! alerts, the mirror-state probe, the alias switcher for the front ends with its scheduled task,
 //! and the initial client alias (a `.reg` file; the GPO writes the same values).
 
+pub mod audit;
 pub mod model;
 pub mod scripts;
 
@@ -49,7 +50,8 @@ pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(),
     add_runbook(site, sql, plan)?;
     add_sharepoint_section(site, sql, plan)?;
     add_topology(sql, &mut plan.topology);
-    add_server_facts(site, sql, plan)
+    add_server_facts(site, sql, plan)?;
+    audit::contribute(site, sql, plan)
 }
 
 /// The partner whose name the alias takes (way 1 of "SharePoint and the SQL alias"): a default

@@ -1,0 +1,127 @@
+//! Task Scheduler 2.0 task XML as Windows exports it (the Task Scheduler console's Export and
+//! `schtasks /Query /XML /TN name`): namespace
+//! `http://schemas.microsoft.com/windows/2004/02/mit/task`, UTF-16 LE with a BOM from the console,
+//! the console code page from a redirected schtasks (whose declaration still says UTF-16; the
+//! decoder goes by the bytes). Element names: Microsoft's Task Scheduler schema
+//! (https://learn.microsoft.com/en-us/windows/win32/taskschd/task-scheduler-schema; the XSD is
+//! tests/schemas/task-scheduler.xsd). Only the fields the bundle sets are read; the many defaults
+//! an export adds (RegistrationInfo/Date, Settings/IdleSettings, …) are ignored.
+
+use roxmltree::{Document, Node};
+
+use super::compare::Found;
+use super::input::{Input, ParseError};
+use super::names;
+
+const NS: &str = "http://schemas.microsoft.com/windows/2004/02/mit/task";
+
+/// The task in `input`, named `name` (the collector names each file after its task).
+pub fn parse(input: &Input, name: &str) -> Result<Found, ParseError> {
+    let doc = Document::parse(&input.text).map_err(|e| {
+        let pos = e.pos();
+        let at = super::input::line_offsets(&input.text)
+            .get(pos.row.saturating_sub(1) as usize)
+            .map(|o| o + pos.col.saturating_sub(1) as usize)
+            .map(|o| o.min(input.text.len().saturating_sub(1)));
+        ParseError::new(
+            input,
+            at,
+            format!("not well-formed task XML: {e}"),
+            "export the task again (schtasks /Query /XML /TN <name>, or Export in the Task Scheduler console) and copy the file whole",
+        )
+    })?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "Task" || root.tag_name().namespace() != Some(NS) {
+        return Err(ParseError::new(
+            input,
+            Some(root.range().start),
+            format!(
+                "the root element is <{}>, not a Task Scheduler <Task> in {NS}",
+                root.tag_name().name()
+            ),
+            "collect the task's XML export, not another file",
+        ));
+    }
+    let text = |path: &[&str]| find(root, path).and_then(|n| n.text()).map(str::trim);
+    let exec = find(root, &["Actions", "Exec"]);
+    let triggers: Vec<String> = find(root, &["Triggers"])
+        .map(|t| {
+            t.children()
+                .filter(Node::is_element)
+                .map(trigger_label)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Found::new("task", name)
+        .with("trigger", join_triggers(&triggers))
+        .with(
+            "command",
+            exec.and_then(|e| child_text(e, "Command")).unwrap_or(""),
+        )
+        .with(
+            "arguments",
+            exec.and_then(|e| child_text(e, "Arguments")).unwrap_or(""),
+        )
+        .with(
+            "run as",
+            names::account(text(&["Principals", "Principal", "UserId"]).unwrap_or("")),
+        )
+        .with("enabled", text(&["Settings", "Enabled"]).unwrap_or("true"))
+        .with(
+            "time limit",
+            text(&["Settings", "ExecutionTimeLimit"]).unwrap_or("PT72H"),
+        ))
+}
+
+/// Triggers in their order, joined; "(none)" for a task without one.
+pub fn join_triggers(labels: &[String]) -> String {
+    if labels.is_empty() {
+        "(none)".into()
+    } else {
+        labels.join(" + ")
+    }
+}
+
+fn find<'a, 'i>(node: Node<'a, 'i>, path: &[&str]) -> Option<Node<'a, 'i>> {
+    path.iter().try_fold(node, |n, name| {
+        n.children()
+            .find(|c| c.is_element() && c.tag_name().name() == *name)
+    })
+}
+
+fn child_text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
+    find(node, &[name]).and_then(|n| n.text()).map(str::trim)
+}
+
+/// One trigger in the words [`names::daily`], [`names::repeat`], [`names::event`] use for the
+/// plan's triggers, so that both sides read alike.
+fn trigger_label(t: Node) -> String {
+    let start = child_text(t, "StartBoundary").unwrap_or("");
+    let label = match t.tag_name().name() {
+        "CalendarTrigger" => {
+            match find(t, &["ScheduleByDay", "DaysInterval"]).and_then(|n| n.text()) {
+                Some(days) => names::daily(start, days.trim()),
+                None => format!("calendar (not daily) from {}", names::time_of(start)),
+            }
+        }
+        "TimeTrigger" => match find(t, &["Repetition"]) {
+            Some(r) => {
+                let interval = child_text(r, "Interval").unwrap_or("");
+                let label = names::repeat(start, interval);
+                match child_text(r, "Duration") {
+                    Some(d) if !d.is_empty() => format!("{label} for {d}"),
+                    _ => label,
+                }
+            }
+            None => format!("once at {start}"),
+        },
+        "EventTrigger" => names::event(child_text(t, "Subscription").unwrap_or("")),
+        "BootTrigger" => "at startup".into(),
+        "LogonTrigger" => "at logon".into(),
+        other => other.to_ascii_lowercase(),
+    };
+    match child_text(t, "Enabled") {
+        Some("false") => format!("{label} (disabled)"),
+        _ => label,
+    }
+}
