@@ -689,10 +689,10 @@ pub fn powershell_2_package(os: crate::model::Os) -> Option<&'static str> {
     use crate::model::Os;
     match os {
         Os::W2003 | Os::W2003R2 => Some(
-            "the Windows Management Framework Core package KB968930 (Windows PowerShell 2.0; needs Service Pack 2 and .NET Framework 2.0 SP1)",
+            "the Windows Management Framework, KB968929 (or its Core package KB968930: Windows PowerShell 2.0; needs Service Pack 2 and .NET Framework 2.0 SP1)",
         ),
         Os::W2008 => Some(
-            "the Windows Management Framework Core package KB968930 (Windows PowerShell 2.0; needs Service Pack 2; the built-in Windows PowerShell feature is 1.0)",
+            "the Windows Management Framework, KB968929 (or its Core package KB968930: Windows PowerShell 2.0; needs Service Pack 2; the built-in Windows PowerShell feature is 1.0)",
         ),
         Os::W2008R2 => None,
     }
