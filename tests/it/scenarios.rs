@@ -485,3 +485,28 @@ proptest! {
         prop_assert_eq!(s1, s2);
     }
 }
+
+/// A large site's node-level failover test is not a nodes × targets table on the page (it was
+/// computed cell by cell, and 4,000 servers took 47 s): the runbook says where the table is, and
+/// still gives every node's command.
+#[test]
+fn a_large_sites_failover_test_table_is_left_to_the_scenarios_command() {
+    let text = sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(100));
+    let (site, _) = sitebundle::load_text("synth.toml", &text).unwrap();
+    let bundle = sitebundle::build_bundle(&site).unwrap();
+    let runbook = String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap();
+    assert!(runbook.contains("too many for this page; `sitebundle scenarios`"));
+    assert!(
+        !runbook
+            .lines()
+            .any(|l| l.matches("user-down |").count() > 14)
+    );
+    let nodes: usize = (runbook.split("too many for this page").next().unwrap())
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.split(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(nodes > 14, "{nodes}");
+    let commands = runbook.matches("state user-down\n").count();
+    assert_eq!(commands, nodes, "every node's command");
+}

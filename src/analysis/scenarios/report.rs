@@ -147,10 +147,13 @@ fn node_test(t: &Topology) -> Result<NodeTest, crate::Error> {
     }
     let mut seen = std::collections::BTreeSet::new();
     labels.retain(|l| seen.insert(*l));
-    let pool_of = |label: &str| {
-        let target = t.targets.iter().find(|x| x.label == label)?;
-        t.pools.iter().find(|p| p.name == target.pool)
-    };
+    // Indexed once: a linear search per label made this quadratic in the site's size.
+    let pools: std::collections::HashMap<&str, _> =
+        t.pools.iter().map(|p| (p.name.as_str(), p)).collect();
+    let targets: std::collections::HashMap<&str, &str> = (t.targets.iter())
+        .map(|x| (x.label.as_str(), x.pool.as_str()))
+        .collect();
+    let pool_of = |label: &str| targets.get(label).and_then(|p| pools.get(p).copied());
     let serve = |label: &str, s: &Scenario| {
         pool_of(label)
             .map(|p| serving(p, s))
@@ -165,6 +168,19 @@ fn node_test(t: &Topology) -> Result<NodeTest, crate::Error> {
         .collect();
     nodes.sort();
     nodes.dedup();
+    if nodes.len() + 2 > PAGE_MAX_COLUMNS || labels.len() > PAGE_MAX_ROWS {
+        // Like the scenario table: too large for the page (and labels × nodes cells to compute).
+        let line = format!(
+            "({} nodes and {} targets: too many for this page; `sitebundle scenarios` prints the \
+             table of every single failure.)",
+            nodes.len(),
+            labels.len()
+        );
+        return Ok(NodeTest {
+            nodes,
+            lines: vec![line],
+        });
+    }
     let vars = variables(t);
     let down = |node: &str| Scenario {
         down: vars.iter().filter(|(n, _)| n == node).cloned().collect(),
