@@ -340,15 +340,7 @@ impl Diagnostics {
                     .chars()
                     .skip(first)
                     .take(WINDOW)
-                    .map(|c| {
-                        if c == '\t' {
-                            ' '
-                        } else if c.is_control() || is_bidi(c) {
-                            '?'
-                        } else {
-                            c
-                        }
-                    })
+                    .map(shown_char)
                     .collect();
                 let suffix = if line_len > first + WINDOW { "…" } else { "" };
                 let _ = writeln!(out, "{line} | {prefix}{shown}{suffix}");
@@ -378,6 +370,18 @@ impl Diagnostics {
             }
         }
         out.push('\n');
+    }
+}
+
+/// A character of a source line as the excerpt shows it: a tab as one space (the caret line
+/// counts characters), control and bidirectional-override characters as `?`.
+fn shown_char(c: char) -> char {
+    if c == '\t' {
+        ' '
+    } else if c.is_control() || is_bidi(c) {
+        '?'
+    } else {
+        c
     }
 }
 

@@ -52,28 +52,7 @@ pub fn audit(
             Vec::new()
         }
     };
-    if v2 {
-        for t in &tasks {
-            let file = format!("tasks/{}.xml", t.name);
-            if !dir.join(&file).is_file() {
-                continue;
-            }
-            // schtasks /Query /XML of a task that is not there prints nothing (its error goes to
-            // stderr), leaving an empty file: the task is missing.
-            match read(&file) {
-                Ok(i) if i.text.trim().is_empty() => {}
-                Ok(i) => match task_xml::parse(&i, &t.name) {
-                    Ok(f) => found.push(f),
-                    Err(e) => errors.push(e),
-                },
-                Err(e) => errors.push(e),
-            }
-        }
-        let ours = |n: &str| tasks.iter().any(|t| t.name.eq_ignore_ascii_case(n));
-        found.extend(listed.into_iter().filter(|f| !ours(&f.name)));
-    } else {
-        found.extend(listed.into_iter().map(|f| normalise_command(f, &env)));
-    }
+    found.extend(found_tasks(listed, &tasks, v2, &env, dir, &read, errors));
     let values = registry_expected(plan, idx);
     if !values.is_empty() {
         expected.extend(values);
@@ -90,19 +69,7 @@ pub fn audit(
             Err(e) => errors.push(e),
         }
     }
-    let triggers: Vec<Expected> = plan
-        .audit
-        .event_triggers
-        .iter()
-        .filter(|t| t.hosts.contains(&idx))
-        .map(|t| {
-            Expected::new(
-                "eventtrigger",
-                &t.name,
-                vec![Field::exact("task", env.command_line(&t.task))],
-            )
-        })
-        .collect();
+    let triggers = event_triggers_expected(plan, idx, &env);
     if !triggers.is_empty() {
         expected.extend(triggers);
         match read("eventtriggers.csv").and_then(|i| eventtriggers::parse(&i)) {
@@ -122,6 +89,59 @@ pub fn audit(
         })
         .collect();
     compare(&expected, &found, &scopes)
+}
+
+/// The tasks found on a server: on 2008 each of ours from its exported Task XML (an empty export
+/// is a missing task) and the others from the schtasks list; on 2003 the list, commands normalised.
+fn found_tasks(
+    listed: Vec<Found>,
+    tasks: &[&TaskSpec],
+    v2: bool,
+    env: &Env,
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<input::Input, ParseError>,
+    errors: &mut Vec<ParseError>,
+) -> Vec<Found> {
+    if !v2 {
+        return listed
+            .into_iter()
+            .map(|f| normalise_command(f, env))
+            .collect();
+    }
+    let mut found = Vec::new();
+    for t in tasks {
+        let file = format!("tasks/{}.xml", t.name);
+        if !dir.join(&file).is_file() {
+            continue;
+        }
+        // schtasks /Query /XML of a task that is not there prints nothing (its error goes to
+        // stderr), leaving an empty file: the task is missing.
+        match read(&file) {
+            Ok(i) if i.text.trim().is_empty() => {}
+            Ok(i) => match task_xml::parse(&i, &t.name) {
+                Ok(f) => found.push(f),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    let ours = |n: &str| tasks.iter().any(|t| t.name.eq_ignore_ascii_case(n));
+    found.extend(listed.into_iter().filter(|f| !ours(&f.name)));
+    found
+}
+
+/// The 2003 event triggers the plan puts on the server, their task line as the server shows it.
+fn event_triggers_expected(plan: &Plan, idx: usize, env: &Env) -> Vec<Expected> {
+    (plan.audit.event_triggers.iter())
+        .filter(|t| t.hosts.contains(&idx))
+        .map(|t| {
+            Expected::new(
+                "eventtrigger",
+                &t.name,
+                vec![Field::exact("task", env.command_line(&t.task))],
+            )
+        })
+        .collect()
 }
 
 fn system_expected(name: &str, os: Os) -> Expected {

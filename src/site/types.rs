@@ -151,19 +151,7 @@ impl<'a> Walk<'a> {
                 }
             }
             (Want::List(items), other) if !matches!(other, Value::Table(_)) => {
-                let shown = shown(other);
-                self.report(
-                    path,
-                    Code::WrongType,
-                    format!(
-                        "invalid type: {}, expected a list (`[ ... ]`)",
-                        described(other)
-                    ),
-                    format!("put the value in a list: `{key} = [{shown}]`"),
-                );
-                let mut item = other.clone();
-                self.value(items, key, &format!("{path}[0]"), &mut item);
-                *value = Value::Array(vec![item]);
+                self.wrap_in_list(items, key, path, value)
             }
             (Want::Text, Value::String(_))
             | (Want::Number, Value::Integer(_))
@@ -211,28 +199,51 @@ impl<'a> Walk<'a> {
                 );
                 *value = Value::String(text);
             }
-            (want @ (Want::Number | Want::Flag | Want::Text | Want::Words(_)), other) => {
-                let expected = match want {
-                    Want::Number => "a whole number (0 or more)",
-                    Want::Flag => "true or false",
-                    _ => "a string",
-                };
-                self.report(
-                    path,
-                    Code::WrongType,
-                    format!("invalid type: {}, expected {expected}", described(other)),
-                    "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]",
-                );
-                *value = match want {
-                    Want::Number => Value::Integer(1),
-                    Want::Flag => Value::Boolean(false),
-                    Want::Words(w) => Value::String(w[0].to_string()),
-                    _ => Value::String(String::new()),
-                };
+            (want @ (Want::Number | Want::Flag | Want::Text | Want::Words(_)), _) => {
+                self.replace_wrong_scalar(want, path, value)
             }
             // A table where a list or scalar belongs (or the reverse): serde reports it.
             _ => {}
         }
+    }
+
+    /// A single value where a list belongs: reported, and repaired as a list of that value.
+    fn wrap_in_list(&mut self, items: &'a Schema, key: &str, path: &str, value: &mut Value) {
+        let shown = shown(value);
+        self.report(
+            path,
+            Code::WrongType,
+            format!(
+                "invalid type: {}, expected a list (`[ ... ]`)",
+                described(value)
+            ),
+            format!("put the value in a list: `{key} = [{shown}]`"),
+        );
+        let mut item = value.clone();
+        self.value(items, key, &format!("{path}[0]"), &mut item);
+        *value = Value::Array(vec![item]);
+    }
+
+    /// A value of a type no repair can read as meant: reported, and replaced by a neutral value
+    /// of the right type so that the rest of the file is still checked.
+    fn replace_wrong_scalar(&mut self, want: Want<'a>, path: &str, value: &mut Value) {
+        let expected = match want {
+            Want::Number => "a whole number (0 or more)",
+            Want::Flag => "true or false",
+            _ => "a string",
+        };
+        self.report(
+            path,
+            Code::WrongType,
+            format!("invalid type: {}, expected {expected}", described(value)),
+            "check the value's type: strings are quoted, numbers and true/false are not, lists use [ ]",
+        );
+        *value = match want {
+            Want::Number => Value::Integer(1),
+            Want::Flag => Value::Boolean(false),
+            Want::Words(w) => Value::String(w[0].to_string()),
+            _ => Value::String(String::new()),
+        };
     }
 
     /// Whole numbers within their schema's bounds (serde refuses a negative or too large `u32`).

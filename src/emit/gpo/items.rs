@@ -313,28 +313,7 @@ fn legacy_triggers(
     match trigger {
         Trigger::Calendar(s) => {
             let u = utc(local_start(&s.start_boundary)?)?;
-            Ok(Some(vec![match &s.by {
-                By::Days { interval } => LegacyTrigger {
-                    interval: Some(*interval),
-                    ..at(u, "DAILY")
-                },
-                By::Weeks { days } => LegacyTrigger {
-                    interval: Some(1),
-                    days: Some(days.iter().map(|d| d.bit()).sum()),
-                    ..at(u, "WEEKLY")
-                },
-                By::MonthDays { days } => LegacyTrigger {
-                    days: Some(days.iter().map(|d| 1u32 << (d - 1)).sum()),
-                    months: Some(ALL_MONTHS),
-                    ..at(u, "MONTHLY")
-                },
-                By::MonthWeekday { week, day } => LegacyTrigger {
-                    days: Some(day.bit()),
-                    months: Some(ALL_MONTHS),
-                    week: Some(legacy_week(*week)),
-                    ..at(u, "MONTHLY")
-                },
-            }]))
+            Ok(Some(vec![calendar_trigger(&s.by, at(u, ""))]))
         }
         Trigger::Repeat { start, interval } => {
             let secs = iso_duration_secs(interval)
@@ -366,6 +345,36 @@ fn legacy_triggers(
         // Task Scheduler 1.0 has no event triggers. On 2003 the maintenance family covers event 22
         // with eventtriggers.exe, re-armed by its own daily task, so an event task has no legacy item.
         Trigger::Event { .. } => Ok(None),
+    }
+}
+
+/// A calendar schedule as one legacy trigger, from `start` (its UTC time and date).
+fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
+    match by {
+        By::Days { interval } => LegacyTrigger {
+            kind: "DAILY",
+            interval: Some(*interval),
+            ..start
+        },
+        By::Weeks { days } => LegacyTrigger {
+            kind: "WEEKLY",
+            interval: Some(1),
+            days: Some(days.iter().map(|d| d.bit()).sum()),
+            ..start
+        },
+        By::MonthDays { days } => LegacyTrigger {
+            kind: "MONTHLY",
+            days: Some(days.iter().map(|d| 1u32 << (d - 1)).sum()),
+            months: Some(ALL_MONTHS),
+            ..start
+        },
+        By::MonthWeekday { week, day } => LegacyTrigger {
+            kind: "MONTHLY",
+            days: Some(day.bit()),
+            months: Some(ALL_MONTHS),
+            week: Some(legacy_week(*week)),
+            ..start
+        },
     }
 }
 

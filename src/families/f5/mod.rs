@@ -908,6 +908,30 @@ fn ssl_profiles(f5: &F5) -> Vec<(&'static str, String)> {
     v
 }
 
+/// A pool's members, highest priority group first: `server:port (group N)`.
+fn members_by_group(site: &Farm, p: &model::Pool) -> String {
+    let mut ms: Vec<&model::Member> = p.members.iter().collect();
+    ms.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
+    (ms.iter())
+        .map(|m| {
+            format!(
+                "{}:{} (group {})",
+                site.server(m.server).name,
+                m.port,
+                m.priority_group
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn runbook_node(server: &crate::model::Server) -> RunbookNode {
+    RunbookNode {
+        name: server.name.clone(),
+        address: server.address.map(|a| a.to_string()).unwrap_or_default(),
+    }
+}
+
 fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
     F5RunbookView {
         partition: f5.partition.clone(),
@@ -919,21 +943,7 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             .iter()
             .map(|p| RunbookPool {
                 name: p.name.clone(),
-                members: {
-                    let mut ms: Vec<&model::Member> = p.members.iter().collect();
-                    ms.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
-                    ms.iter()
-                        .map(|m| {
-                            format!(
-                                "{}:{} (group {})",
-                                site.server(m.server).name,
-                                m.port,
-                                m.priority_group
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
+                members: members_by_group(site, p),
             })
             .collect(),
         virtuals: f5
@@ -945,17 +955,8 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
                 destination: destination(v.address, v.port),
             })
             .collect(),
-        nodes: f5
-            .node_servers()
-            .into_iter()
-            .map(|i| RunbookNode {
-                name: site.server(i).name.clone(),
-                address: site
-                    .server(i)
-                    .address
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-            })
+        nodes: (f5.node_servers().into_iter())
+            .map(|i| runbook_node(site.server(i)))
             .collect(),
         monitors: f5
             .monitors

@@ -63,33 +63,7 @@ fn resolve_virtual(
     }
     let pool = ctx.lookup(&format!("{p}.pool"), "pool", &rv.pool, pool_idx);
     let profiles = resolve_profiles(ctx, p, rv, &mut vok);
-    if rv.persistence == Persistence::Cookie && !rv.protocol.is_http() {
-        ctx.error(
-            &format!("{p}.persistence"),
-            "cookie persistence needs an HTTP virtual server",
-            "use `persistence = \"source-address\"` or `\"none\"` for TCP",
-        );
-        vok = false;
-    }
-    if rv.oneconnect == Some(true) && !rv.protocol.is_http() {
-        ctx.error(
-            &format!("{p}.oneconnect"),
-            "OneConnect reuses server connections between HTTP requests; a TCP virtual server has none",
-            "remove `oneconnect`, or use `protocol = \"http\"`",
-        );
-        vok = false;
-    }
-    if !rv.routes.is_empty() && !rv.protocol.is_http() {
-        ctx.error(
-            &format!("{p}.routes"),
-            format!(
-                "virtual server `{}` routes paths but is not an HTTP virtual server",
-                rv.name
-            ),
-            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` or `\"https\"` (an HTTP profile)",
-        );
-        vok = false;
-    }
+    vok &= http_only_settings_fit(ctx, p, rv);
     let routes = resolve_routes(ctx, p, rv, pool_idx, &mut vok);
     let rule = resolve_rule(ctx, p, rv, &mut vok, all_names);
     let tls = resolve_tls(ctx, p, rv, &mut vok, all_names);
@@ -266,6 +240,39 @@ pub(super) struct Tls {
     pub redirect: Option<String>,
 }
 
+/// Cookie persistence, OneConnect and path routes need an HTTP(S) virtual server.
+fn http_only_settings_fit(ctx: &mut Ctx, p: &str, rv: &RawVirtual) -> bool {
+    let mut ok = true;
+    if rv.persistence == Persistence::Cookie && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.persistence"),
+            "cookie persistence needs an HTTP virtual server",
+            "use `persistence = \"source-address\"` or `\"none\"` for TCP",
+        );
+        ok = false;
+    }
+    if rv.oneconnect == Some(true) && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.oneconnect"),
+            "OneConnect reuses server connections between HTTP requests; a TCP virtual server has none",
+            "remove `oneconnect`, or use `protocol = \"http\"`",
+        );
+        ok = false;
+    }
+    if !rv.routes.is_empty() && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.routes"),
+            format!(
+                "virtual server `{}` routes paths but is not an HTTP virtual server",
+                rv.name
+            ),
+            "path routes run in HTTP_REQUEST, which needs `protocol = \"http\"` or `\"https\"` (an HTTP profile)",
+        );
+        ok = false;
+    }
+    ok
+}
+
 /// `client_ssl` (required for HTTPS, only there), `server_ssl` (HTTP and HTTPS), `redirect_http`
 /// (HTTPS only; its virtual server's name joins `all_names`), and HTTP on port 443.
 fn resolve_tls(
@@ -287,6 +294,17 @@ fn resolve_tls(
         rv.server_ssl.as_deref(),
         vok,
     );
+    check_tls_settings(ctx, p, rv, vok);
+    let redirect = redirect_virtual(ctx, p, rv, vok, all_names);
+    Tls {
+        client,
+        server,
+        redirect,
+    }
+}
+
+/// The settings that do not fit the virtual server's protocol (TLS at a place that cannot carry it).
+fn check_tls_settings(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) {
     let https = rv.protocol == Protocol::Https;
     if https && rv.client_ssl.is_none() {
         ctx.error(
@@ -320,7 +338,17 @@ fn resolve_tls(
         );
         *vok = false;
     }
-    let redirect = match (rv.redirect_http, https) {
+}
+
+/// The name of the port-80 virtual server that redirects to this HTTPS one (`redirect_http`).
+fn redirect_virtual(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+    all_names: &mut Vec<(String, String)>,
+) -> Option<String> {
+    match (rv.redirect_http, rv.protocol == Protocol::Https) {
         (false, _) => None,
         (true, false) => {
             ctx.error(
@@ -344,11 +372,6 @@ fn resolve_tls(
             all_names.push((format!("{p}.redirect_http"), n.clone()));
             Some(n)
         }
-    };
-    Tls {
-        client,
-        server,
-        redirect,
     }
 }
 
