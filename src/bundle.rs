@@ -129,8 +129,14 @@ pub struct Artifact {
 
 impl Artifact {
     /// Builds an artifact from LF text, converting line endings and encoding.
-    pub fn text(kind: ArtifactKind, encoding: Encoding, eol: Eol, text: &str) -> Self {
-        let text = text.replace("\r\n", "\n");
+    /// Takes `String`s by value: a large LF UTF-8 text (the runbook) is then not copied.
+    pub fn text(kind: ArtifactKind, encoding: Encoding, eol: Eol, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        let text = if text.contains("\r\n") {
+            text.replace("\r\n", "\n")
+        } else {
+            text
+        };
         let text = match eol {
             Eol::Lf => text,
             Eol::Crlf => text.replace('\n', "\r\n"),

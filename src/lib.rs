@@ -20,6 +20,7 @@ pub mod families;
 pub mod listing;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod site;

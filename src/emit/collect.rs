@@ -48,9 +48,10 @@ struct WindowsView<'a> {
 
 /// Adds the collectors and the "Audit" section.
 pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+    let by_server = PerServer::of(site, plan)?;
     let mut collectors = Vec::new();
     for idx in 0..site.servers.len() {
-        collectors.push(add_windows(site, plan, idx)?);
+        collectors.push(add_windows(site, plan, &by_server, idx)?);
     }
     if let Some(gpo) = &site.gpo {
         #[derive(Serialize)]
@@ -86,56 +87,83 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
     add_section(site, plan, &collectors)
 }
 
-fn add_windows(site: &Farm, plan: &mut Plan, idx: usize) -> Result<Collector, crate::Error> {
+/// The data lines of every server's collector, indexed by server in one pass over the plan (a
+/// scan of the whole plan per server would be quadratic in the size of the site).
+struct PerServer {
+    tasks: Vec<Vec<String>>,
+    registry: Vec<Vec<String>>,
+    files: Vec<Vec<String>>,
+    eventtriggers: Vec<bool>,
+}
+
+impl PerServer {
+    fn of(site: &Farm, plan: &Plan) -> Result<PerServer, crate::Error> {
+        let n = site.servers.len();
+        let mut by = PerServer {
+            tasks: vec![Vec::new(); n],
+            registry: vec![Vec::new(); n],
+            files: vec![Vec::new(); n],
+            eventtriggers: vec![false; n],
+        };
+        for t in &plan.tasks {
+            let line = data(&t.name)?;
+            for &h in &t.hosts {
+                if site.server(h).os.has_task_scheduler2() {
+                    by.tasks[h].push(line.clone());
+                }
+            }
+        }
+        for v in plan.reg_values() {
+            let line = format!("{}|{}", data(&format!("HKLM\\{}", v.key))?, data(&v.name)?);
+            for &h in &v.hosts {
+                by.registry[h].push(line.clone());
+            }
+        }
+        // Hosts of a file are server names, compared as Windows compares computer names.
+        let index: std::collections::HashMap<String, usize> = (0..n)
+            .map(|i| (site.server(i).name.to_ascii_lowercase(), i))
+            .collect();
+        for (path, a) in &plan.files.files {
+            if !matches!(a.deploy, Deploy::RuntimeScript { .. }) {
+                continue;
+            }
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let line = format!("{}|{}", data(name)?, data(&site.script_path(name))?);
+            for h in &a.hosts {
+                let i = index.get(&h.to_ascii_lowercase());
+                if let Some(&i) = i.filter(|&&i| by.files[i].last() != Some(&line)) {
+                    by.files[i].push(line.clone());
+                }
+            }
+        }
+        for t in &plan.audit.event_triggers {
+            for &h in &t.hosts {
+                by.eventtriggers[h] = true;
+            }
+        }
+        Ok(by)
+    }
+}
+
+fn add_windows(
+    site: &Farm,
+    plan: &mut Plan,
+    by: &PerServer,
+    idx: usize,
+) -> Result<Collector, crate::Error> {
     let server = site.server(idx);
     let v2 = server.os.has_task_scheduler2();
-    let tasks = plan
-        .tasks
-        .iter()
-        .filter(|t| v2 && t.hosts.contains(&idx))
-        .map(|t| data(&t.name))
-        .collect::<Result<_, crate::Error>>()?;
-    let registry = plan
-        .reg_values()
-        .filter(|v| v.hosts.contains(&idx))
-        .map(|v| {
-            Ok(format!(
-                "{}|{}",
-                data(&format!("HKLM\\{}", v.key))?,
-                data(&v.name)?
-            ))
-        })
-        .collect::<Result<_, crate::Error>>()?;
-    let files = plan
-        .files
-        .files
-        .iter()
-        .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
-        .filter(|(_, a)| a.hosts.iter().any(|h| h.eq_ignore_ascii_case(&server.name)))
-        .map(|(path, _)| {
-            let name = path.rsplit('/').next().unwrap_or(path).to_string();
-            Ok(format!(
-                "{}|{}",
-                data(&name)?,
-                data(&site.script_path(&name))?
-            ))
-        })
-        .collect::<Result<_, crate::Error>>()?;
     let view = WindowsView {
         site: &site.name,
         server: &server.name,
         release: server.os.label(),
         v2,
-        tasks,
-        registry,
-        files,
+        tasks: by.tasks[idx].clone(),
+        registry: by.registry[idx].clone(),
+        files: by.files[idx].clone(),
         algorithm: if v2 { " SHA256" } else { "" },
         algorithm_label: if v2 { "SHA-256" } else { "SHA-1" },
-        eventtriggers: plan
-            .audit
-            .event_triggers
-            .iter()
-            .any(|t| t.hosts.contains(&idx)),
+        eventtriggers: by.eventtriggers[idx],
     };
     let text = crate::render::render("collect/windows.cmd", &view)?;
     let path = format!("collect/windows/{}.cmd", server.name);

@@ -16,25 +16,42 @@ const SCRIPTS_PREREQUISITE_ORDER: u32 = 30;
 /// The per-server section comes after every family's.
 const SERVERS_SECTION_ORDER: u32 = 90;
 
-#[derive(Serialize)]
-struct ServersView {
-    gpo: bool,
-    servers: Vec<ServerPlan>,
-}
-
-/// "On each server": the plan's per-server view, one subsection per server.
+/// "On each server": the plan's per-server view, one subsection per server, each rendered on its
+/// own (`runbook/server.md`) so that no view of the whole site is held at once, on every core.
 fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
-    let view = ServersView {
-        gpo: plan.gpo.is_some(),
-        servers: plan.server_plans(site)?,
-    };
+    #[derive(Serialize)]
+    struct Header {
+        gpo: bool,
+    }
+    #[derive(Serialize)]
+    struct One {
+        s: ServerPlan,
+    }
+    let views = plan.per_server(site);
+    let parts = crate::parallel::map_ranges(site.servers.len(), |range| {
+        let mut text = String::new();
+        for idx in range {
+            text.push_str(&crate::render::render(
+                "runbook/server.md",
+                &One { s: views.get(idx)? },
+            )?);
+        }
+        Ok::<_, crate::Error>(text)
+    })?;
+    let mut text = crate::render::render(
+        "runbook/servers.md",
+        &Header {
+            gpo: plan.gpo.is_some(),
+        },
+    )?;
+    parts.iter().for_each(|p| text.push_str(p));
+    drop(parts);
+    text.truncate(text.trim_end().len());
+    text.push('\n');
     Ok(Section {
         id: "servers".into(),
         order: SERVERS_SECTION_ORDER,
-        text: crate::render::render("runbook/servers.md", &view)?
-            .trim_end()
-            .to_string()
-            + "\n",
+        text,
     })
 }
 
@@ -56,9 +73,6 @@ struct RunbookView<'a> {
     scripts_dir: &'a str,
     scripts_share: &'a str,
     files: Vec<FileRow>,
-    /// Rendered Markdown sections, in deployment order. Each was rendered from its own template with
-    /// the same escaping discipline, so it is inserted as is.
-    sections: Vec<Section>,
     steps: Vec<ChecklistStep>,
     prerequisites: Vec<Prerequisite>,
     has_scripts: bool,
@@ -198,10 +212,11 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
     steps.sort_by_key(|s| s.order);
     let mut prerequisites = plan.prerequisites.clone();
     prerequisites.sort_by_key(|p| p.order);
-    let mut sections = plan.sections.clone();
-    if !site.servers.is_empty() {
-        sections.push(servers_section(site, plan)?);
-    }
+    let servers = match site.servers.is_empty() {
+        true => None,
+        false => Some(servers_section(site, plan)?),
+    };
+    let mut sections: Vec<&Section> = plan.sections.iter().chain(servers.as_ref()).collect();
     sections.sort_by_key(|s| s.order);
     let view = RunbookView {
         site: &site.name,
@@ -209,18 +224,31 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         scripts_dir: &site.scripts_dir,
         scripts_share: &site.scripts_share,
         files: file_rows(site, plan),
-        sections,
         steps,
         prerequisites,
         has_scripts,
         gpo_files: site.gpo_has(Preference::Files),
         topology: plan.files.files.contains_key(super::topology::MD_PATH),
     };
-    let text = crate::render::render("runbook/README.md", &view)?;
+    let mut text = crate::render::render("runbook/README.md", &view)?;
+    append_sections(&mut text, &sections);
+    drop(servers);
     plan.add_file(
         "README.md",
-        Artifact::text(ArtifactKind::Runbook, Encoding::Utf8, Eol::Lf, &text),
+        Artifact::text(ArtifactKind::Runbook, Encoding::Utf8, Eol::Lf, text),
     )
+}
+
+/// The contributed sections after the runbook's own part, each after a blank line. Each was
+/// rendered from its own template with the escaping filters of Markdown, so it is appended as is
+/// (not passed through the template: the per-server section of a large site is tens of MB).
+fn append_sections(text: &mut String, sections: &[&Section]) {
+    text.reserve(sections.iter().map(|s| s.text.len() + 2).sum());
+    for s in sections {
+        text.push('\n');
+        text.push_str(&s.text);
+        text.push('\n');
+    }
 }
 
 #[cfg(test)]

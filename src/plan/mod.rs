@@ -21,8 +21,9 @@ pub use audit::{
 pub use registry::{RegData, RegFile, RegValue};
 pub use runbook::{ChecklistStep, Part, Prerequisite, Section, ServerCheck};
 pub use server::{
-    FilePlan, GpoCoverage, How, RegistryPlan, Schedule, ServerPlan, ServerPrerequisite, ServerRole,
-    ServerVerify, ServicePlan, TaskPlan, Verify, release_key, schedule,
+    FilePlan, GpoCoverage, How, RegistryPlan, Schedule, ServerPlan, ServerPlans,
+    ServerPrerequisite, ServerRole, ServerVerify, ServicePlan, TaskPlan, Verify, release_key,
+    schedule,
 };
 pub use service::ServiceRecovery;
 pub use task::{Principal, TaskSpec, Trigger, start_boundary};

@@ -272,13 +272,36 @@ impl<'a> ByServer<'a> {
     }
 }
 
+/// The per-server view of a site, built on demand: one index over the plan, then any server's
+/// [`ServerPlan`] (a 10,000-server site need not hold every view at once). `Sync`: servers can be
+/// viewed from several threads.
+pub struct ServerPlans<'a> {
+    plan: &'a Plan,
+    site: &'a Farm,
+    by: ByServer<'a>,
+}
+
+impl ServerPlans<'_> {
+    /// The view of server `idx` (in the site's server order).
+    pub fn get(&self, idx: usize) -> Result<ServerPlan, crate::Error> {
+        self.plan.server_plan(self.site, &self.by, idx)
+    }
+}
+
 impl Plan {
     /// The per-server view of every server of the site, in the site's server order.
     pub fn server_plans(&self, site: &Farm) -> Result<Vec<ServerPlan>, crate::Error> {
-        let by = ByServer::of(self, site);
-        (0..site.servers.len())
-            .map(|i| self.server_plan(site, &by, i))
-            .collect()
+        let views = self.per_server(site);
+        (0..site.servers.len()).map(|i| views.get(i)).collect()
+    }
+
+    /// The per-server view, one server at a time.
+    pub fn per_server<'a>(&'a self, site: &'a Farm) -> ServerPlans<'a> {
+        ServerPlans {
+            plan: self,
+            site,
+            by: ByServer::of(self, site),
+        }
     }
 
     /// The per-server view of server `idx`.

@@ -666,8 +666,13 @@ fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (V
 /// 968929, "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
 /// Windows XP, Server 2003, Vista and Server 2008); 2008's own optional feature is 1.0.
 fn warn_powershell_2(s: &RawSwitcher, ctx: &mut Ctx, site: &[crate::model::Server]) {
+    // Windows compares computer names without case; one index, not a scan per listed server.
+    let by_name: std::collections::HashMap<String, &crate::model::Server> = site
+        .iter()
+        .map(|h| (h.name.to_ascii_lowercase(), h))
+        .collect();
     for (i, name) in s.servers.iter().enumerate() {
-        let Some(server) = site.iter().find(|h| h.name.eq_ignore_ascii_case(name)) else {
+        let Some(server) = by_name.get(&name.to_ascii_lowercase()) else {
             continue;
         };
         if let Some(package) = powershell_2_package(server.os) {
