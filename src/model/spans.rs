@@ -21,11 +21,17 @@ impl SpanIndex {
     /// Indexes a document. A document that does not parse gives an empty index (serde reports the
     /// syntax error with its own span).
     pub fn build(source: &str) -> Self {
+        Self::of_parsed(source, DeTable::parse(source).as_ref().ok())
+    }
+
+    /// Indexes a document already parsed into `root` (the site is parsed once: this index, then
+    /// the typed model from the same tree).
+    pub fn of_parsed(source: &str, root: Option<&toml::Spanned<DeTable<'_>>>) -> Self {
         let mut idx = SpanIndex {
             lines: LineIndex::new(source),
             ..SpanIndex::default()
         };
-        if let Ok(root) = DeTable::parse(source) {
+        if let Some(root) = root {
             idx.values.insert(String::new(), root.span());
             idx.walk_table("", root.get_ref());
         }

@@ -153,14 +153,19 @@ pub struct Parsed {
 pub fn parse(file: &str, text: &str) -> Result<Parsed, Diagnostics> {
     let mut diags = Diagnostics::new(file, text);
     // Passwords are refused before the typed parse, each with the reason (MS14-025), all at once.
-    let spans = SpanIndex::build(text);
+    // Parsed once: the span index walks the tree, then the typed model is read from it.
+    let tree = toml::de::DeTable::parse(text);
+    let spans = SpanIndex::of_parsed(text, tree.as_ref().ok());
     let secrets = crate::model::gpo::password_keys(&spans);
     if !secrets.is_empty() {
         diags.items.extend(secrets);
         diags.sort();
         return Err(diags);
     }
-    let raw: RawSite = match toml::from_str(text) {
+    let typed = tree.and_then(|root| RawSite::deserialize(toml::de::Deserializer::from(root)));
+    // On an error the text is read again by `toml::from_str`, whose error carries the source for
+    // its message.
+    let raw: RawSite = match typed.or_else(|_| toml::from_str(text)) {
         Ok(r) => r,
         Err(e) => {
             diags.items.extend(all_at_once(&e, text, &spans));
