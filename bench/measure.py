@@ -28,11 +28,18 @@ import time
 PEAK_FILE = None
 
 
+def settle():
+    """Flushes what earlier runs left dirty (os.sync), outside the timing, so that no command pays
+    for the writeback of the one before it."""
+    os.sync()
+
+
 def run_once(argv):
     """Runs argv under GNU time; returns (wall seconds, CPU seconds, peak RSS in KiB). Fails loudly on a
     non-zero exit. The CPU time is wait4's rusage of GNU time, which includes the command it waited
     for; the peak comes from GNU time (%M), as a child of Python inherits Python's own high-water
     mark in its rusage."""
+    settle()
     start = time.perf_counter()
     proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", PEAK_FILE, *argv],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -49,12 +56,13 @@ def run_once(argv):
 
 
 def measure(argv, runs, prepare=None):
-    """Median wall and CPU over `runs` runs (after one warm-up), largest peak memory."""
+    """Median wall and CPU over `runs` runs (after one warm-up), largest peak memory. `argv` is a
+    list, or a function of the run's number that returns one (a new destination per run)."""
     walls, cpus, peak = [], [], 0
     for i in range(runs + 1):
         if prepare:
             prepare()
-        wall, cpu, rss = run_once(argv)
+        wall, cpu, rss = run_once(argv(i) if callable(argv) else argv)
         if i == 0:
             continue
         walls.append(wall)
@@ -107,14 +115,17 @@ def bench_site(binary, work, runs, size, repo):
     rows["rebuild unchanged"] = measure(build(site_a, out), runs)
     rows["rebuild 1 changed"] = measure(
         build(site_b, out), runs, prepare=lambda: run_once(build(site_a, out)))
-    rows["fresh build"] = measure(
-        build(site_a, fresh), runs, prepare=lambda: shutil.rmtree(fresh, ignore_errors=True))
-    shutil.rmtree(fresh, ignore_errors=True)
+    # Fresh runs write into a new folder each time and the folders are removed only at the end: on
+    # ext4 without a journal (the build machine's), the inode allocator skips every inode deleted
+    # less than a minute ago, reading its inode table block for each (torvalds/linux
+    # fs/ext4/ialloc.c, find_inode_bit() and recently_deleted(), RECENTCY_MIN 60 s), so creating
+    # thousands of files right after removing thousands measured the file system's state rather
+    # than the command (a fresh `cp -r` of 1,000 servers took 0.07 s or 1.0 s depending on it).
+    rows["fresh build"] = measure(lambda i: build(site_a, f"{fresh}.{i}"), runs)
     run_once(["cp", "-r", out, copy])
     rows["cp -r (existing)"] = measure(["cp", "-r", out + "/.", copy + "/"], runs)
-    rows["cp -r (fresh)"] = measure(
-        ["cp", "-r", out, copy], runs, prepare=lambda: shutil.rmtree(copy, ignore_errors=True))
-    for d in (out, copy):
+    rows["cp -r (fresh)"] = measure(lambda i: ["cp", "-r", out, f"{copy}.{i}"], runs)
+    for d in [out, copy] + [f"{p}.{i}" for p in (fresh, copy) for i in range(runs + 1)]:
         shutil.rmtree(d, ignore_errors=True)
     for s in (site_a, site_b):
         os.remove(s)

@@ -38,6 +38,19 @@ where
     })
 }
 
+/// Runs `a` and `b` at the same time (two independent renderings of one family, say) and returns
+/// both results.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    thread::scope(|scope| {
+        let b = scope.spawn(b);
+        let a = a();
+        (a, b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

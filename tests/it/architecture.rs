@@ -22,7 +22,9 @@ enum Layer {
 
 fn layer(component: &str) -> Layer {
     match component {
-        "diag" | "escape" | "render" | "bundle" | "write" | "check" | "error" => Layer::Shared,
+        "diag" | "escape" | "render" | "bundle" | "write" | "check" | "error" | "parallel" => {
+            Layer::Shared
+        }
         "model" => Layer::Model,
         "plan" => Layer::Plan,
         c if c.starts_with("families::") => Layer::Family,

@@ -986,3 +986,49 @@ fn wutrigger_vbs_replaces_the_trigger_and_reports_failures() {
         "no /create after a failed query"
     );
 }
+
+/// The runbook never offers `MaintMode.vbs OFF` as the way out of maintenance mode (SCOM unloads
+/// the computer's workflows, so the OFF event is never read: issue 15, point 7). It is named only
+/// in the paragraph that explains why, on every fixture and the reference site, and the per-server
+/// warning points at that paragraph.
+#[test]
+fn no_runbook_offers_maintmode_off_as_the_way_out() {
+    let mut sites = common::fixtures();
+    sites.push(("site.toml".into(), common::read("site.toml")));
+    let mut warned = 0;
+    for (name, text) in sites {
+        let Ok((site, _)) = sitebundle::load_text(&name, &text) else {
+            continue;
+        };
+        let bundle = sitebundle::build_bundle(&site).expect("builds");
+        let Some(readme) = bundle.files.get("README.md") else {
+            continue;
+        };
+        let readme = String::from_utf8(readme.bytes.clone()).expect("UTF-8");
+        let mut in_why = false;
+        for line in readme.lines() {
+            if line.starts_with("**Ending maintenance mode early.**") {
+                in_why = true;
+            } else if line.is_empty() {
+                in_why = false;
+            }
+            if line.contains("MaintMode.vbs OFF") {
+                assert!(
+                    in_why,
+                    "{name}: the runbook offers MaintMode.vbs OFF: {line}"
+                );
+            }
+            if line.contains("puts this server into SCOM maintenance mode") {
+                assert!(
+                    line.contains("\"Ending maintenance mode early\""),
+                    "{name}: {line}"
+                );
+                warned += 1;
+            }
+        }
+    }
+    assert!(
+        warned > 0,
+        "no fixture has a maintenance task to run by hand"
+    );
+}

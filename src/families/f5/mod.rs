@@ -637,12 +637,14 @@ fn collector(site: &Farm, f5: &F5) -> crate::plan::Collector {
 
 /// The merge file, one iRule file per routed virtual server, the AS3 declaration.
 fn add_files(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> {
-    let conf = conf_text(site, f5)?;
+    // The merge file and the AS3 declaration are independent renderings: both cores.
+    let (conf, as3) = crate::parallel::join(|| conf_text(site, f5), || as3_text(site, f5));
+    let (conf, as3) = (conf?, as3?);
     let file = conf_path(f5);
     let big_ip = || ["BIG-IP".to_string()];
     plan.add_file(
         file.clone(),
-        Artifact::text(ArtifactKind::TmshMerge, Encoding::Utf8, Eol::Lf, &conf)
+        Artifact::text(ArtifactKind::TmshMerge, Encoding::Utf8, Eol::Lf, conf)
             .hosts(big_ip())
             .deploy(Deploy::Command(format!(
                 "tmsh load sys config merge verify file /var/tmp/{0}.conf, then without verify; tmsh save sys config",
@@ -669,16 +671,11 @@ fn add_files(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> 
     }
     plan.add_file(
         "f5/as3.json",
-        Artifact::text(
-            ArtifactKind::As3,
-            Encoding::Utf8,
-            Eol::Lf,
-            &as3_text(site, f5)?,
-        )
-        .hosts(big_ip())
-        .deploy(Deploy::Command(
-            "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
-        )),
+        Artifact::text(ArtifactKind::As3, Encoding::Utf8, Eol::Lf, as3)
+            .hosts(big_ip())
+            .deploy(Deploy::Command(
+                "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
+            )),
     )
 }
 

@@ -106,7 +106,7 @@ fn add_server_checks(site: &Farm, m: &Maintenance, plan: &mut Plan) {
                 command: format!("schtasks /Run /TN {}", event_task_name(m, b)),
                 expect: "the maintenance-mode event (source WSH, event 4) in the Application log".into(),
                 warning: Some(format!(
-                    "puts this server into SCOM maintenance mode for {} minutes now (end it with MaintMode.vbs OFF)",
+                    "puts this server into SCOM maintenance mode for {} minutes now (it ends by itself; sooner only from the management server: see \"Ending maintenance mode early\" in the maintenance section)",
                     b.duration_minutes
                 )),
             });
