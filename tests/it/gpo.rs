@@ -706,3 +706,40 @@ fn alias_is_written_once_and_never_reapplied() {
     let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
     assert!(!ok && out.contains("run_once"), "{out}");
 }
+
+/// The boundary of a legacy task item's day interval (an unsignedByte in [MS-GPPREF] 2.2.1.18.5):
+/// every 255 days on a 2003 server builds a GPO that passes the structure check and the legacy
+/// item schema, with `interval="255"`; every 256 days is refused at resolve time, located at
+/// `every_days` (tests/bad/legacy-task-interval.toml has the snapshot of the message).
+#[test]
+fn legacy_item_day_interval_stops_at_255() {
+    let text = |days: u32| {
+        format!(
+            "[site]\nname = \"b\"\nchanged = \"2013-02-28 06:15:00\"\nscripts_share = '\\\\nas01\\tools'\n\
+             timezone = \"UTC\"\n[gpo]\nname = \"Farm\"\ndomain = \"campus.example.edu\"\n\
+             [[server]]\nname = \"old1\"\nos = \"2003r2\"\n\
+             [[kill]]\nimage = \"a.exe\"\nservers = [\"old1\"]\nevery_days = {days}\n"
+        )
+    };
+    let s = site(&text(255));
+    let bundle = sitebundle::build_bundle(&s).expect("builds");
+    let tasks = bundle
+        .files
+        .iter()
+        .find(|(p, _)| p.ends_with("ScheduledTasks/ScheduledTasks.xml"))
+        .map(|(_, a)| String::from_utf8(a.bytes.clone()).unwrap())
+        .expect("the GPO carries scheduled tasks");
+    assert!(tasks.contains("interval=\"255\""), "{tasks}");
+    let dir = common::write_tmp(&bundle);
+    let (ok, out) = check_gpo(&[dir.path()], None);
+    assert!(ok, "{out}");
+    let refused = sitebundle::load_text("b.toml", &text(256))
+        .err()
+        .expect("256 is refused");
+    let rendered = refused.render();
+    assert!(
+        rendered.contains("every_days = 256 cannot reach `old1`"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("b.toml:15:14"), "{rendered}");
+}
