@@ -197,11 +197,13 @@ impl<'a> Ctx<'a> {
     ) -> (Vec<usize>, bool) {
         let mut ok = true;
         let mut servers = Vec::new();
+        // Seen servers by index: a list of every server of a large site stays linear.
+        let mut seen = vec![false; names.servers.len()];
         let listed: Vec<&str> = list.iter().map(String::as_str).collect();
         for (j, s) in list.iter().enumerate() {
             let at = format!("{path}[{j}]");
             match self.lookup_server_in(&at, s, names, &listed) {
-                Some(idx) if servers.contains(&idx) => {
+                Some(idx) if seen.get(idx).copied().unwrap_or(false) => {
                     self.report(
                         Severity::Error,
                         Code::ListedTwice,
@@ -211,7 +213,12 @@ impl<'a> Ctx<'a> {
                     );
                     ok = false;
                 }
-                Some(idx) => servers.push(idx),
+                Some(idx) => {
+                    if let Some(flag) = seen.get_mut(idx) {
+                        *flag = true;
+                    }
+                    servers.push(idx);
+                }
                 None => ok = false,
             }
         }

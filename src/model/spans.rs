@@ -46,21 +46,21 @@ impl SpanIndex {
                 format!("{prefix}.{}", k.get_ref())
             };
             self.keys.insert(path.clone(), k.span());
-            self.walk_value(&path, v.get_ref(), v.span());
+            self.walk_value(path, v.get_ref(), v.span());
         }
     }
 
-    fn walk_value(&mut self, path: &str, value: &DeValue<'_>, span: Range<usize>) {
-        self.values.insert(path.to_string(), span);
+    fn walk_value(&mut self, path: String, value: &DeValue<'_>, span: Range<usize>) {
         match value {
-            DeValue::Table(t) => self.walk_table(path, t),
+            DeValue::Table(t) => self.walk_table(&path, t),
             DeValue::Array(a) => {
                 for (i, item) in a.iter().enumerate() {
-                    self.walk_value(&format!("{path}[{i}]"), item.get_ref(), item.span());
+                    self.walk_value(format!("{path}[{i}]"), item.get_ref(), item.span());
                 }
             }
             _ => {}
         }
+        self.values.insert(path, span);
     }
 
     /// The span of the value at `path`, or of the nearest enclosing value that exists

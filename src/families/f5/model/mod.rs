@@ -690,6 +690,13 @@ fn group_defaults(
     use affinity::TargetRef;
     let mut group_pools = std::collections::BTreeSet::new();
     let mut group_virtuals = std::collections::BTreeSet::new();
+    // The virtuals that send to each pool (default pool or a route), indexed once.
+    let mut virtuals_of_pool: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for (i, v) in virtuals.iter().enumerate() {
+        for p in std::iter::once(v.pool).chain(v.routes.iter().map(|r| r.pool)) {
+            virtuals_of_pool.entry(p).or_default().push(i);
+        }
+    }
     for t in groups.iter().flat_map(|g| &g.targets) {
         match *t {
             TargetRef::Virtual(v) => {
@@ -707,11 +714,7 @@ fn group_defaults(
             }
             TargetRef::Pool(p) => {
                 group_pools.insert(p);
-                for (i, v) in virtuals.iter().enumerate() {
-                    if v.pool == p || v.routes.iter().any(|r| r.pool == p) {
-                        group_virtuals.insert(i);
-                    }
-                }
+                group_virtuals.extend(virtuals_of_pool.get(&p).into_iter().flatten());
             }
         }
     }
@@ -724,12 +727,14 @@ fn group_defaults(
                 ServiceDownAction::None
             });
     }
+    let oneconnect_by_name: std::collections::HashMap<&str, Option<bool>> = raw
+        .virtual_server
+        .iter()
+        .rev() // the first entry of a name wins, as a search from the front would find it
+        .map(|r| (r.name.as_str(), r.oneconnect))
+        .collect();
     for (i, v) in virtuals.iter_mut().enumerate() {
-        let wanted = raw
-            .virtual_server
-            .iter()
-            .find(|r| r.name == v.name)
-            .and_then(|r| r.oneconnect);
+        let wanted = oneconnect_by_name.get(v.name.as_str()).copied().flatten();
         let default = v.protocol.is_http() && (!v.routes.is_empty() || group_virtuals.contains(&i));
         v.oneconnect = wanted.unwrap_or(default);
     }
