@@ -38,12 +38,15 @@ fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
         }
         Ok::<_, crate::Error>(text)
     })?;
-    let mut text = crate::render::render(
+    let header = crate::render::render(
         "runbook/servers.md",
         &Header {
             gpo: plan.gpo.is_some(),
         },
     )?;
+    let mut text =
+        String::with_capacity(header.len() + parts.iter().map(String::len).sum::<usize>());
+    text.push_str(&header);
     parts.iter().for_each(|p| text.push_str(p));
     drop(parts);
     text.truncate(text.trim_end().len());
