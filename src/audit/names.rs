@@ -15,6 +15,87 @@ pub fn daily(start: &str, days: &str) -> String {
     format!("daily at {} every {days} day(s)", time_of(start))
 }
 
+/// Days of the week as three capitals in Sunday-first order (`SUN, WED`), from Task XML element
+/// names (`Sunday`) or schtasks' `Days` column (`MON, WED, FRI`); an unknown word is kept,
+/// upper-cased, after the known ones (so it shows as a difference).
+pub fn weekdays<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    const ABBR: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let mut days: Vec<(usize, String)> = names
+        .into_iter()
+        .map(|n| n.trim().to_ascii_uppercase())
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let short: String = n.chars().take(3).collect();
+            match ABBR.iter().position(|a| *a == short) {
+                Some(i) => (i, short),
+                None => (ABBR.len(), n),
+            }
+        })
+        .collect();
+    days.sort();
+    days.dedup();
+    days.into_iter()
+        .map(|(_, d)| d)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A weekly schedule: every `weeks` weeks (1 is not written) on `days` ([`weekdays`]).
+pub fn weekly(start: &str, weeks: &str, days: &str) -> String {
+    let every = match weeks.trim() {
+        "" | "1" => String::new(),
+        n => format!(" every {n} weeks"),
+    };
+    format!("weekly at {}{every} on {days}", time_of(start))
+}
+
+/// The months of a monthly schedule: nothing when it runs every month (`JAN, FEB` otherwise).
+pub fn months<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    const ABBR: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    let mut list: Vec<String> = names
+        .into_iter()
+        .map(|m| {
+            m.trim()
+                .chars()
+                .take(3)
+                .collect::<String>()
+                .to_ascii_uppercase()
+        })
+        .collect();
+    list.sort_by_key(|m| ABBR.iter().position(|a| a == m).unwrap_or(ABBR.len()));
+    list.dedup();
+    if list.len() == ABBR.len() && list.iter().zip(ABBR).all(|(m, a)| m == a) {
+        String::new()
+    } else {
+        format!(" in {}", list.join(", "))
+    }
+}
+
+/// A monthly schedule by days of the month (`1, 15`) and [`months`].
+pub fn monthly_days(start: &str, days: &str, months: &str) -> String {
+    format!("monthly at {} on day(s) {days}{months}", time_of(start))
+}
+
+/// A monthly schedule by week of the month (`1`-`4`, `Last`, as Task XML writes it) and
+/// [`weekdays`], and [`months`].
+pub fn monthly_weekday(start: &str, weeks: &str, days: &str, months: &str) -> String {
+    format!(
+        "monthly at {} in week {weeks} on {days}{months}",
+        time_of(start)
+    )
+}
+
+/// A monthly schedule as Server 2003's `schtasks /V` is read: by its time only (the format of its
+/// day columns for monthly tasks is not known to this project, so days are not compared there).
+pub fn monthly_2003(start: &str) -> String {
+    format!(
+        "monthly at {} (days not compared on Server 2003)",
+        time_of(start)
+    )
+}
+
 pub fn repeat(start: &str, interval: &str) -> String {
     format!("every {interval} from {}", time_of(start))
 }

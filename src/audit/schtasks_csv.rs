@@ -124,6 +124,11 @@ pub fn trigger_label(kind: &str, start: &str, days: &str, every: &str) -> String
             };
             format!("daily at {time} every {n} day(s)")
         }
+        // `MON, WED, FRI` in Days (a `schtasks /Query /FO CSV /V` record with "Weekly " in a
+        // Python scheduler's test data, found with the code search; the weeks interval is not
+        // in the record and is taken as 1, the only one sitebundle writes).
+        "weekly" => names::weekly(time, "1", &names::weekdays(days.split(','))),
+        "monthly" => names::monthly_2003(time),
         "at system start up" => "at startup".into(),
         other if !every.is_empty() && every != "Disabled" && every != "N/A" => {
             format!("{other} every {every} from {time}")

@@ -93,17 +93,57 @@ fn child_text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
     find(node, &[name]).and_then(|n| n.text()).map(str::trim)
 }
 
+/// A calendar trigger's schedule (by day, week, month days or weekday of a week) in [`names`]'
+/// words, read from the Task Scheduler schema's elements (`ScheduleByDay/DaysInterval`,
+/// `ScheduleByWeek/DaysOfWeek/*` and `WeeksInterval`, `ScheduleByMonth/DaysOfMonth/Day` and
+/// `Months/*`, `ScheduleByMonthDayOfWeek/Weeks/Week`, `DaysOfWeek/*` and `Months/*`).
+fn calendar_label(t: Node, start: &str) -> String {
+    let element_names = |n: Option<Node>| -> Vec<String> {
+        n.map(|n| {
+            n.children()
+                .filter(|c| c.is_element())
+                .map(|c| c.tag_name().name().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let texts = |n: Option<Node>, name: &str| -> Vec<String> {
+        n.map(|n| {
+            n.children()
+                .filter(|c| c.is_element() && c.tag_name().name() == name)
+                .map(|c| c.text().unwrap_or("").trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+    let weekdays = |n: Option<Node>| names::weekdays(element_names(n).iter().map(String::as_str));
+    let months = |n: Option<Node>| names::months(element_names(n).iter().map(String::as_str));
+    if let Some(days) = find(t, &["ScheduleByDay", "DaysInterval"]).and_then(|n| n.text()) {
+        return names::daily(start, days.trim());
+    }
+    if let Some(w) = find(t, &["ScheduleByWeek"]) {
+        let weeks = child_text(w, "WeeksInterval").unwrap_or("1");
+        return names::weekly(start, weeks, &weekdays(find(w, &["DaysOfWeek"])));
+    }
+    if let Some(m) = find(t, &["ScheduleByMonth"]) {
+        let days = texts(find(m, &["DaysOfMonth"]), "Day");
+        return names::monthly_days(start, &strs(&days), &months(find(m, &["Months"])));
+    }
+    if let Some(m) = find(t, &["ScheduleByMonthDayOfWeek"]) {
+        let weeks = texts(find(m, &["Weeks"]), "Week");
+        let days = weekdays(find(m, &["DaysOfWeek"]));
+        return names::monthly_weekday(start, &strs(&weeks), &days, &months(find(m, &["Months"])));
+    }
+    format!("calendar (unknown schedule) from {}", names::time_of(start))
+}
+
 /// One trigger in the words [`names::daily`], [`names::repeat`], [`names::event`] use for the
 /// plan's triggers, so that both sides read alike.
 fn trigger_label(t: Node) -> String {
     let start = child_text(t, "StartBoundary").unwrap_or("");
     let label = match t.tag_name().name() {
-        "CalendarTrigger" => {
-            match find(t, &["ScheduleByDay", "DaysInterval"]).and_then(|n| n.text()) {
-                Some(days) => names::daily(start, days.trim()),
-                None => format!("calendar (not daily) from {}", names::time_of(start)),
-            }
-        }
+        "CalendarTrigger" => calendar_label(t, start),
         "TimeTrigger" => match find(t, &["Repetition"]) {
             Some(r) => {
                 let interval = child_text(r, "Interval").unwrap_or("");

@@ -160,28 +160,55 @@ fn system_expected(name: &str, os: Os) -> Expected {
     )
 }
 
-/// A trigger in the words both collected formats are read into.
-pub fn trigger_label(t: &Trigger) -> String {
+/// A trigger in the words both collected formats are read into: Task XML on Task Scheduler 2.0
+/// (`v2`), `schtasks /V` on Server 2003, which shows a monthly task's time but not its days in a
+/// format this project knows ([`names::monthly_2003`]).
+pub fn trigger_label(t: &Trigger, v2: bool) -> String {
     match t {
-        Trigger::Calendar(s) => match &s.by {
-            By::Days { interval } => names::daily(&s.start_boundary, &interval.to_string()),
-            // Weekly and monthly triggers are compared by their time only: the parsers read
-            // the days of a ScheduleByWeek/ScheduleByMonth* as "calendar (not daily)" (to do).
-            _ => format!(
-                "calendar (not daily) from {}",
-                names::time_of(&s.start_boundary)
-            ),
-        },
+        Trigger::Calendar(s) => calendar_label(s, v2),
         Trigger::Repeat { start, interval } => names::repeat(start, interval),
         Trigger::Event { query } => names::event(query),
         Trigger::Boot => "at startup".into(),
     }
 }
 
+fn calendar_label(s: &crate::model::schedule::Schedule, v2: bool) -> String {
+    let start = &s.start_boundary;
+    let all_months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    match &s.by {
+        By::Days { interval } => names::daily(start, &interval.to_string()),
+        By::Weeks { days } => {
+            names::weekly(start, "1", &names::weekdays(days.iter().map(|d| d.name())))
+        }
+        _ if !v2 => names::monthly_2003(start),
+        By::MonthDays { days } => {
+            let list: Vec<String> = days.iter().map(u32::to_string).collect();
+            names::monthly_days(start, &list.join(", "), &names::months(all_months))
+        }
+        By::MonthWeekday { week, day } => {
+            let days = names::weekdays([day.name()]);
+            names::monthly_weekday(start, week.xml(), &days, &names::months(all_months))
+        }
+    }
+}
+
 /// A task as Task XML (2008) or `schtasks /V` (2003, which shows one command line) shows it.
 fn task_expected(t: &TaskSpec, v2: bool, env: &Env) -> Expected {
     let mut fields = vec![
-        Field::exact("trigger", trigger_label(&t.trigger)),
+        Field::exact("trigger", trigger_label(&t.trigger, v2)),
         Field::exact("run as", names::account(&t.principal.user_id)),
         Field::exact("enabled", "true"),
     ];
@@ -256,4 +283,178 @@ fn files_expected(bundle: &Bundle, server: &str, v2: bool) -> Vec<Expected> {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    //! Weekly and monthly triggers compared in full: the generated Task XML, read back by the
+    //! audit's own parser, gives the plan's words; a day changed on the server is a difference.
+    //! On Server 2003, `schtasks /V` records give a weekly task's days; a monthly task is compared
+    //! by its time only.
+    use super::*;
+    use crate::audit::input::Input;
+
+    const SITE: &str = r#"
+[site]
+name = "cal"
+changed = "2013-02-28 06:15:00"
+scripts_share = '\\nas01\tools'
+
+[[server]]
+name = "web1"
+os = "2008r2"
+
+[[server]]
+name = "old1"
+os = "2003r2"
+
+[[kill]]
+image = "a.exe"
+servers = ["web1", "old1"]
+at = "01:15"
+days = ["wed", "sun"]
+
+[[kill]]
+image = "b.exe"
+servers = ["web1", "old1"]
+at = "02:30"
+monthly = { days = [1, 15] }
+
+[[kill]]
+image = "c.exe"
+servers = ["web1", "old1"]
+at = "04:45"
+monthly = { week = "first", day = "mon" }
+"#;
+
+    fn found_trigger(xml: &str, name: &str) -> String {
+        let input = Input {
+            file: format!("tasks/{name}.xml"),
+            text: xml.to_string(),
+        };
+        let found = super::task_xml::parse(&input, name).expect("the generated XML parses");
+        found.fields["trigger"].clone()
+    }
+
+    #[test]
+    fn task_xml_triggers_read_back_as_the_plan_says_and_a_changed_day_differs() {
+        let (site, _) = crate::load_text("cal.toml", SITE).expect("valid");
+        let plan = crate::emitted_plan(&site).expect("plans");
+        let mut seen = 0;
+        for t in &plan.tasks {
+            let Some(a) = plan.files.files.get(&t.xml_path()) else {
+                continue;
+            };
+            let xml = crate::bundle::decode_for_display(&a.bytes).expect("text");
+            let expected = trigger_label(&t.trigger, true);
+            assert_eq!(found_trigger(&xml, &t.name), expected, "{}", t.name);
+            assert!(!expected.contains("calendar"), "{expected}");
+            let changed = if xml.contains("<Wednesday />") {
+                xml.replace("<Wednesday />", "<Thursday />")
+            } else if xml.contains("<Day>15</Day>") {
+                xml.replace("<Day>15</Day>", "<Day>16</Day>")
+            } else if xml.contains("<Week>1</Week>") {
+                xml.replace("<Week>1</Week>", "<Week>2</Week>")
+            } else {
+                continue;
+            };
+            assert_ne!(found_trigger(&changed, &t.name), expected, "{}", t.name);
+            if xml.contains("<December />") {
+                let fewer_months = found_trigger(&xml.replace("<December />", ""), &t.name);
+                assert!(
+                    fewer_months
+                        .ends_with(" in JAN, FEB, MAR, APR, MAY, JUN, JUL, AUG, SEP, OCT, NOV"),
+                    "{fewer_months}"
+                );
+            }
+            seen += 1;
+        }
+        assert_eq!(
+            seen, 3,
+            "weekly, monthly by days and by weekday were all checked"
+        );
+    }
+
+    /// Records as `schtasks /Query /FO CSV /V` writes them on Server 2003 (header of
+    /// tests/fixtures/audit/schtasks-2003.csv), for the weekly and a monthly task.
+    #[test]
+    fn schtasks_2003_weekly_days_are_compared_monthly_by_time() {
+        let (site, _) = crate::load_text("cal.toml", SITE).expect("valid");
+        let plan = crate::emitted_plan(&site).expect("plans");
+        let task = |image: &str| {
+            plan.tasks
+                .iter()
+                .find(|t| t.arguments.contains(image))
+                .unwrap_or_else(|| panic!("{image}"))
+        };
+        let header = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/audit/schtasks-2003.csv"
+        ))
+        .expect("fixture")
+        .lines()
+        .next()
+        .expect("header")
+        .to_string();
+        let columns: Vec<String> = header
+            .split("\",\"")
+            .map(|c| c.trim_matches('"').to_string())
+            .collect();
+        let record = |name: &str, kind: &str, time: &str, days: &str| {
+            let fields: Vec<String> = columns
+                .iter()
+                .map(|c| -> String {
+                    match c.as_str() {
+                        "HostName" => "OLD1".into(),
+                        "TaskName" => name.into(),
+                        "Scheduled Type" => kind.into(),
+                        "Start Time" => time.into(),
+                        "Days" => days.into(),
+                        "Run As User" => "NT AUTHORITY\\SYSTEM".into(),
+                        "Task To Run" => "cmd.exe".into(),
+                        "Scheduled Task State" => "Enabled".into(),
+                        "Repeat: Every" => "Disabled".into(),
+                        _ => "N/A".into(),
+                    }
+                })
+                .map(|f| format!("\"{f}\""))
+                .collect();
+            format!("{header}\r\n{}\r\n", fields.join(","))
+        };
+        let read = |csv: String| {
+            let found = super::schtasks_csv::parse(&Input {
+                file: "tasks.csv".into(),
+                text: csv,
+            })
+            .expect("parses");
+            found[0].fields["trigger"].clone()
+        };
+        let weekly = task("a.exe");
+        let want = trigger_label(&weekly.trigger, false);
+        assert_eq!(
+            read(record(&weekly.name, "Weekly ", "01:15:00", "SUN, WED")),
+            want
+        );
+        assert_eq!(
+            read(record(&weekly.name, "Weekly ", "01:15:00", "WED, SUN")),
+            want,
+            "order"
+        );
+        assert_ne!(
+            read(record(&weekly.name, "Weekly ", "01:15:00", "SUN, THU")),
+            want
+        );
+        let monthly = task("b.exe");
+        let want = trigger_label(&monthly.trigger, false);
+        assert!(want.contains("not compared"), "{want}");
+        assert_eq!(
+            read(record(&monthly.name, "Monthly", "02:30:00", "1, 15")),
+            want
+        );
+        assert_ne!(
+            read(record(&monthly.name, "Monthly", "02:45:00", "1, 15")),
+            want,
+            "time"
+        );
+    }
 }

@@ -123,6 +123,17 @@ const WEEKS: [(&str, Week); 5] = [
 ];
 
 impl Week {
+    /// As Task XML writes it in `Weeks/Week` (the serialized form): `1`-`4`, `Last`.
+    pub fn xml(self) -> &'static str {
+        match self {
+            Week::First => "1",
+            Week::Second => "2",
+            Week::Third => "3",
+            Week::Fourth => "4",
+            Week::Last => "Last",
+        }
+    }
+
     /// `first` … `last`: the site-file spelling, upper-cased for `schtasks /MO` and the legacy
     /// `week` attribute.
     pub fn word(self) -> &'static str {
@@ -515,6 +526,14 @@ fn resolve_month_days(ctx: &mut Ctx, p: &str, days: &[u32]) -> Option<By> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn week_xml_is_the_serialized_form() {
+        for (_, w) in WEEKS {
+            assert_eq!(serde_json::to_value(w).unwrap(), w.xml(), "{w:?}");
+        }
+    }
     use super::*;
 
     #[test]
