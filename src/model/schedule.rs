@@ -534,7 +534,6 @@ mod tests {
             assert_eq!(serde_json::to_value(w).unwrap(), w.xml(), "{w:?}");
         }
     }
-    use super::*;
 
     #[test]
     fn words_and_schtasks() {
