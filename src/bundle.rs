@@ -139,9 +139,9 @@ impl Artifact {
         };
         let text = match eol {
             Eol::Lf => text,
-            Eol::Crlf => text.replace('\n', "\r\n"),
+            Eol::Crlf => with_crlf(&text),
         };
-        let bytes = match encoding {
+        let mut bytes = match encoding {
             Encoding::Utf8 => text.into_bytes(),
             Encoding::Utf16leBom => {
                 let mut b = Vec::with_capacity(2 + text.len() * 2);
@@ -152,6 +152,9 @@ impl Artifact {
                 b
             }
         };
+        // A rendered text grew by doubling: the bundle keeps only its bytes (a third less memory
+        // on a large site).
+        bytes.shrink_to_fit();
         Artifact {
             kind,
             encoding,
@@ -175,6 +178,18 @@ impl Artifact {
     pub fn sha256(&self) -> String {
         hex(&Sha256::digest(&self.bytes))
     }
+}
+
+/// `text` with CRLF line ends, in a string of exactly its size.
+fn with_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.matches('\n').count());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -178,7 +178,24 @@ enum ColorChoice {
 /// The starter site written by `sitebundle init`.
 const STARTER: &str = include_str!("init_site.toml");
 
+/// glibc raises its mmap threshold each time a large block is freed (up to 32 MiB), after which the
+/// bundle's large texts come from the heap, whose freed space stays with the process. Setting the
+/// threshold makes it static ("If the parameter is set, the dynamic adjustment is disabled": glibc
+/// manual, Malloc Tunable Parameters, M_MMAP_THRESHOLD): at its default of 128 KiB, every large
+/// text is mapped on its own and returned on free. 10,000 servers: peak 392 MB -> about 330 MB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn static_mmap_threshold() {
+    // SAFETY: mallopt only sets an allocator parameter; called first, before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn static_mmap_threshold() {}
+
 fn main() -> ExitCode {
+    static_mmap_threshold();
     // Exit 2 with a message on every path, never Rust's 101: a panic (a bug, or stdout closed under
     // `sitebundle list | head`) prints one `error:` line and exits 2.
     std::panic::set_hook(Box::new(|info| {
