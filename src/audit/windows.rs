@@ -174,20 +174,8 @@ pub fn trigger_label(t: &Trigger, v2: bool) -> String {
 
 fn calendar_label(s: &crate::model::schedule::Schedule, v2: bool) -> String {
     let start = &s.start_boundary;
-    let all_months = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
+    // Every month: the task XML lists all twelve, which `names::months` writes as nothing.
+    let every_month = "";
     match &s.by {
         By::Days { interval } => names::daily(start, &interval.to_string()),
         By::Weeks { days } => {
@@ -196,11 +184,11 @@ fn calendar_label(s: &crate::model::schedule::Schedule, v2: bool) -> String {
         _ if !v2 => names::monthly_2003(start),
         By::MonthDays { days } => {
             let list: Vec<String> = days.iter().map(u32::to_string).collect();
-            names::monthly_days(start, &list.join(", "), &names::months(all_months))
+            names::monthly_days(start, &list.join(", "), every_month)
         }
         By::MonthWeekday { week, day } => {
             let days = names::weekdays([day.name()]);
-            names::monthly_weekday(start, week.xml(), &days, &names::months(all_months))
+            names::monthly_weekday(start, week.xml(), &days, every_month)
         }
     }
 }
