@@ -31,6 +31,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the bundle from SITE into OUT (atomically: the old bundle stays if anything fails).
+    ///
+    /// The new tree is on disk before it replaces the old one: on Linux 5.8 and later one syncfs of
+    /// OUT's file system flushes it (set SITEBUNDLE_FLUSH=files to flush file by file instead, e.g.
+    /// on a file system other programs keep busy); files that did not change are hard-linked from
+    /// the previous bundle, not written again.
     Build {
         /// The site description.
         #[arg(default_value = "site.toml")]
