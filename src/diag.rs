@@ -250,14 +250,19 @@ impl Diagnostics {
     pub fn render_with(&self, deny_warnings: bool) -> String {
         let mut out = String::new();
         let lines = LineIndex::new(&self.source);
+        let mut shown = 0;
         for d in self.items.iter().take(MAX_SHOWN) {
+            if shown > 0 && out.len() >= MAX_SHOWN_BYTES {
+                break;
+            }
             self.render_one(&mut out, d, &lines);
+            shown += 1;
         }
-        if self.items.len() > MAX_SHOWN {
+        if self.items.len() > shown {
             let _ = writeln!(
                 out,
                 "… and {} more finding(s) not shown\n",
-                self.items.len() - MAX_SHOWN
+                self.items.len() - shown
             );
         }
         if let Some(line) = self.closing_line(deny_warnings) {
@@ -450,6 +455,9 @@ const MAX_HELP: usize = 4000;
 
 /// At most this many findings are printed (the count line still counts them all).
 pub const MAX_SHOWN: usize = 200;
+/// No finding starts after this much text: a file that breaks in thousands of places prints a
+/// screenful, not megabytes (the count line still counts them all).
+pub const MAX_SHOWN_BYTES: usize = 16_000;
 /// Longest message shown; longer ones (a huge value quoted in a message) are cut in the middle.
 const MAX_MESSAGE: usize = 400;
 /// Characters of a source line shown around the caret.
@@ -629,6 +637,28 @@ mod tests {
             .unwrap();
         let q = src_line.chars().position(|c| c == '?').unwrap();
         assert_eq!(caret.chars().position(|c| c == '^'), Some(q), "{r}");
+    }
+
+    /// Long findings stop at a screenful of text, and the count line still counts them all.
+    #[test]
+    fn long_findings_are_capped_by_size() {
+        let src = format!("{}\n", "x".repeat(300)).repeat(300);
+        let mut d = Diagnostics::new("site.toml", src);
+        for i in 0..300 {
+            d.items.push(
+                Diagnostic::error(Some(i * 301..i * 301 + 300), "bad ".repeat(90))
+                    .with_help("help ".repeat(60)),
+            );
+        }
+        let r = d.render();
+        let shown = r.lines().filter(|l| l.starts_with("error[")).count();
+        assert!(shown < MAX_SHOWN && shown > 0, "{shown}");
+        assert!(r.len() < MAX_SHOWN_BYTES + 2_000, "{}", r.len());
+        assert!(
+            r.contains(&format!("{} more finding(s) not shown", 300 - shown)),
+            "{r}"
+        );
+        assert!(r.contains("has 300 errors"));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! hide every other finding. When the typed parse fails, this walks the TOML document against the
 //! JSON Schema of [`super::RawSite`] (as [`super::unknown`] does for keys), reports each value of
 //! the wrong type with its fix, and repairs the document: the value the user evidently meant
-//! (`14330`, `"03:15"`, `"2008r2"`) or a placeholder of the right type, and no unknown keys. The
+//! (`14330`, `"03:15"`, `"2008r2"`) or a placeholder of the right type, a placeholder for each
+//! required key that is missing (reported as serde words it), and no unknown keys. The
 //! repaired document is then resolved as usual; findings inside a repaired value are dropped (they
 //! are about the placeholder, not the user's text). Constructs the walk does not know are left
 //! alone: then serde's own first error is reported, as before.
@@ -137,6 +138,69 @@ impl<'a> Walk<'a> {
             };
             self.value(sub, key, &at, value);
         }
+        self.missing_keys(schema, props, path, table);
+    }
+
+    /// Required keys that are not there: each reported at its table (as serde words it), and
+    /// given a placeholder of the right type so that the rest of the file is still checked.
+    /// Findings about the placeholder fall on the table, whose span `report` marks as repaired.
+    fn missing_keys(
+        &mut self,
+        schema: &'a Schema,
+        props: &'a serde_json::Map<String, Schema>,
+        path: &str,
+        table: &mut toml::Table,
+    ) {
+        let Some(required) = schema.get("required").and_then(Schema::as_array) else {
+            return;
+        };
+        for key in required.iter().filter_map(Schema::as_str) {
+            if table.contains_key(key) {
+                continue;
+            }
+            let Some(placeholder) = props.get(key).and_then(|sub| self.placeholder(sub, 0)) else {
+                continue;
+            };
+            self.report(
+                path,
+                Code::MissingKey,
+                format!("missing field `{key}`"),
+                format!(
+                    "add `{key} = …` to this table (`sitebundle schema` describes every key; `sitebundle init` writes a commented example)"
+                ),
+            );
+            table.insert(key.to_string(), placeholder);
+        }
+    }
+
+    /// A value of the type `schema` asks for (a table with its own required keys), or `None`
+    /// for a schema the walk does not know (then serde reports the missing key, as before).
+    fn placeholder(&self, schema: &'a Schema, depth: usize) -> Option<Value> {
+        Some(match self.want(schema)? {
+            Want::Text => Value::String(String::new()),
+            Want::Words(w) => Value::String(w.first()?.to_string()),
+            Want::Number => Value::Integer(1),
+            Want::Flag => Value::Boolean(false),
+            Want::List(_) => Value::Array(Vec::new()),
+            Want::Table(t) if depth < 4 => {
+                let props = t.get("properties").and_then(Schema::as_object)?;
+                let mut table = toml::Table::new();
+                for key in t
+                    .get("required")
+                    .and_then(Schema::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let key = key.as_str()?;
+                    table.insert(
+                        key.to_string(),
+                        self.placeholder(props.get(key)?, depth + 1)?,
+                    );
+                }
+                Value::Table(table)
+            }
+            Want::Table(_) => return None,
+        })
     }
 
     fn value(&mut self, schema: &'a Schema, key: &str, path: &str, value: &mut Value) {
