@@ -120,9 +120,7 @@ impl PerServer {
             }
         }
         // Hosts of a file are server names, compared as Windows compares computer names.
-        let index: std::collections::HashMap<String, usize> = (0..n)
-            .map(|i| (site.server(i).name.to_ascii_lowercase(), i))
-            .collect();
+        let index = crate::model::Names::of(&site.servers);
         for (path, a) in &plan.files.files {
             if !matches!(a.deploy, Deploy::RuntimeScript { .. }) {
                 continue;
@@ -130,8 +128,8 @@ impl PerServer {
             let name = path.rsplit('/').next().unwrap_or(path);
             let line = format!("{}|{}", data(name)?, data(&site.script_path(name))?);
             for h in &a.hosts {
-                let i = index.get(&h.to_ascii_lowercase());
-                if let Some(&i) = i.filter(|&&i| by.files[i].last() != Some(&line)) {
+                let i = index.find(h);
+                if let Some(i) = i.filter(|&i| by.files[i].last() != Some(&line)) {
                     by.files[i].push(line.clone());
                 }
             }

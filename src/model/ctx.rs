@@ -131,15 +131,9 @@ impl<'a> Ctx<'a> {
         names: &super::Names,
         listed: &[&str],
     ) -> Option<usize> {
-        if let Some(i) = names.servers.get(name) {
-            return Some(*i);
-        }
-        let folded = names
-            .servers
-            .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map(|(_, &i)| i);
-        folded.or_else(|| self.lookup_excluding(path, "server", name, &names.servers, listed))
+        names
+            .find(name)
+            .or_else(|| self.lookup_excluding(path, "server", name, &names.servers, listed))
     }
 
     pub fn lookup(

@@ -101,6 +101,9 @@ impl Farm {
 /// Index of servers by name, shared by every section's resolve.
 pub struct Names<'a> {
     pub servers: HashMap<&'a str, usize>,
+    /// The same names in ASCII lower case: Windows compares computer names without case (server
+    /// names are unique without case).
+    folded: HashMap<String, usize>,
 }
 
 /// Resolves the site-wide settings, the servers (sorted by name: their order in the file carries
@@ -189,7 +192,20 @@ impl Names<'_> {
                 .enumerate()
                 .map(|(i, s)| (s.name.as_str(), i))
                 .collect(),
+            folded: servers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.to_ascii_lowercase(), i))
+                .collect(),
         }
+    }
+
+    /// The server named `name`, compared as Windows compares computer names (without case).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.servers
+            .get(name)
+            .or_else(|| self.folded.get(&name.to_ascii_lowercase()))
+            .copied()
     }
 }
 

@@ -121,17 +121,13 @@ pub const LEGACY_ITEM_MAX_DAYS: u32 = 255;
 pub fn check_legacy_intervals(
     raw: &[RawKill],
     ctx: &mut Ctx,
+    names: &Names,
     servers: &[crate::model::Server],
     gpo: Option<&crate::model::gpo::RawGpo>,
 ) {
     if !gpo.is_some_and(|g| g.include.contains(&crate::model::gpo::Preference::Tasks)) {
         return;
     }
-    let legacy: std::collections::HashMap<String, &crate::model::Server> = servers
-        .iter()
-        .filter(|s| !s.os.has_task_scheduler2())
-        .map(|s| (s.name.to_ascii_lowercase(), s))
-        .collect();
     for (i, r) in raw.iter().enumerate() {
         let Some(days) = r
             .every_days
@@ -139,11 +135,12 @@ pub fn check_legacy_intervals(
         else {
             continue;
         };
-        let Some(server) = r
+        let legacy = r
             .servers
             .iter()
-            .find_map(|n| legacy.get(&n.to_ascii_lowercase()))
-        else {
+            .filter_map(|n| names.find(n).map(|idx| &servers[idx]))
+            .find(|s| !s.os.has_task_scheduler2());
+        let Some(server) = legacy else {
             continue;
         };
         ctx.error(

@@ -449,7 +449,7 @@ pub fn resolve(
     ok &= check_switcher_settings(s, ctx);
     let (cycle_services, cycle_ok) = resolve_cycle_services(&s.cycle_services, ctx);
     ok &= cycle_ok;
-    warn_powershell_2(s, ctx, site);
+    warn_powershell_2(s, ctx, names, site);
     let (probe, probe_ok) = resolve_probe(raw, ctx, &databases);
     ok &= probe_ok;
     let (anchor, anchor_ok) = resolve_anchor(raw, ctx, &databases, &probe);
@@ -665,14 +665,9 @@ fn resolve_switcher_servers(s: &RawSwitcher, ctx: &mut Ctx, names: &Names) -> (V
 /// and 2008 get it from the Windows Management Framework Core package KB968930 (Microsoft KB
 /// 968929, "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
 /// Windows XP, Server 2003, Vista and Server 2008); 2008's own optional feature is 1.0.
-fn warn_powershell_2(s: &RawSwitcher, ctx: &mut Ctx, site: &[crate::model::Server]) {
-    // Windows compares computer names without case; one index, not a scan per listed server.
-    let by_name: std::collections::HashMap<String, &crate::model::Server> = site
-        .iter()
-        .map(|h| (h.name.to_ascii_lowercase(), h))
-        .collect();
+fn warn_powershell_2(s: &RawSwitcher, ctx: &mut Ctx, names: &Names, site: &[crate::model::Server]) {
     for (i, name) in s.servers.iter().enumerate() {
-        let Some(server) = by_name.get(&name.to_ascii_lowercase()) else {
+        let Some(server) = names.find(name).map(|idx| &site[idx]) else {
             continue;
         };
         if let Some(package) = powershell_2_package(server.os) {
