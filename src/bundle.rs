@@ -139,7 +139,7 @@ impl Artifact {
         };
         let text = match eol {
             Eol::Lf => text,
-            Eol::Crlf => with_crlf(&text),
+            Eol::Crlf => text.replace('\n', "\r\n"),
         };
         let mut bytes = match encoding {
             Encoding::Utf8 => text.into_bytes(),
@@ -152,8 +152,8 @@ impl Artifact {
                 b
             }
         };
-        // A rendered text grew by doubling: the bundle keeps only its bytes (a third less memory
-        // on a large site).
+        // A rendered or converted text grew by doubling: the bundle keeps only its bytes (a third
+        // less memory on a large site).
         bytes.shrink_to_fit();
         Artifact {
             kind,
@@ -178,18 +178,6 @@ impl Artifact {
     pub fn sha256(&self) -> String {
         hex(&Sha256::digest(&self.bytes))
     }
-}
-
-/// `text` with CRLF line ends, in a string of exactly its size.
-fn with_crlf(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.matches('\n').count());
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push_str("\r\n");
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 fn hex(bytes: &[u8]) -> String {
