@@ -44,11 +44,11 @@ fn phases(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("render", &name), |b| {
             b.iter_batched(
                 || sitebundle::plan(&site).expect("plans"),
-                |plan| sitebundle::run_emitters(&site, plan).expect("renders"),
+                |plan| sitebundle::emit::all(&site.farm, &plan).expect("renders"),
                 BatchSize::PerIteration,
             )
         });
-        let files = sitebundle::emitted_plan(&site).expect("renders").files;
+        let files = sitebundle::build(&site).expect("renders").files;
         g.bench_function(BenchmarkId::new("hash", &name), |b| {
             b.iter_batched(
                 || files.clone(),

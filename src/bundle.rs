@@ -114,14 +114,50 @@ impl Deploy {
     }
 }
 
+/// Where a file is deployed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Hosts {
+    /// Nowhere: documentation, or a file run from the bundle folder.
+    #[default]
+    None,
+    /// These servers, by name.
+    Servers(Vec<String>),
+    /// The domain (a GPO backup, imported through any machine with GPMC), by its DNS name.
+    Domain(String),
+}
+
+impl Hosts {
+    /// The servers, when the file goes to servers.
+    pub fn servers(&self) -> &[String] {
+        match self {
+            Hosts::Servers(s) => s,
+            _ => &[],
+        }
+    }
+    /// As the manifest, the file table and `list` name them: the servers, or `domain NAME`.
+    pub fn labels(&self) -> Vec<String> {
+        match self {
+            Hosts::None => Vec::new(),
+            Hosts::Servers(s) => s.clone(),
+            Hosts::Domain(d) => vec![format!("domain {d}")],
+        }
+    }
+}
+
+impl Serialize for Hosts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.labels().serialize(s)
+    }
+}
+
 /// One generated file.
 #[derive(Debug, Clone)]
 pub struct Artifact {
     pub kind: ArtifactKind,
     pub encoding: Encoding,
     pub eol: Eol,
-    /// Servers (or devices) the file is deployed to; empty for documentation.
-    pub hosts: Vec<String>,
+    /// Where the file is deployed.
+    pub hosts: Hosts,
     /// How the file is deployed.
     pub deploy: Deploy,
     pub bytes: Vec<u8>,
@@ -159,14 +195,21 @@ impl Artifact {
             kind,
             encoding,
             eol,
-            hosts: Vec::new(),
+            hosts: Hosts::None,
             deploy: Deploy::Nothing,
             bytes,
         }
     }
 
+    /// Deployed to these servers.
     pub fn hosts(mut self, hosts: impl IntoIterator<Item = String>) -> Self {
-        self.hosts = hosts.into_iter().collect();
+        self.hosts = Hosts::Servers(hosts.into_iter().collect());
+        self
+    }
+
+    /// Deployed to the domain `dns_name` (not to a server).
+    pub fn domain(mut self, dns_name: &str) -> Self {
+        self.hosts = Hosts::Domain(dns_name.to_string());
         self
     }
 
@@ -215,7 +258,7 @@ impl Bundle {
         let path = path.into();
         check_rel_path(&path)?;
         if self.files.contains_key(&path) {
-            return Err(crate::Error::Internal(format!(
+            return Err(crate::Error::internal(format!(
                 "two artifacts claim the path {path}"
             )));
         }
@@ -237,7 +280,7 @@ impl Bundle {
             kind: ArtifactKind,
             encoding: Encoding,
             eol: Eol,
-            hosts: &'a [String],
+            hosts: &'a Hosts,
             deploy: String,
         }
         #[derive(Serialize)]
@@ -279,7 +322,7 @@ impl Bundle {
             files,
         };
         let mut text =
-            serde_json::to_string_pretty(&m).map_err(|e| crate::Error::Internal(e.to_string()))?;
+            serde_json::to_string_pretty(&m).map_err(|e| crate::Error::internal(e.to_string()))?;
         text.push('\n');
         self.add(
             MANIFEST,
@@ -299,7 +342,7 @@ fn check_rel_path(path: &str) -> Result<(), crate::Error> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '{' | '}'));
     if bad {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "refusing to generate the unsafe path {path:?}"
         )));
     }

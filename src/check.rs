@@ -31,8 +31,7 @@ impl Difference {
 /// Differences between `bundle` and the files under `dir`, sorted by path. A missing `dir` counts as empty.
 pub fn compare(bundle: &Bundle, dir: &Path) -> Result<Vec<Difference>, crate::Error> {
     let on_disk = if dir.exists() {
-        list_files(dir)
-            .map_err(|e| crate::Error::Io(format!("cannot read {}: {e}", dir.display())))?
+        list_files(dir).map_err(|e| crate::Error::io("read", dir, e))?
     } else {
         Vec::new()
     };

@@ -347,6 +347,31 @@ pub fn win_arg(s: &str) -> R {
     Ok(format!("\"{s}{}\"", "\\".repeat(trailing)))
 }
 
+/// A command line written inside a quoted argument of another program (the `/tk "…"` of
+/// `eventtriggers.exe`), returned without the outer quotes: its own quotes are written `\"`, as
+/// the `CommandLineToArgvW` rules read them ("Parsing C++ command-line arguments", Microsoft
+/// Learn: `\"` is a literal quote). A backslash right before a quote would be read as an escape
+/// of its own, so it is rejected, as are control characters.
+pub fn argv_inner(s: &str) -> R {
+    reject_controls(s, "a command line")?;
+    if s.contains("\\\"") {
+        return Err(Unsafe(
+            "a backslash before a double quote cannot be written inside a quoted argument".into(),
+        ));
+    }
+    Ok(s.replace('"', "\\\""))
+}
+
+/// A string value of a `.reg` file (Registry Editor 5.00): `"…"` with `\` and `"` escaped by a
+/// backslash; a line break cannot be written.
+pub fn reg_str(s: &str) -> R {
+    reject_controls(s, "a .reg file value")?;
+    Ok(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
 /// A tmsh object name: letters, digits, `_`, `.`, `-`, starting with a letter, at most 63 characters
 /// (the safe subset that tmsh accepts in every context without quoting).
 pub fn tmsh_name(s: &str) -> R {

@@ -43,7 +43,27 @@ pub fn analyse(path: &Path) -> Result<(Site, Diagnostics), Diagnostics> {
 
 /// [`analyse`] on site text; `file` names it in diagnostics.
 pub fn analyse_text(file: &str, text: &str) -> Result<(Site, Diagnostics), Diagnostics> {
-    site::parse_and_resolve(file, text, analysis::scenarios::validate_site)
+    site::parse_and_resolve(file, text, |site, ctx| {
+        analysis::scenarios::validate_site(site, ctx);
+        check_task_limits(site, ctx);
+    })
+}
+
+/// The facts the plan computes over every task, whichever family made it (the GPO's legacy item
+/// limits), located at the key to change: `validate` refuses what `build` could only write as an
+/// invalid item.
+fn check_task_limits(site: &Site, ctx: &mut model::Ctx) {
+    let mut tasks = Vec::new();
+    for family in families::FAMILIES {
+        match (family.tasks)(site) {
+            Ok(t) => tasks.extend(t),
+            // The build reports the same internal error.
+            Err(_) => return,
+        }
+    }
+    for f in plan::gpo::items::legacy_limits(&site.farm, &tasks) {
+        ctx.error(&f.path, f.message, f.help);
+    }
 }
 
 /// [`analyse`], failing on any error: the site every command builds from. `Ok` carries the
@@ -65,41 +85,39 @@ fn no_errors((site, diags): (Site, Diagnostics)) -> Result<(Site, Diagnostics), 
     }
 }
 
-/// What the site deploys: every family's contribution, then the analyses' pages.
+/// What the site deploys: every family's contribution, then the analyses' pages, assembled
+/// into the frozen plan.
 pub fn plan(site: &Site) -> Result<plan::Plan, Error> {
-    let mut plan = plan::Plan::default();
+    let mut parts = Vec::with_capacity(families::FAMILIES.len() + 1);
     for family in families::FAMILIES {
-        (family.contribute)(site, &mut plan)?;
+        parts.push((family.id, (family.contribute)(site)?));
     }
-    analysis::scenarios::contribute(site, &mut plan)?;
-    Ok(plan)
+    parts.push((
+        plan::FamilyId::Scenarios,
+        analysis::scenarios::contribute(site)?,
+    ));
+    plan::Plan::assemble(&site.farm, parts)
 }
 
-/// Renders every artifact of a resolved site: the plan, then the emitters in order (the runbook
-/// last but the manifest, as its file table lists every other file).
+/// Renders every artifact of a resolved site: the plan, then the emitters, then the manifest.
 pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
-    let plan = emitted_plan(site)?;
-    let mut bundle = plan.files;
+    let Built { plan, files } = build(site)?;
+    drop(plan);
+    let mut bundle = files;
     bundle.add_manifest(&site.farm.name)?;
     Ok(bundle)
 }
 
-/// The plan after every emitter ran (its files are the bundle but the manifest): what
-/// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]) and what
-/// `sitebundle audit` compares.
-pub fn emitted_plan(site: &Site) -> Result<plan::Plan, Error> {
-    run_emitters(site, plan(site)?)
+/// A built site: the frozen plan and every file of its bundle but the manifest.
+pub struct Built {
+    pub plan: plan::Plan,
+    pub files: bundle::Bundle,
 }
 
-/// The emitters' part of [`emitted_plan`] (apart so that the benchmarks can time it alone).
-pub fn run_emitters(site: &Site, mut plan: plan::Plan) -> Result<plan::Plan, Error> {
-    let farm = &site.farm;
-    emit::tasks::emit(farm, &mut plan)?;
-    emit::registry::emit(farm, &mut plan)?;
-    emit::gpo::emit(farm, &mut plan)?;
-    emit::topology::emit(farm, &mut plan)?;
-    emit::inventory::emit(farm, &mut plan)?;
-    emit::collect::emit(farm, &mut plan)?;
-    emit::runbook::emit(farm, &mut plan)?;
-    Ok(plan)
+/// The plan and its files: what `sitebundle plan` reads for its per-server view
+/// ([`plan::Plan::server_plans`]) and what `sitebundle audit` compares.
+pub fn build(site: &Site) -> Result<Built, Error> {
+    let plan = plan(site)?;
+    let files = emit::all(&site.farm, &plan)?;
+    Ok(Built { plan, files })
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::bundle::Bundle;
 use crate::emit::gpo::items::GpoItems;
 use crate::model::Farm;
-use crate::plan::{Plan, TaskSpec};
+use crate::plan::TaskSpec;
 use crate::site::Site;
 
 /// Keys of `sitebundle list --format json` (docs/json-output.md).
@@ -55,13 +55,13 @@ pub struct Delivery {
 /// The listing of a site and the bundle built from it.
 pub fn of(site: &Site, bundle: &Bundle) -> Result<Listing, crate::Error> {
     let plan = crate::plan(site)?;
-    let items = gpo_items(&site.farm, &plan)?;
+    let items = plan.gpo.as_ref().map(|g| &g.items);
     Ok(Listing {
         artifacts: artifacts(bundle),
         tasks: plan
             .tasks
             .iter()
-            .map(|t| task_row(&site.farm, t, items.as_ref(), bundle))
+            .map(|t| task_row(&site.farm, t, items, bundle))
             .collect(),
     })
 }
@@ -75,21 +75,10 @@ fn artifacts(bundle: &Bundle) -> Vec<ArtifactRow> {
             kind: a.kind.as_str(),
             encoding: a.encoding,
             eol: a.eol,
-            hosts: a.hosts.clone(),
+            hosts: a.hosts.labels(),
             deploy: Some(a.deploy.summary()).filter(|d| !d.is_empty()),
         })
         .collect()
-}
-
-/// The GPO's items, as the GPO emitter builds them from the same plan (`None` without `[gpo]`).
-fn gpo_items(farm: &Farm, plan: &Plan) -> Result<Option<GpoItems>, crate::Error> {
-    let Some(gpo) = &farm.gpo else {
-        return Ok(None);
-    };
-    let values: Vec<_> = plan.reg_values().cloned().collect();
-    let scripts = crate::emit::gpo::runtime_scripts(&plan.files);
-    crate::emit::gpo::items::build(farm, gpo, &scripts, &plan.tasks, &values, &plan.services)
-        .map(Some)
 }
 
 fn task_row(farm: &Farm, t: &TaskSpec, items: Option<&GpoItems>, bundle: &Bundle) -> TaskRow {

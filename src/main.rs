@@ -446,9 +446,10 @@ fn server_plans(
     site: &Site,
     server: Option<&str>,
 ) -> Result<Vec<sitebundle::plan::ServerPlan>, String> {
-    let plan = sitebundle::emitted_plan(site).map_err(|e| format!("error: {e}\n"))?;
-    let plans = plan
-        .server_plans(&site.farm)
+    let built = sitebundle::build(site).map_err(|e| format!("error: {e}\n"))?;
+    let plans = built
+        .plan
+        .server_plans(&site.farm, &built.files)
         .map_err(|e| format!("error: {e}\n"))?;
     sitebundle::plan::report::select(plans, server)
 }
@@ -794,14 +795,14 @@ fn audit_command(site_path: &Path, from: &Path, format: Format, report: Report) 
         );
         return 2;
     }
-    let plan = match sitebundle::emitted_plan(&site) {
-        Ok(p) => p,
+    let built = match sitebundle::build(&site) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    let outcome = sitebundle::audit::audit(&site.farm, &plan, &plan.files, from);
+    let outcome = sitebundle::audit::audit(&site.farm, &built.plan, &built.files, from);
     match (format, outcome) {
         (Format::Text, Ok(audit)) => {
             print!("{}", audit.to_text());

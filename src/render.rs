@@ -92,9 +92,9 @@ pub fn env() -> &'static Environment<'static> {
 pub fn render<S: serde::Serialize>(template: &str, ctx: &S) -> Result<String, crate::Error> {
     let tmpl = env()
         .get_template(template)
-        .map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))?;
+        .map_err(|e| crate::Error::template(template, None, e))?;
     tmpl.render(Value::from(minijinja::value::Serde(ctx)))
-        .map_err(|e| crate::Error::Template(format!("{template}: {e:#}")))
+        .map_err(|e| crate::Error::template(template, None, e))
 }
 
 /// Renders one `[% block NAME %]` of a template (a family's checklist step, prerequisite, …), with
@@ -104,7 +104,7 @@ pub fn render_block<S: serde::Serialize>(
     block: &str,
     ctx: &S,
 ) -> Result<String, crate::Error> {
-    let err = |e: Error| crate::Error::Template(format!("{template}, block {block}: {e:#}"));
+    let err = |e: Error| crate::Error::template(template, Some(block), e);
     let tmpl = env().get_template(template).map_err(err)?;
     let mut captured = tmpl
         .render_captured(Value::from(minijinja::value::Serde(ctx)))

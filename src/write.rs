@@ -43,7 +43,7 @@ pub struct WriteReport {
 pub type FailPoint<'a> = Option<&'a dyn Fn(&str) -> std::io::Result<()>>;
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::Io(format!("cannot {what} {}: {e}", path.display()))
+    Error::io(what, path, e)
 }
 
 const NEW_TAG: &str = ".sitebundle-new-";
@@ -103,7 +103,7 @@ pub fn write_bundle_with(
 /// Runs the test hook for `step`, if any.
 fn fail_at(fail: FailPoint, step: &str) -> Result<(), Error> {
     match fail {
-        Some(f) => f(step).map_err(|e| Error::Io(format!("{step}: {e}"))),
+        Some(f) => f(step).map_err(|e| Error::io_step(step, e)),
         None => Ok(()),
     }
 }
@@ -135,10 +135,13 @@ fn output_folder(out: &Path) -> Result<(PathBuf, String, PathBuf), Error> {
             )
         })
     else {
-        return Err(Error::Io(format!(
-            "{} cannot be replaced atomically; name the output folder, e.g. -o out",
-            out.display()
-        )));
+        return Err(Error::output(
+            out,
+            format!(
+                "{} cannot be replaced atomically; name the output folder, e.g. -o out",
+                out.display()
+            ),
+        ));
     };
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -154,20 +157,26 @@ fn existing_entries(out: &Path, force: bool) -> Result<(Vec<Entry>, Option<Vec<S
     let mut existing: Vec<Entry> = Vec::new();
     if let Ok(meta) = fs::symlink_metadata(out) {
         if !meta.is_dir() {
-            return Err(Error::Io(format!(
-                "{} exists and is not a directory; choose another output with -o",
-                out.display()
-            )));
+            return Err(Error::output(
+                out,
+                format!(
+                    "{} exists and is not a directory; choose another output with -o",
+                    out.display()
+                ),
+            ));
         }
         existing = list_entries(out).map_err(|e| io_err("read", out, e))?;
         if let Ok(text) = fs::read_to_string(out.join(MANIFEST)) {
             previous = manifest_paths(&text);
         }
         if previous.is_none() && !existing.is_empty() && !force {
-            return Err(Error::Io(format!(
-                "{} is not empty and has no {MANIFEST}, so sitebundle did not create it; refusing to write there (use an empty or new folder, or --force to write anyway, keeping the files that are there)",
-                out.display()
-            )));
+            return Err(Error::output(
+                out,
+                format!(
+                    "{} is not empty and has no {MANIFEST}, so sitebundle did not create it; refusing to write there (use an empty or new folder, or --force to write anyway, keeping the files that are there)",
+                    out.display()
+                ),
+            ));
         }
     }
     Ok((existing, previous))
@@ -189,11 +198,14 @@ fn kept_entries<'a>(
         .collect();
     for k in &kept {
         if k.kind != EntryKind::Dir && bundle.files.contains_key(&k.rel) {
-            return Err(Error::Io(format!(
-                "{} holds {}, which sitebundle did not generate but now would; move it away first",
-                out.display(),
-                k.rel
-            )));
+            return Err(Error::output(
+                out,
+                format!(
+                    "{} holds {}, which sitebundle did not generate but now would; move it away first",
+                    out.display(),
+                    k.rel
+                ),
+            ));
         }
     }
     Ok(kept)
@@ -495,10 +507,13 @@ fn swap_into_place(
         let _ = fs::remove_dir_all(tmp);
         if had_out {
             if let Err(back) = fs::rename(old, out) {
-                return Err(Error::Io(format!(
-                    "{e}; and the previous bundle could not be moved back ({back}): it is in {}, and the next build puts it back",
-                    old.display()
-                )));
+                return Err(Error::output(
+                    out,
+                    format!(
+                        "{e}; and the previous bundle could not be moved back ({back}): it is in {}, and the next build puts it back",
+                        old.display()
+                    ),
+                ));
             }
         }
         return Err(e);

@@ -249,7 +249,10 @@ mod fixture_tests {
             field(&t, "KillProc-mssdmn", "trigger"),
             "daily at 02:30:00 every 1 day(s)"
         );
-        assert_eq!(field(&t, "KillProc-mssdmn", "run as"), "S-1-5-18");
+        assert_eq!(
+            field(&t, "KillProc-mssdmn", "run as"),
+            crate::plan::Account::System.key()
+        );
         assert_eq!(
             field(&t, "Nightly \"backup\"", "trigger"),
             "daily at 03:00:00 every 2 day(s)"
@@ -326,7 +329,7 @@ mod fixture_tests {
         );
         assert_eq!(t.fields["enabled"], "false");
         assert_eq!(t.fields["time limit"], "PT10M");
-        assert_eq!(t.fields["run as"], "S-1-5-18");
+        assert_eq!(t.fields["run as"], crate::plan::Account::System.key());
         assert_eq!(
             t.fields["arguments"],
             r#"/c ""%SystemDrive%\localscripts\killProc.cmd" "mssdmn.exe"""#

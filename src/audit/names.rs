@@ -1,6 +1,9 @@
 //! The common words both sides of a comparison are put into: trigger labels, accounts, command
-//! lines, Windows releases. The plan's values and the collected ones go through the same
+//! lines, Windows releases. Accounts and durations are read into the plan's own types
+//! ([`Account`], [`Duration`]). The plan's values and the collected ones go through the same
 //! functions, so a difference is a real difference.
+
+use crate::plan::Duration;
 
 /// `HH:MM:SS` of a `YYYY-MM-DDTHH:MM:SS[…]` start boundary (the date is when the task was
 /// registered, not part of the schedule).
@@ -96,8 +99,19 @@ pub fn monthly_2003(start: &str) -> String {
     )
 }
 
+/// A repetition: the interval read as a [`Duration`] (so `PT60M` and `PT1H` read alike).
 pub fn repeat(start: &str, interval: &str) -> String {
+    let interval = Duration::parse_iso8601(interval)
+        .map(Duration::iso8601)
+        .unwrap_or_else(|| interval.to_string());
     format!("every {interval} from {}", time_of(start))
+}
+
+/// A task's time limit as Task XML holds it, read as a [`Duration`].
+pub fn time_limit(text: &str) -> String {
+    Duration::parse_iso8601(text)
+        .map(Duration::iso8601)
+        .unwrap_or_else(|| text.to_string())
 }
 
 /// An event trigger by its query, whitespace between tags removed.
@@ -116,18 +130,6 @@ pub fn event(query: &str) -> String {
         out.push(c);
     }
     format!("on event {out}")
-}
-
-/// Well-known accounts by their SID (Task Scheduler writes either form); others lower-cased.
-pub fn account(user: &str) -> String {
-    let u = user.trim().to_ascii_lowercase();
-    let bare = u.rsplit('\\').next().unwrap_or(&u);
-    match bare {
-        "system" | "s-1-5-18" => "S-1-5-18".into(),
-        "local service" | "localservice" | "s-1-5-19" => "S-1-5-19".into(),
-        "network service" | "networkservice" | "s-1-5-20" => "S-1-5-20".into(),
-        _ => u,
-    }
 }
 
 /// Values of the environment variables a command line may hold, from the server's system.txt.
@@ -155,19 +157,43 @@ impl Env {
     }
 }
 
-/// The `ver` version (major.minor) each release reports, as the audit shows it.
+/// The `ver` version (major.minor) as the audit shows it: with the releases that report it
+/// (`model::Os::nt_version`, the one mapping), e.g. "5.2 (Windows Server 2003 or 2003 R2)".
 pub fn release(major_minor: &str) -> String {
-    match major_minor {
-        "5.2" => "5.2 (Windows Server 2003 or 2003 R2)".into(),
-        "6.0" => "6.0 (Windows Server 2008)".into(),
-        "6.1" => "6.1 (Windows Server 2008 R2)".into(),
-        other => format!("{other} (not a release sitebundle targets)"),
+    let labels: Vec<&str> = crate::model::Os::ALL
+        .iter()
+        .filter(|os| os.nt_version() == major_minor)
+        .map(|os| os.label())
+        .collect();
+    match labels.split_first() {
+        None => format!("{major_minor} (not a release sitebundle targets)"),
+        Some((first, rest)) => {
+            let rest: Vec<&str> = rest
+                .iter()
+                .map(|l| l.strip_prefix("Windows Server ").unwrap_or(l))
+                .collect();
+            let mut text = format!("{major_minor} ({first}");
+            for r in rest {
+                text.push_str(" or ");
+                text.push_str(r);
+            }
+            text.push(')');
+            text
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn releases_read_from_the_one_mapping() {
+        assert_eq!(release("5.2"), "5.2 (Windows Server 2003 or 2003 R2)");
+        assert_eq!(release("6.0"), "6.0 (Windows Server 2008)");
+        assert_eq!(release("6.1"), "6.1 (Windows Server 2008 R2)");
+        assert_eq!(release("10.0"), "10.0 (not a release sitebundle targets)");
+    }
 
     #[test]
     fn labels() {
@@ -179,7 +205,6 @@ mod tests {
             event("<QueryList>\r\n  <Query Id=\"0\">x</Query>\r\n</QueryList>"),
             "on event <QueryList><Query Id=\"0\">x</Query></QueryList>"
         );
-        assert_eq!(account("NT AUTHORITY\\SYSTEM"), "S-1-5-18");
         let env = Env {
             vars: vec![("SystemDrive".into(), "C:".into())],
         };

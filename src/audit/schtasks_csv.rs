@@ -15,6 +15,7 @@ use super::csv;
 use super::input::{Input, ParseError, lines};
 use super::names;
 use super::task_xml::join_triggers;
+use crate::plan::Account;
 
 /// Every task of the export, by name (without the leading `\`); several records of one task
 /// (one per trigger) become one object whose trigger lists them all.
@@ -76,7 +77,7 @@ pub fn parse(input: &Input) -> Result<Vec<Found>, ParseError> {
         let state = get(&["Scheduled Task State"]);
         let found = Found::new("task", &name)
             .with("command line", get(&["Task To Run"]))
-            .with("run as", names::account(&get(&["Run As User"])))
+            .with("run as", Account::parse(&get(&["Run As User"])).key())
             .with(
                 "enabled",
                 (!state.eq_ignore_ascii_case("Disabled")).to_string(),

@@ -12,6 +12,7 @@ use roxmltree::{Document, Node};
 use super::compare::Found;
 use super::input::{Input, ParseError};
 use super::names;
+use crate::plan::{Account, Duration};
 
 const NS: &str = "http://schemas.microsoft.com/windows/2004/02/mit/task";
 
@@ -64,12 +65,16 @@ pub fn parse(input: &Input, name: &str) -> Result<Found, ParseError> {
         )
         .with(
             "run as",
-            names::account(text(&["Principals", "Principal", "UserId"]).unwrap_or("")),
+            Account::parse(text(&["Principals", "Principal", "UserId"]).unwrap_or("")).key(),
         )
         .with("enabled", text(&["Settings", "Enabled"]).unwrap_or("true"))
         .with(
             "time limit",
-            text(&["Settings", "ExecutionTimeLimit"]).unwrap_or("PT72H"),
+            // Task Scheduler's default when the element is left out (72 hours, "ExecutionTimeLimit
+            // (settingsType) Element", Task Scheduler schema on Microsoft Learn).
+            text(&["Settings", "ExecutionTimeLimit"])
+                .map(names::time_limit)
+                .unwrap_or_else(|| Duration::hours(72).iso8601()),
         ))
 }
 

@@ -145,11 +145,7 @@ fn event_triggers_expected(plan: &Plan, idx: usize, env: &Env) -> Vec<Expected> 
 }
 
 fn system_expected(name: &str, os: Os) -> Expected {
-    let release = match os {
-        Os::W2003 | Os::W2003R2 => "5.2",
-        Os::W2008 => "6.0",
-        Os::W2008R2 => "6.1",
-    };
+    let release = os.nt_version();
     Expected::new(
         "system",
         "computer",
@@ -166,7 +162,7 @@ fn system_expected(name: &str, os: Os) -> Expected {
 pub fn trigger_label(t: &Trigger, v2: bool) -> String {
     match t {
         Trigger::Calendar(s) => calendar_label(s, v2),
-        Trigger::Repeat { start, interval } => names::repeat(start, interval),
+        Trigger::Repeat { start, interval } => names::repeat(start, &interval.iso8601()),
         Trigger::Event { query } => names::event(query),
         Trigger::Boot => "at startup".into(),
     }
@@ -197,13 +193,13 @@ fn calendar_label(s: &crate::model::schedule::Schedule, v2: bool) -> String {
 fn task_expected(t: &TaskSpec, v2: bool, env: &Env) -> Expected {
     let mut fields = vec![
         Field::exact("trigger", trigger_label(&t.trigger, v2)),
-        Field::exact("run as", names::account(&t.principal.user_id)),
+        Field::exact("run as", t.principal.account.key()),
         Field::exact("enabled", "true"),
     ];
     if v2 {
         fields.push(Field::new("command", &t.command, Compare::NoCase));
         fields.push(Field::exact("arguments", &t.arguments));
-        fields.push(Field::exact("time limit", &t.execution_time_limit));
+        fields.push(Field::exact("time limit", t.execution_time_limit.iso8601()));
     } else {
         let line = format!("{} {}", t.command, t.arguments);
         fields.push(Field::exact("command line", env.command_line(&line)));
@@ -252,7 +248,12 @@ fn files_expected(bundle: &Bundle, server: &str, v2: bool) -> Vec<Expected> {
         .files
         .iter()
         .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
-        .filter(|(_, a)| a.hosts.iter().any(|h| h.eq_ignore_ascii_case(server)))
+        .filter(|(_, a)| {
+            a.hosts
+                .servers()
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(server))
+        })
         .map(|(path, a)| {
             let name = path.rsplit('/').next().unwrap_or(path);
             let hash = if v2 {
@@ -327,10 +328,10 @@ monthly = { week = "first", day = "mon" }
     #[test]
     fn task_xml_triggers_read_back_as_the_plan_says_and_a_changed_day_differs() {
         let (site, _) = crate::load_text("cal.toml", SITE).expect("valid");
-        let plan = crate::emitted_plan(&site).expect("plans");
+        let crate::Built { plan, files } = crate::build(&site).expect("plans");
         let mut seen = 0;
         for t in &plan.tasks {
-            let Some(a) = plan.files.files.get(&t.xml_path()) else {
+            let Some(a) = files.files.get(&t.xml_path()) else {
                 continue;
             };
             let xml = crate::bundle::decode_for_display(&a.bytes).expect("text");
@@ -368,7 +369,7 @@ monthly = { week = "first", day = "mon" }
     #[test]
     fn schtasks_2003_weekly_days_are_compared_monthly_by_time() {
         let (site, _) = crate::load_text("cal.toml", SITE).expect("valid");
-        let plan = crate::emitted_plan(&site).expect("plans");
+        let plan = crate::plan(&site).expect("plans");
         let task = |image: &str| {
             plan.tasks
                 .iter()

@@ -9,10 +9,7 @@ use serde::Serialize;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{Collector, Plan, Section};
-
-/// After every family's section.
-const SECTION_ORDER: u32 = 1000;
+use crate::plan::{Collector, Emitted, Plan, RunbookSlot, Section};
 
 /// A value for a `rem sitebundle-…` data line of the batch collector: checked with
 /// `escape::cmd_quoted` (no quote, no `!`, `%` only in `%NAME%`, no control character: it then
@@ -21,9 +18,9 @@ const SECTION_ORDER: u32 = 1000;
 /// code.
 fn data(s: &str) -> Result<String, crate::Error> {
     let q = crate::escape::cmd_quoted(s)
-        .map_err(|e| crate::Error::Internal(format!("collector data line: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("collector data line: {e}")))?;
     if s.contains('|') {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "collector data line: `|` separates its fields: {s:?}"
         )));
     }
@@ -46,12 +43,13 @@ struct WindowsView<'a> {
     eventtriggers: bool,
 }
 
-/// Adds the collectors and the "Audit" section.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+/// The collectors and the "Audit" section.
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
+    let mut out = Emitted::default();
     let by_server = PerServer::of(site, plan)?;
     let mut collectors = Vec::new();
     for idx in 0..site.servers.len() {
-        collectors.push(add_windows(site, plan, &by_server, idx)?);
+        collectors.push(add_windows(site, &mut out, &by_server, idx)?);
     }
     if let Some(gpo) = &site.gpo {
         #[derive(Serialize)]
@@ -66,10 +64,10 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
                 domain: &gpo.domain,
             },
         )?;
-        plan.add_file(
+        out.add_file(
             "collect/gpo/collect-gpo.ps1",
             Artifact::text(ArtifactKind::PowerShell, Encoding::Utf8, Eol::Crlf, &text)
-                .hosts([format!("domain {}", gpo.domain)])
+                .domain(&gpo.domain)
                 .deploy(Deploy::Command(
                     "read-only, for sitebundle audit: powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1".into(),
                 )),
@@ -84,7 +82,8 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         });
     }
     collectors.extend(plan.audit.collectors.iter().cloned());
-    add_section(site, plan, &collectors)
+    out.runbook.sections.push(section(&collectors)?);
+    Ok(out)
 }
 
 /// The data lines of every server's collector, indexed by server in one pass over the plan (a
@@ -121,13 +120,10 @@ impl PerServer {
         }
         // Hosts of a file are server names, compared as Windows compares computer names.
         let index = crate::model::Names::of(&site.servers);
-        for (path, a) in &plan.files.files {
-            if !matches!(a.deploy, Deploy::RuntimeScript { .. }) {
-                continue;
-            }
-            let name = path.rsplit('/').next().unwrap_or(path);
+        for script in crate::plan::gpo::deployed_scripts(site, &plan.files, &plan.tasks) {
+            let name = &script.file;
             let line = format!("{}|{}", data(name)?, data(&site.script_path(name))?);
-            for h in &a.hosts {
+            for h in &script.hosts {
                 let i = index.find(h);
                 if let Some(i) = i.filter(|&i| by.files[i].last() != Some(&line)) {
                     by.files[i].push(line.clone());
@@ -145,7 +141,7 @@ impl PerServer {
 
 fn add_windows(
     site: &Farm,
-    plan: &mut Plan,
+    out: &mut Emitted,
     by: &PerServer,
     idx: usize,
 ) -> Result<Collector, crate::Error> {
@@ -165,7 +161,7 @@ fn add_windows(
     };
     let text = crate::render::render("collect/windows.cmd", &view)?;
     let path = format!("collect/windows/{}.cmd", server.name);
-    plan.add_file(
+    out.add_file(
         path.clone(),
         Artifact::text(ArtifactKind::Batch, Encoding::Utf8, Eol::Crlf, &text)
             .hosts([server.name.clone()])
@@ -182,13 +178,13 @@ fn add_windows(
     })
 }
 
-fn add_section(site: &Farm, plan: &mut Plan, collectors: &[Collector]) -> Result<(), crate::Error> {
+/// The runbook's "Audit" section: every collector, the families' included.
+fn section(collectors: &[Collector]) -> Result<Section, crate::Error> {
     #[derive(Serialize)]
     struct AuditView<'a> {
         site_file: &'a str,
         collectors: &'a [Collector],
     }
-    let _ = site;
     let text = crate::render::render(
         "collect/runbook.md",
         &AuditView {
@@ -196,10 +192,9 @@ fn add_section(site: &Farm, plan: &mut Plan, collectors: &[Collector]) -> Result
             collectors,
         },
     )?;
-    plan.sections.push(Section {
+    Ok(Section {
         id: "audit".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::Audit,
         text: text.trim_end().to_string(),
-    });
-    Ok(())
+    })
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::win_arg;
 use crate::model::Farm;
-use crate::plan::Plan;
+use crate::plan::{Emitted, Plan};
 
 pub const PATH: &str = "inventory.json";
 /// Version of the file's shape; `check::retired_items` reads this version.
@@ -48,14 +48,14 @@ struct Inventory<'a> {
 }
 
 /// Adds `inventory.json`.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
     let mut hosts: BTreeMap<String, Vec<Item>> = site
         .servers
         .iter()
         .map(|s| (s.name.clone(), Vec::new()))
         .collect();
     let quote =
-        |s: &str| win_arg(s).map_err(|e| crate::Error::Internal(format!("inventory: {s:?}: {e}")));
+        |s: &str| win_arg(s).map_err(|e| crate::Error::internal(format!("inventory: {s:?}: {e}")));
     for t in &plan.tasks {
         let item = Item {
             kind: "task".into(),
@@ -107,15 +107,17 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         site: &site.name,
         hosts,
     })
-    .map_err(|e| crate::Error::Internal(format!("inventory: {e}")))?;
-    plan.files.add(
+    .map_err(|e| crate::Error::internal(format!("inventory: {e}")))?;
+    let mut out = Emitted::default();
+    out.add_file(
         PATH,
         Artifact::text(ArtifactKind::Inventory, Encoding::Utf8, Eol::Lf, &(text + "\n")).deploy(
             Deploy::ReviewOnly {
                 why: "what the bundle puts on each server; `sitebundle diff` reads it to list retired items".into(),
             },
         ),
-    )
+    )?;
+    Ok(out)
 }
 
 fn push(hosts: &mut BTreeMap<String, Vec<Item>>, host: &str, item: Item) {

@@ -2,33 +2,27 @@
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{Plan, RegData, RegValue};
+use crate::plan::{Emitted, Plan, RegData, RegValue};
 
 /// Adds `registry/<name>.reg` for every registry file of the plan.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
+    let mut out = Emitted::default();
     for f in &plan.registry {
         let values: Vec<&RegValue> = f.values.iter().collect();
         let command = format!("reg import registry\\{}.reg", f.name);
         let artifact = reg_file(&f.comment, &values)?
             .hosts(site.server_names(&f.hosts))
             .deploy(Deploy::RegFile { command });
-        plan.files
-            .add(format!("registry/{}.reg", f.name), artifact)?;
+        out.add_file(format!("registry/{}.reg", f.name), artifact)?;
     }
-    Ok(())
+    Ok(out)
 }
 
-/// A `.reg` string: `"` and `\` are backslash-escaped; line breaks cannot be written.
+/// A `.reg` string ([`crate::escape::reg_str`]); resolve refused what cannot be written, so a
+/// failure here is a bug.
 fn reg_str(s: &str) -> Result<String, crate::Error> {
-    if s.chars().any(|c| c.is_control()) {
-        return Err(crate::Error::Internal(format!(
-            "registry value {s:?} has a control character"
-        )));
-    }
-    Ok(format!(
-        "\"{}\"",
-        s.replace('\\', "\\\\").replace('"', "\\\"")
-    ))
+    crate::escape::reg_str(s)
+        .map_err(|e| crate::Error::internal(e.to_string()).at_item(format!("registry value {s:?}")))
 }
 
 /// Renders values as a `.reg` file (Registry Editor 5.00 format: UTF-16LE with BOM, CRLF).
@@ -42,7 +36,7 @@ pub fn reg_file(comment: &str, values: &[&RegValue]) -> Result<Artifact, crate::
     let mut last_key: Option<&str> = None;
     for v in values {
         if v.key.chars().any(|c| c.is_control() || c == ']') || v.key.starts_with('\\') {
-            return Err(crate::Error::Internal(format!(
+            return Err(crate::Error::internal(format!(
                 "registry key {:?} cannot be written",
                 v.key
             )));

@@ -4,21 +4,18 @@
 
 use serde::Serialize;
 
+use crate::bundle::Bundle;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{ChecklistStep, Part, Plan, Prerequisite, Section, ServerCheck, ServerPlan};
+use crate::plan::{Item, Part, Plan, RunbookParts, RunbookSlot, Section, ServerPlan};
 
-/// Where the runbook's own checklist steps and prerequisites go among the contributed ones.
-const SCRIPTS_STEP_ORDER: u32 = 30;
-const SERVERS_STEP_ORDER: u32 = 50;
-const SCRIPTS_PREREQUISITE_ORDER: u32 = 30;
-/// The per-server section comes after every family's.
-const SERVERS_SECTION_ORDER: u32 = 90;
+/// Bundle path of the runbook.
+pub const PATH: &str = "README.md";
 
 /// "On each server": the plan's per-server view, one subsection per server, each rendered on its
 /// own (`runbook/server.md`) so that no view of the whole site is held at once, on every core.
-fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
+fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, crate::Error> {
     #[derive(Serialize)]
     struct Header {
         gpo: bool,
@@ -27,7 +24,7 @@ fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
     struct One {
         s: ServerPlan,
     }
-    let views = plan.per_server(site);
+    let views = plan.per_server(site, files);
     let parts = crate::parallel::map_ranges(site.servers.len(), |range| {
         let mut text = String::new();
         for idx in range {
@@ -41,7 +38,7 @@ fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
     let header = crate::render::render(
         "runbook/servers.md",
         &Header {
-            gpo: plan.gpo.is_some(),
+            gpo: plan.gpo_coverage().is_some(),
         },
     )?;
     let mut text =
@@ -53,7 +50,7 @@ fn servers_section(site: &Farm, plan: &Plan) -> Result<Section, crate::Error> {
     text.push('\n');
     Ok(Section {
         id: "servers".into(),
-        order: SERVERS_SECTION_ORDER,
+        slot: RunbookSlot::Servers,
         text,
     })
 }
@@ -76,8 +73,8 @@ struct RunbookView<'a> {
     scripts_dir: &'a str,
     scripts_share: &'a str,
     files: Vec<FileRow>,
-    steps: Vec<ChecklistStep>,
-    prerequisites: Vec<Prerequisite>,
+    steps: Vec<Item>,
+    prerequisites: Vec<Item>,
     has_scripts: bool,
     gpo_files: bool,
     topology: bool,
@@ -91,7 +88,7 @@ struct ChecklistView<'a> {
     gpo_tasks: bool,
     gpo_registry: bool,
     has_reg: bool,
-    checks: Vec<ServerCheck>,
+    checks: Vec<Item>,
 }
 
 /// How the file table says a file is deployed: the GPO's part first when it has one.
@@ -126,12 +123,12 @@ fn table_deploy(site: &Farm, deploy: &Deploy) -> String {
 
 /// The file table: consecutive files deployed the same way to the same hosts under one folder
 /// (a GPO backup) share one row.
-fn file_rows(site: &Farm, plan: &Plan) -> Vec<FileRow> {
+fn file_rows(site: &Farm, files: &Bundle) -> Vec<FileRow> {
     let mut rows: Vec<FileRow> = Vec::new();
     let mut group_dir: Option<String> = None;
-    for (path, a) in &plan.files.files {
+    for (path, a) in &files.files {
         let deploy = table_deploy(site, &a.deploy);
-        let hosts = a.hosts.join(", ");
+        let hosts = a.hosts.labels().join(", ");
         let kind = a.kind.as_str();
         // Files of a GPO backup (gpo/{GUID}/…) deploy together with one command.
         let dir = matches!(a.deploy, Deploy::GpoImport { .. })
@@ -173,10 +170,14 @@ fn base(path: &str) -> String {
 }
 
 /// The runbook's own checklist parts: copying the runtime scripts (and, with a GPO that copies
-/// them, the share's permissions), and checking each server.
-fn add_own_parts(site: &Farm, plan: &mut Plan, has_scripts: bool) -> Result<(), crate::Error> {
-    let mut checks = plan.server_checks.clone();
-    checks.sort_by_key(|c| c.order);
+/// them, the share's permissions), and checking each server (`checks`: the contributed links,
+/// sorted).
+fn own_parts(
+    site: &Farm,
+    plan: &Plan,
+    has_scripts: bool,
+    checks: &[Item],
+) -> Result<RunbookParts, crate::Error> {
     let view = ChecklistView {
         scripts_dir: &site.scripts_dir,
         scripts_share: &site.scripts_share,
@@ -184,68 +185,73 @@ fn add_own_parts(site: &Farm, plan: &mut Plan, has_scripts: bool) -> Result<(), 
         gpo_tasks: site.gpo_has(Preference::Tasks),
         gpo_registry: site.gpo_has(Preference::Registry),
         has_reg: !plan.registry.is_empty(),
-        checks,
+        checks: checks.to_vec(),
     };
     let mut parts = Vec::new();
     if has_scripts {
-        parts.push(("step_scripts", Part::Step, SCRIPTS_STEP_ORDER));
+        parts.push(("step_scripts", Part::Step, RunbookSlot::Scripts));
         if view.gpo_files {
             parts.push((
                 "prerequisite_scripts",
                 Part::Prerequisite,
-                SCRIPTS_PREREQUISITE_ORDER,
+                RunbookSlot::Scripts,
             ));
         }
     }
     if !view.checks.is_empty() {
-        parts.push(("step_servers", Part::Step, SERVERS_STEP_ORDER));
+        parts.push(("step_servers", Part::Step, RunbookSlot::Servers));
     }
-    plan.add_checklist_parts("runbook/checklist.md", &view, &parts)
+    let mut out = RunbookParts::default();
+    out.add_checklist_parts("runbook/checklist.md", &view, &parts)?;
+    Ok(out)
 }
 
-/// Adds `README.md`, the runbook.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
-    let has_scripts = plan
-        .files
+/// `README.md`, the runbook: `files` is every other file of the bundle (the file table) and
+/// `emitted` the runbook pieces the emitters returned (the GPO, the collectors).
+pub fn emit(
+    site: &Farm,
+    plan: &Plan,
+    files: &Bundle,
+    emitted: &RunbookParts,
+) -> Result<Artifact, crate::Error> {
+    let has_scripts = files
         .files
         .values()
         .any(|a| matches!(a.deploy, Deploy::RuntimeScript { .. }));
-    add_own_parts(site, plan, has_scripts)?;
-    let mut steps = plan.steps.clone();
-    steps.sort_by_key(|s| s.order);
-    let mut prerequisites = plan.prerequisites.clone();
-    prerequisites.sort_by_key(|p| p.order);
-    let servers = match site.servers.is_empty() {
-        true => None,
-        false => Some(servers_section(site, plan)?),
-    };
-    let mut sections: Vec<&Section> = plan.sections.iter().chain(servers.as_ref()).collect();
-    sections.sort_by_key(|s| s.order);
+    let mut parts = plan.runbook.clone();
+    parts.extend(emitted.clone());
+    let checks = parts.sorted().server_checks;
+    parts.extend(own_parts(site, plan, has_scripts, &checks)?);
+    if !site.servers.is_empty() {
+        parts.sections.push(servers_section(site, plan, files)?);
+    }
+    let parts = parts.sorted();
     let view = RunbookView {
         site: &site.name,
         description: &site.description,
         scripts_dir: &site.scripts_dir,
         scripts_share: &site.scripts_share,
-        files: file_rows(site, plan),
-        steps,
-        prerequisites,
+        files: file_rows(site, files),
+        steps: parts.steps,
+        prerequisites: parts.prerequisites,
         has_scripts,
         gpo_files: site.gpo_has(Preference::Files),
-        topology: plan.files.files.contains_key(super::topology::MD_PATH),
+        topology: files.files.contains_key(super::topology::MD_PATH),
     };
     let mut text = crate::render::render("runbook/README.md", &view)?;
-    append_sections(&mut text, &sections);
-    drop(servers);
-    plan.add_file(
-        "README.md",
-        Artifact::text(ArtifactKind::Runbook, Encoding::Utf8, Eol::Lf, text),
-    )
+    append_sections(&mut text, &parts.sections);
+    Ok(Artifact::text(
+        ArtifactKind::Runbook,
+        Encoding::Utf8,
+        Eol::Lf,
+        text,
+    ))
 }
 
 /// The contributed sections after the runbook's own part, each after a blank line. Each was
 /// rendered from its own template with the escaping filters of Markdown, so it is appended as is
 /// (not passed through the template: the per-server section of a large site is tens of MB).
-fn append_sections(text: &mut String, sections: &[&Section]) {
+fn append_sections(text: &mut String, sections: &[Section]) {
     text.reserve(sections.iter().map(|s| s.text.len() + 2).sum());
     for s in sections {
         text.push('\n');

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::model::gpo::{Preference, Tasks2008};
-use crate::plan::{Plan, TaskSpec};
+use crate::plan::gpo::{registers_xml_copies, task_xml_hosts, xml_copy_path};
+use crate::plan::{Emitted, Plan, TaskSpec};
 
 /// Bundle path of a task's XML.
 pub fn xml_path(t: &TaskSpec) -> String {
@@ -18,22 +18,12 @@ struct TaskXmlView<'a> {
     t: &'a TaskSpec,
 }
 
-/// The GPO registers 2008 tasks with `schtasks /Create /XML` items from copies of their XML.
-fn registered_by_schtasks_items(site: &Farm) -> bool {
-    site.gpo
-        .as_ref()
-        .is_some_and(|g| g.includes(Preference::Tasks) && g.tasks_2008 == Tasks2008::SchtasksXml)
-}
-
-/// Adds the Task XML of every task that has a Server 2008+ host.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+/// The Task XML of every task that has a Server 2008+ host (and, when the GPO registers 2008
+/// tasks from copies of their XML, those copies: `plan::gpo::registers_xml_copies`).
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
+    let mut out = Emitted::default();
     for spec in &plan.tasks {
-        let hosts: Vec<String> = spec
-            .hosts
-            .iter()
-            .filter(|&&h| site.server(h).os.has_task_scheduler2())
-            .map(|&h| site.server(h).name.clone())
-            .collect();
+        let hosts = task_xml_hosts(site, spec);
         if hosts.is_empty() {
             continue;
         }
@@ -44,11 +34,11 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
             spec.name,
             spec.name
         );
-        if registered_by_schtasks_items(site) {
+        if registers_xml_copies(site) {
             // `gpo.tasks_2008 = "schtasks-xml"`: the GPO copies the XML with the scripts and a
             // legacy item registers it from there (emit::gpo::items::register_task).
-            plan.files.add(
-                format!("scripts/{}.xml", spec.name),
+            out.add_file(
+                xml_copy_path(spec),
                 Artifact::text(ArtifactKind::TaskXml, Encoding::Utf16leBom, Eol::Crlf, &xml)
                     .hosts(hosts.clone())
                     .deploy(Deploy::RuntimeScript {
@@ -56,12 +46,12 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
                     }),
             )?;
         }
-        plan.files.add(
+        out.add_file(
             xml_path(spec),
             Artifact::text(ArtifactKind::TaskXml, Encoding::Utf16leBom, Eol::Crlf, &xml)
                 .hosts(hosts)
                 .deploy(Deploy::TaskXml { command }),
         )?;
     }
-    Ok(())
+    Ok(out)
 }

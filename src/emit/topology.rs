@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::bundle::{Artifact, ArtifactKind, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{Column, Plan, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
+use crate::plan::{Column, Emitted, Plan, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
 
 /// One box. `id` is derived from the kind and position only, so it is always a safe identifier.
 #[derive(Debug, Clone, Serialize)]
@@ -95,7 +95,7 @@ fn server_column() -> Column {
 /// One box per server: its release and address, then the lines the families added.
 fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
     let mut lines: Vec<&ServerLine> = t.server_lines.iter().collect();
-    lines.sort_by_key(|l| (l.server, l.order));
+    lines.sort_by_key(|l| (l.server, l.slot));
     // Each server's lines are one run of the sorted list (one pass, not one scan per server).
     let mut rest = lines.as_slice();
     let columns: std::collections::HashMap<usize, u32> =
@@ -314,15 +314,17 @@ pub fn pictures(
 pub const MD_PATH: &str = "topology.md";
 
 /// Adds `topology.md` and `topology.svg`.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
     let g = graph(site, &plan.topology);
     let (md, svg) = pictures(&site.name, &g, plan.topology.appendix.clone())?;
-    plan.add_file(
+    let mut out = Emitted::default();
+    out.add_file(
         MD_PATH,
         Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, &md),
     )?;
-    plan.add_file(
+    out.add_file(
         "topology.svg",
         Artifact::text(ArtifactKind::Diagram, Encoding::Utf8, Eol::Lf, &svg),
-    )
+    )?;
+    Ok(out)
 }

@@ -8,35 +8,55 @@ pub mod maint;
 pub mod recovery;
 pub mod sql;
 
-use crate::plan::Plan;
+use crate::plan::{Contribution, FamilyId, TaskSpec};
 use crate::site::Site;
 
-/// One family: its name and how it adds its part of the site to the plan.
+/// One family: who it is, its part of the plan for a site, and the scheduled tasks of that part
+/// (the same `TaskSpec`s its contribution holds, without rendering anything: the facts the plan
+/// computes over every task, such as the GPO's legacy item limits, are checked from them when a
+/// site is validated).
 pub struct Family {
-    pub name: &'static str,
-    pub contribute: fn(&Site, &mut Plan) -> Result<(), crate::Error>,
+    pub id: FamilyId,
+    pub contribute: fn(&Site) -> Result<Contribution, crate::Error>,
+    pub tasks: fn(&Site) -> Result<Vec<TaskSpec>, crate::Error>,
+}
+
+/// A family without scheduled tasks.
+fn no_tasks(_: &Site) -> Result<Vec<TaskSpec>, crate::Error> {
+    Ok(Vec::new())
 }
 
 /// Every family, in contribution order (tasks and registry values keep this order).
 pub const FAMILIES: &[Family] = &[
     Family {
-        name: "kill",
-        contribute: |s, p| kill::contribute(&s.farm, &s.kills, p),
+        id: FamilyId::Kill,
+        contribute: |s| kill::contribute(&s.farm, &s.kills),
+        tasks: |s| kill::task_specs(&s.farm, &s.kills),
     },
     Family {
-        name: "sql",
-        contribute: |s, p| sql::contribute(&s.farm, s.sql.as_ref(), p),
+        id: FamilyId::Sql,
+        contribute: |s| sql::contribute(&s.farm, s.sql.as_ref()),
+        tasks: |s| match &s.sql {
+            Some(sql) => Ok(vec![sql::switcher_task(&s.farm, sql)?]),
+            None => Ok(Vec::new()),
+        },
     },
     Family {
-        name: "f5",
-        contribute: |s, p| f5::contribute(&s.farm, s.f5.as_ref(), p),
+        id: FamilyId::F5,
+        contribute: |s| f5::contribute(&s.farm, s.f5.as_ref()),
+        tasks: no_tasks,
     },
     Family {
-        name: "maint",
-        contribute: |s, p| maint::contribute(&s.farm, s.maintenance.as_ref(), p),
+        id: FamilyId::Maintenance,
+        contribute: |s| maint::contribute(&s.farm, s.maintenance.as_ref()),
+        tasks: |s| match &s.maintenance {
+            Some(m) => maint::task_specs(&s.farm, m),
+            None => Ok(Vec::new()),
+        },
     },
     Family {
-        name: "recovery",
-        contribute: |s, p| recovery::contribute(&s.farm, &s.recovery, p),
+        id: FamilyId::Recovery,
+        contribute: |s| recovery::contribute(&s.farm, &s.recovery),
+        tasks: no_tasks,
     },
 ];

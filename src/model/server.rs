@@ -59,6 +59,18 @@ impl Os {
             Os::W2008 | Os::W2008R2 => Arch::X64,
         }
     }
+    /// The NT version `ver` reports (major.minor: "Operating System Version", Microsoft Learn,
+    /// win32/sysinfo/operating-system-version: 5.2 for Server 2003 and 2003 R2, 6.0 for 2008,
+    /// 6.1 for 2008 R2).
+    pub fn nt_version(self) -> &'static str {
+        match self {
+            Os::W2003 | Os::W2003R2 => "5.2",
+            Os::W2008 => "6.0",
+            Os::W2008R2 => "6.1",
+        }
+    }
+    /// Every release, oldest first.
+    pub const ALL: [Os; 4] = [Os::W2003, Os::W2003R2, Os::W2008, Os::W2008R2];
     pub fn label(self) -> &'static str {
         match self {
             Os::W2003 => "Windows Server 2003",

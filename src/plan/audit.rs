@@ -130,3 +130,13 @@ pub struct Audit {
     pub live_values: Vec<LiveValue>,
     pub collectors: Vec<Collector>,
 }
+
+impl Audit {
+    /// Appends another contributor's expectations and collectors.
+    pub fn extend(&mut self, other: Audit) {
+        self.sql.extend(other.sql);
+        self.event_triggers.extend(other.event_triggers);
+        self.live_values.extend(other.live_values);
+        self.collectors.extend(other.collectors);
+    }
+}

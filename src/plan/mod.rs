@@ -1,12 +1,16 @@
-//! The Plan: everything the site deploys, contributed once by each family and read by the
-//! emitters (Task XML, `.reg`, the GPO backup, the runbook, the topology, the manifest).
-//!
-//! resolve → [`Plan`] → emit. A family adds its own files (scripts, SQL, F5), its scheduled tasks
-//! ([`TaskSpec`]), its registry values ([`RegFile`]), its runbook section with checklist steps and
-//! prerequisites, and what it puts on each server in the topology. Emitters never know a family by
-//! name: they read only what is here.
+//! The Plan: everything the site deploys. Each family returns a [`Contribution`] (its files,
+//! tasks, registry values, service settings, runbook pieces, topology, audit expectations);
+//! [`Plan::assemble`] merges them in the families table's order, computes the facts that belong
+//! to no family (what the GPO carries and delivers, the Group Policy prerequisites) and freezes
+//! the result: nothing writes into a plan after that. The emitters are functions of the frozen
+//! plan and the farm that return their files (and runbook pieces); they never know a family by
+//! name.
 
+mod assemble;
 mod audit;
+mod contribution;
+pub mod duration;
+pub mod gpo;
 mod registry;
 pub mod report;
 mod runbook;
@@ -18,23 +22,26 @@ mod topology;
 pub use audit::{
     Audit, Collector, Compare, EventTrigger, Expected, Field, LiveValue, Scope, SqlTarget,
 };
+pub use contribution::{Contribution, Emitted, FamilyId, HostItem};
+pub use duration::Duration;
 pub use registry::{RegData, RegFile, RegValue};
-pub use runbook::{ChecklistStep, Part, Prerequisite, Section, ServerCheck};
+pub use runbook::{Item, Part, RunbookParts, RunbookSlot, Section};
 pub use server::{
     FilePlan, GpoCoverage, How, RegistryPlan, Schedule, ServerPlan, ServerPlans,
     ServerPrerequisite, ServerRole, ServerVerify, ServicePlan, TaskPlan, Verify, release_key,
     schedule,
 };
 pub use service::ServiceRecovery;
-pub use task::{Principal, TaskSpec, Trigger, start_boundary};
-pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
+pub use task::{Account, Principal, TaskSpec, Trigger, start_boundary};
+pub use topology::{Column, LineSlot, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
 
-use crate::bundle::{Artifact, Bundle};
+use crate::bundle::Bundle;
 
-/// Everything the site deploys, in contribution order (the families table's order).
+/// Everything the site deploys, in contribution order (the families table's order). Built only by
+/// [`Plan::assemble`]; read-only afterwards (emitters take `&Plan`).
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Generated files by bundle path: the families' own files, then the emitters'.
+    /// The families' own files (scripts, SQL, F5) by bundle path; the emitters' files are not here.
     pub files: Bundle,
     /// Every scheduled task.
     pub tasks: Vec<TaskSpec>,
@@ -42,14 +49,8 @@ pub struct Plan {
     pub registry: Vec<RegFile>,
     /// Service recovery settings.
     pub services: Vec<ServiceRecovery>,
-    /// Runbook sections (placed by their `order`).
-    pub sections: Vec<Section>,
-    /// Steps of the runbook's "Order of deployment" checklist (placed by their `order`).
-    pub steps: Vec<ChecklistStep>,
-    /// Lines of the runbook's "Before you start" list (placed by their `order`).
-    pub prerequisites: Vec<Prerequisite>,
-    /// Links under the checklist's "On each server" step (placed by their `order`).
-    pub server_checks: Vec<ServerCheck>,
+    /// The contributed runbook pieces (sections, checklist steps, prerequisites, server checks).
+    pub runbook: RunbookParts,
     /// What the families add to the site's picture.
     pub topology: Topology,
     /// What each server is in the site (pool member, SQL partner…), for the per-server view.
@@ -59,8 +60,8 @@ pub struct Plan {
     /// Contributed verify commands to run on servers (and commands that act at once, with
     /// their warning).
     pub server_verifies: Vec<ServerVerify>,
-    /// What the site's GPO delivers (set by the GPO emitter).
-    pub gpo: Option<GpoCoverage>,
+    /// What the site's GPO carries and delivers (computed at assembly over every task and item).
+    pub gpo: Option<gpo::GpoPlan>,
     /// What `sitebundle audit` compares beyond the rest of the plan, and the families' collectors.
     pub audit: Audit,
     /// Items a family puts on servers that are neither tasks nor registry values (e.g. a 2003
@@ -68,27 +69,14 @@ pub struct Plan {
     pub host_items: Vec<HostItem>,
 }
 
-/// An item on servers with the command that removes it (see `emit::inventory`).
-#[derive(Debug, Clone)]
-pub struct HostItem {
-    pub kind: String,
-    pub name: String,
-    pub remove: String,
-    pub hosts: Vec<usize>,
-}
-
 impl Plan {
-    /// Adds a generated file; two contributions claiming one path is a bug (an internal error).
-    pub fn add_file(
-        &mut self,
-        path: impl Into<String>,
-        artifact: Artifact,
-    ) -> Result<(), crate::Error> {
-        self.files.add(path, artifact)
-    }
-
     /// Every registry value, in contribution order.
     pub fn reg_values(&self) -> impl Iterator<Item = &RegValue> {
         self.registry.iter().flat_map(|f| f.values.iter())
+    }
+
+    /// What the GPO delivers to which server, when the site has one.
+    pub fn gpo_coverage(&self) -> Option<&GpoCoverage> {
+        self.gpo.as_ref().map(|g| &g.coverage)
     }
 }

@@ -25,8 +25,8 @@ use crate::model::{Farm, Os};
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerRole {
     pub server: usize,
-    /// Places the line among the others (the families' section order).
-    pub order: u32,
+    /// Places the line among the others (in the runbook's order).
+    pub slot: super::RunbookSlot,
     pub feature: &'static str,
     pub text: String,
 }
@@ -195,6 +195,8 @@ pub fn release_key(os: Os) -> &'static str {
 /// its own lists, so the whole view stays linear in the size of the plan).
 #[derive(Default)]
 struct ByServer<'a> {
+    /// Every file of the bundle.
+    all_files: Option<&'a crate::bundle::Bundle>,
     files: Vec<Vec<(&'a String, &'a crate::bundle::Artifact)>>,
     tasks: Vec<Vec<&'a TaskSpec>>,
     registry: Vec<Vec<(&'a super::RegFile, &'a super::RegValue)>>,
@@ -207,9 +209,10 @@ struct ByServer<'a> {
 }
 
 impl<'a> ByServer<'a> {
-    fn of(plan: &'a Plan, site: &Farm) -> ByServer<'a> {
+    fn of(plan: &'a Plan, site: &Farm, files: &'a crate::bundle::Bundle) -> ByServer<'a> {
         let n = site.servers.len();
         let mut by = ByServer {
+            all_files: Some(files),
             files: vec![Vec::new(); n],
             tasks: vec![Vec::new(); n],
             registry: vec![Vec::new(); n],
@@ -225,8 +228,8 @@ impl<'a> ByServer<'a> {
             .enumerate()
             .map(|(i, s)| (s.name.as_str(), i))
             .collect();
-        for (path, a) in &plan.files.files {
-            for h in &a.hosts {
+        for (path, a) in &files.files {
+            for h in a.hosts.servers() {
                 if let Some(&i) = index.get(h.as_str()) {
                     by.files[i].push((path, a));
                 }
@@ -262,7 +265,7 @@ impl<'a> ByServer<'a> {
                 by.verifies[h].push(v);
             }
         }
-        if let Some(g) = &plan.gpo {
+        if let Some(g) = plan.gpo_coverage() {
             for (name, hosts) in &g.tasks {
                 by.gpo_tasks
                     .extend(hosts.iter().map(|&h| (name.as_str(), h)));
@@ -290,17 +293,26 @@ impl ServerPlans<'_> {
 
 impl Plan {
     /// The per-server view of every server of the site, in the site's server order.
-    pub fn server_plans(&self, site: &Farm) -> Result<Vec<ServerPlan>, crate::Error> {
-        let views = self.per_server(site);
+    /// `files`: every file of the bundle (the families' and the emitters').
+    pub fn server_plans(
+        &self,
+        site: &Farm,
+        files: &crate::bundle::Bundle,
+    ) -> Result<Vec<ServerPlan>, crate::Error> {
+        let views = self.per_server(site, files);
         (0..site.servers.len()).map(|i| views.get(i)).collect()
     }
 
     /// The per-server view, one server at a time.
-    pub fn per_server<'a>(&'a self, site: &'a Farm) -> ServerPlans<'a> {
+    pub fn per_server<'a>(
+        &'a self,
+        site: &'a Farm,
+        files: &'a crate::bundle::Bundle,
+    ) -> ServerPlans<'a> {
         ServerPlans {
             plan: self,
             site,
-            by: ByServer::of(self, site),
+            by: ByServer::of(self, site, files),
         }
     }
 
@@ -318,7 +330,7 @@ impl Plan {
         let files = self.file_plans(site, by, idx)?;
         let (verify, destructive) = verifies(site, by, idx, &files, &tasks, &registry, &services)?;
         let mut roles = by.roles[idx].clone();
-        roles.sort_by_key(|r| r.order);
+        roles.sort_by_key(|r| r.slot);
         Ok(ServerPlan {
             name: s.name.clone(),
             release: release_key(s.os),
@@ -345,7 +357,7 @@ impl Plan {
         by: &ByServer,
         idx: usize,
     ) -> Result<Vec<FilePlan>, crate::Error> {
-        let gpo = self.gpo.as_ref();
+        let gpo = self.gpo_coverage();
         by.files[idx]
             .iter()
             .filter_map(|&(path, a)| {
@@ -396,13 +408,26 @@ impl Plan {
                 action: format!("{} {}", t.command, t.arguments)
                     .trim_end()
                     .to_string(),
-                how: self.task_how(site, by.gpo_tasks.contains(&(t.name.as_str(), idx)), idx, t),
+                how: self.task_how(
+                    site,
+                    by.all_files,
+                    by.gpo_tasks.contains(&(t.name.as_str(), idx)),
+                    idx,
+                    t,
+                ),
             })
             .collect()
     }
 
-    fn task_how(&self, site: &Farm, by_gpo: bool, idx: usize, t: &TaskSpec) -> How {
-        if let Some(g) = self.gpo.as_ref().filter(|_| by_gpo) {
+    fn task_how(
+        &self,
+        site: &Farm,
+        files: Option<&crate::bundle::Bundle>,
+        by_gpo: bool,
+        idx: usize,
+        t: &TaskSpec,
+    ) -> How {
+        if let Some(g) = self.gpo_coverage().filter(|_| by_gpo) {
             return How::gpo(if site.server(idx).os.has_task_scheduler2() {
                 format!(
                     "GPO {}: Scheduled Tasks preference (Task Scheduler 2.0 task)",
@@ -421,10 +446,8 @@ impl Plan {
                 "Task Scheduler 1.0 cannot import task XML: create it in Scheduled Tasks with this schedule, action and account",
             );
         }
-        let command = self
-            .files
-            .files
-            .get(&t.xml_path())
+        let command = files
+            .and_then(|f| f.files.get(&t.xml_path()))
             .and_then(|a| match &a.deploy {
                 Deploy::TaskXml { command } => Some(command.clone()),
                 _ => None,
@@ -433,7 +456,7 @@ impl Plan {
     }
 
     fn registry_plans(&self, by: &ByServer, idx: usize) -> Vec<RegistryPlan> {
-        let gpo = self.gpo.as_ref().filter(|g| g.registry);
+        let gpo = self.gpo_coverage().filter(|g| g.registry);
         by.registry[idx]
             .iter()
             .map(|&(f, v)| {
@@ -464,7 +487,7 @@ impl Plan {
     }
 
     fn service_plans(&self, by: &ByServer, idx: usize) -> Vec<ServicePlan> {
-        let gpo = self.gpo.as_ref().filter(|g| g.services);
+        let gpo = self.gpo_coverage().filter(|g| g.services);
         by.services[idx]
             .iter()
             .map(|r| {
@@ -570,7 +593,7 @@ fn command_how(c: &str) -> How {
 /// a failure here is a bug).
 fn quoted(s: &str) -> Result<String, crate::Error> {
     crate::escape::cmd_quoted(s)
-        .map_err(|e| crate::Error::Internal(format!("{s:?} on a command line: {e}")))
+        .map_err(|e| crate::Error::internal(format!("{s:?} on a command line: {e}")))
 }
 
 fn verify(command: &str, expect: &str) -> Verify {
@@ -621,12 +644,10 @@ pub fn schedule(trigger: &Trigger) -> Schedule {
             schtasks: c.schtasks().join("; "),
         },
         Trigger::Repeat { start, interval } => {
-            let minutes = interval
-                .strip_prefix("PT")
-                .and_then(|m| m.strip_suffix('M'))
-                .unwrap_or(interval);
+            // Repetitions are whole minutes (resolve), as `schtasks /SC MINUTE /MO` needs.
+            let minutes = interval.whole_minutes().unwrap_or(1);
             Schedule {
-                words: format!("every {minutes} minute(s), from {}", time_of(start)),
+                words: format!("every {}, from {}", interval.words(), time_of(start)),
                 schtasks: format!("/SC MINUTE /MO {minutes} /ST {}", time_of(start)),
             }
         }
@@ -672,7 +693,7 @@ mod tests {
         );
         let repeat = Trigger::Repeat {
             start: "2010-04-09T00:00:00".into(),
-            interval: "PT5M".into(),
+            interval: crate::plan::Duration::minutes(5),
         };
         assert_eq!(schedule(&repeat).schtasks, "/SC MINUTE /MO 5 /ST 00:00");
     }

@@ -43,11 +43,27 @@ pub struct TopoEdge {
     pub dashed: bool,
 }
 
-/// A line inside a server's box, placed by `order` after the release and address.
+/// Where a line goes inside a server's box, after the release and address: the variants are in
+/// the order the box lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LineSlot {
+    /// The processes its kill tasks end.
+    Kill,
+    /// Maintenance mode around Windows Update restarts.
+    Maintenance,
+    /// Its part in SQL mirroring.
+    SqlPartner,
+    /// The SQL alias switcher it runs.
+    SqlSwitcher,
+    /// The services it restarts on failure.
+    Recovery,
+}
+
+/// A line inside a server's box, placed by `slot` after the release and address.
 #[derive(Debug, Clone)]
 pub struct ServerLine {
     pub server: usize,
-    pub order: u32,
+    pub slot: LineSlot,
     pub text: String,
 }
 
@@ -64,6 +80,19 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// Appends another contributor's part (columns, boxes and arrows keep contribution order; the
+    /// appendix is set by at most one contributor).
+    pub fn extend(&mut self, other: Topology) {
+        self.columns.extend(other.columns);
+        self.nodes.extend(other.nodes);
+        self.edges.extend(other.edges);
+        self.server_lines.extend(other.server_lines);
+        self.server_columns.extend(other.server_columns);
+        if other.appendix.is_some() {
+            self.appendix = other.appendix;
+        }
+    }
+
     /// The id of a server's box.
     pub fn server_id(server: usize) -> String {
         format!("srv{}", server + 1)

@@ -60,6 +60,16 @@ pub struct Site {
     pub f5: Option<f5::model::F5>,
     pub maintenance: Option<maint::model::Maintenance>,
     pub recovery: Vec<recovery::model::Recovery>,
+    /// What the scenario analysis found for each `f5.affinity` group, in the section's order
+    /// (empty until the analysis ran): recorded beside the sections, which stay as resolved.
+    pub verdicts: Vec<f5::affinity::Verdict>,
+}
+
+impl Site {
+    /// The scenario analysis's verdict on affinity group `i`, when it ran.
+    pub fn verdict(&self, i: usize) -> Option<&f5::affinity::Verdict> {
+        self.verdicts.get(i)
+    }
 }
 
 /// Reads a site file (at most [`MAX_SITE_BYTES`], UTF-8): its name for diagnostics and its text.
@@ -240,7 +250,6 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         crate::model::resolve_farm(&raw.site, &raw.server, raw.gpo.as_ref(), ctx);
     let names = Names::of(&servers);
     let kills = kill::model::resolve(&raw.kill, ctx, &names);
-    kill::model::check_legacy_intervals(&raw.kill, ctx, &names, &servers, raw.gpo.as_ref());
     let sql = raw
         .sql
         .as_ref()
@@ -261,6 +270,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         f5,
         maintenance,
         recovery,
+        verdicts: Vec::new(),
     })
 }
 

@@ -385,3 +385,164 @@ fn the_check_catches_circles_and_cross_family_imports() {
         ["families", "sql", "x"]
     );
 }
+
+/// The rules of the frozen plan and of its types, checked on the source text of `src/` (comments
+/// left out): no emitter (or anything but the plan's own assembly) takes `&mut Plan`; no numeric
+/// `const …ORDER` (the runbook is ordered by `RunbookSlot`); no ISO 8601 duration spelled as
+/// text outside `plan/duration.rs`; a well-known SID spelled in one file only (`plan/task.rs`,
+/// the `Account` type). `files` holds (path relative to `src/`, text); unit-test modules are not
+/// judged.
+fn type_rules(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut sid_files = BTreeSet::new();
+    for (path, text) in files {
+        let code = without_comments(text);
+        let in_plan = path.starts_with("plan/");
+        for (n, line) in code.lines().enumerate() {
+            let at = format!("src/{path}:{}", n + 1);
+            if !in_plan && takes_mut_plan(line) {
+                out.push(format!(
+                    "{at}: takes `&mut Plan` (the plan is frozen after Plan::assemble)"
+                ));
+            }
+            if is_order_const(line) {
+                out.push(format!("{at}: a numeric ORDER constant (use RunbookSlot)"));
+            }
+            if path != "plan/duration.rs" && spells_duration(line) {
+                out.push(format!(
+                    "{at}: a duration spelled as text (use plan::Duration)"
+                ));
+            }
+            if ["S-1-5-18", "S-1-5-19", "S-1-5-20"]
+                .iter()
+                .any(|s| line.contains(s))
+            {
+                sid_files.insert(path.clone());
+            }
+        }
+    }
+    if sid_files.len() > 1 {
+        out.push(format!(
+            "well-known SIDs are spelled in {} files (only plan::Account may): {}",
+            sid_files.len(),
+            sid_files.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    out
+}
+
+/// Source text without `//` comments (doc comments included) and without the `#[cfg(test)]`
+/// module at the end: rules judge the program's code, not prose or its unit tests.
+fn without_comments(text: &str) -> String {
+    let text = match text.find("\n#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    text.lines()
+        .map(|l| match l.find("//") {
+            // `"…//…"` inside a string (a URL) is kept: only a `//` outside quotes starts a comment.
+            Some(i) if l[..i].matches('"').count() % 2 == 0 => &l[..i],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn takes_mut_plan(line: &str) -> bool {
+    let squeezed: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    [
+        "&mut Plan",
+        "&mut plan::Plan",
+        "&mut crate::plan::Plan",
+        "&'a mut Plan",
+    ]
+    .iter()
+    .any(|p| {
+        squeezed.match_indices(p).any(|(i, _)| {
+            !squeezed[i + p.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        })
+    })
+}
+
+fn is_order_const(line: &str) -> bool {
+    let t = line.trim_start();
+    let t = t
+        .strip_prefix("pub(crate) ")
+        .or_else(|| t.strip_prefix("pub "))
+        .unwrap_or(t);
+    t.strip_prefix("const ").is_some_and(|rest| {
+        rest.split(':')
+            .next()
+            .is_some_and(|name| name.trim().ends_with("ORDER"))
+    })
+}
+
+/// A string literal that starts like an ISO 8601 duration: `"PT5M"`, `"P1D"`, `"PT{}M"`.
+fn spells_duration(line: &str) -> bool {
+    line.match_indices("\"P").any(|(i, _)| {
+        let rest = &line[i + 2..];
+        let rest = rest.strip_prefix('T').unwrap_or(rest);
+        rest.starts_with(|c: char| c.is_ascii_digit() || c == '{')
+    })
+}
+
+fn source_files(src: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f
+                .strip_prefix(src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read_to_string(&f).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_plan_is_frozen_and_its_facts_are_typed() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = source_files(&src);
+    assert!(
+        files.len() > 50,
+        "the source was read: {} files",
+        files.len()
+    );
+    let found = type_rules(&files);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn each_type_rule_fails_on_a_violation() {
+    let one = |path: &str, text: &str| type_rules(&[(path.to_string(), text.to_string())]);
+    let mut_plan = one(
+        "emit/x.rs",
+        "pub fn emit(site: &Farm, plan: &mut Plan) -> R {}",
+    );
+    assert!(mut_plan[0].contains("&mut Plan"), "{mut_plan:?}");
+    assert!(one("emit/x.rs", "fn f(p: &mut PlanView) {}").is_empty());
+    assert!(one("plan/assemble.rs", "fn merge(plan: &mut Plan) {}").is_empty());
+    let order = one("families/x/mod.rs", "const SECTION_ORDER: u32 = 50;");
+    assert!(order[0].contains("ORDER"), "{order:?}");
+    let dur = one("families/x/mod.rs", r#"let t = format!("PT{}M", minutes);"#);
+    assert!(dur[0].contains("duration"), "{dur:?}");
+    assert!(!one("emit/x.rs", r#"let t = "PT10M";"#).is_empty());
+    assert!(one("plan/duration.rs", r#"let t = "PT10M";"#).is_empty());
+    assert!(one("emit/x.rs", r#"let t = "PROCESSOR";"#).is_empty());
+    let sids = type_rules(&[
+        (
+            "plan/task.rs".into(),
+            r#"const S: &str = "S-1-5-18";"#.into(),
+        ),
+        (
+            "audit/names.rs".into(),
+            r#"match u { "s-1-5-18" | "S-1-5-18" => 1 }"#.into(),
+        ),
+    ]);
+    assert!(sids[0].contains("2 files"), "{sids:?}");
+    assert!(one("plan/task.rs", "// S-1-5-18 in a comment").is_empty());
+}

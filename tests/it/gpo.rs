@@ -12,9 +12,9 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sitebundle::bundle::Bundle;
 use sitebundle::emit::gpo::{self, Script};
-use sitebundle::model::gpo::Tasks2008;
+use sitebundle::model::gpo::{Preference, Tasks2008};
 use sitebundle::model::schedule::{By, Schedule};
-use sitebundle::plan::{Principal, TaskSpec, Trigger};
+use sitebundle::plan::{Account, Duration, Principal, TaskSpec, Trigger};
 use sitebundle::plan::{RegData, RegValue, ServiceRecovery};
 use sitebundle::site::Site;
 
@@ -96,8 +96,11 @@ fn expectation_with_services(
     let mut v2 = BTreeMap::new();
     let mut legacy = BTreeMap::new();
     for t in specs {
-        let sys = t.principal.user_id == "S-1-5-18";
-        let svc = matches!(t.principal.user_id.as_str(), "S-1-5-19" | "S-1-5-20");
+        let sys = t.principal.account == Account::System;
+        let svc = matches!(
+            t.principal.account,
+            Account::LocalService | Account::NetworkService
+        );
         if !(sys || svc) {
             continue;
         }
@@ -116,9 +119,9 @@ fn expectation_with_services(
             v2.insert(
                 t.name.clone(),
                 json!({ "computers": computers(site, &t.hosts, new),
-                        "run_as": match t.principal.user_id.as_str() {
-                            "S-1-5-18" => "NT AUTHORITY\\System",
-                            "S-1-5-19" => "NT AUTHORITY\\LocalService",
+                        "run_as": match t.principal.account {
+                            Account::System => "NT AUTHORITY\\System",
+                            Account::LocalService => "NT AUTHORITY\\LocalService",
                             _ => "NT AUTHORITY\\NetworkService" } }),
             );
         }
@@ -126,10 +129,7 @@ fn expectation_with_services(
         if sys && !event && t.hosts.iter().any(|&h| !new(h)) {
             let (kind, repeat) = match &t.trigger {
                 Trigger::Boot => ("STARTUP", Value::Null),
-                Trigger::Repeat { interval, .. } => (
-                    "DAILY",
-                    json!(gpo::iso_duration_secs(interval).unwrap() / 60),
-                ),
+                Trigger::Repeat { interval, .. } => ("DAILY", json!(interval.as_secs() / 60)),
                 Trigger::Calendar(c) => match c.by {
                     By::Days { .. } => ("DAILY", Value::Null),
                     By::Weeks { .. } => ("WEEKLY", Value::Null),
@@ -291,21 +291,22 @@ fn spec(name: &str, trigger: Trigger, hosts: Vec<usize>, principal: Principal) -
         working_directory: String::new(),
         principal,
         feature: "synthetic",
-        execution_time_limit: "PT1H".into(),
+        execution_time_limit: Duration::hours(1),
         start_when_available: true,
         hosts,
+        origin: format!("synthetic.{name}"),
     }
 }
 
 fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
     let sys = Principal::system();
     let user = Principal {
-        user_id: "CORP\\svc-alias".into(),
+        account: Account::Named("CORP\\svc-alias".into()),
         logon_type: Some("S4U".into()),
         run_level: "LeastPrivilege".into(),
     };
     let net = Principal {
-        user_id: "S-1-5-20".into(),
+        account: Account::NetworkService,
         logon_type: None,
         run_level: "LeastPrivilege".into(),
     };
@@ -326,7 +327,7 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
             "Every5Minutes",
             Trigger::Repeat {
                 start: "2011-06-01T00:00:30".into(),
-                interval: "PT5M".into(),
+                interval: Duration::minutes(5),
             },
             vec![0, 1, 2, 3],
             sys.clone(),
@@ -344,7 +345,7 @@ fn synthetic(s: &Site) -> (Vec<Script>, Vec<TaskSpec>, Vec<RegValue>) {
             "AliasSwitch",
             Trigger::Repeat {
                 start: "2011-06-01T00:00:00".into(),
-                interval: "PT1M".into(),
+                interval: Duration::minutes(1),
             },
             vec![2, 3],
             user,
@@ -511,7 +512,7 @@ fn passwords_never_reach_group_policy() {
     let s = site(MIXED);
     let g = s.farm.gpo.clone().unwrap();
     let mut p = Principal::system();
-    p.user_id = "CORP\\svc".into();
+    p.account = Account::Named("CORP\\svc".into());
     p.logon_type = Some("Password".into());
     let specs = vec![spec("WithPassword", Trigger::Boot, vec![2], p)];
     // A task that needs a password never goes into Group Policy Preferences: it is left to
@@ -597,7 +598,7 @@ fn legacy_repetition_must_be_whole_minutes() {
             "Rep",
             Trigger::Repeat {
                 start: "2011-06-01T00:00:00".into(),
-                interval: interval.into(),
+                interval: Duration::parse_iso8601(interval).unwrap(),
             },
             hosts,
             Principal::system(),
@@ -742,4 +743,77 @@ fn legacy_item_day_interval_stops_at_255() {
         "{rendered}"
     );
     assert!(rendered.contains("b.toml:15:14"), "{rendered}");
+}
+
+/// The GPO's legacy item limits are the plan's, over every task whichever family made it: a task
+/// of a family the check has never heard of (`recycle[0]`) is refused at its own `every_days`
+/// when it would reach a Server 2003 host through the GPO, and not otherwise.
+#[test]
+fn legacy_item_limits_apply_to_every_family_s_tasks() {
+    use sitebundle::plan::gpo::items::{LEGACY_ITEM_MAX_DAYS, legacy_limits};
+    let s = site(MIXED);
+    let old = (0..s.farm.servers.len())
+        .find(|&i| !s.farm.server(i).os.has_task_scheduler2())
+        .unwrap();
+    let new = (0..s.farm.servers.len())
+        .find(|&i| s.farm.server(i).os.has_task_scheduler2())
+        .unwrap();
+    let every = |days: u32, hosts: Vec<usize>| {
+        let mut t = spec(
+            "Recycle",
+            Trigger::Calendar(Schedule::new(
+                "2011-06-01".parse().unwrap(),
+                2,
+                0,
+                By::Days { interval: days },
+            )),
+            hosts,
+            Principal::system(),
+        );
+        t.origin = "recycle[0]".into();
+        t
+    };
+    let found = legacy_limits(&s.farm, &[every(LEGACY_ITEM_MAX_DAYS + 1, vec![new, old])]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].path, "recycle[0].every_days");
+    assert!(found[0].message.contains("at most 255 days"), "{found:?}");
+    // At the limit, or on Task Scheduler 2.0 only, or without tasks in the GPO: nothing to refuse.
+    assert!(legacy_limits(&s.farm, &[every(LEGACY_ITEM_MAX_DAYS, vec![old])]).is_empty());
+    assert!(legacy_limits(&s.farm, &[every(300, vec![new])]).is_empty());
+    let mut no_tasks = s.farm.clone();
+    no_tasks
+        .gpo
+        .as_mut()
+        .unwrap()
+        .include
+        .retain(|p| *p != Preference::Tasks);
+    assert!(legacy_limits(&no_tasks, &[every(300, vec![old])]).is_empty());
+}
+
+/// Each family's `tasks` (what validation checks the limits on) are the tasks its contribution
+/// puts in the plan, on every site of the suite.
+#[test]
+fn the_families_tasks_are_the_plan_s_tasks() {
+    let mut sites = crate::common::fixtures();
+    sites.push(("site.toml".into(), crate::common::read("site.toml")));
+    sites.extend(crate::common::sites_in("tests/bad"));
+    let mut checked = 0;
+    for (name, text) in sites {
+        let Ok((s, _)) = sitebundle::load_text(&name, &text) else {
+            continue;
+        };
+        checked += 1;
+        let mut declared = Vec::new();
+        for family in sitebundle::families::FAMILIES {
+            declared.extend((family.tasks)(&s).unwrap().into_iter().map(|t| t.name));
+        }
+        let planned: Vec<String> = sitebundle::plan(&s)
+            .unwrap()
+            .tasks
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(declared, planned, "{name}");
+    }
+    assert!(checked > 10, "{checked} sites");
 }

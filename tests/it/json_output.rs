@@ -1,6 +1,6 @@
 //! `--format json` (docs/json-output.md): every document of every site the suite has, for
 //! `validate`, `list` and `scenarios`, validated against its JSON Schema (docs/schemas/) by the
-//! venv's `jsonschema` (tests/validators/json_output_check.py), with broken documents as the
+//! `jsonschema` crate (`checks::json_output`), with broken documents as the
 //! control that must fail; the JSON findings are the text findings; `list` names every server
 //! that receives each task.
 
@@ -50,37 +50,14 @@ fn json_of(args: &[&str], site: &Path) -> (String, Value, i32) {
     (stdout, doc, out.status.code().unwrap())
 }
 
-/// The checker's verdict per document: (file, ok, errors).
+/// The checker's verdict per document (`checks::json_output`): (file, ok, errors).
 fn schema_check(docs: &[PathBuf]) -> Vec<(String, bool, Vec<String>)> {
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/validators/json_output_check.py"))
-        .args(docs)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let verdicts: Vec<(String, bool, Vec<String>)> = stdout
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["file"].as_str().unwrap().to_string(),
-                v["ok"].as_bool().unwrap(),
-                v["errors"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e.as_str().unwrap().to_string())
-                    .collect(),
-            )
+    docs.iter()
+        .map(|p| {
+            let errors = crate::checks::json_output::check_file(p);
+            (p.display().to_string(), errors.is_empty(), errors)
         })
-        .collect();
-    assert_eq!(
-        verdicts.len(),
-        docs.len(),
-        "checker output: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    verdicts
+        .collect()
 }
 
 #[test]

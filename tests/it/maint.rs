@@ -171,7 +171,7 @@ fn text_of(b: &Bundle, path: &str) -> String {
 }
 
 fn hosts(b: &Bundle, path: &str) -> Vec<String> {
-    b.files[path].hosts.clone()
+    b.files[path].hosts.labels()
 }
 
 #[test]

@@ -41,40 +41,15 @@ fn plan_cli(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-/// The venv's jsonschema verdict (tests/validators/json_output_check.py, the checker of every
-/// `--format json` document) per document: (ok, errors).
+/// The schema verdict of every `--format json` document (`checks::json_output`): (ok, errors).
 fn schema_check(docs: &[(String, serde_json::Value)]) -> Vec<(bool, Vec<String>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<std::path::PathBuf> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, (_, doc))| {
-            let p = dir.path().join(format!("{i}.json"));
-            std::fs::write(&p, serde_json::to_string_pretty(doc).unwrap()).unwrap();
-            p
+    docs.iter()
+        .map(|(_, doc)| {
+            let errors =
+                crate::checks::json_output::check(&serde_json::to_string_pretty(doc).unwrap());
+            (errors.is_empty(), errors)
         })
-        .collect();
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/validators/json_output_check.py"))
-        .args(&paths)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let verdicts: Vec<(bool, Vec<String>)> = stdout
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let errors = v["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e.as_str().unwrap().to_string())
-                .collect();
-            (v["ok"].as_bool().unwrap(), errors)
-        })
-        .collect();
-    assert_eq!(verdicts.len(), docs.len(), "{stdout}");
-    verdicts
+        .collect()
 }
 
 #[test]
@@ -244,7 +219,7 @@ fn each_server_gets_the_verify_commands_of_its_release() {
     for (name, text) in sites() {
         let site = sitebundle::load_text(&name, &text).unwrap().0;
         let bundle = sitebundle::build_bundle(&site).unwrap();
-        let plan = sitebundle::emitted_plan(&site).unwrap();
+        let plan = sitebundle::plan(&site).unwrap();
         let md = runbook(&bundle);
         for (idx, server) in site.farm.servers.iter().enumerate() {
             let sub = server_subsection(&md, &server.name);
@@ -337,7 +312,7 @@ fn commands_that_act_at_once_come_after_a_warning() {
     for (name, text) in sites() {
         let site = sitebundle::load_text(&name, &text).unwrap().0;
         let bundle = sitebundle::build_bundle(&site).unwrap();
-        let plan = sitebundle::emitted_plan(&site).unwrap();
+        let plan = sitebundle::plan(&site).unwrap();
         let acting: BTreeSet<String> = plan
             .tasks
             .iter()

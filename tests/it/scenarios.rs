@@ -28,8 +28,7 @@ fn load(rel: &str) -> sitebundle::site::Site {
 #[test]
 fn reference_site_never_splits_and_prints_its_table() {
     let site = load("site.toml");
-    let a = &site.f5.as_ref().unwrap().affinities[0];
-    let v = a.verdict.as_ref().expect("checked during load");
+    let v = site.verdict(0).expect("checked during load");
     assert_eq!(
         (v.variables, v.scenarios, v.exhaustive, v.findings),
         (6, 64, true, 0)
@@ -187,9 +186,8 @@ fn fixture_split_is_a_warning_with_the_scenarios_spelled_out() {
         "scenarios-fixture-table",
         String::from_utf8(out.stdout).unwrap()
     );
-    let f5 = site.f5.unwrap();
-    assert_eq!(f5.affinities[0].verdict.as_ref().unwrap().findings, 3);
-    assert_eq!(f5.affinities[1].verdict.as_ref().unwrap().findings, 0);
+    assert_eq!(site.verdict(0).unwrap().findings, 3);
+    assert_eq!(site.verdict(1).unwrap().findings, 0);
 }
 
 /// Every scenario in which the broken site's group splits, found by brute force over the

@@ -49,7 +49,7 @@ fn reference_bundle_has_the_mirroring_artifacts() {
         for f in ["mirror-failover-job.sql", "mirroring-alerts.sql"] {
             let path = format!("sql/{server}/{f}");
             let a = b.files.get(&path).unwrap_or_else(|| panic!("{path}"));
-            assert_eq!(a.hosts, vec![server.to_string()], "{path}");
+            assert_eq!(a.hosts.servers(), [server.to_string()], "{path}");
             let deploy = a.deploy.summary();
             assert!(deploy.starts_with("sqlcmd -S "), "{path}: {deploy}");
             assert!(
@@ -65,7 +65,7 @@ fn reference_bundle_has_the_mirroring_artifacts() {
         "registry/sql-alias.reg",
     ] {
         let a = b.files.get(path).unwrap_or_else(|| panic!("{path}"));
-        assert_eq!(a.hosts, vec!["sharepoint2", "sharepoint3"], "{path}");
+        assert_eq!(a.hosts.servers(), ["sharepoint2", "sharepoint3"], "{path}");
     }
     // Runbook: deploy and verify lines.
     let readme = text(&b, "README.md");
@@ -456,11 +456,17 @@ fn alias_reg_file_and_registry_values() {
     assert!(x64.contains(
         "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo]"
     ));
-    assert_eq!(fx.files["registry/sql-alias-x64.reg"].hosts, ["wfe1"]);
+    assert_eq!(
+        fx.files["registry/sql-alias-x64.reg"].hosts.servers(),
+        ["wfe1"]
+    );
     let x86 = reg("registry/sql-alias-x86.reg");
     assert_eq!(x86.matches(data).count(), 1, "{x86}");
     assert!(!x86.contains("Wow6432Node"), "{x86}");
-    assert_eq!(fx.files["registry/sql-alias-x86.reg"].hosts, ["wfe-legacy"]);
+    assert_eq!(
+        fx.files["registry/sql-alias-x86.reg"].hosts.servers(),
+        ["wfe-legacy"]
+    );
     // The GPO's items follow: no Wow6432Node item reaches the x86 server.
     let text = common::read("tests/fixtures/sql-named-instances.toml")
         + "\n[gpo]\nname = \"lab\"\ndomain = \"lab.example.org\"\nlink_ou = \"OU=Web,DC=lab,DC=example,DC=org\"\n";

@@ -76,19 +76,20 @@ pub fn report_json(site: &Site) -> ScenarioReport {
     let f5 = site.f5.as_ref().filter(|f| !f.pools.is_empty());
     let t = from_site(site);
     ScenarioReport {
-        f5: f5.map(|f5| f5_scenarios(f5, &t)),
+        f5: f5.map(|f5| f5_scenarios(site, f5, &t)),
         sql: site.sql.as_ref().map(|sql| sql_scenarios(site, sql)),
     }
 }
 
-fn f5_scenarios(f5: &crate::families::f5::model::F5, t: &Topology) -> F5Scenarios {
+fn f5_scenarios(site: &Site, f5: &crate::families::f5::model::F5, t: &Topology) -> F5Scenarios {
     let tb = table(t);
     let affinity = f5
         .affinities
         .iter()
         .zip(&t.affinities)
-        .map(|(a, ta)| {
-            let v = a.verdict.as_ref();
+        .enumerate()
+        .map(|(i, (a, ta))| {
+            let v = site.verdict(i);
             AffinityVerdict {
                 name: a.name.clone(),
                 targets: ta.targets.clone(),

@@ -3,7 +3,7 @@
 use super::*;
 use crate::families::f5::affinity::{OnSplit, TargetRef};
 use crate::families::f5::model::F5;
-use crate::plan::{Plan, Section};
+use crate::plan::{Contribution, RunbookSlot, Section};
 use crate::site::Site;
 
 /// Above this many columns or rows the bundle's pages point at `sitebundle scenarios` instead.
@@ -52,7 +52,7 @@ struct ScenarioPageView {
 
 fn md(s: &str) -> Result<String, crate::Error> {
     crate::escape::md(s)
-        .map_err(|e| crate::Error::Internal(format!("scenario table cell {s:?}: {e}")))
+        .map_err(|e| crate::Error::internal(format!("scenario table cell {s:?}: {e}")))
 }
 
 fn md_table(header: &[String], rows: &[Vec<String>]) -> Result<Vec<String>, crate::Error> {
@@ -88,7 +88,7 @@ fn doc_ctx(
         page = page_table(&t, whole)?;
     }
     let groups = match f5 {
-        Some(f5) => group_views(f5, &t)?,
+        Some(f5) => group_views(site, f5, &t)?,
         None => Vec::new(),
     };
     let node_test = match f5 {
@@ -118,7 +118,7 @@ fn doc_ctx(
         switcher_path: crate::escape::win_arg(
             &site.farm.script_path(crate::families::sql::SWITCHER),
         )
-        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?,
+        .map_err(|e| crate::Error::internal(format!("the switcher's path: {e}")))?,
         sql_table: sql_lines,
         pools: f5
             .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
@@ -312,10 +312,10 @@ fn page_table(t: &Topology, whole: bool) -> Result<PageTable, crate::Error> {
 }
 
 /// The affinity groups of the page, with their verdicts.
-fn group_views(f5: &F5, t: &Topology) -> Result<Vec<GroupView>, crate::Error> {
+fn group_views(site: &Site, f5: &F5, t: &Topology) -> Result<Vec<GroupView>, crate::Error> {
     let mut groups = Vec::new();
-    for (a, ta) in f5.affinities.iter().zip(&t.affinities) {
-        let verdict = verdict_text(a);
+    for (i, (a, ta)) in f5.affinities.iter().zip(&t.affinities).enumerate() {
+        let verdict = verdict_text(site.verdict(i), a.on_split);
         groups.push(GroupView {
             name: md(&a.name)?,
             description: md(&a.description)?,
@@ -376,8 +376,11 @@ fn live_text(f5: &F5, a: &crate::families::f5::affinity::Affinity) -> String {
 }
 
 /// What the page says of a group's check.
-fn verdict_text(a: &crate::families::f5::affinity::Affinity) -> String {
-    match &a.verdict {
+fn verdict_text(
+    verdict: Option<&crate::families::f5::affinity::Verdict>,
+    on_split: OnSplit,
+) -> String {
+    match verdict {
         Some(v) if v.proved => format!(
             "always served by a single node (every combination of its {} health checks, proved without enumerating them: its pools are identical and pick one node)",
             v.variables
@@ -398,7 +401,7 @@ fn verdict_text(a: &crate::families::f5::affinity::Affinity) -> String {
             v.findings,
             v.scenarios,
             v.variables,
-            match a.on_split {
+            match on_split {
                 OnSplit::Warning => "accepted with on_split = \"warning\"",
                 OnSplit::Error => "an error: on_split = \"error\"",
             }
@@ -432,20 +435,18 @@ fn sql_lines_of(
     md_table(&header, &rows)
 }
 
-/// Where the scenario section goes in the runbook: after the F5 section.
-const SECTION_ORDER: u32 = 30;
-
 /// Adds the scenario tables to the runbook (after F5) and under the topology picture.
-pub fn contribute(site: &Site, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn contribute(site: &Site) -> Result<Contribution, crate::Error> {
+    let mut plan = Contribution::default();
     if let Some(text) = runbook(site)? {
-        plan.sections.push(Section {
+        plan.runbook.sections.push(Section {
             id: "scenarios".into(),
-            order: SECTION_ORDER,
+            slot: RunbookSlot::Scenarios,
             text,
         });
     }
     plan.topology.appendix = topology_section(site)?;
-    Ok(())
+    Ok(plan)
 }
 
 /// The runbook section (`templates/scenarios/scenarios.md`), after the F5 section.

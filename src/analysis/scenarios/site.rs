@@ -140,11 +140,7 @@ pub fn validate_site(site: &mut Site, ctx: &mut Ctx) {
             findings: r.total(),
         });
     }
-    if let Some(f5) = site.f5.as_mut() {
-        for (a, v) in f5.affinities.iter_mut().zip(verdicts) {
-            a.verdict = Some(v);
-        }
-    }
+    site.verdicts = verdicts;
 }
 
 /// What a group's check covered, for its diagnostics.
@@ -342,8 +338,9 @@ pub fn verdict_lines(site: &Site) -> Vec<String> {
     };
     f5.affinities
         .iter()
-        .filter_map(|a| {
-            let v = a.verdict.as_ref()?;
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let v = site.verdict(i)?;
             let scope = if v.proved {
                 format!(
                     "every combination of its {} health checks, proved: its pools are identical and pick one node",

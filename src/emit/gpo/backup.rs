@@ -51,11 +51,11 @@ pub fn add(
         plan: items,
     };
     // The backup is deployed to the domain (through any machine with GPMC), not to the servers.
-    let hosts = vec![format!("domain {}", gpo.domain)];
+    let target = crate::escape::ps_str(&gpo.name)
+        .map_err(|e| crate::Error::internal(e.to_string()).at_item("gpo.name"))?;
     let import = format!(
-        "Import-GPO -BackupId '{}' -Path <bundle>\\gpo -TargetName '{}' -CreateIfNeeded",
+        "Import-GPO -BackupId '{}' -Path <bundle>\\gpo -TargetName {target} -CreateIfNeeded",
         backup_id(site, gpo),
-        gpo.name.replace('\'', "''")
     );
     let mut entries = vec![BackupFile {
         path: "Preferences".into(),
@@ -68,7 +68,7 @@ pub fn add(
         files.add(
             format!("{dir}/DomainSysvol/GPO/Machine/Preferences/{folder}/{file}"),
             Artifact::text(ArtifactKind::GppXml, Encoding::Utf8, Eol::Crlf, &xml)
-                .hosts(hosts.clone())
+                .domain(&gpo.domain)
                 .deploy(Deploy::GpoImport {
                     command: import.clone(),
                 }),
@@ -99,7 +99,7 @@ pub fn add(
         files.add(
             format!("{dir}/{file}"),
             Artifact::text(ArtifactKind::GpoBackup, Encoding::Utf8, Eol::Crlf, &xml)
-                .hosts(hosts.clone())
+                .domain(&gpo.domain)
                 .deploy(Deploy::GpoImport {
                     command: import.clone(),
                 }),

@@ -21,102 +21,25 @@
 //! is anything else is left out of the GPO and listed in the runbook for manual registration.
 
 mod backup;
-pub mod items;
 mod runbook;
 
-use uuid::Uuid;
-
-use crate::bundle::{Bundle, Deploy};
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
-use crate::plan::{GpoCoverage, Plan};
+pub use crate::plan::gpo::items::{self, GpoItems, Script};
+pub use crate::plan::gpo::{guid, runtime_scripts};
+use crate::plan::{Emitted, Plan};
 pub use backup::add as add_backup;
-pub use items::{GpoItems, Script, gpp_account, iso_duration_secs};
 
-/// Adds the GPO backup, its runbook section, checklist step and prerequisite, when the site has a
-/// `[gpo]` section.
-pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
-    let Some(gpo) = &site.gpo else {
-        return Ok(());
+/// The GPO backup, its runbook section, checklist step and prerequisite, when the site has a
+/// `[gpo]` section (its items were computed with the plan: `plan::gpo`).
+pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
+    let mut out = Emitted::default();
+    let (Some(gpo), Some(g)) = (&site.gpo, &plan.gpo) else {
+        return Ok(out);
     };
-    let values: Vec<_> = plan.reg_values().cloned().collect();
-    let items = items::build(
-        site,
-        gpo,
-        &runtime_scripts(&plan.files),
-        &plan.tasks,
-        &values,
-        &plan.services,
-    )?;
-    add_backup(site, gpo, &items, &mut plan.files)?;
-    plan.gpo = Some(coverage(site, gpo, &items, &plan.tasks));
-    add_legacy_prerequisite(site, plan);
-    runbook::add(site, gpo, &items, plan)
-}
-
-/// Server 2003 applies preferences only with the Group Policy Preference client-side
-/// extensions (Microsoft KB943729, "Information about new Group Policy preferences in Windows
-/// Server 2008", which lists the CSE downloads for XP/2003/Vista; they need XmlLite, KB915865).
-fn add_legacy_prerequisite(site: &Farm, plan: &mut Plan) {
-    let hosts: Vec<usize> = (0..site.servers.len())
-        .filter(|&i| !site.server(i).os.has_task_scheduler2())
-        .collect();
-    if !hosts.is_empty() {
-        plan.server_prerequisites.push(crate::plan::ServerPrerequisite {
-            hosts,
-            feature: "gpo",
-            text: "the Group Policy Preference client-side extensions (KB943729, with XmlLite KB915865): without them Server 2003 ignores the GPO's preference items".into(),
-        });
-    }
-}
-
-/// What the GPO delivers to which server, for the per-server view: TaskV2 items reach the
-/// task's 2008 hosts, legacy items its 2003 hosts.
-fn coverage(
-    site: &Farm,
-    gpo: &Gpo,
-    items: &GpoItems,
-    specs: &[crate::plan::TaskSpec],
-) -> GpoCoverage {
-    let hosts_of = |name: &str, v2: bool| -> Vec<usize> {
-        specs
-            .iter()
-            .filter(|t| t.name == name)
-            .flat_map(|t| t.hosts.iter().copied())
-            .filter(|&h| site.server(h).os.has_task_scheduler2() == v2)
-            .collect()
-    };
-    let mut tasks: Vec<(String, Vec<usize>)> = Vec::new();
-    for t in &items.v2_tasks {
-        tasks.push((t.name.clone(), hosts_of(&t.name, true)));
-    }
-    for t in &items.legacy_tasks {
-        match &t.registers {
-            // `gpo.tasks_2008 = "schtasks-xml"`: the item registers the 2008 task from its XML.
-            Some(task) => tasks.push((task.clone(), hosts_of(task, true))),
-            None => tasks.push((t.name.clone(), hosts_of(&t.name, false))),
-        }
-    }
-    GpoCoverage {
-        name: gpo.name.clone(),
-        files: items.files.iter().map(|f| f.name.clone()).collect(),
-        tasks,
-        registry: !items.registry.is_empty(),
-        services: !items.services.is_empty(),
-    }
-}
-
-/// The runtime scripts among the files (those deployed to the servers' scripts folder).
-pub fn runtime_scripts(files: &Bundle) -> Vec<Script> {
-    files
-        .files
-        .iter()
-        .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
-        .map(|(path, a)| Script {
-            file: path.rsplit('/').next().unwrap_or(path).to_string(),
-            hosts: a.hosts.clone(),
-        })
-        .collect()
+    add_backup(site, gpo, &g.items, &mut out.files)?;
+    runbook::add(site, gpo, &g.items, &mut out.runbook)?;
+    Ok(out)
 }
 
 /// Client-side extension and tool-extension GUIDs of each preference ([MS-GPPREF] 1.9): a GPO
@@ -180,13 +103,6 @@ pub fn machine_extension_names(present: &[Preference]) -> String {
     out
 }
 
-/// A braced, upper-case GUID derived from the site and an identity (UUID v5).
-pub fn guid(site: &str, identity: &str) -> String {
-    let ns = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://sitebundle.invalid/gpo");
-    let id = Uuid::new_v5(&ns, format!("{site}\n{identity}").as_bytes());
-    format!("{{{}}}", id.to_string().to_ascii_uppercase())
-}
-
 /// The GPO ID recorded in the backup (Import-GPO creates the target with its own ID).
 pub fn gpo_id(site: &Farm, gpo: &Gpo) -> String {
     guid(&site.name, &format!("gpo-id\n{}", gpo.name))
@@ -205,7 +121,8 @@ pub fn backup_dir(site: &Farm, gpo: &Gpo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Principal;
+    use crate::plan::gpo::items::gpp_account;
+    use crate::plan::{Account, Principal};
 
     #[test]
     fn extension_names_are_sorted_pairs() {
@@ -232,26 +149,15 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(iso_duration_secs("PT10M"), Some(600));
-        assert_eq!(iso_duration_secs("PT1H30M"), Some(5400));
-        assert_eq!(iso_duration_secs("P1D"), Some(86400));
-        assert_eq!(iso_duration_secs("P1DT1S"), Some(86401));
-        assert_eq!(iso_duration_secs("PT"), None);
-        assert_eq!(iso_duration_secs("10M"), None);
-        assert_eq!(iso_duration_secs("PT5X"), None);
-    }
-
-    #[test]
     fn accounts() {
         let mut p = Principal::system();
         assert_eq!(gpp_account(&p).unwrap(), Some("NT AUTHORITY\\System"));
-        p.user_id = "S-1-5-20".into();
+        p.account = Account::NetworkService;
         assert_eq!(
             gpp_account(&p).unwrap(),
             Some("NT AUTHORITY\\NetworkService")
         );
-        p.user_id = "CAMPUS\\svc-alias".into();
+        p.account = Account::Named("CAMPUS\\svc-alias".into());
         p.logon_type = Some("S4U".into());
         assert_eq!(gpp_account(&p).unwrap(), None);
         p.logon_type = Some("Password".into());

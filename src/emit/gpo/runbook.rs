@@ -6,12 +6,7 @@ use super::backup_id;
 use super::items::{GpoItems, ManualTask, Targeting};
 use crate::model::Farm;
 use crate::model::gpo::{Gpo, Preference};
-use crate::plan::{Part, Plan, Section};
-
-/// Where the GPO's pieces go among the families' in the runbook.
-const SECTION_ORDER: u32 = 40;
-const STEP_ORDER: u32 = 40;
-const PREREQUISITE_ORDER: u32 = 40;
+use crate::plan::{Part, RunbookParts, RunbookSlot, Section};
 
 #[derive(Serialize)]
 struct ItemRow {
@@ -138,26 +133,31 @@ struct GpoChecklistView {
 }
 
 /// The runbook section (import, link, verify, roll back), its checklist step and prerequisite.
-pub fn add(site: &Farm, gpo: &Gpo, items: &GpoItems, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn add(
+    site: &Farm,
+    gpo: &Gpo,
+    items: &GpoItems,
+    runbook: &mut RunbookParts,
+) -> Result<(), crate::Error> {
     // Sections are joined with one blank line by the README template.
     let text = crate::render::render("gpo/runbook.md", &section_view(site, gpo, items))?;
     let section = Section {
         id: "gpo".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::Gpo,
         text: text.trim_end().to_string(),
     };
     let view = GpoChecklistView {
         anchor: section.anchor(),
         any_legacy: site.servers.iter().any(|s| !s.os.has_task_scheduler2()),
     };
-    plan.add_checklist_parts(
+    runbook.add_checklist_parts(
         "gpo/checklist.md",
         &view,
         &[
-            ("step", Part::Step, STEP_ORDER),
-            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+            ("step", Part::Step, RunbookSlot::Gpo),
+            ("prerequisite", Part::Prerequisite, RunbookSlot::Gpo),
         ],
     )?;
-    plan.sections.push(section);
+    runbook.sections.push(section);
     Ok(())
 }

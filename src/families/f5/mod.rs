@@ -11,7 +11,7 @@ pub use model::affinity;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{Column, Part, Plan, Section, TopoEdge, TopoNode, Topology};
+use crate::plan::{Column, Contribution, Part, RunbookSlot, Section, TopoEdge, TopoNode, Topology};
 use model::{F5, Monitor, MonitorRef, MonitorType, Persistence, Pool, Protocol, Snat, Virtual};
 
 /// The AS3 schema version the declaration is written for (every property used exists there):
@@ -313,7 +313,7 @@ fn virtual_views(f5: &F5) -> Result<Vec<VirtualView>, crate::Error> {
 fn rule_path(partition: &str, rule: &str) -> Result<String, crate::Error> {
     let part = |s: &str| {
         crate::escape::tmsh_name(s)
-            .map_err(|e| crate::Error::Internal(format!("iRule path {s:?}: {e}")))
+            .map_err(|e| crate::Error::internal(format!("iRule path {s:?}: {e}")))
     };
     Ok(format!("/{}/{}", part(partition)?, part(rule)?))
 }
@@ -573,21 +573,24 @@ fn add_as3_virtual(
 pub fn as3_text(site: &Farm, f5: &F5) -> Result<String, crate::Error> {
     let v = as3_value(site, f5)?;
     let mut s = serde_json::to_string_pretty(&v)
-        .map_err(|e| crate::Error::Internal(format!("AS3 declaration: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("AS3 declaration: {e}")))?;
     s.push('\n');
     Ok(s)
 }
 
-/// Where the family's pieces go among the others' in the runbook and the topology.
-const SECTION_ORDER: u32 = 20;
-const STEP_ORDER: u32 = 20;
-const PREREQUISITE_ORDER: u32 = 20;
 const VIRTUAL_RANK: u32 = 0;
 const POOL_RANK: u32 = 10;
 
 /// Adds everything the `[f5]` section deploys.
-pub fn contribute(site: &Farm, f5: Option<&F5>, plan: &mut Plan) -> Result<(), crate::Error> {
-    let Some(f5) = f5 else { return Ok(()) };
+pub fn contribute(site: &Farm, f5: Option<&F5>) -> Result<Contribution, crate::Error> {
+    let mut c = Contribution::default();
+    if let Some(f5) = f5 {
+        add_all(site, f5, &mut c)?;
+    }
+    Ok(c)
+}
+
+fn add_all(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crate::Error> {
     add_files(site, f5, plan)?;
     add_runbook(site, f5, plan)?;
     add_topology(site, f5, &mut plan.topology);
@@ -597,7 +600,7 @@ pub fn contribute(site: &Farm, f5: Option<&F5>, plan: &mut Plan) -> Result<(), c
 }
 
 /// Each pool member's role, for the per-server view (one line per pool and port).
-fn add_member_roles(f5: &F5, plan: &mut Plan) {
+fn add_member_roles(f5: &F5, plan: &mut Contribution) {
     for pool in &f5.pools {
         for m in &pool.members {
             let group = if pool.activation() {
@@ -607,7 +610,7 @@ fn add_member_roles(f5: &F5, plan: &mut Plan) {
             };
             plan.roles.push(crate::plan::ServerRole {
                 server: m.server,
-                order: SECTION_ORDER,
+                slot: RunbookSlot::F5,
                 feature: "f5",
                 text: format!(
                     "F5 pool /{}/{} member on port {}{group}",
@@ -636,7 +639,7 @@ fn collector(site: &Farm, f5: &F5) -> crate::plan::Collector {
 }
 
 /// The merge file, one iRule file per routed virtual server, the AS3 declaration.
-fn add_files(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_files(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crate::Error> {
     // The merge file and the AS3 declaration are independent renderings: both cores.
     let (conf, as3) = crate::parallel::join(|| conf_text(site, f5), || as3_text(site, f5));
     let (conf, as3) = (conf?, as3?);
@@ -995,21 +998,21 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
 }
 
 /// The runbook section, its checklist step and its prerequisite.
-fn add_runbook(site: &Farm, f5: &F5, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crate::Error> {
     let section = Section {
         id: "f5".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::F5,
         text: crate::render::render("f5/runbook.md", &runbook_view(site, f5))?,
     };
-    plan.add_checklist_parts(
+    plan.runbook.add_checklist_parts(
         "f5/checklist.md",
         &serde_json::json!({ "anchor": section.anchor(), "file": format!("{}.conf", f5.partition) }),
         &[
-            ("step", Part::Step, STEP_ORDER),
-            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
+            ("step", Part::Step, RunbookSlot::F5),
+            ("prerequisite", Part::Prerequisite, RunbookSlot::F5),
         ],
     )?;
-    plan.sections.push(section);
+    plan.runbook.sections.push(section);
     Ok(())
 }
 

@@ -11,22 +11,25 @@ use crate::escape::cmd_quoted;
 use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::model::schedule::By;
-use crate::plan::{Part, Plan, Principal, Section, ServerLine, ServerVerify, TaskSpec, Trigger};
+use crate::plan::{
+    Contribution, Duration, LineSlot, Part, Principal, RunbookSlot, Section, ServerLine,
+    ServerVerify, TaskSpec, Trigger,
+};
 use model::Kill;
 
 pub const KILLPROC: &str = "killProc.cmd";
 
-/// Where the family's runbook section and server-box lines go among the others'.
-const SECTION_ORDER: u32 = 50;
-const SERVER_CHECK_ORDER: u32 = 10;
-const SERVER_LINE_ORDER: u32 = 10;
-
 /// Adds the killer's script, one task per `[[kill]]` entry, its runbook section and its lines in
 /// the topology.
-pub fn contribute(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
-    if kills.is_empty() {
-        return Ok(());
+pub fn contribute(site: &Farm, kills: &[Kill]) -> Result<Contribution, crate::Error> {
+    let mut c = Contribution::default();
+    if !kills.is_empty() {
+        add_all(site, kills, &mut c)?;
     }
+    Ok(c)
+}
+
+fn add_all(site: &Farm, kills: &[Kill], plan: &mut Contribution) -> Result<(), crate::Error> {
     let specs = task_specs(site, kills)?;
     add_script(site, kills, plan)?;
     add_runbook(site, kills, &specs, plan)?;
@@ -62,16 +65,17 @@ fn task_spec(site: &Farm, k: &Kill) -> Result<TaskSpec, crate::Error> {
         arguments: format!("/c \"{}\"", script_arguments(site, k)?.join(" ")),
         working_directory: String::new(),
         principal: Principal::system(),
-        execution_time_limit: "PT10M".into(),
+        execution_time_limit: Duration::minutes(10),
         start_when_available: true,
         hosts: k.servers.clone(),
         feature: "kill",
+        origin: k.path.clone(),
     })
 }
 
 /// Running a kill task by hand kills the process at once: a command for the per-server view,
 /// behind its warning (`schtasks /Run /TN` exists on 2003 and 2008).
-fn add_run_now(kills: &[Kill], plan: &mut Plan) {
+fn add_run_now(kills: &[Kill], plan: &mut Contribution) {
     for k in kills {
         plan.server_verifies.push(ServerVerify {
             hosts: k.servers.clone(),
@@ -89,7 +93,7 @@ fn add_run_now(kills: &[Kill], plan: &mut Plan) {
 /// killProc.cmd's path, the image and the service to start again, each quoted for cmd.
 fn script_arguments(site: &Farm, k: &Kill) -> Result<Vec<String>, crate::Error> {
     let quote = |s: &str| {
-        cmd_quoted(s).map_err(|e| crate::Error::Internal(format!("kill task {}: {e}", k.name)))
+        cmd_quoted(s).map_err(|e| crate::Error::internal(format!("kill task {}: {e}", k.name)))
     };
     let mut args = vec![quote(&site.script_path(KILLPROC))?, quote(&k.image)?];
     if let Some(svc) = &k.restart_service {
@@ -110,7 +114,7 @@ fn kill_servers(kills: &[Kill]) -> Vec<usize> {
 }
 
 /// `scripts/killProc.cmd`, for every server that runs a kill task.
-fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_script(site: &Farm, kills: &[Kill], plan: &mut Contribution) -> Result<(), crate::Error> {
     let hosts = kill_servers(kills);
     let text = crate::render::render("kill/killProc.cmd", &())?;
     plan.add_file(
@@ -124,7 +128,7 @@ fn add_script(site: &Farm, kills: &[Kill], plan: &mut Plan) -> Result<(), crate:
 }
 
 /// "kills a.exe, b.exe" in each server's box.
-fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
+fn add_server_lines(kills: &[Kill], plan: &mut Contribution) {
     // Each server's images in task order, gathered in one pass over the tasks.
     let mut images: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     for k in kills {
@@ -142,7 +146,7 @@ fn add_server_lines(kills: &[Kill], plan: &mut Plan) {
     for (server, images) in images {
         plan.topology.server_lines.push(ServerLine {
             server,
-            order: SERVER_LINE_ORDER,
+            slot: LineSlot::Kill,
             text: format!("kills {}", images.join(", ")),
         });
     }
@@ -184,7 +188,7 @@ fn add_runbook(
     site: &Farm,
     kills: &[Kill],
     specs: &[TaskSpec],
-    plan: &mut Plan,
+    plan: &mut Contribution,
 ) -> Result<(), crate::Error> {
     let tasks: Vec<KillTaskRow> = specs
         .iter()
@@ -226,14 +230,14 @@ fn add_runbook(
     };
     let section = Section {
         id: "kill".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::Kill,
         text: crate::render::render("kill/runbook.md", &view)?,
     };
-    plan.add_checklist_parts(
+    plan.runbook.add_checklist_parts(
         "kill/checklist.md",
         &serde_json::json!({ "anchor": section.anchor() }),
-        &[("server_check", Part::ServerCheck, SERVER_CHECK_ORDER)],
+        &[("server_check", Part::ServerCheck, RunbookSlot::Kill)],
     )?;
-    plan.sections.push(section);
+    plan.runbook.sections.push(section);
     Ok(())
 }

@@ -46,6 +46,8 @@ fn default_at() -> String {
 
 #[derive(Debug, Clone)]
 pub struct Kill {
+    /// Where it is in the site file (`kill[2]`), for findings about its task.
+    pub path: String,
     pub name: String,
     pub image: String,
     pub servers: Vec<usize>,
@@ -110,53 +112,6 @@ pub fn resolve(raw: &[RawKill], ctx: &mut Ctx, names: &Names) -> Vec<Kill> {
     out
 }
 
-/// The largest day interval a legacy (Task Scheduler 1.0) task item of Group Policy Preferences
-/// can carry: its `interval` attribute is an unsignedByte in the ScheduledTasks schema of
-/// [MS-GPPREF] 2.2.1.18.5 (tests/schemas/gpp-legacy-task.xsd keeps that type).
-pub const LEGACY_ITEM_MAX_DAYS: u32 = 255;
-
-/// Every-N-days tasks that the GPO would deliver as legacy task items (servers without Task
-/// Scheduler 2.0, when the GPO carries scheduled tasks) must fit the item's interval. Checked at
-/// resolve time, so `validate` refuses what `build` could only write as an invalid item.
-pub fn check_legacy_intervals(
-    raw: &[RawKill],
-    ctx: &mut Ctx,
-    names: &Names,
-    servers: &[crate::model::Server],
-    gpo: Option<&crate::model::gpo::RawGpo>,
-) {
-    if !gpo.is_some_and(|g| g.include.contains(&crate::model::gpo::Preference::Tasks)) {
-        return;
-    }
-    for (i, r) in raw.iter().enumerate() {
-        let Some(days) = r
-            .every_days
-            .filter(|d| (LEGACY_ITEM_MAX_DAYS + 1..=365).contains(d))
-        else {
-            continue;
-        };
-        let legacy = r
-            .servers
-            .iter()
-            .filter_map(|n| names.find(n).map(|idx| &servers[idx]))
-            .find(|s| !s.os.has_task_scheduler2());
-        let Some(server) = legacy else {
-            continue;
-        };
-        ctx.error(
-            &format!("kill[{i}].every_days"),
-            format!(
-                "every_days = {days} cannot reach `{}` ({}) through the GPO: its legacy task item holds at most {LEGACY_ITEM_MAX_DAYS} days",
-                server.name,
-                server.os.label()
-            ),
-            format!(
-                "use `every_days` of at most {LEGACY_ITEM_MAX_DAYS}, a weekly (`days`) or monthly (`monthly`) schedule, or leave \"tasks\" out of gpo.include and create the task by hand on the servers without Task Scheduler 2.0"
-            ),
-        );
-    }
-}
-
 /// One kill task, or None when it has an error.
 fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Kill> {
     let mut ok = ctx.check(
@@ -208,6 +163,7 @@ fn resolve_kill(ctx: &mut Ctx, names: &Names, p: &str, r: &RawKill) -> Option<Ki
     let (servers, servers_ok) = resolve_servers(ctx, names, p, r);
     ok &= servers_ok;
     ok.then_some(Kill {
+        path: p.to_string(),
         name,
         image: r.image.clone(),
         servers,

@@ -6,10 +6,10 @@
 use super::model::Maintenance;
 use super::{CSCRIPT, MAINTMODE, duration_arg};
 use crate::model::Farm;
-use crate::plan::{EventTrigger, Plan};
+use crate::plan::{Contribution, EventTrigger};
 
 /// One expected trigger per bucket with 2003 servers.
-pub fn contribute(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+pub fn contribute(site: &Farm, m: &Maintenance, plan: &mut Contribution) {
     for b in &m.buckets {
         let hosts: Vec<usize> = b
             .servers

@@ -24,8 +24,8 @@ use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::model::schedule::Schedule;
 use crate::plan::{
-    HostItem, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine, ServerVerify,
-    TaskSpec, Trigger,
+    Contribution, Duration, HostItem, LineSlot, Part, Principal, RegData, RegFile, RegValue,
+    RunbookSlot, Section, ServerLine, ServerVerify, TaskSpec, Trigger,
 };
 use model::{Bucket, Event, Maintenance};
 
@@ -41,21 +41,16 @@ pub const REG_FEATURE: &str = "wu-reboot-delay";
 /// its (validated) argument.
 pub const DURATION_TOKEN: &str = "{DURATION}";
 
-/// Where the family's pieces go among the others' in the runbook and the topology.
-const SECTION_ORDER: u32 = 60;
-const PREREQUISITE_ORDER: u32 = 50;
-const SERVER_CHECK_ORDER: u32 = 30;
-const SERVER_LINE_ORDER: u32 = 20;
-
 /// Adds everything the `[maintenance]` section deploys.
-pub fn contribute(
-    site: &Farm,
-    m: Option<&Maintenance>,
-    plan: &mut Plan,
-) -> Result<(), crate::Error> {
-    let Some(m) = m else {
-        return Ok(());
-    };
+pub fn contribute(site: &Farm, m: Option<&Maintenance>) -> Result<Contribution, crate::Error> {
+    let mut c = Contribution::default();
+    if let Some(m) = m {
+        add_all(site, m, &mut c)?;
+    }
+    Ok(c)
+}
+
+fn add_all(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), crate::Error> {
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
     plan.registry.extend(reboot_delay_reg_files(site, m));
@@ -83,7 +78,7 @@ pub fn wu_query() -> String {
 /// is quoted for the command line at render time (folders may contain spaces).
 fn cscript_args(script_path: &str, args: &str) -> Result<String, crate::Error> {
     let path = win_arg(script_path)
-        .map_err(|e| crate::Error::Internal(format!("maintenance script path: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("maintenance script path: {e}")))?;
     Ok(format!("//nologo {path} {args}"))
 }
 
@@ -96,7 +91,7 @@ fn suffix(b: &Bucket) -> String {
 
 /// Per-server commands: on 2008, running the event task starts maintenance mode (behind a
 /// warning); on 2003, running the refresh task re-creates the trigger, which eventtriggers lists.
-fn add_server_checks(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+fn add_server_checks(site: &Farm, m: &Maintenance, plan: &mut Contribution) {
     for b in &m.buckets {
         let (new, old) = split_hosts(site, &b.servers);
         if !new.is_empty() {
@@ -167,10 +162,11 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
                 arguments: cscript_args(&site.script_path(MAINTMODE), &format!("ON {dur}"))?,
                 working_directory: String::new(),
                 principal: Principal::system(),
-                execution_time_limit: "PT5M".into(),
+                execution_time_limit: Duration::minutes(5),
                 start_when_available: false,
                 hosts: new,
                 feature: "maintenance",
+                origin: "maintenance".into(),
             });
         }
         if !old.is_empty() {
@@ -188,10 +184,11 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
                 arguments: cscript_args(&site.script_path(WUTRIGGER), &dur)?,
                 working_directory: String::new(),
                 principal: Principal::system(),
-                execution_time_limit: "PT10M".into(),
+                execution_time_limit: Duration::minutes(10),
                 start_when_available: true,
                 hosts: old,
                 feature: "maintenance",
+                origin: "maintenance".into(),
             });
         }
     }
@@ -200,7 +197,7 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
 
 /// The 2003 event trigger on each 2003 server, for the bundle's inventory: eventtriggers deletes
 /// by ID only, which differs per server (`eventtriggers /query` lists it beside the name).
-fn add_trigger_items(site: &Farm, m: &Maintenance, plan: &mut Plan) {
+fn add_trigger_items(site: &Farm, m: &Maintenance, plan: &mut Contribution) {
     let old: Vec<usize> = m
         .servers
         .iter()
@@ -302,10 +299,12 @@ pub fn eventtriggers_create_args(site: &Farm, m: &Maintenance) -> Result<String,
         .as_ref()
         .map(|s| format!(" /so \"{s}\""))
         .unwrap_or_default();
+    let task = crate::escape::argv_inner(&task).map_err(|e| {
+        crate::Error::internal(e.to_string()).at_item("the eventtriggers /tk command")
+    })?;
     Ok(format!(
-        "/create /tr \"{}\" /l system /eid {WU_EVENT_ID}{so} /tk \"{}\" /ru \"System\"",
+        "/create /tr \"{}\" /l system /eid {WU_EVENT_ID}{so} /tk \"{task}\" /ru \"System\"",
         m.trigger_name,
-        task.replace('"', "\\\"")
     ))
 }
 
@@ -340,7 +339,7 @@ struct WuTriggerView<'a> {
 }
 
 /// `MaintMode.vbs` for every maintained server, `WUTriggerMaintMode.vbs` for the 2003 ones.
-fn add_scripts(site: &Farm, m: &Maintenance, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_scripts(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), crate::Error> {
     let copy = Deploy::RuntimeScript {
         scripts_dir: site.scripts_dir.clone(),
     };
@@ -506,33 +505,33 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
 }
 
 /// The runbook section, its prerequisite and its link under "On each server".
-fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), crate::Error> {
     let section = Section {
         id: "maint".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::Maintenance,
         text: crate::render::render("maint/runbook.md", &runbook_view(site, m))?,
     };
-    plan.add_checklist_parts(
+    plan.runbook.add_checklist_parts(
         "maint/checklist.md",
         &serde_json::json!({ "anchor": section.anchor() }),
         &[
-            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
-            ("server_check", Part::ServerCheck, SERVER_CHECK_ORDER),
+            ("prerequisite", Part::Prerequisite, RunbookSlot::Maintenance),
+            ("server_check", Part::ServerCheck, RunbookSlot::Maintenance),
         ],
     )?;
-    plan.sections.push(section);
+    plan.runbook.sections.push(section);
     Ok(())
 }
 
 /// "maintenance mode N min after Windows Update" in each maintained server's box.
-fn add_server_lines(m: &Maintenance, plan: &mut Plan) {
+fn add_server_lines(m: &Maintenance, plan: &mut Contribution) {
     let mut lines: Vec<ServerLine> = m
         .buckets
         .iter()
         .flat_map(|b| {
             b.servers.iter().map(|&server| ServerLine {
                 server,
-                order: SERVER_LINE_ORDER,
+                slot: LineSlot::Maintenance,
                 text: format!(
                     "maintenance mode {} min after Windows Update",
                     b.duration_minutes

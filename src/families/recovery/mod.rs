@@ -8,19 +8,21 @@ use serde::Serialize;
 
 use crate::model::Farm;
 use crate::model::gpo::Preference;
-use crate::plan::{Part, Plan, Section, ServerLine, ServiceRecovery};
+use crate::plan::{
+    Contribution, LineSlot, Part, RunbookSlot, Section, ServerLine, ServiceRecovery,
+};
 use model::Recovery;
 
-/// Where the family's pieces go among the others' in the runbook and the topology.
-const SECTION_ORDER: u32 = 55;
-const SERVER_CHECK_ORDER: u32 = 40;
-const SERVER_LINE_ORDER: u32 = 50;
-
 /// Adds the recovery settings, the runbook section and the servers' lines.
-pub fn contribute(site: &Farm, entries: &[Recovery], plan: &mut Plan) -> Result<(), crate::Error> {
-    if entries.is_empty() {
-        return Ok(());
+pub fn contribute(site: &Farm, entries: &[Recovery]) -> Result<Contribution, crate::Error> {
+    let mut c = Contribution::default();
+    if !entries.is_empty() {
+        add_all(site, entries, &mut c)?;
     }
+    Ok(c)
+}
+
+fn add_all(site: &Farm, entries: &[Recovery], plan: &mut Contribution) -> Result<(), crate::Error> {
     plan.services
         .extend(entries.iter().map(|r| settings(site, r)));
     add_runbook(site, entries, plan)?;
@@ -43,7 +45,7 @@ fn settings(site: &Farm, r: &Recovery) -> ServiceRecovery {
 }
 
 /// "restarts X on failure" in each server's box.
-fn add_server_lines(site: &Farm, entries: &[Recovery], plan: &mut Plan) {
+fn add_server_lines(site: &Farm, entries: &[Recovery], plan: &mut Contribution) {
     for server in 0..site.servers.len() {
         let services: Vec<&str> = entries
             .iter()
@@ -53,7 +55,7 @@ fn add_server_lines(site: &Farm, entries: &[Recovery], plan: &mut Plan) {
         if !services.is_empty() {
             plan.topology.server_lines.push(ServerLine {
                 server,
-                order: SERVER_LINE_ORDER,
+                slot: LineSlot::Recovery,
                 text: format!("restarts {} on failure", services.join(", ")),
             });
         }
@@ -78,7 +80,11 @@ struct RecoveryRunbookView {
 }
 
 /// The runbook section and its link under "On each server".
-fn add_runbook(site: &Farm, entries: &[Recovery], plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(
+    site: &Farm,
+    entries: &[Recovery],
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     let rows = entries
         .iter()
         .map(|r| RecoveryRow {
@@ -96,14 +102,14 @@ fn add_runbook(site: &Farm, entries: &[Recovery], plan: &mut Plan) -> Result<(),
     };
     let section = Section {
         id: "recovery".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::Recovery,
         text: crate::render::render("recovery/runbook.md", &view)?,
     };
-    plan.add_checklist_parts(
+    plan.runbook.add_checklist_parts(
         "recovery/checklist.md",
         &serde_json::json!({ "anchor": section.anchor() }),
-        &[("server_check", Part::ServerCheck, SERVER_CHECK_ORDER)],
+        &[("server_check", Part::ServerCheck, RunbookSlot::Recovery)],
     )?;
-    plan.sections.push(section);
+    plan.runbook.sections.push(section);
     Ok(())
 }

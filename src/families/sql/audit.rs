@@ -16,12 +16,12 @@ use super::scripts::{ALERTS, partner_dir, start_time, step_text};
 use super::{CONNECT_TO, CONNECT_TO_WOW};
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
-use crate::plan::{Collector, Compare, Expected, Field, LiveValue, Plan, Scope, SqlTarget};
+use crate::plan::{Collector, Compare, Contribution, Expected, Field, LiveValue, Scope, SqlTarget};
 
 const COLLECTOR: &str = "collect/sql/collect-sql.sql";
 
 /// Adds the SQL expectations, the alias's accepted values and the collector.
-pub fn contribute(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+pub fn contribute(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
     for idx in 0..sql.partners.len() {
         let target = partner_target(site, sql, idx)?;
         plan.audit.sql.push(target);
@@ -186,7 +186,7 @@ struct CollectView<'a> {
     databases: &'a [String],
 }
 
-fn add_collector(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
     let alert_prefix = alert_prefix(site);
     let view = CollectView {
         site: &site.name,

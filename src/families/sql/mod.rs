@@ -14,9 +14,9 @@ use crate::model::Farm;
 use crate::model::gpo::Preference;
 use crate::model::server::Arch;
 use crate::plan::{
-    Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine,
-    ServerPrerequisite, ServerRole, ServerVerify, TaskSpec, TopoEdge, TopoNode, Topology, Trigger,
-    start_boundary,
+    Account, Column, Contribution, Duration, LineSlot, Part, Principal, RegData, RegFile, RegValue,
+    RunbookSlot, Section, ServerLine, ServerPrerequisite, ServerRole, ServerVerify, TaskSpec,
+    TopoEdge, TopoNode, Topology, Trigger, start_boundary,
 };
 use model::Sql;
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
@@ -26,23 +26,19 @@ pub const CONNECT_TO: &str = r"SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo";
 pub const CONNECT_TO_WOW: &str = r"SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo";
 const REG_FILE: &str = "sql-alias";
 
-/// Where the family's pieces go among the others' in the runbook and the topology.
-const SECTION_ORDER: u32 = 10;
-const STEP_JOB_ORDER: u32 = 10;
-const STEP_LOGINS_ORDER: u32 = 11;
-const SHAREPOINT_SECTION_ORDER: u32 = 12;
-const PREREQUISITE_ORDER: u32 = 10;
-const SERVER_CHECK_ORDER: u32 = 20;
 const ALIAS_RANK: u32 = 30;
 const PARTNER_RANK: u32 = 40;
-const PARTNER_LINE_ORDER: u32 = 30;
-const SWITCHER_LINE_ORDER: u32 = 40;
 
 /// Adds everything the `[sql]` section deploys.
-pub fn contribute(site: &Farm, sql: Option<&Sql>, plan: &mut Plan) -> Result<(), crate::Error> {
-    let Some(sql) = sql else {
-        return Ok(());
-    };
+pub fn contribute(site: &Farm, sql: Option<&Sql>) -> Result<Contribution, crate::Error> {
+    let mut c = Contribution::default();
+    if let Some(sql) = sql {
+        add_all(site, sql, &mut c)?;
+    }
+    Ok(c)
+}
+
+fn add_all(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
     add_partner_scripts(site, sql, plan)?;
     add_front_end_files(site, sql, plan)?;
     plan.tasks.push(switcher_task(site, sql)?);
@@ -93,23 +89,27 @@ struct SharePointView {
 }
 
 /// "SharePoint and the SQL alias": the two ways, and which one the site takes.
-fn add_sharepoint_section(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_sharepoint_section(
+    site: &Farm,
+    sql: &Sql,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     let view = SharePointView {
         alias: sql.alias.clone(),
         front_ends: site.server_names(&sql.switcher.servers).join(", "),
         first_partner: site.server(sql.partners[0].server).name.clone(),
         named_like: alias_named_like(site, sql),
     };
-    plan.sections.push(Section {
+    plan.runbook.sections.push(Section {
         id: "sql-sharepoint".into(),
-        order: SHAREPOINT_SECTION_ORDER,
+        slot: RunbookSlot::SqlSharePoint,
         text: crate::render::render("sql/sharepoint.md", &view)?,
     });
     Ok(())
 }
 
 /// Per server: the partners' and front ends' roles, prerequisites and verify commands.
-fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
     for p in &sql.partners {
         add_partner_facts(sql, p, plan)?;
     }
@@ -117,7 +117,7 @@ fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate
     for &fe in front_ends {
         plan.roles.push(ServerRole {
             server: fe,
-            order: SECTION_ORDER,
+            slot: RunbookSlot::SqlJob,
             feature: "sql",
             text: format!(
                 "SQL client: alias {} (initially {}); task {} points it at the mirroring principal every {} minute(s)",
@@ -155,7 +155,7 @@ fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate
         ),
     });
     let script = win_arg(&site.script_path(SWITCHER))
-        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("the switcher's path: {e}")))?;
     plan.server_verifies.push(ServerVerify {
         hosts: front_ends.clone(),
         feature: "sql",
@@ -168,13 +168,17 @@ fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate
     Ok(())
 }
 
-fn add_partner_facts(sql: &Sql, p: &model::Partner, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_partner_facts(
+    sql: &Sql,
+    p: &model::Partner,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     let job = crate::escape::tsql_str(&sql.job.name)
-        .map_err(|e| crate::Error::Internal(format!("the job name: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("the job name: {e}")))?;
     let target = p.target();
     plan.roles.push(ServerRole {
         server: p.server,
-        order: SECTION_ORDER,
+        slot: RunbookSlot::SqlJob,
         feature: "sql",
         text: if sql.failover_job {
             format!(
@@ -219,7 +223,11 @@ fn sqlcmd(target: &str, file: &str) -> String {
 
 /// Per partner: the failover job, its alerts, and the scripts that pause and resume both, run
 /// there with sqlcmd. None with fewer than two databases (nothing to fail over together).
-fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_partner_scripts(
+    site: &Farm,
+    sql: &Sql,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     if !sql.failover_job {
         return Ok(());
     }
@@ -266,7 +274,11 @@ fn add_partner_scripts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), cr
 }
 
 /// The probe and the switcher script, for the front ends.
-fn add_front_end_files(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_front_end_files(
+    site: &Farm,
+    sql: &Sql,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     let hosts = site.server_names(&sql.switcher.servers);
     plan.add_file(
         "sql/mirror-state.sql",
@@ -300,13 +312,13 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
         // A domain account: the password is typed by an administrator at registration
         // (`schtasks /RU … /RP *`); it is never stored in the bundle or in Group Policy.
         Principal {
-            user_id: sw.run_as.clone(),
+            account: Account::parse(&sw.run_as),
             logon_type: Some("Password".into()),
             run_level: "HighestAvailable".into(),
         }
     };
     let script = win_arg(&site.script_path(SWITCHER))
-        .map_err(|e| crate::Error::Internal(format!("the switcher's path: {e}")))?;
+        .map_err(|e| crate::Error::internal(format!("the switcher's path: {e}")))?;
     Ok(TaskSpec {
         name: sw.task_name.clone(),
         description: format!(
@@ -315,16 +327,17 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
         ),
         trigger: Trigger::Repeat {
             start: start_boundary(site, 0, 0, 0),
-            interval: format!("PT{}M", sw.interval_minutes),
+            interval: Duration::minutes(sw.interval_minutes.into()),
         },
         command: r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe".into(),
         arguments: format!("-NoProfile -NonInteractive -ExecutionPolicy Bypass -File {script}"),
         working_directory: String::new(),
         principal,
-        execution_time_limit: "PT5M".into(),
+        execution_time_limit: Duration::minutes(5),
         start_when_available: true,
         hosts: sw.servers.clone(),
         feature: "sql",
+        origin: "sql.switcher".into(),
     })
 }
 
@@ -540,10 +553,10 @@ struct RegRow {
 }
 
 /// The runbook section, two checklist steps, a prerequisite and a link under "On each server".
-fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Error> {
+fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
     let section = Section {
         id: "sql".into(),
-        order: SECTION_ORDER,
+        slot: RunbookSlot::SqlJob,
         text: crate::render::render("sql/runbook.md", &runbook_view(site, sql))?,
     };
     let view = SqlChecklistView {
@@ -557,29 +570,29 @@ fn add_runbook(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate::Err
         ps2: ps2_rows(site, sql),
     };
     if !view.ps2.is_empty() {
-        plan.add_checklist_parts(
+        plan.runbook.add_checklist_parts(
             "sql/checklist.md",
             &view,
-            &[("prerequisite_ps2", Part::Prerequisite, PREREQUISITE_ORDER)],
+            &[("prerequisite_ps2", Part::Prerequisite, RunbookSlot::SqlJob)],
         )?;
     }
     if sql.failover_job {
-        plan.add_checklist_parts(
+        plan.runbook.add_checklist_parts(
             "sql/checklist.md",
             &view,
-            &[("step_job", Part::Step, STEP_JOB_ORDER)],
+            &[("step_job", Part::Step, RunbookSlot::SqlJob)],
         )?;
     }
-    plan.add_checklist_parts(
+    plan.runbook.add_checklist_parts(
         "sql/checklist.md",
         &view,
         &[
-            ("step_logins", Part::Step, STEP_LOGINS_ORDER),
-            ("prerequisite", Part::Prerequisite, PREREQUISITE_ORDER),
-            ("server_check", Part::ServerCheck, SERVER_CHECK_ORDER),
+            ("step_logins", Part::Step, RunbookSlot::SqlLogins),
+            ("prerequisite", Part::Prerequisite, RunbookSlot::SqlJob),
+            ("server_check", Part::ServerCheck, RunbookSlot::SqlJob),
         ],
     )?;
-    plan.sections.push(section);
+    plan.runbook.sections.push(section);
     Ok(())
 }
 
@@ -604,7 +617,7 @@ fn add_topology(sql: &Sql, t: &mut Topology) {
         t.server_columns.push((p.server, PARTNER_RANK));
         t.server_lines.push(ServerLine {
             server: p.server,
-            order: PARTNER_LINE_ORDER,
+            slot: LineSlot::SqlPartner,
             text: format!("SQL partner: {}", p.target()),
         });
         t.edges.push(TopoEdge {
@@ -626,7 +639,7 @@ fn add_topology(sql: &Sql, t: &mut Topology) {
     for &s in &switchers {
         t.server_lines.push(ServerLine {
             server: s,
-            order: SWITCHER_LINE_ORDER,
+            slot: LineSlot::SqlSwitcher,
             text: format!("alias switcher every {} min", sql.switcher.interval_minutes),
         });
         t.edges.push(TopoEdge {

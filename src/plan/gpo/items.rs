@@ -218,57 +218,12 @@ fn needs_password(p: &Principal) -> bool {
 /// `Ok(None)`: a principal GPP cannot carry safely (left to manual registration).
 pub fn gpp_account(p: &Principal) -> Result<Option<&'static str>, crate::Error> {
     if needs_password(p) {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "a task for `{}` asks for a stored password; {MS14_025}",
-            p.user_id
+            p.account.user_id()
         )));
     }
-    let id = p.user_id.to_ascii_lowercase();
-    Ok(match id.as_str() {
-        "s-1-5-18" | "system" | "nt authority\\system" => Some("NT AUTHORITY\\System"),
-        "s-1-5-19"
-        | "localservice"
-        | "local service"
-        | "nt authority\\localservice"
-        | "nt authority\\local service" => Some("NT AUTHORITY\\LocalService"),
-        "s-1-5-20"
-        | "networkservice"
-        | "network service"
-        | "nt authority\\networkservice"
-        | "nt authority\\network service" => Some("NT AUTHORITY\\NetworkService"),
-        _ => None,
-    })
-}
-
-/// Seconds of a simple ISO 8601 duration (`P1D`, `PT10M`, `PT1H30M`, `PT45S`).
-pub fn iso_duration_secs(s: &str) -> Option<u64> {
-    let rest = s.strip_prefix('P')?;
-    let (date, time) = match rest.split_once('T') {
-        Some((d, t)) => (d, Some(t)),
-        None => (rest, None),
-    };
-    let mut total = 0u64;
-    let mut parse = |part: &str, units: &[(char, u64)]| -> Option<()> {
-        let mut num = String::new();
-        for c in part.chars() {
-            if c.is_ascii_digit() {
-                num.push(c);
-            } else {
-                let mul = units.iter().find(|(u, _)| *u == c)?.1;
-                total = total.checked_add(num.parse::<u64>().ok()?.checked_mul(mul)?)?;
-                num.clear();
-            }
-        }
-        num.is_empty().then_some(())
-    };
-    parse(date, &[('D', 86_400), ('W', 604_800)])?;
-    if let Some(t) = time {
-        if t.is_empty() {
-            return None;
-        }
-        parse(t, &[('H', 3600), ('M', 60), ('S', 1)])?;
-    }
-    Some(total)
+    Ok(p.account.gpp_name())
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` (local) → the civil date and time.
@@ -291,7 +246,7 @@ fn legacy_triggers(
     trigger: &Trigger,
     name: &str,
 ) -> Result<Option<Vec<LegacyTrigger>>, crate::Error> {
-    let bad = |what: &str| crate::Error::Internal(format!("task {name}: {what}"));
+    let bad = |what: &str| crate::Error::internal(format!("task {name}: {what}"));
     let local_start =
         |start: &str| parse_start(start).ok_or_else(|| bad("start is not YYYY-MM-DDTHH:MM:SS"));
     let utc = |local: jiff::civil::DateTime| {
@@ -316,8 +271,7 @@ fn legacy_triggers(
             Ok(Some(vec![calendar_trigger(&s.by, at(u, ""))]))
         }
         Trigger::Repeat { start, interval } => {
-            let secs = iso_duration_secs(interval)
-                .ok_or_else(|| bad("the repetition interval is not an ISO 8601 duration"))?;
+            let secs = interval.as_secs();
             if secs < 60 || secs % 60 != 0 || secs > 86_400 {
                 return Err(bad(
                     "a legacy (2003) task repeats in whole minutes, from 1 minute to 1 day",
@@ -378,6 +332,62 @@ fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
     }
 }
 
+/// The largest day interval a legacy (Task Scheduler 1.0) task item of Group Policy Preferences
+/// can carry: its `interval` attribute is an unsignedByte in the ScheduledTasks schema of
+/// [MS-GPPREF] 2.2.1.18.5 (tests/schemas/gpp-legacy-task.xsd keeps that type).
+pub const LEGACY_ITEM_MAX_DAYS: u32 = 255;
+
+/// A task the GPO cannot carry as the site describes it, located at the site-file key to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitFinding {
+    pub path: String,
+    pub message: String,
+    pub help: String,
+}
+
+/// The legacy item limits over every task of the plan, whichever family made it: an every-N-days
+/// task that the GPO would deliver as a legacy item (a host without Task Scheduler 2.0, the GPO
+/// carrying scheduled tasks, an account GPP can carry) must fit the item's interval. Repetitions
+/// longer than the item's 255-minute duration need no finding: [`repeat_cover`] splits them.
+pub fn legacy_limits(site: &Farm, tasks: &[TaskSpec]) -> Vec<LimitFinding> {
+    if !site.gpo_has(Preference::Tasks) {
+        return Vec::new();
+    }
+    tasks
+        .iter()
+        .filter_map(|t| legacy_interval_finding(site, t))
+        .collect()
+}
+
+fn legacy_interval_finding(site: &Farm, t: &TaskSpec) -> Option<LimitFinding> {
+    let Trigger::Calendar(Schedule {
+        by: By::Days { interval },
+        ..
+    }) = &t.trigger
+    else {
+        return None;
+    };
+    if *interval <= LEGACY_ITEM_MAX_DAYS || !matches!(gpp_account(&t.principal), Ok(Some(_))) {
+        return None;
+    }
+    let server = t
+        .hosts
+        .iter()
+        .map(|&h| site.server(h))
+        .find(|s| !s.os.has_task_scheduler2())?;
+    Some(LimitFinding {
+        path: format!("{}.every_days", t.origin),
+        message: format!(
+            "every_days = {interval} cannot reach `{}` ({}) through the GPO: its legacy task item holds at most {LEGACY_ITEM_MAX_DAYS} days",
+            server.name,
+            server.os.label()
+        ),
+        help: format!(
+            "use `every_days` of at most {LEGACY_ITEM_MAX_DAYS}, a weekly (`days`) or monthly (`monthly`) schedule, or leave \"tasks\" out of gpo.include and create the task by hand on the servers without Task Scheduler 2.0"
+        ),
+    })
+}
+
 /// The longest repetition a legacy trigger may carry: [MS-GPPREF] 2.2.1.18.5 types
 /// `minutesDuration` as `xs:unsignedByte`.
 pub const MAX_LEGACY_DURATION: u32 = 255;
@@ -412,7 +422,7 @@ fn legacy_week(w: Week) -> &'static str {
 /// Task names become Task Scheduler paths and GPP item names: the same safe set as everywhere.
 fn check_task_name(name: &str) -> Result<(), crate::Error> {
     crate::model::check_task_name(name).map_err(|e| {
-        crate::Error::Internal(format!(
+        crate::Error::internal(format!(
             "{e}; it cannot be written into Group Policy Preferences"
         ))
     })
@@ -460,7 +470,7 @@ fn file_item(site: &Farm, s: &Script) -> Result<FileItem, crate::Error> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "script name {:?} cannot be copied by Group Policy",
             s.file
         )));
@@ -495,7 +505,7 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
         // put into Group Policy Preferences.
         items.manual.push(ManualTask {
             name: t.name.clone(),
-            account: t.principal.user_id.clone(),
+            account: t.principal.account.user_id().to_string(),
             hosts: site.server_names(&t.hosts),
             why: format!("its account needs a password; {MS14_025}"),
         });
@@ -509,7 +519,7 @@ fn add_task_items(site: &Farm, t: &TaskSpec, items: &mut GpoItems) -> Result<(),
     let Some(account) = account else {
         items.manual.push(ManualTask {
             name: t.name.clone(),
-            account: t.principal.user_id.clone(),
+            account: t.principal.account.user_id().to_string(),
             hosts: site.server_names(&t.hosts),
             why: "its account is neither SYSTEM nor an NT AUTHORITY service account; Group Policy \
                   Preferences could only run it with a stored password"
@@ -565,10 +575,10 @@ fn register_task(site: &Farm, t: &TaskSpec, hosts: &[usize]) -> Result<LegacyTas
     check_task_name(&name)?;
     let file = site.script_path(&format!("{}.xml", t.name));
     let quoted = crate::escape::win_arg(&file)
-        .map_err(|e| crate::Error::Internal(format!("task {}: {e}", t.name)))?;
+        .map_err(|e| crate::Error::internal(format!("task {}: {e}", t.name)))?;
     let trigger = Trigger::Calendar(Schedule::daily(REGISTER_HOUR, 0));
     let triggers = legacy_triggers(site, &trigger, &name)?
-        .ok_or_else(|| crate::Error::Internal(format!("task {name}: no legacy trigger")))?;
+        .ok_or_else(|| crate::Error::internal(format!("task {name}: no legacy trigger")))?;
     Ok(LegacyTask {
         uid: guid(&site.name, &format!("task-register\n{}", t.name)),
         comment: format!(
@@ -623,7 +633,7 @@ fn legacy_task(
         app: t.command.clone(),
         args: t.arguments.clone(),
         start_in: t.working_directory.clone(),
-        max_run_ms: iso_duration_secs(&t.execution_time_limit)
+        max_run_ms: Some(t.execution_time_limit.as_secs())
             .filter(|&s| s > 0)
             .map(|s| s * 1000),
         triggers,
@@ -644,7 +654,7 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         || key.contains("\\\\")
         || v.key.chars().chain(v.name.chars()).any(|c| c.is_control())
     {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "registry value {:?} under {:?} cannot be written into Group Policy Preferences",
             v.name, v.key
         )));
@@ -652,7 +662,7 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
     let (reg_type, value, image) = match &v.data {
         RegData::Sz(s) => {
             if s.chars().any(|c| c.is_control()) {
-                return Err(crate::Error::Internal(format!(
+                return Err(crate::Error::internal(format!(
                     "registry value {:?} has a control character",
                     v.name
                 )));
@@ -715,7 +725,7 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
         .chain(items.services.iter().map(|r| &r.uid));
     for u in uids {
         if !seen.insert(u.clone()) {
-            return Err(crate::Error::Internal(format!(
+            return Err(crate::Error::internal(format!(
                 "two Group Policy items share the identity behind uid {u} (a duplicate task, file or registry value)"
             )));
         }
@@ -726,12 +736,12 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
 /// The Services item that sets one service's recovery actions.
 fn service_item(site: &Farm, r: &ServiceRecovery) -> Result<ServiceItem, crate::Error> {
     crate::model::check_plain_name(&r.service, 80, false, "service name").map_err(|e| {
-        crate::Error::Internal(format!(
+        crate::Error::internal(format!(
             "{e}; it cannot be written into Group Policy Preferences"
         ))
     })?;
     if !(1..=3).contains(&r.restarts) {
-        return Err(crate::Error::Internal(format!(
+        return Err(crate::Error::internal(format!(
             "service {}: {} restarts; the service controller has three failure actions",
             r.service, r.restarts
         )));

@@ -102,7 +102,7 @@ fn utf16(bytes: &[u8]) -> String {
 }
 
 fn on(a: &sitebundle::bundle::Artifact, server: &str) -> bool {
-    a.hosts.iter().any(|h| h == server)
+    a.hosts.servers().iter().any(|h| h == server)
 }
 
 impl LiveFarm {

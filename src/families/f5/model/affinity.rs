@@ -75,7 +75,8 @@ pub enum TargetRef {
     Pool(usize),
 }
 
-/// Result of the scenario check of one group, kept for `validate` and the runbook.
+/// Result of the scenario check of one group, kept for `validate` and the runbook (in
+/// `Site::verdicts`: the analysis records it beside the site, never in this section's model).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verdict {
     /// Health variables (node × check) the group depends on.
@@ -94,8 +95,6 @@ pub struct Affinity {
     pub targets: Vec<TargetRef>,
     pub on_split: OnSplit,
     pub description: String,
-    /// Filled by the scenario check during `load` (None when the check was skipped).
-    pub verdict: Option<Verdict>,
 }
 
 fn check_name(s: &str) -> Result<(), String> {
@@ -190,7 +189,6 @@ fn resolve_group(
         targets,
         on_split: a.on_split,
         description: a.description.clone(),
-        verdict: None,
     };
     (affinity, aok)
 }
