@@ -35,7 +35,8 @@ enum Command {
     /// The new tree is on disk before it replaces the old one: on Linux 5.8 and later one syncfs of
     /// OUT's file system flushes it (set SITEBUNDLE_FLUSH=files to flush file by file instead, e.g.
     /// on a file system other programs keep busy); files that did not change are hard-linked from
-    /// the previous bundle, not written again.
+    /// the previous bundle, not written again. When OUT already holds exactly the bundle, nothing
+    /// is written at all ("up to date").
     Build {
         /// The site description.
         #[arg(default_value = "site.toml")]
@@ -337,7 +338,14 @@ fn build_command(site: &Path, out: &Path, force: bool, report: Report) -> u8 {
             for note in &r.recovered {
                 eprintln!("note: an earlier build was interrupted: {note}");
             }
-            if !quiet {
+            if !quiet && r.up_to_date {
+                println!(
+                    "{} is up to date: its {} files ({} bytes) are the bundle, nothing was written",
+                    out.display(),
+                    r.files,
+                    r.bytes
+                );
+            } else if !quiet {
                 println!(
                     "wrote {} files ({} bytes) to {}",
                     r.files,

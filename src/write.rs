@@ -33,6 +33,8 @@ pub struct WriteReport {
     pub kept: Vec<String>,
     /// Leftovers of an interrupted earlier build that were cleaned up (or restored) first.
     pub recovered: Vec<String>,
+    /// The output already held exactly this bundle: nothing was written, moved or flushed.
+    pub up_to_date: bool,
 }
 
 /// A hook the tests use to fail (or crash) a write at a chosen step; `None` in normal use. Steps:
@@ -71,6 +73,18 @@ pub fn write_bundle_with(
 
     let (existing, previous) = existing_entries(out, force)?;
     let kept = kept_entries(bundle, out, &existing, &previous)?;
+    if holds_bundle(bundle, out, previous.as_deref()) {
+        report.up_to_date = true;
+        report.files = bundle.files.len();
+        report.bytes = bundle.total_bytes();
+        report.unchanged = report.files;
+        report.kept = kept
+            .iter()
+            .filter(|k| k.kind != EntryKind::Dir)
+            .map(|k| k.rel.clone())
+            .collect();
+        return Ok(report);
+    }
 
     fs::create_dir_all(&parent).map_err(|e| io_err("create", &parent, e))?;
     let pid = std::process::id();
@@ -98,6 +112,29 @@ pub fn write_bundle_with(
     }
     swap_into_place(out, &tmp, &old, &parent, &fail)?;
     Ok(report)
+}
+
+/// Whether `out` already holds exactly `bundle`: its manifest lists exactly the bundle's files
+/// (nothing to remove) and every file, the manifest included, holds the new bytes on disk (read
+/// back, not taken from the manifest's hashes, which a hand edit would leave behind). Then a
+/// build has nothing to write: the folder is left alone, files, times and inodes as they were.
+/// Any doubt (a file linked elsewhere, an unreadable one) is a no, and the build writes.
+fn holds_bundle(bundle: &Bundle, out: &Path, previous: Option<&[String]>) -> bool {
+    let Some(previous) = previous else {
+        return false;
+    };
+    // The manifest's own list, with the manifest itself (`manifest_paths`).
+    let listed: std::collections::BTreeSet<&str> = previous.iter().map(String::as_str).collect();
+    let generated: std::collections::BTreeSet<&str> =
+        bundle.files.keys().map(String::as_str).collect();
+    if listed != generated || !bundle.files.contains_key(MANIFEST) {
+        return false;
+    }
+    let mut buf = Vec::new();
+    bundle
+        .files
+        .iter()
+        .all(|(rel, a)| holds_exactly(&out.join(rel), &a.bytes, &mut buf))
 }
 
 /// Runs the test hook for `step`, if any.
@@ -226,7 +263,8 @@ enum Flush {
 /// Writes the bundle's files into the new tree. A file whose bytes the previous bundle already holds
 /// (in a file of its own that only the previous bundle names) is hard-linked from there instead of
 /// written: it keeps its modification time, so copying tools that compare times skip it. The
-/// manifest is always written anew, so its modification time is the time of the last build. Nothing
+/// manifest is written anew, so its modification time is the time of the last build that changed
+/// something (a build that changes nothing writes nothing: [`holds_bundle`]). Nothing
 /// is flushed here: the files to flush are added to `flush`.
 fn write_files(
     bundle: &Bundle,
