@@ -139,6 +139,44 @@ pub fn template_names() -> Vec<String> {
     v
 }
 
+/// Server names in the site's order, written short: runs of names that differ only in a trailing
+/// number counting up by one (`web01`, `web02`, `web03`, same width) become `web01{dash}web03`
+/// (`–` in Markdown, `..` where only ASCII may go); the rest are listed as they are, joined with
+/// `, `.
+pub fn name_ranges(names: &[&str], dash: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < names.len() {
+        let mut j = i;
+        while j + 1 < names.len() && follows(names[j], names[j + 1]) {
+            j += 1;
+        }
+        parts.push(match j - i {
+            0 => names[i].to_string(),
+            1 => format!("{}, {}", names[i], names[j]),
+            _ => format!("{}{dash}{}", names[i], names[j]),
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// Whether `b` is `a` with its trailing number one higher, at the same width (`web09`, `web10`).
+fn follows(a: &str, b: &str) -> bool {
+    let split = |s: &str| {
+        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        (s.len() - digits, digits)
+    };
+    let ((sa, da), (sb, db)) = (split(a), split(b));
+    if da == 0 || da != db || a[..sa] != b[..sb] {
+        return false;
+    }
+    match (a[sa..].parse::<u64>(), b[sb..].parse::<u64>()) {
+        (Ok(x), Ok(y)) => y == x + 1,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +216,22 @@ mod tests {
     #[test]
     fn raise_aborts() {
         assert!(env().render_str("[[ raise('boom') ]]", ()).is_err());
+    }
+
+    #[test]
+    fn name_ranges_shorten_numbered_runs() {
+        use super::name_ranges;
+        assert_eq!(
+            name_ranges(&["web01", "web02", "web03", "app1"], "–"),
+            "web01–web03, app1"
+        );
+        assert_eq!(name_ranges(&["web09", "web10"], "–"), "web09, web10");
+        assert_eq!(name_ranges(&["a1", "a2", "a4"], "–"), "a1, a2, a4");
+        assert_eq!(
+            name_ranges(&["web9", "web10", "web11"], "–"),
+            "web9, web10, web11"
+        );
+        assert_eq!(name_ranges(&["x"], "–"), "x");
+        assert_eq!(name_ranges(&[], "–"), "");
     }
 }

@@ -37,6 +37,19 @@ use report::{Finding, Report, SourceReport};
 
 pub use windows::trigger_label;
 
+/// The folders directly under `from`, by their name in lower case (a server's folder is found
+/// whatever the case its collector wrote it in).
+fn server_folders(from: &Path) -> std::collections::HashMap<String, String> {
+    std::fs::read_dir(from)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .map(|n| (n.to_ascii_lowercase(), n))
+        .collect()
+}
+
 /// The audit of the farm against the folder `from`, or a located error for every collected file
 /// that cannot be read.
 pub fn audit(
@@ -47,9 +60,15 @@ pub fn audit(
 ) -> Result<Report, Vec<Diagnostics>> {
     let mut errors = Vec::new();
     let mut sources = Vec::new();
+    let folders = server_folders(from);
     for (idx, server) in farm.servers.iter().enumerate() {
-        let dir = from.join(&server.name);
-        let shown = server.name.clone();
+        // The collectors write under the name the server reports (%COMPUTERNAME%, upper case):
+        // computer names compare without case, as Windows compares them.
+        let shown = folders
+            .get(&server.name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| server.name.clone());
+        let dir = from.join(&shown);
         let source = format!("server {}", server.name);
         if dir.is_dir() {
             let findings = windows::audit(farm, plan, bundle, idx, &dir, &shown, &mut errors);

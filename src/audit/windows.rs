@@ -1,6 +1,7 @@
 //! One Windows server: what the plan puts on it (tasks, registry values, runtime scripts, the
 //! 2003 event trigger, its name and release) against its collected folder
-//! (`collected/<server>/`, written by `collect/windows/<server>.cmd`).
+//! (`collected/<SERVER>/`, written by the collector of its group, `collect/windows/…`, under the
+//! name the server reports).
 
 use std::path::Path;
 

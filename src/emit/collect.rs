@@ -27,10 +27,11 @@ fn data(s: &str) -> Result<String, crate::Error> {
     Ok(q[1..q.len() - 1].to_string())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq, Eq, Hash)]
 struct WindowsView<'a> {
     site: &'a str,
-    server: &'a str,
+    /// The servers that run this collector (written short, `name_ranges`).
+    servers: String,
     release: &'static str,
     v2: bool,
     /// Data lines built with [`data`].
@@ -48,8 +49,8 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
     let mut out = Emitted::default();
     let by_server = PerServer::of(site, plan)?;
     let mut collectors = Vec::new();
-    for idx in 0..site.servers.len() {
-        collectors.push(add_windows(site, &mut out, &by_server, idx)?);
+    for group in collector_groups(site, &by_server) {
+        collectors.push(add_windows(site, &mut out, &by_server, &group)?);
     }
     if let Some(gpo) = &site.gpo {
         #[derive(Serialize)]
@@ -139,18 +140,32 @@ impl PerServer {
     }
 }
 
-fn add_windows(
-    site: &Farm,
-    out: &mut Emitted,
-    by: &PerServer,
-    idx: usize,
-) -> Result<Collector, crate::Error> {
-    let server = site.server(idx);
-    let v2 = server.os.has_task_scheduler2();
-    let view = WindowsView {
+/// Servers whose collectors would be the same but for their name, in the site's order: one
+/// collector serves each group (it writes under the name the server reports, %COMPUTERNAME%).
+fn collector_groups(site: &Farm, by: &PerServer) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::HashMap<WindowsView, usize> = Default::default();
+    for idx in 0..site.servers.len() {
+        let key = view(site, by, idx, String::new());
+        match index.get(&key) {
+            Some(&g) => groups[g].push(idx),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![idx]);
+            }
+        }
+    }
+    groups
+}
+
+/// What the collector of server `idx` reads (the same for every server of its group).
+fn view<'a>(site: &'a Farm, by: &PerServer, idx: usize, servers: String) -> WindowsView<'a> {
+    let os = site.server(idx).os;
+    let v2 = os.has_task_scheduler2();
+    WindowsView {
         site: &site.name,
-        server: &server.name,
-        release: server.os.label(),
+        servers,
+        release: os.label(),
         v2,
         tasks: by.tasks[idx].clone(),
         registry: by.registry[idx].clone(),
@@ -158,23 +173,51 @@ fn add_windows(
         algorithm: if v2 { " SHA256" } else { "" },
         algorithm_label: if v2 { "SHA-256" } else { "SHA-1" },
         eventtriggers: by.eventtriggers[idx],
+    }
+}
+
+/// The collector of one group: `collect/windows/NAME.cmd` for a server of its own,
+/// `collect/windows/group-FIRST.cmd` for several.
+fn add_windows(
+    site: &Farm,
+    out: &mut Emitted,
+    by: &PerServer,
+    group: &[usize],
+) -> Result<Collector, crate::Error> {
+    let names: Vec<&str> = group
+        .iter()
+        .map(|&i| site.server(i).name.as_str())
+        .collect();
+    let servers = crate::render::name_ranges(&names, "..");
+    let first = site.server(group[0]);
+    let text = crate::render::render(
+        "collect/windows.cmd",
+        &view(site, by, group[0], servers.clone()),
+    )?;
+    let path = match group.len() {
+        1 => format!("collect/windows/{}.cmd", first.name),
+        _ => format!("collect/windows/group-{}.cmd", first.name),
     };
-    let text = crate::render::render("collect/windows.cmd", &view)?;
-    let path = format!("collect/windows/{}.cmd", server.name);
+    let (source, on) = match group.len() {
+        1 => (format!("server {servers}"), servers.clone()),
+        n => (
+            format!("servers {servers} ({n})"),
+            format!("each of {servers}"),
+        ),
+    };
     out.add_file(
         path.clone(),
         Artifact::text(ArtifactKind::Batch, Encoding::Utf8, Eol::Crlf, &text)
-            .hosts([server.name.clone()])
+            .hosts(names.iter().map(|n| n.to_string()))
             .deploy(Deploy::Command(format!(
-                "read-only, for sitebundle audit: run on {} as a local administrator",
-                server.name
+                "read-only, for sitebundle audit: run on {on} as a local administrator"
             ))),
     )?;
     Ok(Collector {
-        source: format!("server {} ({})", server.name, server.os.label()),
-        run_on: format!("{}, as a local administrator", server.name),
+        source: format!("{source} ({})", first.os.label()),
+        run_on: format!("{on}, as a local administrator"),
         command: path.replace('/', "\\"),
-        output: format!("{}/", server.name),
+        output: "%COMPUTERNAME%/ (the name each server reports)".into(),
     })
 }
 

@@ -13,25 +13,45 @@ use crate::plan::{Item, Part, Plan, RunbookParts, RunbookSlot, Section, ServerPl
 /// Bundle path of the runbook.
 pub const PATH: &str = "README.md";
 
-/// "On each server": the plan's per-server view, one subsection per server, each rendered on its
-/// own (`runbook/server.md`) so that no view of the whole site is held at once, on every core.
+/// "On each server": the plan's per-server view, one subsection per group of servers that get
+/// the same (their views equal but for the name: [`groups`]), each rendered on its own
+/// (`runbook/server.md`) so that no view of the whole site is held at once, on every core.
+/// `sitebundle plan --server NAME` keeps the view of one server.
 fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, crate::Error> {
     #[derive(Serialize)]
     struct Header {
         gpo: bool,
     }
     #[derive(Serialize)]
-    struct One {
+    struct One<'a> {
         s: ServerPlan,
+        /// The heading: the server's name, or the group's names written short and its size.
+        heading: String,
+        /// Every name of a group of several (empty for one server).
+        members: Vec<&'a str>,
     }
     let views = plan.per_server(site, files);
-    let parts = crate::parallel::map_ranges(site.servers.len(), |range| {
+    let groups = groups(site, &views)?;
+    let parts = crate::parallel::map_ranges(groups.len(), |range| {
         let mut text = String::new();
-        for idx in range {
-            text.push_str(&crate::render::render(
-                "runbook/server.md",
-                &One { s: views.get(idx)? },
-            )?);
+        for group in &groups[range] {
+            let names: Vec<&str> = group
+                .iter()
+                .map(|&i| site.server(i).name.as_str())
+                .collect();
+            let (heading, members) = match names.len() {
+                1 => (names[0].to_string(), Vec::new()),
+                n => (
+                    format!("{}: {n} servers", crate::render::name_ranges(&names, "–")),
+                    names,
+                ),
+            };
+            let one = One {
+                s: views.get(group[0])?,
+                heading,
+                members,
+            };
+            text.push_str(&crate::render::render("runbook/server.md", &one)?);
         }
         Ok::<_, crate::Error>(text)
     })?;
@@ -53,6 +73,42 @@ fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, 
         slot: RunbookSlot::Servers,
         text,
     })
+}
+
+/// The servers in groups whose views are equal but for the name, address and DNS name (the
+/// same release, files, tasks, values, services, roles, prerequisites and commands), in the
+/// site's order of their first server. Views are compared by the SHA-256 of their JSON, computed
+/// on every core (a 10,000-server site holds no view of the whole site at once).
+pub fn groups(
+    site: &Farm,
+    views: &crate::plan::ServerPlans,
+) -> Result<Vec<Vec<usize>>, crate::Error> {
+    use sha2::Digest;
+    let digests = crate::parallel::map_ranges(site.servers.len(), |range| {
+        range
+            .map(|idx| {
+                let mut v = views.get(idx)?;
+                v.name.clear();
+                v.address = None;
+                v.fqdn = None;
+                let json = serde_json::to_vec(&v)
+                    .map_err(|e| crate::Error::internal(format!("the view of a server: {e}")))?;
+                Ok(sha2::Sha256::digest(&json).into())
+            })
+            .collect::<Result<Vec<[u8; 32]>, crate::Error>>()
+    })?;
+    let mut index: std::collections::HashMap<[u8; 32], usize> = Default::default();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (idx, d) in digests.into_iter().flatten().enumerate() {
+        match index.get(&d) {
+            Some(&g) => groups[g].push(idx),
+            None => {
+                index.insert(d, groups.len());
+                groups.push(vec![idx]);
+            }
+        }
+    }
+    Ok(groups)
 }
 
 #[derive(Serialize)]

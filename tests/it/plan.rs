@@ -543,3 +543,97 @@ fn sharepoint_and_the_alias_name_the_way_the_site_takes() {
     let md = runbook(&sitebundle::build_bundle(&site).unwrap());
     assert!(!md.contains("SharePoint and the SQL alias"));
 }
+
+/// The groups of "On each server" as the runbook lists them: each subsection's servers (its name,
+/// or the "The same on each of these N servers: …" list of a group).
+fn runbook_groups(md: &str) -> Vec<BTreeSet<String>> {
+    let section = md
+        .split("\n## On each server\n")
+        .nth(1)
+        .expect("On each server");
+    let section = section.split("\n## ").next().unwrap();
+    section
+        .split("\n### ")
+        .skip(1)
+        .map(|sub| {
+            let same = "The same on each of these ";
+            match sub.lines().find_map(|l| l.strip_prefix(same)) {
+                Some(rest) => {
+                    let (count, list) = rest.split_once(" servers: ").unwrap();
+                    let names: BTreeSet<String> = list
+                        .trim_end_matches('.')
+                        .split(", ")
+                        .map(|n| n.replace('\\', ""))
+                        .collect();
+                    assert_eq!(names.len(), count.parse::<usize>().unwrap(), "{sub}");
+                    names
+                }
+                None => BTreeSet::from([sub.split(' ').next().unwrap().replace('\\', "")]),
+            }
+        })
+        .collect()
+}
+
+/// Grouped sections list exactly the servers whose per-server views are equal but for the name
+/// (compared in full here, not by digest), on random synthetic farms with random differences;
+/// `plan --server` keeps every server's own view.
+#[test]
+fn runbook_groups_are_exactly_the_servers_with_equal_plans() {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    for case in 0..6 {
+        let servers = 3 + next(110) as usize;
+        let mut text = sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(servers));
+        // Random differences: a kill task on a few random servers.
+        for k in 0..next(4) {
+            let i = 2 + next(servers as u64 - 2) as usize;
+            let name = format!("g{}-web{:03}", (i - 2) / 40, (i - 2) % 40 + 1);
+            text.push_str(&format!(
+                "[[kill]]\nimage = \"odd{k}.exe\"\nservers = [\"{name}\"]\nat = \"01:00\"\n\n"
+            ));
+        }
+        let site = sitebundle::load_text("synth.toml", &text).unwrap().0;
+        let built = sitebundle::build(&site).unwrap();
+        let md = String::from_utf8(built.files.files["README.md"].bytes.clone()).unwrap();
+        let views = built.plan.server_plans(&site.farm, &built.files).unwrap();
+        let mut expected: Vec<(String, BTreeSet<String>)> = Vec::new();
+        for v in &views {
+            let mut shape = v.clone();
+            shape.name.clear();
+            shape.address = None;
+            shape.fqdn = None;
+            let key = serde_json::to_string(&shape).unwrap();
+            match expected.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, names)) => {
+                    names.insert(v.name.clone());
+                }
+                None => expected.push((key, BTreeSet::from([v.name.clone()]))),
+            }
+        }
+        let expected: Vec<BTreeSet<String>> = expected.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(
+            runbook_groups(&md),
+            expected,
+            "case {case}: {servers} servers"
+        );
+        assert!(
+            expected.len() < servers || servers < 5,
+            "case {case}: nothing grouped"
+        );
+        // Every server keeps its own view: its name, and the collector that runs on it.
+        for v in &views {
+            assert!(
+                v.files
+                    .iter()
+                    .any(|f| f.path.starts_with("collect/windows/")),
+                "{}",
+                v.name
+            );
+        }
+    }
+}

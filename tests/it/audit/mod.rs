@@ -632,6 +632,27 @@ fn the_windows_collectors_run_in_a_cmd_model_and_audit_in_sync() {
 }
 
 /// The farm's exports with every server folder written by its collector in the cmd model.
+/// The Windows collector that runs on `server` (one per group of servers that collect the same).
+fn collector_of<'a>(
+    files: &'a sitebundle::bundle::Bundle,
+    server: &str,
+) -> &'a sitebundle::bundle::Artifact {
+    let found: Vec<_> = files
+        .files
+        .iter()
+        .filter(|(p, a)| {
+            p.starts_with("collect/windows/") && a.hosts.servers().iter().any(|h| h == server)
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{server}: {:?}",
+        found.iter().map(|f| f.0).collect::<Vec<_>>()
+    );
+    found[0].1
+}
+
 fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
     use sha2::Digest;
     let collected = tempfile::tempdir().unwrap();
@@ -640,11 +661,7 @@ fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
         std::fs::remove_dir_all(collected.path().join(&s.name)).unwrap();
         let root = tempfile::tempdir().unwrap();
         let script = root.path().join(format!("{}.cmd", s.name));
-        std::fs::write(
-            &script,
-            &plan.files.files[&format!("collect/windows/{}.cmd", s.name)].bytes,
-        )
-        .unwrap();
+        std::fs::write(&script, &collector_of(&plan.files, &s.name).bytes).unwrap();
         let drive = "C:";
         let system_root = if s.v2 {
             farm::SYSTEM_ROOT_2008
@@ -711,9 +728,11 @@ fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        // The collector writes under the name the server reports (%COMPUTERNAME%, upper case).
+        let reported = s.name.to_ascii_uppercase();
         std::fs::rename(
-            root.path().join("bundle/collected").join(&s.name),
-            collected.path().join(&s.name),
+            root.path().join("bundle/collected").join(&reported),
+            collected.path().join(&reported),
         )
         .unwrap();
     }
