@@ -217,7 +217,12 @@ fn add_windows(
         source: format!("{source} ({})", first.os.label()),
         run_on: format!("{on}, as a local administrator"),
         command: path.replace('/', "\\"),
-        output: "%COMPUTERNAME%/ (the name each server reports)".into(),
+        // The folder is named as the server reports itself (%COMPUTERNAME%: its NetBIOS name,
+        // upper case); the audit finds it without case.
+        output: match group.len() {
+            1 => format!("{}/", first.name.to_ascii_uppercase()),
+            _ => "%COMPUTERNAME%/".into(),
+        },
     })
 }
 

@@ -1,7 +1,7 @@
 @echo off
-rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), server ects-app1 (Windows Server 2003 R2).
-rem Run on the server as a local administrator:  collect\windows\ects-app1.cmd [OUTPUT FOLDER]
-rem It writes OUTPUT FOLDER\<this file's name>\ (default: the collected folder beside collect\) and
+rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), for ects-app1 (Windows Server 2003 R2).
+rem Run it on each of these servers as a local administrator (runbook, section Audit), with an optional OUTPUT FOLDER.
+rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder beside collect\) and
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V), registry.txt (reg query of each value the bundle sets),
 rem files.txt (size and SHA-1 of each runtime script), eventtriggers.csv (eventtriggers /query).
@@ -16,7 +16,7 @@ rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"
 if "%OUT%"=="" set "OUT=%~dp0..\..\collected"
-set "OUT=%OUT%\%~n0"
+set "OUT=%OUT%\%COMPUTERNAME%"
 if not exist "%OUT%\tasks" mkdir "%OUT%\tasks"
 if not exist "%OUT%\tasks" (
     echo cannot create "%OUT%\tasks" 1>&2

@@ -1,7 +1,7 @@
 @echo off
-rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), server sharepoint3 (Windows Server 2008 R2).
-rem Run on the server as a local administrator:  collect\windows\sharepoint3.cmd [OUTPUT FOLDER]
-rem It writes OUTPUT FOLDER\<this file's name>\ (default: the collected folder beside collect\) and
+rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), for sqlmirror1, sqlmirror2 (Windows Server 2008 R2).
+rem Run it on each of these servers as a local administrator (runbook, section Audit), with an optional OUTPUT FOLDER.
+rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder beside collect\) and
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V), tasks\NAME.xml (schtasks /Query /XML /TN NAME for each task the
 rem bundle registers here), registry.txt (reg query of each value the bundle sets),
@@ -9,20 +9,14 @@ rem files.txt (size and SHA-256 of each runtime script).
 rem Exit 0 when every file was written, 2 when the output folder cannot be created.
 rem What it collects is listed in the "rem sitebundle-" lines below, which it reads from itself
 rem with findstr (values are data there, never part of a command line cmd.exe parses).
-rem sitebundle-task KillProc-mssdmn
-rem sitebundle-task Update-SqlAlias
 rem sitebundle-task WUTriggerMaintMode
-rem sitebundle-value HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo|SPSQL
-rem sitebundle-value HKLM\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo|SPSQL
 rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeoutEnabled
 rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeout
 rem sitebundle-file MaintMode.vbs|%SystemDrive%\localscripts\MaintMode.vbs
-rem sitebundle-file Update-SqlAlias.ps1|%SystemDrive%\localscripts\Update-SqlAlias.ps1
-rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"
 if "%OUT%"=="" set "OUT=%~dp0..\..\collected"
-set "OUT=%OUT%\%~n0"
+set "OUT=%OUT%\%COMPUTERNAME%"
 if not exist "%OUT%\tasks" mkdir "%OUT%\tasks"
 if not exist "%OUT%\tasks" (
     echo cannot create "%OUT%\tasks" 1>&2

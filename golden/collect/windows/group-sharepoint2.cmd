@@ -1,7 +1,7 @@
 @echo off
-rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), server sharepoint2 (Windows Server 2008 R2).
-rem Run on the server as a local administrator:  collect\windows\sharepoint2.cmd [OUTPUT FOLDER]
-rem It writes OUTPUT FOLDER\<this file's name>\ (default: the collected folder beside collect\) and
+rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), for sharepoint2, sharepoint3 (Windows Server 2008 R2).
+rem Run it on each of these servers as a local administrator (runbook, section Audit), with an optional OUTPUT FOLDER.
+rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder beside collect\) and
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V), tasks\NAME.xml (schtasks /Query /XML /TN NAME for each task the
 rem bundle registers here), registry.txt (reg query of each value the bundle sets),
@@ -22,7 +22,7 @@ rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"
 if "%OUT%"=="" set "OUT=%~dp0..\..\collected"
-set "OUT=%OUT%\%~n0"
+set "OUT=%OUT%\%COMPUTERNAME%"
 if not exist "%OUT%\tasks" mkdir "%OUT%\tasks"
 if not exist "%OUT%\tasks" (
     echo cannot create "%OUT%\tasks" 1>&2
