@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 venv_ok() {
-  [ -x .venv/bin/python ] && .venv/bin/python -c 'import sqlfluff, tree_sitter, tree_sitter_powershell, tree_sitter_batch, lxml, xmlschema, ASPPY, jsonschema' 2>/dev/null
+  [ -x .venv/bin/python ] && .venv/bin/python -c 'import sqlfluff, tree_sitter, tree_sitter_powershell, tree_sitter_batch, lxml, xmlschema, ASPPY' 2>/dev/null
 }
 if ! venv_ok; then
   echo "test.sh: creating the validator venv in .venv"
