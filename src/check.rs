@@ -104,25 +104,59 @@ pub fn retired_items(bundle: &Bundle, dir: &Path) -> Option<Vec<Retired>> {
     )
 }
 
-/// Every (host, item) of an `inventory.json` (version 1: `hosts` → [{server, items: [{kind, name,
+/// Every (host, item) of an `inventory.json`: version 2 (`items` → [{kind, name, remove,
+/// hosts}]) or version 1, which older bundles have (`hosts` → [{server, items: [{kind, name,
 /// remove}]}]).
 fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    if v.get("inventory_version")?.as_u64()? != 1 {
-        return None;
-    }
+    let str_of = |it: &serde_json::Value, k: &str| it.get(k)?.as_str().map(str::to_string);
+    let retired = |host: &str, it: &serde_json::Value| {
+        Some(Retired {
+            host: host.to_string(),
+            kind: str_of(it, "kind")?,
+            name: str_of(it, "name")?,
+            remove: str_of(it, "remove")?,
+        })
+    };
     let mut out = Vec::new();
-    for host_items in v.get("hosts")?.as_array()? {
-        let host = host_items.get("server")?.as_str()?.to_string();
-        for it in host_items.get("items")?.as_array()? {
-            let field = |k: &str| it.get(k).and_then(|x| x.as_str()).map(str::to_string);
-            out.push(Retired {
-                host: host.clone(),
-                kind: field("kind")?,
-                name: field("name")?,
-                remove: field("remove")?,
-            });
+    match v.get("inventory_version")?.as_u64()? {
+        1 => {
+            for host_items in v.get("hosts")?.as_array()? {
+                let host = host_items.get("server")?.as_str()?;
+                for it in host_items.get("items")?.as_array()? {
+                    out.push(retired(host, it)?);
+                }
+            }
         }
+        2 => {
+            for it in v.get("items")?.as_array()? {
+                for host in it.get("hosts")?.as_array()? {
+                    out.push(retired(host.as_str()?, it)?);
+                }
+            }
+        }
+        _ => return None,
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod inventory_tests {
+    use super::inventory_items;
+
+    /// An older bundle's inventory (version 1, hosts with their items) and a new one (version 2,
+    /// items with their hosts) are read into the same (host, item) pairs.
+    #[test]
+    fn both_inventory_versions_read_alike() {
+        let v1 = r#"{"inventory_version": 1, "site": "s", "hosts": [
+            {"server": "web1", "items": [{"kind": "task", "name": "T", "remove": "schtasks /Delete /TN \"T\" /F"}]},
+            {"server": "web2", "items": [{"kind": "task", "name": "T", "remove": "schtasks /Delete /TN \"T\" /F"}]}]}"#;
+        let v2 = r#"{"inventory_version": 2, "site": "s", "items": [
+            {"kind": "task", "name": "T", "remove": "schtasks /Delete /TN \"T\" /F", "hosts": ["web1", "web2"]}]}"#;
+        let a = inventory_items(v1.as_bytes()).unwrap();
+        let b = inventory_items(v2.as_bytes()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        assert!(inventory_items(br#"{"inventory_version": 3, "items": []}"#).is_none());
+    }
 }

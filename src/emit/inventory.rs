@@ -1,5 +1,6 @@
-//! `inventory.json`: per server, every scheduled task, registry value and other item the bundle
-//! puts there, with the command that removes it. `sitebundle diff` compares the inventory of an
+//! `inventory.json`: every scheduled task, registry value and other item the bundle puts on
+//! servers, with the command that removes it and the servers that get it (version 2: items with
+//! their hosts, so an item of 10,000 identical servers is written once). `sitebundle diff` compares the inventory of an
 //! older bundle with the new one and prints the items a rebuild retires ("Retired items"): Group
 //! Policy does not remove them, because the preference items are written with removePolicy="0"
 //! ([MS-GPPREF] common item attributes: removePolicy "1" removes the setting when the item no
@@ -18,8 +19,9 @@ use crate::model::Farm;
 use crate::plan::{Emitted, Plan};
 
 pub const PATH: &str = "inventory.json";
-/// Version of the file's shape; `check::retired_items` reads this version.
-pub const VERSION: u32 = 1;
+/// Version of the file's shape; `check::retired_items` reads this version and version 1 (hosts
+/// with their items), which older bundles have.
+pub const VERSION: u32 = 2;
 
 /// One item on one server.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,28 +34,25 @@ pub struct Item {
     pub remove: String,
 }
 
-/// The items of one server. A list of these rather than an object keyed by server name: the
-/// names stay JSON string values (a reader never meets a site's value as a key).
+/// One item with the servers that get it, in the site's order. Server names stay JSON string
+/// values (a reader never meets a site's value as a key).
 #[derive(Serialize)]
-struct HostItems {
-    server: String,
-    items: Vec<Item>,
+struct ItemHosts {
+    #[serde(flatten)]
+    item: Item,
+    hosts: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct Inventory<'a> {
     inventory_version: u32,
     site: &'a str,
-    hosts: Vec<HostItems>,
+    items: Vec<ItemHosts>,
 }
 
 /// Adds `inventory.json`.
 pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
-    let mut hosts: BTreeMap<String, Vec<Item>> = site
-        .servers
-        .iter()
-        .map(|s| (s.name.clone(), Vec::new()))
-        .collect();
+    let mut items: BTreeMap<Item, Vec<usize>> = BTreeMap::new();
     let quote =
         |s: &str| win_arg(s).map_err(|e| crate::Error::internal(format!("inventory: {s:?}: {e}")));
     for t in &plan.tasks {
@@ -62,9 +61,7 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
             name: t.name.clone(),
             remove: format!("schtasks /Delete /TN {} /F", quote(&t.name)?),
         };
-        for &h in &t.hosts {
-            push(&mut hosts, &site.server(h).name, item.clone());
-        }
+        items.entry(item).or_default().extend(&t.hosts);
     }
     for v in plan.reg_values() {
         let key = format!("HKLM\\{}", v.key.trim_matches('\\'));
@@ -77,35 +74,29 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
             name: format!("{key}\\{}", v.name),
             remove: format!("reg delete {} {value} /f", quote(&key)?),
         };
-        for &h in &v.hosts {
-            push(&mut hosts, &site.server(h).name, item.clone());
-        }
+        items.entry(item).or_default().extend(&v.hosts);
     }
     for extra in &plan.host_items {
-        for &h in &extra.hosts {
-            push(
-                &mut hosts,
-                &site.server(h).name,
-                Item {
-                    kind: extra.kind.clone(),
-                    name: extra.name.clone(),
-                    remove: extra.remove.clone(),
-                },
-            );
-        }
+        let item = Item {
+            kind: extra.kind.clone(),
+            name: extra.name.clone(),
+            remove: extra.remove.clone(),
+        };
+        items.entry(item).or_default().extend(&extra.hosts);
     }
-    let hosts = hosts
+    let items = items
         .into_iter()
-        .map(|(server, mut items)| {
-            items.sort();
-            items.dedup();
-            HostItems { server, items }
+        .map(|(item, mut hosts)| {
+            hosts.sort_unstable();
+            hosts.dedup();
+            let hosts = hosts.iter().map(|&h| site.server(h).name.clone()).collect();
+            ItemHosts { item, hosts }
         })
         .collect();
     let text = serde_json::to_string_pretty(&Inventory {
         inventory_version: VERSION,
         site: &site.name,
-        hosts,
+        items,
     })
     .map_err(|e| crate::Error::internal(format!("inventory: {e}")))?;
     let mut out = Emitted::default();
@@ -118,8 +109,4 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
         ),
     )?;
     Ok(out)
-}
-
-fn push(hosts: &mut BTreeMap<String, Vec<Item>>, host: &str, item: Item) {
-    hosts.entry(host.to_string()).or_default().push(item);
 }

@@ -184,7 +184,10 @@ fn file_rows(site: &Farm, files: &Bundle) -> Vec<FileRow> {
     let mut group_dir: Option<String> = None;
     for (path, a) in &files.files {
         let deploy = table_deploy(site, &a.deploy);
-        let hosts = a.hosts.labels().join(", ");
+        // Written short (`web01–web40`): the manifest keeps every name.
+        let labels = a.hosts.labels();
+        let hosts =
+            crate::render::name_ranges(&labels.iter().map(String::as_str).collect::<Vec<_>>(), "–");
         let kind = a.kind.as_str();
         // Files of a GPO backup (gpo/{GUID}/…) deploy together with one command.
         let dir = matches!(a.deploy, Deploy::GpoImport { .. })
