@@ -4,6 +4,7 @@
 //! exactly that drift and nothing else; live state (the alias after a failover, the principal
 //! side) is state, not drift; malformed or truncated exports are located errors, exit 2.
 
+mod corpus;
 mod export;
 mod farm;
 
