@@ -45,6 +45,12 @@ pub fn audit(
     bundle: &Bundle,
     from: &Path,
 ) -> Result<Report, Vec<Diagnostics>> {
+    let servers: Vec<String> = farm.servers.iter().map(|s| s.name.clone()).collect();
+    input::scan(from, &servers).map_err(|e| {
+        e.into_iter()
+            .map(ParseError::into_diagnostics)
+            .collect::<Vec<_>>()
+    })?;
     let mut errors = Vec::new();
     let mut sources = Vec::new();
     for (idx, server) in farm.servers.iter().enumerate() {

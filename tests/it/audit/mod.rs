@@ -7,6 +7,7 @@
 mod corpus;
 mod export;
 mod farm;
+mod hostile;
 
 use std::path::Path;
 use std::process::Command;
