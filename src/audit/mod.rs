@@ -249,7 +249,7 @@ mod fixture_tests {
 
     #[test]
     fn schtasks_2003_and_2008() {
-        let t = schtasks_csv::parse(&fixture("schtasks-2003.csv")).unwrap();
+        let t = schtasks_csv::parse(&fixture("schtasks-2003.csv"), false, "ects-app1").unwrap();
         assert_eq!(t.len(), 3);
         assert_eq!(
             field(&t, "KillProc-mssdmn", "trigger"),
@@ -262,7 +262,7 @@ mod fixture_tests {
         );
         assert_eq!(field(&t, "Nightly \"backup\"", "enabled"), "false");
         assert_eq!(field(&t, "startup", "trigger"), "at startup");
-        let t = schtasks_csv::parse(&fixture("schtasks-2008.csv")).unwrap();
+        let t = schtasks_csv::parse(&fixture("schtasks-2008.csv"), true, "sharepoint2").unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(
             field(&t, "Update-SqlAlias", "trigger"),

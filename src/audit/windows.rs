@@ -45,7 +45,7 @@ pub fn audit(
         .filter(|t| t.hosts.contains(&idx))
         .collect();
     expected.extend(tasks.iter().map(|t| task_expected(t, v2, &env)));
-    let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i)) {
+    let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name)) {
         Ok(list) => list,
         Err(e) => {
             errors.push(e);
@@ -410,10 +410,14 @@ monthly = { week = "first", day = "mon" }
             format!("{header}\r\n{}\r\n", fields.join(","))
         };
         let read = |csv: String| {
-            let found = super::schtasks_csv::parse(&Input {
-                file: "tasks.csv".into(),
-                text: csv,
-            })
+            let found = super::schtasks_csv::parse(
+                &Input {
+                    file: "tasks.csv".into(),
+                    text: csv,
+                },
+                false,
+                "OLD1",
+            )
             .expect("parses");
             found[0].fields["trigger"].clone()
         };

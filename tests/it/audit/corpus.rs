@@ -555,3 +555,202 @@ fn each_noise_case_is_no_drift_and_the_same_change_in_tmsh_list_form_is() {
         ["f5 | Drift | ltm virtual /Common/vs_adlds_ldaps | destination"]
     );
 }
+
+/// Header lines of `schtasks /Query /FO CSV /V` in other display languages, 28 columns each. The
+/// German words HostName, AufgabenName, Nächste Laufzeit, Letzte Laufzeit, Letztes Ergebnis and
+/// Status der geplanten Aufgabe are real (tests/corpus/windows/checkmk-schtasks-de-columns.txt);
+/// the other words, and the French and Italian lines, are constructed: the reader must not
+/// depend on them, which is what these cases prove.
+fn localised_header(lang: &str) -> Vec<String> {
+    let words: &[&str] = match lang {
+        "de" => &[
+            "HostName",
+            "AufgabenName",
+            "Nächste Laufzeit",
+            "Status",
+            "Anmeldemodus",
+            "Letzte Laufzeit",
+            "Letztes Ergebnis",
+            "Autor",
+            "Auszuführende Aufgabe",
+            "Starten in",
+            "Kommentar",
+            "Status der geplanten Aufgabe",
+            "Leerlaufzeit",
+            "Energieverwaltung",
+            "Als Benutzer ausführen",
+            "Aufgabe löschen",
+            "Aufgabe beenden nach",
+            "Zeitplan",
+            "Zeitplantyp",
+            "Startzeit",
+            "Startdatum",
+            "Enddatum",
+            "Tage",
+            "Monate",
+            "Wiederholen: Jede",
+            "Wiederholen: Bis: Zeit",
+            "Wiederholen: Bis: Dauer",
+            "Wiederholen: Beenden",
+        ],
+        "fr" => &[
+            "Nom de l'hôte",
+            "Nom de la tâche",
+            "Prochaine exécution",
+            "Statut",
+            "Mode d'ouverture de session",
+            "Dernière exécution",
+            "Dernier résultat",
+            "Auteur",
+            "Tâche à exécuter",
+            "Démarrer dans",
+            "Commentaire",
+            "État de la tâche planifiée",
+            "Temps d'inactivité",
+            "Gestion de l'alimentation",
+            "Exécuter en tant qu'utilisateur",
+            "Supprimer la tâche",
+            "Arrêter la tâche",
+            "Planification",
+            "Type de planification",
+            "Heure de début",
+            "Date de début",
+            "Date de fin",
+            "Jours",
+            "Mois",
+            "Répéter : chaque",
+            "Répéter : jusqu'à : heure",
+            "Répéter : jusqu'à : durée",
+            "Répéter : arrêter",
+        ],
+        _ => &[
+            "Nome host",
+            "Nome attività",
+            "Ora prossima esecuzione",
+            "Stato",
+            "Modalità accesso",
+            "Ora ultima esecuzione",
+            "Ultimo esito",
+            "Autore",
+            "Attività da eseguire",
+            "Avvio in",
+            "Commento",
+            "Stato attività pianificata",
+            "Tempo di inattività",
+            "Risparmio energia",
+            "Esegui come utente",
+            "Elimina attività",
+            "Arresta attività",
+            "Pianificazione",
+            "Tipo pianificazione",
+            "Ora inizio",
+            "Data inizio",
+            "Data fine",
+            "Giorni",
+            "Mesi",
+            "Ripeti: ogni",
+            "Ripeti: fino a: ora",
+            "Ripeti: fino a: durata",
+            "Ripeti: arresta",
+        ],
+    };
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+/// Text in the OEM code page 850 of Western European consoles (what a redirected schtasks
+/// writes; the Checkmk plugin reads it as cp437, which agrees on these letters).
+fn cp850(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c {
+            'ä' => 0x84,
+            'é' => 0x82,
+            'à' => 0x85,
+            'â' => 0x83,
+            'É' => 0x90,
+            'ê' => 0x88,
+            'ç' => 0x87,
+            'î' => 0x8C,
+            'ì' => 0x8D,
+            'ò' => 0x95,
+            'ù' => 0x97,
+            'ß' => 0xE1,
+            'è' => 0x8A,
+            'ô' => 0x93,
+            'ü' => 0x81,
+            'ö' => 0x94,
+            c if c.is_ascii() => c as u8,
+            c => panic!("{c} not in the table"),
+        })
+        .collect()
+}
+
+/// `tasks.csv` of `server` with every header line in `lang`, in cp850.
+fn localised_csv(farm: &LiveFarm, server: &str, lang: &str) -> Vec<u8> {
+    let s = farm.servers.iter().find(|s| s.name == server).unwrap();
+    let csv = export::schtasks_csv(s);
+    let english = csv.lines().next().unwrap().to_string();
+    let header: Vec<String> = localised_header(lang)
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    assert_eq!(english.matches("\",\"").count() + 1, header.len());
+    cp850(&csv.replace(&english, &header.join(",")))
+}
+
+#[test]
+fn localised_schtasks_exports_of_2003_and_2008_audit_in_sync() {
+    let (site, plan, mut farm) = realistic();
+    for lang in ["de", "fr", "it"] {
+        let files: Vec<(&str, Vec<u8>)> = ["ects-app1", "sharepoint2", "sqlmirror1"]
+            .into_iter()
+            .map(|s| (s, localised_csv(&farm, s, lang)))
+            .collect();
+        let r = audit_with(&site, &plan, &farm, |dir| {
+            for (s, bytes) in &files {
+                std::fs::write(dir.join(s).join("tasks.csv"), bytes).unwrap();
+            }
+        });
+        assert!(r.in_sync, "{lang}: {}", r.to_text());
+    }
+    // The same German export with a task's time changed on the 2003 server: exactly that drift.
+    let t = farm.server("ects-app1").task("WUTriggerMaintMode-Refresh");
+    t.triggers = vec![super::farm::Trigger::Daily {
+        start: "2010-04-09T05:00:00".into(),
+        days: "1".into(),
+    }];
+    let bytes = localised_csv(&farm, "ects-app1", "de");
+    let r = audit_with(&site, &plan, &farm, |dir| {
+        std::fs::write(dir.join("ects-app1/tasks.csv"), &bytes).unwrap()
+    });
+    assert_eq!(
+        drift(&r),
+        ["server ects-app1 | Drift | task WUTriggerMaintMode-Refresh | trigger"]
+    );
+}
+
+/// A German export with a column missing (27 of 28) or made with /NH: a located error saying
+/// what was expected, whatever the header's language.
+#[test]
+fn a_localised_export_of_the_wrong_shape_says_what_was_expected() {
+    let (site, plan, farm) = realistic();
+    let good = String::from_utf8_lossy(&localised_csv(&farm, "ects-app1", "de")).into_owned();
+    let header = good.lines().next().unwrap();
+    let short = header.rsplit_once(",").unwrap().0;
+    let no_header = good.replacen(&format!("{header}\r\n"), "", 1);
+    for (case, text, words) in [
+        (
+            "27 columns",
+            good.replacen(header, short, 1),
+            "a line of 27 fields where schtasks /Query /FO CSV /V on Server 2003 writes 28",
+        ),
+        ("/NH", no_header, "where the header line belongs"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        export::write(&farm, dir.path());
+        std::fs::write(dir.path().join("ects-app1/tasks.csv"), text).unwrap();
+        let e = sitebundle::audit::audit(&site.farm, &plan, &plan.files, dir.path()).unwrap_err();
+        let text: String = e.iter().map(|d| d.render()).collect();
+        assert!(text.contains("ects-app1/tasks.csv:"), "{case}: {text}");
+        assert!(text.contains(words), "{case}: {text}");
+    }
+}
