@@ -19,6 +19,7 @@ pub mod input;
 mod names;
 mod reg_query;
 pub mod report;
+mod sc_qfailure;
 mod schtasks_csv;
 mod sql_dump;
 mod system;
