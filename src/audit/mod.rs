@@ -5,9 +5,12 @@
 //! plan, the farm and the bundle, never a family.
 //!
 //! One parser per export format (`task_xml`, `schtasks_csv`, `reg_query`, `eventtriggers`,
-//! `hashes`, `system`, `sql_dump`, `bigip_conf`, `gpp`), one comparison (`compare`), one report.
-//! A malformed or truncated export is bad input: every such file is reported with a located
-//! error, all at once, and no verdict is given.
+//! `hashes`, `system`, `sql_dump`, `bigip_conf`, `gpp`, `sc_qfailure`), one comparison
+//! (`compare`), one report. Before any file is read, the whole folder is checked
+//! ([`input::scan`]: regular files and folders only, no link leaving it, nothing a collector does
+//! not write, something collected). A malformed or truncated export is bad input: every such
+//! file is reported with a located error, all at once, and no verdict is given. Real files the
+//! readers are measured against are in `tests/corpus/` (README there).
 
 mod bigip_conf;
 mod compare;
