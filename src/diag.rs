@@ -193,6 +193,9 @@ pub struct Diagnostics {
     pub file: String,
     pub source: String,
     pub items: Vec<Diagnostic>,
+    /// What the command did not do because of the errors, for the closing line ("nothing was
+    /// written"; the audit, which writes nothing, says "no verdict was given").
+    pub outcome: &'static str,
 }
 
 impl Diagnostics {
@@ -201,6 +204,7 @@ impl Diagnostics {
             file: file.into(),
             source: source.into(),
             items: Vec::new(),
+            outcome: "nothing was written",
         }
     }
 
@@ -281,19 +285,22 @@ impl Diagnostics {
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         Some(if errors > 0 && warnings > 0 {
             format!(
-                "error: {file} has {} and {}; nothing was written",
+                "error: {file} has {} and {}; {}",
                 plural(errors, "error"),
-                plural(warnings, "warning")
+                plural(warnings, "warning"),
+                self.outcome
             )
         } else if errors > 0 {
             format!(
-                "error: {file} has {}; nothing was written",
-                plural(errors, "error")
+                "error: {file} has {}; {}",
+                plural(errors, "error"),
+                self.outcome
             )
         } else if warnings > 0 && deny_warnings {
             format!(
-                "error: {file} has {} and --deny-warnings is set; nothing was written",
-                plural(warnings, "warning")
+                "error: {file} has {} and --deny-warnings is set; {}",
+                plural(warnings, "warning"),
+                self.outcome
             )
         } else if warnings > 0 {
             format!("warning: {file} has {}", plural(warnings, "warning"))

@@ -5,9 +5,12 @@
 //! plan, the farm and the bundle, never a family.
 //!
 //! One parser per export format (`task_xml`, `schtasks_csv`, `reg_query`, `eventtriggers`,
-//! `hashes`, `system`, `sql_dump`, `bigip_conf`, `gpp`), one comparison (`compare`), one report.
-//! A malformed or truncated export is bad input: every such file is reported with a located
-//! error, all at once, and no verdict is given.
+//! `hashes`, `system`, `sql_dump`, `bigip_conf`, `gpp`, `sc_qfailure`), one comparison
+//! (`compare`), one report. Before any file is read, the whole folder is checked
+//! ([`input::scan`]: regular files and folders only, no link leaving it, nothing a collector does
+//! not write, something collected). A malformed or truncated export is bad input: every such
+//! file is reported with a located error, all at once, and no verdict is given. Real files the
+//! readers are measured against are in `tests/corpus/` (README there).
 
 mod bigip_conf;
 mod compare;
@@ -19,6 +22,7 @@ pub mod input;
 mod names;
 mod reg_query;
 pub mod report;
+mod sc_qfailure;
 mod schtasks_csv;
 mod sql_dump;
 mod system;
@@ -58,6 +62,12 @@ pub fn audit(
     bundle: &Bundle,
     from: &Path,
 ) -> Result<Report, Vec<Diagnostics>> {
+    let servers: Vec<String> = farm.servers.iter().map(|s| s.name.clone()).collect();
+    input::scan(from, &servers).map_err(|e| {
+        e.into_iter()
+            .map(ParseError::into_diagnostics)
+            .collect::<Vec<_>>()
+    })?;
     let mut errors = Vec::new();
     let mut sources = Vec::new();
     let folders = server_folders(from);
@@ -262,7 +272,7 @@ mod fixture_tests {
 
     #[test]
     fn schtasks_2003_and_2008() {
-        let t = schtasks_csv::parse(&fixture("schtasks-2003.csv")).unwrap();
+        let t = schtasks_csv::parse(&fixture("schtasks-2003.csv"), false, "ects-app1").unwrap();
         assert_eq!(t.len(), 3);
         assert_eq!(
             field(&t, "KillProc-mssdmn", "trigger"),
@@ -278,7 +288,7 @@ mod fixture_tests {
         );
         assert_eq!(field(&t, "Nightly \"backup\"", "enabled"), "false");
         assert_eq!(field(&t, "startup", "trigger"), "at startup");
-        let t = schtasks_csv::parse(&fixture("schtasks-2008.csv")).unwrap();
+        let t = schtasks_csv::parse(&fixture("schtasks-2008.csv"), true, "sharepoint2").unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(
             field(&t, "Update-SqlAlias", "trigger"),

@@ -1,14 +1,18 @@
 //! `schtasks /Query /FO CSV /V`: one record per task and trigger, the header line repeated before
-//! every folder's tasks (Server 2008). Columns are found by their header names, which differ
-//! between releases: Server 2003 writes "HostName","TaskName","Next Run Time","Status",
-//! "Logon Mode","Last Run Time","Last Result","Creator","Schedule","Task To Run","Start In",
-//! "Comment","Scheduled Task State","Scheduled Type","Start Time","Start Date","End Date","Days",
-//! "Months","Run As User",… (a real 2003 export is the `__DATA__` of natxo asenjo's
-//! check_schtasks Nagios plugin, found with the code search), 2008 and later "Author" for
-//! "Creator", "Schedule Type" for "Scheduled Type" and a leading `\` on task names (e.g.
-//! the `csvOutput` fixture of resticprofile's Go `schtasks` package tests, found with the code
-//! search). English headers only: a
-//! localised Windows writes translated ones, which are refused with a located error.
+//! every folder's tasks (Server 2008). The header's words are in the display language of the
+//! Windows that wrote it (a German Windows writes "AufgabenName", "Nächste Laufzeit",
+//! "Status der geplanten Aufgabe": tests/corpus/windows/checkmk-schtasks-de-columns.txt) and in
+//! its OEM code page, so columns are never found by name: they are read by their known order per
+//! release, and the column count is checked. Server 2003 writes "HostName","TaskName",
+//! "Next Run Time","Status","Logon Mode","Last Run Time","Last Result","Creator","Schedule",
+//! "Task To Run","Start In","Comment","Scheduled Task State","Scheduled Type","Start Time",
+//! "Start Date","End Date","Days","Months","Run As User",… (28 columns; a real 2003 export is the
+//! `__DATA__` of natxo asenjo's check_schtasks Nagios plugin, found with the code search), 2008
+//! and later "Author" for "Creator", the schedule columns after "Run As User" and a leading `\`
+//! on task names (28 columns; e.g. the `csvOutput` fixture of resticprofile's Go `schtasks`
+//! package tests, found with the code search). The first line is the header (whatever its words);
+//! a line equal to it is the header repeated; a line whose first field is the server's own name
+//! is a record, so an export made with `/NH` is recognised and refused.
 
 use super::compare::Found;
 use super::csv;
@@ -17,9 +21,51 @@ use super::names;
 use super::task_xml::join_triggers;
 use crate::plan::Account;
 
-/// Every task of the export, by name (without the leading `\`); several records of one task
-/// (one per trigger) become one object whose trigger lists them all.
-pub fn parse(input: &Input) -> Result<Vec<Found>, ParseError> {
+/// Where each field is, per release (0-based column numbers, and the count).
+struct Layout {
+    release: &'static str,
+    count: usize,
+    name: usize,
+    to_run: usize,
+    state: usize,
+    kind: usize,
+    start: usize,
+    days: usize,
+    run_as: usize,
+    every: usize,
+}
+
+const W2003: Layout = Layout {
+    release: "Server 2003",
+    count: 28,
+    name: 1,
+    to_run: 9,
+    state: 12,
+    kind: 13,
+    start: 14,
+    days: 17,
+    run_as: 19,
+    every: 22,
+};
+
+const W2008: Layout = Layout {
+    release: "Server 2008 and later",
+    count: 28,
+    name: 1,
+    to_run: 8,
+    state: 11,
+    kind: 18,
+    start: 19,
+    days: 22,
+    run_as: 14,
+    every: 24,
+};
+
+/// Every task of the export of `host` (Task Scheduler 2.0 when `v2`), by name (without the
+/// leading `\`); several records of one task (one per trigger) become one object whose trigger
+/// lists them all.
+pub fn parse(input: &Input, v2: bool, host: &str) -> Result<Vec<Found>, ParseError> {
+    let layout = if v2 { &W2008 } else { &W2003 };
     let mut header: Option<Vec<String>> = None;
     let mut tasks: Vec<(Found, Vec<String>)> = Vec::new();
     for (at, line) in lines(&input.text) {
@@ -35,53 +81,21 @@ pub fn parse(input: &Input) -> Result<Vec<Found>, ParseError> {
                 "collect again with schtasks /Query /FO CSV /V and copy the file whole",
             )
         })?;
-        if fields.first().map(String::as_str) == Some("HostName") {
-            check_header(input, at, &fields)?;
+        check_count(input, at, layout, fields.len())?;
+        let is_record = fields[0].eq_ignore_ascii_case(host);
+        if header.is_none() && is_record {
+            return Err(ParseError::new(
+                input,
+                Some(at),
+                format!("a record of {host} where the header line belongs (collected with /NH?)"),
+                "collect with schtasks /Query /FO CSV /V (without /NH), as the collector does",
+            ));
+        }
+        if header.is_none() || header.as_ref() == Some(&fields) {
             header = Some(fields);
             continue;
         }
-        let Some(h) = &header else {
-            return Err(ParseError::new(
-                input,
-                Some(at),
-                "a task record before the header line",
-                "collect with schtasks /Query /FO CSV /V (without /NH), so that columns are named",
-            ));
-        };
-        if fields.len() != h.len() {
-            return Err(ParseError::new(
-                input,
-                Some(at),
-                format!(
-                    "a record of {} fields under a header of {} (the file was cut or edited)",
-                    fields.len(),
-                    h.len()
-                ),
-                "collect again and copy the file whole",
-            ));
-        }
-        let get = |names: &[&str]| -> String {
-            names
-                .iter()
-                .find_map(|n| h.iter().position(|c| c == n))
-                .map(|i| fields[i].trim().to_string())
-                .unwrap_or_default()
-        };
-        let name = get(&["TaskName"]).trim_start_matches('\\').to_string();
-        let trigger = trigger_label(
-            &get(&["Scheduled Type", "Schedule Type"]),
-            &get(&["Start Time"]),
-            &get(&["Days"]),
-            &get(&["Repeat: Every"]),
-        );
-        let state = get(&["Scheduled Task State"]);
-        let found = Found::new("task", &name)
-            .with("command line", get(&["Task To Run"]))
-            .with("run as", Account::parse(&get(&["Run As User"])).key())
-            .with(
-                "enabled",
-                (!state.eq_ignore_ascii_case("Disabled")).to_string(),
-            );
+        let (name, found, trigger) = record(&fields, layout);
         match tasks.iter_mut().find(|(f, _)| f.name == name) {
             Some((_, triggers)) => triggers.push(trigger),
             None => tasks.push((found, vec![trigger])),
@@ -93,20 +107,35 @@ pub fn parse(input: &Input) -> Result<Vec<Found>, ParseError> {
         .collect())
 }
 
-fn check_header(input: &Input, at: usize, fields: &[String]) -> Result<(), ParseError> {
-    for needed in ["TaskName", "Task To Run", "Run As User", "Start Time"] {
-        if !fields.iter().any(|f| f == needed) {
-            return Err(ParseError::new(
-                input,
-                Some(at),
-                format!(
-                    "the schtasks header has no column {needed:?} (not the /V format, or a localised Windows)"
-                ),
-                "collect with schtasks /Query /FO CSV /V on an English-language Windows",
-            ));
-        }
+fn check_count(input: &Input, at: usize, layout: &Layout, n: usize) -> Result<(), ParseError> {
+    if n == layout.count {
+        return Ok(());
     }
-    Ok(())
+    Err(ParseError::new(
+        input,
+        Some(at),
+        format!(
+            "a line of {n} fields where schtasks /Query /FO CSV /V on {} writes {} (in this order: host name, task name, next run time, status, …; in any display language)",
+            layout.release, layout.count
+        ),
+        "collect again with schtasks /Query /FO CSV /V on the server itself and copy the file whole",
+    ))
+}
+
+/// One record: the task's name, its fields, its trigger in the words of [`names`].
+fn record(fields: &[String], l: &Layout) -> (String, Found, String) {
+    let get = |i: usize| fields[i].trim().to_string();
+    let name = get(l.name).trim_start_matches('\\').to_string();
+    let trigger = trigger_label(&get(l.kind), &get(l.start), &get(l.days), &get(l.every));
+    let state = get(l.state);
+    let found = Found::new("task", &name)
+        .with("command line", get(l.to_run))
+        .with("run as", Account::parse(&get(l.run_as)).key())
+        .with(
+            "enabled",
+            (!state.eq_ignore_ascii_case("Disabled")).to_string(),
+        );
+    (name, found, trigger)
 }
 
 /// A schedule in the trigger words of the Task XML side ([`names`]). 2003 writes "Daily " with a

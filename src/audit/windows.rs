@@ -11,7 +11,7 @@ use super::compare::{Found, compare};
 use super::input::{self, ParseError};
 use super::names::{self, Env};
 use super::report::Finding;
-use super::{eventtriggers, hashes, reg_query, schtasks_csv, system, task_xml};
+use super::{eventtriggers, hashes, reg_query, sc_qfailure, schtasks_csv, system, task_xml};
 use crate::bundle::{Bundle, Deploy};
 use crate::model::schedule::By;
 use crate::model::{Farm, Os};
@@ -46,7 +46,7 @@ pub fn audit(
         .filter(|t| t.hosts.contains(&idx))
         .collect();
     expected.extend(tasks.iter().map(|t| task_expected(t, v2, &env)));
-    let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i)) {
+    let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name)) {
         Ok(list) => list,
         Err(e) => {
             errors.push(e);
@@ -57,18 +57,20 @@ pub fn audit(
     let values = registry_expected(plan, idx);
     if !values.is_empty() {
         expected.extend(values);
-        match read("registry.txt").and_then(|i| reg_query::parse(&i)) {
-            Ok(f) => found.extend(f),
-            Err(e) => errors.push(e),
-        }
+        gather(
+            &mut found,
+            errors,
+            read("registry.txt").and_then(|i| reg_query::parse(&i)),
+        );
     }
     let files = files_expected(bundle, &server.name, v2);
     if !files.is_empty() {
         expected.extend(files);
-        match read("files.txt").and_then(|i| hashes::parse(&i)) {
-            Ok(f) => found.extend(f),
-            Err(e) => errors.push(e),
-        }
+        gather(
+            &mut found,
+            errors,
+            read("files.txt").and_then(|i| hashes::parse(&i)),
+        );
     }
     let triggers = event_triggers_expected(plan, idx, &env);
     if !triggers.is_empty() {
@@ -81,15 +83,35 @@ pub fn audit(
             Err(e) => errors.push(e),
         }
     }
-    let scopes: Vec<Scope> = plan
-        .tasks
+    let services = services_expected(plan, idx);
+    if !services.is_empty() {
+        expected.extend(services);
+        gather(
+            &mut found,
+            errors,
+            read("services.txt").and_then(|i| sc_qfailure::parse(&i)),
+        );
+    }
+    compare(&expected, &found, &task_scopes(plan))
+}
+
+/// Tasks named like one of ours are in scope: an extra copy is reported.
+fn task_scopes(plan: &Plan) -> Vec<Scope> {
+    plan.tasks
         .iter()
         .map(|t| Scope {
             kind: "task".into(),
             prefix: t.name.clone(),
         })
-        .collect();
-    compare(&expected, &found, &scopes)
+        .collect()
+}
+
+/// The objects of one collected file, or its error.
+fn gather(found: &mut Vec<Found>, errors: &mut Vec<ParseError>, r: Result<Vec<Found>, ParseError>) {
+    match r {
+        Ok(f) => found.extend(f),
+        Err(e) => errors.push(e),
+    }
 }
 
 /// The tasks found on a server: on 2008 each of ours from its exported Task XML (an empty export
@@ -140,6 +162,27 @@ fn event_triggers_expected(plan: &Plan, idx: usize, env: &Env) -> Vec<Expected> 
                 "eventtrigger",
                 &t.name,
                 vec![Field::exact("task", env.command_line(&t.task))],
+            )
+        })
+        .collect()
+}
+
+/// The recovery settings the plan gives a service on the server, as `sc qfailure` shows them
+/// ([`sc_qfailure`]): the reset period in seconds and each restart with its delay.
+fn services_expected(plan: &Plan, idx: usize) -> Vec<Expected> {
+    (plan.services.iter())
+        .filter(|r| r.hosts.contains(&idx))
+        .map(|r| {
+            let actions: Vec<String> = (0..r.restarts)
+                .map(|_| format!("restart/{}", r.restart_delay_ms))
+                .collect();
+            Expected::new(
+                "service",
+                &r.service,
+                vec![
+                    Field::exact("reset period", r.reset_after_seconds.to_string()),
+                    Field::exact("actions", actions.join("/")),
+                ],
             )
         })
         .collect()
@@ -412,10 +455,14 @@ monthly = { week = "first", day = "mon" }
             format!("{header}\r\n{}\r\n", fields.join(","))
         };
         let read = |csv: String| {
-            let found = super::schtasks_csv::parse(&Input {
-                file: "tasks.csv".into(),
-                text: csv,
-            })
+            let found = super::schtasks_csv::parse(
+                &Input {
+                    file: "tasks.csv".into(),
+                    text: csv,
+                },
+                false,
+                "OLD1",
+            )
             .expect("parses");
             found[0].fields["trigger"].clone()
         };

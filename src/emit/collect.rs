@@ -38,6 +38,8 @@ struct WindowsView<'a> {
     tasks: Vec<String>,
     registry: Vec<String>,
     files: Vec<String>,
+    /// Services whose recovery settings the bundle sets (`sc qfailure` each).
+    services: Vec<String>,
     /// Fixed words of this module (`SHA256` or nothing): printed with `trusted`.
     algorithm: &'static str,
     algorithm_label: &'static str,
@@ -93,6 +95,7 @@ struct PerServer {
     tasks: Vec<Vec<String>>,
     registry: Vec<Vec<String>>,
     files: Vec<Vec<String>>,
+    services: Vec<Vec<String>>,
     eventtriggers: Vec<bool>,
 }
 
@@ -103,8 +106,15 @@ impl PerServer {
             tasks: vec![Vec::new(); n],
             registry: vec![Vec::new(); n],
             files: vec![Vec::new(); n],
+            services: vec![Vec::new(); n],
             eventtriggers: vec![false; n],
         };
+        for r in &plan.services {
+            let line = data(&r.service)?;
+            for &h in &r.hosts {
+                by.services[h].push(line.clone());
+            }
+        }
         for t in &plan.tasks {
             let line = data(&t.name)?;
             for &h in &t.hosts {
@@ -170,6 +180,7 @@ fn view<'a>(site: &'a Farm, by: &PerServer, idx: usize, servers: String) -> Wind
         tasks: by.tasks[idx].clone(),
         registry: by.registry[idx].clone(),
         files: by.files[idx].clone(),
+        services: by.services[idx].clone(),
         algorithm: if v2 { " SHA256" } else { "" },
         algorithm_label: if v2 { "SHA-256" } else { "SHA-1" },
         eventtriggers: by.eventtriggers[idx],

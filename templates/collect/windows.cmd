@@ -5,7 +5,8 @@ rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder besid
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V)[% if v2 %], tasks\NAME.xml (schtasks /Query /XML /TN NAME for each task the
 rem bundle registers here)[% endif %][% if registry %], registry.txt (reg query of each value the bundle sets)[% endif %][% if files %],
-rem files.txt (size and [[ algorithm_label | trusted ]] of each runtime script)[% endif %][% if eventtriggers %], eventtriggers.csv (eventtriggers /query)[% endif %].
+rem files.txt (size and [[ algorithm_label | trusted ]] of each runtime script)[% endif %][% if eventtriggers %], eventtriggers.csv (eventtriggers /query)[% endif %][% if services %],
+rem services.txt (sc qfailure of each service whose recovery settings the bundle sets)[% endif %].
 rem Exit 0 when every file was written, 2 when the output folder cannot be created.
 rem What it collects is listed in the "rem sitebundle-" lines below, which it reads from itself
 rem with findstr (values are data there, never part of a command line cmd.exe parses).
@@ -17,6 +18,9 @@ rem sitebundle-value [[ r | trusted ]]
 [% endfor %]
 [% for f in files %]
 rem sitebundle-file [[ f | trusted ]]
+[% endfor %]
+[% for s in services %]
+rem sitebundle-service [[ s | trusted ]]
 [% endfor %]
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"
@@ -49,6 +53,12 @@ for /f "tokens=1*" %%A in ('findstr /b /c:"rem sitebundle-file " "%~f0"') do (
 )
 [% if eventtriggers %]
 eventtriggers /query /fo csv /nh > "%OUT%\eventtriggers.csv" 2>&1
+[% endif %]
+[% if services %]
+if exist "%OUT%\services.txt" del "%OUT%\services.txt"
+for /f "tokens=1*" %%A in ('findstr /b /c:"rem sitebundle-service " "%~f0"') do (
+    for /f "tokens=1*" %%C in ("%%B") do sc qfailure "%%D" >> "%OUT%\services.txt" 2>&1
+)
 [% endif %]
 echo Collected into "%OUT%".
 exit /b 0

@@ -14,6 +14,7 @@ percent signs once more); parenthesised blocks; IF [NOT] EXIST, IF "a"=="b"; SET
 redirections >, >>, 2>nul, 2>&1, 1>&2 before or after a command; CALL :label with arguments;
 EXIT /B. The tools the collector runs print what the machine description says they print:
 `ver`, `set NAME`, `schtasks`, `reg query`, `certutil -hashfile`, `eventtriggers /query`,
+`sc qfailure NAME` (from "qfailure": {"NAME": "output"}),
 `findstr /b /c:"text" file` (over the real script). MACHINE.json:
 
     {"env": {...}, "ver": "...", "schtasks_csv": "...", "tasks_xml": {"name": "..."},
@@ -335,6 +336,10 @@ class Cmd:
             return f"{label} hash of file {path}:\r\n{spaced}\r\nCertUtil: -hashfile command completed successfully.\r\n"
         if prog == "eventtriggers":
             return m["eventtriggers"]
+        if prog == "sc" and words[1].lower() == "qfailure":
+            # sc qfailure of a service that is not installed: error 1060 on stdout (Microsoft,
+            # "System Error Codes (1000-1299)": ERROR_SERVICE_DOES_NOT_EXIST 1060).
+            return m.get("qfailure", {}).get(words[2].strip('"'), "[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n")
         raise ValueError(f"unmodelled command: {cmd}")
 
 

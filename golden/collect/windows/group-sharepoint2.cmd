@@ -5,7 +5,8 @@ rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder besid
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V), tasks\NAME.xml (schtasks /Query /XML /TN NAME for each task the
 rem bundle registers here), registry.txt (reg query of each value the bundle sets),
-rem files.txt (size and SHA-256 of each runtime script).
+rem files.txt (size and SHA-256 of each runtime script),
+rem services.txt (sc qfailure of each service whose recovery settings the bundle sets).
 rem Exit 0 when every file was written, 2 when the output folder cannot be created.
 rem What it collects is listed in the "rem sitebundle-" lines below, which it reads from itself
 rem with findstr (values are data there, never part of a command line cmd.exe parses).
@@ -19,6 +20,7 @@ rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|R
 rem sitebundle-file MaintMode.vbs|%SystemDrive%\localscripts\MaintMode.vbs
 rem sitebundle-file Update-SqlAlias.ps1|%SystemDrive%\localscripts\Update-SqlAlias.ps1
 rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd
+rem sitebundle-service SPTimerV3
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"
 if "%OUT%"=="" set "OUT=%~dp0..\..\collected"
@@ -47,6 +49,10 @@ for /f "tokens=1*" %%A in ('findstr /b /c:"rem sitebundle-file " "%~f0"') do (
     for /f "tokens=1,2* delims=|" %%C in ("%%B") do (
         for /f "tokens=1*" %%F in ("%%C") do call :hash "%%G" "%%D"
     )
+)
+if exist "%OUT%\services.txt" del "%OUT%\services.txt"
+for /f "tokens=1*" %%A in ('findstr /b /c:"rem sitebundle-service " "%~f0"') do (
+    for /f "tokens=1*" %%C in ("%%B") do sc qfailure "%%D" >> "%OUT%\services.txt" 2>&1
 )
 echo Collected into "%OUT%".
 exit /b 0

@@ -72,6 +72,10 @@ fn write_server(s: &Server, dir: &Path) {
         }
     }
     write_file(&dir.join("registry.txt"), reg_query(s).as_bytes());
+    if !s.services.is_empty() {
+        let text: String = s.services.iter().map(sc_qfailure).collect();
+        write_file(&dir.join("services.txt"), text.as_bytes());
+    }
     write_file(&dir.join("files.txt"), certutil(s).as_bytes());
     if !s.v2 {
         let mut csv = String::new();
@@ -420,4 +424,22 @@ fn write_backup(dir: &Path, name: &str, files: &[super::farm::GpoFile]) {
         &dir.join("manifest.xml"),
         b"<Backups xmlns=\"http://www.microsoft.com/GroupPolicy/GPOOperations/Manifest\"/>\r\n",
     );
+}
+
+/// What `sc qfailure NAME` prints (layout: src/audit/sc_qfailure.rs and its sources).
+pub fn sc_qfailure(s: &super::farm::ServiceState) -> String {
+    let mut out = format!(
+        "[SC] QueryServiceConfig2 SUCCESS\n\nSERVICE_NAME: {}\n        RESET_PERIOD (in seconds)    : {}\n        REBOOT_MESSAGE               :\n        COMMAND_LINE                 :\n",
+        s.name, s.reset_seconds
+    );
+    for (i, (kind, delay)) in s.actions.iter().enumerate() {
+        let label = if i == 0 {
+            "        FAILURE_ACTIONS              : "
+        } else {
+            "                                       "
+        };
+        let _ = writeln!(out, "{label}{kind} -- Delay = {delay} milliseconds.");
+    }
+    out.push('\n');
+    crlf(&out)
 }

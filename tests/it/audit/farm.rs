@@ -51,6 +51,15 @@ pub struct Server {
     pub files: Vec<(String, Vec<u8>)>,
     /// eventtriggers (2003): (name, task command line as listed).
     pub triggers: Vec<(String, String)>,
+    /// Services whose recovery the GPO sets: name, reset period (s), actions (kind, delay ms).
+    pub services: Vec<ServiceState>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    pub name: String,
+    pub reset_seconds: u32,
+    pub actions: Vec<(String, u32)>,
 }
 
 /// One msdb row per record kind of the collector's output, fields in its column order.
@@ -215,7 +224,46 @@ fn deployed_server(plan: &Plan, bundle: &Bundle, idx: usize, name: &str, v2: boo
         registry,
         files,
         triggers,
+        services: applied_services(plan, bundle, idx),
     }
+}
+
+/// The recovery settings the GPO's NTService items give the server's services, as the service
+/// controller then holds them (each `RESTART` with `restartServiceDelay`, `resetFailCountDelay`).
+fn applied_services(plan: &Plan, bundle: &Bundle, idx: usize) -> Vec<ServiceState> {
+    let Some((_, xml)) = bundle
+        .files
+        .iter()
+        .find(|(p, a)| a.kind == ArtifactKind::GppXml && p.ends_with("Services/Services.xml"))
+    else {
+        return Vec::new();
+    };
+    let text = String::from_utf8(xml.bytes.clone()).unwrap();
+    let doc = Document::parse(text.trim_start_matches('\u{feff}')).unwrap();
+    plan.services
+        .iter()
+        .filter(|r| r.hosts.contains(&idx))
+        .map(|r| {
+            let p = doc
+                .descendants()
+                .find(|n| {
+                    n.tag_name().name() == "Properties"
+                        && n.attribute("serviceName") == Some(r.service.as_str())
+                })
+                .unwrap();
+            let delay: u32 = p.attribute("restartServiceDelay").unwrap().parse().unwrap();
+            let actions = ["firstFailure", "secondFailure", "thirdFailure"]
+                .iter()
+                .filter_map(|a| p.attribute(*a))
+                .map(|a| (a.to_string(), delay))
+                .collect();
+            ServiceState {
+                name: r.service.clone(),
+                reset_seconds: p.attribute("resetFailCountDelay").unwrap().parse().unwrap(),
+                actions,
+            }
+        })
+        .collect()
 }
 
 /// What Task Scheduler keeps of a registered task XML.

@@ -4,8 +4,10 @@
 //! exactly that drift and nothing else; live state (the alias after a failover, the principal
 //! side) is state, not drift; malformed or truncated exports are located errors, exit 2.
 
+mod corpus;
 mod export;
 mod farm;
+mod hostile;
 
 use std::path::Path;
 use std::process::Command;
@@ -198,6 +200,28 @@ fn a_registry_value_changed() {
         &[
             r"server sqlmirror1 | Drift | registry HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU\RebootWarningTimeout | data",
         ],
+    );
+}
+
+/// A change on the service's Recovery tab (services.msc) is found through `sc qfailure`.
+#[test]
+fn a_services_recovery_changed() {
+    assert_drift(
+        |f| f.server("sharepoint3").services[0].reset_seconds = 0,
+        &["server sharepoint3 | Drift | service SPTimerV3 | reset period"],
+    );
+    assert_drift(
+        |f| {
+            let s = &mut f.server("sharepoint2").services[0];
+            s.actions[2] = ("NONE".into(), 0);
+        },
+        &["server sharepoint2 | Drift | service SPTimerV3 | actions"],
+    );
+    assert_drift(
+        // Another service answers (the timer service was uninstalled and sc qfailure of it
+        // printed only "OpenService FAILED 1060", which the parser reads as no block).
+        |f| f.server("sharepoint2").services[0].name = "SPTraceV3".into(),
+        &["server sharepoint2 | Missing | service SPTimerV3 | -"],
     );
 }
 
@@ -711,6 +735,7 @@ fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
             "reg": reg,
             "files": files,
             "eventtriggers": triggers,
+            "qfailure": s.services.iter().map(|q| (q.name.clone(), serde_json::Value::from(export::sc_qfailure(q)))).collect::<serde_json::Map<_, _>>(),
         });
         let machine_path = root.path().join("machine.json");
         std::fs::write(&machine_path, machine.to_string()).unwrap();
