@@ -123,17 +123,86 @@ fn server_nodes(site: &Farm, t: &Topology) -> Vec<TopoNode> {
         .collect()
 }
 
-/// Builds the graph (with its layout) of the plan's topology.
+/// Builds the graph (with its layout) of the plan's topology. Servers that the picture would draw
+/// alike (same column, release, lines and arrows, whatever their name and address) share one box
+/// ([`group_servers`]).
 pub fn graph(site: &Farm, t: &Topology) -> Graph {
     let mut columns: Vec<Column> = t.columns.clone();
     columns.push(server_column());
     columns.sort_by_key(|c| c.rank);
     let mut nodes: Vec<&TopoNode> = t.nodes.iter().collect();
-    let servers = server_nodes(site, t);
+    let (servers, hidden) = group_servers(site, t, server_nodes(site, t));
     nodes.extend(servers.iter());
-    let mut edges: Vec<&TopoEdge> = t.edges.iter().collect();
+    let mut edges: Vec<&TopoEdge> = t
+        .edges
+        .iter()
+        .filter(|e| !hidden.contains(e.from.as_str()) && !hidden.contains(e.to.as_str()))
+        .collect();
     edges.sort_by_key(|e| e.phase);
     layout(&columns, &nodes, &edges)
+}
+
+/// One box for each group of servers that would be drawn alike: the first server's box, named
+/// after the group (`web01–web40 (40 servers)`, without addresses); the others' boxes and arrows
+/// are left out (returned as the hidden ids). A server of its own keeps its box as it was.
+fn group_servers(
+    site: &Farm,
+    t: &Topology,
+    servers: Vec<TopoNode>,
+) -> (Vec<TopoNode>, std::collections::HashSet<String>) {
+    use std::collections::HashMap;
+    // Each server's arrows: (direction, other end, label, dashed), in contribution order.
+    let mut arrows: HashMap<&str, Vec<(bool, &str, &str, bool)>> = HashMap::new();
+    for e in &t.edges {
+        arrows
+            .entry(e.from.as_str())
+            .or_default()
+            .push((true, &e.to, &e.label, e.dashed));
+        arrows
+            .entry(e.to.as_str())
+            .or_default()
+            .push((false, &e.from, &e.label, e.dashed));
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut index: HashMap<(u32, &str, &[String], Vec<(bool, &str, &str, bool)>), usize> =
+        HashMap::new();
+    for (i, n) in servers.iter().enumerate() {
+        let key = (
+            n.column,
+            site.servers[i].os.label(),
+            &n.details[1..],
+            arrows.get(n.id.as_str()).cloned().unwrap_or_default(),
+        );
+        match index.get(&key) {
+            Some(&g) => groups[g].push(i),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    let mut hidden = std::collections::HashSet::new();
+    let mut keep: Vec<Option<TopoNode>> = servers.into_iter().map(Some).collect();
+    let mut out = Vec::new();
+    for g in groups {
+        let Some(mut node) = keep[g[0]].take() else {
+            continue;
+        };
+        if g.len() > 1 {
+            let names: Vec<&str> = g.iter().map(|&i| site.servers[i].name.as_str()).collect();
+            node.name = format!(
+                "{} ({} servers)",
+                crate::render::name_ranges(&names, "–"),
+                g.len()
+            );
+            node.details[0] = site.servers[g[0]].os.label().to_string();
+            for &i in &g[1..] {
+                hidden.insert(Topology::server_id(i));
+            }
+        }
+        out.push(node);
+    }
+    (out, hidden)
 }
 
 fn layout(kinds: &[Column], nodes: &[&TopoNode], raw_edges: &[&TopoEdge]) -> Graph {

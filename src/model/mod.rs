@@ -87,6 +87,15 @@ impl Farm {
         idxs.iter().map(|&i| self.servers[i].name.clone()).collect()
     }
 
+    /// The servers' names for prose, written short (`web01–web40, app1`: `render::name_ranges`).
+    pub fn server_list(&self, idxs: &[usize]) -> String {
+        let names: Vec<&str> = idxs
+            .iter()
+            .map(|&i| self.servers[i].name.as_str())
+            .collect();
+        crate::render::name_ranges(&names, "–")
+    }
+
     /// Full path of a runtime script on the servers.
     pub fn script_path(&self, file: &str) -> String {
         format!("{}\\{}", self.scripts_dir.trim_end_matches('\\'), file)

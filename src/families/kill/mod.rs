@@ -205,8 +205,8 @@ fn add_runbook(
                 file: format!("tasks\\{}.xml", t.name),
                 ru: t.principal.schtasks_ru().to_string(),
                 name: t.name.clone(),
-                hosts: site.server_names(&new).join(", "),
-                legacy_hosts: site.server_names(&old).join(", "),
+                hosts: site.server_list(&new),
+                legacy_hosts: site.server_list(&old),
             }
         })
         .collect();

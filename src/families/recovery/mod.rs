@@ -89,7 +89,7 @@ fn add_runbook(
         .iter()
         .map(|r| RecoveryRow {
             service: r.service.clone(),
-            hosts: site.server_names(&r.servers).join(", "),
+            hosts: site.server_list(&r.servers),
             delay_seconds: r.restart_after_seconds,
             delay_ms: r.restart_after_seconds * 1000,
             reset_days: r.reset_after_days,

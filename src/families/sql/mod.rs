@@ -96,7 +96,7 @@ fn add_sharepoint_section(
 ) -> Result<(), crate::Error> {
     let view = SharePointView {
         alias: sql.alias.clone(),
-        front_ends: site.server_names(&sql.switcher.servers).join(", "),
+        front_ends: site.server_list(&sql.switcher.servers),
         first_partner: site.server(sql.partners[0].server).name.clone(),
         named_like: alias_named_like(site, sql),
     };
@@ -454,7 +454,7 @@ fn reg_rows(site: &Farm, sql: &Sql) -> Vec<RegRow> {
         .map(|f| RegRow {
             file: format!("registry\\{}.reg", f.name),
             wow: f.values.iter().any(|v| v.key == CONNECT_TO_WOW),
-            hosts: site.server_names(&f.hosts).join(", "),
+            hosts: site.server_list(&f.hosts),
         })
         .collect()
 }
@@ -480,7 +480,7 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         alias: &sql.alias,
         database: &sql.switcher.probe_database,
         probe_example: probe_safe(&sql.switcher.probe_database),
-        switchers: site.server_names(&sql.switcher.servers).join(", "),
+        switchers: site.server_list(&sql.switcher.servers),
         switcher_names: site.server_names(&sql.switcher.servers),
         task_name: &sql.switcher.task_name,
         task_file: format!("tasks\\{}.xml", sql.switcher.task_name),

@@ -748,7 +748,8 @@ fn a_localised_export_of_the_wrong_shape_says_what_was_expected() {
         let dir = tempfile::tempdir().unwrap();
         export::write(&farm, dir.path());
         std::fs::write(dir.path().join("ects-app1/tasks.csv"), text).unwrap();
-        let e = sitebundle::audit::audit(&site.farm, &plan.plan, &plan.files, dir.path()).unwrap_err();
+        let e =
+            sitebundle::audit::audit(&site.farm, &plan.plan, &plan.files, dir.path()).unwrap_err();
         let text: String = e.iter().map(|d| d.render()).collect();
         assert!(text.contains("ects-app1/tasks.csv:"), "{case}: {text}");
         assert!(text.contains(words), "{case}: {text}");
