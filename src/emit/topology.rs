@@ -142,6 +142,11 @@ pub fn graph(site: &Farm, t: &Topology) -> Graph {
     layout(&columns, &nodes, &edges)
 }
 
+/// An arrow of a server's box: (outgoing, the other end, label, dashed).
+type Arrow<'a> = (bool, &'a str, &'a str, bool);
+/// What makes two server boxes look alike: column, release, lines, arrows.
+type BoxShape<'a> = (u32, &'a str, &'a [String], Vec<Arrow<'a>>);
+
 /// One box for each group of servers that would be drawn alike: the first server's box, named
 /// after the group (`web01–web40 (40 servers)`, without addresses); the others' boxes and arrows
 /// are left out (returned as the hidden ids). A server of its own keeps its box as it was.
@@ -152,7 +157,7 @@ fn group_servers(
 ) -> (Vec<TopoNode>, std::collections::HashSet<String>) {
     use std::collections::HashMap;
     // Each server's arrows: (direction, other end, label, dashed), in contribution order.
-    let mut arrows: HashMap<&str, Vec<(bool, &str, &str, bool)>> = HashMap::new();
+    let mut arrows: HashMap<&str, Vec<Arrow>> = HashMap::new();
     for e in &t.edges {
         arrows
             .entry(e.from.as_str())
@@ -164,8 +169,7 @@ fn group_servers(
             .push((false, &e.from, &e.label, e.dashed));
     }
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut index: HashMap<(u32, &str, &[String], Vec<(bool, &str, &str, bool)>), usize> =
-        HashMap::new();
+    let mut index: HashMap<BoxShape, usize> = HashMap::new();
     for (i, n) in servers.iter().enumerate() {
         let key = (
             n.column,
