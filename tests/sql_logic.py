@@ -336,7 +336,8 @@ class Ctx:
             items = [c for c in kids(br) if c.get_type() not in ("start_bracket", "end_bracket", "comma")]
             fmt = validate._unquote_sql(items[0].raw)
             severity = int(items[1].raw)
-            args = [self.vars[a.raw[1:].lower()] if a.raw.startswith("@") else a.raw for a in items[3:]]
+            args = [self.vars[a.raw[1:].lower()] if a.raw.startswith("@")
+                    else validate._unquote_sql(a.raw) if re.match(r"^[Nn]?'", a.raw) else a.raw for a in items[3:]]
             it = iter(args)
             text = re.sub(r"%[sd]", lambda _m: str(next(it)), fmt)
             with_log = "WITH LOG" in " ".join(x.raw.upper() for x in k[2:])
@@ -480,15 +481,16 @@ def structure(prog: Program):
         return errs + ["query 1 is not directly followed by the IF on @anchor_role"], anchor, None, None
     br = if_branches(decision)
     shape = [norm(c) if c is not None else None for c, _ in br]
-    if shape != ["@anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "@anchor_role = 1", None]:
-        errs.append(f"the decision is not IF <not mirrored> / ELSE IF @anchor_role = 1 / ELSE: {shape}")
+    if len(shape) != 4 or not re.fullmatch(r"NOT EXISTS \(SELECT 1 FROM sys\.databases WHERE name = N'(?:[^']|'')*'\)", shape[0] or "") \
+            or shape[1:] != ["@anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "@anchor_role = 1", None]:
+        errs.append(f"the decision is not IF <no anchor> / ELSE IF <role not visible> / ELSE IF @anchor_role = 1 / ELSE: {shape}")
     # Controlled failover: the `@anchor_role = 1` branch declares the restore cursor.
-    principal_branch = br[1][1] if len(br) > 1 else None
+    principal_branch = br[2][1] if len(br) > 2 else None
     restore_decl = [s for s in find_all(principal_branch, "declare_segment") if find_all(s, "cursor_definition")] \
         if principal_branch is not None else []
     controlled = None
     restore_execs = []
-    for c, body in br[:2]:
+    for c, body in br[:3]:
         if c is not None and principal_branch is body and restore_decl:
             continue
         if find_all(body, "execute_script_statement", "declare_segment", "select_statement"):
@@ -646,6 +648,11 @@ def check_failover(job_text: str, configured: list[str], structural: bool = True
                 errors.append(f"anchor(role,state,safety)={a} {under_test}={d}: failed over {env.altered}, expected {sorted(expect)}")
             if env.safety:
                 errors.append(f"{a} {d}: SET PARTNER SAFETY without high-performance databases: {env.safety}")
+            # The anchor exists here but its role is NULL (not sysadmin, or not mirrored): the step
+            # fails, logged, and does nothing; with a visible role it does not fail for that.
+            null_logged = any(w and sev >= 11 and "not visible" in t for _, sev, t, w in ctx.messages)
+            if (a[0] is None) != (ctx.step_failed and null_logged and not env.altered):
+                errors.append(f"{a} {d}: anchor role {a[0]}: step failed={ctx.step_failed}, logged={null_logged}")
             for n in env.altered:
                 if not any(r == n and w and "failed over" in t for r, _, t, w in ctx.messages):
                     errors.append(f"{a} {d}: no RAISERROR ... WITH LOG after the failover of {n}")
@@ -722,6 +729,46 @@ def split_controlled(args):
         else:
             dbs.append(x)
     return dbs, hp
+
+
+def owner_check(job_file: str, owner: str) -> None:
+    """The installer's owner check, executed: the batch that calls IS_SRVROLEMEMBER runs before any
+    batch that changes something, and stops the script (severity 16 outside TRY, with sqlcmd's
+    `:on error exit`) unless IS_SRVROLEMEMBER(N'sysadmin', owner) is 1; it passes for 1. The
+    function's answer is the input: 1 member, 0 not a member, NULL no such login
+    (IS_SRVROLEMEMBER (Transact-SQL))."""
+    text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
+    errs = []
+    if not text.startswith(":on error exit\n"):
+        errs.append("the script does not start with `:on error exit` (sqlcmd would go on after the error)")
+    batches = [b for _, b in validate._sql_batches(validate._normalise_tsql(text)) if b.strip()]
+    checks = [i for i, b in enumerate(batches) if "IS_SRVROLEMEMBER" in b]
+    changes = [i for i, b in enumerate(batches) if re.search(r"\b(EXEC|BEGIN TRANSACTION|CREATE|INSERT|UPDATE)\b", b)]
+    if len(checks) != 1:
+        fail(errs + [f"expected one batch calling IS_SRVROLEMEMBER, got {len(checks)}"])
+    if changes and changes[0] < checks[0]:
+        errs.append("a batch changes something before the owner check")
+    prog = Program(batches[checks[0]])
+    for member, want_fail in [(1, False), (0, True), (None, True)]:
+        cat = new_catalog()
+        asked = []
+
+        def is_srvrolemember(role, login, member=member):
+            asked.append((role, login))
+            return member
+        cat.create_function("IS_SRVROLEMEMBER", 2, is_srvrolemember)
+        ctx = drive(prog.run(StaticEnv(cat)))
+        if asked != [("sysadmin", owner)]:
+            errs.append(f"IS_SRVROLEMEMBER was asked {asked}, expected [('sysadmin', {owner!r})]")
+        named = any(sev >= 11 and owner in t and "sysadmin" in t for _, sev, t, _ in ctx.messages)
+        if ctx.step_failed != want_fail or (want_fail and not named):
+            errs.append(f"owner role {member}: script stopped={ctx.step_failed} (expected {want_fail}), "
+                        f"message naming the owner: {named}: {ctx.messages}")
+        else:
+            print(f"owner {owner!r} sysadmin={member}: " + ("stops: " + ctx.messages[0][2][:100] if want_fail else "passes"))
+    if errs:
+        fail(errs)
+    print("ok")
 
 
 def failover(job_file: str, args: list[str]) -> None:
@@ -1488,6 +1535,8 @@ def main():
         failover_selftest(path, sys.argv[3:])
     elif mode == "simulate":
         simulate(sys.argv[2:])
+    elif mode == "owner-check":
+        owner_check(path, sys.argv[3])
     elif mode == "switcher":
         errs = check_switcher(open(path, "rb").read())
         if errs:

@@ -29,8 +29,10 @@ SELECT @anchor_role = m.mirroring_role
 FROM sys.database_mirroring AS m
 JOIN sys.databases AS d ON d.database_id = m.database_id
 WHERE d.name = [[ anchor | tsql_str ]];
-IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)
-    PRINT N'The anchor database is not mirrored on this server: nothing to do.';
+IF NOT EXISTS (SELECT 1 FROM sys.databases WHERE name = [[ anchor | tsql_str ]])
+    PRINT N'The anchor database does not exist on this server: nothing to do.';
+ELSE IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)
+    RAISERROR (N'sitebundle failover job: the anchor database is on this server but its mirroring role is not visible: the job owner is not sysadmin, or mirroring was removed. Nothing was done.', 16, 1) WITH LOG;
 ELSE IF @anchor_role = 1
 [% if controlled %]
 BEGIN

@@ -22,6 +22,16 @@
 SET NOCOUNT ON;
 SET XACT_ABORT ON;
 GO
+-- The job owner must be sysadmin on this instance, checked before anything is changed. The step
+-- runs as its owner: on the partner where a database is the mirror, sys.database_mirroring shows its
+-- row only to sysadmin ("To see non-NULL values on a mirror database, you must be a member of the
+-- sysadmin fixed server role", sys.database_mirroring (Transact-SQL)), and RAISERROR ... WITH LOG
+-- needs sysadmin or ALTER TRACE (RAISERROR (Transact-SQL), option LOG). IS_SRVROLEMEMBER gives 1
+-- for a member, 0 for a login that is not, NULL for an unknown login (IS_SRVROLEMEMBER
+-- (Transact-SQL)); a Windows login may be a member through a Windows group.
+IF ISNULL(IS_SRVROLEMEMBER(N'sysadmin', [[ job.owner | tsql_str ]]), 0) <> 1
+    RAISERROR (N'Failover job not installed, nothing changed: its owner %s is not sysadmin on this instance (or is no login here). The job runs as its owner and sees the mirror side only as sysadmin: set sql.job.owner to a sysadmin login.', 16, 1, [[ job.owner | tsql_str ]]);
+GO
 USE [msdb];
 GO
 DECLARE @rc int, @job_id uniqueidentifier, @schedule_id int, @msg nvarchar(2048);

@@ -135,6 +135,30 @@ fn failover_decision_executes_as_specified() {
     }
 }
 
+/// The installer refuses a job owner who is not sysadmin on the instance, before it changes
+/// anything: its check runs in the T-SQL interpreter with IS_SRVROLEMEMBER answering 1 (passes),
+/// 0 and NULL (the script stops with a message naming the owner). A domain account as owner.
+#[test]
+fn installer_refuses_an_owner_who_is_not_sysadmin() {
+    let site = hostile_site(&["SharePoint_Config".into(), "WSS_Content".into()]).replacen(
+        "[sql.switcher]",
+        "[sql.job]\nowner = 'CAMPUS\\sqlagent'\n\n[sql.switcher]",
+        1,
+    );
+    let b = common::build_text("owner.toml", &site);
+    let dir = common::write_tmp(&b);
+    for server in ["sql1", "sql2"] {
+        let f = dir
+            .path()
+            .join(format!("sql/{server}/mirror-failover-job.sql"));
+        logic(&["owner-check", f.to_str().unwrap(), "CAMPUS\\sqlagent"]);
+    }
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let f = dir.path().join("sql/sqlmirror1/mirror-failover-job.sql");
+    logic(&["owner-check", f.to_str().unwrap(), "sa"]);
+}
+
 /// Two partners running the generated step (executed in SQLite on each partner's view) through
 /// random sequences of failovers, partner outages, lagging mirrors and alerts: the databases
 /// converge on the anchor's partner without ping-pong or unsafe failovers; the old rule
