@@ -39,6 +39,15 @@ SET @rc = 0;
 BEGIN TRY
     BEGIN TRANSACTION;
 
+    -- The step's last outcome per database: it logs a database's state only when it changes.
+    -- Created when missing, kept across re-runs; rollback: DROP TABLE msdb.dbo.sitebundle_mirroring_outcome.
+    IF OBJECT_ID(N'msdb.dbo.sitebundle_mirroring_outcome', N'U') IS NULL
+        CREATE TABLE msdb.dbo.sitebundle_mirroring_outcome (
+            database_name sysname NOT NULL PRIMARY KEY,
+            outcome nvarchar(40) NOT NULL,
+            changed datetime NOT NULL
+        );
+
     IF NOT EXISTS (SELECT 1 FROM msdb.dbo.syscategories WHERE name = [[ job.category | tsql_str ]] AND category_class = 1)
     BEGIN
         EXEC @rc = msdb.dbo.sp_add_category @class = N'JOB', @type = N'LOCAL', @name = [[ job.category | tsql_str ]];
