@@ -115,7 +115,10 @@ fn partner_statements(sql: &Sql, what: &str, role: u8) -> Result<Vec<String>, cr
         crate::escape::tsql_ident(d)
             .map_err(|e| crate::Error::Internal(format!("database name {d}: {e}")))
     };
-    let mut out = vec![format!("ALTER DATABASE {} SET PARTNER {what};", ident(&sql.anchor)?)];
+    let mut out = vec![format!(
+        "ALTER DATABASE {} SET PARTNER {what};",
+        ident(&sql.anchor)?
+    )];
     if sql.all_synchronized {
         let anchor = crate::escape::tsql_str(&sql.anchor)
             .map_err(|e| crate::Error::Internal(format!("the anchor: {e}")))?;
