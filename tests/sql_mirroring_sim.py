@@ -378,6 +378,8 @@ class Sim:
             self.last_logged[(p, row)] = None
             return
         key = next((k for k in STATUS_KEYS if k in text), text)
+        if key == "failed" and "failed, error " in text:  # the step's outcome: the ALTER and the error number
+            key = text[:text.index(":", text.index("failed, error "))]
         if self.last_logged.get((p, row)) == key:
             self.violations["LOG"].append(f"t={self.now} {'AB'[p]} logged `{key}` again for {row}: {text[:90]}")
         self.last_logged[(p, row)] = key

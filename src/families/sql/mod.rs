@@ -102,6 +102,7 @@ struct PartnerLostRow {
 #[derive(Serialize)]
 struct PartnerLostView {
     witness: Option<String>,
+    failover_job: bool,
     all_synchronized: bool,
     state_query: &'static str,
     partners: Vec<PartnerLostRow>,
@@ -142,6 +143,7 @@ fn add_partner_lost_section(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(
     let resume = partner_statements(sql, "RESUME", 1)?;
     let view = PartnerLostView {
         witness: sql.witness.map(|w| site.server(w).name.clone()),
+        failover_job: sql.failover_job,
         all_synchronized: sql.all_synchronized,
         state_query: STATE_QUERY,
         partners: sql

@@ -142,16 +142,12 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
         retired: Vec<String>,
     }
     let p = &sql.partners[idx];
-    let filter = anchor_filter(&sql.anchor);
     let alerts = ALERTS
         .iter()
         .map(|(suffix, what, query)| AlertView {
             name: format!("{} - {suffix}", site.name),
             what,
-            query: match &filter {
-                Some(f) => format!("{query}{f}"),
-                None => (*query).to_string(),
-            },
+            query: alert_query(sql, query),
             // One response per minute at most: a flapping connection must not queue the job.
             delay: 60,
         })
@@ -183,6 +179,14 @@ pub fn anchor_filter(anchor: &str) -> Option<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
     plain.then(|| format!(" AND DatabaseName = '{anchor}'"))
+}
+
+/// The WQL of an alert of [`ALERTS`], filtered on the anchor where [`anchor_filter`] can.
+pub fn alert_query(sql: &Sql, query: &str) -> String {
+    match anchor_filter(&sql.anchor) {
+        Some(f) => format!("{query}{f}"),
+        None => query.to_string(),
+    }
 }
 
 /// Database names that may be passed as `-v dbname=…` (letters, digits, `_`, `-`).
