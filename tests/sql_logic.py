@@ -58,7 +58,11 @@ def fail(msgs):
 # sys.database_mirroring / sys.databases stand-in. Anything else in the step is an error.
 
 class SqlError(Exception):
-    pass
+    """An error SQL Server raises; number: its error number (ERROR_NUMBER() in the CATCH)."""
+
+    def __init__(self, text, number=50000):
+        super().__init__(text)
+        self.number = number
 
 
 class Unsupported(Exception):
@@ -133,6 +137,12 @@ def to_sqlite(seg) -> str:
     s = re.sub(r"\bsys\s*\.\s*(database_mirroring|databases)\b", r"\1", s, flags=re.I)
     s = re.sub(r"\bISNULL\s*\(", "IFNULL(", s, flags=re.I)
     s = re.sub(r"\bERROR_MESSAGE\s*\(\s*\)", ":__error_message", s, flags=re.I)
+    s = re.sub(r"\bERROR_NUMBER\s*\(\s*\)", ":__error_number", s, flags=re.I)
+    s = re.sub(r"\bGETDATE\s*\(\s*\)", "CURRENT_TIMESTAMP", s, flags=re.I)
+    s = re.sub(r"\bmsdb\s*\.\s*dbo\s*\.\s*", "", s, flags=re.I)
+    # LEFT and LEN: T-SQL's, under names SQLite does not reserve (LEFT is a join keyword there).
+    s = re.sub(r"\bLEFT\s*\(", "T_LEFT(", s, flags=re.I)
+    s = re.sub(r"\bLEN\s*\(", "T_LEN(", s, flags=re.I)
     return s
 
 
@@ -140,21 +150,45 @@ def quotename(x):
     return None if x is None else "[" + str(x).replace("]", "]]") + "]"
 
 
+def t_left(x, n):
+    return None if x is None or n is None else str(x)[:max(0, int(n))]
+
+
+def t_len(x):  # T-SQL LEN ignores trailing spaces
+    return None if x is None else len(str(x).rstrip(" "))
+
+
+# sys.database_mirroring.mirroring_state_desc for mirroring_state (sys.database_mirroring
+# (Transact-SQL): 0 Suspended, 1 Disconnected from the other partner, 2 Synchronizing, 3 Pending
+# Failover, 4 Synchronized).
+STATE_DESC = {0: "SUSPENDED", 1: "DISCONNECTED", 2: "SYNCHRONIZING", 3: "PENDING_FAILOVER", 4: "SYNCHRONIZED"}
+OUTCOME_TABLE = "sitebundle_mirroring_outcome"
+# The installer's table (mirror-failover-job.sql), checked against the job file by outcome_ddl.
+OUTCOME_COLUMNS = ["database_name", "outcome", "changed"]
+
+
 def new_catalog():
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.create_function("QUOTENAME", 1, quotename, deterministic=True)
+    db.create_function("T_LEFT", 2, t_left, deterministic=True)
+    db.create_function("T_LEN", 1, t_len, deterministic=True)
     db.execute("CREATE TABLE databases (database_id INTEGER, name TEXT)")
     db.execute("CREATE TABLE database_mirroring (database_id INTEGER, mirroring_role INTEGER, "
-               "mirroring_state INTEGER, mirroring_safety_level INTEGER)")
+               "mirroring_state INTEGER, mirroring_safety_level INTEGER, mirroring_state_desc TEXT, "
+               "mirroring_witness_name TEXT)")
+    db.execute(f"CREATE TABLE {OUTCOME_TABLE} (database_name TEXT PRIMARY KEY, outcome TEXT NOT NULL, "
+               "changed TEXT NOT NULL)")
     return db
 
 
 def load_catalog(db, rows):
+    """rows: (name, role, state, safety[, witness name]); NULL role: not mirrored / not visible."""
     db.execute("DELETE FROM databases")
     db.execute("DELETE FROM database_mirroring")
     db.executemany("INSERT INTO databases VALUES (?, ?)", [(i, r[0]) for i, r in enumerate(rows, 1)])
-    db.executemany("INSERT INTO database_mirroring VALUES (?, ?, ?, ?)",
-                   [(i, *r[1:]) for i, r in enumerate(rows, 1)])
+    db.executemany("INSERT INTO database_mirroring VALUES (?, ?, ?, ?, ?, ?)",
+                   [(i, r[1], r[2], r[3], STATE_DESC.get(r[2]), (r[4] if len(r) > 4 else "") or None)
+                    for i, r in enumerate(rows, 1)])
 
 
 ALTER_RE = re.compile(r"^ALTER DATABASE \[((?:[^\]]|\]\])+)\] SET PARTNER (FAILOVER|SAFETY FULL|SAFETY OFF);$")
@@ -205,7 +239,7 @@ class Program:
 class Ctx:
     def __init__(self, prog, env):
         self.prog, self.env = prog, env
-        self.vars = {"__fetch_status": -1, "__error_message": None}
+        self.vars = {"__fetch_status": -1, "__error_message": None, "__error_number": None}
         self.cursors = {}
         self.cursor_defs = {}
         self.in_try = 0
@@ -215,6 +249,9 @@ class Ctx:
 
     def q(self, sql):
         self.env.before_query()
+        on_read = getattr(self.env, "on_read", None)  # the adversarial simulation: a catalog read
+        if on_read is not None and "database_mirroring" in sql:
+            on_read()
         return self.env.catalog.execute(sql, self.vars).fetchall()
 
     def value(self, seg):
@@ -228,6 +265,9 @@ class Ctx:
             yield from self.stmt(s)
 
     def stmt(self, seg):
+        between = getattr(self.env, "between", None)  # the adversarial simulation's hook
+        if between is not None:
+            between()
         if seg.is_type("statement"):
             inner = kids(seg)
             if len(inner) != 1:
@@ -301,6 +341,9 @@ class Ctx:
             return
         if t in ("close_cursor_statement", "deallocate_cursor_statement"):
             return
+        if t in ("insert_statement", "update_statement", "delete_statement"):
+            self.q(to_sqlite(seg))
+            return
         if t == "execute_script_statement":
             obj = next(c for c in k if c.is_type("object_reference"))
             if obj.raw.lower().split(".")[-1] != "sp_executesql":
@@ -327,6 +370,7 @@ class Ctx:
             except SqlError as e:
                 self.in_try -= 1
                 self.vars["__error_message"] = str(e)
+                self.vars["__error_number"] = e.number
                 yield from self.block(caught)
             else:
                 self.in_try -= 1
@@ -336,14 +380,15 @@ class Ctx:
             items = [c for c in kids(br) if c.get_type() not in ("start_bracket", "end_bracket", "comma")]
             fmt = validate._unquote_sql(items[0].raw)
             severity = int(items[1].raw)
-            args = [self.vars[a.raw[1:].lower()] if a.raw.startswith("@") else a.raw for a in items[3:]]
+            args = [self.vars[a.raw[1:].lower()] if a.raw.startswith("@")
+                    else validate._unquote_sql(a.raw) if re.match(r"^[Nn]?'", a.raw) else a.raw for a in items[3:]]
             it = iter(args)
             text = re.sub(r"%[sd]", lambda _m: str(next(it)), fmt)
             with_log = "WITH LOG" in " ".join(x.raw.upper() for x in k[2:])
             self.messages.append((self.row, severity, text, with_log))
             if severity >= 11:
                 if self.in_try:
-                    raise SqlError(text)
+                    raise SqlError(text, 50000)
                 self.step_failed = True
             return
         if t == "print_statement":
@@ -406,212 +451,149 @@ def find_all(seg, *types):
     return list(seg.recursive_crawl(*types))
 
 
-def block_stmts(seg):
-    """The statements of a BEGIN ... END statement (its inner segments), else []."""
-    ks = kids(seg)
-    if not ks or not ks[0].is_type("begin_end_block"):
-        return []
-    return [kids(s)[0] for s in kids(ks[0]) if s.is_type("statement")]
-
-
 def literals(seg):
     return [validate._unquote_sql(l.raw) for l in seg.raw_segments if l.is_type("quoted_literal")]
 
 
-def cursor_loop(blk, cur):
-    """OPEN cur; FETCH NEXT FROM cur INTO @db; WHILE @@FETCH_STATUS = 0 BEGIN ... FETCH NEXT ... END
-    in the statement list blk. Returns (errors, loop body statements or None)."""
-    types = [s.get_type() for s in blk]
-    want = ["open_cursor_statement", "fetch_cursor_statement", "while_statement"]
-    j = types.index("open_cursor_statement") if "open_cursor_statement" in types else -1
-    if j < 0 or types[j:j + 3] != want or norm(blk[j + 1]) != f"FETCH NEXT FROM {cur} INTO @db" \
-            or norm(blk[j]) != f"OPEN {cur}":
-        return [f"not OPEN {cur}; FETCH NEXT ...; WHILE: {types}"], None
-    errs = []
-    loop = blk[j + 2]
-    if norm(next(c for c in kids(loop) if c.is_type("expression"))) != "@@FETCH_STATUS = 0":
-        errs.append(f"the loop over {cur} does not test @@FETCH_STATUS = 0")
-    body = block_stmts(next(c for c in kids(loop) if c.is_type("statement")))
-    if not body or norm(body[-1]) != f"FETCH NEXT FROM {cur} INTO @db":
-        errs.append(f"the loop body over {cur} does not end with FETCH NEXT")
-    return errs, body
+def in_lists(text):
+    """The N'..' names of every `IN (N'a', N'b')` list in a normalised statement."""
+    return [[x.replace("''", "'") for x in re.findall(r"N'((?:[^']|'')*)'", m.group(1))]
+            for m in re.finditer(r"\bIN \(((?:N'(?:[^']|'')*'(?:, )?)+)\)", text)]
 
 
-def logged_try(seg):
-    """seg is TRY { ... EXEC ... RAISERROR ... WITH LOG ... } CATCH { ... }."""
-    for t in find_all(seg, "try_catch"):
-        ks = []
-        for c in kids(t):
-            if c.is_type("keyword") and c.raw.upper() == "CATCH":
-                break
-            if c.is_type("statement"):
-                ks.append(c)
-        ex = next((n for n, s in enumerate(ks) if find_all(s, "execute_script_statement")), None)
-        if ex is not None and any(find_all(s, "raiserror_statement") and norm(s).endswith("WITH LOG")
-                                  for s in ks[ex + 1:]):
-            return True
-    return False
-
-
-SQL_SET = "SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER {};'"
-RESTORE_CURSOR = re.compile(
-    r"^DECLARE (\w+) CURSOR LOCAL FAST_FORWARD FOR SELECT d\.name FROM sys\.database_mirroring AS m "
-    r"JOIN sys\.databases AS d ON d\.database_id = m\.database_id WHERE m\.mirroring_role = 1 "
-    r"AND m\.mirroring_state = 4 AND m\.mirroring_safety_level = 2 "
-    r"AND d\.name IN \(N'(?:[^']|'')*'(?:, N'(?:[^']|'')*')*\) ORDER BY d\.name$")
+SQL_SET = "SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db) + N' SET PARTNER ' + @action + N';'"
+FRESH_READ = re.compile(
+    r"^SELECT @role = m\.mirroring_role, @state = m\.mirroring_state, @state_desc = m\.mirroring_state_desc, "
+    r"@safety = m\.mirroring_safety_level, @witness = ISNULL\(m\.mirroring_witness_name, N''\), "
+    r"@anchor_role = \(SELECT a\.mirroring_role FROM sys\.database_mirroring AS a JOIN sys\.databases AS ad "
+    r"ON ad\.database_id = a\.database_id WHERE ad\.name = N'((?:[^']|'')*)'\) FROM sys\.database_mirroring AS m "
+    r"JOIN sys\.databases AS d ON d\.database_id = m\.database_id WHERE d\.name = @db$")
 
 
 def structure(prog: Program):
-    """Asserts the shape of the new step on its parse tree. Returns (errors, anchor, configured
-    list or None, controlled list or None). The controlled-failover variant (high-performance
-    databases) is recognised by a cursor declared in the `@anchor_role = 1` branch."""
+    """The step's shape on its parse tree. Returns (errors, anchor, configured list or None,
+    controlled list or None). The decision itself is checked by executing it (check_failover); the
+    tree gives the lists and asserts what execution cannot see: the only EXEC is the ALTER built
+    with QUOTENAME(@db) under `IF @action IS NOT NULL`, and the fresh read of the database and the
+    anchor (one query) is the last catalog read before the decision, in the same loop iteration."""
     errs = []
     stmts = [kids(s)[0] for s in prog.stmts]
     anchor_q = [s for s in stmts if s.is_type("select_statement") and norm(s).startswith("SELECT @anchor_role = ")]
     if len(anchor_q) != 1:
         return [f"expected one top-level `SELECT @anchor_role = ...`, got {len(anchor_q)}"], None, None, None
     m = re.search(r"WHERE d\.name = N'((?:[^']|'')*)'$", norm(anchor_q[0]))
-    if not m or "m.mirroring_role" not in norm(anchor_q[0]):
-        errs.append(f"query 1 does not read the anchor's mirroring_role by name: {norm(anchor_q[0])}")
     anchor = m.group(1).replace("''", "'") if m else None
-    i = stmts.index(anchor_q[0])
-    decision = stmts[i + 1] if i + 1 < len(stmts) else None
-    if decision is None or not decision.is_type("if_then_statement"):
-        return errs + ["query 1 is not directly followed by the IF on @anchor_role"], anchor, None, None
-    br = if_branches(decision)
-    shape = [norm(c) if c is not None else None for c, _ in br]
-    if shape != ["@anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "@anchor_role = 1", None]:
-        errs.append(f"the decision is not IF <not mirrored> / ELSE IF @anchor_role = 1 / ELSE: {shape}")
-    # Controlled failover: the `@anchor_role = 1` branch declares the restore cursor.
-    principal_branch = br[1][1] if len(br) > 1 else None
-    restore_decl = [s for s in find_all(principal_branch, "declare_segment") if find_all(s, "cursor_definition")] \
-        if principal_branch is not None else []
+    if anchor is None:
+        errs.append(f"query 1 does not read the anchor's mirroring_role by name: {norm(anchor_q[0])}")
+    cursors = [s for s in find_all(prog.tree, "declare_segment") if find_all(s, "cursor_definition")]
+    if len(cursors) != 1:
+        return errs + [f"expected one cursor, got {len(cursors)}"], anchor, None, None
+    cq = norm(cursors[0])
+    if not cq.startswith("DECLARE follow_dbs CURSOR LOCAL FAST_FORWARD FOR SELECT d.name FROM sys.database_mirroring AS m ") \
+            or "WHERE m.mirroring_role IS NOT NULL AND d.name <> N'" not in cq:
+        errs.append(f"the cursor is not LOCAL FAST_FORWARD over the mirrored databases but the anchor: {cq[:120]}")
+    lists = in_lists(cq)
+    configured = lists[0] if lists else None
+    hp_sets = [norm(s) for s in find_all(prog.tree, "set_local_variable_segment") if norm(s).startswith("SET @hp = ")]
     controlled = None
-    restore_execs = []
-    for c, body in br[:2]:
-        if c is not None and principal_branch is body and restore_decl:
-            continue
-        if find_all(body, "execute_script_statement", "declare_segment", "select_statement"):
-            errs.append(f"the branch `{norm(c) if c else 'ELSE'}` does more than print")
-    if restore_decl:
-        blk1 = block_stmts(principal_branch)
-        if len(restore_decl) != 1 or restore_decl[0] not in blk1:
-            errs.append("expected one cursor declared directly in the `@anchor_role = 1` branch")
+    if len(hp_sets) != 1:
+        errs.append(f"expected one `SET @hp = ...`, got {len(hp_sets)}")
+    elif hp_sets[0] != "SET @hp = 0":
+        hl = in_lists(hp_sets[0])
+        if not hl or not re.fullmatch(r"SET @hp = CASE WHEN @db IN \(.*\) THEN 1 ELSE 0 END", hp_sets[0]):
+            errs.append(f"not SET @hp = CASE WHEN @db IN (...) THEN 1 ELSE 0 END: {hp_sets[0][:90]}")
         else:
-            rd = restore_decl[0]
-            rcur = next(c for c in kids(rd) if c.is_type("naked_identifier")).raw
-            if not RESTORE_CURSOR.match(norm(rd)):
-                errs.append(f"the restore cursor is not LOCAL FAST_FORWARD over the listed databases principal, "
-                            f"SYNCHRONIZED and safety FULL here: {norm(rd)}")
-            controlled = literals(rd)
-            if any(s.is_type("select_statement") or s.is_type("execute_script_statement") for s in blk1):
-                errs.append("the `@anchor_role = 1` branch runs a query or EXEC outside its cursor loop")
-            lerrs, body = cursor_loop(blk1, rcur)
-            errs += lerrs
-            if body is not None:
-                types = [s.get_type() for s in body]
-                if types != ["set_local_variable_segment", "try_catch", "fetch_cursor_statement"] \
-                        or norm(body[0]) != SQL_SET.format("SAFETY OFF"):
-                    errs.append(f"the restore loop is not SET @sql = ... SAFETY OFF; TRY EXEC ...; FETCH: {types}")
-                elif not logged_try(body[1]):
-                    errs.append("no RAISERROR ... WITH LOG after SET PARTNER SAFETY OFF")
-                restore_execs = find_all(body[1], "execute_script_statement") if len(body) > 1 else []
-    acting = br[-1][1]
-    acting_execs = find_all(acting, "execute_script_statement")
-    if len(find_all(prog.tree, "execute_script_statement")) != len(acting_execs) + len(restore_execs) \
-            or len(restore_execs) > 1:
-        errs.append("an EXEC outside the ELSE branch (anchor is mirror here)"
-                    + (" and the restore loop" if restore_decl else ""))
-    # Cursor: LOCAL FAST_FORWARD, opened, FETCH NEXT right before the WHILE and at the end of its body.
-    blk = block_stmts(acting)
-    decl = [s for s in blk if s.is_type("declare_segment") and find_all(s, "cursor_definition")]
-    configured = None
-    if len(decl) != 1:
-        return errs + ["expected one cursor declared in the ELSE branch"], anchor, None, controlled
-    cur = next(c for c in kids(decl[0]) if c.is_type("naked_identifier")).raw
-    if not re.search(r"^DECLARE \w+ CURSOR LOCAL FAST_FORWARD FOR SELECT d\.name FROM", norm(decl[0])):
-        errs.append(f"the cursor is not LOCAL FAST_FORWARD over d.name: {norm(decl[0])[:80]}")
-    cq = norm(decl[0])
-    if "WHERE m.mirroring_role = 1" not in cq:
-        errs.append("the cursor does not select the databases principal here")
-    lits = literals(decl[0])
-    if lits:  # the configured list: the cursor's only literals, `AND d.name IN (N'..', ...)`
-        configured = lits
-    lerrs, body = cursor_loop(blk, cur)
-    if body is None:
-        return errs + lerrs, anchor, configured, controlled
-    errs += lerrs
-    if len(body) < 2 or not body[0].is_type("select_statement") or not norm(body[0]).startswith("SELECT @ready = COUNT(*) FROM"):
-        return errs + ["the loop body does not start with the readiness query (SELECT @ready = COUNT(*))"], anchor, configured, controlled
-    rq = norm(body[0])
-    for part in ["WHERE d.name = @db", "AND m.mirroring_role = 1", "AND m.mirroring_state = 4",
-                 "AND m.mirroring_safety_level = 2", "a.mirroring_role = 2"]:
-        if part not in rq:
-            errs.append(f"the readiness query lacks `{part}`")
-    gate = body[1]
-    if not gate.is_type("if_then_statement") or [norm(c) if c else None for c, _ in if_branches(gate)][:1] != ["@ready = 1"]:
-        return errs + ["the readiness query is not directly followed by IF @ready = 1"], anchor, configured, controlled
-    gate_br = if_branches(gate)
-    then = gate_br[0][1]
-    # Controlled failover: in the ELSE of IF @ready = 1, IF @safety = 1 AND @db IN (<the same list>)
-    # sets the database to safety FULL; ELSE IF @safety = 1 reports `cannot converge`.
-    full_execs, full_sets = [], []
-    if controlled is not None:
-        els = gate_br[1][1] if len(gate_br) == 2 and gate_br[1][0] is None else None
-        ifs = [s for s in (block_stmts(els) if els is not None else []) if s.is_type("if_then_statement")
-               and norm(s).startswith("IF @safety = 1 AND @db IN (")]
-        if len(ifs) != 1:
-            errs.append("no `IF @safety = 1 AND @db IN (...)` directly in the ELSE of IF @ready = 1")
-        else:
-            sb = if_branches(ifs[0])
-            conds = [norm(c) if c is not None else None for c, _ in sb]
-            if len(sb) != 3 or conds[1:] != ["@safety = 1", None] \
-                    or not re.fullmatch(r"@safety = 1 AND @db IN \(N'(?:[^']|'')*'(?:, N'(?:[^']|'')*')*\)", conds[0] or ""):
-                errs.append(f"the safety branch is not IF @safety = 1 AND @db IN (...) / ELSE IF @safety = 1 / ELSE: {conds}")
-            elif sorted(literals(sb[0][0])) != sorted(controlled):
-                errs.append(f"the SAFETY FULL list {literals(sb[0][0])} is not the restore cursor's {controlled}")
-            full = sb[0][1]
-            fb = block_stmts(full)
-            if [s.get_type() for s in fb] != ["set_local_variable_segment", "try_catch"] \
-                    or norm(fb[0]) != SQL_SET.format("SAFETY FULL"):
-                errs.append("the SAFETY FULL branch is not SET @sql = ... SAFETY FULL; TRY EXEC ...")
-            elif not logged_try(fb[1]):
-                errs.append("no RAISERROR ... WITH LOG after SET PARTNER SAFETY FULL")
-            full_execs = find_all(full, "execute_script_statement")
-            full_sets = find_all(full, "set_local_variable_segment")
-            for _, b in sb[1:]:
-                if find_all(b, "execute_script_statement"):
-                    errs.append("an EXEC in the `cannot converge` / `cannot follow` branches")
-    then_execs = find_all(then, "execute_script_statement")
-    if len(then_execs) != 1 or len(acting_execs) != 1 + len(full_execs) or len(full_execs) > 1:
-        errs.append("the ALTER (sp_executesql) is not only inside IF @ready = 1"
-                    + (" (and the SAFETY FULL branch)" if controlled is not None else ""))
-    sets = [s for s in find_all(prog.tree, "set_local_variable_segment") if norm(s).startswith("SET @sql =")]
-    fo_sets = [s for s in sets if s in find_all(then, "set_local_variable_segment")]
-    other_sets = [s for s in sets if s not in fo_sets and s not in full_sets]
-    restore_sets = [s for s in other_sets if restore_decl and s in find_all(principal_branch, "set_local_variable_segment")]
-    if len(fo_sets) != 1 or norm(fo_sets[0]) != SQL_SET.format("FAILOVER") or len(other_sets) != len(restore_sets) \
-            or len(restore_sets) > 1:
-        errs.append("@sql is not built with QUOTENAME(@db), inside IF @ready = 1 only"
-                    + (" (and the SAFETY branches)" if controlled is not None else ""))
-    if not logged_try(then):
-        errs.append("no RAISERROR ... WITH LOG after the failover")
+            controlled = hl[0]
+    execs = find_all(prog.tree, "execute_script_statement")
+    if [norm(e) for e in execs] != ["EXEC master.sys.sp_executesql @sql"]:
+        errs.append(f"the only EXEC must be `EXEC master.sys.sp_executesql @sql`: {[norm(e)[:60] for e in execs]}")
+    sets = [norm(s) for s in find_all(prog.tree, "set_local_variable_segment") if norm(s).startswith("SET @sql = N'ALTER DATABASE ' + QUOTENAME(@db)")]
+    if sets != [SQL_SET]:
+        errs.append(f"@sql is not built once as {SQL_SET}: {sets}")
+    gates = [s for s in find_all(prog.tree, "if_then_statement") if norm(s).startswith("IF @action IS NOT NULL BEGIN SET @sql")]
+    if len(gates) != 1 or not execs or execs[0] not in find_all(gates[0], "execute_script_statement"):
+        errs.append("the ALTER is not inside `IF @action IS NOT NULL`")
+    # In the loop body: the fresh read, then nothing that reads the catalog or waits until the ALTER.
+    loop = find_all(prog.tree, "while_statement")
+    body = []
+    if len(loop) == 1:
+        blk = next(c for c in kids(loop[0]) if c.is_type("statement"))
+        bb = kids(blk)[0] if kids(blk) else None
+        body = [kids(x)[0] for x in kids(bb) if x.is_type("statement")] if bb is not None and bb.is_type("begin_end_block") else []
+    reads = [i for i, x in enumerate(body) if x.is_type("select_statement") and FRESH_READ.match(norm(x))]
+    gate_at = [i for i, x in enumerate(body) if gates and x is gates[0]]
+    if len(reads) != 1 or len(gate_at) != 1 or reads[0] > gate_at[0]:
+        errs.append("the loop body lacks the fresh read of the database and the anchor (one query) before the ALTER")
+    else:
+        fm = FRESH_READ.match(norm(body[reads[0]]))
+        if fm.group(1).replace("''", "'") != anchor:
+            errs.append("the fresh read asks for another anchor")
+        between = body[reads[0] + 1:gate_at[0]]
+        if any(find_all(x, "select_statement", "fetch_cursor_statement", "execute_script_statement") for x in between):
+            errs.append("a query, FETCH or EXEC between the fresh read and the ALTER")
     return errs, anchor, configured, controlled
 
 
+class FailingEnv(StaticEnv):
+    """Every ALTER fails with one of SQL Server's longest mirroring messages, error 1457
+    ("Synchronization of the mirror database, '%.*ls', was interrupted, ...", Database engine
+    events and errors 1000-1999), to hold the logged text to its 440 bytes."""
+
+    def alter(self, name, action="FAILOVER"):
+        super().alter(name, action)
+        raise SqlError(f"Synchronization of the mirror database, '{name}', was interrupted, leaving the database in an "
+                       "inconsistent state. The ALTER DATABASE command failed. Ensure that the principal database, if "
+                       "available, is back up and online, and then reconnect the mirror server instance and allow the "
+                       "mirror database to finish synchronizing.", 1457)
+
+
 ROLES, STATES, SAFETIES = [1, 2, None], [0, 1, 2, 3, 4, None], [0, 1, 2, None]
+# The anchor's role decides; its own state and safety only vary (a mutation reading them shows).
+ANCHORS = [(1, 4, 2), (2, 4, 2), (None, None, None), (1, 0, 1), (2, 2, 1), (2, None, 0)]
+WITNESS = "TCP://witness.example.com:5022"
+ACTION_TEXT = {"FAILOVER": "failed over", "SAFETY FULL": "to safety FULL", "SAFETY OFF": "back to safety OFF"}
+LOG_LIMIT = 440  # bytes (RAISERROR (Transact-SQL), option LOG); the error log's text is UTF-16
 
 
 _PROGRAMS = {}
 
 
-def check_failover(job_text: str, configured: list[str], structural: bool = True,
-                   controlled: list[str] | None = None, stop_at: int = 0) -> list[str]:
-    """structural=False: the execution alone (the self-test shows each mutation is caught by both).
-    controlled: the site's high-performance databases (controlled-failover mode), None = take the
-    step's own list (none = the default `report` mode)."""
+def program(step):
+    p = _PROGRAMS.get(step)
+    if p is None:
+        p = _PROGRAMS[step] = Program(step)
+    return p
+
+
+def logged(ctx):
+    return [(r, sev, t) for r, sev, t, w in ctx.messages if w]
+
+
+def status_expected(a, d, n, hp_n, witness):
+    """The status message (a phrase of it) a database gets on its first run, or None."""
+    r, s, f = d
+    if r != 1 or a[0] not in (1, 2):
+        return None
+    if s == 0:
+        return "SET PARTNER RESUME"
+    if a[0] == 2 and not (s == 4 and f == 2) and not (f == 1 and hp_n):
+        return "cannot converge" if f == 1 else "cannot follow the anchor yet"
+    if a[0] == 1 and hp_n and f == 2 and witness:
+        return "it has a witness"
+    return None
+
+
+def check_step(step: str, configured: list[str], controlled: list[str] | None, structural=True, stop_at=0):
+    """Executes the step for every (anchor role, state, safety) x (role, state, safety) given to a
+    listed database (and to a high-performance one, with and without a witness): failover iff the
+    anchor is the mirror here and the database principal, SYNCHRONIZED, safety FULL; SAFETY FULL iff
+    anchor mirror, principal, safety OFF, not SUSPENDED, high-performance; SAFETY OFF iff anchor
+    principal, principal SYNCHRONIZED FULL, high-performance, no witness; nothing else. A NULL
+    anchor role fails the step, logged. Status messages name the real state and are logged once: a
+    second run on the same outcome table logs only ALTERs. A failing ALTER (error 1457) is logged
+    with its number and fails the step. Every logged text fits 440 bytes."""
     try:
-        prog = _PROGRAMS.get(job_text) or _PROGRAMS.setdefault(job_text, Program(step_text(job_text)))
+        prog = program(step)
     except Unsupported as e:
         return [str(e)]
     errs, anchor, listed, hp = structure(prog)
@@ -619,98 +601,101 @@ def check_failover(job_text: str, configured: list[str], structural: bool = True
         return errs
     if not structural:
         anchor = anchor or (configured[0] if configured else None)
-        listed = configured
-        hp = controlled if controlled is not None else hp
+        listed = configured or None
+        hp = controlled
     if sorted(listed or []) != sorted(configured):
         return [f"the step's database list {listed} is not the configured one {configured}"]
-    if controlled is not None and sorted(hp or []) != sorted(controlled):
+    if sorted(hp or []) != sorted(controlled or []):
         return [f"the step's high-performance list {hp} is not the configured one {controlled}"]
-    if hp:
-        return check_controlled(prog, anchor, configured, hp, stop_at)
     watched = (lambda n: n in configured) if configured else (lambda n: True)
-    cat = new_catalog()
-    others = [n for n in configured if n != anchor] or ["db_a"]
-    under_test = others[0]
+    others = [n for n in configured if n != anchor and n not in (hp or [])] or ["db_a"]
+    plain = others[0]
+    hp_db = (hp or [None])[0]
     extra = "not_configured_db" if configured else "db_b"
     errors = []
-    try:
-        for a, d in itertools.product(itertools.product(ROLES, STATES, SAFETIES), repeat=2):
-            if stop_at and len(errors) >= stop_at:  # the self-test only asks whether it fails
-                break
-            rows = [(anchor, *a), (under_test, *d), (extra, 1, 4, 2)]
-            load_catalog(cat, rows)
-            env = StaticEnv(cat)
-            ctx = drive(prog.run(env))
-            expect = {n for n, r, s, f in rows[1:] if a[0] == 2 and (r, s, f) == (1, 4, 2) and watched(n) and n != anchor}
-            if set(env.altered) != expect or len(env.altered) != len(set(env.altered)):
-                errors.append(f"anchor(role,state,safety)={a} {under_test}={d}: failed over {env.altered}, expected {sorted(expect)}")
-            if env.safety:
-                errors.append(f"{a} {d}: SET PARTNER SAFETY without high-performance databases: {env.safety}")
-            for n in env.altered:
-                if not any(r == n and w and "failed over" in t for r, _, t, w in ctx.messages):
-                    errors.append(f"{a} {d}: no RAISERROR ... WITH LOG after the failover of {n}")
-            if a[0] == 2 and d[0] == 1 and under_test not in env.altered and watched(under_test):
-                want = "cannot converge" if d[2] == 1 else "cannot follow the anchor yet"
-                if not any(r == under_test and w and want in t for r, _, t, w in ctx.messages):
-                    errors.append(f"{a} {d}: no `{want}` message WITH LOG for {under_test}")
-    except (Unsupported, sqlite3.Error) as e:
-        errors.append(f"the step cannot be executed: {e}")
-    return errors[:20] + ([f"({len(errors)} failures)"] if errors else [])
-
-
-def check_controlled(prog, anchor, configured, hp, stop_at=0):
-    """The controlled-failover variant, for every (anchor role, state, safety) x (role, state,
-    safety) given to both a listed high-performance database and a database not in the list:
-    failover iff anchor role 2 and (1, 4, 2); SAFETY FULL iff anchor role 2, role 1 and safety 1,
-    listed only; SAFETY OFF iff anchor role 1 and (1, 4, 2), listed only; nothing else."""
-    watched = (lambda n: n in configured) if configured else (lambda n: True)
+    counts = {"FAILOVER": 0, "SAFETY FULL": 0, "SAFETY OFF": 0, "status": 0, "error": 0}
     cat = new_catalog()
-    hp_db = hp[0]
-    plain = next((n for n in configured if n != anchor and n not in hp), None) or "db_a"
-    extra = "not_configured_db" if configured else "db_b"
-    errors = []
-    counts = {"FAILOVER": 0, "SAFETY FULL": 0, "SAFETY OFF": 0}
     try:
-        for a, d in itertools.product(itertools.product(ROLES, STATES, SAFETIES), repeat=2):
-            if stop_at and len(errors) >= stop_at:  # the self-test only asks whether it fails
-                break
-            rows = [(anchor, *a), (hp_db, *d), (plain, *d), (extra, 1, 4, 2)]
-            load_catalog(cat, rows)
-            env = StaticEnv(cat)
-            ctx = drive(prog.run(env))
-            fo = {n for n, r, s, f in rows[1:] if a[0] == 2 and (r, s, f) == (1, 4, 2) and watched(n)}
-            safety = set()
-            if a[0] == 2 and d[0] == 1 and d[2] == 1 and watched(hp_db):
-                safety.add((hp_db, "SAFETY FULL"))
-            if a[0] == 1 and d == (1, 4, 2):
-                safety.add((hp_db, "SAFETY OFF"))
-            where = f"anchor(role,state,safety)={a} {hp_db}/{plain}={d}"
-            if set(env.altered) != fo or len(env.altered) != len(set(env.altered)):
-                errors.append(f"{where}: failed over {env.altered}, expected {sorted(fo)}")
-            if set(env.safety) != safety or len(env.safety) != len(set(env.safety)):
-                errors.append(f"{where}: SET PARTNER {env.safety}, expected {sorted(safety)}")
-            for n, what in [(n, "failed over") for n in env.altered] + \
-                    [(n, "to safety FULL" if act == "SAFETY FULL" else "back to high-performance mode (safety OFF)")
-                     for n, act in env.safety]:
-                if not any(r == n and w and what in t for r, _, t, w in ctx.messages):
-                    errors.append(f"{where}: no RAISERROR ... WITH LOG `{what}` for {n}")
-            for n, act in env.safety + [(n, "FAILOVER") for n in env.altered]:
-                counts[act] += 1
-            if a[0] == 2 and d[0] == 1:
-                for n in (hp_db, plain):
-                    if n in env.altered or (n, "SAFETY FULL") in env.safety or not watched(n):
-                        continue
-                    want = "cannot converge" if d[2] == 1 else "cannot follow the anchor yet"
-                    if not any(r == n and w and want in t for r, _, t, w in ctx.messages):
-                        errors.append(f"{where}: no `{want}` message WITH LOG for {n}")
-            for r, _, t, _ in ctx.messages:
-                if r == hp_db and "cannot converge" in t:
-                    errors.append(f"{where}: `cannot converge` for the high-performance {hp_db}")
+        for a, d in itertools.product(ANCHORS, itertools.product(ROLES, STATES, SAFETIES)):
+            for witness in ([""] if hp_db is None else ["", WITNESS]):
+                if stop_at and len(errors) >= stop_at:
+                    break
+                rows = [(anchor, *a), (plain, *d, witness), (extra, 1, 4, 2)]
+                if hp_db:
+                    rows.insert(2, (hp_db, *d, witness))
+                load_catalog(cat, rows)
+                cat.execute(f"DELETE FROM {OUTCOME_TABLE}")
+                where = f"anchor={a} db={d} witness={bool(witness)}"
+                errors += one_case(prog, cat, rows, a, watched, hp or [], where, counts)
     except (Unsupported, sqlite3.Error) as e:
         errors.append(f"the step cannot be executed: {e}")
-    if not errors and min(counts.values()) == 0:
+    need = ["FAILOVER", "status", "error"] + (["SAFETY FULL", "SAFETY OFF"] if hp_db else [])
+    if not errors and any(counts[k] == 0 for k in need):
         errors.append(f"a branch was never taken: {counts}")
     return errors[:20] + ([f"({len(errors)} failures)"] if errors else [])
+
+
+def one_case(prog, cat, rows, a, watched, hp, where, counts):
+    errors = []
+    env = StaticEnv(cat)
+    ctx = drive(prog.run(env))
+    fo, safety = set(), set()
+    for n, r, s, f, *w in rows[1:]:
+        if not watched(n) or a[0] not in (1, 2):
+            continue
+        if a[0] == 2 and (r, s, f) == (1, 4, 2):
+            fo.add(n)
+        if a[0] == 2 and r == 1 and f == 1 and s != 0 and n in hp:
+            safety.add((n, "SAFETY FULL"))
+        if a[0] == 1 and (r, s, f) == (1, 4, 2) and n in hp and not (w and w[0]):
+            safety.add((n, "SAFETY OFF"))
+    if set(env.altered) != fo or len(env.altered) != len(set(env.altered)):
+        errors.append(f"{where}: failed over {env.altered}, expected {sorted(fo)}")
+    if set(env.safety) != safety or len(env.safety) != len(set(env.safety)):
+        errors.append(f"{where}: SET PARTNER {env.safety}, expected {sorted(safety)}")
+    acts = [(n, "FAILOVER") for n in env.altered] + env.safety
+    for n, act in acts:
+        counts[act] += 1
+        if not any(r == n and ACTION_TEXT[act] in t for r, _, t in logged(ctx)):
+            errors.append(f"{where}: no RAISERROR ... WITH LOG `{ACTION_TEXT[act]}` for {n}")
+    null_logged = any(sev >= 11 and "not visible" in t for _, sev, t in logged(ctx))
+    if (a[0] is None) != (ctx.step_failed and null_logged and not acts):
+        errors.append(f"{where}: anchor role {a[0]}: step failed={ctx.step_failed}, logged={null_logged}, ALTERs {acts}")
+    acted = {n for n, _ in acts}
+    for n, r, s, f, *w in rows[1:]:
+        want = status_expected(a, (r, s, f), n, n in hp, w and w[0]) if watched(n) and n not in acted else None
+        got = [t for row, _, t in logged(ctx) if row == n]
+        if want is not None:
+            counts["status"] += 1
+            if not any(want in t for t in got):
+                errors.append(f"{where}: no `{want}` message WITH LOG for {n}: {got}")
+            if want == "cannot follow the anchor yet" and f"here and {STATE_DESC.get(s)} (" not in " ".join(got):
+                errors.append(f"{where}: the message for {n} does not name its state {STATE_DESC.get(s)}: {got}")
+        elif n not in acted and got:
+            errors.append(f"{where}: unexpected message for {n}: {got}")
+    for _, _, t in logged(ctx):
+        if len(t.encode("utf-16-le")) > LOG_LIMIT:
+            errors.append(f"{where}: a logged text of {len(t.encode('utf-16-le'))} bytes (over {LOG_LIMIT}): {t[:80]}")
+    # Quiet: the same state again logs only the ALTERs (StaticEnv does not apply them).
+    ctx2 = drive(prog.run(StaticEnv(cat)))
+    again = [(r, t) for r, _, t in logged(ctx2) if not any(x in t for x in ACTION_TEXT.values())
+             and not (a[0] is None)]
+    if again:
+        errors.append(f"{where}: logged again on an unchanged state: {again}")
+    if a[0] is None and (not ctx2.step_failed or logged(ctx2)):
+        errors.append(f"{where}: a NULL anchor role: the second run must fail again without logging again")
+    if acts:  # the same ALTERs failing: logged with the error number, the step fails; once
+        cat.execute(f"DELETE FROM {OUTCOME_TABLE}")
+        for k in range(2):
+            ctx3 = drive(prog.run(FailingEnv(cat)))
+            errs3 = [t for _, _, t in logged(ctx3) if "failed, error 1457" in t]
+            if not ctx3.step_failed or len(errs3) != (len(acts) if k == 0 else 0):
+                errors.append(f"{where}: failing ALTERs (run {k + 1}): step failed={ctx3.step_failed}, logged {errs3}")
+            for t in errs3:
+                counts["error"] += 1
+                if len(t.encode("utf-16-le")) > LOG_LIMIT:
+                    errors.append(f"{where}: a logged error of {len(t.encode('utf-16-le'))} bytes: {t[:80]}")
+    return errors
 
 
 def split_controlled(args):
@@ -724,85 +709,122 @@ def split_controlled(args):
     return dbs, hp
 
 
+def outcome_ddl(job_text):
+    """The installer creates the outcome table in msdb if it is missing, with the columns the
+    step uses, before the job exists (the step reads it from its first run)."""
+    m = re.search(r"IF OBJECT_ID\(N'msdb\.dbo\.sitebundle_mirroring_outcome', N'U'\) IS NULL\n\s*"
+                  r"CREATE TABLE msdb\.dbo\.sitebundle_mirroring_outcome \(\n((?:.*\n)*?)\s*\);", job_text)
+    if not m:
+        return ["the installer does not create msdb.dbo.sitebundle_mirroring_outcome when it is missing"]
+    cols = [c.strip().split()[0] for c in m.group(1).split(",\n") if c.strip() and not c.strip().startswith("CONSTRAINT")]
+    errs = [] if cols == OUTCOME_COLUMNS else [f"the outcome table's columns {cols} are not {OUTCOME_COLUMNS}"]
+    if job_text.find("sitebundle_mirroring_outcome (") > job_text.find("sp_add_job\n"):
+        errs.append("the outcome table is created after the job")
+    return errs
+
+
 def failover(job_file: str, args: list[str]) -> None:
     configured, controlled = split_controlled(args)
-    errs = check_failover(open(job_file, encoding="utf-8").read().replace("\r\n", "\n"), configured,
-                          controlled=controlled)
+    text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
+    errs = outcome_ddl(text)
+    try:
+        step = step_text(text)
+    except Unsupported as e:
+        fail([str(e)])
+    errs += check_step(step, configured, controlled)
     if errs:
         fail(errs)
     print("ok")
 
 
+# Mutations of the step text (as the step reads, quotes not doubled); each must be caught by
+# executing it (structural=False: the tree's checks are not what catches it).
 FAILOVER_MUTATIONS = [
-    ("a.mirroring_role = 2", "a.mirroring_role = 1"),
-    ("\n          AND m.mirroring_state = 4", ""),
-    ("\n          AND m.mirroring_safety_level = 2", ""),
-    ("WHERE d.name = @db\n", "WHERE d.name = d.name\n"),
-    ("IF @ready = 1", "IF @ready >= 0"),
-    ("ELSE IF @anchor_role = 1", "ELSE IF @anchor_role = 2"),
-    # equivalent for the decision (the readiness query re-checks the anchor): caught on the tree only
-    ("IF @anchor_role IS NULL OR @anchor_role NOT IN (1, 2)", "IF @anchor_role IS NULL"),
-    ("        FETCH NEXT FROM follow_dbs INTO @db;\n    END;", "    END;"),
-    ("QUOTENAME(@db) + N''", "@db + N''"),
-    (") WITH LOG;\n            END TRY", ");\n            END TRY"),
+    ("fails over an unsynchronized database", "AND @safety = 2 AND @state = 4\n            SET @action = N'FAILOVER'",
+     "AND @safety = 2\n            SET @action = N'FAILOVER'"),
+    ("fails over where the anchor is principal", "ELSE IF @anchor_role = 2 AND @role = 1 AND @safety = 2 AND @state = 4",
+     "ELSE IF @anchor_role = 1 AND @role = 1 AND @safety = 2 AND @state = 4"),
+    ("logs every run (no outcome compare)", "IF ISNULL(@last, N'in step') <> @outcome", "IF 1 = 1"),
+    ("the fresh read reads every row", "        WHERE d.name = @db;\n        IF @role = 1", "        WHERE 1 = 1;\n        IF @role = 1"),
+    ("SUSPENDED treated as waiting", "        IF @role = 1 AND @state = 0\n            SET @outcome = N'suspended';\n        ELSE IF",
+     "        IF"),
+    ("failover not logged", "to follow the anchor database.', 10, 1, @name) WITH LOG;", "to follow the anchor database.', 10, 1, @name);"),
+    ("server message not cut", "SET @msg = LEFT(ERROR_MESSAGE(), 100);", "SET @msg = ERROR_MESSAGE();"),
+    ("a failed ALTER does not fail the step", "    IF @failed > 0\n", "    IF @failed > 1000\n"),
+    ("NULL anchor role is nothing to do", "ELSE IF @anchor_role IS NULL\n", "ELSE IF 1 = 0\n"),
 ]
-
-
-# Controlled-failover mode only (regular expressions over the job file, whose step is a N'...'
-# literal: its quotes are doubled).
-_RC = r"(DECLARE restore_dbs CURSOR[^;]*?)"
 CONTROLLED_MUTATIONS = [
-    ("restore cursor without m.mirroring_state = 4", _RC + r"\n *AND m\.mirroring_state = 4", r"\1"),
-    ("restore cursor without m.mirroring_safety_level = 2", _RC + r"\n *AND m\.mirroring_safety_level = 2", r"\1"),
-    ("restore cursor without the list", _RC + r"\n *AND d\.name IN \([^)]*\)", r"\1"),
-    ("restore cursor over mirror databases", _RC[:-1] + r"WHERE m\.mirroring_role = )1", r"\g<1>2"),
-    ("restore cursor over another database too", _RC[:-1] + r"AND d\.name IN \()", r"\1N''not_configured_db'', "),
-    ("SAFETY FULL branch without the list", r"IF @safety = 1 AND @db IN \([^)]*\)", "IF @safety = 1"),
-    ("SAFETY FULL whatever the safety", r"IF @safety = 1 AND @db IN", "IF @safety >= 0 AND @db IN"),
-    ("restore sets FULL", r"SET PARTNER SAFETY OFF;", "SET PARTNER SAFETY FULL;"),
-    ("SAFETY FULL branch sets OFF", r"SET PARTNER SAFETY FULL;", "SET PARTNER SAFETY OFF;"),
-    ("restore loop never advances", r"        FETCH NEXT FROM restore_dbs INTO @db;\n    END;", "    END;"),
-    ("SAFETY OFF not logged", r"(after its controlled failover\.'+, 10, 1, @db\)) WITH LOG", r"\1"),
-    ("SAFETY FULL not logged", r"(once SYNCHRONIZED\.'+, 10, 1, @db\)) WITH LOG", r"\1"),
+    ("SAFETY FULL on any database", "AND @safety = 1 AND @hp = 1\n            SET @action = N'SAFETY FULL'",
+     "AND @safety = 1\n            SET @action = N'SAFETY FULL'"),
+    ("SAFETY OFF with a witness", "        ELSE IF @anchor_role = 1 AND @role = 1 AND @safety = 2 AND @hp = 1 AND @witness <> N''\n            SET @outcome = N'witness';\n", ""),
+    ("SAFETY OFF before SYNCHRONIZED", "AND @safety = 2 AND @state = 4 AND @hp = 1\n            SET @action = N'SAFETY OFF'",
+     "AND @safety = 2 AND @hp = 1\n            SET @action = N'SAFETY OFF'"),
+    ("SAFETY FULL where the anchor is principal", "ELSE IF @anchor_role = 2 AND @role = 1 AND @safety = 1 AND @hp = 1",
+     "ELSE IF @role = 1 AND @safety = 1 AND @hp = 1"),
 ]
 
 
 def failover_selftest(job_file: str, args: list[str]) -> None:
     configured, controlled = split_controlled(args)
     text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
-    base = check_failover(text, configured, controlled=controlled)
+    step = step_text(text)
+    base = check_step(step, configured, controlled) + outcome_ddl(text)
     if base:
         fail(["the real job fails the check:"] + base)
-    prog = Program(step_text(text))
-    is_controlled = structure(prog)[3] is not None
     errs = []
-    cases = [(f"{i}", old, new, text.replace(old, new) if old in text else None)
-             for i, (old, new) in enumerate(FAILOVER_MUTATIONS)]
-    if is_controlled:
-        for i, (what, pat, repl) in enumerate(CONTROLLED_MUTATIONS):
-            mutated, n = re.subn(pat, repl, text)
-            cases.append((f"c{i} ({what})", pat, repl, mutated if n else None))
-    raw = step_literal(text)[0]
-    for i, old, new, mutated in cases:
-        if mutated is None:
-            errs.append(f"mutation {i}: text not found: {old!r}")
+    for what, old, new in FAILOVER_MUTATIONS + (CONTROLLED_MUTATIONS if controlled else []):
+        if old not in step:
+            errs.append(f"mutation `{what}`: text not found: {old!r}")
             continue
-        # Shortcut (the job file is long to parse): a mutation confined to the step's literal
-        # gives the mutated literal as the step, unquoted; anything else is parsed in full.
-        mraw = raw.replace(old, new) if not i.startswith("c") else re.sub(old, new, raw)
-        if mraw.startswith("N'") and mraw.endswith("'") and "'" not in mraw[2:-1].replace("''", "") \
-                and text.replace(raw, mraw) == mutated:
-            _STEPS[mutated] = (mraw, validate._unquote_sql(mraw))
-        for structural in ((True,) if "NOT IN (1, 2)" in old else (True, False)):
-            got = check_failover(mutated, configured, structural, controlled, stop_at=1)
-            how = "on the parse tree" if structural else "by execution"
-            if not got:
-                errs.append(f"mutation {i} was not caught {how}: {old!r} -> {new!r}")
-            else:
-                print(f"mutation {i} caught {how}: {old.strip()!r} -> {new.strip()!r}: {got[0][:90]}")
+        got = check_step(step.replace(old, new, 1), configured, controlled, structural=False, stop_at=1)
+        if not got:
+            errs.append(f"mutation `{what}` was not caught by execution")
+        else:
+            print(f"mutation `{what}` caught by execution: {got[0][:110]}")
     if errs:
         fail(errs)
     print("ok")
+
+
+def owner_check(job_file: str, owner: str) -> None:
+    """The installer's owner check, executed: the batch that calls IS_SRVROLEMEMBER runs before any
+    batch that changes something, and stops the script (severity 16 outside TRY, with sqlcmd's
+    `:on error exit`) unless IS_SRVROLEMEMBER(N'sysadmin', owner) is 1; it passes for 1. The
+    function's answer is the input: 1 member, 0 not a member, NULL no such login
+    (IS_SRVROLEMEMBER (Transact-SQL))."""
+    text = open(job_file, encoding="utf-8").read().replace("\r\n", "\n")
+    errs = []
+    if not text.startswith(":on error exit\n"):
+        errs.append("the script does not start with `:on error exit` (sqlcmd would go on after the error)")
+    batches = [b for _, b in validate._sql_batches(validate._normalise_tsql(text)) if b.strip()]
+    checks = [i for i, b in enumerate(batches) if "IS_SRVROLEMEMBER" in b]
+    changes = [i for i, b in enumerate(batches) if re.search(r"\b(EXEC|BEGIN TRANSACTION|CREATE|INSERT|UPDATE)\b", b)]
+    if len(checks) != 1:
+        fail(errs + [f"expected one batch calling IS_SRVROLEMEMBER, got {len(checks)}"])
+    if changes and changes[0] < checks[0]:
+        errs.append("a batch changes something before the owner check")
+    prog = Program(batches[checks[0]])
+    for member, want_fail in [(1, False), (0, True), (None, True)]:
+        cat = new_catalog()
+        asked = []
+
+        def is_srvrolemember(role, login, member=member):
+            asked.append((role, login))
+            return member
+        cat.create_function("IS_SRVROLEMEMBER", 2, is_srvrolemember)
+        ctx = drive(prog.run(StaticEnv(cat)))
+        if asked != [("sysadmin", owner)]:
+            errs.append(f"IS_SRVROLEMEMBER was asked {asked}, expected [('sysadmin', {owner!r})]")
+        named = any(sev >= 11 and owner in t and "sysadmin" in t for _, sev, t, _ in ctx.messages)
+        if ctx.step_failed != want_fail or (want_fail and not named):
+            errs.append(f"owner role {member}: script stopped={ctx.step_failed} (expected {want_fail}), "
+                        f"message naming the owner: {named}: {ctx.messages}")
+        else:
+            print(f"owner {owner!r} sysadmin={member}: " + ("stops: " + ctx.messages[0][2][:100] if want_fail else "passes"))
+    if errs:
+        fail(errs)
+    print("ok")
+
 
 
 # ------------------------------------------------------------------------------- simulate
@@ -1076,7 +1098,7 @@ class Sim:
                 if row == self.off:
                     if "cannot converge" in text:
                         self.cannot_converge += 1
-                    else:
+                    elif "SUSPENDED" not in text and "needs nothing more" not in text:
                         self.violations["OFF"].append(f"{'AB'[run.p]} message for {row}: {text}")
                 self.log(f"{'AB'[run.p]} run#{run.rid} ({run.why}): {text[:110]}")
 
@@ -1488,6 +1510,8 @@ def main():
         failover_selftest(path, sys.argv[3:])
     elif mode == "simulate":
         simulate(sys.argv[2:])
+    elif mode == "owner-check":
+        owner_check(path, sys.argv[3])
     elif mode == "switcher":
         errs = check_switcher(open(path, "rb").read())
         if errs:

@@ -17,6 +17,8 @@ pub enum RunbookSlot {
     SqlJob,
     /// The front ends' logins on the SQL partners.
     SqlLogins,
+    /// What to do when a mirroring partner is lost (forced service, resume).
+    SqlPartnerLost,
     /// SharePoint and the SQL alias.
     SqlSharePoint,
     /// The BIG-IP.

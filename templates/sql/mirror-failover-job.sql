@@ -22,12 +22,31 @@
 SET NOCOUNT ON;
 SET XACT_ABORT ON;
 GO
+-- The job owner must be sysadmin on this instance, checked before anything is changed. The step
+-- runs as its owner: on the partner where a database is the mirror, sys.database_mirroring shows its
+-- row only to sysadmin ("To see non-NULL values on a mirror database, you must be a member of the
+-- sysadmin fixed server role", sys.database_mirroring (Transact-SQL)), and RAISERROR ... WITH LOG
+-- needs sysadmin or ALTER TRACE (RAISERROR (Transact-SQL), option LOG). IS_SRVROLEMEMBER gives 1
+-- for a member, 0 for a login that is not, NULL for an unknown login (IS_SRVROLEMEMBER
+-- (Transact-SQL)); a Windows login may be a member through a Windows group.
+IF ISNULL(IS_SRVROLEMEMBER(N'sysadmin', [[ job.owner | tsql_str ]]), 0) <> 1
+    RAISERROR (N'Failover job not installed, nothing changed: its owner %s is not sysadmin on this instance (or is no login here). The job runs as its owner and sees the mirror side only as sysadmin: set sql.job.owner to a sysadmin login.', 16, 1, [[ job.owner | tsql_str ]]);
+GO
 USE [msdb];
 GO
 DECLARE @rc int, @job_id uniqueidentifier, @schedule_id int, @msg nvarchar(2048);
 SET @rc = 0;
 BEGIN TRY
     BEGIN TRANSACTION;
+
+    -- The step's last outcome per database: it logs a database's state only when it changes.
+    -- Created when missing, kept across re-runs; rollback: DROP TABLE msdb.dbo.sitebundle_mirroring_outcome.
+    IF OBJECT_ID(N'msdb.dbo.sitebundle_mirroring_outcome', N'U') IS NULL
+        CREATE TABLE msdb.dbo.sitebundle_mirroring_outcome (
+            database_name sysname NOT NULL PRIMARY KEY,
+            outcome nvarchar(40) NOT NULL,
+            changed datetime NOT NULL
+        );
 
     IF NOT EXISTS (SELECT 1 FROM msdb.dbo.syscategories WHERE name = [[ job.category | tsql_str ]] AND category_class = 1)
     BEGIN

@@ -3,9 +3,10 @@
 -- Partner [[ partner | tsql_str ]]. Run on that server after mirror-failover-job.sql:
 --     sqlcmd -S <server> -E -b -f 65001 -i mirroring-alerts.sql
 -- Each alert starts the job [[ job_name | tsql_str ]] when DATABASE_MIRRORING_STATE_CHANGE reports
--- State 7 (manual failover) or State 8 (automatic failover): a failover of the anchor database
--- away from this server is what makes the job act here, and it then acts at once instead of at its
--- next scheduled run. Connection-lost states (5, 6) are not alerted: nothing can be failed over
+-- State 7 (manual failover) or State 8 (automatic failover) of the anchor database (its DatabaseName,
+-- when the name can be written in WQL; else of any database): a failover of the anchor away from
+-- this server is what makes the job act here, and it then acts at once instead of at its next
+-- scheduled run. The job's own failovers of the other databases do not start it again. Connection-lost states (5, 6) are not alerted: nothing can be failed over
 -- then. Existing alerts of these names are updated in place (operator notifications added by hand
 -- and a disabled state are kept); a new alert is created enabled. The connection-lost alert of
 -- earlier versions is removed.

@@ -135,6 +135,30 @@ fn failover_decision_executes_as_specified() {
     }
 }
 
+/// The installer refuses a job owner who is not sysadmin on the instance, before it changes
+/// anything: its check runs in the T-SQL interpreter with IS_SRVROLEMEMBER answering 1 (passes),
+/// 0 and NULL (the script stops with a message naming the owner). A domain account as owner.
+#[test]
+fn installer_refuses_an_owner_who_is_not_sysadmin() {
+    let site = hostile_site(&["SharePoint_Config".into(), "WSS_Content".into()]).replacen(
+        "[sql.switcher]",
+        "[sql.job]\nowner = 'CAMPUS\\sqlagent'\n\n[sql.switcher]",
+        1,
+    );
+    let b = common::build_text("owner.toml", &site);
+    let dir = common::write_tmp(&b);
+    for server in ["sql1", "sql2"] {
+        let f = dir
+            .path()
+            .join(format!("sql/{server}/mirror-failover-job.sql"));
+        logic(&["owner-check", f.to_str().unwrap(), "CAMPUS\\sqlagent"]);
+    }
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let f = dir.path().join("sql/sqlmirror1/mirror-failover-job.sql");
+    logic(&["owner-check", f.to_str().unwrap(), "sa"]);
+}
+
 /// Two partners running the generated step (executed in SQLite on each partner's view) through
 /// random sequences of failovers, partner outages, lagging mirrors and alerts: the databases
 /// converge on the anchor's partner without ping-pong or unsafe failovers; the old rule
@@ -228,6 +252,118 @@ fn failover_simulation_converges_and_the_old_rule_does_not() {
     }
 }
 
+fn adversarial(jobs: [&str; 2], args: &[&str]) -> String {
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_mirroring_sim.py"))
+        .args(jobs)
+        .args(args)
+        .output()
+        .expect("sql_mirroring_sim.py runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "sql_mirroring_sim.py {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The adversarial simulation (tests/sql_mirroring_sim.py: roles and states change between any two
+/// statements of the step, ALTERs fail with SQL Server's error numbers, no automatic failover
+/// without a witness, forced service leaves the session SUSPENDED until RESUME, quorum loss, alert
+/// response delay), seeded: the generated step never fails over or changes safety against the
+/// anchor's side as it last read it, never on a stale read, never sets safety OFF with a witness,
+/// and logs an outcome once per change. The step of b4f7979 (tests/fixtures/sql/b4f7979) is the
+/// control: it floods the log, and in controlled-failover mode changes safety on stale reads and
+/// sets safety OFF with a witness. Long campaigns: SITEBUNDLE_SQL_ADVERSARIAL_RUNS.
+#[test]
+fn adversarial_simulation_holds_and_the_previous_step_fails_it() {
+    let runs = std::env::var("SITEBUNDLE_SQL_ADVERSARIAL_RUNS").unwrap_or_else(|_| "3".into());
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let job = |d: &Path, s: &str| {
+        d.join(format!("sql/{s}/mirror-failover-job.sql"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let ref_dbs = REF_DBS.join(",");
+    let (a, b2) = (job(dir.path(), "sqlmirror1"), job(dir.path(), "sqlmirror2"));
+    for witness in ["none", "full"] {
+        let out = adversarial(
+            [&a, &b2],
+            &[
+                "--runs",
+                &runs,
+                "--witness",
+                witness,
+                "--databases",
+                &ref_dbs,
+            ],
+        );
+        assert!(out.contains("invariants held: SIDE, WITNESS, LOG"), "{out}");
+    }
+    let hp = fixture("sql-controlled-failover.toml");
+    let hdir = common::write_tmp(&hp);
+    let (ha, hb) = (job(hdir.path(), "sqla"), job(hdir.path(), "sqlb"));
+    let hp_args = |w: &'static str| {
+        vec![
+            "--runs".to_string(),
+            runs.clone(),
+            "--witness".into(),
+            w.into(),
+            "--databases".into(),
+            "SharePoint_Config,WSS_Content,WSS_Search".into(),
+            "--controlled".into(),
+            "WSS_Search".into(),
+        ]
+    };
+    for w in ["none", "all"] {
+        let args = hp_args(w);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = adversarial([&ha, &hb], &refs);
+        assert!(out.contains("invariants held: SIDE, WITNESS, LOG"), "{out}");
+        assert!(
+            out.contains("safety_full ") && !out.contains("safety_full 0,"),
+            "{out}"
+        );
+    }
+    // The control: the previous step.
+    let old = |f: &str| {
+        common::repo()
+            .join(format!("tests/fixtures/sql/b4f7979/{f}.sql"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let out = adversarial(
+        [&old("reference-sqlmirror1"), &old("reference-sqlmirror2")],
+        &[
+            "--control",
+            "--runs",
+            "4",
+            "--databases",
+            &ref_dbs,
+            "--expect-violation",
+            "LOG",
+        ],
+    );
+    assert!(out.contains("control: the old step violates"), "{out}");
+    let mut args = hp_args("all");
+    args.splice(0..2, ["--runs".to_string(), "6".to_string()]);
+    args.extend([
+        "--control".into(),
+        "--expect-violation".into(),
+        "SIDE,WITNESS,LOG".into(),
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = adversarial([&old("controlled-sqla"), &old("controlled-sqlb")], &refs);
+    assert!(
+        out.contains("control: the old step violates SIDE, WITNESS, LOG"),
+        "{out}"
+    );
+}
+
 fn fixture(name: &str) -> Bundle {
     common::build_text(name, &common::read(format!("tests/fixtures/{name}")))
 }
@@ -319,9 +455,22 @@ fn pause_and_resume_scripts_toggle_the_job_and_its_alerts() {
     ] {
         let s = text(&b, &format!("sql/sqlmirror1/{file}"));
         assert_eq!(params(&s, "enabled"), vec![flag.to_string(); 3], "{file}");
+        // Pause also stops a run under way (after waiting for it); resume does not.
+        let stops = usize::from(flag == "0");
         assert_eq!(
             params(&s, "job_name"),
             ["N'SP Mirroring - fail over all databases'"]
+        );
+        assert_eq!(
+            s.matches(
+                "EXEC @rc = msdb.dbo.sp_stop_job @job_name = N'SP Mirroring - fail over all databases';"
+            )
+            .count(),
+            stops
+        );
+        assert_eq!(
+            s.matches("FROM msdb.dbo.sysjobactivity AS a").count(),
+            2 * stops
         );
         assert_eq!(
             params(&s, "name"),
@@ -339,9 +488,10 @@ fn alerts_watch_failovers_update_in_place_and_start_the_job() {
     let s = text(&b, "sql/sqlmirror2/mirroring-alerts.sql");
     // Only the states after which the job can act; each alert updated in place (keeps its
     // notifications) or created; the connection-lost alert of earlier versions removed.
+    // Only the anchor's failovers start the job (the anchor rule makes the others irrelevant).
     let queries = [
-        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7'",
-        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8'",
+        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7 AND DatabaseName = ''SharePoint_Config'''",
+        "N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8 AND DatabaseName = ''SharePoint_Config'''",
     ];
     assert_eq!(
         params(&s, "wmi_query"),
@@ -369,6 +519,62 @@ fn alerts_watch_failovers_update_in_place_and_start_the_job() {
         params(&s, "wmi_namespace")[0],
         "N'\\\\.\\root\\Microsoft\\SqlServer\\ServerEvents\\SP_MIRROR'"
     );
+}
+
+/// `sql.witness`: resolved (located errors: unknown server, a partner, with controlled failover;
+/// validate and build agree), drawn in the topology, named in the runbook's verify query and its
+/// "A mirroring partner is lost" section.
+#[test]
+fn witness_is_checked_drawn_and_verified() {
+    let base = hostile_site(&["SharePoint_Config".into(), "WSS_Content".into()])
+        .replacen(
+            "[sql]",
+            "[[server]]\nname = \"sqlw\"\nos = \"2008r2\"\n\n[sql]",
+            1,
+        )
+        .replacen(
+            "alias = \"SPSQL\"",
+            "alias = \"SPSQL\"\nwitness = \"WITNESS\"",
+            1,
+        );
+    let site = base.replace("WITNESS", "sqlw");
+    let b = common::build_text("witness.toml", &site);
+    let readme = text(&b, "README.md");
+    assert!(
+        readme.contains("## A mirroring partner is lost"),
+        "{readme}"
+    );
+    assert!(readme.contains("This site's witness is `sqlw`"), "{readme}");
+    assert!(readme.contains("m.mirroring_witness_name, m.mirroring_witness_state_desc"));
+    assert!(readme.contains(
+        "sqlcmd -S sql2 -E -b -d master -Q \"ALTER DATABASE [SharePoint_Config] SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS;\""
+    ));
+    let topo = text(&b, "topology.svg");
+    assert!(topo.contains("witness"), "the topology draws the witness");
+    for (bad, want) in [
+        ("nosuch", "unknown server `nosuch`"),
+        ("sql1", "is one of the mirroring partners"),
+    ] {
+        let e = sitebundle::load_text("w.toml", &base.replace("WITNESS", bad))
+            .map(|_| ())
+            .unwrap_err()
+            .render();
+        assert!(e.contains(want) && e.contains("--> w.toml:"), "{bad}: {e}");
+    }
+    // Controlled failover sets safety OFF: refused with a witness, at sql.witness.
+    let hp = common::read("tests/fixtures/sql-controlled-failover.toml").replacen(
+        "high_performance = ",
+        "witness = \"web1\"\nhigh_performance = ",
+        1,
+    );
+    let e = sitebundle::load_text("hp.toml", &hp)
+        .map(|_| ())
+        .unwrap_err()
+        .render();
+    assert!(e.contains("a witness with `high_performance"), "{e}");
+    // Without a witness the runbook says that nothing fails over by itself.
+    let readme = text(&common::reference(), "README.md");
+    assert!(readme.contains("This site has no witness"), "{readme}");
 }
 
 #[test]
@@ -579,6 +785,8 @@ fn hostile_database_names_are_quoted() {
         format!("N'{m}''"),
         format!("{m} % ! & | < > ^ {{}} [x]"),
         format!("$ {m} ( ) @x"),
+        // 128 characters (sysname): every logged text must still fit the error log's 440 bytes.
+        format!("{m}{}", "L".repeat(121)),
     ];
     let site = hostile_site(&dbs);
     let b = common::build_text("hostile.toml", &site);

@@ -3,9 +3,10 @@
 -- Partner N'sqlmirror2.campus.example.edu,1433'. Run on that server after mirror-failover-job.sql:
 --     sqlcmd -S <server> -E -b -f 65001 -i mirroring-alerts.sql
 -- Each alert starts the job N'SP Mirroring - fail over all databases' when DATABASE_MIRRORING_STATE_CHANGE reports
--- State 7 (manual failover) or State 8 (automatic failover): a failover of the anchor database
--- away from this server is what makes the job act here, and it then acts at once instead of at its
--- next scheduled run. Connection-lost states (5, 6) are not alerted: nothing can be failed over
+-- State 7 (manual failover) or State 8 (automatic failover) of the anchor database (its DatabaseName,
+-- when the name can be written in WQL; else of any database): a failover of the anchor away from
+-- this server is what makes the job act here, and it then acts at once instead of at its next
+-- scheduled run. The job's own failovers of the other databases do not start it again. Connection-lost states (5, 6) are not alerted: nothing can be failed over
 -- then. Existing alerts of these names are updated in place (operator notifications added by hand
 -- and a disabled state are kept); a new alert is created enabled. The connection-lost alert of
 -- earlier versions is removed.
@@ -41,7 +42,7 @@ BEGIN TRY
             @include_event_description_in = 0,
             @category_name = N'Database Mirroring',
             @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7 AND DatabaseName = ''SharePoint_Config''',
             @job_name = N'SP Mirroring - fail over all databases';
         IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
     END
@@ -56,7 +57,7 @@ BEGIN TRY
             @include_event_description_in = 0,
             @category_name = N'Database Mirroring',
             @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 7 AND DatabaseName = ''SharePoint_Config''',
             @job_name = N'SP Mirroring - fail over all databases';
         IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
     END;
@@ -70,7 +71,7 @@ BEGIN TRY
             @include_event_description_in = 0,
             @category_name = N'Database Mirroring',
             @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8 AND DatabaseName = ''SharePoint_Config''',
             @job_name = N'SP Mirroring - fail over all databases';
         IF @rc <> 0 RAISERROR (N'sp_update_alert failed (%d).', 16, 1, @rc);
     END
@@ -85,7 +86,7 @@ BEGIN TRY
             @include_event_description_in = 0,
             @category_name = N'Database Mirroring',
             @wmi_namespace = N'\\.\root\Microsoft\SqlServer\ServerEvents\MSSQLSERVER',
-            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8',
+            @wmi_query = N'SELECT * FROM DATABASE_MIRRORING_STATE_CHANGE WHERE State = 8 AND DatabaseName = ''SharePoint_Config''',
             @job_name = N'SP Mirroring - fail over all databases';
         IF @rc <> 0 RAISERROR (N'sp_add_alert failed (%d).', 16, 1, @rc);
     END;

@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::model::Sql;
-use super::scripts::{ALERTS, partner_dir, start_time, step_text};
+use super::scripts::{ALERTS, alert_query, partner_dir, start_time, step_text};
 use super::{CONNECT_TO, CONNECT_TO_WOW};
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
@@ -138,7 +138,7 @@ fn alert_objects(site: &Farm, sql: &Sql, idx: usize) -> Vec<Expected> {
                         sql.partners[idx].wmi_namespace(),
                         Compare::NoCase,
                     ),
-                    Field::exact("wmi_query", *query),
+                    Field::exact("wmi_query", alert_query(sql, query)),
                 ],
             )
         })

@@ -44,6 +44,7 @@ fn add_all(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate:
     plan.tasks.push(switcher_task(site, sql)?);
     plan.registry.extend(alias_reg_files(site, sql));
     add_runbook(site, sql, plan)?;
+    add_partner_lost_section(site, sql, plan)?;
     add_sharepoint_section(site, sql, plan)?;
     add_topology(sql, &mut plan.topology);
     add_server_facts(site, sql, plan)?;
@@ -78,6 +79,85 @@ pub fn sharepoint_line(site: &Farm, sql: &Sql) -> String {
             sql.alias, sql.alias
         ),
     }
+}
+
+/// Each partner's databases with role, state, safety and witness (sys.database_mirroring: the
+/// witness columns are mirroring_witness_name and mirroring_witness_state_desc).
+pub const STATE_QUERY: &str = "SELECT d.name, m.mirroring_role_desc, m.mirroring_state_desc, m.mirroring_safety_level_desc, m.mirroring_witness_name, m.mirroring_witness_state_desc FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id WHERE m.mirroring_guid IS NOT NULL ORDER BY d.name";
+
+#[derive(Serialize)]
+struct PartnerLostRow {
+    server: String,
+    target: String,
+    /// sqlcmd -Q texts: FORCE_SERVICE_ALLOW_DATA_LOSS, anchor first (T-SQL quoted by escape).
+    force: Vec<String>,
+    resume: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PartnerLostView {
+    witness: Option<String>,
+    failover_job: bool,
+    all_synchronized: bool,
+    state_query: &'static str,
+    partners: Vec<PartnerLostRow>,
+}
+
+/// `ALTER DATABASE … SET PARTNER <what>;` for the anchor, then for each other listed database; with
+/// `all_synchronized`, a query that prints the statement for every other database that is the
+/// mirror (for forced service) or principal (for resume) there.
+fn partner_statements(sql: &Sql, what: &str, role: u8) -> Result<Vec<String>, crate::Error> {
+    let ident = |d: &str| {
+        crate::escape::tsql_ident(d)
+            .map_err(|e| crate::Error::internal(format!("database name {d}: {e}")))
+    };
+    let mut out = vec![format!(
+        "ALTER DATABASE {} SET PARTNER {what};",
+        ident(&sql.anchor)?
+    )];
+    if sql.all_synchronized {
+        let anchor = crate::escape::tsql_str(&sql.anchor)
+            .map_err(|e| crate::Error::internal(format!("the anchor: {e}")))?;
+        out.push(format!(
+            "SELECT N'ALTER DATABASE ' + QUOTENAME(d.name) + N' SET PARTNER {what};' FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id WHERE m.mirroring_role = {role} AND d.name <> {anchor} ORDER BY d.name"
+        ));
+    } else {
+        for d in sql.databases.iter().filter(|d| **d != sql.anchor) {
+            out.push(format!("ALTER DATABASE {} SET PARTNER {what};", ident(d)?));
+        }
+    }
+    Ok(out)
+}
+
+/// "A mirroring partner is lost": how to tell, forced service on the survivor (anchor first), its
+/// cost, resume and verify, and what the failover job does meanwhile (ALTER DATABASE Database
+/// Mirroring (Transact-SQL): FORCE_SERVICE_ALLOW_DATA_LOSS, RESUME, WITNESS; Force Service in a
+/// Database Mirroring Session (Transact-SQL)).
+fn add_partner_lost_section(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
+    let force = partner_statements(sql, "FORCE_SERVICE_ALLOW_DATA_LOSS", 2)?;
+    let resume = partner_statements(sql, "RESUME", 1)?;
+    let view = PartnerLostView {
+        witness: sql.witness.map(|w| site.server(w).name.clone()),
+        failover_job: sql.failover_job,
+        all_synchronized: sql.all_synchronized,
+        state_query: STATE_QUERY,
+        partners: sql
+            .partners
+            .iter()
+            .map(|p| PartnerLostRow {
+                server: site.server(p.server).name.clone(),
+                target: p.target(),
+                force: force.clone(),
+                resume: resume.clone(),
+            })
+            .collect(),
+    };
+    plan.runbook.sections.push(Section {
+        id: "sql-partner-lost".into(),
+        slot: RunbookSlot::SqlPartnerLost,
+        text: crate::render::render("sql/partner-lost.md", &view)?,
+    });
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -446,6 +526,10 @@ struct SqlRunbookView<'a> {
     reg_files: Vec<RegRow>,
     any_wow: bool,
     ps2: Vec<Ps2Row>,
+    witness: Option<String>,
+    state_query: &'static str,
+    /// Minutes within which the job has acted twice on each partner (the runbook's test).
+    follow_minutes: u32,
 }
 
 fn reg_rows(site: &Farm, sql: &Sql) -> Vec<RegRow> {
@@ -510,6 +594,9 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
             .iter()
             .any(|&h| site.server(h).arch == Arch::X64),
         ps2: ps2_rows(site, sql),
+        witness: sql.witness.map(|w| site.server(w).name.clone()),
+        state_query: STATE_QUERY,
+        follow_minutes: 2 * sql.job.interval_minutes,
     }
 }
 
@@ -633,6 +720,24 @@ fn add_topology(sql: &Sql, t: &mut Topology) {
             show_label: true,
             dashed: n != 0,
         });
+    }
+    if let Some(w) = sql.witness {
+        t.server_columns.push((w, PARTNER_RANK));
+        t.server_lines.push(ServerLine {
+            server: w,
+            slot: LineSlot::SqlPartner,
+            text: "SQL mirroring witness (automatic failover with quorum)".into(),
+        });
+        for p in &sql.partners {
+            t.edges.push(TopoEdge {
+                phase: 2,
+                from: Topology::server_id(w),
+                to: Topology::server_id(p.server),
+                label: "witness".into(),
+                show_label: true,
+                dashed: true,
+            });
+        }
     }
     let mut switchers = sql.switcher.servers.clone();
     switchers.sort();

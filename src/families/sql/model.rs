@@ -49,6 +49,14 @@ pub struct RawSql {
     /// `databases` (any mirrored database with `all_synchronized`).
     #[serde(default)]
     pub high_performance_databases: Vec<String>,
+    /// The mirroring witness, a server from `[[server]]` (e.g. "sqlwitness"), when the sessions have
+    /// one: drawn in the topology, checked by the runbook's verify query, and named in the runbook's
+    /// "A mirroring partner is lost". Without a witness nothing fails over by itself when the
+    /// principal's server is lost. A third server, not a partner. Not with `high_performance =
+    /// "controlled-failover"`, which sets safety OFF again: a database in safety OFF should have no
+    /// witness.
+    #[serde(default)]
+    pub witness: Option<String>,
     /// The failover-all SQL Server Agent job.
     #[serde(default)]
     pub job: RawJob,
@@ -319,6 +327,8 @@ pub struct Sql {
     pub failover_job: bool,
     /// Databases the job moves with a controlled failover (empty in "report" mode).
     pub controlled: Vec<String>,
+    /// The witness's server, when the sessions have one.
+    pub witness: Option<usize>,
     pub job: Job,
     pub switcher: Switcher,
 }
@@ -456,6 +466,8 @@ pub fn resolve(
     ok &= anchor_ok;
     let (controlled, controlled_ok) = resolve_high_performance(raw, ctx, &databases, &anchor);
     ok &= controlled_ok;
+    let (witness, witness_ok) = resolve_witness(raw, ctx, names, &partners);
+    ok &= witness_ok;
     let failover_job = raw.all_synchronized || databases.len() >= 2;
     if !failover_job && databases_ok {
         ctx.warn(crate::diag::Code::SqlOneDatabase,
@@ -473,6 +485,7 @@ pub fn resolve(
         anchor,
         failover_job,
         controlled,
+        witness,
         job: Job {
             name: j.name.clone(),
             owner: j.owner.clone(),
@@ -489,6 +502,42 @@ pub fn resolve(
             task_name: s.task_name.clone(),
         },
     })
+}
+
+/// The witness: a known server that is not a partner, and not with controlled failover, which
+/// sets safety OFF ("whenever you set SAFETY to OFF, we strongly recommend that you ensure that
+/// WITNESS is set to OFF", ALTER DATABASE Database Mirroring (Transact-SQL)). Both errors are
+/// located at `sql.witness`; `validate` and `build` resolve the same way.
+fn resolve_witness(
+    raw: &RawSql,
+    ctx: &mut Ctx,
+    names: &Names,
+    partners: &[Partner],
+) -> (Option<usize>, bool) {
+    let Some(w) = &raw.witness else {
+        return (None, true);
+    };
+    let Some(idx) = ctx.lookup_server("sql.witness", w, names) else {
+        return (None, false);
+    };
+    let mut ok = true;
+    if partners.iter().any(|p| p.server == idx) {
+        ctx.error(
+            "sql.witness",
+            format!("`{w}` is one of the mirroring partners"),
+            "the witness is a third server, so that it can form a quorum with either partner when the other is lost",
+        );
+        ok = false;
+    }
+    if raw.high_performance == HighPerformance::ControlledFailover {
+        ctx.error(
+            "sql.witness",
+            "a witness with `high_performance = \"controlled-failover\"`, which sets safety OFF again on the high-performance databases; a database in safety OFF should have no witness (ALTER DATABASE Database Mirroring: whenever you set SAFETY to OFF, ensure that WITNESS is set to OFF)",
+            "remove `witness`, or use `high_performance = \"report\"` (the job then only reports the safety OFF databases)",
+        );
+        ok = false;
+    }
+    (Some(idx), ok)
 }
 
 /// The two mirroring partners: known servers, valid instances and ports, not the same instance.

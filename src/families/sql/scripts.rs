@@ -147,7 +147,7 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
         .map(|(suffix, what, query)| AlertView {
             name: format!("{} - {suffix}", site.name),
             what,
-            query: (*query).to_string(),
+            query: alert_query(sql, query),
             // One response per minute at most: a flapping connection must not queue the job.
             delay: 60,
         })
@@ -167,6 +167,26 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
                 .collect(),
         },
     )
+}
+
+/// ` AND DatabaseName = '<anchor>'`: the job acts only after the anchor moved, so a failover of
+/// another database (the job's own included) need not start it. DATABASE_MIRRORING_STATE_CHANGE
+/// carries DatabaseName (WMI Provider for Server Events, its event properties). None when the
+/// name has characters a WQL string would need escaped: the alerts then watch every database.
+pub fn anchor_filter(anchor: &str) -> Option<String> {
+    let plain = !anchor.is_empty()
+        && anchor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+    plain.then(|| format!(" AND DatabaseName = '{anchor}'"))
+}
+
+/// The WQL of an alert of [`ALERTS`], filtered on the anchor where [`anchor_filter`] can.
+pub fn alert_query(sql: &Sql, query: &str) -> String {
+    match anchor_filter(&sql.anchor) {
+        Some(f) => format!("{query}{f}"),
+        None => query.to_string(),
+    }
 }
 
 /// Database names that may be passed as `-v dbname=…` (letters, digits, `_`, `-`).
