@@ -298,16 +298,16 @@ fn harness_catches_a_rule_without_default_branch() {
 fn harness_catches_the_rule_without_iis_normalisation() {
     let b = common::reference();
     let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
-    let u_loop = rule
-        .find("        while {[regexp -nocase -indices {%u")
-        .expect("the %u loop");
-    let u_end = u_loop + rule[u_loop..].find("\n        }\n").unwrap() + "\n        }\n".len();
-    let old = format!("{}{}", &rule[..u_loop], &rule[u_end..]).replace(
-        "                set sb_segment [string trimright $sb_segment \". \"]\n",
+    // The previous rule's behaviour: %uNNNN never decoded (its branch never taken), trailing dots
+    // and spaces kept.
+    let u_branch = "[string match -nocase {u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*} $part]";
+    assert!(rule.contains(u_branch), "{rule}");
+    let old = rule.replace(u_branch, "0").replace(
+        "                set segment [string trimright $segment \". \"]\n",
         "",
     );
     assert!(
-        !old.contains("regexp") && !old.contains("trimright"),
+        !old.contains("{u[0-9a-f]") && !old.contains("trimright"),
         "{old}"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -1186,4 +1186,87 @@ fn strip_minimum_monitors(v: &mut serde_json::Value) -> bool {
         _ => {}
     }
     had
+}
+
+/// A path longer than 4,096 bytes (IIS's default maxUrl) is not normalised: it goes to the
+/// virtual server's default pool whatever it starts with; a path of exactly 4,096 bytes is still
+/// routed. Hostile long paths of every shape select exactly one pool.
+#[test]
+fn long_paths_go_to_the_default_pool_unnormalised() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let rule = dir
+        .path()
+        .join("f5/irules/vs_sharepoint_routes.tcl")
+        .to_string_lossy()
+        .to_string();
+    let exactly = |prefix: &str, unit: &str, len: usize| {
+        let mut p = prefix.to_string();
+        while p.len() < len {
+            p.push_str(unit);
+        }
+        p.truncate(len);
+        p
+    };
+    let mut cases: Vec<(String, &str)> = vec![
+        (exactly("/ECTS/", "a", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "a", 4097), REF_DEFAULT),
+        (exactly("/%45CTS/", "b/", 4096), REF_ADMIN),
+        (exactly("/%45CTS/", "b/", 4097), REF_DEFAULT),
+        (exactly("/ECTS/", "x/../", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "%u002e/", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "%u002e/", 32256), REF_DEFAULT),
+        (exactly("/ECTS/", "%2541", 32768), REF_DEFAULT),
+        // `..` pops as many segments as it finds, never above the root.
+        (format!("{}ECTS/x", exactly("/", "../", 4000)), REF_ADMIN),
+        (format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(600)), REF_ADMIN),
+        (format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(599)), REF_DEFAULT),
+        (exactly("/", "%", 4096), REF_DEFAULT),
+        (exactly("/", "/", 4096), REF_DEFAULT),
+        (exactly("/", "%u0041", 32768), REF_DEFAULT),
+    ];
+    // Double encoding deeper than the rounds: stays encoded, no route.
+    cases.push(("/%2525252525252545CTS/x".into(), REF_DEFAULT));
+    cases.push(("/%25252545CTS/x".into(), REF_ADMIN));
+    let conns: Vec<Conn> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (u, p))| {
+            (
+                format!("long #{i} ({} bytes)", u.len()),
+                rule.clone(),
+                REF_DEFAULT.to_string(),
+                vec![
+                    ("/ECTS/first".into(), REF_ADMIN.into()),
+                    (u.clone(), p.to_string()),
+                    ("/after".into(), REF_DEFAULT.into()),
+                ],
+            )
+        })
+        .collect();
+    let fails = run_harness(&conns);
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+/// Control for the length bound: the same rule without it routes a 4,097-byte `/ECTS/…` path to
+/// the admin pool, and the harness says so.
+#[test]
+fn harness_catches_a_rule_without_the_length_bound() {
+    let b = common::reference();
+    let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
+    let bound = "[string length $path] > 4096";
+    assert!(rule.contains(bound));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unbounded.tcl");
+    std::fs::write(&file, rule.replace(bound, "0")).unwrap();
+    let long = format!("/ECTS/{}", "a".repeat(4091));
+    assert_eq!(long.len(), 4097);
+    let fails = run_harness(&[(
+        "unbounded".into(),
+        file.to_string_lossy().to_string(),
+        REF_DEFAULT.into(),
+        vec![(long, REF_DEFAULT.into())],
+    )]);
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(fails[0].contains(REF_ADMIN), "{fails:?}");
 }
