@@ -1270,3 +1270,56 @@ fn harness_catches_a_rule_without_the_length_bound() {
     assert_eq!(fails.len(), 1, "{fails:?}");
     assert!(fails[0].contains(REF_ADMIN), "{fails:?}");
 }
+
+/// The runbook's monitor pre-flight, executed: its `curl … | grep -E …` line (member address and
+/// port pointed at a local server) sends the monitor's own send string byte for byte, and the
+/// `grep` passes on an answer that contains the receive string and fails on IIS's 401.
+#[test]
+fn monitor_preflight_sends_the_monitors_request() {
+    use std::io::{Read, Write};
+    let b = common::reference();
+    let readme = String::from_utf8(b.files["README.md"].bytes.clone()).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("curl ") && l.contains("10.20.30."))
+        .expect("a monitor probe in the runbook");
+    let send = "GET /_layouts/images/blank.gif HTTP/1.1\r\nHost: partnerpoint.campus.example.edu\r\nConnection: close\r\n\r\n";
+    let url_host = line
+        .split('\'')
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    for (answer, passes) in [
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", true),
+        ("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", false),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !got.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let cmd = line.replace(&url_host, &format!("127.0.0.1:{port}"));
+        let out = Command::new("bash")
+            .args(["-c", &cmd])
+            .output()
+            .expect("bash runs");
+        let request = server.join().unwrap();
+        assert_eq!(request, send, "{cmd}");
+        assert_eq!(out.status.success(), passes, "{cmd}: {out:?}");
+    }
+}
