@@ -1219,8 +1219,14 @@ fn long_paths_go_to_the_default_pool_unnormalised() {
         (exactly("/ECTS/", "%2541", 32768), REF_DEFAULT),
         // `..` pops as many segments as it finds, never above the root.
         (format!("{}ECTS/x", exactly("/", "../", 4000)), REF_ADMIN),
-        (format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(600)), REF_ADMIN),
-        (format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(599)), REF_DEFAULT),
+        (
+            format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(600)),
+            REF_ADMIN,
+        ),
+        (
+            format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(599)),
+            REF_DEFAULT,
+        ),
         (exactly("/", "%", 4096), REF_DEFAULT),
         (exactly("/", "/", 4096), REF_DEFAULT),
         (exactly("/", "%u0041", 32768), REF_DEFAULT),
@@ -1293,9 +1299,28 @@ fn monitor_preflight_sends_the_monitors_request() {
         .next()
         .unwrap()
         .to_string();
-    for (answer, passes) in [
-        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", true),
-        ("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", false),
+    // Control: a plain curl (its own User-Agent and Accept headers) is not the monitor's request.
+    let plain = line.replace(" -H 'User-Agent:' -H 'Accept:'", "");
+    assert_ne!(plain, line);
+    for (cmd_line, answer, passes, exact) in [
+        (
+            line,
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            true,
+            true,
+        ),
+        (
+            line,
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            false,
+            true,
+        ),
+        (
+            plain.as_str(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            true,
+            false,
+        ),
     ] {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -1313,13 +1338,86 @@ fn monitor_preflight_sends_the_monitors_request() {
             s.write_all(answer.as_bytes()).unwrap();
             String::from_utf8(got).unwrap()
         });
-        let cmd = line.replace(&url_host, &format!("127.0.0.1:{port}"));
+        let cmd = cmd_line.replace(&url_host, &format!("127.0.0.1:{port}"));
         let out = Command::new("bash")
             .args(["-c", &cmd])
             .output()
             .expect("bash runs");
         let request = server.join().unwrap();
-        assert_eq!(request, send, "{cmd}");
+        assert_eq!(request == send, exact, "{cmd}\n{request}");
         assert_eq!(out.status.success(), passes, "{cmd}: {out:?}");
     }
+}
+
+/// The f5-https fixture with one replacement applied; the rendered diagnostics when it fails.
+fn https_with(from: &str, to: &str) -> Result<(), String> {
+    let (_, text) = common::fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "f5-https.toml")
+        .unwrap();
+    assert!(text.contains(from), "{from}");
+    sitebundle::load_text("f5-https.toml", &text.replacen(from, to, 1))
+        .map(|_| ())
+        .map_err(|d| d.render())
+}
+
+/// TLS profiles that AS3 references live in /Common and are named like profiles; `cert` and `key`
+/// come together and are named like a certificate and a key.
+#[test]
+fn client_ssl_profiles_are_common_profiles() {
+    assert!(
+        https_with(
+            "client_ssl = \"clientssl_static\"",
+            "client_ssl = \"clientssl_static\""
+        )
+        .is_ok()
+    );
+    let e = https_with(
+        "client_ssl = \"clientssl_static\"",
+        "client_ssl = \"/Secure/clientssl_static\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("is outside /Common"), "{e}");
+    let e = https_with(
+        "client_ssl = \"clientssl_static\"",
+        "client_ssl = \"static.example.org.crt\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("named like a certificate or key file"), "{e}");
+    let e = https_with("key = \"static.example.org.key\"\n", "").unwrap_err();
+    assert!(e.contains("`cert` and `key` go together"), "{e}");
+    let e = https_with(
+        "key = \"static.example.org.key\"",
+        "key = \"static.example.org.crt\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("named like a certificate, not a key"), "{e}");
+}
+
+/// AS3 shares nodes in /Common by default; the runbook's AS3 pre-flight lists nodes and virtual
+/// addresses in every partition, and its AS3 failover blocks name the nodes AS3 creates.
+#[test]
+fn as3_shares_nodes_and_the_runbook_checks_for_them() {
+    let b = common::reference();
+    let as3: serde_json::Value = serde_json::from_str(&text(&b, "f5/as3.json")).unwrap();
+    let app = &as3["declaration"]["partnerpoint"]["sitebundle"];
+    let mut members = 0;
+    for (_, obj) in app.as_object().unwrap() {
+        if obj["class"] == "Pool" {
+            for m in obj["members"].as_array().unwrap() {
+                assert_eq!(m["shareNodes"], true, "{m}");
+                members += 1;
+            }
+        }
+    }
+    assert!(members >= 10, "{members}");
+    let readme = text(&b, "README.md");
+    for line in [
+        "tmsh -c 'cd /; list ltm virtual-address recursive one-line' | grep -F ' address 10.20.40.10 '",
+        "tmsh modify ltm node /Common/10.20.30.13 state user-down",
+        "tmsh modify ltm node /Common/10.20.30.13 state user-up",
+    ] {
+        assert!(readme.lines().any(|l| l == line), "{line}");
+    }
+    assert!(readme.contains("undone by the next POST"));
 }

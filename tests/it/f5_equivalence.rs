@@ -829,7 +829,9 @@ fn reuse_of(settings: &Settings) -> BTreeMap<String, Vec<String>> {
     settings
         .iter()
         .filter_map(|(k, v)| {
-            let addr = k.strip_prefix("virtual ")?.strip_suffix(" port 80 profiles")?;
+            let addr = k
+                .strip_prefix("virtual ")?
+                .strip_suffix(" port 80 profiles")?;
             let reuse = (v.split(", "))
                 .map(|p| p.trim_end_matches(" (all)"))
                 .filter(|p| *p == "/Common/oneconnect" || *p == "/Common/ntlm")
@@ -847,7 +849,9 @@ fn reuse_violations(auth: &str, reuse: &[String]) -> Vec<String> {
     let has = |p: &str| reuse.iter().any(|x| x == p);
     let mut out = Vec::new();
     match auth {
-        "windows" if !reuse.is_empty() => out.push(format!("Windows authentication with {reuse:?}")),
+        "windows" if !reuse.is_empty() => {
+            out.push(format!("Windows authentication with {reuse:?}"))
+        }
         "ntlm" if has("/Common/oneconnect") && !has("/Common/ntlm") => {
             out.push("OneConnect without the NTLM profile".into())
         }
@@ -903,12 +907,10 @@ fn connection_reuse_follows_the_authentication() {
 #[test]
 fn oneconnect_with_windows_authentication_is_an_error() {
     let mut site = auth_site("");
-    site = site.replacen(
-        "name = \"vs0\"",
-        "name = \"vs0\"\noneconnect = true",
-        1,
-    );
-    let d = sitebundle::load_text("auth.toml", &site).err().expect("refused");
+    site = site.replacen("name = \"vs0\"", "name = \"vs0\"\noneconnect = true", 1);
+    let Err(d) = sitebundle::load_text("auth.toml", &site) else {
+        panic!("refused")
+    };
     let text = d.render();
     assert!(text.contains("OneConnect on `vs0`"), "{text}");
     assert!(text.contains("authPersistNonNTLM"), "{text}");

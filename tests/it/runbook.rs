@@ -147,7 +147,18 @@ fn nodes_acted_on(block: &[&str]) -> std::collections::BTreeSet<String> {
             ["tmsh", "modify" | "delete", "ltm", "node", node, ..] => {
                 out.insert(node.to_string());
             }
-            ["tmsh", "modify", "ltm", "pool", _, "members", "modify", "{", member, ..] => {
+            [
+                "tmsh",
+                "modify",
+                "ltm",
+                "pool",
+                _,
+                "members",
+                "modify",
+                "{",
+                member,
+                ..,
+            ] => {
                 let node = member.rsplit_once([':', '.']).map_or(*member, |(n, _)| n);
                 out.insert(node.to_string());
             }

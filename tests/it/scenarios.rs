@@ -525,16 +525,20 @@ fn live_connections_follow_the_authentication() {
     assert!(sitebundle::load_text("f5-https.toml", &text).is_ok());
     let windows = text.replacen("auth = \"ntlm\"\n", "", 1);
     assert_ne!(windows, text);
-    let d = sitebundle::load_text("f5-https.toml", &windows)
-        .err()
-        .expect("the group's live connections are an error (on_split = error)");
+    let Err(d) = sitebundle::load_text("f5-https.toml", &windows) else {
+        panic!("the group's live connections are an error (on_split = error)")
+    };
     let found: Vec<_> = (d.items.iter())
         .filter(|x| x.code == sitebundle::diag::Code::AffinityLiveConnections)
         .collect();
     assert_eq!(found.len(), 1, "{}", d.render());
     assert!(found[0].message.contains("no OneConnect"));
     assert!(
-        found[0].help.as_deref().unwrap_or("").contains("auth = \"ntlm\""),
+        found[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("auth = \"ntlm\""),
         "{:?}",
         found[0].help
     );

@@ -237,7 +237,10 @@ fn node_test_views(site: &Site, f5: &F5, nodes: &[String]) -> Vec<NodeTestView> 
         .iter()
         .map(|n| NodeTestView {
             name: n.clone(),
-            as3_node: format!("/Common/{}", address.get(n.as_str()).cloned().unwrap_or_default()),
+            as3_node: format!(
+                "/Common/{}",
+                address.get(n.as_str()).cloned().unwrap_or_default()
+            ),
             pools: pools_of.get(n.as_str()).cloned().unwrap_or_default(),
         })
         .collect()

@@ -959,10 +959,17 @@ fn monitor_probes(site: &Farm, f5: &F5) -> Vec<MonitorProbe> {
         if m.kind == MonitorType::Tcp {
             continue;
         }
-        let used = f5.pools.iter().find(|p| p.monitors.contains(&MonitorRef::Defined(i)));
-        let Some(member) = used.and_then(|p| p.members.first()) else { continue };
+        let used = f5
+            .pools
+            .iter()
+            .find(|p| p.monitors.contains(&MonitorRef::Defined(i)));
+        let Some(member) = used.and_then(|p| p.members.first()) else {
+            continue;
+        };
         let port = m.port.unwrap_or(member.port);
-        let Some(command) = probe_command(m, member.address, port) else { continue };
+        let Some(command) = probe_command(m, member.address, port) else {
+            continue;
+        };
         out.push(MonitorProbe {
             name: m.name.clone(),
             member: format!("{}:{port}", site.server(member.server).name),
@@ -979,14 +986,22 @@ fn probe_command(m: &Monitor, address: std::net::IpAddr, port: u16) -> Option<St
     let send = m.send.as_deref()?;
     let mut lines = send.split("\r\n");
     let request: Vec<&str> = lines.next()?.split(' ').collect();
-    let [method, path, version] = request[..] else { return None };
+    let [method, path, version] = request[..] else {
+        return None;
+    };
     let version = match version {
         "HTTP/1.0" => "--http1.0",
         "HTTP/1.1" => "--http1.1",
         _ => return None,
     };
     let sh = |x: &str| crate::escape::sh_word(x).ok();
-    let mut words = vec!["curl".to_string(), "-sS".into(), "-i".into(), "-g".into(), version.into()];
+    let mut words = vec![
+        "curl".to_string(),
+        "-sS".into(),
+        "-i".into(),
+        "-g".into(),
+        version.into(),
+    ];
     if m.kind == MonitorType::Https {
         words.push("-k".into());
     }
@@ -999,7 +1014,10 @@ fn probe_command(m: &Monitor, address: std::net::IpAddr, port: u16) -> Option<St
     // removes an internal header), so the member sees the monitor's request byte for byte.
     for own in ["Host:", "User-Agent:", "Accept:"] {
         let name = own.to_ascii_lowercase();
-        if !headers.iter().any(|h| h.to_ascii_lowercase().starts_with(&name)) {
+        if !headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with(&name))
+        {
             words.extend(["-H".to_string(), sh(own)?]);
         }
     }
@@ -1010,7 +1028,11 @@ fn probe_command(m: &Monitor, address: std::net::IpAddr, port: u16) -> Option<St
         std::net::IpAddr::V6(a) => format!("[{a}]"),
         a => a.to_string(),
     };
-    let scheme = if m.kind == MonitorType::Https { "https" } else { "http" };
+    let scheme = if m.kind == MonitorType::Https {
+        "https"
+    } else {
+        "http"
+    };
     words.push(sh(&format!("{scheme}://{host}:{port}{path}"))?);
     let recv = m.recv.as_deref().unwrap_or_default();
     Some(format!("{} | grep -E {}", words.join(" "), sh(recv)?))
@@ -1075,7 +1097,12 @@ fn ntlm_servers(site: &Farm, f5: &F5) -> Vec<String> {
     let mut out = std::collections::BTreeSet::new();
     for v in (f5.virtuals.iter()).filter(|v| v.protocol.is_http() && v.auth == model::Auth::Ntlm) {
         for p in std::iter::once(v.pool).chain(v.routes.iter().map(|r| r.pool)) {
-            out.extend(f5.pools[p].members.iter().map(|m| site.server(m.server).name.clone()));
+            out.extend(
+                f5.pools[p]
+                    .members
+                    .iter()
+                    .map(|m| site.server(m.server).name.clone()),
+            );
         }
     }
     out.into_iter().collect()

@@ -775,8 +775,8 @@ fn warn_monitors_behind_windows_auth(
                 let MonitorRef::Defined(i) = *m else { continue };
                 let Some(mon) = monitors.get(i) else { continue };
                 // A receive string that also accepts the challenge (`401`) passes either way.
-                let expects_200 = (mon.recv.as_deref())
-                    .is_some_and(|r| r.contains("200") && !r.contains("401"));
+                let expects_200 =
+                    (mon.recv.as_deref()).is_some_and(|r| r.contains("200") && !r.contains("401"));
                 if mon.kind == MonitorType::Tcp || mon.anonymous || !expects_200 {
                     continue;
                 }

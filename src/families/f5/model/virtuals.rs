@@ -447,7 +447,10 @@ fn check_client_ssl_shape(ctx: &mut Ctx, p: &str, client: Option<&str>, vok: &mu
         *vok = false;
     }
     let name = path.rsplit('/').next().unwrap_or(path);
-    if ends_with_any(name, CERT_ENDINGS) || ends_with_any(name, KEY_ENDINGS) || ends_with_any(name, BUNDLE_ENDINGS) {
+    if ends_with_any(name, CERT_ENDINGS)
+        || ends_with_any(name, KEY_ENDINGS)
+        || ends_with_any(name, BUNDLE_ENDINGS)
+    {
         ctx.error(
             &format!("{p}.client_ssl"),
             format!("`{name}` is named like a certificate or key file, not like a client-ssl profile"),
@@ -459,7 +462,12 @@ fn check_client_ssl_shape(ctx: &mut Ctx, p: &str, client: Option<&str>, vok: &mu
 
 /// `cert` and `key`: both or neither, HTTPS only, existing objects in /Common named like a
 /// certificate and a key.
-fn resolve_cert_key(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> Option<(String, String)> {
+fn resolve_cert_key(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+) -> Option<(String, String)> {
     let (cert, key) = match (&rv.cert, &rv.key) {
         (None, None) => return None,
         (Some(c), Some(k)) => (c, k),
@@ -483,21 +491,47 @@ fn resolve_cert_key(ctx: &mut Ctx, p: &str, rv: &RawVirtual, vok: &mut bool) -> 
         *vok = false;
         return None;
     }
-    let cert = common_object(ctx, &format!("{p}.cert"), cert, "cert = \"partner.example.org.crt\"", vok)?;
-    let key = common_object(ctx, &format!("{p}.key"), key, "key = \"partner.example.org.key\"", vok)?;
+    let cert = common_object(
+        ctx,
+        &format!("{p}.cert"),
+        cert,
+        "cert = \"partner.example.org.crt\"",
+        vok,
+    )?;
+    let key = common_object(
+        ctx,
+        &format!("{p}.key"),
+        key,
+        "key = \"partner.example.org.key\"",
+        vok,
+    )?;
     if ends_with_any(&cert, KEY_ENDINGS) {
-        ctx.error(&format!("{p}.cert"), format!("`{cert}` is named like a key, not a certificate"), "`cert` names the certificate (`tmsh list sys file ssl-cert`)");
+        ctx.error(
+            &format!("{p}.cert"),
+            format!("`{cert}` is named like a key, not a certificate"),
+            "`cert` names the certificate (`tmsh list sys file ssl-cert`)",
+        );
         *vok = false;
     }
     if ends_with_any(&key, CERT_ENDINGS) {
-        ctx.error(&format!("{p}.key"), format!("`{key}` is named like a certificate, not a key"), "`key` names the private key (`tmsh list sys file ssl-key`)");
+        ctx.error(
+            &format!("{p}.key"),
+            format!("`{key}` is named like a certificate, not a key"),
+            "`key` names the private key (`tmsh list sys file ssl-key`)",
+        );
         *vok = false;
     }
     Some((cert, key))
 }
 
 /// An object in /Common: `name` or `/Common/name`, as a full path.
-fn common_object(ctx: &mut Ctx, path: &str, v: &str, example: &str, vok: &mut bool) -> Option<String> {
+fn common_object(
+    ctx: &mut Ctx,
+    path: &str,
+    v: &str,
+    example: &str,
+    vok: &mut bool,
+) -> Option<String> {
     let name = v.strip_prefix("/Common/").unwrap_or(v);
     if escape::tmsh_name(name).is_err() || name.contains('/') {
         ctx.error(
