@@ -59,6 +59,7 @@ pub enum Code {
     F5RuleIgnored,
     F5PoolWithoutMonitor,
     F5PriorityGroupsInactive,
+    F5MonitorNeedsAnonymous,
     // The failover-scenario analysis.
     AffinitySplit,
     AffinitySpread,
@@ -97,6 +98,7 @@ impl Code {
         Code::F5RuleIgnored,
         Code::F5PoolWithoutMonitor,
         Code::F5PriorityGroupsInactive,
+        Code::F5MonitorNeedsAnonymous,
         Code::AffinitySplit,
         Code::AffinitySpread,
         Code::AffinityPartial,
@@ -133,6 +135,7 @@ impl Code {
             Code::F5RuleIgnored => "f5-rule-ignored",
             Code::F5PoolWithoutMonitor => "f5-pool-without-monitor",
             Code::F5PriorityGroupsInactive => "f5-priority-groups-inactive",
+            Code::F5MonitorNeedsAnonymous => "f5-monitor-needs-anonymous",
             Code::AffinitySplit => "affinity-split",
             Code::AffinitySpread => "affinity-spread",
             Code::AffinityPartial => "affinity-partial",

@@ -466,6 +466,14 @@ fn glob_escape(s: &str) -> String {
     g
 }
 
+/// One word of a POSIX shell command line (bash on the BIG-IP): single-quoted, a `'` written as
+/// `'\''` (POSIX.1-2017 Shell Command Language 2.2.2: nothing is special inside single quotes
+/// but the closing quote). Control characters are refused.
+pub fn sh_word(s: &str) -> R {
+    reject_controls(s, "a shell command shown in the runbook")?;
+    Ok(format!("'{}'", s.replace('\'', "'\\''")))
+}
+
 /// A JSON string (quotes included).
 pub fn json_str(s: &str) -> R {
     Ok(serde_json::to_string(s).expect("strings always serialize"))

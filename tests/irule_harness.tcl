@@ -51,6 +51,8 @@ proc new_connection {rule_file default_pool} {
             if {$what ne "pool"} { error "LB::server $what is not stubbed" }
             return $::__current_pool
         }
+        # `call NAME ARGS`: runs a proc of the same iRule (F5 iRules reference, `call`; BIG-IP 11.4+).
+        proc call {name args} { uplevel 1 [list $name {*}$args] }
         proc pool {name args} {
             if {[llength $args]} { error "pool with member selection is not expected" }
             lappend ::__selected $name

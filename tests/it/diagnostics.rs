@@ -237,6 +237,7 @@ fn warning_cases() -> Vec<(&'static str, String)> {
                 "  { server = \"sharepoint3\", port = 80, priority_group = 2 },\n  { server = \"sharepoint2\", port = 80, priority_group = 1 },\n",
             ),
         ),
+        ("f5-monitor-needs-anonymous", edit("anonymous = true\n", "")),
         (
             "affinity-partial",
             common::read("tests/fixtures/affinity-warning.toml"),

@@ -298,16 +298,16 @@ fn harness_catches_a_rule_without_default_branch() {
 fn harness_catches_the_rule_without_iis_normalisation() {
     let b = common::reference();
     let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
-    let u_loop = rule
-        .find("        while {[regexp -nocase -indices {%u")
-        .expect("the %u loop");
-    let u_end = u_loop + rule[u_loop..].find("\n        }\n").unwrap() + "\n        }\n".len();
-    let old = format!("{}{}", &rule[..u_loop], &rule[u_end..]).replace(
-        "                set sb_segment [string trimright $sb_segment \". \"]\n",
+    // The previous rule's behaviour: %uNNNN never decoded (its branch never taken), trailing dots
+    // and spaces kept.
+    let u_branch = "[string match -nocase {u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*} $part]";
+    assert!(rule.contains(u_branch), "{rule}");
+    let old = rule.replace(u_branch, "0").replace(
+        "                set segment [string trimright $segment \". \"]\n",
         "",
     );
     assert!(
-        !old.contains("regexp") && !old.contains("trimright"),
+        !old.contains("{u[0-9a-f]") && !old.contains("trimright"),
         "{old}"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -1186,4 +1186,238 @@ fn strip_minimum_monitors(v: &mut serde_json::Value) -> bool {
         _ => {}
     }
     had
+}
+
+/// A path longer than 4,096 bytes (IIS's default maxUrl) is not normalised: it goes to the
+/// virtual server's default pool whatever it starts with; a path of exactly 4,096 bytes is still
+/// routed. Hostile long paths of every shape select exactly one pool.
+#[test]
+fn long_paths_go_to_the_default_pool_unnormalised() {
+    let b = common::reference();
+    let dir = common::write_tmp(&b);
+    let rule = dir
+        .path()
+        .join("f5/irules/vs_sharepoint_routes.tcl")
+        .to_string_lossy()
+        .to_string();
+    let exactly = |prefix: &str, unit: &str, len: usize| {
+        let mut p = prefix.to_string();
+        while p.len() < len {
+            p.push_str(unit);
+        }
+        p.truncate(len);
+        p
+    };
+    let mut cases: Vec<(String, &str)> = vec![
+        (exactly("/ECTS/", "a", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "a", 4097), REF_DEFAULT),
+        (exactly("/%45CTS/", "b/", 4096), REF_ADMIN),
+        (exactly("/%45CTS/", "b/", 4097), REF_DEFAULT),
+        (exactly("/ECTS/", "x/../", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "%u002e/", 4096), REF_ADMIN),
+        (exactly("/ECTS/", "%u002e/", 32256), REF_DEFAULT),
+        (exactly("/ECTS/", "%2541", 32768), REF_DEFAULT),
+        // `..` pops as many segments as it finds, never above the root.
+        (format!("{}ECTS/x", exactly("/", "../", 4000)), REF_ADMIN),
+        (
+            format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(600)),
+            REF_ADMIN,
+        ),
+        (
+            format!("/{}ECTS/y", "a/".repeat(600) + &"../".repeat(599)),
+            REF_DEFAULT,
+        ),
+        (exactly("/", "%", 4096), REF_DEFAULT),
+        (exactly("/", "/", 4096), REF_DEFAULT),
+        (exactly("/", "%u0041", 32768), REF_DEFAULT),
+    ];
+    // Double encoding deeper than the rounds: stays encoded, no route.
+    cases.push(("/%2525252525252545CTS/x".into(), REF_DEFAULT));
+    cases.push(("/%25252545CTS/x".into(), REF_ADMIN));
+    let conns: Vec<Conn> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (u, p))| {
+            (
+                format!("long #{i} ({} bytes)", u.len()),
+                rule.clone(),
+                REF_DEFAULT.to_string(),
+                vec![
+                    ("/ECTS/first".into(), REF_ADMIN.into()),
+                    (u.clone(), p.to_string()),
+                    ("/after".into(), REF_DEFAULT.into()),
+                ],
+            )
+        })
+        .collect();
+    let fails = run_harness(&conns);
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+/// Control for the length bound: the same rule without it routes a 4,097-byte `/ECTS/…` path to
+/// the admin pool, and the harness says so.
+#[test]
+fn harness_catches_a_rule_without_the_length_bound() {
+    let b = common::reference();
+    let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
+    let bound = "[string length $path] > 4096";
+    assert!(rule.contains(bound));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unbounded.tcl");
+    std::fs::write(&file, rule.replace(bound, "0")).unwrap();
+    let long = format!("/ECTS/{}", "a".repeat(4091));
+    assert_eq!(long.len(), 4097);
+    let fails = run_harness(&[(
+        "unbounded".into(),
+        file.to_string_lossy().to_string(),
+        REF_DEFAULT.into(),
+        vec![(long, REF_DEFAULT.into())],
+    )]);
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(fails[0].contains(REF_ADMIN), "{fails:?}");
+}
+
+/// The runbook's monitor pre-flight, executed: its `curl … | grep -E …` line (member address and
+/// port pointed at a local server) sends the monitor's own send string byte for byte, and the
+/// `grep` passes on an answer that contains the receive string and fails on IIS's 401.
+#[test]
+fn monitor_preflight_sends_the_monitors_request() {
+    use std::io::{Read, Write};
+    let b = common::reference();
+    let readme = String::from_utf8(b.files["README.md"].bytes.clone()).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("curl ") && l.contains("10.20.30."))
+        .expect("a monitor probe in the runbook");
+    let send = "GET /_layouts/images/blank.gif HTTP/1.1\r\nHost: partnerpoint.campus.example.edu\r\nConnection: close\r\n\r\n";
+    let url_host = line
+        .split('\'')
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // Control: a plain curl (its own User-Agent and Accept headers) is not the monitor's request.
+    let plain = line.replace(" -H 'User-Agent:' -H 'Accept:'", "");
+    assert_ne!(plain, line);
+    for (cmd_line, answer, passes, exact) in [
+        (
+            line,
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            true,
+            true,
+        ),
+        (
+            line,
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            false,
+            true,
+        ),
+        (
+            plain.as_str(),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            true,
+            false,
+        ),
+    ] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !got.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let cmd = cmd_line.replace(&url_host, &format!("127.0.0.1:{port}"));
+        let out = Command::new("bash")
+            .args(["-c", &cmd])
+            .output()
+            .expect("bash runs");
+        let request = server.join().unwrap();
+        assert_eq!(request == send, exact, "{cmd}\n{request}");
+        assert_eq!(out.status.success(), passes, "{cmd}: {out:?}");
+    }
+}
+
+/// The f5-https fixture with one replacement applied; the rendered diagnostics when it fails.
+fn https_with(from: &str, to: &str) -> Result<(), String> {
+    let (_, text) = common::fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "f5-https.toml")
+        .unwrap();
+    assert!(text.contains(from), "{from}");
+    sitebundle::load_text("f5-https.toml", &text.replacen(from, to, 1))
+        .map(|_| ())
+        .map_err(|d| d.render())
+}
+
+/// TLS profiles that AS3 references live in /Common and are named like profiles; `cert` and `key`
+/// come together and are named like a certificate and a key.
+#[test]
+fn client_ssl_profiles_are_common_profiles() {
+    assert!(
+        https_with(
+            "client_ssl = \"clientssl_static\"",
+            "client_ssl = \"clientssl_static\""
+        )
+        .is_ok()
+    );
+    let e = https_with(
+        "client_ssl = \"clientssl_static\"",
+        "client_ssl = \"/Secure/clientssl_static\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("is outside /Common"), "{e}");
+    let e = https_with(
+        "client_ssl = \"clientssl_static\"",
+        "client_ssl = \"static.example.org.crt\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("named like a certificate or key file"), "{e}");
+    let e = https_with("key = \"static.example.org.key\"\n", "").unwrap_err();
+    assert!(e.contains("`cert` and `key` go together"), "{e}");
+    let e = https_with(
+        "key = \"static.example.org.key\"",
+        "key = \"static.example.org.crt\"",
+    )
+    .unwrap_err();
+    assert!(e.contains("named like a certificate, not a key"), "{e}");
+}
+
+/// AS3 shares nodes in /Common by default; the runbook's AS3 pre-flight lists nodes and virtual
+/// addresses in every partition, and its AS3 failover blocks name the nodes AS3 creates.
+#[test]
+fn as3_shares_nodes_and_the_runbook_checks_for_them() {
+    let b = common::reference();
+    let as3: serde_json::Value = serde_json::from_str(&text(&b, "f5/as3.json")).unwrap();
+    let app = &as3["declaration"]["partnerpoint"]["sitebundle"];
+    let mut members = 0;
+    for (_, obj) in app.as_object().unwrap() {
+        if obj["class"] == "Pool" {
+            for m in obj["members"].as_array().unwrap() {
+                assert_eq!(m["shareNodes"], true, "{m}");
+                members += 1;
+            }
+        }
+    }
+    assert!(members >= 10, "{members}");
+    let readme = text(&b, "README.md");
+    for line in [
+        "tmsh -c 'cd /; list ltm virtual-address recursive one-line' | grep -F ' address 10.20.40.10 '",
+        "tmsh modify ltm node /Common/10.20.30.13 state user-down",
+        "tmsh modify ltm node /Common/10.20.30.13 state user-up",
+    ] {
+        assert!(readme.lines().any(|l| l == line), "{line}");
+    }
+    assert!(readme.contains("undone by the next POST"));
 }

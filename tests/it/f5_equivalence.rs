@@ -782,6 +782,8 @@ fn dropping_an_attribute_from_the_declaration_breaks_the_equivalence() {
         ("Service_HTTPS", "clientTLS"),
         ("Service_HTTP", "profileMultiplex"),
         ("Service_HTTP", "profileNTLM"),
+        ("Service_HTTPS", "profileMultiplex"),
+        ("Service_HTTPS", "profileNTLM"),
     ];
     let mut caught = Vec::new();
     for (class, key) in attributes {
@@ -800,4 +802,140 @@ fn dropping_an_attribute_from_the_declaration_breaks_the_equivalence() {
         }
     }
     assert!(caught.len() >= 9, "only {caught:?} were present");
+}
+
+/// A site with one routed HTTP virtual server per authentication (`auth`), all with SNAT automap.
+fn auth_site(extra: &str) -> String {
+    let mut s = String::from(
+        "[site]\nname = \"auth\"\nchanged = \"2024-01-15 08:00:00\"\nscripts_share = '\\\\fs1\\scripts'\n\n[[server]]\nname = \"web1\"\nos = \"2008\"\naddress = \"10.0.0.1\"\n\n[[server]]\nname = \"web2\"\nos = \"2008\"\naddress = \"10.0.0.2\"\n\n[f5]\npartition = \"Auth\"\n\n[[f5.pool]]\nname = \"web\"\nmonitors = [\"http\"]\nmembers = [{ server = \"web1\", port = 80 }, { server = \"web2\", port = 80 }]\n\n[[f5.pool]]\nname = \"admin\"\nmonitors = [\"http\"]\nmembers = [{ server = \"web1\", port = 80 }]\n",
+    );
+    for (i, auth) in ["windows", "ntlm", "anonymous", ""].iter().enumerate() {
+        let auth_line = if auth.is_empty() {
+            String::new()
+        } else {
+            format!("auth = \"{auth}\"\n")
+        };
+        s.push_str(&format!(
+            "\n[[f5.virtual_server]]\nname = \"vs{i}\"\naddress = \"10.0.1.{}\"\nport = 80\nprotocol = \"http\"\npool = \"web\"\n{auth_line}routes = [{{ prefix = \"/admin/\", pool = \"admin\" }}]\n",
+            i + 1
+        ));
+    }
+    s.push_str(extra);
+    s
+}
+
+/// The reuse profiles (`/Common/oneconnect`, `/Common/ntlm`) of each virtual server, by address.
+fn reuse_of(settings: &Settings) -> BTreeMap<String, Vec<String>> {
+    settings
+        .iter()
+        .filter_map(|(k, v)| {
+            let addr = k
+                .strip_prefix("virtual ")?
+                .strip_suffix(" port 80 profiles")?;
+            let reuse = (v.split(", "))
+                .map(|p| p.trim_end_matches(" (all)"))
+                .filter(|p| *p == "/Common/oneconnect" || *p == "/Common/ntlm")
+                .map(String::from)
+                .collect();
+            Some((addr.to_string(), reuse))
+        })
+        .collect()
+}
+
+/// What each authentication allows (model::Auth): Windows (the default, Negotiate may give
+/// Kerberos) no reuse at all; NTLM only OneConnect with the NTLM profile; anonymous OneConnect
+/// alone. The violations of a virtual server's reuse profiles, empty when it is safe.
+fn reuse_violations(auth: &str, reuse: &[String]) -> Vec<String> {
+    let has = |p: &str| reuse.iter().any(|x| x == p);
+    let mut out = Vec::new();
+    match auth {
+        "windows" if !reuse.is_empty() => {
+            out.push(format!("Windows authentication with {reuse:?}"))
+        }
+        "ntlm" if has("/Common/oneconnect") && !has("/Common/ntlm") => {
+            out.push("OneConnect without the NTLM profile".into())
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The reuse settings per authentication, in the merge file and in the declaration alike (both
+/// parsed, expanded and compared), and the safety rule on each.
+#[test]
+fn connection_reuse_follows_the_authentication() {
+    let b = common::build_text("auth.toml", &auth_site(""));
+    let conf = String::from_utf8(b.files["f5/Auth.conf"].bytes.clone()).unwrap();
+    let as3: Value = serde_json::from_slice(&b.files["f5/as3.json"].bytes).unwrap();
+    let tmsh = tmsh_settings(&conf, "Auth");
+    let decl = as3_settings(&as3);
+    let diff = differences(&tmsh, &decl);
+    assert!(diff.is_empty(), "{}", diff.join("\n"));
+    for settings in [&tmsh, &decl] {
+        let reuse = reuse_of(settings);
+        let want: BTreeMap<String, Vec<String>> = [
+            ("10.0.1.1", vec![]),
+            ("10.0.1.2", vec!["/Common/ntlm", "/Common/oneconnect"]),
+            ("10.0.1.3", vec!["/Common/oneconnect"]),
+            ("10.0.1.4", vec![]),
+        ]
+        .into_iter()
+        .map(|(a, v)| (a.to_string(), v.into_iter().map(String::from).collect()))
+        .collect();
+        assert_eq!(reuse, want);
+        for (addr, auth) in [
+            ("10.0.1.1", "windows"),
+            ("10.0.1.2", "ntlm"),
+            ("10.0.1.3", "anonymous"),
+            ("10.0.1.4", "windows"),
+        ] {
+            assert!(reuse_violations(auth, &reuse[addr]).is_empty(), "{addr}");
+        }
+    }
+    // Control: the previous default (OneConnect and NTLM on every routed virtual server, whatever
+    // IIS does) violates the rule on the Windows-authenticated ones.
+    let old = vec!["/Common/ntlm".to_string(), "/Common/oneconnect".to_string()];
+    assert_eq!(reuse_violations("windows", &old).len(), 1);
+    assert_eq!(
+        reuse_violations("ntlm", &["/Common/oneconnect".to_string()]).len(),
+        1
+    );
+}
+
+/// OneConnect asked for on a Windows-authenticated virtual server is refused at its `oneconnect`;
+/// on an NTLM or anonymous one it is kept.
+#[test]
+fn oneconnect_with_windows_authentication_is_an_error() {
+    let mut site = auth_site("");
+    site = site.replacen("name = \"vs0\"", "name = \"vs0\"\noneconnect = true", 1);
+    let Err(d) = sitebundle::load_text("auth.toml", &site) else {
+        panic!("refused")
+    };
+    let text = d.render();
+    assert!(text.contains("OneConnect on `vs0`"), "{text}");
+    assert!(text.contains("authPersistNonNTLM"), "{text}");
+    let ok = auth_site("").replacen("name = \"vs1\"", "name = \"vs1\"\noneconnect = true", 1);
+    assert!(sitebundle::load_text("auth.toml", &ok).is_ok());
+}
+
+/// An HTTP monitor that expects `200` on a Windows-authenticated virtual server's members warns,
+/// unless the site states its path anonymous; a `401`-tolerant receive string does not.
+#[test]
+fn a_monitor_expecting_200_behind_windows_authentication_warns() {
+    let monitor = |recv: &str, anonymous: bool| {
+        let site = auth_site(&format!(
+            "\n[[f5.monitor]]\nname = \"mon_web\"\ntype = \"http\"\nrecv = \"{recv}\"\nanonymous = {anonymous}\n"
+        ))
+        .replace("monitors = [\"http\"]", "monitors = [\"mon_web\"]");
+        let (_, diags) = sitebundle::load_text("auth.toml", &site).expect("resolves");
+        diags
+            .items
+            .iter()
+            .filter(|d| d.code == sitebundle::diag::Code::F5MonitorNeedsAnonymous)
+            .count()
+    };
+    assert_eq!(monitor("200 OK", false), 1);
+    assert_eq!(monitor("200 OK", true), 0);
+    assert_eq!(monitor("HTTP/1.. (200|401)", false), 0);
+    assert_eq!(monitor("HTTP/1.", false), 0);
 }

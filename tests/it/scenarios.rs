@@ -506,5 +506,38 @@ fn a_large_sites_failover_test_table_is_left_to_the_scenarios_command() {
         .unwrap();
     assert!(nodes > 14, "{nodes}");
     let commands = runbook.matches("state user-down\n").count();
-    assert_eq!(commands, nodes, "every node's command");
+    // One block per node for the merge file's node and one for the node AS3 creates.
+    assert_eq!(commands, 2 * nodes, "every node's command");
+}
+
+/// The live-connection analysis follows the authentication: an affinity group's HTTP virtual
+/// server with Windows authentication (the default) gets no OneConnect, so the group's keep-alive
+/// connections stay behind, which the analysis reports with the way out (`auth = "ntlm"` or
+/// `"anonymous"`); stated NTLM gives it OneConnect and the finding goes.
+#[test]
+fn live_connections_follow_the_authentication() {
+    let (_, text) = common::fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "f5-https.toml")
+        .unwrap();
+    assert!(sitebundle::load_text("f5-https.toml", &text).is_ok());
+    let windows = text.replacen("auth = \"ntlm\"\n", "", 1);
+    assert_ne!(windows, text);
+    let Err(d) = sitebundle::load_text("f5-https.toml", &windows) else {
+        panic!("the group's live connections are an error (on_split = error)")
+    };
+    let found: Vec<_> = (d.items.iter())
+        .filter(|x| x.code == sitebundle::diag::Code::AffinityLiveConnections)
+        .collect();
+    assert_eq!(found.len(), 1, "{}", d.render());
+    assert!(found[0].message.contains("no OneConnect"));
+    assert!(
+        found[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("auth = \"ntlm\""),
+        "{:?}",
+        found[0].help
+    );
 }

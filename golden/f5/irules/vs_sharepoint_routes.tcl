@@ -8,59 +8,83 @@
 #
 # The path is compared the way IIS resolves it: without the query string (HTTP::path),
 # percent-decoded, %uNNNN included (IIS accepts that non-standard form; URI::decode does not
-# know it), repeated at most 4 more times so that double encoding cannot hide a prefix,
+# know it), decoded again at most 4 more times so that double encoding cannot hide a prefix,
 # backslashes read as slashes, empty, "." and ".." segments removed, trailing dots and spaces of
 # a segment dropped (Windows path normalisation: learn.microsoft.com, "File path formats on
 # Windows systems", Trim characters), lower-cased. A route
 # matches its own path ("/ects", which IIS redirects to "/ects/") and everything below it
 # ("/ects/*"), never a longer name ("/ectsx"). Variables start with sb_ so that other iRules
 # on the same virtual server (which share the connection's variables) do not collide with them.
-when CLIENT_ACCEPTED {
-    set sb_default_pool [LB::server pool]
-}
-when HTTP_REQUEST {
-    set sb_path [HTTP::path]
+#
+# Cost, linear in the path: each decoding round is one pass (split at "%", each piece looked at
+# once), a round runs only while an escape is left, and ".." pops a segment in place. The work is
+# in a proc (iRule procs, `call`: BIG-IP 11.4 and later) so that its variables are local ones.
+# A path longer than 4096 bytes, the default maxUrl of IIS request filtering (learn.microsoft.com,
+# "Request Limits <requestLimits>": maxUrl, default 4096; IIS answers 404.14 "URL too long"),
+# is not normalised: it goes to the virtual server's default pool, whose IIS refuses it.
+proc sb_normalise {path} {
+    if {[string length $path] > 4096} {
+        # No route matches the empty path: the default branch selects the virtual server's pool.
+        return ""
+    }
     # An absolute-form request line (GET http://host/x HTTP/1.1) puts scheme and host in the path.
-    if {[string match -nocase {http*://*} $sb_path]} {
-        set sb_path [string range $sb_path [expr {[string first "://" $sb_path] + 3}] end]
-        set sb_slash [string first "/" $sb_path]
-        if {$sb_slash < 0} {
-            set sb_path "/"
+    if {[string match -nocase {http*://*} $path]} {
+        set path [string range $path [expr {[string first "://" $path] + 3}] end]
+        set slash [string first "/" $path]
+        if {$slash < 0} {
+            set path "/"
         } else {
-            set sb_path [string range $sb_path $sb_slash end]
+            set path [string range $path $slash end]
         }
     }
-    set sb_rounds 0
-    while {1} {
-        while {[regexp -nocase -indices {%u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]} $sb_path sb_at]} {
-            set sb_hex [string range $sb_path [expr {[lindex $sb_at 0] + 2}] [lindex $sb_at 1]]
-            set sb_path [string replace $sb_path [lindex $sb_at 0] [lindex $sb_at 1] [format %c 0x$sb_hex]]
+    set rounds 0
+    while {$rounds < 5 && [regexp -nocase {%(u[0-9a-f]{4}|[0-9a-f]{2})} $path]} {
+        set parts [split $path "%"]
+        set out [lindex $parts 0]
+        foreach part [lrange $parts 1 end] {
+            if {[string match -nocase {[0-9a-f][0-9a-f]*} $part]} {
+                append out [format %c 0x[string range $part 0 1]] [string range $part 2 end]
+            } elseif {[string match -nocase {u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*} $part]} {
+                append out [format %c 0x[string range $part 1 4]] [string range $part 5 end]
+            } else {
+                append out "%" $part
+            }
         }
-        set sb_decoded [URI::decode $sb_path]
-        if {$sb_decoded eq $sb_path || $sb_rounds >= 4} {
-            break
-        }
-        set sb_path $sb_decoded
-        incr sb_rounds
+        set path $out
+        incr rounds
     }
-    set sb_segments {}
-    foreach sb_segment [split [string tolower [string map {"\\" "/"} $sb_decoded]] "/"] {
-        switch -- $sb_segment {
+    set segments {}
+    set depth 0
+    foreach segment [split [string tolower [string map {"\\" "/"} $path]] "/"] {
+        switch -- $segment {
             "" -
             "." {
             }
             ".." {
-                set sb_segments [lrange $sb_segments 0 end-1]
+                if {$depth > 0} {
+                    incr depth -1
+                }
             }
             default {
-                set sb_segment [string trimright $sb_segment ". "]
-                if {$sb_segment ne ""} {
-                    lappend sb_segments $sb_segment
+                set segment [string trimright $segment ". "]
+                if {$segment eq ""} {
+                } elseif {$depth < [llength $segments]} {
+                    lset segments $depth $segment
+                    incr depth
+                } else {
+                    lappend segments $segment
+                    incr depth
                 }
             }
         }
     }
-    set sb_path "/[join $sb_segments "/"]"
+    return "/[join [lrange $segments 0 [expr {$depth - 1}]] "/"]"
+}
+when CLIENT_ACCEPTED {
+    set sb_default_pool [LB::server pool]
+}
+when HTTP_REQUEST {
+    set sb_path [call sb_normalise [HTTP::path]]
     switch -glob -- $sb_path {
         "/ects" -
         "/ects/*" {

@@ -37,17 +37,30 @@ struct ScenarioPageView {
     switcher_path: String,
     /// Markdown table lines, every cell escaped with `escape::md` when built.
     sql_table: Vec<String>,
-    pools: Vec<String>,
     partition: String,
-    /// The node-level failover test: nodes to take down, and the expected table (Markdown lines,
-    /// every cell escaped with `escape::md` when built).
-    test_nodes: Vec<String>,
+    /// `/<tenant>/<application>`: where the AS3 declaration puts the pools.
+    as3_folder: String,
+    /// The node-level failover test: nodes to take down (each with the pools it serves and the
+    /// name AS3 gives it), and the expected table (Markdown lines, every cell escaped with
+    /// `escape::md` when built).
+    test_nodes: Vec<NodeTestView>,
     test_table: Vec<String>,
     /// `tmsh delete sys connection` lines that move a group's live connections back after
-    /// failback (addresses and ports only).
-    failback: Vec<String>,
+    /// failback (addresses and ports only), one block per node address.
+    failback: Vec<Vec<String>>,
     /// The longest monitor timeout of a group's pools (seconds), 0 without groups.
     max_timeout: u32,
+}
+
+/// One node of the failover test: its runbook block takes this node down and shows the pools it
+/// is a member of, the next brings it back (one node per block: pasted, a block never takes two
+/// nodes of a pool down at once).
+#[derive(serde::Serialize)]
+struct NodeTestView {
+    name: String,
+    /// The node AS3 creates for the same server with `shareNodes`: `/Common/<address>`.
+    as3_node: String,
+    pools: Vec<String>,
 }
 
 fn md(s: &str) -> Result<String, crate::Error> {
@@ -120,11 +133,13 @@ fn doc_ctx(
         )
         .map_err(|e| crate::Error::internal(format!("the switcher's path: {e}")))?,
         sql_table: sql_lines,
-        pools: f5
-            .map(|f| f.pools.iter().map(|p| p.name.clone()).collect())
-            .unwrap_or_default(),
         partition: f5.map(|f| f.partition.clone()).unwrap_or_default(),
-        test_nodes: node_test.nodes,
+        as3_folder: f5
+            .map(|f| format!("/{}/{}", f.as3_tenant, crate::families::f5::AS3_APP))
+            .unwrap_or_default(),
+        test_nodes: f5
+            .map(|f| node_test_views(site, f, &node_test.nodes))
+            .unwrap_or_default(),
         test_table: node_test.lines,
         failback: f5.map(|f| failback_lines(f, &t)).unwrap_or_default(),
         max_timeout: f5.map(group_timeout).unwrap_or(0),
@@ -203,13 +218,42 @@ fn node_test(t: &Topology) -> Result<NodeTest, crate::Error> {
     Ok(NodeTest { nodes, lines })
 }
 
+/// The failover test's nodes with the pools each is a member of (in the site's pool order) and the
+/// node name AS3 gives the same server (`/Common/<address>`, AS3 `shareNodes`).
+fn node_test_views(site: &Site, f5: &F5, nodes: &[String]) -> Vec<NodeTestView> {
+    // Indexed once: node → pools (a search per node was quadratic on a large site).
+    let mut pools_of: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for p in &f5.pools {
+        let mut seen = std::collections::BTreeSet::new();
+        for m in p.members.iter().filter(|m| seen.insert(m.server)) {
+            let name = site.farm.server(m.server).name.as_str();
+            pools_of.entry(name).or_default().push(p.name.clone());
+        }
+    }
+    let address: std::collections::HashMap<&str, String> = (site.farm.servers.iter())
+        .filter_map(|s| Some((s.name.as_str(), s.address?.to_string())))
+        .collect();
+    nodes
+        .iter()
+        .map(|n| NodeTestView {
+            name: n.clone(),
+            as3_node: format!(
+                "/Common/{}",
+                address.get(n.as_str()).cloned().unwrap_or_default()
+            ),
+            pools: pools_of.get(n.as_str()).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
 /// After failback no member is down, so `service-down-action` does not act and long-lived
 /// connections stay where they are: one `tmsh delete sys connection` per member of a group's pools
 /// that does not serve with everything up (F5 tmsh reference, `sys connection`: delete by
-/// server-side address and port).
-fn failback_lines(f5: &F5, t: &Topology) -> Vec<String> {
+/// server-side address and port), grouped by node address (one runbook block per node).
+fn failback_lines(f5: &F5, t: &Topology) -> Vec<Vec<String>> {
     let all_up = Scenario::all_up();
-    let mut out = std::collections::BTreeSet::new();
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
     for a in &f5.affinities {
         for target in &a.targets {
             let pool = match *target {
@@ -226,7 +270,7 @@ fn failback_lines(f5: &F5, t: &Topology) -> Vec<String> {
             for (m, tm) in p.members.iter().zip(&tp.members) {
                 if !preferred.contains(&tm.node) {
                     let addr = crate::escape::ip_addr(&m.address.to_string()).unwrap_or_default();
-                    out.insert(format!(
+                    out.entry(addr.clone()).or_default().insert(format!(
                         "tmsh delete sys connection ss-server-addr {addr} ss-server-port {}",
                         m.port
                     ));
@@ -234,7 +278,7 @@ fn failback_lines(f5: &F5, t: &Topology) -> Vec<String> {
             }
         }
     }
-    out.into_iter().collect()
+    out.into_values().map(|v| v.into_iter().collect()).collect()
 }
 
 /// The longest monitor timeout of the site's pools when it has affinity groups (how far apart, at

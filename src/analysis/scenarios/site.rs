@@ -315,7 +315,11 @@ fn report_live_connections(ctx: &mut Ctx, f5: &F5, i: usize, name: &str) {
                     "affinity group `{name}`: HTTP virtual server `{}` has no OneConnect, so a keep-alive client connection stays on the node it first reached when the group moves to the other node",
                     vs.name
                 );
-                let help = "remove `oneconnect = false` from the virtual server (OneConnect is the default for one that serves an affinity group)";
+                let help = if vs.auth == crate::families::f5::model::Auth::Windows {
+                    "OneConnect is not safe with Windows authentication that may negotiate Kerberos: when IIS offers NTLM only (SharePoint's default for a web application), set `auth = \"ntlm\"` (OneConnect with F5's NTLM profile; the runbook verifies IIS), or `auth = \"anonymous\"` for anonymous or forms authentication"
+                } else {
+                    "remove `oneconnect = false` from the virtual server (OneConnect is the default for one that serves an affinity group)"
+                };
                 report(ctx, f5, i, &path, message, help);
             }
         }

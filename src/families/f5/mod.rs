@@ -345,21 +345,15 @@ fn redirect_view(v: &Virtual, name: &str) -> VirtualView {
     }
 }
 
-/// Every profile of a virtual server, sorted by name: its own list, and OneConnect with the NTLM
-/// profile that keeps NTLM-authenticated server connections to their client.
+/// Every profile of a virtual server, sorted by name: its own list, OneConnect, and the NTLM
+/// profile with it when IIS authenticates with NTLM (see [`reuse_profiles`]).
 fn profile_views(v: &Virtual) -> Vec<ProfileView> {
     let mut out: Vec<ProfileView> = v
         .profiles
         .iter()
         .map(|p| ProfileView::new(p, None))
         .collect();
-    if v.oneconnect {
-        out.extend(
-            ONECONNECT_PROFILES
-                .iter()
-                .map(|p| ProfileView::new(p, None)),
-        );
-    }
+    out.extend(reuse_profiles(v).iter().map(|p| ProfileView::new(p, None)));
     // bigip.conf writes an SSL profile with its side (F5 tmsh reference, `ltm virtual` profiles
     // context: clientside for client-ssl, serverside for server-ssl).
     out.extend(
@@ -376,12 +370,21 @@ fn profile_views(v: &Virtual) -> Vec<ProfileView> {
     out
 }
 
-/// OneConnect and the NTLM profile it needs with Windows authentication: F5 BIG-IP LTM Profiles
-/// Reference, "Other Profiles" (About OneConnect profiles: the source mask 0.0.0.0 of the built-in
-/// profile lets any client reuse an idle server connection; About NTLM profiles: with OneConnect,
-/// a connection NTLM authenticated is reused only for the same client),
-/// https://techdocs.f5.com/en-us/bigip-16-1-0/big-ip-local-traffic-management-profiles-reference/other-profiles.html
-const ONECONNECT_PROFILES: [&str; 2] = ["ntlm", "oneconnect"];
+/// The connection-reuse profiles of a virtual server (built-in /Common profiles): OneConnect when
+/// it is on, with the NTLM profile when IIS authenticates with NTLM. F5 BIG-IP LTM Profiles
+/// Reference, "Other Profiles" (About OneConnect profiles: the built-in profile's source mask
+/// 0.0.0.0 lets any client reuse an idle server connection, and the mask applies to the source
+/// address after SNAT; About NTLM profiles: with OneConnect, a connection NTLM authenticated is
+/// reused only for the client that authenticated it),
+/// https://techdocs.f5.com/en-us/bigip-16-1-0/big-ip-local-traffic-management-profiles-reference/other-profiles.html.
+/// The resolver allows OneConnect only with `auth` "ntlm" or "anonymous" (model::Auth).
+pub fn reuse_profiles(v: &Virtual) -> &'static [&'static str] {
+    match (v.oneconnect, v.auth) {
+        (false, _) => &[],
+        (true, model::Auth::Ntlm) => &["ntlm", "oneconnect"],
+        (true, _) => &["oneconnect"],
+    }
+}
 
 /// AS3 remarks are at most 64 characters.
 fn remark(s: &str) -> String {
@@ -471,9 +474,14 @@ fn as3_pool(site: &Farm, f5: &F5, p: &Pool) -> Value {
         .members
         .iter()
         .map(|m| {
+            // shareNodes: AS3 creates (or reuses) the node `/Common/<address>` instead of one in
+            // the tenant (as3-schema 3.23.0 and latest, Pool_Member.shareNodes: "nodes are created
+            // in /Common instead of the tenant's partition"): one node per address for every
+            // tenant and for hand-made pools, which BIG-IP requires (one node per address).
             json!({
                 "servicePort": m.port,
                 "serverAddresses": [m.address.to_string()],
+                "shareNodes": true,
                 "priorityGroup": m.priority_group,
                 "remark": remark(&site.server(m.server).name),
             })
@@ -546,11 +554,14 @@ fn add_as3_virtual(
         // AS3's default is true (a port-80 redirect virtual server): say what the site wants.
         o["redirect80"] = json!(v.redirect.is_some());
     }
-    if v.oneconnect {
-        // map_as3.js Service_HTTP: profileMultiplex and profileNTLM become profiles of the
-        // virtual server (see ONECONNECT_PROFILES).
-        o["profileMultiplex"] = json!({ "bigip": "/Common/oneconnect" });
-        o["profileNTLM"] = json!({ "bigip": "/Common/ntlm" });
+    // map_as3.js Service_HTTP: profileMultiplex and profileNTLM become profiles of the virtual
+    // server (the same as the merge file's, see reuse_profiles).
+    for p in reuse_profiles(v) {
+        let key = match *p {
+            "oneconnect" => "profileMultiplex",
+            _ => "profileNTLM",
+        };
+        o[key] = json!({ "bigip": format!("/Common/{p}") });
     }
     if let Some(rule) = &v.rule {
         o["iRules"] = json!([rule]);
@@ -830,6 +841,28 @@ struct RunbookMonitor {
     name: String,
 }
 
+/// The pre-flight check of an HTTP(S) monitor: its request sent by hand from the BIG-IP's shell to
+/// one member, and what the answer must contain.
+#[derive(Serialize)]
+struct MonitorProbe {
+    name: String,
+    /// `server:port` of the member probed.
+    member: String,
+    /// The `curl … | grep -E …` command line, shell-quoted.
+    command: String,
+    recv: String,
+}
+
+/// A virtual server's authentication and the connection reuse it allows, for the runbook's table.
+#[derive(Serialize)]
+struct RunbookReuse {
+    name: String,
+    auth: &'static str,
+    oneconnect: bool,
+    /// The reuse profiles it carries, `/Common/…`, comma-separated (empty: none).
+    profiles: String,
+}
+
 #[derive(Serialize)]
 struct F5RunbookView {
     partition: String,
@@ -840,10 +873,19 @@ struct F5RunbookView {
     virtuals: Vec<RunbookVirtual>,
     nodes: Vec<RunbookNode>,
     monitors: Vec<RunbookMonitor>,
+    probes: Vec<MonitorProbe>,
     /// SSL profiles the site names: (`client-ssl` or `server-ssl`, full path), sorted, once each.
     ssl_profiles: Vec<(&'static str, String)>,
+    /// Client-ssl profiles the runbook creates from the site's `cert` and `key`, once each.
+    tls_creates: Vec<TlsCreate>,
+    /// Virtual addresses of the site (AS3 creates `/<tenant>/<address>` objects for them).
+    virtual_addresses: Vec<String>,
     /// HTTPS virtual servers with a port-80 redirect: their addresses as a URL host.
     redirects: Vec<String>,
+    /// HTTP(S) virtual servers: authentication and connection reuse.
+    reuse: Vec<RunbookReuse>,
+    /// The servers behind a virtual server with `auth = "ntlm"`: IIS must offer NTLM only there.
+    ntlm_servers: Vec<String>,
     rules: Vec<String>,
     routes: Vec<RunbookRoute>,
     /// Spellings of the site's first route prefix that match it and one that does not, for the
@@ -908,6 +950,126 @@ fn ssl_profiles(f5: &F5) -> Vec<(&'static str, String)> {
     v
 }
 
+/// One probe per HTTP(S) monitor a pool uses, against the preferred member of the first pool (by
+/// name) that uses it. The request is the monitor's own send string taken apart into curl options:
+/// method and path from the request line, `--http1.0`/`--http1.1` from its version, every header
+/// line as `-H` (`-H 'Host:'`, `'User-Agent:'`, `'Accept:'` when the monitor sends none, so that
+/// curl adds none either), `-k` for HTTPS (a monitor does not check the member's certificate), `-g` so
+/// that an IPv6 address in brackets is not read as a curl glob (curl(1): --globoff).
+fn monitor_probes(site: &Farm, f5: &F5) -> Vec<MonitorProbe> {
+    let mut out = Vec::new();
+    for (i, m) in f5.monitors.iter().enumerate() {
+        if m.kind == MonitorType::Tcp {
+            continue;
+        }
+        let used = f5
+            .pools
+            .iter()
+            .find(|p| p.monitors.contains(&MonitorRef::Defined(i)));
+        let Some(member) = used.and_then(|p| p.members.first()) else {
+            continue;
+        };
+        let port = m.port.unwrap_or(member.port);
+        let Some(command) = probe_command(m, member.address, port) else {
+            continue;
+        };
+        out.push(MonitorProbe {
+            name: m.name.clone(),
+            member: format!("{}:{port}", site.server(member.server).name),
+            command,
+            recv: m.recv.clone().unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// `curl … URL | grep -E RECV` for an HTTP(S) monitor, or None when its send string is not an
+/// HTTP request (`METHOD PATH HTTP/x.y`, CRLF-separated header lines).
+fn probe_command(m: &Monitor, address: std::net::IpAddr, port: u16) -> Option<String> {
+    let send = m.send.as_deref()?;
+    let mut lines = send.split("\r\n");
+    let request: Vec<&str> = lines.next()?.split(' ').collect();
+    let [method, path, version] = request[..] else {
+        return None;
+    };
+    let version = match version {
+        "HTTP/1.0" => "--http1.0",
+        "HTTP/1.1" => "--http1.1",
+        _ => return None,
+    };
+    let sh = |x: &str| crate::escape::sh_word(x).ok();
+    let mut words = vec![
+        "curl".to_string(),
+        "-sS".into(),
+        "-i".into(),
+        "-g".into(),
+        version.into(),
+    ];
+    if m.kind == MonitorType::Https {
+        words.push("-k".into());
+    }
+    match method {
+        "HEAD" => words.push("--head".into()),
+        _ => words.extend(["-X".to_string(), sh(method)?]),
+    }
+    let headers: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+    // curl's own headers go unless the monitor sends them (curl(1), -H: "Header:" with no value
+    // removes an internal header), so the member sees the monitor's request byte for byte.
+    for own in ["Host:", "User-Agent:", "Accept:"] {
+        let name = own.to_ascii_lowercase();
+        if !headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with(&name))
+        {
+            words.extend(["-H".to_string(), sh(own)?]);
+        }
+    }
+    for h in headers {
+        words.extend(["-H".to_string(), sh(h)?]);
+    }
+    let host = match address {
+        std::net::IpAddr::V6(a) => format!("[{a}]"),
+        a => a.to_string(),
+    };
+    let scheme = if m.kind == MonitorType::Https {
+        "https"
+    } else {
+        "http"
+    };
+    words.push(sh(&format!("{scheme}://{host}:{port}{path}"))?);
+    let recv = m.recv.as_deref().unwrap_or_default();
+    Some(format!("{} | grep -E {}", words.join(" "), sh(recv)?))
+}
+
+/// A client-ssl profile made from a certificate and key: full paths, and the profile's name alone
+/// (the name of its `cert-key-chain` entry).
+#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+struct TlsCreate {
+    profile: String,
+    name: String,
+    cert: String,
+    key: String,
+}
+
+/// The client-ssl profiles to create from a certificate and key the site names, once each.
+fn tls_creates(f5: &F5) -> Vec<TlsCreate> {
+    let mut v: Vec<TlsCreate> = (f5.virtuals.iter())
+        .filter_map(|v| {
+            let (cert, key) = v.cert_key.clone()?;
+            let profile = v.client_ssl.clone()?;
+            Some(TlsCreate {
+                name: profile.rsplit('/').next().unwrap_or_default().to_string(),
+                profile,
+                cert,
+                key,
+            })
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// A pool's members, highest priority group first: `server:port (group N)`.
 fn members_by_group(site: &Farm, p: &model::Pool) -> String {
     let mut ms: Vec<&model::Member> = p.members.iter().collect();
@@ -930,6 +1092,23 @@ fn runbook_node(server: &crate::model::Server) -> RunbookNode {
         name: server.name.clone(),
         address: server.address.map(|a| a.to_string()).unwrap_or_default(),
     }
+}
+
+/// The servers that answer for a virtual server with `auth = "ntlm"` (members of its pool and of
+/// its routes' pools), by name, once each.
+fn ntlm_servers(site: &Farm, f5: &F5) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for v in (f5.virtuals.iter()).filter(|v| v.protocol.is_http() && v.auth == model::Auth::Ntlm) {
+        for p in std::iter::once(v.pool).chain(v.routes.iter().map(|r| r.pool)) {
+            out.extend(
+                f5.pools[p]
+                    .members
+                    .iter()
+                    .map(|m| site.server(m.server).name.clone()),
+            );
+        }
+    }
+    out.into_iter().collect()
 }
 
 fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
@@ -966,7 +1145,15 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
                 name: m.name.clone(),
             })
             .collect(),
+        probes: monitor_probes(site, f5),
         ssl_profiles: ssl_profiles(f5),
+        tls_creates: tls_creates(f5),
+        virtual_addresses: {
+            let mut a: Vec<String> = f5.virtuals.iter().map(|v| v.address.to_string()).collect();
+            a.sort();
+            a.dedup();
+            a
+        },
         redirects: f5
             .virtuals
             .iter()
@@ -977,6 +1164,19 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             })
             .collect(),
         rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),
+        reuse: (f5.virtuals.iter())
+            .filter(|v| v.protocol.is_http())
+            .map(|v| RunbookReuse {
+                name: v.name.clone(),
+                auth: v.auth.as_str(),
+                oneconnect: v.oneconnect,
+                profiles: (reuse_profiles(v).iter())
+                    .map(|p| format!("/Common/{p}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        ntlm_servers: ntlm_servers(site, f5),
         routes: f5
             .virtuals
             .iter()

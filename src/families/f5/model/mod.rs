@@ -118,6 +118,12 @@ pub struct RawMonitor {
     /// same node, e.g. an LDAP pool that also requires the node's web front end on port 80.
     #[serde(default)]
     pub port: Option<u32>,
+    /// The monitor's request is answered without authentication (the path allows anonymous access
+    /// in IIS). Without it, an HTTP(S) monitor that expects `200` from the members of a virtual
+    /// server with Windows authentication gets a warning: IIS answers 401 to an unauthenticated
+    /// request, so the monitor would mark every member down. Default false.
+    #[serde(default)]
+    pub anonymous: bool,
     /// Free text written as the object's description.
     #[serde(default)]
     pub description: String,
@@ -217,6 +223,44 @@ pub enum Protocol {
     Tcp,
 }
 
+/// How IIS behind an HTTP(S) virtual server authenticates its users: it decides whether the
+/// BIG-IP may reuse one server-side connection for several clients (OneConnect).
+///
+/// Windows authentication authenticates the connection, not the request: IIS 7 and later offer
+/// `Negotiate` and `NTLM` by default and keep a Kerberos identity for the whole TCP connection
+/// (`authPersistNonNTLM` default true: learn.microsoft.com, IIS settings schema,
+/// "windowsAuthentication Element", AuthPersistNonNTLM: "the client will be authenticated only
+/// once on the same connection. IIS will cache a token or ticket on the server for a TCP session
+/// that stays established"). F5's NTLM profile keeps an NTLM-authenticated server connection for
+/// its own client under OneConnect (F5 BIG-IP LTM Profiles Reference, "Other Profiles", About NTLM
+/// profiles); nothing does the same for Negotiate/Kerberos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// Integrated Windows authentication as IIS configures it by default: Negotiate (Kerberos)
+    /// and NTLM. The default, and the safe assumption: no OneConnect (a Kerberos-authenticated
+    /// server connection reused for another client would serve that client under the first
+    /// user's identity).
+    Windows,
+    /// Windows authentication with the NTLM provider only (IIS told so: the runbook's step
+    /// removes `Negotiate` from the providers and verifies it). OneConnect is allowed, always
+    /// with F5's NTLM profile.
+    Ntlm,
+    /// Anonymous access or forms (cookie) authentication: nothing is tied to the connection, so
+    /// OneConnect is allowed without the NTLM profile.
+    Anonymous,
+}
+
+impl Auth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Windows => "windows",
+            Auth::Ntlm => "ntlm",
+            Auth::Anonymous => "anonymous",
+        }
+    }
+}
+
 /// Session persistence of a virtual server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -265,11 +309,22 @@ pub struct RawVirtual {
     pub port: u32,
     /// "http", "https" or "tcp".
     pub protocol: Protocol,
-    /// HTTPS: the client-ssl profile that holds the site's certificate and key, as it exists on
-    /// the BIG-IP (`name` for /Common/name, or `/Partition/name`). sitebundle never handles keys:
-    /// create the profile on the box first (`tmsh create ltm profile client-ssl …`).
+    /// HTTPS: the client-ssl profile that holds the site's certificate and key, in /Common
+    /// (`name` or `/Common/name`): both the merge file and the AS3 declaration use it, and AS3
+    /// owns its tenant's partition (a hand-made profile there is undone or blocks the tenant's
+    /// deletion), while a virtual server can use objects of its own partition and /Common only.
+    /// sitebundle never handles keys: with `cert` and `key` the runbook gives the command that
+    /// creates the profile from them; without, the profile must already exist.
     #[serde(default)]
     pub client_ssl: Option<String>,
+    /// HTTPS: the certificate (`sys file ssl-cert`, in /Common, e.g. `partner.example.org.crt`)
+    /// that the client-ssl profile serves, already imported on the BIG-IP. With `key`.
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// HTTPS: the private key (`sys file ssl-key`, in /Common, e.g. `partner.example.org.key`) of
+    /// `cert`, already imported on the BIG-IP.
+    #[serde(default)]
+    pub key: Option<String>,
     /// A server-ssl profile (`serverssl` for F5's built-in one, or your own) when the pool members
     /// listen on TLS ports (443, 8443…): the BIG-IP then speaks TLS to them. Without it, an HTTP or
     /// HTTPS virtual server sends plain HTTP, which a TLS port rejects.
@@ -296,16 +351,25 @@ pub struct RawVirtual {
     /// Path routes, turned into one iRule attached to this virtual server. Needs `protocol = "http"`.
     #[serde(default)]
     pub routes: Vec<RawRoute>,
+    /// HTTP and HTTPS: how IIS behind it authenticates users. "windows" (the default: IIS's
+    /// Windows authentication with Negotiate and NTLM, SharePoint's default), "ntlm" (Windows
+    /// authentication with the NTLM provider only; the runbook removes Negotiate on the members
+    /// and verifies it) or "anonymous" (anonymous access or forms authentication). It decides
+    /// whether OneConnect is safe: see `oneconnect`.
+    #[serde(default)]
+    pub auth: Option<Auth>,
     /// OneConnect (`/Common/oneconnect`, AS3 `profileMultiplex`), HTTP virtual servers only.
     /// Without it BIG-IP load balances once per client connection: a keep-alive browser connection
     /// stays on the node it first reached, so after the preferred node comes back (or a route's
     /// pool moves) its requests keep going to the fallback while new clients go to the preferred
-    /// node. With it every request is load balanced (and routed) on its own. Default: on for HTTP
-    /// virtual servers that carry routes or serve an affinity group, off elsewhere. The built-in
-    /// profile's source mask is 0.0.0.0: an idle server-side connection may be reused for any
-    /// client. Windows authentication (NTLM, SharePoint's default) authenticates the connection,
-    /// not the request, so sitebundle adds F5's `/Common/ntlm` profile with OneConnect: it keeps
-    /// a connection that NTLM authenticated for the client that authenticated it.
+    /// node. With it every request is load balanced (and routed) on its own, and an idle
+    /// server-side connection may be reused for another client: the built-in profile's source
+    /// mask is 0.0.0.0, and the mask applies to the address after SNAT, so behind SNAT automap
+    /// every client has the same source and no mask separates them. Allowed only where that is
+    /// safe: `auth = "anonymous"`, or `auth = "ntlm"` (then with F5's `/Common/ntlm` profile,
+    /// which keeps a connection NTLM authenticated for its own client). Never with
+    /// `auth = "windows"`: a Kerberos identity stays on the server connection. Default: on for
+    /// such virtual servers when they carry routes or serve an affinity group, off elsewhere.
     #[serde(default)]
     pub oneconnect: Option<bool>,
     /// Name of the generated iRule. Default: the virtual server's name followed by `_routes`.
@@ -345,6 +409,8 @@ pub struct Monitor {
     pub timeout: u32,
     /// Alias service port (probes this port instead of the member's).
     pub port: Option<u16>,
+    /// The site states that the request is answered without authentication.
+    pub anonymous: bool,
     pub description: String,
 }
 
@@ -416,11 +482,16 @@ pub struct Virtual {
     pub routes: Vec<Route>,
     /// Name of the generated iRule (present when there are routes).
     pub rule: Option<String>,
-    /// OneConnect (and the NTLM profile that goes with it).
+    /// How IIS behind it authenticates (HTTP and HTTPS; `Windows` for TCP, where it means nothing).
+    pub auth: Auth,
+    /// OneConnect (with the NTLM profile when `auth` is `Ntlm`).
     pub oneconnect: bool,
     /// Full paths of the client-ssl and server-ssl profiles (`/Common/name`).
     pub client_ssl: Option<String>,
     pub server_ssl: Option<String>,
+    /// Full paths of the certificate and key the client-ssl profile is created from (both or
+    /// neither).
+    pub cert_key: Option<(String, String)>,
     /// The name of the port-80 redirect virtual server (HTTPS with `redirect_http`).
     pub redirect: Option<String>,
     pub description: String,
@@ -603,6 +674,7 @@ pub fn resolve(
     let (virtuals, vok) = resolve_virtuals(raw, ctx, &pool_idx, &mut all_names);
     ok &= vok;
     ok &= check_tls_members(raw, ctx, &monitors, &pools, &virtuals);
+    warn_monitors_behind_windows_auth(ctx, &monitors, &pools, &virtuals);
     ctx.unique(
         "BIG-IP object name",
         all_names.iter().map(|(a, b)| (a.clone(), b.as_str())),
@@ -678,9 +750,59 @@ fn check_tls_members(
     ok
 }
 
+/// An HTTP(S) monitor that expects `200` from the members of a virtual server with Windows
+/// authentication marks them all down unless its path is anonymous: IIS answers an
+/// unauthenticated request with 401 (learn.microsoft.com, "Windows Authentication
+/// <windowsAuthentication>": the server challenges with WWW-Authenticate; IIS status codes: 401.2
+/// "Logon failed due to server configuration" for a request without credentials). A warning at
+/// the monitor's `recv`, once per monitor, unless the site states `anonymous = true` or the receive
+/// string accepts `401` too. Monitors are
+/// still in the file's order here, so an index is the `[[f5.monitor]]` entry.
+fn warn_monitors_behind_windows_auth(
+    ctx: &mut Ctx,
+    monitors: &[Monitor],
+    pools: &[Pool],
+    virtuals: &[Virtual],
+) {
+    let mut warned = std::collections::BTreeSet::new();
+    for v in virtuals
+        .iter()
+        .filter(|v| v.protocol.is_http() && v.auth != Auth::Anonymous)
+    {
+        let reached = std::iter::once(v.pool).chain(v.routes.iter().map(|r| r.pool));
+        for pool in reached.filter_map(|p| pools.get(p)) {
+            for m in &pool.monitors {
+                let MonitorRef::Defined(i) = *m else { continue };
+                let Some(mon) = monitors.get(i) else { continue };
+                // A receive string that also accepts the challenge (`401`) passes either way.
+                let expects_200 =
+                    (mon.recv.as_deref()).is_some_and(|r| r.contains("200") && !r.contains("401"));
+                if mon.kind == MonitorType::Tcp || mon.anonymous || !expects_200 {
+                    continue;
+                }
+                if warned.insert(i) {
+                    ctx.warn(
+                        crate::diag::Code::F5MonitorNeedsAnonymous,
+                        &format!("f5.monitor[{i}].recv"),
+                        format!(
+                            "monitor `{}` expects `{}` from the members of virtual server `{}`, whose IIS uses {} authentication: IIS answers 401 to the monitor's request unless its path allows anonymous access, and the monitor then marks every member down",
+                            mon.name,
+                            mon.recv.as_deref().unwrap_or_default(),
+                            v.name,
+                            if v.auth == Auth::Ntlm { "NTLM" } else { "Windows" },
+                        ),
+                        "if the path allows anonymous access in IIS, say so with `anonymous = true` on the monitor; otherwise accept the challenge too, e.g. `recv = \"HTTP/1.. (200|401)\"`",
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The defaults that depend on the affinity groups: `service_down_action` "reset" for a pool that
 /// serves a group, and OneConnect on for an HTTP virtual server that carries routes or serves a
-/// group (targets are still in the file's order here).
+/// group, unless its members use Windows authentication with Negotiate (targets are still in the
+/// file's order here).
 fn group_defaults(
     raw: &RawF5,
     mut pools: Vec<Pool>,
@@ -735,7 +857,10 @@ fn group_defaults(
         .collect();
     for (i, v) in virtuals.iter_mut().enumerate() {
         let wanted = oneconnect_by_name.get(v.name.as_str()).copied().flatten();
-        let default = v.protocol.is_http() && (!v.routes.is_empty() || group_virtuals.contains(&i));
+        // OneConnect only where no identity is tied to the server connection (see `Auth`).
+        let default = v.protocol.is_http()
+            && v.auth != Auth::Windows
+            && (!v.routes.is_empty() || group_virtuals.contains(&i));
         v.oneconnect = wanted.unwrap_or(default);
     }
     (pools, virtuals)

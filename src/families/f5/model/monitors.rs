@@ -84,6 +84,7 @@ fn resolve_monitor(
         interval: m.interval,
         timeout: m.timeout,
         port: alias_port,
+        anonymous: m.anonymous,
         description: m.description.clone(),
     };
     (monitor, mok)

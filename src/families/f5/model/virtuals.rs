@@ -84,10 +84,12 @@ fn resolve_virtual(
             snat: rv.snat,
             routes,
             rule,
+            auth: rv.auth.unwrap_or(Auth::Windows),
             // Set once the affinity groups are known (`group_defaults`).
             oneconnect: false,
             client_ssl: tls.client,
             server_ssl: tls.server,
+            cert_key: tls.cert_key,
             redirect: tls.redirect,
             description: rv.description.clone(),
         })
@@ -236,6 +238,7 @@ fn resolve_rule(
 /// The TLS settings of a virtual server: profile paths and the redirect virtual server's name.
 pub(super) struct Tls {
     pub client: Option<String>,
+    pub cert_key: Option<(String, String)>,
     pub server: Option<String>,
     pub redirect: Option<String>,
 }
@@ -256,6 +259,28 @@ fn http_only_settings_fit(ctx: &mut Ctx, p: &str, rv: &RawVirtual) -> bool {
             &format!("{p}.oneconnect"),
             "OneConnect reuses server connections between HTTP requests; a TCP virtual server has none",
             "remove `oneconnect`, or use `protocol = \"http\"`",
+        );
+        ok = false;
+    }
+    if rv.auth.is_some() && !rv.protocol.is_http() {
+        ctx.error(
+            &format!("{p}.auth"),
+            "`auth` says how IIS authenticates HTTP requests; a TCP virtual server passes bytes through",
+            "remove `auth`, or use `protocol = \"http\"`",
+        );
+        ok = false;
+    }
+    if rv.oneconnect == Some(true)
+        && rv.protocol.is_http()
+        && rv.auth.unwrap_or(Auth::Windows) == Auth::Windows
+    {
+        ctx.error(
+            &format!("{p}.oneconnect"),
+            format!(
+                "OneConnect on `{}`, whose members use Windows authentication (Negotiate and NTLM, IIS's default): an idle server connection that Kerberos authenticated stays authenticated (authPersistNonNTLM) and would serve another client under the first user's identity",
+                rv.name
+            ),
+            "remove `oneconnect`; or set `auth = \"ntlm\"` when IIS offers NTLM only (the runbook removes Negotiate and verifies it), or `auth = \"anonymous\"` for anonymous or forms authentication",
         );
         ok = false;
     }
@@ -295,9 +320,12 @@ fn resolve_tls(
         vok,
     );
     check_tls_settings(ctx, p, rv, vok);
+    check_client_ssl_shape(ctx, p, client.as_deref(), vok);
+    let cert_key = resolve_cert_key(ctx, p, rv, vok);
     let redirect = redirect_virtual(ctx, p, rv, vok, all_names);
     Tls {
         client,
+        cert_key,
         server,
         redirect,
     }
@@ -393,4 +421,126 @@ fn profile_path(ctx: &mut Ctx, path: &str, value: Option<&str>, vok: &mut bool) 
         return None;
     }
     Some(format!("/{}/{}", parts[0], parts[1]))
+}
+
+/// File name endings of certificates and keys (`sys file ssl-cert` / `ssl-key` objects carry the
+/// imported file's name): a client-ssl profile named like one is most likely the certificate.
+const CERT_ENDINGS: &[&str] = &[".crt", ".cer", ".pem", ".der"];
+const KEY_ENDINGS: &[&str] = &[".key"];
+const BUNDLE_ENDINGS: &[&str] = &[".pfx", ".p12"];
+
+fn ends_with_any(name: &str, endings: &[&str]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    endings.iter().any(|e| lower.ends_with(e))
+}
+
+/// The client-ssl profile lives in /Common (see `RawVirtual::client_ssl`) and is named like a
+/// profile, not like a certificate or key file.
+fn check_client_ssl_shape(ctx: &mut Ctx, p: &str, client: Option<&str>, vok: &mut bool) {
+    let Some(path) = client else { return };
+    if !path.starts_with("/Common/") {
+        ctx.error(
+            &format!("{p}.client_ssl"),
+            format!("client-ssl profile `{path}` is outside /Common: the AS3 declaration owns its tenant's partition (its next POST or DELETE fights a hand-made profile there), and a virtual server can use profiles of its own partition and /Common only"),
+            "create the profile in /Common (the runbook gives the command with `cert` and `key`) and name it here without a partition",
+        );
+        *vok = false;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if ends_with_any(name, CERT_ENDINGS)
+        || ends_with_any(name, KEY_ENDINGS)
+        || ends_with_any(name, BUNDLE_ENDINGS)
+    {
+        ctx.error(
+            &format!("{p}.client_ssl"),
+            format!("`{name}` is named like a certificate or key file, not like a client-ssl profile"),
+            "name the client-ssl profile here (e.g. `clientssl_partnerpoint`), and the certificate and key in `cert` and `key`",
+        );
+        *vok = false;
+    }
+}
+
+/// `cert` and `key`: both or neither, HTTPS only, existing objects in /Common named like a
+/// certificate and a key.
+fn resolve_cert_key(
+    ctx: &mut Ctx,
+    p: &str,
+    rv: &RawVirtual,
+    vok: &mut bool,
+) -> Option<(String, String)> {
+    let (cert, key) = match (&rv.cert, &rv.key) {
+        (None, None) => return None,
+        (Some(c), Some(k)) => (c, k),
+        (Some(_), None) | (None, Some(_)) => {
+            let missing = if rv.cert.is_none() { "cert" } else { "key" };
+            ctx.error(
+                &format!("{p}.{}", if missing == "cert" { "key" } else { "cert" }),
+                format!("`cert` and `key` go together: `{missing}` is missing"),
+                "name both the certificate and its key, as imported on the BIG-IP (`tmsh list sys file ssl-cert`, `ssl-key`)",
+            );
+            *vok = false;
+            return None;
+        }
+    };
+    if rv.protocol != Protocol::Https {
+        ctx.error(
+            &format!("{p}.cert"),
+            "`cert` and `key` make the client-ssl profile of an HTTPS virtual server",
+            "use `protocol = \"https\"` with `client_ssl`, or remove `cert` and `key`",
+        );
+        *vok = false;
+        return None;
+    }
+    let cert = common_object(
+        ctx,
+        &format!("{p}.cert"),
+        cert,
+        "cert = \"partner.example.org.crt\"",
+        vok,
+    )?;
+    let key = common_object(
+        ctx,
+        &format!("{p}.key"),
+        key,
+        "key = \"partner.example.org.key\"",
+        vok,
+    )?;
+    if ends_with_any(&cert, KEY_ENDINGS) {
+        ctx.error(
+            &format!("{p}.cert"),
+            format!("`{cert}` is named like a key, not a certificate"),
+            "`cert` names the certificate (`tmsh list sys file ssl-cert`)",
+        );
+        *vok = false;
+    }
+    if ends_with_any(&key, CERT_ENDINGS) {
+        ctx.error(
+            &format!("{p}.key"),
+            format!("`{key}` is named like a certificate, not a key"),
+            "`key` names the private key (`tmsh list sys file ssl-key`)",
+        );
+        *vok = false;
+    }
+    Some((cert, key))
+}
+
+/// An object in /Common: `name` or `/Common/name`, as a full path.
+fn common_object(
+    ctx: &mut Ctx,
+    path: &str,
+    v: &str,
+    example: &str,
+    vok: &mut bool,
+) -> Option<String> {
+    let name = v.strip_prefix("/Common/").unwrap_or(v);
+    if escape::tmsh_name(name).is_err() || name.contains('/') {
+        ctx.error(
+            path,
+            format!("`{v}` is not the name of an object in /Common"),
+            format!("e.g. `{example}` (letters, digits, `_ . -`, starting with a letter)"),
+        );
+        *vok = false;
+        return None;
+    }
+    Some(format!("/Common/{name}"))
 }
