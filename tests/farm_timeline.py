@@ -648,10 +648,8 @@ class Sim:
                 props = item.find("Properties")
                 m = re.search(r"WUTriggerMaintMode\.vbs\S* (\d+)M", (props.get("args") or "") if props is not None else "")
                 if m:
-                    # Targeted by computer name, or (every 2003 server of the site) by release
-                    # only: then the servers that get WUTriggerMaintMode.vbs.
-                    names = [f.get("name") for f in item.iter("FilterComputer")] \
-                        or files.get("scripts/WUTriggerMaintMode.vbs", {}).get("hosts", [])
+                    # Every item names its computers (issue 27).
+                    names = [f.get("name") for f in item.iter("FilterComputer")]
                     for name in names:
                         self.window.setdefault(name, int(m.group(1)))
         for h in self.hosts:

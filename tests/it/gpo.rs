@@ -30,18 +30,11 @@ fn site(text: &str) -> Site {
     }
 }
 
-/// Computer names a targeted item must list: empty when every server of that family gets it.
+/// Computer names a targeted item must list: the hosts of that release family, always (issue 27).
 fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let fam: Vec<usize> = (0..site.farm.servers.len())
-        .filter(|&i| family(i))
-        .collect();
-    let mine: Vec<usize> = fam.iter().copied().filter(|i| hosts.contains(i)).collect();
-    if mine.len() == fam.len() {
-        return vec![];
-    }
-    let mut v: Vec<String> = mine
-        .iter()
-        .map(|&i| site.farm.servers[i].name.clone())
+    let mut v: Vec<String> = (0..site.farm.servers.len())
+        .filter(|&i| family(i) && hosts.contains(&i))
+        .map(|i| site.farm.servers[i].name.clone())
         .collect();
     v.sort();
     v
@@ -499,6 +492,13 @@ fn checker_catches_broken_backups() {
             "legacy Task Every5Minutes",
         ),
         (tasks, "type=\"DAILY\"", "type=\"HOURLY\"", "legacy Task"),
+        // Issue 27: an item without a name filter reaches every machine of the linked OU.
+        (
+            files,
+            "type=\"NETBIOS\" name=\"",
+            "type=\"NETBIOS\" title=\"",
+            "no computer filter",
+        ),
     ] {
         let (ok, out) = tamper(path, from, to);
         assert!(!ok, "tampering {path} ({why}) went unnoticed:\n{out}");
@@ -742,4 +742,128 @@ fn legacy_item_day_interval_stops_at_255() {
         "{rendered}"
     );
     assert!(rendered.contains("b.toml:15:14"), "{rendered}");
+}
+
+/// The items of one preference file (any preference: Files, ScheduledTasks, Registry, Services,
+/// Groups…) that do not name their computers: each child of the root is an item ([MS-GPPREF]
+/// 2.2.1.1.2); its `Filters` must hold a FilterComputer ([MS-GPPREF] 2.2.1.22) with a name that
+/// is one of the farm's servers.
+fn items_without_computers(xml: &str, servers: &[String]) -> (usize, Vec<String>) {
+    let doc = roxmltree::Document::parse(xml).expect("preference XML parses");
+    let mut n = 0;
+    let mut bad = Vec::new();
+    for item in doc.root_element().children().filter(|c| c.is_element()) {
+        n += 1;
+        let names: Vec<&str> = item
+            .children()
+            .filter(|c| c.has_tag_name("Filters"))
+            .flat_map(|f| f.descendants())
+            .filter(|e| e.has_tag_name("FilterComputer") && e.attribute("not") == Some("0"))
+            .filter_map(|e| e.attribute("name"))
+            .collect();
+        let ours = names
+            .iter()
+            .all(|n| servers.iter().any(|s| s.eq_ignore_ascii_case(n)));
+        if names.is_empty() || !ours {
+            bad.push(format!(
+                "{} {:?} computers {names:?}",
+                item.tag_name().name(),
+                item.attribute("name")
+            ));
+        }
+    }
+    (n, bad)
+}
+
+/// The preference files of a bundle's GPO, as text.
+fn preference_files(b: &Bundle) -> Vec<(String, String)> {
+    b.files
+        .iter()
+        .filter(|(p, _)| p.starts_with("gpo/") && p.contains("/Machine/Preferences/"))
+        .map(|(p, a)| (p.clone(), String::from_utf8(a.bytes.clone()).unwrap()))
+        .collect()
+}
+
+/// The generator before issue 27: an item that reaches every server of its release carried only
+/// the OS filter. Removes the computer collection of such items (of every item without an OS
+/// filter that reaches every server).
+fn old_targeting(xml: &str, site: &Site) -> String {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut cuts = Vec::new();
+    for item in doc.root_element().children().filter(|c| c.is_element()) {
+        let Some(f) = item.children().find(|c| c.has_tag_name("Filters")) else {
+            continue;
+        };
+        let os: Vec<&str> = f
+            .descendants()
+            .filter(|e| e.has_tag_name("FilterOs"))
+            .filter_map(|e| e.attribute("version"))
+            .collect();
+        let release: Vec<&String> = site
+            .farm
+            .servers
+            .iter()
+            .filter(|s| match os.first() {
+                None => true,
+                Some(v) => v.starts_with("2K8") == s.os.has_task_scheduler2(),
+            })
+            .map(|s| &s.name)
+            .collect();
+        for coll in f.children().filter(|c| c.has_tag_name("FilterCollection")) {
+            let names: Vec<&str> = coll
+                .children()
+                .filter(|e| e.has_tag_name("FilterComputer"))
+                .filter_map(|e| e.attribute("name"))
+                .collect();
+            if !names.is_empty() && names.len() == release.len() {
+                cuts.push(coll.range());
+            }
+        }
+    }
+    let mut out = xml.to_string();
+    for r in cuts.into_iter().rev() {
+        // The collection and the line break before it.
+        let start = out[..r.start].rfind("\r\n").unwrap_or(r.start);
+        out.replace_range(start..r.end, "");
+    }
+    out
+}
+
+#[test]
+fn every_preference_item_names_the_farm_computers() {
+    let mut sites = common::fixtures();
+    sites.push(("site.toml".into(), common::read("site.toml")));
+    let (mut files, mut items) = (0, 0);
+    for (name, text) in &sites {
+        let b = common::build_text(name, text);
+        let s = site(text);
+        let servers: Vec<String> = s.farm.servers.iter().map(|x| x.name.clone()).collect();
+        for (path, xml) in preference_files(&b) {
+            files += 1;
+            let (n, bad) = items_without_computers(&xml, &servers);
+            items += n;
+            assert!(
+                bad.is_empty(),
+                "{name}: {path}: items without the farm's computers: {bad:?}"
+            );
+        }
+    }
+    assert!(files >= 4 && items > 20, "{files} files, {items} items");
+    // Control: the reference GPO as the old generator wrote it (an item reaching every server of
+    // its release had only its OS filter): the check finds the 2008 WUTriggerMaintMode TaskV2
+    // and the legacy KillProc-mssdmn item among others.
+    let text = common::read("site.toml");
+    let s = site(&text);
+    let servers: Vec<String> = s.farm.servers.iter().map(|x| x.name.clone()).collect();
+    let mut found = Vec::new();
+    for (_, xml) in preference_files(&common::reference()) {
+        found.extend(items_without_computers(&old_targeting(&xml, &s), &servers).1);
+    }
+    let found = found.join("\n");
+    for want in [
+        "TaskV2 Some(\"WUTriggerMaintMode\")",
+        "Task Some(\"KillProc-mssdmn\")",
+    ] {
+        assert!(found.contains(want), "control missed {want}: {found}");
+    }
 }

@@ -39,13 +39,13 @@ impl Targeting {
     }
 }
 
-/// Servers a task or value reaches, per Windows release family.
+/// Servers a task or value reaches, per Windows release family: always listed by name, even when
+/// every server of that release gets the item, because the GPO's link OU may hold other machines of
+/// the same release (issue 27: an OS filter alone put the farm's nightly tasks on them, with scripts
+/// that never arrive). [MS-GPPREF] 2.2.1.22 FilterComputer, type NETBIOS: the item applies on a
+/// computer whose name is one of these (the collection ORs them) and whose OS passes the OS filter.
 fn computer_filter(site: &Farm, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let in_family: Vec<usize> = (0..site.servers.len()).filter(|&i| family(i)).collect();
     let mine: BTreeSet<usize> = hosts.iter().copied().filter(|&i| family(i)).collect();
-    if mine.len() == in_family.len() {
-        return Vec::new();
-    }
     let mut names: Vec<String> = mine.iter().map(|&i| site.servers[i].name.clone()).collect();
     names.sort();
     names

@@ -16,7 +16,8 @@
 //!   DWORDs as 8 upper-case hex digits, legacy tasks enabled with an appName and one or more
 //!   triggers of one type, each with its start date and time;
 //! * item-level targeting: TaskV2 items target exactly 2K8 + 2K8R2, legacy Task items exactly
-//!   2K3 + 2K3R2, files and registry values no OS; the computer names are the expected ones;
+//!   2K3 + 2K3R2, files and registry values no OS; every item names its computers (FilterComputer),
+//!   and they are the expected ones;
 //! * XSD (the one part left to Python, `tests/validators/xsd_check.py`, lxml): every <Filters>
 //!   against the targeting schema, the Task embedded in each TaskV2 (in the Task Scheduler
 //!   namespace) against the Task Scheduler XSD, each legacy Task item against [MS-GPPREF]'s schema
@@ -496,6 +497,13 @@ fn check_backup(
                 });
             }
             os_versions.sort();
+            // Issue 27: every item names the farm's computers, whatever else it filters on: an OS
+            // filter alone reaches every machine of that release in the linked OU.
+            if computers.is_empty() || computers.iter().any(|c| c.is_none_or(str::is_empty)) {
+                errs.push(format!(
+                    "{where_}: item {nm_s} has no computer filter (FilterComputer by name): it would reach every machine in the GPO's scope"
+                ));
+            }
             let computers: Vec<Value> = computers.into_iter().map(s).collect();
             let os_is =
                 |want: &[&str]| os_versions == want.iter().map(|w| Some(*w)).collect::<Vec<_>>();
