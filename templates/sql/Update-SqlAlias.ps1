@@ -12,7 +12,8 @@
        TCP/IP alias in either view is left alone.
     2. Asks the server it points at whether it is principal for the probe database
        (sys.database_mirroring.mirroring_role = 1, through System.Data.SqlClient, Windows
-       authentication). If it is, and every view agrees, nothing is done.
+       authentication). If it is, every view agrees and the alias is one of -Partners as
+       configured (host, instance and port), nothing is done.
     3. Otherwise asks each configured partner in turn and switches the alias (every view) only
        to a partner that answers as principal. When no partner answers as principal the alias is
        left alone.
@@ -193,6 +194,20 @@ function Test-SameTarget {
     return [string]::Equals($A.Replace(' ', ''), $B.Replace(' ', ''), [System.StringComparison]::OrdinalIgnoreCase)
 }
 
+function Test-ConfiguredPartner {
+    # True when the target is one of -Partners exactly as configured (name, instance and port). An
+    # alias that reaches the principal under another name or port (written before a rebuild changed
+    # a partner's port or FQDN, while SQL Server listens on both) is rewritten with the configured
+    # one, so a rebuild never leaves the front ends on an endpoint about to be retired.
+    param([string]$Target)
+    foreach ($partner in $Partners) {
+        if (Test-SameTarget -A $Target -B $partner) {
+            return $true
+        }
+    }
+    return $false
+}
+
 try {
     $current = Get-AliasTarget -KeyPath $KeyPaths[0]
     $current32 = $current
@@ -207,7 +222,7 @@ try {
     if ($current -ne '') {
         $currentRole = Get-MirrorRole -Server $current
         Write-Verbose ('Alias ' + $Alias + ' points at ' + $current + ' (' + $currentRole + ' for ' + $Database + ').')
-        if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32)) {
+        if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32) -and (Test-ConfiguredPartner -Target $current)) {
             Write-Outcome -Outcome 'ok' -EventId 5 -EntryType 'Information' -Message ('Alias ' + $Alias + ' points at ' + $current + ', the principal for ' + $Database + '.')
             exit 0
         }

@@ -867,3 +867,62 @@ fn every_preference_item_names_the_farm_computers() {
         assert!(found.contains(want), "control missed {want}: {found}");
     }
 }
+
+/// The run-once ids and data of the alias items in a built site's Registry.xml.
+fn alias_items(text: &str) -> Vec<(String, String)> {
+    let b = common::build_text("variant.toml", text);
+    let (_, xml) = b
+        .files
+        .iter()
+        .find(|(p, _)| p.ends_with("Registry/Registry.xml"))
+        .unwrap();
+    let xml = String::from_utf8(xml.bytes.clone()).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.root_element()
+        .children()
+        .filter(|i| i.attribute("name") == Some("SPSQL"))
+        .map(|i| {
+            let id = i
+                .descendants()
+                .find(|e| e.has_tag_name("FilterRunOnce"))
+                .and_then(|e| e.attribute("id"))
+                .unwrap()
+                .to_string();
+            let props = i.children().find(|e| e.has_tag_name("Properties")).unwrap();
+            assert_eq!(props.attribute("action"), Some("C"), "{xml}");
+            (id, props.attribute("value").unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Issue 27: a rebuild with a changed port, FQDN or site name keeps the alias items' run-once
+/// ids ([MS-GPPREF] 2.2.1.22: the client skips an item whose id it has stored), so the servers
+/// never apply the initial value again; the value itself does follow the site.
+#[test]
+fn alias_run_once_ids_survive_a_rebuild() {
+    let text = common::read("site.toml");
+    let base = alias_items(&text);
+    assert_eq!(base.len(), 2, "{base:?}");
+    for (what, variant) in [
+        ("port", text.replace("port = 1433\n", "port = 1434\n")),
+        (
+            "FQDN",
+            text.replace(
+                "fqdn = \"sqlmirror1.campus.example.edu\"",
+                "fqdn = \"sqlmirror1.db.example.edu\"",
+            ),
+        ),
+        (
+            "site name",
+            text.replace("name = \"partnerpoint\"", "name = \"partnerpoint2\""),
+        ),
+    ] {
+        assert_ne!(variant, text, "{what}");
+        let got = alias_items(&variant);
+        let ids = |v: &[(String, String)]| v.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&base), "{what} changed the run-once ids");
+        if what != "site name" {
+            assert_ne!(got, base, "{what}: the alias value did not change");
+        }
+    }
+}

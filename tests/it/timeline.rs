@@ -125,3 +125,76 @@ fn farm_timeline_with_a_32_bit_front_end() {
     let (ok, out) = timeline(dir.path(), &arches(&site), &["--seeds", "2"]);
     assert!(ok, "{out}");
 }
+
+/// The reference with an explicit restart delay (the GPO writes the Windows Update values), its
+/// rebuild with both partners' ports changed (1433 → 1434: the old run-once id followed the
+/// value), and a third build that retires the restart delay.
+fn versions() -> (sitebundle::site::Site, [String; 3]) {
+    let text = common::read("site.toml");
+    let v1 = text.replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let v2 = v1.replace("port = 1433\n", "port = 1434\n");
+    let v3 = v2.replace("reboot_delay_minutes = 15\n", "");
+    assert!(v1 != text && v2.matches("port = 1434").count() == 2 && v3 != v2);
+    let (site, _) = sitebundle::load_text("v1.toml", &v1).unwrap();
+    (site, [v1, v2, v3])
+}
+
+/// Writes the three builds; returns the folders (kept alive) and the `--then` arguments.
+fn write_versions(texts: &[String; 3]) -> Vec<tempfile::TempDir> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| common::write_tmp(&common::build_text(&format!("v{}.toml", i + 1), t)))
+        .collect()
+}
+
+fn run_versions(dirs: &[tempfile::TempDir], arch: &str, extra: &[&str]) -> (bool, String) {
+    let mut args: Vec<String> = Vec::new();
+    for d in &dirs[1..] {
+        args.push("--then".into());
+        args.push(d.path().display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    timeline(dirs[0].path(), arch, &args)
+}
+
+#[test]
+fn farm_timeline_across_gpo_versions() {
+    // Deploy, fail over, rebuild with changed ports and redeploy while the second partner is
+    // principal, retire an item: the alias stays at the principal across versions (I1, I2).
+    let (site, texts) = versions();
+    let dirs = write_versions(&texts);
+    let arch = arches(&site);
+    let (ok, out) = run_versions(&dirs, &arch, &[]);
+    println!("{out}");
+    assert!(ok, "{out}");
+    assert!(out.contains("invariants held"), "{out}");
+    assert!(out.contains(" 8 GPO versions deployed"), "{out}");
+    // The run-once id alone keeps the alias: the same items with action Update hold too.
+    let (ok, out) = run_versions(&dirs, &arch, &["--control", "update", "--seeds", "2"]);
+    assert!(ok, "{out}");
+    // Control: the old id derivation (from the value, with Update): the rebuild's new id makes
+    // the next refresh write partner 1 while partner 2 is principal (the switcher moves it back
+    // within a minute, so I2 catches it: the front ends talked to the mirror meanwhile).
+    let (ok, out) = run_versions(&dirs, &arch, &["--control", "value-ids", "--seeds", "2"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("I2: ") && out.contains("to DBMSSOCN,sqlmirror1.campus.example.edu,1434"),
+        "{out}"
+    );
+    // Control: a switcher that does not repair host and port leaves the front ends on the old
+    // port of the principal (which still answers) after the rebuild.
+    for d in &dirs[1..] {
+        let script = d.path().join("scripts/Update-SqlAlias.ps1");
+        let text = std::fs::read_to_string(&script).unwrap();
+        let old = " -and (Test-ConfiguredPartner -Target $current)";
+        assert!(text.contains(old));
+        std::fs::write(&script, text.replacen(old, "", 1)).unwrap();
+    }
+    let (ok, out) = run_versions(&dirs, &arch, &["--seeds", "2"]);
+    assert!(!ok && out.contains("I1: "), "{out}");
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::guid;
 use crate::model::gpo::Tasks2008;
@@ -144,6 +145,8 @@ pub struct RegItem {
     pub reg_type: &'static str,
     pub value: String,
     pub image: u32,
+    /// `C` (Create) for a value applied once, else `U` (Update).
+    pub action: &'static str,
     pub filters: Targeting,
 }
 
@@ -661,6 +664,19 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         }
         RegData::Dword(d) => ("REG_DWORD", format!("{d:08X}"), 12),
     };
+    // A value applied once is created, never overwritten (Create, image one lower than Update's
+    // three: GPMC's 5 string / 10 DWORD, as X-C3LL/GPOwned GPOwned.py writes a Create item):
+    // [MS-GPPREF] 2.2.1.17.1 "Create: … create a new registry value", and "Create … only if it
+    // does not already exist. If the setting exists and is set to something else, this preference
+    // will then be ignored" (a Windows Server book's Group Policy Preferences chapter,
+    // ebookreading.net/view/book/EB9781789347395_153.html). So even an id the
+    // servers have not seen yet (the first build after the id derivation changed) cannot move an
+    // alias the switcher owns.
+    let (action, image) = if v.apply_once {
+        ("C", image - 2)
+    } else {
+        ("U", image)
+    };
     Ok(RegItem {
         name: if v.name.is_empty() {
             "(Default)".into()
@@ -684,22 +700,33 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         reg_type,
         value,
         image,
+        action,
         filters: Targeting {
             os_label: String::new(),
             os: Vec::new(),
             computers: computer_filter(site, &v.hosts, |_| true),
-            // The id changes with the value, so a new initial value is written once more.
-            run_once: v.apply_once.then(|| {
-                guid(
-                    &site.name,
-                    &format!(
-                        "run-once\nHKEY_LOCAL_MACHINE\\{key}\n{}\n{:?}",
-                        v.name, v.data
-                    ),
-                )
-            }),
+            run_once: v.apply_once.then(|| run_once_id(key, &v.name)),
         },
     })
+}
+
+/// The FilterRunOnce id of a value written once ([MS-GPPREF] 2.2.1.22: "a unique value that will
+/// be stored on the machine when the filter processes"; the client skips an item whose id it has
+/// stored). Derived from the value's identity alone (key and value name, case-folded as the
+/// registry compares them), never from its data, the site's name or its servers: a rebuild with a
+/// changed port, FQDN or site name keeps the id, so the servers that applied it never apply it
+/// again and the alias stays where the switcher put it (issue 27: the id derived from the data
+/// went `{6B485500…}` → `{C24570DD…}` when a partner's port went 1433 → 1434, and the next
+/// refresh wrote partner 1 whichever partner was principal).
+pub fn run_once_id(key: &str, name: &str) -> String {
+    let ns = Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        b"https://sitebundle.invalid/gpo/run-once",
+    );
+    let identity =
+        format!("HKEY_LOCAL_MACHINE\\{}\n{}", key.trim_matches('\\'), name).to_lowercase();
+    let id = Uuid::new_v5(&ns, identity.as_bytes());
+    format!("{{{}}}", id.to_string().to_ascii_uppercase())
 }
 
 /// Two items with one uid would be one item to GPMC: a duplicate identity is a bug upstream.

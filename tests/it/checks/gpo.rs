@@ -457,7 +457,10 @@ fn check_backup(
                 continue;
             };
             let p = |a: &str| props.attribute(a);
-            if p("action") != pref.action {
+            // A registry value applied once is created, never updated (issue 27): C with a
+            // FilterRunOnce, checked below.
+            let once_create = tag == "Registry" && p("action") == Some("C");
+            if p("action") != pref.action && !once_create {
                 errs.push(format!(
                     "{where_}: item {nm_s} action {:?}, expected {:?}",
                     p("action"),
@@ -553,6 +556,13 @@ fn check_backup(
                     );
                 }
                 "Registry" => {
+                    if once_create != run_once {
+                        errs.push(format!(
+                            "{where_}: registry item {nm_s}: action {:?} with{} FilterRunOnce (a value applied once is created: C; every other value U)",
+                            p("action"),
+                            if run_once { "" } else { "out" }
+                        ));
+                    }
                     if !os_versions.is_empty() {
                         errs.push(format!("{where_}: registry item {nm_s} has an OS filter"));
                     }
