@@ -26,7 +26,7 @@ pub use server::{
     schedule,
 };
 pub use service::ServiceRecovery;
-pub use task::{Principal, TaskSpec, Trigger, start_boundary};
+pub use task::{Principal, TaskSpec, Trigger};
 pub use topology::{Column, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
 
 use crate::bundle::{Artifact, Bundle};

@@ -16,7 +16,6 @@ use crate::model::server::Arch;
 use crate::plan::{
     Column, Part, Plan, Principal, RegData, RegFile, RegValue, Section, ServerLine,
     ServerPrerequisite, ServerRole, ServerVerify, TaskSpec, TopoEdge, TopoNode, Topology, Trigger,
-    start_boundary,
 };
 use model::Sql;
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
@@ -291,6 +290,16 @@ fn add_front_end_files(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), cr
     )
 }
 
+/// When the switcher's repetition starts: a fixed date in the past (the schedules' default start,
+/// midnight), never `site.changed`. Task Scheduler activates a trigger at its StartBoundary
+/// ("the date and time when the trigger is activated": Microsoft, Task Scheduler schema,
+/// StartBoundary (triggerBaseType) Element), so a `changed` date in the future would stop the
+/// alias switcher until then, and every bump of `changed` would rewrite the task (and its GPO
+/// item) on every front end. A past start makes the task active as soon as it is registered; the
+/// repetition every N minutes runs from there, with no catch-up beyond the one run
+/// StartWhenAvailable allows. The legacy (2003) item converts it to UTC like every start.
+pub const SWITCHER_START: &str = "2010-01-01T00:00:00";
+
 /// The switcher's scheduled task.
 pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     let sw = &sql.switcher;
@@ -314,7 +323,7 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
             sql.alias, site.name
         ),
         trigger: Trigger::Repeat {
-            start: start_boundary(site, 0, 0, 0),
+            start: SWITCHER_START.into(),
             interval: format!("PT{}M", sw.interval_minutes),
         },
         command: r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe".into(),
