@@ -33,6 +33,10 @@ the value, with a rebuild that changes it):
       at the principal, while the principal answers, exits 0;
   I5  no Wow6432Node key ever appears on an x86 server.
 Prints the simulated days, hosts, runs and events.
+
+    farm_timeline.py BUNDLE --arch - --wow64 [--control]
+
+runs only the switcher started by a 32-bit PowerShell on 64-bit Windows (see wow64()).
 """
 from __future__ import annotations
 
@@ -120,14 +124,21 @@ class PS:
         return self.src[n.start_byte:n.end_byte].decode("utf-8")
 
     # -- running
-    def run(self, host):
+    def run(self, host, args=None):
+        """Runs the script; `args`: the switches it is started with (`whatif`, `verbose`)."""
+        args = dict(args or {})
         self.host = host
-        self.scopes = [{"true": True, "false": False, "null": None, "whatifpreference": False}]
+        self.scopes = [{"true": True, "false": False, "null": None,
+                        "whatifpreference": bool(args.pop("whatif", False)),
+                        "verbosepreference": "Continue" if args.pop("verbose", False) else "SilentlyContinue",
+                        "lastexitcode": 0,
+                        # $PSBoundParameters: the parameters given on the command line.
+                        "psboundparameters": {k: v for k, v in (args or {}).items()}}]
         self.functions = {}
         try:
             for c in named(self.root):
                 if c.type == "param_block":
-                    self.bind_params(c, {})
+                    self.bind_params(c, args)
                 elif c.type == "statement_list":
                     self.block(c)
         except Exit as e:
@@ -271,7 +282,8 @@ class PS:
         if key == "myinvocation":
             return {"mycommand": {"definition": self.host.script_path}}
         if key == "pscmdlet":
-            return {"shouldprocess": lambda *a: True}
+            # $PSCmdlet.ShouldProcess: false under -WhatIf (SupportsShouldProcess).
+            return {"shouldprocess": lambda *a: not self.get("whatifpreference")}
         raise PSError(f"variable ${key} is not set (Set-StrictMode -Version Latest)")
 
     def set(self, key, value):
@@ -400,6 +412,8 @@ class PS:
     def member(self, obj, name):
         if isinstance(obj, list) and name.lower() == "count":
             return len(obj)
+        if isinstance(obj, dict) and name.lower() == "keys" and "keys" not in obj:
+            return list(obj.keys())  # a dictionary's Keys ($PSBoundParameters)
         if isinstance(obj, dict):
             for key, v in obj.items():
                 if key.lower() == name.lower():
@@ -445,6 +459,8 @@ class PS:
         raise PSError(f"method {mname} on {type(obj).__name__}")
 
     def command(self, n):
+        if any(c.type == "command_invokation_operator" for c in n.children):
+            return self.native(n)
         name = self.t(next(c for c in n.children if c.type == "command_name"))
         elems = next((c for c in n.children if c.type == "command_elements"), None)
         named_args, positional, flag = {}, [], None
@@ -468,6 +484,24 @@ class PS:
         if name in self.functions and name not in self.STUBBED:
             return self.call(name, named_args)
         return self.host.cmdlet(name, named_args, positional)
+
+    def native(self, n):
+        """`& $program $arguments`: runs a program (arrays spread into arguments, as PowerShell passes
+        them to a native program); $LASTEXITCODE is its exit code."""
+        expr = next(c for c in n.children if c.type == "command_name_expr")
+        text = self.t(expr)
+        if not re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
+            raise PSError(f"call operator with {text}")
+        program = self.get(text[1:].lower())
+        elems = next((c for c in n.children if c.type == "command_elements"), None)
+        argv = []
+        for e in named(elems) if elems is not None else []:
+            if e.type == "command_argument_sep":
+                continue
+            v = self.eval(e)
+            argv.extend(v if isinstance(v, list) else [v])
+        self.scopes[0]["lastexitcode"] = self.host.run_program(program, argv, self)
+        return None
 
     def call(self, name, args):
         sb = self.functions[name]
@@ -500,14 +534,43 @@ class Host:
         self.env = {"PROCESSOR_ARCHITECTURE": "AMD64" if arch == "x64" else "x86",
                     "SYSTEMROOT": r"C:\WINDOWS"}
         self.script_path = r"C:\localscripts\Update-SqlAlias.ps1"
+        self.programs = []          # (program, arguments) the script started
+        self.output = []            # what Write-Output printed
+        self.sysnative = True       # %SystemRoot%\SysNative exists (2003 x64: only with KB942589)
         self.up = True
         self.last_outcome = None
 
     # registry paths: 'HKLM:\SOFTWARE\...' from the script, 'SOFTWARE\...' from the GPO
-    @staticmethod
-    def key(path):
+    def key(self, path):
         p = path.split(":\\", 1)[-1] if path.upper().startswith("HKLM:") else path
-        return p.strip("\\").lower()
+        k = p.strip("\\").lower()
+        # A 32-bit process on 64-bit Windows (PROCESSOR_ARCHITEW6432 set) sees HKLM\SOFTWARE
+        # redirected to HKLM\SOFTWARE\Wow6432Node; a path already under Wow6432Node stays there
+        # (Microsoft, "Registry Redirector", learn.microsoft.com/windows/win32/winprog64/registry-redirector).
+        if self.env.get("PROCESSOR_ARCHITEW6432") == "AMD64" and k.startswith("software\\") \
+                and not k.startswith("software\\wow6432node"):
+            k = "software\\wow6432node\\" + k[len("software\\"):]
+        return k
+
+    def run_program(self, program, argv, ps):
+        """A native program the script starts. Only the 64-bit Windows PowerShell through SysNative
+        is modelled: it exists for a 32-bit process on 64-bit Windows when `sysnative` is set
+        (Microsoft, "File System Redirector"), and runs the same script in a 64-bit process."""
+        self.programs.append((program, argv))
+        sysnative = self.env["SYSTEMROOT"] + r"\SysNative\WindowsPowerShell\v1.0\powershell.exe"
+        if program.lower() != sysnative.lower() or not self.sysnative:
+            raise PSError(f"program {program} not modelled")
+        if argv[:6] != ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", self.script_path]:
+            raise PSError(f"64-bit PowerShell started with {argv}")
+        switches = {a[1:].lower(): True for a in argv[6:]}
+        if set(switches) - {"whatif", "verbose"}:
+            raise PSError(f"arguments {argv[6:]}")
+        saved = dict(self.env)
+        self.env = {"PROCESSOR_ARCHITECTURE": "AMD64", "SYSTEMROOT": saved["SYSTEMROOT"]}
+        try:
+            return PS(ps.src).run(self, switches)
+        finally:
+            self.env = saved
 
     def read(self, key, name):
         return self.registry.get(self.key(key), {}).get(name.lower())
@@ -529,6 +592,10 @@ class Host:
             return None
         if n == "test-path":
             p = a["path"]
+            if p.lower() == (self.env["SYSTEMROOT"] + r"\SysNative\WindowsPowerShell\v1.0\powershell.exe").lower():
+                # SysNative is visible to 32-bit processes on 64-bit Windows only (Microsoft, "File
+                # System Redirector").
+                return self.sysnative and self.env.get("PROCESSOR_ARCHITEW6432") == "AMD64"
             return p in self.files if not p.upper().startswith("HKLM:") else self.key(p) in self.registry
         if n == "new-item":
             self.registry.setdefault(self.key(a["path"]), {})
@@ -545,7 +612,10 @@ class Host:
             return a["parent"].rsplit("\\", 1)[0]
         if n == "join-path":
             return pos[0] + "\\" + pos[1]
-        if n in ("write-output", "write-verbose", "write-warning", "set-strictmode"):
+        if n == "write-output":
+            self.output.append(pos[0] if pos else None)
+            return None
+        if n in ("write-verbose", "write-warning", "set-strictmode"):
             return None
         if n == "get-mirrorrole":
             return self.sim.role_seen_by(self, a["server"])
@@ -887,6 +957,64 @@ class Sim:
         return self.violations
 
 
+def wow64(bundle, control):
+    """The switcher started by a 32-bit PowerShell on 64-bit Windows (PROCESSOR_ARCHITECTURE x86,
+    PROCESSOR_ARCHITEW6432 AMD64: Microsoft, "WOW64 Implementation Details"), where HKLM\SOFTWARE is
+    redirected to Wow6432Node. With the principal on the second partner and the alias at the
+    first in both views, each case must end as stated; --control runs the same cases on the script
+    without its relaunch block (the old switcher), which must fail the second case."""
+    manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+    front = next(f for f in manifest["files"] if f["path"] == "scripts/Update-SqlAlias.ps1")["hosts"]
+    sim = Sim([bundle], {h: "x64" for h in front}, 0, None, 1)
+    version = sim.versions[0]
+    script = version.script
+    if control:
+        src = script.src.decode("utf-8")
+        start = src.index("if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {\r\n    $native")
+        end = src.index("    exit $LASTEXITCODE\r\n}\r\n", start) + len("    exit $LASTEXITCODE\r\n}\r\n")
+        script = PS((src[:start] + src[end:]).encode("utf-8"))
+    sim.principal = 1
+    want = "DBMSSOCN," + version.partners[1]
+    first = "DBMSSOCN," + version.partners[0]
+    native64 = {"PROCESSOR_ARCHITECTURE": "AMD64", "SYSTEMROOT": r"C:\WINDOWS"}
+    wow = {"PROCESSOR_ARCHITECTURE": "x86", "PROCESSOR_ARCHITEW6432": "AMD64", "SYSTEMROOT": r"C:\WINDOWS"}
+    errs = []
+    cases = [
+        # (label, host arch, process environment, SysNative exists, switches, exit, alias after)
+        ("64-bit process on x64", "x64", native64, True, {}, 0, want),
+        ("32-bit process on x64: relaunched in the 64-bit PowerShell", "x64", wow, True, {}, 0, want),
+        ("32-bit process on x64, -WhatIf passed on", "x64", wow, True, {"whatif": True}, 0, first),
+        ("32-bit process on x64 without SysNative (2003 x64 without KB942589)", "x64", wow, False, {}, 5, first),
+        ("32-bit process on x64 given -Database", "x64", wow, True, {"database": "X"}, 5, first),
+        ("32-bit Windows", "x86", {"PROCESSOR_ARCHITECTURE": "x86", "SYSTEMROOT": r"C:\WINDOWS"}, True, {}, 0, want),
+    ]
+    for label, arch, env, sysnative, switches, code, after in cases:
+        h = Host(front[0], arch, sim)
+        h.version = 0
+        h.env = dict(native64 if arch == "x64" else env)
+        for key in (["SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo"]
+                    + (["SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo"] if arch == "x64" else [])):
+            h.write(key, version.alias, first)
+        h.env, h.sysnative = dict(env), sysnative
+        got = script.run(h, switches)
+        h.env = dict(native64 if arch == "x64" else env)
+        views = h.alias_views(version.alias)
+        relaunched = [p for p, _ in h.programs]
+        if got != code or any(v != after for v in views):
+            errs.append(f"{label}: exit {got} (expected {code}), alias views {views} (expected {after}), "
+                        f"programs {relaunched}, output {h.output}")
+        if env is wow and code == 0 and len(relaunched) != 1:
+            errs.append(f"{label}: started {relaunched}, expected one 64-bit PowerShell")
+        if code == 5 and not any(o and "32-bit" in o for o in h.output):
+            errs.append(f"{label}: exit 5 without a message: {h.output}")
+    print(f"wow64: {len(cases)} cases, {len(errs)} failed")
+    for e in errs:
+        print("W64: " + e)
+    if errs:
+        sys.exit(1)
+    print("the switcher writes the 64-bit alias from a 32-bit process or exits 5 with a message")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle")
@@ -897,7 +1025,11 @@ def main():
                     choices=["no-runonce", "value-ids", "update"])
     ap.add_argument("--then", action="append", default=[],
                     help="a later build of the site, deployed over the GPO during the run (repeatable, in order)")
+    ap.add_argument("--wow64", action="store_true",
+                    help="only the 32-bit-process cases of the switcher (with --control: the old switcher)")
     a = ap.parse_args()
+    if a.wow64:
+        return wow64(a.bundle, a.control)
     arch = dict(x.split("=") for x in a.arch.split(","))
     total = {"days": 0.0, "runs": 0, "events": 0, "interpreted": 0}
     counts = {}

@@ -198,3 +198,21 @@ fn farm_timeline_across_gpo_versions() {
     let (ok, out) = run_versions(&dirs, &arch, &["--seeds", "2"]);
     assert!(!ok && out.contains("I1: "), "{out}");
 }
+
+/// Issue 27: the switcher started by a 32-bit PowerShell on 64-bit Windows restarts itself in the
+/// 64-bit PowerShell through SysNative (and the 64-bit alias is written), or exits 5 with a
+/// message; executed by the timeline's PowerShell interpreter with the registry redirected as
+/// WOW64 does. Control: the switcher without the relaunch writes only the 32-bit view.
+#[test]
+fn switcher_from_a_32_bit_powershell_reaches_the_64_bit_alias() {
+    let dir = common::write_tmp(&common::reference());
+    let (ok, out) = timeline(dir.path(), "-", &["--wow64"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("wow64: 6 cases, 0 failed"), "{out}");
+    let (ok, out) = timeline(dir.path(), "-", &["--wow64", "--control"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("W64: 32-bit process on x64: relaunched in the 64-bit PowerShell: exit 0 (expected 0), alias views ['DBMSSOCN,sqlmirror1"),
+        "{out}"
+    );
+}

@@ -319,7 +319,7 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     Ok(TaskSpec {
         name: sw.task_name.clone(),
         description: format!(
-            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 at the principal (unchanged or switched), 2 no principal reachable, 3 alias not TCP/IP, 4 error.",
+            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 at the principal (unchanged or switched), 2 no principal reachable, 3 alias not TCP/IP, 4 error, 5 a 32-bit PowerShell could not start the 64-bit one.",
             sql.alias, site.name
         ),
         trigger: Trigger::Repeat {
