@@ -131,19 +131,34 @@ fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Plan) -> Result<(), crate
     // it built in; 2003 and 2008 get it from the Windows Management Framework (Microsoft KB968929,
     // "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
     // Windows XP, Server 2003, Vista and Server 2008).
-    let older: Vec<usize> = front_ends
-        .iter()
-        .copied()
-        .filter(|&i| site.server(i).os != crate::model::Os::W2008R2)
-        .collect();
-    if !older.is_empty() {
-        plan.server_prerequisites.push(ServerPrerequisite {
-            hosts: older,
-            feature: "sql",
-            text: format!(
-                "Windows PowerShell 2.0 for {SWITCHER}: the Windows Management Framework (KB968929; Server 2008 ships only PowerShell 1.0); check: powershell -Command \"$PSVersionTable.PSVersion\" prints 2 or later"
-            ),
-        });
+    // One line per release, naming it (issue 27: the 2003 line spoke of Server 2008).
+    use crate::model::Os;
+    for (os, why) in [
+        (
+            Os::W2003,
+            "Server 2003 has no PowerShell 2.0 of its own; KB968929 is for Service Pack 2",
+        ),
+        (
+            Os::W2003R2,
+            "Server 2003 R2 has no PowerShell 2.0 of its own; KB968929 is for Service Pack 2",
+        ),
+        (Os::W2008, "Server 2008 ships only PowerShell 1.0"),
+    ] {
+        let hosts: Vec<usize> = front_ends
+            .iter()
+            .copied()
+            .filter(|&i| site.server(i).os == os)
+            .collect();
+        if !hosts.is_empty() {
+            plan.server_prerequisites.push(ServerPrerequisite {
+                hosts,
+                feature: "sql",
+                text: format!(
+                    "Windows PowerShell 2.0 for {SWITCHER} on {}: the Windows Management Framework (KB968929; {why}); check: powershell -Command \"$PSVersionTable.PSVersion\" prints 2 or later",
+                    os.label()
+                ),
+            });
+        }
     }
     plan.server_prerequisites.push(ServerPrerequisite {
         hosts: front_ends.clone(),
