@@ -240,7 +240,14 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         crate::model::resolve_farm(&raw.site, &raw.server, raw.gpo.as_ref(), ctx);
     let names = Names::of(&servers);
     let kills = kill::model::resolve(&raw.kill, ctx, &names);
-    kill::model::check_legacy_intervals(&raw.kill, ctx, &names, &servers, raw.gpo.as_ref());
+    kill::model::check_legacy_intervals(
+        &raw.kill,
+        ctx,
+        &names,
+        &servers,
+        raw.gpo.as_ref(),
+        info.as_ref().and_then(|i| i.1.as_ref()),
+    );
     let sql = raw
         .sql
         .as_ref()

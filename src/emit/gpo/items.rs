@@ -315,8 +315,12 @@ fn legacy_triggers(
     };
     match trigger {
         Trigger::Calendar(s) => {
-            let u = utc(local_start(&s.start_boundary)?)?;
-            Ok(Some(vec![calendar_trigger(&s.by, at(u, ""))]))
+            let local = local_start(&s.start_boundary)?;
+            let u = utc(local)?;
+            let shift = (u.date() - local.date()).get_days() as i64;
+            calendar_trigger(&s.by, at(u, ""), shift)
+                .map(|t| Some(vec![t]))
+                .map_err(|e| bad(&e))
         }
         Trigger::Repeat { start, interval } => {
             let secs = iso_duration_secs(interval)
@@ -351,9 +355,21 @@ fn legacy_triggers(
     }
 }
 
-/// A calendar schedule as one legacy trigger, from `start` (its UTC time and date).
-fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
-    match by {
+/// A calendar schedule as one legacy trigger, from `start` (its UTC time and date). The trigger
+/// is one description in UTC ([MS-GPPREF] 2.2.1.18.1: its hour and minute are UTC, and `days`
+/// "MUST map to the day of the week in which the job will process"), so when the UTC start falls
+/// `shift` days from the local one (−1 or +1) the weekdays and days of the month move with it:
+/// Sunday 21:30 in New York is a WEEKLY trigger at 02:30 on Monday. A month's weekday of one week
+/// cannot move (resolve refuses it: model::schedule::legacy_shift_problem).
+fn calendar_trigger(by: &By, start: LegacyTrigger, shift: i64) -> Result<LegacyTrigger, String> {
+    let weekday_mask = |days: &mut dyn Iterator<Item = u32>| -> u32 {
+        days.map(|bit| {
+            let from = bit.trailing_zeros() as i64;
+            1u32 << (from + shift).rem_euclid(7)
+        })
+        .sum()
+    };
+    Ok(match by {
         By::Days { interval } => LegacyTrigger {
             kind: "DAILY",
             interval: Some(*interval),
@@ -362,23 +378,38 @@ fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
         By::Weeks { days } => LegacyTrigger {
             kind: "WEEKLY",
             interval: Some(1),
-            days: Some(days.iter().map(|d| d.bit()).sum()),
+            days: Some(weekday_mask(&mut days.iter().map(|d| d.bit()))),
             ..start
         },
-        By::MonthDays { days } => LegacyTrigger {
-            kind: "MONTHLY",
-            days: Some(days.iter().map(|d| 1u32 << (d - 1)).sum()),
-            months: Some(ALL_MONTHS),
-            ..start
-        },
-        By::MonthWeekday { week, day } => LegacyTrigger {
-            kind: "MONTHLY",
-            days: Some(day.bit()),
-            months: Some(ALL_MONTHS),
-            week: Some(legacy_week(*week)),
-            ..start
-        },
-    }
+        By::MonthDays { days } => {
+            let moved: Vec<i64> = days.iter().map(|&d| d as i64 + shift).collect();
+            if moved.iter().any(|d| !(1..=31).contains(d)) {
+                return Err(format!(
+                    "days {days:?} of the month moved by {shift} day(s) to UTC leave the month"
+                ));
+            }
+            LegacyTrigger {
+                kind: "MONTHLY",
+                days: Some(moved.iter().map(|d| 1u32 << (d - 1)).sum()),
+                months: Some(ALL_MONTHS),
+                ..start
+            }
+        }
+        By::MonthWeekday { week, day } => {
+            if shift != 0 {
+                return Err(format!(
+                    "the {week:?} {day:?} of the month moved by {shift} day(s) to UTC is no fixed week"
+                ));
+            }
+            LegacyTrigger {
+                kind: "MONTHLY",
+                days: Some(day.bit()),
+                months: Some(ALL_MONTHS),
+                week: Some(legacy_week(*week)),
+                ..start
+            }
+        }
+    })
 }
 
 /// The longest repetition a legacy trigger may carry: [MS-GPPREF] 2.2.1.18.5 types

@@ -124,10 +124,12 @@ pub fn check_legacy_intervals(
     names: &Names,
     servers: &[crate::model::Server],
     gpo: Option<&crate::model::gpo::RawGpo>,
+    zone: Option<&crate::model::Zone>,
 ) {
     if !gpo.is_some_and(|g| g.include.contains(&crate::model::gpo::Preference::Tasks)) {
         return;
     }
+    check_legacy_month_days(raw, ctx, names, servers, zone);
     for (i, r) in raw.iter().enumerate() {
         let Some(days) = r
             .every_days
@@ -153,6 +155,59 @@ pub fn check_legacy_intervals(
             format!(
                 "use `every_days` of at most {LEGACY_ITEM_MAX_DAYS}, a weekly (`days`) or monthly (`monthly`) schedule, or leave \"tasks\" out of gpo.include and create the task by hand on the servers without Task Scheduler 2.0"
             ),
+        );
+    }
+}
+
+/// Monthly tasks that reach a 2003 server through the GPO and whose UTC start falls on another day
+/// than the local one: their legacy item must move the day with it, which a weekday of one week
+/// and a day moved outside 1-28 cannot (model::schedule::legacy_shift_problem). Refused at
+/// resolve time, located at `monthly`, so `validate` and `build` agree.
+fn check_legacy_month_days(
+    raw: &[RawKill],
+    ctx: &mut Ctx,
+    names: &Names,
+    servers: &[crate::model::Server],
+    zone: Option<&crate::model::Zone>,
+) {
+    let Some(zone) = zone else {
+        return;
+    };
+    for (i, r) in raw.iter().enumerate() {
+        let Some(monthly) = &r.monthly else {
+            continue;
+        };
+        let legacy = r
+            .servers
+            .iter()
+            .filter_map(|n| names.find(n).map(|idx| &servers[idx]))
+            .find(|s| !s.os.has_task_scheduler2());
+        let (Some(server), Ok((hour, minute))) = (legacy, crate::model::parse_hhmm(&r.at)) else {
+            continue;
+        };
+        let start = r
+            .start
+            .as_deref()
+            .unwrap_or(crate::model::schedule::DEFAULT_START);
+        let Ok(date) = start.parse::<jiff::civil::Date>() else {
+            continue;
+        };
+        let shift = crate::model::schedule::utc_day_shift(date, hour, minute, &zone.tz);
+        let Some(why) =
+            shift.and_then(|s| crate::model::schedule::legacy_shift_problem(monthly, s))
+        else {
+            continue;
+        };
+        ctx.error(
+            &format!("kill[{i}].monthly"),
+            format!(
+                "this monthly schedule at {} ({}) cannot reach `{}` ({}) through the GPO: {why}",
+                r.at,
+                zone.name,
+                server.name,
+                server.os.label()
+            ),
+            "choose a time whose UTC equivalent falls on the same day, or days of the month that stay within 1-28 when moved by a day, or leave \"tasks\" out of gpo.include and create the task by hand on the servers without Task Scheduler 2.0",
         );
     }
 }
