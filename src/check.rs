@@ -105,6 +105,25 @@ pub fn retired_items(bundle: &Bundle, dir: &Path) -> Option<Vec<Retired>> {
     )
 }
 
+/// What the bundle in `dir` put on the servers: every item of its `inventory.json` and every item
+/// its GPO was deleting (`retiring`), which a rebuild keeps deleting; `None` without an inventory.
+pub fn previous_items(dir: &Path) -> Option<Vec<Retired>> {
+    let bytes = fs::read(dir.join("inventory.json")).ok()?;
+    let mut out = inventory_items(&bytes)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if let Some(retiring) = v.get("retiring") {
+        out.extend(host_list(retiring)?);
+    }
+    out.sort_by(|a, b| (&a.host, &a.kind, &a.name).cmp(&(&b.host, &b.kind, &b.name)));
+    out.dedup_by(|a, b| (&a.host, &a.kind, &a.name) == (&b.host, &b.kind, &b.name));
+    Some(out)
+}
+
+/// The items of the bundle in `dir` itself (its `inventory.json` without what it was deleting).
+pub fn retired_items_of(dir: &Path) -> Option<Vec<Retired>> {
+    inventory_items(&fs::read(dir.join("inventory.json")).ok()?)
+}
+
 /// Every (host, item) of an `inventory.json` (version 1: `hosts` → [{server, items: [{kind, name,
 /// remove}]}]).
 fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
@@ -112,8 +131,13 @@ fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
     if v.get("inventory_version")?.as_u64()? != 1 {
         return None;
     }
+    host_list(v.get("hosts")?)
+}
+
+/// `[{server, items: [{kind, name, remove}]}]` as (host, item) rows.
+fn host_list(v: &serde_json::Value) -> Option<Vec<Retired>> {
     let mut out = Vec::new();
-    for host_items in v.get("hosts")?.as_array()? {
+    for host_items in v.as_array()? {
         let host = host_items.get("server")?.as_str()?.to_string();
         for it in host_items.get("items")?.as_array()? {
             let field = |k: &str| it.get(k).and_then(|x| x.as_str()).map(str::to_string);

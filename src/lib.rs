@@ -84,6 +84,29 @@ pub fn build_bundle(site: &Site) -> Result<bundle::Bundle, Error> {
     Ok(bundle)
 }
 
+/// [`build_bundle`] after an older bundle (issue 27): what it put on the servers (its
+/// `inventory.json`, and what it was already deleting) that this site no longer has leaves
+/// through the GPO as Delete items; `drop_retired` forgets what the older bundle was deleting.
+/// Without an inventory in `previous` (or without `previous`) this is [`build_bundle`].
+pub fn build_bundle_after(
+    site: &Site,
+    previous: Option<&std::path::Path>,
+    drop_retired: bool,
+) -> Result<bundle::Bundle, Error> {
+    let mut plan = plan(site)?;
+    if let Some(dir) = previous {
+        let mut items = check::previous_items(dir).unwrap_or_default();
+        if drop_retired {
+            let current = check::retired_items_of(dir).unwrap_or_default();
+            items.retain(|r| current.contains(r));
+        }
+        plan.previous = items;
+    }
+    let mut bundle = run_emitters(site, plan)?.files;
+    bundle.add_manifest(&site.farm.name)?;
+    Ok(bundle)
+}
+
 /// The plan after every emitter ran (its files are the bundle but the manifest): what
 /// `sitebundle plan` reads for its per-server view ([`plan::Plan::server_plans`]) and what
 /// `sitebundle audit` compares.

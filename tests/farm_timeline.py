@@ -27,6 +27,9 @@ the value, with a rebuild that changes it):
       (every registry view it has) names the principal exactly as its switcher names it (host,
       instance, port), and it stays there across refreshes until the next failover;
   I2  no Group Policy application (of any version) ever moves an alias away from the principal;
+  I6  a registry value an earlier version wrote on a front end and the deployed version no longer
+      writes is gone from it once it has applied that version (Delete items; control: the last
+      build made without the older bundle);
   I3  every restart (start and end) falls inside a maintenance window;
   I4  a run writes an event only for a switch or when its outcome differs from the host's
       previous run (an outage is logged once, not every minute); a run that ends with the alias
@@ -848,6 +851,17 @@ class Sim:
         apply_gpp(h, self.versions[self.deployed].items)
         after = h.alias_views(self.alias)
         self.counts["refreshes"] += 1
+        # I6: a value an earlier version wrote on this host and the deployed one no longer writes
+        # is gone once the host has applied it (the Delete items of a build after the older bundle).
+        def written(items):
+            return {(it["key"].lower(), it["name"].lower()) for it in items
+                    if it["action"] != "D" and h.name.lower() in it["computers"]}
+        current = written(self.versions[self.deployed].items)
+        for k in range(self.deployed):
+            for key, name in sorted(written(self.versions[k].items) - current):
+                if h.read(key, name) is not None:
+                    self.violation("I6", h.name, f"retired value {key}\\{name} still there after "
+                                                 f"version {self.deployed + 1} applied")
         for b, a in zip(before, after):
             if self.at_principal(b) and a != b:
                 self.violation("I2", h.name, f"Group Policy (version {self.deployed + 1}) moved the alias "
@@ -1056,7 +1070,7 @@ def main():
         print(f"{inv}: {len(vs)} violations, first: {vs[0]}")
     if violations:
         sys.exit(1)
-    print("invariants held: I1, I2, I3, I4, I5")
+    print("invariants held: I1, I2, I3, I4, I5" + (", I6" if a.then else ""))
 
 
 if __name__ == "__main__":

@@ -45,10 +45,56 @@ struct Inventory<'a> {
     inventory_version: u32,
     site: &'a str,
     hosts: Vec<HostItems>,
+    /// The items of an older bundle this bundle's GPO deletes (Delete preference items): the
+    /// next build keeps deleting them (check::previous_items) until `build --drop-retired`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    retiring: Vec<HostItems>,
 }
 
 /// Adds `inventory.json`.
 pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
+    let hosts = host_items(site, plan)?
+        .into_iter()
+        .map(|(server, items)| HostItems { server, items })
+        .collect();
+    let mut retiring: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for r in &plan.retiring {
+        push(
+            &mut retiring,
+            &r.host,
+            Item {
+                kind: r.kind.clone(),
+                name: r.name.clone(),
+                remove: r.remove.clone(),
+            },
+        );
+    }
+    let text = serde_json::to_string_pretty(&Inventory {
+        inventory_version: VERSION,
+        site: &site.name,
+        hosts,
+        retiring: retiring
+            .into_iter()
+            .map(|(server, mut items)| {
+                items.sort();
+                items.dedup();
+                HostItems { server, items }
+            })
+            .collect(),
+    })
+    .map_err(|e| crate::Error::Internal(format!("inventory: {e}")))?;
+    plan.files.add(
+        PATH,
+        Artifact::text(ArtifactKind::Inventory, Encoding::Utf8, Eol::Lf, &(text + "\n")).deploy(
+            Deploy::ReviewOnly {
+                why: "what the bundle puts on each server; `sitebundle diff` reads it to list retired items".into(),
+            },
+        ),
+    )
+}
+
+/// Every item the plan puts on each server (sorted, by server name).
+pub fn host_items(site: &Farm, plan: &Plan) -> Result<BTreeMap<String, Vec<Item>>, crate::Error> {
     let mut hosts: BTreeMap<String, Vec<Item>> = site
         .servers
         .iter()
@@ -94,28 +140,11 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
             );
         }
     }
-    let hosts = hosts
-        .into_iter()
-        .map(|(server, mut items)| {
-            items.sort();
-            items.dedup();
-            HostItems { server, items }
-        })
-        .collect();
-    let text = serde_json::to_string_pretty(&Inventory {
-        inventory_version: VERSION,
-        site: &site.name,
-        hosts,
-    })
-    .map_err(|e| crate::Error::Internal(format!("inventory: {e}")))?;
-    plan.files.add(
-        PATH,
-        Artifact::text(ArtifactKind::Inventory, Encoding::Utf8, Eol::Lf, &(text + "\n")).deploy(
-            Deploy::ReviewOnly {
-                why: "what the bundle puts on each server; `sitebundle diff` reads it to list retired items".into(),
-            },
-        ),
-    )
+    for items in hosts.values_mut() {
+        items.sort();
+        items.dedup();
+    }
+    Ok(hosts)
 }
 
 fn push(hosts: &mut BTreeMap<String, Vec<Item>>, host: &str, item: Item) {

@@ -66,6 +66,13 @@ pub struct Plan {
     /// Items a family puts on servers that are neither tasks nor registry values (e.g. a 2003
     /// event trigger), for the bundle's inventory of retired items.
     pub host_items: Vec<HostItem>,
+    /// What the previous bundle put on the servers (its `inventory.json`: items and the items it
+    /// was retiring), when the build was given one (`build --previous`, or the output folder's):
+    /// the GPO emitter adds Delete items for those this plan lacks (issue 27).
+    pub previous: Vec<crate::check::Retired>,
+    /// The items this bundle's GPO deletes (set by the GPO emitter; recorded in inventory.json so
+    /// that the next build keeps deleting them until they are dropped).
+    pub retiring: Vec<crate::check::Retired>,
 }
 
 /// An item on servers with the command that removes it (see `emit::inventory`).

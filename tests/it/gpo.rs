@@ -926,3 +926,101 @@ fn alias_run_once_ids_survive_a_rebuild() {
         }
     }
 }
+
+/// Issue 27: what an older bundle put on the servers and a rebuild lacks leaves through the GPO:
+/// Delete items ([MS-GPPREF] action D) for its tasks (TaskV2 on 2008, the legacy Task on 2003)
+/// and registry values, targeted at the servers that had them; a rebuild after that bundle keeps
+/// them (inventory.json `retiring`), `drop_retired` forgets them. Control: the rebuild without the
+/// older bundle has none, which the expectation catches.
+#[test]
+fn retired_items_leave_through_the_gpo() {
+    let text = common::read("site.toml");
+    let v1 = text.replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let start = text.find("[[kill]]").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[").unwrap();
+    let v2 = format!("{}{}", &text[..start], &text[end + 1..]);
+    let old = common::write_tmp(&common::build_text("v1.toml", &v1));
+    let s2 = site(&v2);
+    let new = sitebundle::build_bundle_after(&s2, Some(old.path()), false).unwrap();
+    // Expected, from the two inventories: each task and value of v1 that v2 lacks, by server.
+    let items = |b: &[u8]| -> std::collections::BTreeSet<(String, String, String)> {
+        let v: Value = serde_json::from_slice(b).unwrap();
+        v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| {
+                let server = h["server"].as_str().unwrap().to_string();
+                h["items"].as_array().unwrap().iter().map(move |i| {
+                    (
+                        i["kind"].as_str().unwrap().to_string(),
+                        i["name"].as_str().unwrap().to_string(),
+                        server.clone(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let before = items(&std::fs::read(old.path().join("inventory.json")).unwrap());
+    let after = items(&common::build_text("v2.toml", &v2).files["inventory.json"].bytes);
+    let mut deletes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (kind, name, server) in before.difference(&after) {
+        let new_os = s2
+            .farm
+            .servers
+            .iter()
+            .find(|x| &x.name == server)
+            .unwrap()
+            .os
+            .has_task_scheduler2();
+        let key = match kind.as_str() {
+            "task" if new_os => format!("TaskV2 {name}"),
+            "task" => format!("Task {name}"),
+            "registry" => format!("Registry {}", name.strip_prefix("HKLM\\").unwrap()),
+            _ => continue,
+        };
+        deletes.entry(key).or_default().push(server.clone());
+    }
+    for v in deletes.values_mut() {
+        v.sort();
+    }
+    assert!(
+        deletes.contains_key("TaskV2 KillProc-mssdmn"),
+        "{deletes:?}"
+    );
+    assert!(deletes.contains_key("Task KillProc-mssdmn"), "{deletes:?}");
+    assert!(
+        deletes.contains_key(
+            "Registry SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\\RebootWarningTimeout"
+        ),
+        "{deletes:?}"
+    );
+    let mut expect = site_expectation(&s2, &new);
+    expect["deletes"] = json!(
+        deletes
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({ "computers": v })))
+            .collect::<serde_json::Map<_, _>>()
+    );
+    let dir = common::write_tmp(&new);
+    let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+    assert!(ok, "{out}");
+    // A rebuild after the new bundle keeps deleting them; --drop-retired forgets them.
+    let again = sitebundle::build_bundle_after(&s2, Some(dir.path()), false).unwrap();
+    assert!(
+        sitebundle::check::compare(&again, dir.path())
+            .unwrap()
+            .is_empty()
+    );
+    let dropped = sitebundle::build_bundle_after(&s2, Some(dir.path()), true).unwrap();
+    let d = common::write_tmp(&dropped);
+    let (ok, out) = check_gpo(&[d.path()], Some(&site_expectation(&s2, &dropped)));
+    assert!(ok, "{out}");
+    // Control: the rebuild without the older bundle deletes nothing.
+    let plain = common::write_tmp(&common::build_text("v2.toml", &v2));
+    let (ok, out) = check_gpo(&[plain.path()], Some(&expect));
+    assert!(!ok && out.contains("deletes: the GPO holds {}"), "{out}");
+}

@@ -142,13 +142,17 @@ fn versions() -> (sitebundle::site::Site, [String; 3]) {
     (site, [v1, v2, v3])
 }
 
-/// Writes the three builds; returns the folders (kept alive) and the `--then` arguments.
-fn write_versions(texts: &[String; 3]) -> Vec<tempfile::TempDir> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| common::write_tmp(&common::build_text(&format!("v{}.toml", i + 1), t)))
-        .collect()
+/// Writes the three builds, each after the one before (`build --previous`: the third retires the
+/// restart delay with Delete items); `after: false` builds the last without it (the control).
+fn write_versions(texts: &[String; 3], after: bool) -> Vec<tempfile::TempDir> {
+    let mut dirs: Vec<tempfile::TempDir> = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let (site, _) = sitebundle::load_text(&format!("v{}.toml", i + 1), t).unwrap();
+        let previous = dirs.last().filter(|_| after).map(|d| d.path());
+        let b = sitebundle::build_bundle_after(&site, previous, false).unwrap();
+        dirs.push(common::write_tmp(&b));
+    }
+    dirs
 }
 
 fn run_versions(dirs: &[tempfile::TempDir], arch: &str, extra: &[&str]) -> (bool, String) {
@@ -167,13 +171,20 @@ fn farm_timeline_across_gpo_versions() {
     // Deploy, fail over, rebuild with changed ports and redeploy while the second partner is
     // principal, retire an item: the alias stays at the principal across versions (I1, I2).
     let (site, texts) = versions();
-    let dirs = write_versions(&texts);
+    let dirs = write_versions(&texts, true);
     let arch = arches(&site);
     let (ok, out) = run_versions(&dirs, &arch, &[]);
     println!("{out}");
     assert!(ok, "{out}");
-    assert!(out.contains("invariants held"), "{out}");
+    assert!(
+        out.contains("invariants held: I1, I2, I3, I4, I5, I6"),
+        "{out}"
+    );
     assert!(out.contains(" 8 GPO versions deployed"), "{out}");
+    // Control: the third build made without the older bundle leaves the retired values (I6).
+    let plain = write_versions(&texts, false);
+    let (ok, out) = run_versions(&plain, &arch, &["--seeds", "2"]);
+    assert!(!ok && out.contains("I6: "), "{out}");
     // The run-once id alone keeps the alias: the same items with action Update hold too.
     let (ok, out) = run_versions(&dirs, &arch, &["--control", "update", "--seeds", "2"]);
     assert!(ok, "{out}");

@@ -174,6 +174,24 @@ pub struct ManualTask {
     pub why: String,
 }
 
+/// A Delete item ([MS-GPPREF] 2.2.1.18.1 and 2.2.1.17.1, action D: "remove a scheduled task",
+/// "remove a registry value") for a task or value an older bundle put on these servers and this
+/// one lacks (issue 27). The item carries only what identifies its target: the task's name, or
+/// the value's key and name ("appName … applies only if the action selected is Create, Replace,
+/// or Update", ibid.).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeleteItem {
+    /// The task name, or the value name (`(Default)` for the key's default value).
+    pub name: String,
+    pub uid: String,
+    /// `task-v2` (2008 hosts), `task` (2003 hosts) or `registry`.
+    pub kind: &'static str,
+    pub key: String,
+    pub value_name: String,
+    pub is_default: bool,
+    pub filters: Targeting,
+}
+
 /// Everything the GPO carries.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GpoItems {
@@ -182,6 +200,8 @@ pub struct GpoItems {
     pub v2_tasks: Vec<V2Task>,
     pub registry: Vec<RegItem>,
     pub services: Vec<ServiceItem>,
+    /// Delete items for what an older bundle put on the servers and this one retires.
+    pub deletes: Vec<DeleteItem>,
     pub manual: Vec<ManualTask>,
     /// Tasks with an event trigger that also target 2003 hosts (no legacy equivalent).
     pub event_only_v2: Vec<String>,
@@ -194,10 +214,11 @@ impl GpoItems {
         if !self.files.is_empty() {
             v.push(Preference::Files);
         }
-        if !self.legacy_tasks.is_empty() || !self.v2_tasks.is_empty() {
+        let deletes = |kind: &str| self.deletes.iter().any(|d| d.kind.starts_with(kind));
+        if !self.legacy_tasks.is_empty() || !self.v2_tasks.is_empty() || deletes("task") {
             v.push(Preference::Tasks);
         }
-        if !self.registry.is_empty() {
+        if !self.registry.is_empty() || deletes("registry") {
             v.push(Preference::Registry);
         }
         if !self.services.is_empty() {
@@ -741,6 +762,95 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
     })
 }
 
+/// Delete items for `retiring` (host, kind, name) rows of an older bundle's inventory: one per
+/// retired task and Windows release (TaskV2 for 2008 hosts, the legacy Task for 2003 hosts) and
+/// one per retired registry value, each targeted by name at the servers that had it. A task on a
+/// server that is no longer in the site cannot be given its release's item and is left to the
+/// runbook's commands (`sitebundle diff`); a registry value has no release and is deleted there
+/// too.
+pub fn add_deletes(
+    site: &Farm,
+    gpo: &Gpo,
+    retiring: &[crate::check::Retired],
+    items: &mut GpoItems,
+) -> Result<Vec<crate::check::Retired>, crate::Error> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
+    let mut done = Vec::new();
+    for r in retiring {
+        let idx = site
+            .servers
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(&r.host));
+        let kind = match (r.kind.as_str(), idx) {
+            ("task", Some(i)) if gpo.includes(Preference::Tasks) => {
+                if site.server(i).os.has_task_scheduler2() {
+                    "task-v2"
+                } else {
+                    "task"
+                }
+            }
+            ("registry", _) if gpo.includes(Preference::Registry) => "registry",
+            _ => continue,
+        };
+        groups
+            .entry((kind, r.name.clone()))
+            .or_default()
+            .push(r.host.clone());
+        done.push(r.clone());
+    }
+    for ((kind, name), mut hosts) in groups {
+        hosts.sort();
+        hosts.dedup();
+        let (os_label, os): (&str, Vec<&'static str>) = match kind {
+            "task-v2" => ("Windows Server 2008 / 2008 R2", vec!["2K8", "2K8R2"]),
+            "task" => ("Windows Server 2003 / 2003 R2", vec!["2K3", "2K3R2"]),
+            _ => ("", Vec::new()),
+        };
+        let (key, value_name) = if kind == "registry" {
+            let path = name.strip_prefix("HKLM\\").unwrap_or(&name);
+            let (k, v) = path.rsplit_once('\\').ok_or_else(|| {
+                crate::Error::Internal(format!("retired registry value {name:?} has no key"))
+            })?;
+            (k.to_string(), v.to_string())
+        } else {
+            check_task_name(&name)?;
+            (String::new(), String::new())
+        };
+        if key
+            .chars()
+            .chain(value_name.chars())
+            .any(|c| c.is_control())
+        {
+            return Err(crate::Error::Internal(format!(
+                "retired registry value {name:?} cannot be written into Group Policy Preferences"
+            )));
+        }
+        items.deletes.push(DeleteItem {
+            uid: guid(&site.name, &format!("delete\n{kind}\n{name}")),
+            name: if kind == "registry" && value_name.is_empty() {
+                "(Default)".into()
+            } else if kind == "registry" {
+                value_name.clone()
+            } else {
+                name.clone()
+            },
+            kind,
+            is_default: kind == "registry" && value_name.is_empty(),
+            key,
+            value_name,
+            filters: Targeting {
+                os_label: os_label.into(),
+                os,
+                computers: hosts,
+                run_once: None,
+            },
+        });
+    }
+    check_unique_uids(items)?;
+    Ok(done)
+}
+
 /// The FilterRunOnce id of a value written once ([MS-GPPREF] 2.2.1.22: "a unique value that will
 /// be stored on the machine when the filter processes"; the client skips an item whose id it has
 /// stored). Derived from the value's identity alone (key and value name, case-folded as the
@@ -770,7 +880,8 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
         .chain(items.legacy_tasks.iter().map(|t| &t.uid))
         .chain(items.v2_tasks.iter().map(|t| &t.uid))
         .chain(items.registry.iter().map(|r| &r.uid))
-        .chain(items.services.iter().map(|r| &r.uid));
+        .chain(items.services.iter().map(|r| &r.uid))
+        .chain(items.deletes.iter().map(|d| &d.uid));
     for u in uids {
         if !seen.insert(u.clone()) {
             return Err(crate::Error::Internal(format!(

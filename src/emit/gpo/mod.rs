@@ -42,7 +42,7 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         return Ok(());
     };
     let values: Vec<_> = plan.reg_values().cloned().collect();
-    let items = items::build(
+    let mut items = items::build(
         site,
         gpo,
         &runtime_scripts(&plan.files),
@@ -50,10 +50,36 @@ pub fn emit(site: &Farm, plan: &mut Plan) -> Result<(), crate::Error> {
         &values,
         &plan.services,
     )?;
+    let retiring = retiring(site, plan)?;
+    plan.retiring = items::add_deletes(site, gpo, &retiring, &mut items)?;
     add_backup(site, gpo, &items, &mut plan.files)?;
     plan.gpo = Some(coverage(site, gpo, &items, &plan.tasks));
     add_legacy_prerequisite(site, plan);
     runbook::add(site, gpo, &items, plan)
+}
+
+/// What the previous bundle put on the servers (plan.previous: its items and those it was already
+/// deleting) that this plan does not: tasks and registry values, by server. Other kinds (a 2003
+/// event trigger) have no Group Policy preference and stay with `sitebundle diff`'s commands.
+fn retiring(site: &Farm, plan: &Plan) -> Result<Vec<crate::check::Retired>, crate::Error> {
+    if plan.previous.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = crate::emit::inventory::host_items(site, plan)?;
+    let kept = |r: &crate::check::Retired| {
+        now.iter().any(|(host, items)| {
+            host.eq_ignore_ascii_case(&r.host)
+                && items
+                    .iter()
+                    .any(|i| i.kind == r.kind && i.name.eq_ignore_ascii_case(&r.name))
+        })
+    };
+    Ok(plan
+        .previous
+        .iter()
+        .filter(|r| matches!(r.kind.as_str(), "task" | "registry") && !kept(r))
+        .cloned()
+        .collect())
 }
 
 /// Server 2003 applies preferences only with the Group Policy Preference client-side

@@ -359,11 +359,17 @@ fn check_backup(
 
     let mut uids: BTreeMap<String, String> = BTreeMap::new();
     let mut register_files: Vec<(String, String, String)> = Vec::new();
-    let mut seen: BTreeMap<&str, BTreeMap<String, Value>> =
-        ["files", "tasks_v2", "tasks_legacy", "registry", "services"]
-            .into_iter()
-            .map(|k| (k, BTreeMap::new()))
-            .collect();
+    let mut seen: BTreeMap<&str, BTreeMap<String, Value>> = [
+        "files",
+        "tasks_v2",
+        "tasks_legacy",
+        "registry",
+        "services",
+        "deletes",
+    ]
+    .into_iter()
+    .map(|k| (k, BTreeMap::new()))
+    .collect();
     for pref in present {
         let where_ = format!("{}/{}", pref.folder, pref.file);
         let raw = std::fs::read(prefs_dir.join(pref.folder).join(pref.file)).unwrap();
@@ -460,7 +466,10 @@ fn check_backup(
             // A registry value applied once is created, never updated (issue 27): C with a
             // FilterRunOnce, checked below.
             let once_create = tag == "Registry" && p("action") == Some("C");
-            if p("action") != pref.action && !once_create {
+            // A Delete item for what an older bundle put on its servers (issue 27), checked below.
+            let delete =
+                matches!(tag.as_str(), "Registry" | "TaskV2" | "Task") && p("action") == Some("D");
+            if p("action") != pref.action && !once_create && !delete {
                 errs.push(format!(
                     "{where_}: item {nm_s} action {:?}, expected {:?}",
                     p("action"),
@@ -510,6 +519,38 @@ fn check_backup(
             let computers: Vec<Value> = computers.into_iter().map(s).collect();
             let os_is =
                 |want: &[&str]| os_versions == want.iter().map(|w| Some(*w)).collect::<Vec<_>>();
+            if delete {
+                // What it deletes, where: the task's name (and its element's release), or the
+                // value's hive and key; the other attributes apply to Create, Replace and Update
+                // only ([MS-GPPREF] 2.2.1.18.1, 2.2.1.17.1). Never applied once.
+                let ok = !run_once
+                    && match tag.as_str() {
+                        "Registry" => {
+                            p("hive") == Some("HKEY_LOCAL_MACHINE")
+                                && p("key").is_some_and(|k| !k.is_empty())
+                                && p("name").is_some()
+                        }
+                        "TaskV2" => os_is(&["2K8", "2K8R2"]) && p("name") == nm,
+                        _ => os_is(&["2K3", "2K3R2"]) && p("name") == nm,
+                    };
+                if !ok {
+                    errs.push(format!(
+                        "{where_}: Delete item {tag} {nm_s} is malformed (name, key or OS filter)"
+                    ));
+                }
+                let what = match tag.as_str() {
+                    "Registry" => format!(
+                        "{}\\{}",
+                        p("key").unwrap_or_default(),
+                        p("name").unwrap_or_default()
+                    ),
+                    _ => nm_s.clone(),
+                };
+                seen.get_mut("deletes")
+                    .unwrap()
+                    .insert(format!("{tag} {what}"), json!({ "computers": computers }));
+                continue;
+            }
             match tag.as_str() {
                 "File" => {
                     if !os_versions.is_empty() {
@@ -737,7 +778,14 @@ fn check_backup(
         }
     }
     if let Some(expect) = expect {
-        for kind in ["files", "tasks_v2", "tasks_legacy", "registry", "services"] {
+        for kind in [
+            "files",
+            "tasks_v2",
+            "tasks_legacy",
+            "registry",
+            "services",
+            "deletes",
+        ] {
             let empty = serde_json::Map::new();
             let want_items = expect
                 .get(kind)
