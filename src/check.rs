@@ -104,40 +104,73 @@ pub fn retired_items(bundle: &Bundle, dir: &Path) -> Option<Vec<Retired>> {
     )
 }
 
+/// What the bundle in `dir` put on the servers: every item of its `inventory.json` and every item
+/// its GPO was deleting (`retiring`), which a rebuild keeps deleting; `None` without an inventory.
+pub fn previous_items(dir: &Path) -> Option<Vec<Retired>> {
+    let bytes = fs::read(dir.join("inventory.json")).ok()?;
+    let mut out = inventory_items(&bytes)?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if let Some(retiring) = v.get("retiring") {
+        out.extend(host_list(retiring)?);
+    }
+    out.sort_by(|a, b| (&a.host, &a.kind, &a.name).cmp(&(&b.host, &b.kind, &b.name)));
+    out.dedup_by(|a, b| (&a.host, &a.kind, &a.name) == (&b.host, &b.kind, &b.name));
+    Some(out)
+}
+
+/// The items of the bundle in `dir` itself (its `inventory.json` without what it was deleting).
+pub fn retired_items_of(dir: &Path) -> Option<Vec<Retired>> {
+    inventory_items(&fs::read(dir.join("inventory.json")).ok()?)
+}
+
 /// Every (host, item) of an `inventory.json`: version 2 (`items` → [{kind, name, remove,
 /// hosts}]) or version 1, which older bundles have (`hosts` → [{server, items: [{kind, name,
 /// remove}]}]).
 fn inventory_items(bytes: &[u8]) -> Option<Vec<Retired>> {
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let str_of = |it: &serde_json::Value, k: &str| it.get(k)?.as_str().map(str::to_string);
-    let retired = |host: &str, it: &serde_json::Value| {
-        Some(Retired {
-            host: host.to_string(),
-            kind: str_of(it, "kind")?,
-            name: str_of(it, "name")?,
-            remove: str_of(it, "remove")?,
-        })
-    };
-    let mut out = Vec::new();
     match v.get("inventory_version")?.as_u64()? {
-        1 => {
-            for host_items in v.get("hosts")?.as_array()? {
-                let host = host_items.get("server")?.as_str()?;
-                for it in host_items.get("items")?.as_array()? {
-                    out.push(retired(host, it)?);
-                }
-            }
+        1 => host_list(v.get("hosts")?),
+        2 => item_list(v.get("items")?),
+        _ => None,
+    }
+}
+
+/// A list of items either shape (version 1's hosts with items, version 2's items with hosts), as
+/// (host, item) rows: what `retiring` holds.
+fn host_list(v: &serde_json::Value) -> Option<Vec<Retired>> {
+    let rows = v.as_array()?;
+    if rows.first().is_some_and(|r| r.get("hosts").is_some()) {
+        return item_list(v);
+    }
+    let mut out = Vec::new();
+    for host_items in rows {
+        let host = host_items.get("server")?.as_str()?;
+        for it in host_items.get("items")?.as_array()? {
+            out.push(retired(host, it)?);
         }
-        2 => {
-            for it in v.get("items")?.as_array()? {
-                for host in it.get("hosts")?.as_array()? {
-                    out.push(retired(host.as_str()?, it)?);
-                }
-            }
-        }
-        _ => return None,
     }
     Some(out)
+}
+
+/// `[{kind, name, remove, hosts}]` as (host, item) rows.
+fn item_list(v: &serde_json::Value) -> Option<Vec<Retired>> {
+    let mut out = Vec::new();
+    for it in v.as_array()? {
+        for host in it.get("hosts")?.as_array()? {
+            out.push(retired(host.as_str()?, it)?);
+        }
+    }
+    Some(out)
+}
+
+fn retired(host: &str, it: &serde_json::Value) -> Option<Retired> {
+    let field = |k: &str| it.get(k)?.as_str().map(str::to_string);
+    Some(Retired {
+        host: host.to_string(),
+        kind: field("kind")?,
+        name: field("name")?,
+        remove: field("remove")?,
+    })
 }
 
 #[cfg(test)]

@@ -88,6 +88,12 @@ fn no_errors((site, diags): (Site, Diagnostics)) -> Result<(Site, Diagnostics), 
 /// What the site deploys: every family's contribution, then the analyses' pages, assembled
 /// into the frozen plan.
 pub fn plan(site: &Site) -> Result<plan::Plan, Error> {
+    plan_after(site, &[])
+}
+
+/// [`plan`] after an older bundle that put `previous` on the servers: what it had and this site
+/// lacks leaves through the GPO as Delete items (issue 27).
+pub fn plan_after(site: &Site, previous: &[check::Retired]) -> Result<plan::Plan, Error> {
     let mut parts = Vec::with_capacity(families::FAMILIES.len() + 1);
     for family in families::FAMILIES {
         parts.push((family.id, (family.contribute)(site)?));
@@ -96,7 +102,30 @@ pub fn plan(site: &Site) -> Result<plan::Plan, Error> {
         plan::FamilyId::Scenarios,
         analysis::scenarios::contribute(site)?,
     ));
-    plan::Plan::assemble(&site.farm, parts)
+    plan::Plan::assemble(&site.farm, parts, previous)
+}
+
+/// [`build_bundle`] after the bundle in `previous`: what it put on the servers (its
+/// `inventory.json`, and what it was already deleting) that this site no longer has leaves
+/// through the GPO as Delete items; `drop_retired` forgets what the older bundle was deleting.
+/// Without an inventory in `previous` (or without `previous`) this is [`build_bundle`].
+pub fn build_bundle_after(
+    site: &Site,
+    previous: Option<&std::path::Path>,
+    drop_retired: bool,
+) -> Result<bundle::Bundle, Error> {
+    let mut items = Vec::new();
+    if let Some(dir) = previous {
+        items = check::previous_items(dir).unwrap_or_default();
+        if drop_retired {
+            let current = check::retired_items_of(dir).unwrap_or_default();
+            items.retain(|r| current.contains(r));
+        }
+    }
+    let plan = plan_after(site, &items)?;
+    let mut bundle = emit::all(&site.farm, &plan)?;
+    bundle.add_manifest(&site.farm.name)?;
+    Ok(bundle)
 }
 
 /// Renders every artifact of a resolved site: the plan, then the emitters, then the manifest.

@@ -47,6 +47,14 @@ enum Command {
         /// Write into a non-empty folder that sitebundle did not create (its other files are kept).
         #[arg(long)]
         force: bool,
+        /// The bundle deployed before (default: the one in OUT, if any): the tasks and registry
+        /// values it put on the servers that this site no longer has get Delete items in the GPO.
+        #[arg(long, value_name = "DIR")]
+        previous: Option<PathBuf>,
+        /// Forget what the previous bundle's GPO was deleting (once every server has applied it:
+        /// see the runbook's Group Policy section).
+        #[arg(long)]
+        drop_retired: bool,
     },
     /// Exit 0 when the golden folder holds exactly the bundle SITE builds, 1 (with diffs) when not,
     /// 2 when it does not exist (for CI).
@@ -271,8 +279,18 @@ fn load(site: &Path, report: Report) -> Option<Site> {
 }
 
 fn build(site_path: &Path, report: Report) -> Option<(Site, sitebundle::bundle::Bundle)> {
+    build_after(site_path, None, false, report)
+}
+
+/// [`build`] after the bundle in `previous` (sitebundle::build_bundle_after).
+fn build_after(
+    site_path: &Path,
+    previous: Option<&Path>,
+    drop_retired: bool,
+    report: Report,
+) -> Option<(Site, sitebundle::bundle::Bundle)> {
     let site = load(site_path, report)?;
-    match sitebundle::build_bundle(&site) {
+    match sitebundle::build_bundle_after(&site, previous, drop_retired) {
         Ok(b) => Some((site, b)),
         Err(e) => {
             eprintln!("error: {e}");
@@ -288,7 +306,16 @@ fn run(cli: Cli) -> u8 {
         deny_warnings: cli.deny_warnings,
     };
     match cli.command {
-        Command::Build { site, out, force } => build_command(&site, &out, force, report),
+        Command::Build {
+            site,
+            out,
+            force,
+            previous,
+            drop_retired,
+        } => {
+            let previous = previous.unwrap_or_else(|| out.clone());
+            build_command(&site, &out, force, (&previous, drop_retired), report)
+        }
         Command::Check { site, golden } => check_command(&site, &golden, report),
         Command::Diff {
             first,
@@ -328,9 +355,15 @@ fn run(cli: Cli) -> u8 {
 }
 
 /// `sitebundle build`: writes the bundle to `out`.
-fn build_command(site: &Path, out: &Path, force: bool, report: Report) -> u8 {
+fn build_command(
+    site: &Path,
+    out: &Path,
+    force: bool,
+    (previous, drop_retired): (&Path, bool),
+    report: Report,
+) -> u8 {
     let quiet = report.quiet;
-    let Some((_, bundle)) = build(site, report) else {
+    let Some((_, bundle)) = build_after(site, Some(previous), drop_retired, report) else {
         return 2;
     };
     match sitebundle::write::write_bundle(&bundle, out, force) {
@@ -369,7 +402,8 @@ fn build_command(site: &Path, out: &Path, force: bool, report: Report) -> u8 {
 /// (one line, not a "missing" line per file) when `golden` does not exist: there is nothing to
 /// compare with, which is a usage error rather than a difference.
 fn check_command(site: &Path, golden: &Path, report: Report) -> u8 {
-    let Some((_, bundle)) = build(site, report) else {
+    // As `build -o golden` would build it: after the bundle already there.
+    let Some((_, bundle)) = build_after(site, Some(golden), false, report) else {
         return 2;
     };
     if !golden.is_dir() {
@@ -407,7 +441,8 @@ fn diff_command(
             return 2;
         }
     };
-    let Some((_, bundle)) = build(&site, report) else {
+    // As a rebuild into DIR would build it: after the bundle already there.
+    let Some((_, bundle)) = build_after(&site, Some(&dir), false, report) else {
         return 2;
     };
     let color = match color {
@@ -763,7 +798,7 @@ fn print_retired(bundle: &sitebundle::bundle::Bundle, dir: &Path) {
         Some(items) if items.is_empty() => {}
         Some(items) => {
             println!(
-                "Retired items: on the servers, not removed by Group Policy or by a rebuild; remove them after deploying the new bundle:"
+                "Retired items: on the servers; the new GPO deletes its tasks and registry values (Delete items), remove the rest after deploying the new bundle:"
             );
             let mut host = "";
             for r in &items {

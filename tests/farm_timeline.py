@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Farm timeline: what the generated Windows-side files do together over simulated days.
 
-    farm_timeline.py BUNDLE --arch HOST=x64,HOST=x86 [--days N] [--seed S] [--control]
+    farm_timeline.py BUNDLE --arch HOST=x64,HOST=x86 [--then LATER_BUNDLE ...] [--days N]
+                     [--seeds S] [--control [no-runonce|value-ids|update]]
 
 Composes, per front end of a built bundle:
 - Group Policy: the GPO's Registry preference items (gpo/.../Registry/Registry.xml) applied at
@@ -14,19 +15,31 @@ Composes, per front end of a built bundle:
   times;
 - Windows Update announcing a restart (event 22) at random times: maintenance mode for the
   window of the generated event task (`MaintMode.vbs ON <n>M`), the restart after the
-  RebootWarningTimeout the GPO writes for that server (the release's default when none).
+  RebootWarningTimeout Group Policy left in the server's registry (the release's default when none);
+- GPO versions (--then): later builds of the site imported over the GPO during the run, each
+  while the second partner is principal (mid-failover); a host runs the switcher and applies the
+  Registry items of the version it last processed.
 
-Invariants (tests/it/timeline.rs runs this; --control swaps in the old Update item without
-FilterRunOnce, which must break I1):
-  I1  within two minutes of a failover every front end's alias (every registry view it has)
-      names the principal, and it stays there across refreshes until the next failover;
-  I2  no Group Policy application ever moves an alias away from the principal;
+Invariants (tests/it/timeline.rs runs this; the controls must break them: --control no-runonce,
+the old Update item without FilterRunOnce; --control value-ids, the old run-once id derived from
+the value, with a rebuild that changes it):
+  I1  within two minutes of a failover, or of a new GPO version reaching a front end, its alias
+      (every registry view it has) names the principal exactly as its switcher names it (host,
+      instance, port), and it stays there across refreshes until the next failover;
+  I2  no Group Policy application (of any version) ever moves an alias away from the principal;
+  I6  a registry value an earlier version wrote on a front end and the deployed version no longer
+      writes is gone from it once it has applied that version (Delete items; control: the last
+      build made without the older bundle);
   I3  every restart (start and end) falls inside a maintenance window;
   I4  a run writes an event only for a switch or when its outcome differs from the host's
       previous run (an outage is logged once, not every minute); a run that ends with the alias
       at the principal, while the principal answers, exits 0;
   I5  no Wow6432Node key ever appears on an x86 server.
 Prints the simulated days, hosts, runs and events.
+
+    farm_timeline.py BUNDLE --arch - --wow64 [--control]
+
+runs only the switcher started by a 32-bit PowerShell on 64-bit Windows (see wow64()).
 """
 from __future__ import annotations
 
@@ -114,14 +127,21 @@ class PS:
         return self.src[n.start_byte:n.end_byte].decode("utf-8")
 
     # -- running
-    def run(self, host):
+    def run(self, host, args=None):
+        """Runs the script; `args`: the switches it is started with (`whatif`, `verbose`)."""
+        args = dict(args or {})
         self.host = host
-        self.scopes = [{"true": True, "false": False, "null": None, "whatifpreference": False}]
+        self.scopes = [{"true": True, "false": False, "null": None,
+                        "whatifpreference": bool(args.pop("whatif", False)),
+                        "verbosepreference": "Continue" if args.pop("verbose", False) else "SilentlyContinue",
+                        "lastexitcode": 0,
+                        # $PSBoundParameters: the parameters given on the command line.
+                        "psboundparameters": {k: v for k, v in (args or {}).items()}}]
         self.functions = {}
         try:
             for c in named(self.root):
                 if c.type == "param_block":
-                    self.bind_params(c, {})
+                    self.bind_params(c, args)
                 elif c.type == "statement_list":
                     self.block(c)
         except Exit as e:
@@ -265,7 +285,8 @@ class PS:
         if key == "myinvocation":
             return {"mycommand": {"definition": self.host.script_path}}
         if key == "pscmdlet":
-            return {"shouldprocess": lambda *a: True}
+            # $PSCmdlet.ShouldProcess: false under -WhatIf (SupportsShouldProcess).
+            return {"shouldprocess": lambda *a: not self.get("whatifpreference")}
         raise PSError(f"variable ${key} is not set (Set-StrictMode -Version Latest)")
 
     def set(self, key, value):
@@ -394,6 +415,8 @@ class PS:
     def member(self, obj, name):
         if isinstance(obj, list) and name.lower() == "count":
             return len(obj)
+        if isinstance(obj, dict) and name.lower() == "keys" and "keys" not in obj:
+            return list(obj.keys())  # a dictionary's Keys ($PSBoundParameters)
         if isinstance(obj, dict):
             for key, v in obj.items():
                 if key.lower() == name.lower():
@@ -439,6 +462,8 @@ class PS:
         raise PSError(f"method {mname} on {type(obj).__name__}")
 
     def command(self, n):
+        if any(c.type == "command_invokation_operator" for c in n.children):
+            return self.native(n)
         name = self.t(next(c for c in n.children if c.type == "command_name"))
         elems = next((c for c in n.children if c.type == "command_elements"), None)
         named_args, positional, flag = {}, [], None
@@ -462,6 +487,24 @@ class PS:
         if name in self.functions and name not in self.STUBBED:
             return self.call(name, named_args)
         return self.host.cmdlet(name, named_args, positional)
+
+    def native(self, n):
+        """`& $program $arguments`: runs a program (arrays spread into arguments, as PowerShell passes
+        them to a native program); $LASTEXITCODE is its exit code."""
+        expr = next(c for c in n.children if c.type == "command_name_expr")
+        text = self.t(expr)
+        if not re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", text):
+            raise PSError(f"call operator with {text}")
+        program = self.get(text[1:].lower())
+        elems = next((c for c in n.children if c.type == "command_elements"), None)
+        argv = []
+        for e in named(elems) if elems is not None else []:
+            if e.type == "command_argument_sep":
+                continue
+            v = self.eval(e)
+            argv.extend(v if isinstance(v, list) else [v])
+        self.scopes[0]["lastexitcode"] = self.host.run_program(program, argv, self)
+        return None
 
     def call(self, name, args):
         sb = self.functions[name]
@@ -494,14 +537,43 @@ class Host:
         self.env = {"PROCESSOR_ARCHITECTURE": "AMD64" if arch == "x64" else "x86",
                     "SYSTEMROOT": r"C:\WINDOWS"}
         self.script_path = r"C:\localscripts\Update-SqlAlias.ps1"
+        self.programs = []          # (program, arguments) the script started
+        self.output = []            # what Write-Output printed
+        self.sysnative = True       # %SystemRoot%\SysNative exists (2003 x64: only with KB942589)
         self.up = True
         self.last_outcome = None
 
     # registry paths: 'HKLM:\SOFTWARE\...' from the script, 'SOFTWARE\...' from the GPO
-    @staticmethod
-    def key(path):
+    def key(self, path):
         p = path.split(":\\", 1)[-1] if path.upper().startswith("HKLM:") else path
-        return p.strip("\\").lower()
+        k = p.strip("\\").lower()
+        # A 32-bit process on 64-bit Windows (PROCESSOR_ARCHITEW6432 set) sees HKLM\SOFTWARE
+        # redirected to HKLM\SOFTWARE\Wow6432Node; a path already under Wow6432Node stays there
+        # (Microsoft, "Registry Redirector", learn.microsoft.com/windows/win32/winprog64/registry-redirector).
+        if self.env.get("PROCESSOR_ARCHITEW6432") == "AMD64" and k.startswith("software\\") \
+                and not k.startswith("software\\wow6432node"):
+            k = "software\\wow6432node\\" + k[len("software\\"):]
+        return k
+
+    def run_program(self, program, argv, ps):
+        """A native program the script starts. Only the 64-bit Windows PowerShell through SysNative
+        is modelled: it exists for a 32-bit process on 64-bit Windows when `sysnative` is set
+        (Microsoft, "File System Redirector"), and runs the same script in a 64-bit process."""
+        self.programs.append((program, argv))
+        sysnative = self.env["SYSTEMROOT"] + r"\SysNative\WindowsPowerShell\v1.0\powershell.exe"
+        if program.lower() != sysnative.lower() or not self.sysnative:
+            raise PSError(f"program {program} not modelled")
+        if argv[:6] != ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", self.script_path]:
+            raise PSError(f"64-bit PowerShell started with {argv}")
+        switches = {a[1:].lower(): True for a in argv[6:]}
+        if set(switches) - {"whatif", "verbose"}:
+            raise PSError(f"arguments {argv[6:]}")
+        saved = dict(self.env)
+        self.env = {"PROCESSOR_ARCHITECTURE": "AMD64", "SYSTEMROOT": saved["SYSTEMROOT"]}
+        try:
+            return PS(ps.src).run(self, switches)
+        finally:
+            self.env = saved
 
     def read(self, key, name):
         return self.registry.get(self.key(key), {}).get(name.lower())
@@ -523,6 +595,10 @@ class Host:
             return None
         if n == "test-path":
             p = a["path"]
+            if p.lower() == (self.env["SYSTEMROOT"] + r"\SysNative\WindowsPowerShell\v1.0\powershell.exe").lower():
+                # SysNative is visible to 32-bit processes on 64-bit Windows only (Microsoft, "File
+                # System Redirector").
+                return self.sysnative and self.env.get("PROCESSOR_ARCHITEW6432") == "AMD64"
             return p in self.files if not p.upper().startswith("HKLM:") else self.key(p) in self.registry
         if n == "new-item":
             self.registry.setdefault(self.key(a["path"]), {})
@@ -539,7 +615,10 @@ class Host:
             return a["parent"].rsplit("\\", 1)[0]
         if n == "join-path":
             return pos[0] + "\\" + pos[1]
-        if n in ("write-output", "write-verbose", "write-warning", "set-strictmode"):
+        if n == "write-output":
+            self.output.append(pos[0] if pos else None)
+            return None
+        if n in ("write-verbose", "write-warning", "set-strictmode"):
             return None
         if n == "get-mirrorrole":
             return self.sim.role_seen_by(self, a["server"])
@@ -591,6 +670,10 @@ def apply_gpp(host, items):
 
 
 def read_gpp(bundle, control):
+    """The Registry items of a bundle's GPO. `control`: None (as generated); "no-runonce" (the
+    old Update item without FilterRunOnce); "value-ids" (the old id derivation: the run-once id
+    follows the value, and the item updates); "update" (the generated ids, but action U: the id
+    alone must keep the alias)."""
     path = next((os.path.join(d, f) for d, _, fs in os.walk(os.path.join(bundle, "gpo"))
                  for f in fs if f == "Registry.xml"), None)
     if path is None:
@@ -600,14 +683,23 @@ def read_gpp(bundle, control):
     for reg in root.iter("Registry"):
         props = reg.find("Properties")
         runonce = reg.find(".//FilterRunOnce")
-        items.append({
+        item = {
             "action": props.get("action"),
             "key": props.get("key"),
             "name": props.get("name"),
-            "value": props.get("value") if props.get("type") == "REG_SZ" else int(props.get("value"), 16),
+            "value": props.get("value") if props.get("type") in ("REG_SZ", None) or props.get("action") == "D"
+            else int(props.get("value"), 16),
             "computers": {f.get("name").lower() for f in reg.iter("FilterComputer")},
-            "runonce": None if (runonce is None or control) else runonce.get("id"),
-        })
+            "runonce": None if runonce is None else runonce.get("id"),
+        }
+        if item["runonce"] is not None and control == "no-runonce":
+            item["runonce"], item["action"] = None, "U"
+        elif item["runonce"] is not None and control == "value-ids":
+            item["runonce"] = "value:" + "\n".join((item["key"], item["name"], str(item["value"]))).lower()
+            item["action"] = "U"
+        elif item["runonce"] is not None and control == "update":
+            item["action"] = "U"
+        items.append(item)
     return items
 
 
@@ -618,21 +710,45 @@ def utf(path):
 
 # ------------------------------------------------------------------------------ simulation
 
-class Sim:
-    def __init__(self, bundle, arch, seed, control, days):
-        self.rng = random.Random(seed)
-        self.days = days
-        manifest = json.load(open(os.path.join(bundle, "manifest.json")))
-        files = {f["path"]: f for f in manifest["files"]}
+def norm(target):
+    """A data source as Test-SameTarget compares them: without spaces, case-folded."""
+    return target.replace(" ", "").lower()
+
+
+class Version:
+    """One build of the bundle, as a GPO version: its switcher script (copied by the Files item,
+    action Replace, at each refresh), the script's partners and its Registry items."""
+
+    def __init__(self, bundle, control):
+        self.bundle = bundle
         self.script = PS(open(os.path.join(bundle, "scripts/Update-SqlAlias.ps1"), "rb").read())
-        front = files["scripts/Update-SqlAlias.ps1"]["hosts"]
-        self.hosts = [Host(h, arch[h], self) for h in front]
         ps = self.script.t(self.script.root)
         self.alias = re.search(r"\[string\]\$Alias = '([^']*)'", ps).group(1)
         self.partners = re.findall(r"'([^']*)'", re.search(r"\[string\[\]\]\$Partners = @\(([^)]*)\)", ps).group(1))
+        self.items = read_gpp(bundle, control)
+
+
+class Sim:
+    def __init__(self, bundles, arch, seed, control, days):
+        self.rng = random.Random(seed)
+        self.days = days
+        bundle = bundles[0]
+        self.versions = [Version(b, control) for b in bundles]
+        manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+        files = {f["path"]: f for f in manifest["files"]}
+        front = files["scripts/Update-SqlAlias.ps1"]["hosts"]
+        self.hosts = [Host(h, arch[h], self) for h in front]
+        self.alias = self.versions[0].alias
+        if any(v.alias != self.alias or len(v.partners) != len(self.versions[0].partners) for v in self.versions):
+            fail(["the versions must keep the alias name and the number of partners"])
+        # The GPO version in SYSVOL; each host runs the switcher of the version it last applied.
+        self.deployed = 0
+        # What each partner listens on: every endpoint a deployed version names (an administrator
+        # who changes a port adds the new one beside the old, as SQL Server Configuration Manager
+        # allows ("TCP Port: 1433,1434"), until every front end has the new switcher).
+        self.endpoints = [{norm(p)} for p in self.versions[0].partners]
         task = utf(os.path.join(bundle, "tasks/Update-SqlAlias.xml"))
         self.interval = int(re.search(r"<Interval>PT(\d+)M</Interval>", task).group(1))
-        self.items = read_gpp(bundle, control)
         self.window = {}
         for path, f in files.items():
             if path.startswith("tasks/") and "MaintMode" in path:
@@ -648,52 +764,60 @@ class Sim:
                 props = item.find("Properties")
                 m = re.search(r"WUTriggerMaintMode\.vbs\S* (\d+)M", (props.get("args") or "") if props is not None else "")
                 if m:
-                    # Targeted by computer name, or (every 2003 server of the site) by release
-                    # only: then the servers that get WUTriggerMaintMode.vbs.
-                    names = [f.get("name") for f in item.iter("FilterComputer")] \
-                        or files.get("scripts/WUTriggerMaintMode.vbs", {}).get("hosts", [])
+                    # Every item names its computers (issue 27).
+                    names = [f.get("name") for f in item.iter("FilterComputer")]
                     for name in names:
                         self.window.setdefault(name, int(m.group(1)))
         for h in self.hosts:
             if h.name not in self.window:
                 fail([f"no maintenance window found for {h.name} in the bundle"])
-        self.delay = {}
-        for h in self.hosts:
-            vals = [it["value"] for it in self.items
-                    if it["name"] == "RebootWarningTimeout" and h.name.lower() in it["computers"]]
-            self.delay[h.name] = vals[0] if vals else DEFAULT_DELAY[h.arch]
         self.principal = 0
-        self.reachable = [True] * len(self.partners)
+        self.reachable = [True] * len(self.versions[0].partners)
         self.last_failover = -1e9
         self.now = 0.0
         self.violations = []
         self.cycles = 0
         self.runs = 0
         self.cache = {}
-        self.counts = {"failovers": 0, "outages": 0, "refreshes": 0, "restarts": 0, "switches": 0}
+        self.counts = {"failovers": 0, "outages": 0, "refreshes": 0, "restarts": 0, "switches": 0,
+                       "deployments": 0}
+
+    def delay_of(self, h):
+        """Windows Update's restart countdown on a host: the policy values Group Policy left in its
+        registry (RebootWarningTimeoutEnabled = 1 and RebootWarningTimeout), else the release's
+        default."""
+        au = r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU"
+        if h.read(au, "RebootWarningTimeoutEnabled") == 1 and h.read(au, "RebootWarningTimeout") is not None:
+            return h.read(au, "RebootWarningTimeout")
+        return DEFAULT_DELAY[h.arch]
 
     def violation(self, inv, host, msg):
         self.violations.append(f"{inv} at t={self.now:.2f} min on {host}: {msg}")
 
     def role_seen_by(self, host, server):
-        if server not in self.partners:
-            return "unreachable"
-        i = self.partners.index(server)
-        if not self.reachable[i]:
+        i = next((i for i, e in enumerate(self.endpoints) if norm(server) in e), None)
+        if i is None or not self.reachable[i]:
             return "unreachable"
         return "Primary" if i == self.principal else "Secondary"
 
-    def target(self):
-        return "DBMSSOCN," + self.partners[self.principal]
+    def target(self, h):
+        """The alias a host must hold: the principal as the host's switcher names it."""
+        return "DBMSSOCN," + self.versions[h.version].partners[self.principal]
+
+    def at_principal(self, value):
+        return value is not None and value.startswith("DBMSSOCN,") \
+            and norm(value[len("DBMSSOCN,"):]) in self.endpoints[self.principal]
 
     # One run of the switcher: executed by the interpreter; runs with the same inputs give the
     # same effects (the script reads nothing else), so each distinct input is interpreted once.
     def run_switcher(self, h):
         prior = json.dumps(h.registry, sort_keys=True)
-        key = (h.arch, prior, json.dumps(h.files, sort_keys=True), self.principal, tuple(self.reachable))
+        world = tuple(tuple(sorted(e)) for e in self.endpoints)
+        key = (h.arch, h.version, prior, json.dumps(h.files, sort_keys=True), self.principal,
+               tuple(self.reachable), world)
         if key not in self.cache:
             before = (json.loads(json.dumps(h.registry)), dict(h.files), len(h.events))
-            code = self.script.run(h)
+            code = self.versions[h.version].script.run(h)
             self.cache[key] = (json.loads(json.dumps(h.registry)), dict(h.files),
                                [e[1] for e in h.events[before[2]:]], code)
             h.events = h.events[:before[2]]
@@ -714,39 +838,68 @@ class Sim:
             self.violation("I4", h.name, f"event {events} although the outcome (exit {code}) did not change")
         h.last_outcome = outcome
         views = h.alias_views(self.alias)
-        if all(v == self.target() for v in views) and self.reachable[self.principal] and code != 0:
+        if all(v == self.target(h) for v in views) and self.reachable[self.principal] and code != 0:
             self.violation("I4", h.name, f"alias at the reachable principal but exit {code}")
         return code
 
     def refresh(self, h):
+        """Group Policy processing on a host: the deployed version's Files item replaces the
+        switcher script (the host now runs that version), its Registry items apply."""
         before = h.alias_views(self.alias)
-        apply_gpp(h, self.items)
+        if h.version != self.deployed:
+            h.version, h.version_since = self.deployed, self.now
+        apply_gpp(h, self.versions[self.deployed].items)
         after = h.alias_views(self.alias)
         self.counts["refreshes"] += 1
+        # I6: a value an earlier version wrote on this host and the deployed one no longer writes
+        # is gone once the host has applied it (the Delete items of a build after the older bundle).
+        def written(items):
+            return {(it["key"].lower(), it["name"].lower()) for it in items
+                    if it["action"] != "D" and h.name.lower() in it["computers"]}
+        current = written(self.versions[self.deployed].items)
+        for k in range(self.deployed):
+            for key, name in sorted(written(self.versions[k].items) - current):
+                if h.read(key, name) is not None:
+                    self.violation("I6", h.name, f"retired value {key}\\{name} still there after "
+                                                 f"version {self.deployed + 1} applied")
         for b, a in zip(before, after):
-            if b == self.target() and a != b:
-                self.violation("I2", h.name, f"Group Policy moved the alias from the principal to {a}")
+            if self.at_principal(b) and a != b:
+                self.violation("I2", h.name, f"Group Policy (version {self.deployed + 1}) moved the alias "
+                                             f"from the principal {b} to {a}")
 
     def check_alias(self):
         if self.now < self.last_failover + 2 or not self.reachable[self.principal]:
             return
         for h in self.hosts:
-            if not h.up or self.now < h.booted + 2:
+            if not h.up or self.now < h.booted + 2 or self.now < h.version_since + 2:
                 continue
             views = h.alias_views(self.alias)
-            if any(v != self.target() for v in views):
-                self.violation("I1", h.name, f"alias {views} is not the principal {self.target()} "
-                                             f"{self.now - self.last_failover:.1f} min after the failover")
+            if any(v != self.target(h) for v in views):
+                self.violation("I1", h.name, f"alias {views} is not the principal {self.target(h)} "
+                                             f"{self.now - max(self.last_failover, h.version_since):.1f} min after "
+                                             f"the failover or the GPO version {h.version + 1}")
+
+    def deploy(self, k):
+        """A rebuilt bundle imported over the GPO: SQL Server already listens on the endpoints it
+        names; the hosts pick it up at their next Group Policy processing."""
+        self.deployed = k
+        for i, p in enumerate(self.versions[k].partners):
+            self.endpoints[i].add(norm(p))
+        self.counts["deployments"] += 1
 
     def simulate(self):
         end = self.days * 1440.0
         ev = []  # (time, order, kind, host index)
         for i, h in enumerate(self.hosts):
-            h.booted = 0.0
+            h.booted, h.version, h.version_since = 0.0, 0, 0.0
             ev.append((0.0, 0, "boot", i))
             ev.append((self.rng.uniform(60, 1440), 3, "wu22", i))
         ev.append((self.rng.expovariate(1 / 240), 2, "failover", -1))
         ev.append((self.rng.expovariate(1 / 600), 2, "outage", -1))
+        # Later versions are deployed at even intervals, each while the second partner is the
+        # principal (mid-failover): the alias then names a partner the GPO's initial value does not.
+        for k in range(1, len(self.versions)):
+            ev.append((end * k / len(self.versions) + self.rng.uniform(0, 60), 2, f"deploy{k}", -1))
         t = 0.0
         while t <= end:
             ev.append((t, 4, "tick", -1))
@@ -769,6 +922,15 @@ class Sim:
                     self.refresh(h)
                     heapq.heappush(ev, (self.now + REFRESH_MIN + self.rng.uniform(-REFRESH_SPREAD, REFRESH_SPREAD),
                                         1, kind, i))
+            elif kind.startswith("deploy"):
+                if self.principal == 0 or not all(self.reachable):
+                    # Fail over first (or wait for the outage to end), then deploy a few minutes later.
+                    if self.principal == 0 and all(self.reachable):
+                        self.principal, self.last_failover = 1, self.now
+                        self.counts["failovers"] += 1
+                    heapq.heappush(ev, (self.now + 5, 2, kind, -1))
+                else:
+                    self.deploy(int(kind[len("deploy"):]))
             elif kind == "failover":
                 self.principal = 1 - self.principal
                 self.last_failover = self.now
@@ -782,13 +944,13 @@ class Sim:
                 length = self.rng.uniform(3, 45)
                 heapq.heappush(ev, (self.now + length, 2, "recover", -1))
             elif kind == "recover":
-                self.reachable = [True] * len(self.partners)
+                self.reachable = [True] * len(self.reachable)
                 self.last_failover = max(self.last_failover, self.now)
                 heapq.heappush(ev, (self.now + self.rng.expovariate(1 / 600), 2, "outage", -1))
             elif kind == "wu22":
                 if h.up:
                     window_end = self.now + self.window[h.name]
-                    start = self.now + self.delay[h.name]
+                    start = self.now + self.delay_of(h)
                     stop = start + self.rng.uniform(2, RESTART_MAX)
                     if stop > window_end:
                         self.violation("I3", h.name, f"restart {start:.1f}-{stop:.1f} outside the window "
@@ -809,20 +971,85 @@ class Sim:
         return self.violations
 
 
+def wow64(bundle, control):
+    """The switcher started by a 32-bit PowerShell on 64-bit Windows (PROCESSOR_ARCHITECTURE x86,
+    PROCESSOR_ARCHITEW6432 AMD64: Microsoft, "WOW64 Implementation Details"), where HKLM\SOFTWARE is
+    redirected to Wow6432Node. With the principal on the second partner and the alias at the
+    first in both views, each case must end as stated; --control runs the same cases on the script
+    without its relaunch block (the old switcher), which must fail the second case."""
+    manifest = json.load(open(os.path.join(bundle, "manifest.json")))
+    front = next(f for f in manifest["files"] if f["path"] == "scripts/Update-SqlAlias.ps1")["hosts"]
+    sim = Sim([bundle], {h: "x64" for h in front}, 0, None, 1)
+    version = sim.versions[0]
+    script = version.script
+    if control:
+        src = script.src.decode("utf-8")
+        start = src.index("if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {\r\n    $native")
+        end = src.index("    exit $LASTEXITCODE\r\n}\r\n", start) + len("    exit $LASTEXITCODE\r\n}\r\n")
+        script = PS((src[:start] + src[end:]).encode("utf-8"))
+    sim.principal = 1
+    want = "DBMSSOCN," + version.partners[1]
+    first = "DBMSSOCN," + version.partners[0]
+    native64 = {"PROCESSOR_ARCHITECTURE": "AMD64", "SYSTEMROOT": r"C:\WINDOWS"}
+    wow = {"PROCESSOR_ARCHITECTURE": "x86", "PROCESSOR_ARCHITEW6432": "AMD64", "SYSTEMROOT": r"C:\WINDOWS"}
+    errs = []
+    cases = [
+        # (label, host arch, process environment, SysNative exists, switches, exit, alias after)
+        ("64-bit process on x64", "x64", native64, True, {}, 0, want),
+        ("32-bit process on x64: relaunched in the 64-bit PowerShell", "x64", wow, True, {}, 0, want),
+        ("32-bit process on x64, -WhatIf passed on", "x64", wow, True, {"whatif": True}, 0, first),
+        ("32-bit process on x64 without SysNative (2003 x64 without KB942589)", "x64", wow, False, {}, 5, first),
+        ("32-bit process on x64 given -Database", "x64", wow, True, {"database": "X"}, 5, first),
+        ("32-bit Windows", "x86", {"PROCESSOR_ARCHITECTURE": "x86", "SYSTEMROOT": r"C:\WINDOWS"}, True, {}, 0, want),
+    ]
+    for label, arch, env, sysnative, switches, code, after in cases:
+        h = Host(front[0], arch, sim)
+        h.version = 0
+        h.env = dict(native64 if arch == "x64" else env)
+        for key in (["SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo"]
+                    + (["SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo"] if arch == "x64" else [])):
+            h.write(key, version.alias, first)
+        h.env, h.sysnative = dict(env), sysnative
+        got = script.run(h, switches)
+        h.env = dict(native64 if arch == "x64" else env)
+        views = h.alias_views(version.alias)
+        relaunched = [p for p, _ in h.programs]
+        if got != code or any(v != after for v in views):
+            errs.append(f"{label}: exit {got} (expected {code}), alias views {views} (expected {after}), "
+                        f"programs {relaunched}, output {h.output}")
+        if env is wow and code == 0 and len(relaunched) != 1:
+            errs.append(f"{label}: started {relaunched}, expected one 64-bit PowerShell")
+        if code == 5 and not any(o and "32-bit" in o for o in h.output):
+            errs.append(f"{label}: exit 5 without a message: {h.output}")
+    print(f"wow64: {len(cases)} cases, {len(errs)} failed")
+    for e in errs:
+        print("W64: " + e)
+    if errs:
+        sys.exit(1)
+    print("the switcher writes the 64-bit alias from a 32-bit process or exits 5 with a message")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle")
     ap.add_argument("--arch", required=True)
     ap.add_argument("--days", type=float, default=float(os.environ.get("SITEBUNDLE_TIMELINE_DAYS", "3")))
     ap.add_argument("--seeds", type=int, default=int(os.environ.get("SITEBUNDLE_TIMELINE_SEEDS", "4")))
-    ap.add_argument("--control", action="store_true")
+    ap.add_argument("--control", nargs="?", const="no-runonce", default=None,
+                    choices=["no-runonce", "value-ids", "update"])
+    ap.add_argument("--then", action="append", default=[],
+                    help="a later build of the site, deployed over the GPO during the run (repeatable, in order)")
+    ap.add_argument("--wow64", action="store_true",
+                    help="only the 32-bit-process cases of the switcher (with --control: the old switcher)")
     a = ap.parse_args()
+    if a.wow64:
+        return wow64(a.bundle, a.control)
     arch = dict(x.split("=") for x in a.arch.split(","))
     total = {"days": 0.0, "runs": 0, "events": 0, "interpreted": 0}
     counts = {}
     violations = []
     for seed in range(a.seeds):
-        sim = Sim(a.bundle, arch, seed, a.control, a.days)
+        sim = Sim([a.bundle] + a.then, arch, seed, a.control, a.days)
         violations += sim.simulate()
         total["days"] += a.days
         total["runs"] += sim.runs
@@ -834,6 +1061,7 @@ def main():
           f"{total['runs']} switcher runs ({total['interpreted']} distinct inputs interpreted), "
           f"{counts['refreshes']} Group Policy applications, {counts['failovers']} failovers, "
           f"{counts['outages']} outages, {counts['restarts']} Windows Update restarts, "
+          f"{counts['deployments']} GPO versions deployed, "
           f"{counts['switches']} switches, {total['events']} switcher events")
     by = {}
     for v in violations:
@@ -842,7 +1070,7 @@ def main():
         print(f"{inv}: {len(vs)} violations, first: {vs[0]}")
     if violations:
         sys.exit(1)
-    print("invariants held: I1, I2, I3, I4, I5")
+    print("invariants held: I1, I2, I3, I4, I5" + (", I6" if a.then else ""))
 
 
 if __name__ == "__main__":

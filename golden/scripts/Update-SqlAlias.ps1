@@ -12,7 +12,8 @@
        TCP/IP alias in either view is left alone.
     2. Asks the server it points at whether it is principal for the probe database
        (sys.database_mirroring.mirroring_role = 1, through System.Data.SqlClient, Windows
-       authentication). If it is, and every view agrees, nothing is done.
+       authentication). If it is, every view agrees and the alias is one of -Partners as
+       configured (host, instance and port), nothing is done.
     3. Otherwise asks each configured partner in turn and switches the alias (every view) only
        to a partner that answers as principal. When no partner answers as principal the alias is
        left alone.
@@ -32,6 +33,8 @@
       2  no partner answered as principal: alias left unchanged
       3  the alias exists but is not a TCP/IP (DBMSSOCN) alias in some view: left unchanged
       4  unexpected error (registry, event log or state file failure): see the message
+      5  started by a 32-bit PowerShell on 64-bit Windows that could not start the 64-bit one
+         (see the message); nothing changed
 
 .PARAMETER Alias
     Alias name (registry value name).
@@ -60,6 +63,38 @@ param(
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+
+# A 32-bit PowerShell on a 64-bit Windows (SysWOW64\WindowsPowerShell, e.g. started by a 32-bit
+# management tool) has HKLM\SOFTWARE redirected to Wow6432Node (Microsoft, "Registry Redirector"):
+# both views below would be the 32-bit one and the 64-bit alias SharePoint reads would never be
+# written. Such a process has PROCESSOR_ARCHITEW6432 set (Microsoft, "WOW64 Implementation
+# Details"). It runs this script again in the 64-bit PowerShell, reached through
+# %SystemRoot%\SysNative (Microsoft, "File System Redirector": the name a 32-bit process uses for
+# the real System32; Server 2003 x64 has it only with hotfix KB942589), and exits with that run's
+# exit code. Without SysNative, or with a parameter a command line cannot carry, it exits 5.
+if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+    $native = $env:SystemRoot + '\SysNative\WindowsPowerShell\v1.0\powershell.exe'
+    $direct = '%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe'
+    foreach ($name in $PSBoundParameters.Keys) {
+        if ($name -ne 'WhatIf' -and $name -ne 'Verbose') {
+            Write-Output ('Update-SqlAlias runs as a 32-bit process on 64-bit Windows and cannot pass -' + $name + ' to the 64-bit PowerShell: run it with ' + $direct + '; alias left unchanged.')
+            exit 5
+        }
+    }
+    if (-not (Test-Path -Path $native)) {
+        Write-Output ('Update-SqlAlias runs as a 32-bit process on 64-bit Windows and cannot start the 64-bit PowerShell (' + $native + ' is missing; on Server 2003 x64 install KB942589): run it with ' + $direct + '; alias left unchanged.')
+        exit 5
+    }
+    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Definition)
+    if ($WhatIfPreference) {
+        $relaunch += '-WhatIf'
+    }
+    if ($VerbosePreference -eq 'Continue') {
+        $relaunch += '-Verbose'
+    }
+    & $native $relaunch
+    exit $LASTEXITCODE
+}
 
 # The 32-bit registry view exists only on a 64-bit Windows. PROCESSOR_ARCHITECTURE is AMD64 in a
 # 64-bit process there; a 32-bit (WOW64) process sees x86 and gets PROCESSOR_ARCHITEW6432 = AMD64
@@ -193,6 +228,20 @@ function Test-SameTarget {
     return [string]::Equals($A.Replace(' ', ''), $B.Replace(' ', ''), [System.StringComparison]::OrdinalIgnoreCase)
 }
 
+function Test-ConfiguredPartner {
+    # True when the target is one of -Partners exactly as configured (name, instance and port). An
+    # alias that reaches the principal under another name or port (written before a rebuild changed
+    # a partner's port or FQDN, while SQL Server listens on both) is rewritten with the configured
+    # one, so a rebuild never leaves the front ends on an endpoint about to be retired.
+    param([string]$Target)
+    foreach ($partner in $Partners) {
+        if (Test-SameTarget -A $Target -B $partner) {
+            return $true
+        }
+    }
+    return $false
+}
+
 try {
     $current = Get-AliasTarget -KeyPath $KeyPaths[0]
     $current32 = $current
@@ -207,7 +256,7 @@ try {
     if ($current -ne '') {
         $currentRole = Get-MirrorRole -Server $current
         Write-Verbose ('Alias ' + $Alias + ' points at ' + $current + ' (' + $currentRole + ' for ' + $Database + ').')
-        if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32)) {
+        if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32) -and (Test-ConfiguredPartner -Target $current)) {
             Write-Outcome -Outcome 'ok' -EventId 5 -EntryType 'Information' -Message ('Alias ' + $Alias + ' points at ' + $current + ', the principal for ' + $Database + '.')
             exit 0
         }

@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
-use crate::escape::win_arg;
 use crate::model::Farm;
 use crate::plan::{Emitted, Plan};
 
@@ -23,16 +22,7 @@ pub const PATH: &str = "inventory.json";
 /// with their items), which older bundles have.
 pub const VERSION: u32 = 2;
 
-/// One item on one server.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Item {
-    /// "task", "registry" or a family's own kind (e.g. "eventtrigger").
-    pub kind: String,
-    /// What identifies it on the server: the task name, `HKLM\key\value`, the trigger name.
-    pub name: String,
-    /// The command (or the steps) that remove it from the server.
-    pub remove: String,
-}
+pub use crate::plan::inventory::Item;
 
 /// One item with the servers that get it, in the site's order. Server names stay JSON string
 /// values (a reader never meets a site's value as a key).
@@ -48,42 +38,15 @@ struct Inventory<'a> {
     inventory_version: u32,
     site: &'a str,
     items: Vec<ItemHosts>,
+    /// The items of an older bundle this bundle's GPO deletes (Delete preference items): the
+    /// next build keeps deleting them (`check::previous_items`) until `build --drop-retired`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    retiring: Vec<ItemHosts>,
 }
 
 /// Adds `inventory.json`.
 pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
-    let mut items: BTreeMap<Item, Vec<usize>> = BTreeMap::new();
-    let quote =
-        |s: &str| win_arg(s).map_err(|e| crate::Error::internal(format!("inventory: {s:?}: {e}")));
-    for t in &plan.tasks {
-        let item = Item {
-            kind: "task".into(),
-            name: t.name.clone(),
-            remove: format!("schtasks /Delete /TN {} /F", quote(&t.name)?),
-        };
-        items.entry(item).or_default().extend(&t.hosts);
-    }
-    for v in plan.reg_values() {
-        let key = format!("HKLM\\{}", v.key.trim_matches('\\'));
-        let value = match v.name.as_str() {
-            "" => "/ve".to_string(),
-            n => format!("/v {}", quote(n)?),
-        };
-        let item = Item {
-            kind: "registry".into(),
-            name: format!("{key}\\{}", v.name),
-            remove: format!("reg delete {} {value} /f", quote(&key)?),
-        };
-        items.entry(item).or_default().extend(&v.hosts);
-    }
-    for extra in &plan.host_items {
-        let item = Item {
-            kind: extra.kind.clone(),
-            name: extra.name.clone(),
-            remove: extra.remove.clone(),
-        };
-        items.entry(item).or_default().extend(&extra.hosts);
-    }
+    let items = crate::plan::inventory::items(plan)?;
     let items = items
         .into_iter()
         .map(|(item, mut hosts)| {
@@ -97,6 +60,7 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
         inventory_version: VERSION,
         site: &site.name,
         items,
+        retiring: retiring_items(plan),
     })
     .map_err(|e| crate::Error::internal(format!("inventory: {e}")))?;
     let mut out = Emitted::default();
@@ -109,4 +73,25 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
         ),
     )?;
     Ok(out)
+}
+
+/// What the GPO deletes, as items with their hosts (by the names the older bundle used).
+fn retiring_items(plan: &Plan) -> Vec<ItemHosts> {
+    let mut by_item: BTreeMap<Item, Vec<String>> = BTreeMap::new();
+    for r in plan.gpo.iter().flat_map(|g| &g.retiring) {
+        let item = Item {
+            kind: r.kind.clone(),
+            name: r.name.clone(),
+            remove: r.remove.clone(),
+        };
+        by_item.entry(item).or_default().push(r.host.clone());
+    }
+    by_item
+        .into_iter()
+        .map(|(item, mut hosts)| {
+            hosts.sort();
+            hosts.dedup();
+            ItemHosts { item, hosts }
+        })
+        .collect()
 }

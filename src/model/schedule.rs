@@ -20,6 +20,56 @@ use crate::diag::{Code, Severity};
 /// moves a task to other days; never `site.changed`).
 pub const DEFAULT_START: &str = "2010-01-01";
 
+/// How many days the UTC moment of a local start lies from its local date (−1, 0 or +1): a
+/// legacy (Task Scheduler 1.0) Group Policy item states its start in UTC ([MS-GPPREF] 2.2.1.18.1
+/// "startHour … MUST be the UTC hour"), so its day of the week or of the month is the UTC day
+/// that time falls on, and moves with it (issue 27: Sunday 21:30 in New York is Monday 02:30
+/// UTC). `None` when the local time does not exist in the zone that day.
+pub fn utc_day_shift(date: Date, hour: u32, minute: u32, zone: &jiff::tz::TimeZone) -> Option<i64> {
+    let local = date.at(hour as i8, minute as i8, 0, 0);
+    let utc = local
+        .to_zoned(zone.clone())
+        .ok()?
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .datetime();
+    Some((utc.date() - date).get_days() as i64)
+}
+
+/// Why a monthly schedule whose UTC start lies `shift` days from its local date cannot be a
+/// legacy item: the day before the first Monday, or after the last Friday, is no fixed week of
+/// the month; and a day of the month moved outside 1-28 is missing in some months (day 0 is the
+/// previous month's last day, day 29 does not exist in February).
+pub fn legacy_shift_problem(by: &By, shift: i64) -> Option<String> {
+    if shift == 0 {
+        return None;
+    }
+    let utc_day = if shift > 0 {
+        "the next day"
+    } else {
+        "the day before"
+    };
+    let days = match by {
+        By::MonthWeekday { .. } => {
+            return Some(format!(
+                "its start is {utc_day} in UTC, and a weekday of one week moved by a day is no fixed week of the month"
+            ));
+        }
+        By::MonthDays { days } => days,
+        _ => return None,
+    };
+    let bad: Vec<String> = days
+        .iter()
+        .filter(|&&d| !(1..=LAST_COMMON_DAY as i64).contains(&(d as i64 + shift)))
+        .map(|d| d.to_string())
+        .collect();
+    (!bad.is_empty()).then(|| {
+        format!(
+            "its start is {utc_day} in UTC, which moves day(s) {} of the month outside 1-{LAST_COMMON_DAY}",
+            bad.join(", ")
+        )
+    })
+}
+
 /// The last day of the month every month has: days 29-31 are skipped in shorter months by Task
 /// Scheduler, so they are refused (see [`check_month_day`]).
 const LAST_COMMON_DAY: u32 = 28;
@@ -526,6 +576,36 @@ fn resolve_month_days(ctx: &mut Ctx, p: &str, days: &[u32]) -> Option<By> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn utc_day_shift_both_ways() {
+        let tz = |n: &str| jiff::tz::db().get(n).unwrap();
+        let sunday: Date = "2010-01-03".parse().unwrap();
+        // Sunday 21:30 in New York is Monday 02:30 UTC; 08:00 in Auckland the day before in UTC.
+        assert_eq!(
+            utc_day_shift(sunday, 21, 30, &tz("America/New_York")),
+            Some(1)
+        );
+        assert_eq!(
+            utc_day_shift(sunday, 8, 0, &tz("Pacific/Auckland")),
+            Some(-1)
+        );
+        assert_eq!(
+            utc_day_shift(sunday, 12, 0, &tz("America/Los_Angeles")),
+            Some(0)
+        );
+        let days = |d: Vec<u32>| By::MonthDays { days: d };
+        assert!(legacy_shift_problem(&days(vec![1, 27]), 1).is_none());
+        assert!(legacy_shift_problem(&days(vec![1, 28]), 1).is_some());
+        assert!(legacy_shift_problem(&days(vec![1, 28]), -1).is_some());
+        assert!(legacy_shift_problem(&days(vec![2, 28]), -1).is_none());
+        let week = By::MonthWeekday {
+            week: Week::First,
+            day: Day::Monday,
+        };
+        assert!(legacy_shift_problem(&week, 0).is_none());
+        assert!(legacy_shift_problem(&week, 1).is_some());
+    }
+
     use super::*;
 
     #[test]

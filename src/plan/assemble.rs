@@ -8,16 +8,18 @@ impl Plan {
     /// Merges the contributions in the order given (the families table's, then the analyses')
     /// and computes what the GPO carries. Two contributions claiming one path is an internal
     /// error.
+    /// `previous`: what an older bundle put on the servers (its `inventory.json`), whose items
+    /// this plan lacks leave through the GPO (`build --previous`); empty for a plain build.
     pub fn assemble(
         site: &Farm,
         contributions: Vec<(FamilyId, Contribution)>,
+        previous: &[crate::check::Retired],
     ) -> Result<Plan, crate::Error> {
         let mut plan = Plan::default();
         for (_, c) in contributions {
             merge(&mut plan, c)?;
         }
-        let values: Vec<_> = plan.reg_values().cloned().collect();
-        plan.gpo = super::gpo::plan(site, &plan.files, &plan.tasks, &values, &plan.services)?;
+        plan.gpo = super::gpo::plan(site, &plan, previous)?;
         if plan.gpo.is_some() {
             plan.server_prerequisites
                 .extend(legacy_gpp_prerequisite(site));

@@ -11,6 +11,7 @@ mod audit;
 mod contribution;
 pub mod duration;
 pub mod gpo;
+pub mod inventory;
 mod registry;
 pub mod report;
 mod runbook;
@@ -32,7 +33,7 @@ pub use server::{
     schedule,
 };
 pub use service::ServiceRecovery;
-pub use task::{Account, Principal, TaskSpec, Trigger, start_boundary};
+pub use task::{Account, Principal, TaskSpec, Trigger};
 pub use topology::{Column, LineSlot, SERVER_RANK, ServerLine, TopoEdge, TopoNode, Topology};
 
 use crate::bundle::Bundle;
@@ -67,6 +68,13 @@ pub struct Plan {
     /// Items a family puts on servers that are neither tasks nor registry values (e.g. a 2003
     /// event trigger), for the bundle's inventory of retired items.
     pub host_items: Vec<HostItem>,
+    /// What the previous bundle put on the servers (its `inventory.json`: items and the items it
+    /// was retiring), when the build was given one (`build --previous`, or the output folder's):
+    /// the GPO emitter adds Delete items for those this plan lacks (issue 27).
+    pub previous: Vec<crate::check::Retired>,
+    /// The items this bundle's GPO deletes (set by the GPO emitter; recorded in inventory.json so
+    /// that the next build keeps deleting them until they are dropped).
+    pub retiring: Vec<crate::check::Retired>,
 }
 
 impl Plan {

@@ -403,7 +403,13 @@ impl Plan {
             .map(|t| TaskPlan {
                 name: t.name.clone(),
                 feature: t.feature,
-                schedule: schedule(&t.trigger),
+                schedule: {
+                    let mut s = schedule(&t.trigger);
+                    if !site.server(idx).os.has_task_scheduler2() {
+                        s.schtasks = schtasks_2003(&s.schtasks);
+                    }
+                    s
+                },
                 run_as: t.principal.schtasks_ru().to_string(),
                 action: format!("{} {}", t.command, t.arguments)
                     .trim_end()
@@ -541,7 +547,7 @@ fn verifies(
     if by_gpo {
         out.push(verify(
             "gpupdate /force",
-            "\"Computer Policy update has completed successfully\"",
+            gpupdate_done(site.server(idx).os),
         ));
     }
     for f in files {
@@ -577,6 +583,42 @@ fn verifies(
         }
     }
     Ok((out, destructive))
+}
+
+/// What `gpupdate /force` prints when the computer policy has applied, by release: 2008 says
+/// "Computer Policy update has completed successfully."; 2003's gpupdate says "Computer Policy
+/// Refresh has completed." (its documented output: "Refreshing Policy... User Policy Refresh has
+/// completed. Computer Policy Refresh has completed.", library.tebyan.net/ar/Viewer/Text/164725/311,
+/// the gpupdate entry of a Windows Server 2003 command reference).
+fn gpupdate_done(os: Os) -> &'static str {
+    if os.has_task_scheduler2() {
+        "\"Computer Policy update has completed successfully\""
+    } else {
+        "\"Computer Policy Refresh has completed.\""
+    }
+}
+
+/// The `schtasks /Create` options as Server 2003's schtasks takes them: `/ST` in HH:MM:SS
+/// (Microsoft, "Schtasks" for Windows Server 2003: "/st StartTime … in HH:MM:SS 24-hour format";
+/// 2008 takes HH:MM).
+pub fn schtasks_2003(options: &str) -> String {
+    let mut out = String::with_capacity(options.len() + 8);
+    let mut rest = options;
+    while let Some(i) = rest.find("/ST ") {
+        let (head, tail) = rest.split_at(i + 4);
+        out.push_str(head);
+        let time: String = tail
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ':')
+            .collect();
+        out.push_str(&time);
+        if time.len() == 5 {
+            out.push_str(":00");
+        }
+        rest = &tail[time.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A file's own command line: "run by hand …: COMMAND" keeps its note apart.
@@ -670,6 +712,25 @@ fn time_of(start: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_2003_start_times_have_seconds() {
+        assert_eq!(
+            schtasks_2003("/SC DAILY /MO 1 /ST 03:15"),
+            "/SC DAILY /MO 1 /ST 03:15:00"
+        );
+        assert_eq!(
+            schtasks_2003("/SC MONTHLY /D 1 /ST 02:30; /SC MONTHLY /D 15 /ST 02:30"),
+            "/SC MONTHLY /D 1 /ST 02:30:00; /SC MONTHLY /D 15 /ST 02:30:00"
+        );
+        assert_eq!(schtasks_2003("/SC ONSTART"), "/SC ONSTART");
+        assert_eq!(schtasks_2003("/ST 04:00:00"), "/ST 04:00:00");
+        assert_eq!(
+            gpupdate_done(Os::W2003R2),
+            "\"Computer Policy Refresh has completed.\""
+        );
+        assert!(gpupdate_done(Os::W2008R2).contains("update has completed successfully"));
+    }
 
     #[test]
     fn schedules_in_words_and_schtasks_terms() {

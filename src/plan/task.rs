@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use super::Duration;
-use crate::model::Farm;
 use crate::model::schedule::Schedule;
 
 /// When a task runs.
@@ -178,9 +177,4 @@ impl TaskSpec {
     pub fn xml_path(&self) -> String {
         format!("tasks/{}.xml", self.name)
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` on the site's `changed` date: a fixed, reproducible start boundary.
-pub fn start_boundary(site: &Farm, hour: u32, minute: u32, second: u32) -> String {
-    format!("{}T{hour:02}:{minute:02}:{second:02}", &site.changed[..10])
 }

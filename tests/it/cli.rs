@@ -254,7 +254,8 @@ fn diff_lists_retired_items_with_their_removal_commands() {
     let text = common::read("site.toml");
     // Control: the same site retires nothing.
     assert!(!diff(&text).contains("Retired items"));
-    // The alias renamed, the killer's process changed, maintenance removed.
+    // The alias renamed, the killer's process changed, maintenance removed (the reference sets no
+    // restart delay, so no Windows Update value is retired).
     let edited = text
         .replace("alias = \"SPSQL\"", "alias = \"SPSQL2\"")
         .replace("image = \"mssdmn.exe\"", "image = \"w3wp.exe\"");
@@ -269,7 +270,6 @@ fn diff_lists_retired_items_with_their_removal_commands() {
         "    registry HKLM\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo\\SPSQL: reg delete \"HKLM\\SOFTWARE\\Microsoft\\MSSQLServer\\Client\\ConnectTo\" /v \"SPSQL\" /f",
         "    registry HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo\\SPSQL: reg delete \"HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\MSSQLServer\\Client\\ConnectTo\" /v \"SPSQL\" /f",
         "    task WUTriggerMaintMode: schtasks /Delete /TN \"WUTriggerMaintMode\" /F",
-        "    registry HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\\RebootWarningTimeout: reg delete \"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\" /v \"RebootWarningTimeout\" /f",
         "  on ects-app1:",
         "    eventtrigger Windows Update - Reboot Impending: eventtriggers /query /fo list /v",
         "    task WUTriggerMaintMode-Refresh: schtasks /Delete /TN \"WUTriggerMaintMode-Refresh\" /F",

@@ -30,18 +30,11 @@ fn site(text: &str) -> Site {
     }
 }
 
-/// Computer names a targeted item must list: empty when every server of that family gets it.
+/// Computer names a targeted item must list: the hosts of that release family, always (issue 27).
 fn computers(site: &Site, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let fam: Vec<usize> = (0..site.farm.servers.len())
-        .filter(|&i| family(i))
-        .collect();
-    let mine: Vec<usize> = fam.iter().copied().filter(|i| hosts.contains(i)).collect();
-    if mine.len() == fam.len() {
-        return vec![];
-    }
-    let mut v: Vec<String> = mine
-        .iter()
-        .map(|&i| site.farm.servers[i].name.clone())
+    let mut v: Vec<String> = (0..site.farm.servers.len())
+        .filter(|&i| family(i) && hosts.contains(&i))
+        .map(|i| site.farm.servers[i].name.clone())
         .collect();
     v.sort();
     v
@@ -500,6 +493,13 @@ fn checker_catches_broken_backups() {
             "legacy Task Every5Minutes",
         ),
         (tasks, "type=\"DAILY\"", "type=\"HOURLY\"", "legacy Task"),
+        // Issue 27: an item without a name filter reaches every machine of the linked OU.
+        (
+            files,
+            "type=\"NETBIOS\" name=\"",
+            "type=\"NETBIOS\" title=\"",
+            "no computer filter",
+        ),
     ] {
         let (ok, out) = tamper(path, from, to);
         assert!(!ok, "tampering {path} ({why}) went unnoticed:\n{out}");
@@ -816,4 +816,286 @@ fn the_families_tasks_are_the_plan_s_tasks() {
         assert_eq!(declared, planned, "{name}");
     }
     assert!(checked > 10, "{checked} sites");
+}
+
+/// The items of one preference file (any preference: Files, ScheduledTasks, Registry, Services,
+/// Groups…) that do not name their computers: each child of the root is an item ([MS-GPPREF]
+/// 2.2.1.1.2); its `Filters` must hold a FilterComputer ([MS-GPPREF] 2.2.1.22) with a name that
+/// is one of the farm's servers.
+fn items_without_computers(xml: &str, servers: &[String]) -> (usize, Vec<String>) {
+    let doc = roxmltree::Document::parse(xml).expect("preference XML parses");
+    let mut n = 0;
+    let mut bad = Vec::new();
+    for item in doc.root_element().children().filter(|c| c.is_element()) {
+        n += 1;
+        let names: Vec<&str> = item
+            .children()
+            .filter(|c| c.has_tag_name("Filters"))
+            .flat_map(|f| f.descendants())
+            .filter(|e| e.has_tag_name("FilterComputer") && e.attribute("not") == Some("0"))
+            .filter_map(|e| e.attribute("name"))
+            .collect();
+        let ours = names
+            .iter()
+            .all(|n| servers.iter().any(|s| s.eq_ignore_ascii_case(n)));
+        if names.is_empty() || !ours {
+            bad.push(format!(
+                "{} {:?} computers {names:?}",
+                item.tag_name().name(),
+                item.attribute("name")
+            ));
+        }
+    }
+    (n, bad)
+}
+
+/// The preference files of a bundle's GPO, as text.
+fn preference_files(b: &Bundle) -> Vec<(String, String)> {
+    b.files
+        .iter()
+        .filter(|(p, _)| p.starts_with("gpo/") && p.contains("/Machine/Preferences/"))
+        .map(|(p, a)| (p.clone(), String::from_utf8(a.bytes.clone()).unwrap()))
+        .collect()
+}
+
+/// The generator before issue 27: an item that reaches every server of its release carried only
+/// the OS filter. Removes the computer collection of such items (of every item without an OS
+/// filter that reaches every server).
+fn old_targeting(xml: &str, site: &Site) -> String {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut cuts = Vec::new();
+    for item in doc.root_element().children().filter(|c| c.is_element()) {
+        let Some(f) = item.children().find(|c| c.has_tag_name("Filters")) else {
+            continue;
+        };
+        let os: Vec<&str> = f
+            .descendants()
+            .filter(|e| e.has_tag_name("FilterOs"))
+            .filter_map(|e| e.attribute("version"))
+            .collect();
+        let release: Vec<&String> = site
+            .farm
+            .servers
+            .iter()
+            .filter(|s| match os.first() {
+                None => true,
+                Some(v) => v.starts_with("2K8") == s.os.has_task_scheduler2(),
+            })
+            .map(|s| &s.name)
+            .collect();
+        for coll in f.children().filter(|c| c.has_tag_name("FilterCollection")) {
+            let names: Vec<&str> = coll
+                .children()
+                .filter(|e| e.has_tag_name("FilterComputer"))
+                .filter_map(|e| e.attribute("name"))
+                .collect();
+            if !names.is_empty() && names.len() == release.len() {
+                cuts.push(coll.range());
+            }
+        }
+    }
+    let mut out = xml.to_string();
+    for r in cuts.into_iter().rev() {
+        // The collection and the line break before it.
+        let start = out[..r.start].rfind("\r\n").unwrap_or(r.start);
+        out.replace_range(start..r.end, "");
+    }
+    out
+}
+
+#[test]
+fn every_preference_item_names_the_farm_computers() {
+    let mut sites = common::fixtures();
+    sites.push(("site.toml".into(), common::read("site.toml")));
+    let (mut files, mut items) = (0, 0);
+    for (name, text) in &sites {
+        let b = common::build_text(name, text);
+        let s = site(text);
+        let servers: Vec<String> = s.farm.servers.iter().map(|x| x.name.clone()).collect();
+        for (path, xml) in preference_files(&b) {
+            files += 1;
+            let (n, bad) = items_without_computers(&xml, &servers);
+            items += n;
+            assert!(
+                bad.is_empty(),
+                "{name}: {path}: items without the farm's computers: {bad:?}"
+            );
+        }
+    }
+    assert!(files >= 4 && items > 20, "{files} files, {items} items");
+    // Control: the reference GPO as the old generator wrote it (an item reaching every server of
+    // its release had only its OS filter): the check finds the 2008 WUTriggerMaintMode TaskV2
+    // and the legacy KillProc-mssdmn item among others.
+    let text = common::read("site.toml");
+    let s = site(&text);
+    let servers: Vec<String> = s.farm.servers.iter().map(|x| x.name.clone()).collect();
+    let mut found = Vec::new();
+    for (_, xml) in preference_files(&common::reference()) {
+        found.extend(items_without_computers(&old_targeting(&xml, &s), &servers).1);
+    }
+    let found = found.join("\n");
+    for want in [
+        "TaskV2 Some(\"WUTriggerMaintMode\")",
+        "Task Some(\"KillProc-mssdmn\")",
+    ] {
+        assert!(found.contains(want), "control missed {want}: {found}");
+    }
+}
+
+/// The run-once ids and data of the alias items in a built site's Registry.xml.
+fn alias_items(text: &str) -> Vec<(String, String)> {
+    let b = common::build_text("variant.toml", text);
+    let (_, xml) = b
+        .files
+        .iter()
+        .find(|(p, _)| p.ends_with("Registry/Registry.xml"))
+        .unwrap();
+    let xml = String::from_utf8(xml.bytes.clone()).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.root_element()
+        .children()
+        .filter(|i| i.attribute("name") == Some("SPSQL"))
+        .map(|i| {
+            let id = i
+                .descendants()
+                .find(|e| e.has_tag_name("FilterRunOnce"))
+                .and_then(|e| e.attribute("id"))
+                .unwrap()
+                .to_string();
+            let props = i.children().find(|e| e.has_tag_name("Properties")).unwrap();
+            assert_eq!(props.attribute("action"), Some("C"), "{xml}");
+            (id, props.attribute("value").unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Issue 27: a rebuild with a changed port, FQDN or site name keeps the alias items' run-once
+/// ids ([MS-GPPREF] 2.2.1.22: the client skips an item whose id it has stored), so the servers
+/// never apply the initial value again; the value itself does follow the site.
+#[test]
+fn alias_run_once_ids_survive_a_rebuild() {
+    let text = common::read("site.toml");
+    let base = alias_items(&text);
+    assert_eq!(base.len(), 2, "{base:?}");
+    for (what, variant) in [
+        ("port", text.replace("port = 1433\n", "port = 1434\n")),
+        (
+            "FQDN",
+            text.replace(
+                "fqdn = \"sqlmirror1.campus.example.edu\"",
+                "fqdn = \"sqlmirror1.db.example.edu\"",
+            ),
+        ),
+        (
+            "site name",
+            text.replace("name = \"partnerpoint\"", "name = \"partnerpoint2\""),
+        ),
+    ] {
+        assert_ne!(variant, text, "{what}");
+        let got = alias_items(&variant);
+        let ids = |v: &[(String, String)]| v.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&base), "{what} changed the run-once ids");
+        if what != "site name" {
+            assert_ne!(got, base, "{what}: the alias value did not change");
+        }
+    }
+}
+
+/// Issue 27: what an older bundle put on the servers and a rebuild lacks leaves through the GPO:
+/// Delete items ([MS-GPPREF] action D) for its tasks (TaskV2 on 2008, the legacy Task on 2003)
+/// and registry values, targeted at the servers that had them; a rebuild after that bundle keeps
+/// them (inventory.json `retiring`), `drop_retired` forgets them. Control: the rebuild without the
+/// older bundle has none, which the expectation catches.
+#[test]
+fn retired_items_leave_through_the_gpo() {
+    let text = common::read("site.toml");
+    let v1 = text.replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let start = text.find("[[kill]]").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[").unwrap();
+    let v2 = format!("{}{}", &text[..start], &text[end + 1..]);
+    let old = common::write_tmp(&common::build_text("v1.toml", &v1));
+    let s2 = site(&v2);
+    let new = sitebundle::build_bundle_after(&s2, Some(old.path()), false).unwrap();
+    // Expected, from the two inventories: each task and value of v1 that v2 lacks, by server.
+    let items = |b: &[u8]| -> std::collections::BTreeSet<(String, String, String)> {
+        // inventory.json version 2: items with their hosts.
+        let v: Value = serde_json::from_slice(b).unwrap();
+        assert_eq!(v["inventory_version"], 2);
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| {
+                i["hosts"].as_array().unwrap().iter().map(move |h| {
+                    (
+                        i["kind"].as_str().unwrap().to_string(),
+                        i["name"].as_str().unwrap().to_string(),
+                        h.as_str().unwrap().to_string(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let before = items(&std::fs::read(old.path().join("inventory.json")).unwrap());
+    let after = items(&common::build_text("v2.toml", &v2).files["inventory.json"].bytes);
+    let mut deletes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (kind, name, server) in before.difference(&after) {
+        let new_os = s2
+            .farm
+            .servers
+            .iter()
+            .find(|x| &x.name == server)
+            .unwrap()
+            .os
+            .has_task_scheduler2();
+        let key = match kind.as_str() {
+            "task" if new_os => format!("TaskV2 {name}"),
+            "task" => format!("Task {name}"),
+            "registry" => format!("Registry {}", name.strip_prefix("HKLM\\").unwrap()),
+            _ => continue,
+        };
+        deletes.entry(key).or_default().push(server.clone());
+    }
+    for v in deletes.values_mut() {
+        v.sort();
+    }
+    assert!(
+        deletes.contains_key("TaskV2 KillProc-mssdmn"),
+        "{deletes:?}"
+    );
+    assert!(deletes.contains_key("Task KillProc-mssdmn"), "{deletes:?}");
+    assert!(
+        deletes.contains_key(
+            "Registry SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU\\RebootWarningTimeout"
+        ),
+        "{deletes:?}"
+    );
+    let mut expect = site_expectation(&s2, &new);
+    expect["deletes"] = json!(
+        deletes
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({ "computers": v })))
+            .collect::<serde_json::Map<_, _>>()
+    );
+    let dir = common::write_tmp(&new);
+    let (ok, out) = check_gpo(&[dir.path()], Some(&expect));
+    assert!(ok, "{out}");
+    // A rebuild after the new bundle keeps deleting them; --drop-retired forgets them.
+    let again = sitebundle::build_bundle_after(&s2, Some(dir.path()), false).unwrap();
+    assert!(
+        sitebundle::check::compare(&again, dir.path())
+            .unwrap()
+            .is_empty()
+    );
+    let dropped = sitebundle::build_bundle_after(&s2, Some(dir.path()), true).unwrap();
+    let d = common::write_tmp(&dropped);
+    let (ok, out) = check_gpo(&[d.path()], Some(&site_expectation(&s2, &dropped)));
+    assert!(ok, "{out}");
+    // Control: the rebuild without the older bundle deletes nothing.
+    let plain = common::write_tmp(&common::build_text("v2.toml", &v2));
+    let (ok, out) = check_gpo(&[plain.path()], Some(&expect));
+    assert!(!ok && out.contains("deletes: the GPO holds {}"), "{out}");
 }

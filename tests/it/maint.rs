@@ -192,14 +192,30 @@ fn reference_has_both_paths_for_the_seed_servers() {
             "sqlmirror2"
         ]
     );
-    // The restart delay per release: 15 minutes on 2008 R2, 5 on 2003 R2 (never below the default).
-    assert_eq!(
-        hosts(&b, "registry/wu-reboot-delay-15min.reg"),
-        ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
+    // The restart delay is not set: no policy value is written (issue 27); each release keeps its
+    // default (15 minutes on 2008 R2, 5 on 2003 R2).
+    assert!(
+        !b.files
+            .keys()
+            .any(|p| p.starts_with("registry/wu-reboot-delay")),
+        "{:?}",
+        b.files.keys()
     );
+    let with = common::read("site.toml").replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let b = common::build_text("delay.toml", &with);
+    // Set: written per release, never below the default (15 on 2008 R2 and on 2003 R2 here).
     assert_eq!(
-        hosts(&b, "registry/wu-reboot-delay-5min.reg"),
-        ["ects-app1"]
+        hosts(&b, "registry/wu-reboot-delay.reg"),
+        [
+            "ects-app1",
+            "sharepoint2",
+            "sharepoint3",
+            "sqlmirror1",
+            "sqlmirror2"
+        ]
     );
     // The 2003 refresh task is a daily TaskSpec for the 2003 server only (no XML: legacy task).
     let s = site(&common::read("site.toml"));
@@ -503,14 +519,27 @@ fn delays(site_text: &str) -> Vec<(String, u32)> {
 
 #[test]
 fn reboot_delay_registry_values() {
-    // Not configured: each release's default (2008 R2 15 minutes, 2003 R2 5 minutes).
-    let mut expected: Vec<(String, u32)> =
-        ["sharepoint2", "sharepoint3", "sqlmirror1", "sqlmirror2"]
-            .iter()
-            .map(|h| (h.to_string(), 15))
-            .collect();
-    expected.insert(0, ("ects-app1".into(), 5));
-    assert_eq!(delays(&common::read("site.toml")), expected);
+    // Not configured: nothing written (issue 27: no policy value left behind); each release
+    // keeps its default (2008 R2 15 minutes, 2003 R2 5 minutes), which the runbook shows.
+    assert_eq!(delays(&common::read("site.toml")), vec![]);
+    let gpo_registry: Vec<String> = common::reference()
+        .files
+        .iter()
+        .filter(|(p, _)| p.ends_with("Registry/Registry.xml"))
+        .map(|(_, a)| String::from_utf8(a.bytes.clone()).unwrap())
+        .collect();
+    assert_eq!(gpo_registry.len(), 1);
+    assert!(
+        !gpo_registry[0].contains("RebootWarningTimeout"),
+        "{}",
+        gpo_registry[0]
+    );
+    let readme = String::from_utf8(common::reference().files["README.md"].bytes.clone()).unwrap();
+    assert!(
+        readme.contains("| 15 minutes | none: the release's default, nothing is written | sharepoint2, sharepoint3, sqlmirror1, sqlmirror2 |")
+            && readme.contains("| 5 minutes | none: the release's default, nothing is written | ects-app1 |"),
+        "{readme}"
+    );
     // Configured below a default: raised to it there, kept where it is longer, with a warning.
     let site5 = hostile_site("", "duration_minutes = 40\nreboot_delay_minutes = 5", "");
     assert_eq!(
@@ -537,8 +566,8 @@ fn reboot_delay_registry_values() {
     assert_crlf("reg", &reg);
     assert!(reg.starts_with("Windows Registry Editor Version 5.00\r\n"));
     assert!(reg.contains("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU]\r\n\"RebootWarningTimeoutEnabled\"=dword:00000001\r\n\"RebootWarningTimeout\"=dword:00000014\r\n"));
-    // The reference's two files carry the two values.
-    let b = common::reference();
+    // Two delays (5 asked, raised to 15 on 2008 R2): two files carry the two values.
+    let b = sitebundle::build_bundle(&site(&site5)).unwrap();
     let reg = utf16(&b.files["registry/wu-reboot-delay-15min.reg"].bytes);
     assert!(
         reg.contains("\"RebootWarningTimeout\"=dword:0000000f\r\n"),

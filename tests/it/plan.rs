@@ -268,6 +268,26 @@ fn each_server_gets_the_verify_commands_of_its_release() {
                     );
                 }
             }
+            // Per-release text (issue 27): gpupdate's own message, and prerequisites that name
+            // no other release.
+            if verify.iter().any(|l| l.as_str() == "gpupdate /force") {
+                let want = if server.os.has_task_scheduler2() {
+                    "- `gpupdate /force`: \"Computer Policy update has completed successfully\"."
+                } else {
+                    "- `gpupdate /force`: \"Computer Policy Refresh has completed.\"."
+                };
+                assert!(sub.contains(want), "{name} {}: {sub}", server.name);
+            }
+            let before = sub.split("**What lands here**").next().unwrap();
+            if !server.os.has_task_scheduler2() {
+                assert!(
+                    !before.contains("2008")
+                        && !sub.contains(" /ST 00:00`")
+                        && !sub.contains("/ST 02:30`"),
+                    "{name} {}: {before}",
+                    server.name
+                );
+            }
             // Each timed task's runbook line names the time and interval its Task XML has.
             for t in &tasks {
                 let Some((at, every)) = task_xml_schedule(&bundle, &t.name) else {
@@ -277,6 +297,12 @@ fn each_server_gets_the_verify_commands_of_its_release() {
                     .lines()
                     .find(|l| l.starts_with(&format!("- task `{}`", t.name)))
                     .unwrap();
+                // Server 2003's schtasks takes the start time as HH:MM:SS (issue 27).
+                let at = if server.os.has_task_scheduler2() {
+                    at
+                } else {
+                    format!("{at}:00")
+                };
                 // (`/SD date` stands between the two when the start date matters.)
                 assert!(
                     line.contains(&format!("/MO {every} /ST {at}`"))

@@ -278,7 +278,8 @@ fn switcher_model_matches_the_generated_script() {
     let ps = String::from_utf8(b.files["scripts/Update-SqlAlias.ps1"].bytes.clone()).unwrap();
     let order = [
         "'sqlmirror1.campus.example.edu,1433', 'sqlmirror2.campus.example.edu,1433'",
-        "if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32))",
+        // The model's alias always names a partner as configured, which the last test passes.
+        "if ($currentRole -eq 'Primary' -and (Test-SameTarget -A $current -B $current32) -and (Test-ConfiguredPartner -Target $current))",
         "exit 0",
         "foreach ($candidate in $Partners)",
         "if ($role -eq 'Primary') {",

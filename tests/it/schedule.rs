@@ -15,16 +15,22 @@
 //!   … Saturday 64; `months` January 1 … December 2048; `week` FIRST … LAST; `interval` in days or
 //!   weeks) with Task Scheduler 1.0's trigger semantics (m417z/windows-docs-scraper
 //!   sdk-api/mstask/ns-mstask-task_trigger.c and ns-mstask-monthlydate.md: "rgfDays … Bit 0
-//!   corresponds to the first of the month"). The client is modelled as converting the UTC begin
-//!   date and time to local time with the zone's offset on that date (the masks are not shifted);
-//!   what a real 2003 client does across daylight-saving changes is left to the runbook's check;
+//!   corresponds to the first of the month"). The trigger is one description in UTC: the client
+//!   is modelled as converting the UTC begin date and time to local time with the zone's offset
+//!   on that date, and the weekdays and days of the month with it (a WEEKLY trigger at 02:30 UTC
+//!   on Monday is Sunday 21:30 in New York: issue 27); what a real 2003 client does across
+//!   daylight-saving changes is left to the runbook's check;
 //! * the runbook's `schtasks /Create` terms (`/SC DAILY /MO n /SD MM/DD/YYYY`, `/SC WEEKLY /D
 //!   SUN,…`, `/SC MONTHLY /D n` (one day of the month per task), `/SC MONTHLY /MO FIRST /D MON`,
 //!   `/ST HH:MM`: the schtasks /create reference, "/d … MONTHLY: 1-31, only without a modifier or
 //!   with 1-12"; "FIRST … LAST with /d MON-SUN").
 //!
-//! The control: the legacy start time written as local time (what the generator did before) gives
-//! other run times in every zone whose offset is not zero.
+//! The controls: the legacy start time written as local time (what the generator did before) gives
+//! other run times in every zone whose offset is not zero; the weekdays and days of the month left
+//! on the local day when the UTC start is on another (the generator before issue 27) give other
+//! run times in every site that has such a task. Monthly schedules a legacy item cannot carry (a
+//! weekday of one week, or a day leaving 1-28, moved by a day) are refused at resolve time; a
+//! random site with one is drawn again, and the refusal is checked to be that one.
 //!
 //! `SITEBUNDLE_SCHEDULE_SITES` (default 40, six tasks each) and `SITEBUNDLE_SCHEDULE_SEED`.
 
@@ -35,7 +41,7 @@ use roxmltree::{Document, Node};
 use crate::common;
 
 const RUNS: usize = 6;
-const ZONES: [&str; 7] = [
+const ZONES: [&str; 8] = [
     "UTC",
     "Europe/Berlin",
     "America/New_York",
@@ -43,6 +49,7 @@ const ZONES: [&str; 7] = [
     "Asia/Kolkata",
     "Australia/Adelaide",
     "Pacific/Auckland",
+    "America/Los_Angeles",
 ];
 const DAY_NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const XML_DAYS: [&str; 7] = [
@@ -250,20 +257,30 @@ fn legacy_form(trigger: Node, tz: &TimeZone) -> Form {
             .map(|b| b as i8 + 1)
             .collect()
     };
+    // The day the UTC start lies from the local one: the masks describe UTC days.
+    let shift = (utc.date() - start.date()).get_days() as i64;
+    let back = |days: Vec<u8>| -> Vec<u8> {
+        let mut v: Vec<u8> = days
+            .into_iter()
+            .map(|d| (d as i64 - shift).rem_euclid(7) as u8)
+            .collect();
+        v.sort();
+        v
+    };
     assert_eq!(trigger.attribute("hasEndDate"), Some("0"));
     assert_eq!(trigger.attribute("repeatTask"), Some("0"));
     let (rule, months) = match trigger.attribute("type").unwrap() {
         "DAILY" => (Rule::EveryDays(num("interval")), all_months()),
         "WEEKLY" => {
             assert_eq!(num("interval"), 1);
-            (Rule::Weekdays(mask_days(num("days"))), all_months())
+            (Rule::Weekdays(back(mask_days(num("days")))), all_months())
         }
         "MONTHLY" => match trigger.attribute("week") {
             None => (
                 Rule::MonthDays(
                     (0..31)
                         .filter(|b| num("days") & (1 << b) != 0)
-                        .map(|b| b as i8 + 1)
+                        .map(|b| (b as i64 + 1 - shift) as i8)
                         .collect(),
                 ),
                 months(num("months")),
@@ -274,7 +291,9 @@ fn legacy_form(trigger: Node, tz: &TimeZone) -> Form {
                     .position(|x| *x == w)
                     .unwrap() as u8
                     + 1;
-                let days = mask_days(num("days"));
+                // (Never shifted in a generated item: resolve refuses such a schedule; the
+                // local-time control's triggers can be.)
+                let days = back(mask_days(num("days")));
                 assert_eq!(days.len(), 1);
                 (
                     Rule::MonthWeekday { week, day: days[0] },
@@ -483,10 +502,29 @@ fn every_form_of_a_schedule_gives_the_same_next_runs() {
     eprintln!("schedules: {sites} sites of 6 tasks, seed {seed}");
     let mut rng = Rng(seed | 1);
     let (mut checked, mut control_caught, mut control_cases) = (0, 0, 0);
+    let (mut shifted_caught, mut shifted_cases, mut refused) = (0, 0, 0);
     for i in 0..sites {
-        let zone = ZONES[rng.below(ZONES.len() as u64) as usize];
+        // Zones whose offsets cross midnight both ways come first, then random ones.
+        let zone = match i {
+            0 => "America/Los_Angeles",
+            1 => "Pacific/Auckland",
+            _ => ZONES[rng.below(ZONES.len() as u64) as usize],
+        };
         let tz = jiff::tz::db().get(zone).unwrap();
-        let text = random_site(&mut rng, zone, 6);
+        let text = loop {
+            let text = random_site(&mut rng, zone, 6);
+            match sitebundle::load_text("sched.toml", &text) {
+                Ok(_) => break text,
+                Err(d) => {
+                    let r = d.render();
+                    assert!(
+                        r.contains("cannot reach `old1` (Windows Server 2003) through the GPO: its start is"),
+                        "{r}"
+                    );
+                    refused += 1;
+                }
+            }
+        };
         let bundle = common::build_text(&format!("sched-{i}.toml"), &text);
         // Next runs from a moment in 2026 and from one in the past of most start dates.
         for after in ["2026-12-02T03:00:00", "2011-03-27T01:59:00"] {
@@ -502,7 +540,29 @@ fn every_form_of_a_schedule_gives_the_same_next_runs() {
             control_cases += 1;
             control_caught += usize::from(!bad.is_empty());
         }
+        // Control: masks left on the local day (the generator before issue 27).
+        let after: DateTime = "2026-12-02T03:00:00".parse().unwrap();
+        let unshifted = |t: &str| local_day_masks(t, &tz);
+        let gpp = bundle
+            .files
+            .iter()
+            .find(|(p, _)| p.ends_with("ScheduledTasks/ScheduledTasks.xml"))
+            .map(|(_, a)| std::str::from_utf8(&a.bytes).unwrap().to_string())
+            .unwrap();
+        if unshifted(&gpp) != gpp {
+            let (_, bad) = disagreements(&bundle, &tz, after, &unshifted);
+            shifted_cases += 1;
+            shifted_caught += usize::from(!bad.is_empty());
+        }
     }
+    eprintln!(
+        "schedules: {shifted_caught}/{shifted_cases} sites with a weekly or monthly task whose UTC start is on another day fail with the masks left on the local day; {refused} drawn sites refused"
+    );
+    assert!(shifted_cases >= 2, "no site crossed midnight");
+    assert_eq!(
+        shifted_caught, shifted_cases,
+        "the unshifted control must fail"
+    );
     eprintln!(
         "schedules: {checked} task schedules agree in 4 forms; the local-time control disagrees in {control_caught}/{control_cases} sites"
     );
@@ -561,6 +621,52 @@ fn local_start_hours(text: &str, tz: &TimeZone) -> String {
                 &format!("beginYear=\"{}\"", local.year()),
                 1,
             );
+        out = out.replacen(old, &new, 1);
+    }
+    out
+}
+
+/// The legacy WEEKLY and MONTHLY (days of the month) triggers with their masks moved back to the
+/// local day of the start (the generator before issue 27 kept the local day with a UTC time).
+fn local_day_masks(text: &str, tz: &TimeZone) -> String {
+    let doc = Document::parse(text).unwrap();
+    let mut out = text.to_string();
+    for t in doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Trigger")
+        .filter(|n| matches!(n.attribute("type"), Some("WEEKLY" | "MONTHLY")))
+        .filter(|n| n.attribute("week").is_none())
+    {
+        let num = |a: &str| -> i64 { t.attribute(a).unwrap().parse().unwrap() };
+        let utc = jiff::civil::date(
+            num("beginYear") as i16,
+            num("beginMonth") as i8,
+            num("beginDay") as i8,
+        )
+        .at(num("startHour") as i8, num("startMinutes") as i8, 0, 0);
+        let local = utc
+            .to_zoned(TimeZone::UTC)
+            .unwrap()
+            .with_time_zone(tz.clone())
+            .datetime();
+        let shift = (utc.date() - local.date()).get_days() as i64;
+        if shift == 0 {
+            continue;
+        }
+        let days = num("days");
+        let moved: i64 = if t.attribute("type") == Some("WEEKLY") {
+            (0..7)
+                .filter(|b| days & (1 << b) != 0)
+                .map(|b| 1i64 << (b - shift).rem_euclid(7))
+                .sum()
+        } else {
+            (0..31)
+                .filter(|b| days & (1 << b) != 0)
+                .map(|b| 1i64 << (b - shift))
+                .sum()
+        };
+        let old = &text[t.range()];
+        let new = old.replacen(&format!("days=\"{days}\""), &format!("days=\"{moved}\""), 1);
         out = out.replacen(old, &new, 1);
     }
     out

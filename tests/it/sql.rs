@@ -896,3 +896,34 @@ fn generated_mirroring_files_pass_their_parsers() {
         );
     }
 }
+
+/// Issue 27: the switcher's task starts at a fixed past date, whatever `site.changed` says: a
+/// `changed` in the future must not stop the switcher until then, and a bump must not rewrite the
+/// task on every front end.
+#[test]
+fn switcher_start_does_not_depend_on_changed() {
+    let site = common::read("site.toml");
+    let start = |b: &Bundle| -> String {
+        let t = text(b, "tasks/Update-SqlAlias.xml");
+        let i = t.find("<StartBoundary>").expect("a StartBoundary");
+        t[i..i + 50].to_string()
+    };
+    let future = site.replace(
+        "changed = \"2010-04-09 12:00:00\"",
+        "changed = \"2031-07-01 08:00:00\"",
+    );
+    assert_ne!(future, site);
+    let (now, later) = (
+        common::build_text("site.toml", &site),
+        common::build_text("future.toml", &future),
+    );
+    assert_eq!(
+        start(&now),
+        "<StartBoundary>2010-01-01T00:00:00</StartBoundary>"
+    );
+    assert_eq!(start(&now), start(&later));
+    assert!(
+        sitebundle::families::sql::SWITCHER_START
+            .starts_with(sitebundle::model::schedule::DEFAULT_START)
+    );
+}

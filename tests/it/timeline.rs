@@ -125,3 +125,105 @@ fn farm_timeline_with_a_32_bit_front_end() {
     let (ok, out) = timeline(dir.path(), &arches(&site), &["--seeds", "2"]);
     assert!(ok, "{out}");
 }
+
+/// The reference with an explicit restart delay (the GPO writes the Windows Update values), its
+/// rebuild with both partners' ports changed (1433 → 1434: the old run-once id followed the
+/// value), and a third build that retires the restart delay.
+fn versions() -> (sitebundle::site::Site, [String; 3]) {
+    let text = common::read("site.toml");
+    let v1 = text.replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let v2 = v1.replace("port = 1433\n", "port = 1434\n");
+    let v3 = v2.replace("reboot_delay_minutes = 15\n", "");
+    assert!(v1 != text && v2.matches("port = 1434").count() == 2 && v3 != v2);
+    let (site, _) = sitebundle::load_text("v1.toml", &v1).unwrap();
+    (site, [v1, v2, v3])
+}
+
+/// Writes the three builds, each after the one before (`build --previous`: the third retires the
+/// restart delay with Delete items); `after: false` builds the last without it (the control).
+fn write_versions(texts: &[String; 3], after: bool) -> Vec<tempfile::TempDir> {
+    let mut dirs: Vec<tempfile::TempDir> = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let (site, _) = sitebundle::load_text(&format!("v{}.toml", i + 1), t).unwrap();
+        let previous = dirs.last().filter(|_| after).map(|d| d.path());
+        let b = sitebundle::build_bundle_after(&site, previous, false).unwrap();
+        dirs.push(common::write_tmp(&b));
+    }
+    dirs
+}
+
+fn run_versions(dirs: &[tempfile::TempDir], arch: &str, extra: &[&str]) -> (bool, String) {
+    let mut args: Vec<String> = Vec::new();
+    for d in &dirs[1..] {
+        args.push("--then".into());
+        args.push(d.path().display().to_string());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    timeline(dirs[0].path(), arch, &args)
+}
+
+#[test]
+fn farm_timeline_across_gpo_versions() {
+    // Deploy, fail over, rebuild with changed ports and redeploy while the second partner is
+    // principal, retire an item: the alias stays at the principal across versions (I1, I2).
+    let (site, texts) = versions();
+    let dirs = write_versions(&texts, true);
+    let arch = arches(&site);
+    let (ok, out) = run_versions(&dirs, &arch, &[]);
+    println!("{out}");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("invariants held: I1, I2, I3, I4, I5, I6"),
+        "{out}"
+    );
+    assert!(out.contains(" 8 GPO versions deployed"), "{out}");
+    // Control: the third build made without the older bundle leaves the retired values (I6).
+    let plain = write_versions(&texts, false);
+    let (ok, out) = run_versions(&plain, &arch, &["--seeds", "2"]);
+    assert!(!ok && out.contains("I6: "), "{out}");
+    // The run-once id alone keeps the alias: the same items with action Update hold too.
+    let (ok, out) = run_versions(&dirs, &arch, &["--control", "update", "--seeds", "2"]);
+    assert!(ok, "{out}");
+    // Control: the old id derivation (from the value, with Update): the rebuild's new id makes
+    // the next refresh write partner 1 while partner 2 is principal (the switcher moves it back
+    // within a minute, so I2 catches it: the front ends talked to the mirror meanwhile).
+    let (ok, out) = run_versions(&dirs, &arch, &["--control", "value-ids", "--seeds", "2"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("I2: ") && out.contains("to DBMSSOCN,sqlmirror1.campus.example.edu,1434"),
+        "{out}"
+    );
+    // Control: a switcher that does not repair host and port leaves the front ends on the old
+    // port of the principal (which still answers) after the rebuild.
+    for d in &dirs[1..] {
+        let script = d.path().join("scripts/Update-SqlAlias.ps1");
+        let text = std::fs::read_to_string(&script).unwrap();
+        let old = " -and (Test-ConfiguredPartner -Target $current)";
+        assert!(text.contains(old));
+        std::fs::write(&script, text.replacen(old, "", 1)).unwrap();
+    }
+    let (ok, out) = run_versions(&dirs, &arch, &["--seeds", "2"]);
+    assert!(!ok && out.contains("I1: "), "{out}");
+}
+
+/// Issue 27: the switcher started by a 32-bit PowerShell on 64-bit Windows restarts itself in the
+/// 64-bit PowerShell through SysNative (and the 64-bit alias is written), or exits 5 with a
+/// message; executed by the timeline's PowerShell interpreter with the registry redirected as
+/// WOW64 does. Control: the switcher without the relaunch writes only the 32-bit view.
+#[test]
+fn switcher_from_a_32_bit_powershell_reaches_the_64_bit_alias() {
+    let dir = common::write_tmp(&common::reference());
+    let (ok, out) = timeline(dir.path(), "-", &["--wow64"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("wow64: 6 cases, 0 failed"), "{out}");
+    let (ok, out) = timeline(dir.path(), "-", &["--wow64", "--control"]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("W64: 32-bit process on x64: relaunched in the 64-bit PowerShell: exit 0 (expected 0), alias views ['DBMSSOCN,sqlmirror1"),
+        "{out}"
+    );
+}

@@ -3,13 +3,11 @@ rem sitebundle: read-only collector for "sitebundle audit" (site partnerpoint), 
 rem Run it on each of these servers as a local administrator (runbook, section Audit), with an optional OUTPUT FOLDER.
 rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder beside collect\) and
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
-rem (schtasks /Query /FO CSV /V), registry.txt (reg query of each value the bundle sets),
+rem (schtasks /Query /FO CSV /V),
 rem files.txt (size and SHA-1 of each runtime script), eventtriggers.csv (eventtriggers /query).
 rem Exit 0 when every file was written, 2 when the output folder cannot be created.
 rem What it collects is listed in the "rem sitebundle-" lines below, which it reads from itself
 rem with findstr (values are data there, never part of a command line cmd.exe parses).
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeoutEnabled
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeout
 rem sitebundle-file MaintMode.vbs|%SystemDrive%\localscripts\MaintMode.vbs
 rem sitebundle-file WUTriggerMaintMode.vbs|%SystemDrive%\localscripts\WUTriggerMaintMode.vbs
 rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd

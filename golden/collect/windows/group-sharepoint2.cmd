@@ -15,8 +15,6 @@ rem sitebundle-task Update-SqlAlias
 rem sitebundle-task WUTriggerMaintMode
 rem sitebundle-value HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo|SPSQL
 rem sitebundle-value HKLM\SOFTWARE\Wow6432Node\Microsoft\MSSQLServer\Client\ConnectTo|SPSQL
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeoutEnabled
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeout
 rem sitebundle-file MaintMode.vbs|%SystemDrive%\localscripts\MaintMode.vbs
 rem sitebundle-file Update-SqlAlias.ps1|%SystemDrive%\localscripts\Update-SqlAlias.ps1
 rem sitebundle-file killProc.cmd|%SystemDrive%\localscripts\killProc.cmd

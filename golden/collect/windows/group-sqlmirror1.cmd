@@ -4,14 +4,12 @@ rem Run it on each of these servers as a local administrator (runbook, section A
 rem It writes OUTPUT FOLDER\%COMPUTERNAME%\ (default: the collected folder beside collect\) and
 rem changes nothing on the server: system.txt (ver, COMPUTERNAME, SystemRoot, SystemDrive), tasks.csv
 rem (schtasks /Query /FO CSV /V), tasks\NAME.xml (schtasks /Query /XML /TN NAME for each task the
-rem bundle registers here), registry.txt (reg query of each value the bundle sets),
+rem bundle registers here),
 rem files.txt (size and SHA-256 of each runtime script).
 rem Exit 0 when every file was written, 2 when the output folder cannot be created.
 rem What it collects is listed in the "rem sitebundle-" lines below, which it reads from itself
 rem with findstr (values are data there, never part of a command line cmd.exe parses).
 rem sitebundle-task WUTriggerMaintMode
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeoutEnabled
-rem sitebundle-value HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU|RebootWarningTimeout
 rem sitebundle-file MaintMode.vbs|%SystemDrive%\localscripts\MaintMode.vbs
 setlocal EnableExtensions DisableDelayedExpansion
 set "OUT=%~1"

@@ -4,9 +4,11 @@
 //! * `Files.xml`: every runtime script of the bundle (`scripts/…`, whichever family made it) from
 //!   `site.scripts_share` to `site.scripts_dir`;
 //! * `ScheduledTasks.xml`: for every [`TaskSpec`] a legacy `Task` (Task Scheduler 1.0) targeted at
-//!   Server 2003 / 2003 R2 and a `TaskV2` targeted at 2008 / 2008 R2, each narrowed to the task's
-//!   hosts by computer name when not every server of that release runs it;
+//!   Server 2003 / 2003 R2 and a `TaskV2` targeted at 2008 / 2008 R2;
 //! * `Registry.xml`: every [`RegValue`].
+//!
+//! Every item names the servers it is for (item-level targeting by computer name), in addition to
+//! the OS filter of a task item: the GPO's OU may hold machines that are not the farm's.
 //!
 //! Item actions (justified in the runbook): Files use **Replace** — GPP's Update on a file only
 //! refreshes its attributes and never copies a changed script over an existing one, so a fixed

@@ -31,6 +31,8 @@ struct GpoRunbookView<'a> {
     /// Tasks that legacy items register on 2008 with `schtasks /Create /XML`.
     registered: Vec<String>,
     task_names: Vec<String>,
+    /// The GPO carries Delete items for what an older bundle put on the servers.
+    deletes: bool,
     reg_keys: Vec<(String, String)>,
     /// Services whose recovery actions the GPO sets.
     services: Vec<String>,
@@ -86,6 +88,21 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
             target: describe_targeting(&r.filters),
         });
     }
+    for d in &plan.deletes {
+        rows.push(ItemRow {
+            kind: match d.kind {
+                "task-v2" => "delete a retired task (2008)",
+                "task" => "delete a retired task (2003)",
+                _ => "delete a retired registry value",
+            },
+            name: if d.kind == "registry" {
+                format!("HKLM\\{}\\{}", d.key, d.value_name)
+            } else {
+                d.name.clone()
+            },
+            target: describe_targeting(&d.filters),
+        });
+    }
     let mut task_names: Vec<String> = plan
         .v2_tasks
         .iter()
@@ -107,6 +124,7 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
         scripts_dir: &site.scripts_dir,
         files: gpo.includes(Preference::Files),
         rows,
+        deletes: !plan.deletes.is_empty(),
         has_legacy: plan.legacy_tasks.iter().any(|t| t.registers.is_none()),
         registered: plan
             .legacy_tasks

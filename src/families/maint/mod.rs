@@ -221,7 +221,13 @@ fn add_trigger_items(site: &Farm, m: &Maintenance, plan: &mut Contribution) {
 /// The Windows Update restart delay: one `.reg` file per distinct delay (servers of different
 /// releases can need different values: see [`Maintenance::delay_for`]), named
 /// `wu-reboot-delay.reg` when every server gets the same one, else `wu-reboot-delay-<N>min.reg`.
+///
+/// Only when the site sets `reboot_delay_minutes` (issue 27): otherwise nothing is written and
+/// every server keeps its release's default, with no policy value left behind in the registry.
 pub fn reboot_delay_reg_files(site: &Farm, m: &Maintenance) -> Vec<RegFile> {
+    if m.reboot_delay_minutes.is_none() {
+        return Vec::new();
+    }
     let groups = delay_groups(site, m);
     let single = groups.len() == 1;
     groups
@@ -414,8 +420,25 @@ struct BucketRow {
 #[derive(Serialize)]
 struct DelayRow {
     minutes: u32,
-    file: String,
+    /// The `.reg` file that writes it, or `None`: the release's default, nothing written.
+    file: Option<String>,
     hosts: String,
+}
+
+/// The restart delay of each group of servers, and the file that sets it when the site does.
+fn delay_rows(site: &Farm, m: &Maintenance) -> Vec<DelayRow> {
+    let files = reboot_delay_reg_files(site, m);
+    delay_groups(site, m)
+        .into_iter()
+        .map(|(minutes, hosts)| DelayRow {
+            minutes,
+            file: files
+                .iter()
+                .find(|f| f.hosts == hosts)
+                .map(|f| format!("registry\\{}.reg", f.name)),
+            hosts: site.server_list(&hosts),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -477,17 +500,7 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         id: m.event.id(),
         text: m.event.text(),
         example_text,
-        delays: reboot_delay_reg_files(site, m)
-            .into_iter()
-            .map(|f| DelayRow {
-                minutes: match f.values[1].data {
-                    RegData::Dword(d) => d,
-                    RegData::Sz(_) => 0,
-                },
-                file: format!("registry\\{}.reg", f.name),
-                hosts: site.server_list(&f.hosts),
-            })
-            .collect(),
+        delays: delay_rows(site, m),
         configured_delay: m.reboot_delay_minutes,
         restart_minutes: model::RESTART_MINUTES,
         trigger_name: &m.trigger_name,

@@ -16,7 +16,7 @@ use crate::model::server::Arch;
 use crate::plan::{
     Account, Column, Contribution, Duration, LineSlot, Part, Principal, RegData, RegFile, RegValue,
     RunbookSlot, Section, ServerLine, ServerPrerequisite, ServerRole, ServerVerify, TaskSpec,
-    TopoEdge, TopoNode, Topology, Trigger, start_boundary,
+    TopoEdge, TopoNode, Topology, Trigger,
 };
 use model::Sql;
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
@@ -133,7 +133,11 @@ fn partner_statements(sql: &Sql, what: &str, role: u8) -> Result<Vec<String>, cr
 /// cost, resume and verify, and what the failover job does meanwhile (ALTER DATABASE Database
 /// Mirroring (Transact-SQL): FORCE_SERVICE_ALLOW_DATA_LOSS, RESUME, WITNESS; Force Service in a
 /// Database Mirroring Session (Transact-SQL)).
-fn add_partner_lost_section(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
+fn add_partner_lost_section(
+    site: &Farm,
+    sql: &Sql,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     let force = partner_statements(sql, "FORCE_SERVICE_ALLOW_DATA_LOSS", 2)?;
     let resume = partner_statements(sql, "RESUME", 1)?;
     let view = PartnerLostView {
@@ -212,19 +216,34 @@ fn add_server_facts(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(
     // it built in; 2003 and 2008 get it from the Windows Management Framework (Microsoft KB968929,
     // "Windows Management Framework (Windows PowerShell 2.0, WinRM 2.0, and BITS 4.0)" for
     // Windows XP, Server 2003, Vista and Server 2008).
-    let older: Vec<usize> = front_ends
-        .iter()
-        .copied()
-        .filter(|&i| site.server(i).os != crate::model::Os::W2008R2)
-        .collect();
-    if !older.is_empty() {
-        plan.server_prerequisites.push(ServerPrerequisite {
-            hosts: older,
-            feature: "sql",
-            text: format!(
-                "Windows PowerShell 2.0 for {SWITCHER}: the Windows Management Framework (KB968929; Server 2008 ships only PowerShell 1.0); check: powershell -Command \"$PSVersionTable.PSVersion\" prints 2 or later"
-            ),
-        });
+    // One line per release, naming it (issue 27: the 2003 line spoke of Server 2008).
+    use crate::model::Os;
+    for (os, why) in [
+        (
+            Os::W2003,
+            "Server 2003 has no PowerShell 2.0 of its own; KB968929 is for Service Pack 2",
+        ),
+        (
+            Os::W2003R2,
+            "Server 2003 R2 has no PowerShell 2.0 of its own; KB968929 is for Service Pack 2",
+        ),
+        (Os::W2008, "Server 2008 ships only PowerShell 1.0"),
+    ] {
+        let hosts: Vec<usize> = front_ends
+            .iter()
+            .copied()
+            .filter(|&i| site.server(i).os == os)
+            .collect();
+        if !hosts.is_empty() {
+            plan.server_prerequisites.push(ServerPrerequisite {
+                hosts,
+                feature: "sql",
+                text: format!(
+                    "Windows PowerShell 2.0 for {SWITCHER} on {}: the Windows Management Framework (KB968929; {why}); check: powershell -Command \"$PSVersionTable.PSVersion\" prints 2 or later",
+                    os.label()
+                ),
+            });
+        }
     }
     plan.server_prerequisites.push(ServerPrerequisite {
         hosts: front_ends.clone(),
@@ -383,6 +402,16 @@ fn add_front_end_files(
     )
 }
 
+/// When the switcher's repetition starts: a fixed date in the past (the schedules' default start,
+/// midnight), never `site.changed`. Task Scheduler activates a trigger at its StartBoundary
+/// ("the date and time when the trigger is activated": Microsoft, Task Scheduler schema,
+/// StartBoundary (triggerBaseType) Element), so a `changed` date in the future would stop the
+/// alias switcher until then, and every bump of `changed` would rewrite the task (and its GPO
+/// item) on every front end. A past start makes the task active as soon as it is registered; the
+/// repetition every N minutes runs from there, with no catch-up beyond the one run
+/// StartWhenAvailable allows. The legacy (2003) item converts it to UTC like every start.
+pub const SWITCHER_START: &str = "2010-01-01T00:00:00";
+
 /// The switcher's scheduled task.
 pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     let sw = &sql.switcher;
@@ -402,11 +431,11 @@ pub fn switcher_task(site: &Farm, sql: &Sql) -> Result<TaskSpec, crate::Error> {
     Ok(TaskSpec {
         name: sw.task_name.clone(),
         description: format!(
-            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 at the principal (unchanged or switched), 2 no principal reachable, 3 alias not TCP/IP, 4 error.",
+            "Points the SQL client alias {} at the database mirroring principal (sitebundle, site {}). Exit 0 at the principal (unchanged or switched), 2 no principal reachable, 3 alias not TCP/IP, 4 error, 5 a 32-bit PowerShell could not start the 64-bit one.",
             sql.alias, site.name
         ),
         trigger: Trigger::Repeat {
-            start: start_boundary(site, 0, 0, 0),
+            start: SWITCHER_START.into(),
             interval: Duration::minutes(sw.interval_minutes.into()),
         },
         command: r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe".into(),

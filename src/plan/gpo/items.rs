@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::guid;
 use crate::model::gpo::Tasks2008;
@@ -39,13 +40,13 @@ impl Targeting {
     }
 }
 
-/// Servers a task or value reaches, per Windows release family.
+/// Servers a task or value reaches, per Windows release family: always listed by name, even when
+/// every server of that release gets the item, because the GPO's link OU may hold other machines of
+/// the same release (issue 27: an OS filter alone put the farm's nightly tasks on them, with scripts
+/// that never arrive). [MS-GPPREF] 2.2.1.22 FilterComputer, type NETBIOS: the item applies on a
+/// computer whose name is one of these (the collection ORs them) and whose OS passes the OS filter.
 fn computer_filter(site: &Farm, hosts: &[usize], family: impl Fn(usize) -> bool) -> Vec<String> {
-    let in_family: Vec<usize> = (0..site.servers.len()).filter(|&i| family(i)).collect();
     let mine: BTreeSet<usize> = hosts.iter().copied().filter(|&i| family(i)).collect();
-    if mine.len() == in_family.len() {
-        return Vec::new();
-    }
     let mut names: Vec<String> = mine.iter().map(|&i| site.servers[i].name.clone()).collect();
     names.sort();
     names
@@ -144,6 +145,8 @@ pub struct RegItem {
     pub reg_type: &'static str,
     pub value: String,
     pub image: u32,
+    /// `C` (Create) for a value applied once, else `U` (Update).
+    pub action: &'static str,
     pub filters: Targeting,
 }
 
@@ -171,6 +174,24 @@ pub struct ManualTask {
     pub why: String,
 }
 
+/// A Delete item ([MS-GPPREF] 2.2.1.18.1 and 2.2.1.17.1, action D: "remove a scheduled task",
+/// "remove a registry value") for a task or value an older bundle put on these servers and this
+/// one lacks (issue 27). The item carries only what identifies its target: the task's name, or
+/// the value's key and name ("appName … applies only if the action selected is Create, Replace,
+/// or Update", ibid.).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeleteItem {
+    /// The task name, or the value name (`(Default)` for the key's default value).
+    pub name: String,
+    pub uid: String,
+    /// `task-v2` (2008 hosts), `task` (2003 hosts) or `registry`.
+    pub kind: &'static str,
+    pub key: String,
+    pub value_name: String,
+    pub is_default: bool,
+    pub filters: Targeting,
+}
+
 /// Everything the GPO carries.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GpoItems {
@@ -179,6 +200,8 @@ pub struct GpoItems {
     pub v2_tasks: Vec<V2Task>,
     pub registry: Vec<RegItem>,
     pub services: Vec<ServiceItem>,
+    /// Delete items for what an older bundle put on the servers and this one retires.
+    pub deletes: Vec<DeleteItem>,
     pub manual: Vec<ManualTask>,
     /// Tasks with an event trigger that also target 2003 hosts (no legacy equivalent).
     pub event_only_v2: Vec<String>,
@@ -191,10 +214,11 @@ impl GpoItems {
         if !self.files.is_empty() {
             v.push(Preference::Files);
         }
-        if !self.legacy_tasks.is_empty() || !self.v2_tasks.is_empty() {
+        let deletes = |kind: &str| self.deletes.iter().any(|d| d.kind.starts_with(kind));
+        if !self.legacy_tasks.is_empty() || !self.v2_tasks.is_empty() || deletes("task") {
             v.push(Preference::Tasks);
         }
-        if !self.registry.is_empty() {
+        if !self.registry.is_empty() || deletes("registry") {
             v.push(Preference::Registry);
         }
         if !self.services.is_empty() {
@@ -267,8 +291,12 @@ fn legacy_triggers(
     };
     match trigger {
         Trigger::Calendar(s) => {
-            let u = utc(local_start(&s.start_boundary)?)?;
-            Ok(Some(vec![calendar_trigger(&s.by, at(u, ""))]))
+            let local = local_start(&s.start_boundary)?;
+            let u = utc(local)?;
+            let shift = (u.date() - local.date()).get_days() as i64;
+            calendar_trigger(&s.by, at(u, ""), shift)
+                .map(|t| Some(vec![t]))
+                .map_err(|e| bad(&e))
         }
         Trigger::Repeat { start, interval } => {
             let secs = interval.as_secs();
@@ -302,9 +330,21 @@ fn legacy_triggers(
     }
 }
 
-/// A calendar schedule as one legacy trigger, from `start` (its UTC time and date).
-fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
-    match by {
+/// A calendar schedule as one legacy trigger, from `start` (its UTC time and date). The trigger
+/// is one description in UTC ([MS-GPPREF] 2.2.1.18.1: its hour and minute are UTC, and `days`
+/// "MUST map to the day of the week in which the job will process"), so when the UTC start falls
+/// `shift` days from the local one (−1 or +1) the weekdays and days of the month move with it:
+/// Sunday 21:30 in New York is a WEEKLY trigger at 02:30 on Monday. A month's weekday of one week
+/// cannot move (resolve refuses it: model::schedule::legacy_shift_problem).
+fn calendar_trigger(by: &By, start: LegacyTrigger, shift: i64) -> Result<LegacyTrigger, String> {
+    let weekday_mask = |days: &mut dyn Iterator<Item = u32>| -> u32 {
+        days.map(|bit| {
+            let from = bit.trailing_zeros() as i64;
+            1u32 << (from + shift).rem_euclid(7)
+        })
+        .sum()
+    };
+    Ok(match by {
         By::Days { interval } => LegacyTrigger {
             kind: "DAILY",
             interval: Some(*interval),
@@ -313,23 +353,38 @@ fn calendar_trigger(by: &By, start: LegacyTrigger) -> LegacyTrigger {
         By::Weeks { days } => LegacyTrigger {
             kind: "WEEKLY",
             interval: Some(1),
-            days: Some(days.iter().map(|d| d.bit()).sum()),
+            days: Some(weekday_mask(&mut days.iter().map(|d| d.bit()))),
             ..start
         },
-        By::MonthDays { days } => LegacyTrigger {
-            kind: "MONTHLY",
-            days: Some(days.iter().map(|d| 1u32 << (d - 1)).sum()),
-            months: Some(ALL_MONTHS),
-            ..start
-        },
-        By::MonthWeekday { week, day } => LegacyTrigger {
-            kind: "MONTHLY",
-            days: Some(day.bit()),
-            months: Some(ALL_MONTHS),
-            week: Some(legacy_week(*week)),
-            ..start
-        },
-    }
+        By::MonthDays { days } => {
+            let moved: Vec<i64> = days.iter().map(|&d| d as i64 + shift).collect();
+            if moved.iter().any(|d| !(1..=31).contains(d)) {
+                return Err(format!(
+                    "days {days:?} of the month moved by {shift} day(s) to UTC leave the month"
+                ));
+            }
+            LegacyTrigger {
+                kind: "MONTHLY",
+                days: Some(moved.iter().map(|d| 1u32 << (d - 1)).sum()),
+                months: Some(ALL_MONTHS),
+                ..start
+            }
+        }
+        By::MonthWeekday { week, day } => {
+            if shift != 0 {
+                return Err(format!(
+                    "the {week:?} {day:?} of the month moved by {shift} day(s) to UTC is no fixed week"
+                ));
+            }
+            LegacyTrigger {
+                kind: "MONTHLY",
+                days: Some(day.bit()),
+                months: Some(ALL_MONTHS),
+                week: Some(legacy_week(*week)),
+                ..start
+            }
+        }
+    })
 }
 
 /// The largest day interval a legacy (Task Scheduler 1.0) task item of Group Policy Preferences
@@ -355,8 +410,45 @@ pub fn legacy_limits(site: &Farm, tasks: &[TaskSpec]) -> Vec<LimitFinding> {
     }
     tasks
         .iter()
-        .filter_map(|t| legacy_interval_finding(site, t))
+        .filter_map(|t| legacy_interval_finding(site, t).or_else(|| legacy_month_finding(site, t)))
         .collect()
+}
+
+/// The first server of a task that would get it as a legacy item of the GPO (no Task Scheduler
+/// 2.0, an account GPP can carry).
+fn legacy_host<'a>(site: &'a Farm, t: &TaskSpec) -> Option<&'a crate::model::Server> {
+    if !matches!(gpp_account(&t.principal), Ok(Some(_))) {
+        return None;
+    }
+    t.hosts
+        .iter()
+        .map(|&h| site.server(h))
+        .find(|s| !s.os.has_task_scheduler2())
+}
+
+/// A monthly task whose UTC start falls on another day than the local one: its legacy item must
+/// move the day with it (the item is one UTC description, [MS-GPPREF] 2.2.1.18.1), which a weekday
+/// of one week and a day moved outside 1-28 cannot (`model::schedule::legacy_shift_problem`).
+fn legacy_month_finding(site: &Farm, t: &TaskSpec) -> Option<LimitFinding> {
+    let Trigger::Calendar(s) = &t.trigger else {
+        return None;
+    };
+    let zone = site.timezone.as_ref()?;
+    let server = legacy_host(site, t)?;
+    let shift = crate::model::schedule::utc_day_shift(s.start, s.hour, s.minute, &zone.tz)?;
+    let why = crate::model::schedule::legacy_shift_problem(&s.by, shift)?;
+    Some(LimitFinding {
+        path: format!("{}.monthly", t.origin),
+        message: format!(
+            "this monthly schedule at {:02}:{:02} ({}) cannot reach `{}` ({}) through the GPO: {why}",
+            s.hour,
+            s.minute,
+            zone.name,
+            server.name,
+            server.os.label()
+        ),
+        help: "choose a time whose UTC equivalent falls on the same day, or days of the month that stay within 1-28 when moved by a day, or leave \"tasks\" out of gpo.include and create the task by hand on the servers without Task Scheduler 2.0".into(),
+    })
 }
 
 fn legacy_interval_finding(site: &Farm, t: &TaskSpec) -> Option<LimitFinding> {
@@ -367,14 +459,10 @@ fn legacy_interval_finding(site: &Farm, t: &TaskSpec) -> Option<LimitFinding> {
     else {
         return None;
     };
-    if *interval <= LEGACY_ITEM_MAX_DAYS || !matches!(gpp_account(&t.principal), Ok(Some(_))) {
+    if *interval <= LEGACY_ITEM_MAX_DAYS {
         return None;
     }
-    let server = t
-        .hosts
-        .iter()
-        .map(|&h| site.server(h))
-        .find(|s| !s.os.has_task_scheduler2())?;
+    let server = legacy_host(site, t)?;
     Some(LimitFinding {
         path: format!("{}.every_days", t.origin),
         message: format!(
@@ -671,6 +759,19 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         }
         RegData::Dword(d) => ("REG_DWORD", format!("{d:08X}"), 12),
     };
+    // A value applied once is created, never overwritten (Create, image one lower than Update's
+    // three: GPMC's 5 string / 10 DWORD, as X-C3LL/GPOwned GPOwned.py writes a Create item):
+    // [MS-GPPREF] 2.2.1.17.1 "Create: … create a new registry value", and "Create … only if it
+    // does not already exist. If the setting exists and is set to something else, this preference
+    // will then be ignored" (a Windows Server book's Group Policy Preferences chapter,
+    // ebookreading.net/view/book/EB9781789347395_153.html). So even an id the
+    // servers have not seen yet (the first build after the id derivation changed) cannot move an
+    // alias the switcher owns.
+    let (action, image) = if v.apply_once {
+        ("C", image - 2)
+    } else {
+        ("U", image)
+    };
     Ok(RegItem {
         name: if v.name.is_empty() {
             "(Default)".into()
@@ -694,22 +795,122 @@ fn registry_item(site: &Farm, v: &RegValue) -> Result<RegItem, crate::Error> {
         reg_type,
         value,
         image,
+        action,
         filters: Targeting {
             os_label: String::new(),
             os: Vec::new(),
             computers: computer_filter(site, &v.hosts, |_| true),
-            // The id changes with the value, so a new initial value is written once more.
-            run_once: v.apply_once.then(|| {
-                guid(
-                    &site.name,
-                    &format!(
-                        "run-once\nHKEY_LOCAL_MACHINE\\{key}\n{}\n{:?}",
-                        v.name, v.data
-                    ),
-                )
-            }),
+            run_once: v.apply_once.then(|| run_once_id(key, &v.name)),
         },
     })
+}
+
+/// Delete items for `retiring` (host, kind, name) rows of an older bundle's inventory: one per
+/// retired task and Windows release (TaskV2 for 2008 hosts, the legacy Task for 2003 hosts) and
+/// one per retired registry value, each targeted by name at the servers that had it. A task on a
+/// server that is no longer in the site cannot be given its release's item and is left to the
+/// runbook's commands (`sitebundle diff`); a registry value has no release and is deleted there
+/// too.
+pub fn add_deletes(
+    site: &Farm,
+    gpo: &Gpo,
+    retiring: &[crate::check::Retired],
+    items: &mut GpoItems,
+) -> Result<Vec<crate::check::Retired>, crate::Error> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
+    let mut done = Vec::new();
+    for r in retiring {
+        let idx = site
+            .servers
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(&r.host));
+        let kind = match (r.kind.as_str(), idx) {
+            ("task", Some(i)) if gpo.includes(Preference::Tasks) => {
+                if site.server(i).os.has_task_scheduler2() {
+                    "task-v2"
+                } else {
+                    "task"
+                }
+            }
+            ("registry", _) if gpo.includes(Preference::Registry) => "registry",
+            _ => continue,
+        };
+        groups
+            .entry((kind, r.name.clone()))
+            .or_default()
+            .push(r.host.clone());
+        done.push(r.clone());
+    }
+    for ((kind, name), mut hosts) in groups {
+        hosts.sort();
+        hosts.dedup();
+        let (os_label, os): (&str, Vec<&'static str>) = match kind {
+            "task-v2" => ("Windows Server 2008 / 2008 R2", vec!["2K8", "2K8R2"]),
+            "task" => ("Windows Server 2003 / 2003 R2", vec!["2K3", "2K3R2"]),
+            _ => ("", Vec::new()),
+        };
+        let (key, value_name) = if kind == "registry" {
+            let path = name.strip_prefix("HKLM\\").unwrap_or(&name);
+            let (k, v) = path.rsplit_once('\\').ok_or_else(|| {
+                crate::Error::internal(format!("retired registry value {name:?} has no key"))
+            })?;
+            (k.to_string(), v.to_string())
+        } else {
+            check_task_name(&name)?;
+            (String::new(), String::new())
+        };
+        if key
+            .chars()
+            .chain(value_name.chars())
+            .any(|c| c.is_control())
+        {
+            return Err(crate::Error::internal(format!(
+                "retired registry value {name:?} cannot be written into Group Policy Preferences"
+            )));
+        }
+        items.deletes.push(DeleteItem {
+            uid: guid(&site.name, &format!("delete\n{kind}\n{name}")),
+            name: if kind == "registry" && value_name.is_empty() {
+                "(Default)".into()
+            } else if kind == "registry" {
+                value_name.clone()
+            } else {
+                name.clone()
+            },
+            kind,
+            is_default: kind == "registry" && value_name.is_empty(),
+            key,
+            value_name,
+            filters: Targeting {
+                os_label: os_label.into(),
+                os,
+                computers: hosts,
+                run_once: None,
+            },
+        });
+    }
+    check_unique_uids(items)?;
+    Ok(done)
+}
+
+/// The FilterRunOnce id of a value written once ([MS-GPPREF] 2.2.1.22: "a unique value that will
+/// be stored on the machine when the filter processes"; the client skips an item whose id it has
+/// stored). Derived from the value's identity alone (key and value name, case-folded as the
+/// registry compares them), never from its data, the site's name or its servers: a rebuild with a
+/// changed port, FQDN or site name keeps the id, so the servers that applied it never apply it
+/// again and the alias stays where the switcher put it (issue 27: the id derived from the data
+/// went `{6B485500…}` → `{C24570DD…}` when a partner's port went 1433 → 1434, and the next
+/// refresh wrote partner 1 whichever partner was principal).
+pub fn run_once_id(key: &str, name: &str) -> String {
+    let ns = Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        b"https://sitebundle.invalid/gpo/run-once",
+    );
+    let identity =
+        format!("HKEY_LOCAL_MACHINE\\{}\n{}", key.trim_matches('\\'), name).to_lowercase();
+    let id = Uuid::new_v5(&ns, identity.as_bytes());
+    format!("{{{}}}", id.to_string().to_ascii_uppercase())
 }
 
 /// Two items with one uid would be one item to GPMC: a duplicate identity is a bug upstream.
@@ -722,7 +923,8 @@ fn check_unique_uids(items: &GpoItems) -> Result<(), crate::Error> {
         .chain(items.legacy_tasks.iter().map(|t| &t.uid))
         .chain(items.v2_tasks.iter().map(|t| &t.uid))
         .chain(items.registry.iter().map(|r| &r.uid))
-        .chain(items.services.iter().map(|r| &r.uid));
+        .chain(items.services.iter().map(|r| &r.uid))
+        .chain(items.deletes.iter().map(|d| &d.uid));
     for u in uids {
         if !seen.insert(u.clone()) {
             return Err(crate::Error::internal(format!(

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::bundle::{Bundle, Deploy};
 use crate::model::Farm;
 use crate::model::gpo::Gpo;
-use crate::plan::{GpoCoverage, RegValue, ServiceRecovery, TaskSpec};
+use crate::plan::{GpoCoverage, RegValue, TaskSpec};
 use items::{GpoItems, Script};
 
 /// The GPO's part of the plan: its items and what they deliver.
@@ -20,29 +20,52 @@ use items::{GpoItems, Script};
 pub struct GpoPlan {
     pub items: GpoItems,
     pub coverage: GpoCoverage,
+    /// What an older bundle put on servers that this plan does not, which the GPO deletes
+    /// (Delete items, [MS-GPPREF] action D): tasks and registry values, by server.
+    pub retiring: Vec<crate::check::Retired>,
 }
 
-/// The GPO's items and coverage, when the site has a `[gpo]` section.
+/// The GPO's items and coverage, when the site has a `[gpo]` section; `previous` is what an older
+/// bundle put on the servers, whose items this plan lacks become Delete items.
 pub fn plan(
     site: &Farm,
-    files: &Bundle,
-    tasks: &[TaskSpec],
-    values: &[RegValue],
-    services: &[ServiceRecovery],
+    plan: &super::Plan,
+    previous: &[crate::check::Retired],
 ) -> Result<Option<GpoPlan>, crate::Error> {
     let Some(gpo) = &site.gpo else {
         return Ok(None);
     };
-    let items = items::build(
-        site,
-        gpo,
-        &deployed_scripts(site, files, tasks),
-        tasks,
-        values,
-        services,
-    )?;
+    let (files, tasks, services) = (&plan.files, &plan.tasks, &plan.services);
+    let values: Vec<RegValue> = plan.reg_values().cloned().collect();
+    let scripts = deployed_scripts(site, files, tasks);
+    let mut items = items::build(site, gpo, &scripts, tasks, &values, services)?;
+    let retiring = items::add_deletes(site, gpo, &retiring(site, plan, previous)?, &mut items)?;
     let coverage = coverage(site, gpo, &items, tasks);
-    Ok(Some(GpoPlan { items, coverage }))
+    Ok(Some(GpoPlan {
+        items,
+        coverage,
+        retiring,
+    }))
+}
+
+/// What the previous bundle put on the servers (its items and those it was already deleting)
+/// that this plan does not: tasks and registry values, by server. Other kinds (a 2003 event
+/// trigger) have no Group Policy preference and stay with `sitebundle diff`'s commands.
+pub fn retiring(
+    site: &Farm,
+    plan: &super::Plan,
+    previous: &[crate::check::Retired],
+) -> Result<Vec<crate::check::Retired>, crate::Error> {
+    if previous.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = super::inventory::items(plan)?;
+    Ok(previous
+        .iter()
+        .filter(|r| matches!(r.kind.as_str(), "task" | "registry"))
+        .filter(|r| !super::inventory::has(site, &now, &r.host, &r.kind, &r.name))
+        .cloned()
+        .collect())
 }
 
 /// What the GPO delivers to which server, for the per-server view: TaskV2 items reach the

@@ -186,17 +186,30 @@ fn a_script_edited() {
 
 #[test]
 fn a_registry_value_changed() {
-    assert_drift(
-        |f| {
-            let v = f
-                .server("sqlmirror1")
-                .registry
-                .iter_mut()
-                .find(|v| v.name == "RebootWarningTimeout")
-                .unwrap();
-            // Below the 15 minutes the bundle writes on 2008 R2 (never under the release's default).
-            v.data = "0x3".into();
-        },
+    // The reference with the restart delay set (without it the bundle writes no policy value).
+    let text = read("site.toml").replace(
+        "duration_minutes = 30\n",
+        "duration_minutes = 30\nreboot_delay_minutes = 15\n",
+    );
+    let (site, _) = sitebundle::load_text("site.toml", &text).unwrap();
+    let plan = sitebundle::build(&site).unwrap();
+    let mut farm = LiveFarm::deployed(&site, &plan.plan, &plan.files);
+    assert!(audit(&site, &plan, &farm).in_sync);
+    let change = |f: &mut LiveFarm| {
+        let v = f
+            .server("sqlmirror1")
+            .registry
+            .iter_mut()
+            .find(|v| v.name == "RebootWarningTimeout")
+            .unwrap();
+        // Below the 15 minutes the bundle writes on 2008 R2 (never under the release's default).
+        v.data = "0x3".into();
+    };
+    change(&mut farm);
+    let r = audit(&site, &plan, &farm);
+    assert_eq!(r.exit_code(), 1);
+    assert_eq!(
+        drift(&r),
         &[
             r"server sqlmirror1 | Drift | registry HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU\RebootWarningTimeout | data",
         ],

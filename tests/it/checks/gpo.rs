@@ -16,7 +16,8 @@
 //!   DWORDs as 8 upper-case hex digits, legacy tasks enabled with an appName and one or more
 //!   triggers of one type, each with its start date and time;
 //! * item-level targeting: TaskV2 items target exactly 2K8 + 2K8R2, legacy Task items exactly
-//!   2K3 + 2K3R2, files and registry values no OS; the computer names are the expected ones;
+//!   2K3 + 2K3R2, files and registry values no OS; every item names its computers (FilterComputer),
+//!   and they are the expected ones;
 //! * XSD (the one part left to Python, `tests/validators/xsd_check.py`, lxml): every <Filters>
 //!   against the targeting schema, the Task embedded in each TaskV2 (in the Task Scheduler
 //!   namespace) against the Task Scheduler XSD, each legacy Task item against [MS-GPPREF]'s schema
@@ -358,11 +359,17 @@ fn check_backup(
 
     let mut uids: BTreeMap<String, String> = BTreeMap::new();
     let mut register_files: Vec<(String, String, String)> = Vec::new();
-    let mut seen: BTreeMap<&str, BTreeMap<String, Value>> =
-        ["files", "tasks_v2", "tasks_legacy", "registry", "services"]
-            .into_iter()
-            .map(|k| (k, BTreeMap::new()))
-            .collect();
+    let mut seen: BTreeMap<&str, BTreeMap<String, Value>> = [
+        "files",
+        "tasks_v2",
+        "tasks_legacy",
+        "registry",
+        "services",
+        "deletes",
+    ]
+    .into_iter()
+    .map(|k| (k, BTreeMap::new()))
+    .collect();
     for pref in present {
         let where_ = format!("{}/{}", pref.folder, pref.file);
         let raw = std::fs::read(prefs_dir.join(pref.folder).join(pref.file)).unwrap();
@@ -456,7 +463,13 @@ fn check_backup(
                 continue;
             };
             let p = |a: &str| props.attribute(a);
-            if p("action") != pref.action {
+            // A registry value applied once is created, never updated (issue 27): C with a
+            // FilterRunOnce, checked below.
+            let once_create = tag == "Registry" && p("action") == Some("C");
+            // A Delete item for what an older bundle put on its servers (issue 27), checked below.
+            let delete =
+                matches!(tag.as_str(), "Registry" | "TaskV2" | "Task") && p("action") == Some("D");
+            if p("action") != pref.action && !once_create && !delete {
                 errs.push(format!(
                     "{where_}: item {nm_s} action {:?}, expected {:?}",
                     p("action"),
@@ -496,9 +509,48 @@ fn check_backup(
                 });
             }
             os_versions.sort();
+            // Issue 27: every item names the farm's computers, whatever else it filters on: an OS
+            // filter alone reaches every machine of that release in the linked OU.
+            if computers.is_empty() || computers.iter().any(|c| c.is_none_or(str::is_empty)) {
+                errs.push(format!(
+                    "{where_}: item {nm_s} has no computer filter (FilterComputer by name): it would reach every machine in the GPO's scope"
+                ));
+            }
             let computers: Vec<Value> = computers.into_iter().map(s).collect();
             let os_is =
                 |want: &[&str]| os_versions == want.iter().map(|w| Some(*w)).collect::<Vec<_>>();
+            if delete {
+                // What it deletes, where: the task's name (and its element's release), or the
+                // value's hive and key; the other attributes apply to Create, Replace and Update
+                // only ([MS-GPPREF] 2.2.1.18.1, 2.2.1.17.1). Never applied once.
+                let ok = !run_once
+                    && match tag.as_str() {
+                        "Registry" => {
+                            p("hive") == Some("HKEY_LOCAL_MACHINE")
+                                && p("key").is_some_and(|k| !k.is_empty())
+                                && p("name").is_some()
+                        }
+                        "TaskV2" => os_is(&["2K8", "2K8R2"]) && p("name") == nm,
+                        _ => os_is(&["2K3", "2K3R2"]) && p("name") == nm,
+                    };
+                if !ok {
+                    errs.push(format!(
+                        "{where_}: Delete item {tag} {nm_s} is malformed (name, key or OS filter)"
+                    ));
+                }
+                let what = match tag.as_str() {
+                    "Registry" => format!(
+                        "{}\\{}",
+                        p("key").unwrap_or_default(),
+                        p("name").unwrap_or_default()
+                    ),
+                    _ => nm_s.clone(),
+                };
+                seen.get_mut("deletes")
+                    .unwrap()
+                    .insert(format!("{tag} {what}"), json!({ "computers": computers }));
+                continue;
+            }
             match tag.as_str() {
                 "File" => {
                     if !os_versions.is_empty() {
@@ -545,6 +597,13 @@ fn check_backup(
                     );
                 }
                 "Registry" => {
+                    if once_create != run_once {
+                        errs.push(format!(
+                            "{where_}: registry item {nm_s}: action {:?} with{} FilterRunOnce (a value applied once is created: C; every other value U)",
+                            p("action"),
+                            if run_once { "" } else { "out" }
+                        ));
+                    }
                     if !os_versions.is_empty() {
                         errs.push(format!("{where_}: registry item {nm_s} has an OS filter"));
                     }
@@ -719,7 +778,14 @@ fn check_backup(
         }
     }
     if let Some(expect) = expect {
-        for kind in ["files", "tasks_v2", "tasks_legacy", "registry", "services"] {
+        for kind in [
+            "files",
+            "tasks_v2",
+            "tasks_legacy",
+            "registry",
+            "services",
+            "deletes",
+        ] {
             let empty = serde_json::Map::new();
             let want_items = expect
                 .get(kind)
