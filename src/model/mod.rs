@@ -3,6 +3,7 @@
 //! (paths, plain names, times of day). It knows no family: the whole site (`crate::site`) is the
 //! farm plus one section per family.
 
+pub mod accept;
 pub mod checks;
 pub mod ctx;
 pub mod gpo;
@@ -49,6 +50,12 @@ pub struct RawSiteInfo {
     /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
     /// Computers need read access on it and its parent).
     pub scripts_share: String,
+    /// Warnings settled for this farm, each with its reason, e.g. `accept = [{ code =
+    /// "sql-switcher-needs-powershell-2", server = "web3", reason = "KB968930 installed" }]`.
+    /// `validate` shows an accepted warning once, as accepted; it is not counted and does not
+    /// fail `--deny-warnings`. An entry that matches no warning is a `stale-accept` warning.
+    #[serde(default)]
+    pub accept: Vec<accept::RawAccept>,
 }
 
 fn default_scripts_dir() -> String {

@@ -4,6 +4,7 @@
 mod checks;
 mod common;
 
+mod accept;
 mod agreement;
 mod architecture;
 mod audit;
