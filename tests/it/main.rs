@@ -27,6 +27,7 @@ mod schedule;
 mod snapshots;
 mod sql;
 mod timeline;
+mod timezone;
 mod topology;
 mod validators_run;
 mod write_reuse;
