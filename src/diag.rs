@@ -473,7 +473,11 @@ impl Diagnostics {
             }
             None => file,
         };
-        let _ = writeln!(out, "  --> {place}; reason: {}\n", clean(reason, MAX_MESSAGE));
+        let _ = writeln!(
+            out,
+            "  --> {place}; reason: {}\n",
+            clean(reason, MAX_MESSAGE)
+        );
     }
 }
 

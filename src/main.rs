@@ -695,7 +695,10 @@ fn scenarios(site_path: &Path, report: Report) -> u8 {
     let elapsed = started.elapsed();
     let fails = diags.fails(report.deny_warnings);
     if fails {
-        eprint!("{}", shown(&diags, report).render_with(report.deny_warnings));
+        eprint!(
+            "{}",
+            shown(&diags, report).render_with(report.deny_warnings)
+        );
     } else {
         print_warnings(&diags, report);
     }

@@ -9,8 +9,8 @@ pub mod ctx;
 pub mod gpo;
 pub mod schedule;
 pub mod server;
-pub mod windows_zones;
 pub mod spans;
+pub mod windows_zones;
 
 use std::collections::HashMap;
 
@@ -188,7 +188,9 @@ fn resolve_timezone(name: Option<&str>, required: bool, ctx: &mut Ctx) -> Result
     }
     ctx.error(
         "site.timezone",
-        format!("`{name}` is neither a time zone of the IANA database nor a Windows time zone name"),
+        format!(
+            "`{name}` is neither a time zone of the IANA database nor a Windows time zone name"
+        ),
         timezone_help(name),
     );
     Err(())

@@ -175,9 +175,18 @@ mod tests {
 
     #[test]
     fn known_names_map_and_others_do_not() {
-        assert_eq!(iana_of("GMT Standard Time").map(|z| z.1), Some("Europe/London"));
-        assert_eq!(iana_of("w. europe standard time").map(|z| z.1), Some("Europe/Berlin"));
-        assert_eq!(iana_of("Eastern Standard Time").map(|z| z.1), Some("America/New_York"));
+        assert_eq!(
+            iana_of("GMT Standard Time").map(|z| z.1),
+            Some("Europe/London")
+        );
+        assert_eq!(
+            iana_of("w. europe standard time").map(|z| z.1),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(
+            iana_of("Eastern Standard Time").map(|z| z.1),
+            Some("America/New_York")
+        );
         assert_eq!(iana_of("Europe/London"), None);
         assert_eq!(iana_of("GMT Daylight Time"), None);
     }

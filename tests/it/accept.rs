@@ -32,7 +32,10 @@ fn named_instances(accept: &str) -> String {
         &format!("timezone = \"America/Denver\"\n{accept}"),
         1,
     );
-    assert!(accept.is_empty() || out != text, "the accept entries are in the site");
+    assert!(
+        accept.is_empty() || out != text,
+        "the accept entries are in the site"
+    );
     out
 }
 
@@ -67,11 +70,29 @@ fn deny_warnings_passes_when_every_warning_is_accepted_and_fails_otherwise() {
     let o = run(&["validate", "--deny-warnings"], &both);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let shown = text(&o);
-    assert_eq!(shown.matches("accepted[sql-switcher-needs-powershell-2]").count(), 2, "{shown}");
-    assert!(shown.contains("reason: KB968930 installed, change 4712"), "{shown}");
+    assert_eq!(
+        shown
+            .matches("accepted[sql-switcher-needs-powershell-2]")
+            .count(),
+        2,
+        "{shown}"
+    );
+    assert!(
+        shown.contains("reason: KB968930 installed, change 4712"),
+        "{shown}"
+    );
     assert!(!shown.contains("warning["), "{shown}");
     let out = dir.path().join("out");
-    let o = run(&["build", "-q", "--deny-warnings", "-o", out.to_str().unwrap()], &both);
+    let o = run(
+        &[
+            "build",
+            "-q",
+            "--deny-warnings",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &both,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // A site-wide entry (no server) settles both.
     let all = write(
@@ -125,18 +146,26 @@ fn entries_are_checked_and_located() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let shown = text(&o);
     for (needle, line) in [
-        ("`sql-switcher-needs-powershell` is not the code of a warning", 9),
+        (
+            "`sql-switcher-needs-powershell` is not the code of a warning",
+            9,
+        ),
         ("`unknown-key` is not the code of a warning", 10),
         ("unknown server `wfe9`", 11),
         ("the reason is empty", 12),
     ] {
-        let at = shown.find(needle).unwrap_or_else(|| panic!("{needle}: {shown}"));
+        let at = shown
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {shown}"));
         assert!(
             shown[at..].contains(&format!("bad.toml:{line}:")),
             "{needle} at line {line}: {shown}"
         );
     }
-    assert!(shown.contains("did you mean `sql-switcher-needs-powershell-2`?"), "{shown}");
+    assert!(
+        shown.contains("did you mean `sql-switcher-needs-powershell-2`?"),
+        "{shown}"
+    );
     // validate and build agree.
     let out = dir.path().join("out");
     let o = run(&["build", "-o", out.to_str().unwrap()], &p);
@@ -150,28 +179,51 @@ fn each_warning_is_printed_once_per_command_and_read_only_commands_count_them() 
     let p = write(dir.path(), "open.toml", &named_instances(""));
     let o = run(&["validate"], &p);
     let shown = text(&o);
-    assert_eq!(shown.matches("warning[sql-switcher-needs-powershell-2]").count(), 2, "{shown}");
+    assert_eq!(
+        shown
+            .matches("warning[sql-switcher-needs-powershell-2]")
+            .count(),
+        2,
+        "{shown}"
+    );
     let out = dir.path().join("out");
     let o = run(&["build", "-o", out.to_str().unwrap()], &p);
     let shown = text(&o);
-    assert_eq!(shown.matches("warning[sql-switcher-needs-powershell-2]").count(), 2, "{shown}");
+    assert_eq!(
+        shown
+            .matches("warning[sql-switcher-needs-powershell-2]")
+            .count(),
+        2,
+        "{shown}"
+    );
     for cmd in [&["list"][..], &["plan"], &["scenarios"]] {
         let o = run(cmd, &p);
         assert_eq!(o.status.code(), Some(0), "{cmd:?}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!err.contains("warning[") && !err.contains("help:"), "{cmd:?}: {err}");
+        assert!(
+            !err.contains("warning[") && !err.contains("help:"),
+            "{cmd:?}: {err}"
+        );
         assert_eq!(err.matches("has 2 warnings").count(), 1, "{cmd:?}: {err}");
     }
     // Under --deny-warnings a read-only command shows what stops it, in full.
     let o = run(&["list", "--deny-warnings"], &p);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(text(&o).matches("warning[sql-switcher-needs-powershell-2]").count(), 2);
+    assert_eq!(
+        text(&o)
+            .matches("warning[sql-switcher-needs-powershell-2]")
+            .count(),
+        2
+    );
     // Accepted warnings are shown by validate only.
     let p = write(dir.path(), "both.toml", &named_instances(BOTH));
     for cmd in [&["list"][..], &["plan"], &["scenarios"]] {
         let o = run(cmd, &p);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!err.contains("accepted") && !err.contains("warning"), "{cmd:?}: {err}");
+        assert!(
+            !err.contains("accepted") && !err.contains("warning"),
+            "{cmd:?}: {err}"
+        );
     }
 }
 

@@ -18,7 +18,10 @@ fn with_zone(zone: &str) -> String {
 /// Every file's path and SHA-256.
 fn bundle_bytes(text: &str) -> Vec<(String, String)> {
     let b = common::build_text("zone.toml", text);
-    b.files.iter().map(|(p, f)| (p.clone(), f.sha256())).collect()
+    b.files
+        .iter()
+        .map(|(p, f)| (p.clone(), f.sha256()))
+        .collect()
 }
 
 #[test]
@@ -45,15 +48,25 @@ fn a_windows_name_builds_the_bundle_of_its_iana_zone() {
 fn an_unknown_name_is_refused_at_the_key_with_the_iana_name() {
     for (zone, help) in [
         ("GMT Standard Tme", "write `timezone = \"Europe/London\"`"),
-        ("Pacific Daylight Time", "write `timezone = \"America/Los_Angeles\"`"),
+        (
+            "Pacific Daylight Time",
+            "write `timezone = \"America/Los_Angeles\"`",
+        ),
         ("Europe/Londn", "did you mean `Europe/London`?"),
     ] {
         let text = with_zone(zone);
         let diags = sitebundle::load_text("zone.toml", &text).unwrap_err();
         let rendered = diags.render();
         assert_eq!(diags.error_count(), 1, "{rendered}");
-        let line = text.lines().position(|l| l.starts_with("timezone")).unwrap() + 1;
-        assert!(rendered.contains(&format!("zone.toml:{line}:12")), "{rendered}");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("timezone"))
+            .unwrap()
+            + 1;
+        assert!(
+            rendered.contains(&format!("zone.toml:{line}:12")),
+            "{rendered}"
+        );
         assert!(rendered.contains(help), "{zone}: {rendered}");
     }
 }
