@@ -22,6 +22,7 @@ mod killproc;
 mod maint;
 mod plan;
 mod runbook;
+mod runbook_checker;
 mod scenarios;
 mod schedule;
 mod snapshots;

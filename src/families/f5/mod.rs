@@ -845,6 +845,10 @@ struct F5RunbookView {
     /// HTTPS virtual servers with a port-80 redirect: their addresses as a URL host.
     redirects: Vec<String>,
     rules: Vec<String>,
+    /// The bundle has `f5/irules/` (the site's rules or a generated routing rule).
+    irules_folder: bool,
+    /// The AS3 declaration has `profileNTLM` (a virtual server with OneConnect).
+    ntlm: bool,
     routes: Vec<RunbookRoute>,
     /// Spellings of the site's first route prefix that match it and one that does not, for the
     /// runbook's explanation and test (none when the site has no route).
@@ -977,6 +981,8 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             })
             .collect(),
         rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),
+        irules_folder: f5.virtuals.iter().any(|v| v.rule.is_some()),
+        ntlm: f5.virtuals.iter().any(|v| v.oneconnect),
         routes: f5
             .virtuals
             .iter()
