@@ -72,10 +72,9 @@ pub fn resolve(raw: &[RawAccept], ctx: &mut Ctx, names: &Names) -> Vec<Accept> {
             );
         }
         let server = match &a.server {
-            Some(s) => match ctx.lookup_server(&format!("{path}.server"), s, names) {
-                Some(idx) => Some(Some(names_server(names, idx, s))),
-                None => None,
-            },
+            Some(s) => ctx
+                .lookup_server(&format!("{path}.server"), s, names)
+                .map(|idx| Some(names_server(names, idx, s))),
             None => Some(None),
         };
         if a.reason.trim().is_empty() {
