@@ -66,6 +66,8 @@ pub enum Code {
     AffinityPartial,
     AffinityPersistence,
     AffinityLiveConnections,
+    // `[site] accept`.
+    StaleAccept,
     // `sitebundle audit`: a file the collectors wrote.
     CollectedExport,
 }
@@ -104,8 +106,34 @@ impl Code {
         Code::AffinityPartial,
         Code::AffinityPersistence,
         Code::AffinityLiveConnections,
+        Code::StaleAccept,
         Code::CollectedExport,
     ];
+
+    /// Whether a finding of this code can be a warning (the codes a `[site] accept` entry can
+    /// name; the affinity codes are warnings or errors as the group's `on_split` says).
+    pub fn can_warn(self) -> bool {
+        use Code::*;
+        matches!(
+            self,
+            SqlOneDatabase
+                | SqlUnusedHighPerformanceList
+                | SqlSwitcherNeedsPowershell2
+                | MaintTextWithoutDuration
+                | MaintSkipNotListed
+                | MaintShortWindow
+                | MaintDelayBelowDefault
+                | F5DuplicateAffinityTarget
+                | F5RuleIgnored
+                | F5PoolWithoutMonitor
+                | F5PriorityGroupsInactive
+                | AffinitySplit
+                | AffinitySpread
+                | AffinityPartial
+                | AffinityPersistence
+                | AffinityLiveConnections
+        )
+    }
 
     /// The stable name (lower case, words joined by `-`).
     pub fn as_str(self) -> &'static str {
@@ -141,6 +169,7 @@ impl Code {
             Code::AffinityPartial => "affinity-partial",
             Code::AffinityPersistence => "affinity-persistence",
             Code::AffinityLiveConnections => "affinity-live-connections",
+            Code::StaleAccept => "stale-accept",
             Code::CollectedExport => "collected-export",
         }
     }
@@ -156,6 +185,12 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     pub message: String,
     pub help: Option<String>,
+    /// The server the finding is about, when it is about one (`[site] accept` entries with a
+    /// `server` match it, without case as Windows compares computer names).
+    pub about: Option<String>,
+    /// A warning the operator settled with a `[site] accept` entry: its reason. An accepted
+    /// warning is not counted, does not fail `--deny-warnings`, and is shown by `validate` only.
+    pub accepted: Option<String>,
 }
 
 impl Diagnostic {
@@ -168,6 +203,8 @@ impl Diagnostic {
             span,
             message: message.into(),
             help: None,
+            about: None,
+            accepted: None,
         }
     }
     /// A warning: every warning names its own kind.
@@ -178,6 +215,8 @@ impl Diagnostic {
             span,
             message: message.into(),
             help: None,
+            about: None,
+            accepted: None,
         }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -187,6 +226,15 @@ impl Diagnostic {
     pub fn with_code(mut self, code: Code) -> Self {
         self.code = code;
         self
+    }
+    /// Names the server the finding is about (see [`Diagnostic::about`]).
+    pub fn about(mut self, server: impl Into<String>) -> Self {
+        self.about = Some(server.into());
+        self
+    }
+    /// Whether the finding is a warning the operator has not settled.
+    pub fn is_open_warning(&self) -> bool {
+        self.severity == Severity::Warning && self.accepted.is_none()
     }
 }
 
@@ -237,9 +285,30 @@ impl Diagnostics {
         line_col(&self.source, offset)
     }
 
-    /// Warnings only, counted.
+    /// Warnings not settled by a `[site] accept` entry, counted.
     pub fn warning_count(&self) -> usize {
-        self.items.len() - self.error_count()
+        self.items.iter().filter(|d| d.is_open_warning()).count()
+    }
+
+    /// Warnings settled by a `[site] accept` entry, counted.
+    pub fn accepted_count(&self) -> usize {
+        self.items.iter().filter(|d| d.accepted.is_some()).count()
+    }
+
+    /// The same findings without the accepted warnings: what every command but `validate` shows
+    /// (an accepted warning is shown once, by `validate`).
+    pub fn without_accepted(&self) -> Diagnostics {
+        Diagnostics {
+            file: self.file.clone(),
+            source: self.source.clone(),
+            items: self
+                .items
+                .iter()
+                .filter(|d| d.accepted.is_none())
+                .cloned()
+                .collect(),
+            outcome: self.outcome,
+        }
     }
 
     /// Whether the findings stop a command: an error, or a warning under `--deny-warnings`.
@@ -307,12 +376,21 @@ impl Diagnostics {
             )
         } else if warnings > 0 {
             format!("warning: {file} has {}", plural(warnings, "warning"))
+        } else if self.accepted_count() > 0 {
+            format!(
+                "{file}: {} accepted in [site] accept, none open",
+                plural(self.accepted_count(), "warning")
+            )
         } else {
             return None;
         })
     }
 
     fn render_one(&self, out: &mut String, d: &Diagnostic, lines: &LineIndex) {
+        if let Some(reason) = &d.accepted {
+            self.render_accepted(out, d, reason, lines);
+            return;
+        }
         let _ = writeln!(
             out,
             "{}[{}]: {}",
@@ -388,6 +466,32 @@ impl Diagnostics {
     }
 }
 
+impl Diagnostics {
+    /// An accepted warning in two lines: its code and message, and where it is with the reason
+    /// the operator gave.
+    fn render_accepted(&self, out: &mut String, d: &Diagnostic, reason: &str, lines: &LineIndex) {
+        let _ = writeln!(
+            out,
+            "accepted[{}]: {}",
+            d.code.as_str(),
+            clean(&d.message, MAX_MESSAGE)
+        );
+        let file = clean(&self.file, MAX_MESSAGE);
+        let place = match &d.span {
+            Some(span) => {
+                let (line, col) = lines.line_col(&self.source, span.start);
+                format!("{file}:{line}:{col}")
+            }
+            None => file,
+        };
+        let _ = writeln!(
+            out,
+            "  --> {place}; reason: {}\n",
+            clean(reason, MAX_MESSAGE)
+        );
+    }
+}
+
 /// A character of a source line as the excerpt shows it: a tab as one space (the caret line
 /// counts characters), control and bidirectional-override characters as `?`.
 fn shown_char(c: char) -> char {
@@ -415,6 +519,9 @@ pub struct JsonDiagnostic {
     pub code: &'static str,
     pub message: String,
     pub help: Option<String>,
+    /// The reason of the `[site] accept` entry that settled this warning (absent when open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 impl Diagnostics {
@@ -443,6 +550,7 @@ impl Diagnostics {
                     code: d.code.as_str(),
                     message: shorten(&d.message, MAX_MESSAGE),
                     help: d.help.as_deref().map(|h| shorten(h, MAX_HELP)),
+                    accepted: d.accepted.as_deref().map(|h| shorten(h, MAX_HELP)),
                 }
             })
             .collect()

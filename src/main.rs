@@ -255,6 +255,58 @@ struct Report {
     quiet: bool,
     /// `--deny-warnings`: a warning fails the command like an error.
     deny_warnings: bool,
+    /// What the command says about warnings that do not stop it.
+    warnings: Shown,
+}
+
+/// How a command shows the warnings of a usable site. Each warning is printed once per command;
+/// the read-only commands that follow a `validate` or `build` (`list`, `plan`, `scenarios`,
+/// `audit`) count them in one line instead of repeating them in full.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// `validate`: every warning in full, and the accepted ones as accepted with their reason.
+    WithAccepted,
+    /// `build`, `check`, `diff`: every open warning in full.
+    Full,
+    /// The read-only commands: one line counting the open warnings.
+    Counted,
+}
+
+impl Report {
+    /// The report of a command that shows warnings as `shown` says.
+    fn showing(self, warnings: Shown) -> Report {
+        Report { warnings, ..self }
+    }
+}
+
+/// The findings to print about a usable site: without the accepted warnings unless the command
+/// is `validate`.
+fn shown(diags: &Diagnostics, report: Report) -> Diagnostics {
+    if report.warnings == Shown::WithAccepted {
+        diags.clone()
+    } else {
+        diags.without_accepted()
+    }
+}
+
+/// Prints the warnings of a usable site as the command shows them.
+fn print_warnings(diags: &Diagnostics, report: Report) {
+    let shown = shown(diags, report);
+    if report.quiet || shown.items.is_empty() {
+        return;
+    }
+    if report.warnings == Shown::Counted {
+        let n = shown.warning_count();
+        eprintln!(
+            "warning: {} has {n} warning{} (`sitebundle validate {}` shows {})",
+            diags.file,
+            if n == 1 { "" } else { "s" },
+            diags.file,
+            if n == 1 { "it" } else { "them" }
+        );
+    } else {
+        eprint!("{}", shown.render());
+    }
 }
 
 /// The site, or `None` after printing why it cannot be used (errors, or warnings under
@@ -262,13 +314,11 @@ struct Report {
 fn load(site: &Path, report: Report) -> Option<Site> {
     match sitebundle::load(site) {
         Ok((_, warnings)) if warnings.fails(report.deny_warnings) => {
-            eprint!("{}", warnings.render_with(true));
+            eprint!("{}", shown(&warnings, report).render_with(true));
             None
         }
         Ok((site, warnings)) => {
-            if !report.quiet && !warnings.items.is_empty() {
-                eprint!("{}", warnings.render());
-            }
+            print_warnings(&warnings, report);
             Some(site)
         }
         Err(diags) => {
@@ -304,7 +354,9 @@ fn run(cli: Cli) -> u8 {
     let report = Report {
         quiet,
         deny_warnings: cli.deny_warnings,
+        warnings: Shown::Full,
     };
+    let read_only = report.showing(Shown::Counted);
     match cli.command {
         Command::Build {
             site,
@@ -323,20 +375,20 @@ fn run(cli: Cli) -> u8 {
             color,
         } => diff_command(first, second, color, report),
         Command::Validate { site, format } => match format {
-            Format::Text => validate_command(&site, report),
+            Format::Text => validate_command(&site, report.showing(Shown::WithAccepted)),
             Format::Json => validate_json(&site, report),
         },
         Command::Scenarios { site, format } => match format {
-            Format::Text => scenarios(&site, report),
-            Format::Json => scenarios_json(&site, report),
+            Format::Text => scenarios(&site, read_only),
+            Format::Json => scenarios_json(&site, read_only),
         },
-        Command::List { site, format } => list_command(&site, report, format),
+        Command::List { site, format } => list_command(&site, read_only, format),
         Command::Plan {
             site,
             server,
             format,
-        } => plan_command(&site, server.as_deref(), report, format),
-        Command::Audit { site, from, format } => audit_command(&site, &from, format, report),
+        } => plan_command(&site, server.as_deref(), read_only, format),
+        Command::Audit { site, from, format } => audit_command(&site, &from, format, read_only),
         Command::Schema => {
             println!("{}", sitebundle::site::schema_json());
             0
@@ -685,8 +737,13 @@ fn scenarios(site_path: &Path, report: Report) -> u8 {
     };
     let elapsed = started.elapsed();
     let fails = diags.fails(report.deny_warnings);
-    if !diags.items.is_empty() && (!quiet || fails) {
-        eprint!("{}", diags.render_with(report.deny_warnings));
+    if fails {
+        eprint!(
+            "{}",
+            shown(&diags, report).render_with(report.deny_warnings)
+        );
+    } else {
+        print_warnings(&diags, report);
     }
     let code = if fails { 2 } else { 0 };
     match sitebundle::analysis::scenarios::report_text(&site) {

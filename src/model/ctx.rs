@@ -67,6 +67,22 @@ impl<'a> Ctx<'a> {
         self.report(Severity::Warning, code, path, message, help);
     }
 
+    /// Records a warning of kind `code` at the value `path` about the server `server` (a
+    /// `[site] accept` entry with that server settles it).
+    pub fn warn_about(
+        &mut self,
+        code: Code,
+        path: &str,
+        server: &str,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.warn(code, path, message, help);
+        if let Some(d) = self.diags.last_mut() {
+            d.about = Some(server.to_string());
+        }
+    }
+
     /// Records a finding of any severity and kind at the value `path`.
     pub fn report(
         &mut self,

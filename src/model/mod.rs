@@ -3,12 +3,14 @@
 //! (paths, plain names, times of day). It knows no family: the whole site (`crate::site`) is the
 //! farm plus one section per family.
 
+pub mod accept;
 pub mod checks;
 pub mod ctx;
 pub mod gpo;
 pub mod schedule;
 pub mod server;
 pub mod spans;
+pub mod windows_zones;
 
 use std::collections::HashMap;
 
@@ -41,7 +43,9 @@ pub struct RawSiteInfo {
     /// Default '%SystemDrive%\localscripts'.
     #[serde(default = "default_scripts_dir")]
     pub scripts_dir: String,
-    /// Time zone of the servers, as an IANA name, e.g. "Europe/Berlin" or "America/New_York".
+    /// Time zone of the servers, as an IANA name, e.g. "Europe/Berlin" or "America/New_York", or
+    /// as the Windows name `tzutil /g` prints, e.g. "GMT Standard Time" (read as the IANA zone
+    /// CLDR's windowsZones.xml maps it to for territory 001: Europe/London).
     /// Required when the GPO carries legacy (Task Scheduler 1.0) tasks, whose start times Group
     /// Policy Preferences stores in UTC ([MS-GPPREF] 2.2.1.18.1).
     #[serde(default)]
@@ -49,6 +53,12 @@ pub struct RawSiteInfo {
     /// UNC folder the GPO copies the scripts from, e.g. '\\fileserver\gpo$\localscripts' (Domain
     /// Computers need read access on it and its parent).
     pub scripts_share: String,
+    /// Warnings settled for this farm, each with its reason, e.g. `accept = [{ code =
+    /// "sql-switcher-needs-powershell-2", server = "web3", reason = "KB968930 installed" }]`.
+    /// `validate` shows an accepted warning once, as accepted; it is not counted and does not
+    /// fail `--deny-warnings`. An entry that matches no warning is a `stale-accept` warning.
+    #[serde(default)]
+    pub accept: Vec<accept::RawAccept>,
 }
 
 fn default_scripts_dir() -> String {
@@ -170,25 +180,53 @@ fn resolve_timezone(name: Option<&str>, required: bool, ctx: &mut Ctx) -> Result
         }
         return Ok(None);
     };
-    match jiff::tz::db().get(name) {
-        Ok(tz) => Ok(Some(Zone {
+    if let Ok(tz) = jiff::tz::db().get(name) {
+        return Ok(Some(Zone {
             name: name.to_string(),
             tz,
-        })),
-        Err(_) => {
-            let known = jiff::tz::db().available();
-            let names: Vec<String> = known.map(|n| n.as_str().to_string()).collect();
-            let help = match crate::diag::suggest(name, names.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "use an IANA time zone name such as \"Europe/Berlin\", \"America/Chicago\" or \"UTC\"".into(),
-            };
-            ctx.error(
-                "site.timezone",
-                format!("`{name}` is not a time zone of the IANA database"),
-                help,
-            );
-            Err(())
-        }
+        }));
+    }
+    // A Windows name (`tzutil /g`): the IANA zone CLDR maps it to (windows_zones.rs).
+    if let Some((_, iana)) = windows_zones::iana_of(name)
+        && let Ok(tz) = jiff::tz::db().get(iana)
+    {
+        return Ok(Some(Zone {
+            name: iana.to_string(),
+            tz,
+        }));
+    }
+    ctx.error(
+        "site.timezone",
+        format!(
+            "`{name}` is neither a time zone of the IANA database nor a Windows time zone name"
+        ),
+        timezone_help(name),
+    );
+    Err(())
+}
+
+/// The help for an unknown `site.timezone`: the closest IANA name or Windows name (with the IANA
+/// name it stands for), or how to find one.
+fn timezone_help(name: &str) -> String {
+    // "Pacific Daylight Time" is what Windows shows in summer; its key is the Standard name.
+    let standard = name.replace("Daylight", "Standard");
+    if let Some((w, iana)) = windows_zones::iana_of(&standard) {
+        return format!("`{w}` is the Windows name: write `timezone = \"{iana}\"` (or `\"{w}\"`)");
+    }
+    let known: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_string())
+        .collect();
+    let windows = windows_zones::WINDOWS_ZONES.iter().map(|(w, _)| *w);
+    let candidates = known.iter().map(String::as_str).chain(windows);
+    match crate::diag::suggest(name, candidates) {
+        Some(s) => match windows_zones::iana_of(s) {
+            Some((w, iana)) => format!(
+                "did you mean `{w}`? It is the Windows name of `{iana}`: write `timezone = \"{iana}\"`"
+            ),
+            None => format!("did you mean `{s}`?"),
+        },
+        None => "use an IANA time zone name such as \"Europe/Berlin\", \"America/Chicago\" or \"UTC\", or the Windows name `tzutil /g` prints on a server (e.g. \"GMT Standard Time\" for Europe/London)".into(),
     }
 }
 

@@ -63,6 +63,8 @@ pub struct Site {
     /// What the scenario analysis found for each `f5.affinity` group, in the section's order
     /// (empty until the analysis ran): recorded beside the sections, which stay as resolved.
     pub verdicts: Vec<f5::affinity::Verdict>,
+    /// The `[site] accept` entries, checked.
+    pub accepts: Vec<crate::model::accept::Accept>,
 }
 
 impl Site {
@@ -202,6 +204,7 @@ pub fn resolve_parsed(
     let site = match site {
         Some(mut site) if resolved => {
             analyse(&mut site, &mut ctx);
+            crate::model::accept::apply(&site.accepts, &mut ctx);
             Some(site)
         }
         _ => None,
@@ -249,6 +252,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
     let (info, servers, gpo) =
         crate::model::resolve_farm(&raw.site, &raw.server, raw.gpo.as_ref(), ctx);
     let names = Names::of(&servers);
+    let accepts = crate::model::accept::resolve(&raw.site.accept, ctx, &names);
     let kills = kill::model::resolve(&raw.kill, ctx, &names);
     let sql = raw
         .sql
@@ -271,6 +275,7 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         maintenance,
         recovery,
         verdicts: Vec::new(),
+        accepts,
     })
 }
 

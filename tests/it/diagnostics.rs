@@ -243,6 +243,13 @@ fn warning_cases() -> Vec<(&'static str, String)> {
             common::read("tests/fixtures/affinity-warning.toml"),
         ),
         (
+            "stale-accept",
+            edit(
+                "[site]\n",
+                "[site]\naccept = [{ code = \"sql-one-database\", reason = \"one database\" }]\n",
+            ),
+        ),
+        (
             "affinity-spread",
             edit(
                 split_group,

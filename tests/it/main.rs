@@ -4,6 +4,7 @@
 mod checks;
 mod common;
 
+mod accept;
 mod agreement;
 mod architecture;
 mod audit;
@@ -21,11 +22,13 @@ mod killproc;
 mod maint;
 mod plan;
 mod runbook;
+mod runbook_checker;
 mod scenarios;
 mod schedule;
 mod snapshots;
 mod sql;
 mod timeline;
+mod timezone;
 mod topology;
 mod validators_run;
 mod write_reuse;

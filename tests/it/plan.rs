@@ -163,10 +163,22 @@ fn server_subsection<'a>(md: &'a str, server: &str) -> &'a str {
         .nth(1)
         .expect("an On each server section");
     let section = section.split("\n## ").next().unwrap();
+    // A server's own subsection, or the one of its group ("The same on each of these N servers:
+    // a, b, …").
+    let in_group = |s: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("The same on each of these "))
+            .and_then(|l| l.split_once(" servers: "))
+            .is_some_and(|(_, list)| {
+                list.trim_end_matches('.')
+                    .split(", ")
+                    .any(|n| n.replace('\\', "") == server)
+            })
+    };
     section
         .split("\n### ")
         .skip(1)
-        .find(|s| s.split(' ').next() == Some(server))
+        .find(|s| s.split(' ').next() == Some(server) || in_group(s))
         .unwrap_or_else(|| panic!("no subsection for {server}"))
 }
 
@@ -379,6 +391,10 @@ fn object_names(site: &sitebundle::site::Site) -> BTreeSet<String> {
     }
     if let Some(sql) = &site.sql {
         names.extend(sql.databases.iter().cloned());
+        // The anchor and the switcher's probe database are the site's own names too (a site
+        // with all_synchronized may list no databases and still name its anchor).
+        names.insert(sql.anchor.clone());
+        names.insert(sql.switcher.probe_database.clone());
         names.extend(sql.partners.iter().filter_map(|p| p.instance.clone()));
         names.insert(sql.alias.clone());
     }

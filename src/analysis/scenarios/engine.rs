@@ -579,6 +579,8 @@ pub struct Table {
     pub exhaustive: bool,
     pub variables: usize,
     pub scenarios: usize,
+    /// Some rows stand for several choices of interchangeable members.
+    pub grouped: bool,
 }
 
 /// What a group looks like in one row: the node, "split", "partly served" or "—".
@@ -618,6 +620,9 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
                 .collect()
         })
         .collect();
+    let classes = super::symmetry::Classes::of(&t.pools, |n, c| {
+        ev.vars.binary_search(&(n.to_string(), c.to_string())).ok()
+    });
     let mut down = vec![false; ev.vars.len()];
     let mut buf: Vec<Vec<usize>> = vec![Vec::new(); t.targets.len()];
     let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
@@ -627,6 +632,13 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
         count += 1;
         for &i in d {
             down[i] = true;
+        }
+        // Another choice of interchangeable members: its row is this pattern's, renamed.
+        if !classes.is_canonical(&down) {
+            for &i in d {
+                down[i] = false;
+            }
+            return;
         }
         for (o, p) in buf.iter_mut().zip(&tpool) {
             match p {
@@ -652,7 +664,11 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
             row.push(group_cell(&o, &ev.nodes));
         }
         if seen.insert(row.clone()) {
-            rows.push((ev.scenario(d).describe(), row));
+            let label = match classes.stands_for(&down) {
+                Some(s) => format!("{} ({s})", ev.scenario(d).describe()),
+                None => ev.scenario(d).describe(),
+            };
+            rows.push((label, row));
         }
         for &i in d {
             down[i] = false;
@@ -664,6 +680,7 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
         exhaustive,
         variables: ev.vars.len(),
         scenarios: count,
+        grouped: classes.any(),
     }
 }
 
@@ -1082,5 +1099,150 @@ mod tests {
         let g = check_group(&t, &t.affinities[0]);
         assert!(g.exhaustive);
         assert_eq!(g.variables.len(), 2);
+    }
+
+    /// One pool of `n` members, one target; `distinct` gives each member its own priority group
+    /// (then no two are interchangeable).
+    fn one_pool(n: usize, min_active: u32, distinct: bool) -> Topology {
+        let members = (0..n)
+            .map(|i| {
+                m(
+                    &format!("web{i}"),
+                    if distinct { i as u32 + 1 } else { 1 },
+                    "http",
+                )
+            })
+            .collect();
+        Topology {
+            pools: vec![pool("p", min_active, members)],
+            targets: vec![Target {
+                label: "vs".into(),
+                pool: "p".into(),
+            }],
+            affinities: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn equal_members_give_rows_that_grow_with_n_not_2_to_the_n() {
+        for n in 1..=8usize {
+            let tb = table(&one_pool(n, 0, false));
+            assert!(tb.exhaustive);
+            assert_eq!(tb.scenarios, 1 << n, "every combination is still evaluated");
+            // 0..=n members down: n + 1 patterns.
+            assert_eq!(tb.rows.len(), n + 1, "n = {n}: {:?}", tb.rows);
+            assert_eq!(tb.grouped, n > 1);
+            for (k, (label, cells)) in tb.rows.iter().enumerate() {
+                // The row of k members down names the members it stands for, unless it stands
+                // for one scenario only (none or all down).
+                if n > 1 && k > 0 && k < n {
+                    let names: Vec<String> = (0..n).map(|i| format!("web{i}")).collect();
+                    assert!(
+                        label.ends_with(&format!("(stands for any {k} of {})", names.join(", "))),
+                        "{label}"
+                    );
+                    assert_eq!(cells[0].matches(" + ").count() + 1, n - k, "{cells:?}");
+                } else {
+                    assert!(!label.contains("stands for"), "{label}");
+                }
+            }
+        }
+        // With priority-group activation (min 1) the rows are the same patterns.
+        assert_eq!(table(&one_pool(6, 1, false)).rows.len(), 7);
+    }
+
+    #[test]
+    fn control_members_that_differ_are_not_grouped() {
+        // Each member in its own priority group, activation off: every subset of members up is
+        // an outcome of its own, 2^n rows (what the table showed for equal members before).
+        for n in 1..=6usize {
+            let tb = table(&one_pool(n, 0, true));
+            assert_eq!(tb.rows.len(), 1 << n, "n = {n}");
+            assert!(!tb.grouped);
+            assert!(tb.rows.iter().all(|(l, _)| !l.contains("stands for")));
+        }
+    }
+
+    #[test]
+    fn grouped_rows_stand_for_every_outcome_of_the_full_enumeration() {
+        // Two equal members in one pool and three in another (the same nodes in both pools: the
+        // class is the nodes that match in every pool), two checks each: every outcome of every
+        // combination is a grouped row with the members renamed.
+        let mk = |node: &str| Member {
+            node: node.into(),
+            priority_group: 1,
+            checks: vec!["http".into(), "ldap".into()],
+        };
+        let t = Topology {
+            pools: vec![
+                pool("a", 1, vec![mk("n1"), mk("n2"), mk("n3")]),
+                pool("b", 0, vec![mk("n1"), mk("n2"), mk("n3")]),
+            ],
+            targets: vec![
+                Target {
+                    label: "a".into(),
+                    pool: "a".into(),
+                },
+                Target {
+                    label: "b".into(),
+                    pool: "b".into(),
+                },
+            ],
+            affinities: Vec::new(),
+        };
+        let tb = table(&t);
+        let grouped: BTreeSet<Vec<String>> = tb.rows.iter().map(|r| r.1.clone()).collect();
+        // Every permutation of the three names applied to the grouped rows.
+        let perms = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        let rename = |cell: &str, p: &[usize; 3]| -> String {
+            if cell == "—" {
+                return cell.into();
+            }
+            let mut names: Vec<String> = cell
+                .split(" + ")
+                .map(|n| {
+                    let i: usize = n[1..].parse::<usize>().unwrap() - 1;
+                    format!("n{}", p[i] + 1)
+                })
+                .collect();
+            names.sort();
+            names.join(" + ")
+        };
+        let closure: BTreeSet<Vec<String>> = grouped
+            .iter()
+            .flat_map(|row| {
+                perms
+                    .iter()
+                    .map(move |p| row.iter().map(|c| rename(c, p)).collect())
+            })
+            .collect();
+        let vars = variables(&t);
+        let (all, _) = scenarios(&t);
+        assert_eq!(all.len(), 1 << vars.len());
+        let full: BTreeSet<Vec<String>> = all
+            .iter()
+            .map(|s| {
+                t.pools
+                    .iter()
+                    .map(|p| {
+                        let n = serving(p, s);
+                        if n.is_empty() {
+                            "—".to_string()
+                        } else {
+                            n.join(" + ")
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(closure, full);
+        assert!(tb.rows.len() < full.len());
     }
 }

@@ -19,6 +19,11 @@
 //! priority 3. If fewer than two priority 3 nodes are available, traffic is directed to the
 //! priority 2 nodes as well"). N = 0 turns activation off: every available member takes traffic.
 //!
+//! **Interchangeable members** (the same pools, priority groups and monitors) are shown once per
+//! pattern in the table ([`symmetry`]): a pool of N equal members gives rows that grow with N, not
+//! 2^N, and each row says which members it stands for. The affinity checks still evaluate every
+//! combination.
+//!
 //! **How much is checked.** Each affinity group is checked over its own variables only (its outcome
 //! depends on nothing else), exhaustively up to [`EXHAUSTIVE_LIMIT`] variables (2^20 ≈ 1M
 //! combinations, about 0.9 s per group in a debug build). Beyond, a group whose pools are
@@ -31,6 +36,7 @@ mod json;
 mod report;
 mod site;
 mod switcher;
+mod symmetry;
 
 pub use engine::*;
 pub use json::*;

@@ -28,6 +28,8 @@ struct ScenarioPageView {
     table: Vec<String>,
     table_omitted: bool,
     exhaustive: bool,
+    /// Some rows stand for several choices of interchangeable members.
+    grouped: bool,
     variables: usize,
     scenarios: usize,
     groups: Vec<GroupView>,
@@ -93,6 +95,7 @@ fn doc_ctx(
     let mut page = PageTable {
         lines: Vec::new(),
         exhaustive: true,
+        grouped: false,
         variables: 0,
         scenarios: 0,
         omitted: false,
@@ -123,6 +126,7 @@ fn doc_ctx(
         table: page.lines,
         table_omitted: page.omitted,
         exhaustive: page.exhaustive,
+        grouped: page.grouped,
         variables: page.variables,
         scenarios: page.scenarios,
         groups,
@@ -302,6 +306,7 @@ struct PageTable {
     /// Markdown table lines, every cell escaped with `escape::md` when built.
     lines: Vec<String>,
     exhaustive: bool,
+    grouped: bool,
     variables: usize,
     scenarios: usize,
     omitted: bool,
@@ -321,6 +326,7 @@ fn page_table(t: &Topology, whole: bool) -> Result<PageTable, crate::Error> {
             exhaustive: false,
             variables: super::engine::variables(t).len(),
             scenarios: 0,
+            grouped: false,
         }
     } else {
         table(t)
@@ -332,6 +338,7 @@ fn page_table(t: &Topology, whole: bool) -> Result<PageTable, crate::Error> {
     let mut page = PageTable {
         lines: Vec::new(),
         exhaustive: tb.exhaustive,
+        grouped: tb.grouped,
         variables: tb.variables,
         scenarios: tb.scenarios,
         omitted: false,

@@ -887,6 +887,10 @@ struct F5RunbookView {
     /// The servers behind a virtual server with `auth = "ntlm"`: IIS must offer NTLM only there.
     ntlm_servers: Vec<String>,
     rules: Vec<String>,
+    /// The bundle has `f5/irules/` (the site's rules or a generated routing rule).
+    irules_folder: bool,
+    /// The AS3 declaration has `profileNTLM` (a virtual server with OneConnect).
+    ntlm: bool,
     routes: Vec<RunbookRoute>,
     /// Spellings of the site's first route prefix that match it and one that does not, for the
     /// runbook's explanation and test (none when the site has no route).
@@ -1177,6 +1181,8 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             })
             .collect(),
         ntlm_servers: ntlm_servers(site, f5),
+        irules_folder: f5.virtuals.iter().any(|v| v.rule.is_some()),
+        ntlm: (f5.virtuals.iter()).any(|v| v.protocol.is_http() && v.auth == model::Auth::Ntlm),
         routes: f5
             .virtuals
             .iter()

@@ -170,6 +170,15 @@ struct SharePointView {
     front_ends: String,
     first_partner: String,
     named_like: Option<String>,
+    /// The alias's `.reg` files (one per architecture when the front ends mix them) and the
+    /// servers that import each.
+    reg_files: Vec<RegImport>,
+}
+
+#[derive(Serialize)]
+struct RegImport {
+    file: String,
+    hosts: String,
 }
 
 /// "SharePoint and the SQL alias": the two ways, and which one the site takes.
@@ -183,6 +192,13 @@ fn add_sharepoint_section(
         front_ends: site.server_list(&sql.switcher.servers),
         first_partner: site.server(sql.partners[0].server).name.clone(),
         named_like: alias_named_like(site, sql),
+        reg_files: alias_reg_files(site, sql)
+            .into_iter()
+            .map(|f| RegImport {
+                file: format!("registry\\{}.reg", f.name),
+                hosts: site.server_names(&f.hosts).join(", "),
+            })
+            .collect(),
     };
     plan.runbook.sections.push(Section {
         id: "sql-sharepoint".into(),

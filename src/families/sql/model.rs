@@ -720,9 +720,10 @@ fn warn_powershell_2(s: &RawSwitcher, ctx: &mut Ctx, names: &Names, site: &[crat
             continue;
         };
         if let Some(package) = powershell_2_package(server.os) {
-            ctx.warn(
+            ctx.warn_about(
                 crate::diag::Code::SqlSwitcherNeedsPowershell2,
                 &format!("sql.switcher.servers[{i}]"),
+                &server.name,
                 format!(
                     "`{name}` runs {}, which has no Windows PowerShell 2.0 by default: the alias switcher's task fails there until it is installed",
                     server.os.label()

@@ -1,0 +1,155 @@
+//! The runbook checked as something an operator executes (issue 29, first rules): over the
+//! reference site and every fixture, no fenced code block is empty, and every bundle path the
+//! text names (a token that starts with one of the bundle's top-level folders) is a file or
+//! folder of the bundle. Each rule has a control that fails.
+
+use std::collections::BTreeSet;
+
+use crate::common;
+
+/// Every site the runbook is checked on: the reference and every fixture.
+fn sites() -> Vec<(String, String)> {
+    let mut all = vec![("site.toml".to_string(), common::read("site.toml"))];
+    all.extend(common::fixtures());
+    all
+}
+
+/// Line numbers (1-based) of fenced code blocks with nothing but blank lines inside.
+fn empty_blocks(md: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, bool)> = None;
+    for (i, line) in md.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            match open.take() {
+                Some((start, false)) => out.push(start),
+                Some(_) => {}
+                None => open = Some((i + 1, false)),
+            }
+        } else if let Some((_, seen)) = open.as_mut()
+            && !line.trim().is_empty()
+        {
+            *seen = true;
+        }
+    }
+    out
+}
+
+/// Bundle paths the text names that the bundle does not have: tokens (split at white space,
+/// backquotes, quotes, brackets and punctuation that cannot end a path) that start with a
+/// top-level folder of the bundle followed by `/` or `\`. Tokens with a placeholder (`<…>`, `*`,
+/// `%`) are left out: they name no single file.
+fn missing_paths(md: &str, files: &BTreeSet<String>) -> Vec<String> {
+    let tops: BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.split_once('/').map(|(t, _)| t))
+        .collect();
+    let is_sep = |c: char| c.is_whitespace() || "`\"'()[]|,;".contains(c);
+    let mut missing = BTreeSet::new();
+    let text = without_outputs(md);
+    for token in text.split(is_sep) {
+        let token = token.trim_end_matches(['.', ':']);
+        // Markdown's escape of `_` outside code spans.
+        let token = &token.replace("\\_", "_");
+        let norm = token.replace('\\', "/");
+        let Some((top, rest)) = norm.split_once('/') else {
+            continue;
+        };
+        if !tops.contains(top) || rest.is_empty() && !token.ends_with(['/', '\\']) {
+            continue;
+        }
+        if token.contains(['<', '*', '%', '{', '$']) {
+            continue;
+        }
+        let exists = files.contains(&norm)
+            || files
+                .iter()
+                .any(|f| f.starts_with(&format!("{}/", norm.trim_end_matches('/'))));
+        if !exists {
+            missing.insert(token.to_string());
+        }
+    }
+    missing.into_iter().collect()
+}
+
+/// The text without what names a file the operator creates rather than one of the bundle: the
+/// last cell of the Audit table, whose header says it is the output in `collected/`.
+fn without_outputs(md: &str) -> String {
+    let mut out = String::new();
+    let mut outputs = false;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            outputs = false;
+        } else if line.contains("output in `collected/`") {
+            outputs = true;
+        }
+        match line.rsplit_once(" | ") {
+            Some((head, _)) if outputs => out.push_str(head),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn readme(name: &str, text: &str) -> (String, BTreeSet<String>) {
+    let bundle = common::build_text(name, text);
+    let md = String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap();
+    (md, bundle.files.keys().cloned().collect())
+}
+
+#[test]
+fn no_runbook_has_an_empty_code_block() {
+    for (name, text) in sites() {
+        let (md, _) = readme(&name, &text);
+        assert_eq!(
+            empty_blocks(&md),
+            Vec::<usize>::new(),
+            "{name}: empty code blocks at these lines"
+        );
+    }
+}
+
+#[test]
+fn control_an_empty_code_block_is_found() {
+    let md = "text\n\n```\n\n```\n\n```\ndir\n```\n";
+    assert_eq!(empty_blocks(md), vec![3]);
+}
+
+#[test]
+fn every_bundle_path_the_runbook_names_exists() {
+    for (name, text) in sites() {
+        let (md, files) = readme(&name, &text);
+        assert_eq!(missing_paths(&md, &files), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn control_a_path_the_bundle_does_not_have_is_found() {
+    // The old text of "SharePoint and the SQL alias" on a site whose front ends mix x64 and x86:
+    // the bundle has sql-alias-x64.reg and sql-alias-x86.reg, not sql-alias.reg.
+    let text = common::read("tests/fixtures/sql-named-instances.toml");
+    let (md, files) = readme("sql-named-instances.toml", &text);
+    assert!(files.contains("registry/sql-alias-x86.reg"));
+    let old = md.replacen(
+        "`reg import registry\\sql-alias-x64.reg`",
+        "`reg import registry\\sql-alias.reg`",
+        1,
+    );
+    assert_ne!(old, md, "the control edits the runbook");
+    assert_eq!(
+        missing_paths(&old, &files),
+        vec!["registry\\sql-alias.reg".to_string()]
+    );
+    // A folder the bundle does not have (f5/irules/ on a site without iRules).
+    assert_eq!(
+        missing_paths("the iRules are in `f5/irules/`", &files),
+        Vec::<String>::new(),
+        "no f5 folder at all: not a bundle path"
+    );
+    let (md, files) = readme("site.toml", &common::read("site.toml"));
+    assert!(missing_paths(&md, &files).is_empty());
+    assert_eq!(
+        missing_paths("see `scripts\\NoSuchScript.vbs`", &files),
+        vec!["scripts\\NoSuchScript.vbs".to_string()]
+    );
+}
