@@ -105,7 +105,11 @@ fn kills(s: &mut String, size: Size) {
 /// SQL mirroring between the two SQL servers, every database watched by the job, the alias
 /// switcher on every front end (the Server 2008 R2 groups).
 fn sql(s: &mut String, size: Size) {
-    if size.servers < 2 || size.databases == 0 {
+    let front: Vec<usize> = (0..size.groups())
+        .filter(|g| g % 4 != 3)
+        .flat_map(|g| members(size, g))
+        .collect();
+    if size.servers < 2 || size.databases == 0 || front.is_empty() {
         return;
     }
     s.push_str("[sql]\nalias = \"SPSQL\"\ndatabases = [");
@@ -113,13 +117,7 @@ fn sql(s: &mut String, size: Size) {
         let _ = write!(s, "{}\"WSS_Content_{d}\"", if d == 0 { "" } else { ", " });
     }
     s.push_str("]\n\n[[sql.partner]]\nserver = \"sql0\"\n\n[[sql.partner]]\nserver = \"sql1\"\nport = 1433\n\n");
-    let front: Vec<usize> = (0..size.groups())
-        .filter(|g| g % 4 != 3)
-        .flat_map(|g| members(size, g))
-        .collect();
-    if !front.is_empty() {
-        let _ = write!(s, "[sql.switcher]\nservers = [{}]\n\n", quoted(front));
-    }
+    let _ = write!(s, "[sql.switcher]\nservers = [{}]\n\n", quoted(front));
 }
 
 /// Maintenance mode on every server; the first group in a longer window.

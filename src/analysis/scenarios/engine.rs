@@ -646,23 +646,7 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
                 None => o.clear(),
             }
         }
-        let mut row: Vec<String> = buf
-            .iter()
-            .map(|n| {
-                if n.is_empty() {
-                    "—".to_string()
-                } else {
-                    n.iter()
-                        .map(|&i| ev.nodes[i].as_str())
-                        .collect::<Vec<_>>()
-                        .join(" + ")
-                }
-            })
-            .collect();
-        for g in &groups {
-            let o: Vec<Vec<usize>> = g.iter().map(|&i| buf[i].clone()).collect();
-            row.push(group_cell(&o, &ev.nodes));
-        }
+        let row = row_cells(&buf, &groups, &ev.nodes);
         if seen.insert(row.clone()) {
             let label = match classes.stands_for(&down) {
                 Some(s) => format!("{} ({s})", ev.scenario(d).describe()),
@@ -682,6 +666,29 @@ pub fn table_bounded(t: &Topology, limit: usize) -> Table {
         scenarios: count,
         grouped: classes.any(),
     }
+}
+
+/// One row of the table: the nodes serving each target (`—` for none, `a + b` for several), then
+/// each affinity group's cell.
+fn row_cells(buf: &[Vec<usize>], groups: &[Vec<usize>], nodes: &[String]) -> Vec<String> {
+    let mut row: Vec<String> = buf
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                "—".to_string()
+            } else {
+                n.iter()
+                    .map(|&i| nodes[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            }
+        })
+        .collect();
+    for g in groups {
+        let o: Vec<Vec<usize>> = g.iter().map(|&i| buf[i].clone()).collect();
+        row.push(group_cell(&o, nodes));
+    }
+    row
 }
 
 /// What would keep a group on one node: compares the group's pools (checks, node sets, priority

@@ -54,7 +54,9 @@ fn describe_targeting(f: &Targeting) -> String {
 }
 
 /// The runbook section: import, link, verify, roll back.
-fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbookView<'a> {
+/// The table of the GPO's items: every task, service, registry and Delete item with its
+/// targeting in words.
+fn item_rows(plan: &GpoItems) -> Vec<ItemRow> {
     let mut rows = Vec::new();
     for t in &plan.legacy_tasks {
         rows.push(ItemRow {
@@ -103,6 +105,11 @@ fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbook
             target: describe_targeting(&d.filters),
         });
     }
+    rows
+}
+
+fn section_view<'a>(site: &'a Farm, gpo: &'a Gpo, plan: &GpoItems) -> GpoRunbookView<'a> {
+    let rows = item_rows(plan);
     let mut task_names: Vec<String> = plan
         .v2_tasks
         .iter()

@@ -1168,32 +1168,11 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             })
             .collect(),
         rules: f5.virtuals.iter().filter_map(|v| v.rule.clone()).collect(),
-        reuse: (f5.virtuals.iter())
-            .filter(|v| v.protocol.is_http())
-            .map(|v| RunbookReuse {
-                name: v.name.clone(),
-                auth: v.auth.as_str(),
-                oneconnect: v.oneconnect,
-                profiles: (reuse_profiles(v).iter())
-                    .map(|p| format!("/Common/{p}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-            .collect(),
+        reuse: runbook_reuse(f5),
         ntlm_servers: ntlm_servers(site, f5),
         irules_folder: f5.virtuals.iter().any(|v| v.rule.is_some()),
         ntlm: (f5.virtuals.iter()).any(|v| v.protocol.is_http() && v.auth == model::Auth::Ntlm),
-        routes: f5
-            .virtuals
-            .iter()
-            .flat_map(|v| {
-                v.routes.iter().map(|r| RunbookRoute {
-                    virtual_name: v.name.clone(),
-                    prefix: r.prefix.clone(),
-                    pool: f5.pools[r.pool].name.clone(),
-                })
-            })
-            .collect(),
+        routes: runbook_routes(f5),
         route_example: f5
             .virtuals
             .iter()
@@ -1201,6 +1180,36 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             .find_map(|r| route_example(&r.prefix)),
         common: f5.partition == "Common",
     }
+}
+
+/// Connection reuse per HTTP(S) virtual server, for the runbook's table.
+fn runbook_reuse(f5: &F5) -> Vec<RunbookReuse> {
+    (f5.virtuals.iter())
+        .filter(|v| v.protocol.is_http())
+        .map(|v| RunbookReuse {
+            name: v.name.clone(),
+            auth: v.auth.as_str(),
+            oneconnect: v.oneconnect,
+            profiles: (reuse_profiles(v).iter())
+                .map(|p| format!("/Common/{p}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
+}
+
+/// Every path route, for the runbook's table.
+fn runbook_routes(f5: &F5) -> Vec<RunbookRoute> {
+    f5.virtuals
+        .iter()
+        .flat_map(|v| {
+            v.routes.iter().map(|r| RunbookRoute {
+                virtual_name: v.name.clone(),
+                prefix: r.prefix.clone(),
+                pool: f5.pools[r.pool].name.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The runbook section, its checklist step and its prerequisite.

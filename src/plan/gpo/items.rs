@@ -845,53 +845,64 @@ pub fn add_deletes(
     for ((kind, name), mut hosts) in groups {
         hosts.sort();
         hosts.dedup();
-        let (os_label, os): (&str, Vec<&'static str>) = match kind {
-            "task-v2" => ("Windows Server 2008 / 2008 R2", vec!["2K8", "2K8R2"]),
-            "task" => ("Windows Server 2003 / 2003 R2", vec!["2K3", "2K3R2"]),
-            _ => ("", Vec::new()),
-        };
-        let (key, value_name) = if kind == "registry" {
-            let path = name.strip_prefix("HKLM\\").unwrap_or(&name);
-            let (k, v) = path.rsplit_once('\\').ok_or_else(|| {
-                crate::Error::internal(format!("retired registry value {name:?} has no key"))
-            })?;
-            (k.to_string(), v.to_string())
-        } else {
-            check_task_name(&name)?;
-            (String::new(), String::new())
-        };
-        if key
-            .chars()
-            .chain(value_name.chars())
-            .any(|c| c.is_control())
-        {
-            return Err(crate::Error::internal(format!(
-                "retired registry value {name:?} cannot be written into Group Policy Preferences"
-            )));
-        }
-        items.deletes.push(DeleteItem {
-            uid: guid(&site.name, &format!("delete\n{kind}\n{name}")),
-            name: if kind == "registry" && value_name.is_empty() {
-                "(Default)".into()
-            } else if kind == "registry" {
-                value_name.clone()
-            } else {
-                name.clone()
-            },
-            kind,
-            is_default: kind == "registry" && value_name.is_empty(),
-            key,
-            value_name,
-            filters: Targeting {
-                os_label: os_label.into(),
-                os,
-                computers: hosts,
-                run_once: None,
-            },
-        });
+        items.deletes.push(delete_item(site, kind, &name, hosts)?);
     }
     check_unique_uids(items)?;
     Ok(done)
+}
+
+/// One Delete item ([MS-GPPREF] action D) for a retired task (`task-v2` on 2008, `task` on 2003)
+/// or registry value (`registry`, `name` as `HKLM\\key\\value`), targeted at `hosts` by name.
+fn delete_item(
+    site: &Farm,
+    kind: &'static str,
+    name: &str,
+    hosts: Vec<String>,
+) -> Result<DeleteItem, crate::Error> {
+    let (os_label, os): (&str, Vec<&'static str>) = match kind {
+        "task-v2" => ("Windows Server 2008 / 2008 R2", vec!["2K8", "2K8R2"]),
+        "task" => ("Windows Server 2003 / 2003 R2", vec!["2K3", "2K3R2"]),
+        _ => ("", Vec::new()),
+    };
+    let (key, value_name) = if kind == "registry" {
+        let path = name.strip_prefix("HKLM\\").unwrap_or(name);
+        let (k, v) = path.rsplit_once('\\').ok_or_else(|| {
+            crate::Error::internal(format!("retired registry value {name:?} has no key"))
+        })?;
+        (k.to_string(), v.to_string())
+    } else {
+        check_task_name(name)?;
+        (String::new(), String::new())
+    };
+    if key
+        .chars()
+        .chain(value_name.chars())
+        .any(|c| c.is_control())
+    {
+        return Err(crate::Error::internal(format!(
+            "retired registry value {name:?} cannot be written into Group Policy Preferences"
+        )));
+    }
+    Ok(DeleteItem {
+        uid: guid(&site.name, &format!("delete\n{kind}\n{name}")),
+        name: if kind == "registry" && value_name.is_empty() {
+            "(Default)".into()
+        } else if kind == "registry" {
+            value_name.to_string()
+        } else {
+            name.to_string()
+        },
+        kind,
+        is_default: kind == "registry" && value_name.is_empty(),
+        key,
+        value_name,
+        filters: Targeting {
+            os_label: os_label.into(),
+            os,
+            computers: hosts,
+            run_once: None,
+        },
+    })
 }
 
 /// The FilterRunOnce id of a value written once ([MS-GPPREF] 2.2.1.22: "a unique value that will
