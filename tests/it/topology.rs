@@ -132,6 +132,30 @@ fn parse_mermaid(md: &str) -> Mermaid {
     Mermaid { nodes, edges }
 }
 
+/// The servers a server box stands for: its name, or the names and ranges (`a–b`, in the site's
+/// order) of a group box "… (N servers)", whose count must match.
+fn box_members(label: &str, servers: &[String]) -> Vec<String> {
+    let Some((list, count)) = label
+        .strip_suffix(" servers)")
+        .and_then(|l| l.rsplit_once(" ("))
+    else {
+        return vec![label.to_string()];
+    };
+    let mut out = Vec::new();
+    for part in list.split(", ") {
+        match part.split_once('–') {
+            Some((from, to)) => {
+                let i = servers.iter().position(|s| s == from).expect("range start");
+                let j = servers.iter().position(|s| s == to).expect("range end");
+                out.extend(servers[i..=j].iter().cloned());
+            }
+            None => out.push(part.to_string()),
+        }
+    }
+    assert_eq!(out.len(), count.parse::<usize>().unwrap(), "{label}");
+    out
+}
+
 fn check(name: &str, text: &str) {
     let (site, _) = parse_and_resolve(name, text).unwrap_or_else(|d| panic!("{}", d.render()));
     let bundle = sitebundle::build_bundle(&site).unwrap();
@@ -146,17 +170,25 @@ fn check(name: &str, text: &str) {
             .map(|n| n.1.clone())
             .collect()
     };
-    let servers: BTreeSet<String> = site.farm.servers.iter().map(|s| s.name.clone()).collect();
-    assert_eq!(names(&["server", "partner"]), servers, "{name}");
+    // Servers drawn alike share one box named after them ("a, b (2 servers)", "x1–x9 (9
+    // servers)"): expanded here, each server is in exactly one box.
+    let servers: Vec<String> = site.farm.servers.iter().map(|s| s.name.clone()).collect();
+    let mut drawn: Vec<String> = names(&["server", "partner"])
+        .into_iter()
+        .flat_map(|n| box_members(&n, &servers))
+        .collect();
+    drawn.sort();
+    let mut want = servers.clone();
+    want.sort();
+    assert_eq!(drawn, want, "{name}");
     let count = |k: &[&str]| {
         svg.nodes
             .values()
             .filter(|n| k.contains(&n.0.as_str()))
             .count()
     };
-    assert_eq!(
-        count(&["server", "partner"]),
-        site.farm.servers.len(),
+    assert!(
+        count(&["server", "partner"]) <= site.farm.servers.len(),
         "{name}"
     );
     let (pools, vips) = site
@@ -184,12 +216,23 @@ fn check(name: &str, text: &str) {
             "{name}: edge {f}->{t}"
         );
     }
-    // One edge per pool member, per virtual server (default pool) and per route.
+    // One edge per pool member, per virtual server (default pool) and per route; a group box
+    // draws its first server's edges only.
+    let boxed: BTreeSet<usize> = names(&["server", "partner"])
+        .iter()
+        .map(|n| box_members(n, &servers)[0].clone())
+        .map(|first| servers.iter().position(|s| *s == first).unwrap())
+        .collect();
     let members: usize = site
         .f5
         .iter()
         .flat_map(|f| &f.pools)
-        .map(|p| p.members.len())
+        .map(|p| {
+            p.members
+                .iter()
+                .filter(|m| boxed.contains(&m.server))
+                .count()
+        })
         .sum();
     let routes: usize = site
         .f5
@@ -200,7 +243,14 @@ fn check(name: &str, text: &str) {
     let sql_edges = site
         .sql
         .as_ref()
-        .map(|s| s.partners.len() + s.switcher.servers.len())
+        .map(|s| {
+            s.partners.len()
+                + s.switcher
+                    .servers
+                    .iter()
+                    .filter(|i| boxed.contains(i))
+                    .count()
+        })
         .unwrap_or(0);
     assert_eq!(svg.edges.len(), members + routes + sql_edges, "{name}");
 

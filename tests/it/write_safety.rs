@@ -69,9 +69,10 @@ fn prepare(parent: &Path, a: &Bundle) -> PathBuf {
     out
 }
 
-/// The steps a successful write goes through (recorded by a hook that never fails).
-fn steps(b: &Bundle, parent: &Path) -> Vec<String> {
-    let out = prepare(parent, b);
+/// The steps a successful write of `b` over `a` goes through (recorded by a hook that never
+/// fails). Over an output that already holds `b` nothing is written, so nothing has steps.
+fn steps(a: &Bundle, b: &Bundle, parent: &Path) -> Vec<String> {
+    let out = prepare(parent, a);
     let seen = Mutex::new(Vec::new());
     let hook = |s: &str| {
         seen.lock().unwrap().push(s.to_string());
@@ -84,7 +85,7 @@ fn steps(b: &Bundle, parent: &Path) -> Vec<String> {
 #[test]
 fn a_failure_at_any_step_leaves_the_previous_bundle_intact() {
     let (a, b) = two_bundles();
-    let all = steps(&b, tempfile::tempdir().unwrap().path());
+    let all = steps(&a, &b, tempfile::tempdir().unwrap().path());
     for kind in [
         "create-tmp",
         "write ",
@@ -156,7 +157,7 @@ fn failing_to_remove_the_old_copy_is_not_a_failed_build() {
 #[test]
 fn a_crash_at_any_step_is_recovered_by_the_next_build() {
     let (a, b) = two_bundles();
-    let all = steps(&b, tempfile::tempdir().unwrap().path());
+    let all = steps(&a, &b, tempfile::tempdir().unwrap().path());
     for step in &all {
         for next_fails in [false, true] {
             let tmp = tempfile::tempdir().unwrap();
@@ -188,14 +189,18 @@ fn a_crash_at_any_step_is_recovered_by_the_next_build() {
                         Ok(())
                     }
                 };
-                write_bundle_with(&b, &out, false, Some(&fail)).unwrap_err();
+                let next = write_bundle_with(&b, &out, false, Some(&fail));
                 let now = snapshot(&out);
                 if step == "cleanup" {
+                    // The new bundle was already in place: after cleaning up the leftovers the
+                    // next build finds it up to date and writes nothing (no swap to fail).
+                    assert!(next.expect("up to date").up_to_date, "{step}");
                     // The crash came after the new bundle was in place.
                     let mut want = bundle_files(&b);
                     want.extend(user.clone());
                     assert_eq!(now, want, "{step}");
                 } else {
+                    next.expect_err(step);
                     assert_eq!(now, before, "{step}: not restored");
                 }
             } else {
