@@ -18,6 +18,11 @@ if ! command -v tclsh >/dev/null 2>&1; then
   exit 2
 fi
 
+if ! command -v curl >/dev/null 2>&1; then
+  echo "test.sh: curl is needed for the F5 monitor pre-flight test (Debian: apt-get install curl)" >&2
+  exit 2
+fi
+
 echo "test.sh: validator self-test"
 .venv/bin/python tests/validators/test_validate.py
 # Tests that execute generated VBScript must run, never skip.
