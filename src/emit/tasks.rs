@@ -8,11 +8,6 @@ use crate::model::Farm;
 use crate::plan::gpo::{registers_xml_copies, task_xml_hosts, xml_copy_path};
 use crate::plan::{Emitted, Plan, TaskSpec};
 
-/// Bundle path of a task's XML.
-pub fn xml_path(t: &TaskSpec) -> String {
-    format!("tasks/{}.xml", t.name)
-}
-
 #[derive(Serialize)]
 struct TaskXmlView<'a> {
     t: &'a TaskSpec,
@@ -47,7 +42,7 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
             )?;
         }
         out.add_file(
-            xml_path(spec),
+            spec.xml_path(),
             Artifact::text(ArtifactKind::TaskXml, Encoding::Utf16leBom, Eol::Crlf, &xml)
                 .hosts(hosts)
                 .deploy(Deploy::TaskXml { command }),

@@ -101,12 +101,16 @@ fn coverage(site: &Farm, gpo: &Gpo, items: &GpoItems, specs: &[TaskSpec]) -> Gpo
 
 /// The runtime scripts among the files (those deployed to the servers' scripts folder).
 pub fn runtime_scripts(files: &Bundle) -> Vec<Script> {
+    runtime_files(files).map(|(p, h)| script(&p, h)).collect()
+}
+
+/// The runtime scripts' paths (in path order) and the servers that get each.
+fn runtime_files(files: &Bundle) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
     files
         .files
         .iter()
         .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
-        .map(|(path, a)| script(path, a.hosts.servers().to_vec()))
-        .collect()
+        .map(|(path, a)| (path.clone(), a.hosts.servers().to_vec()))
 }
 
 fn script(path: &str, hosts: Vec<String>) -> Script {
@@ -121,12 +125,7 @@ fn script(path: &str, hosts: Vec<String>) -> Script {
 /// copies (the tasks emitter writes them). What the GPO's Files preference copies and what the
 /// collectors hash.
 pub fn deployed_scripts(site: &Farm, files: &Bundle, tasks: &[TaskSpec]) -> Vec<Script> {
-    let mut paths: Vec<(String, Vec<String>)> = files
-        .files
-        .iter()
-        .filter(|(_, a)| matches!(a.deploy, Deploy::RuntimeScript { .. }))
-        .map(|(path, a)| (path.clone(), a.hosts.servers().to_vec()))
-        .collect();
+    let mut paths: Vec<(String, Vec<String>)> = runtime_files(files).collect();
     if registers_xml_copies(site) {
         for t in tasks {
             let hosts = task_xml_hosts(site, t);
