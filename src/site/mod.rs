@@ -262,10 +262,23 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         .f5
         .as_ref()
         .and_then(|f| f5::model::resolve(f, ctx, &names, &servers, &raw.site.name));
-    let maintenance = raw
+    let mut maintenance = raw
         .maintenance
         .as_ref()
         .and_then(|m| maint::model::resolve(m, ctx, &names, &servers));
+    if let (Some(m), Some(installs)) = (
+        maintenance.as_mut(),
+        raw.maintenance.as_ref().and_then(|r| r.installs.as_ref()),
+    ) {
+        let input = maint::waves::Inputs {
+            names: &names,
+            site: &servers,
+            servers: &m.servers.clone(),
+            delay: &|s| m.delay_for(servers[s].os),
+            keep_up: keep_up_sets(sql.as_ref(), f5.as_ref()),
+        };
+        m.installs = maint::waves::resolve(installs, ctx, input);
+    }
     let recovery = recovery::model::resolve(&raw.recovery, ctx, &names, servers.len());
     Some(Site {
         farm: Farm::new(info?, servers, gpo),
@@ -277,6 +290,36 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         verdicts: Vec::new(),
         accepts,
     })
+}
+
+/// The servers of which Windows Update must leave one up: the SQL partners, the members of each
+/// pool (each set in `[[server]]` order).
+fn keep_up_sets(
+    sql: Option<&sql::model::Sql>,
+    f5: Option<&f5::model::F5>,
+) -> Vec<maint::waves::KeepUp> {
+    let mut sets = Vec::new();
+    if let Some(sql) = sql {
+        let mut servers: Vec<usize> = sql.partners.iter().map(|p| p.server).collect();
+        servers.sort();
+        servers.dedup();
+        sets.push(maint::waves::KeepUp {
+            what: "the SQL partners".into(),
+            servers,
+            outside: Vec::new(),
+        });
+    }
+    for pool in f5.map(|f| f.pools.as_slice()).unwrap_or(&[]) {
+        let mut servers: Vec<usize> = pool.members.iter().map(|m| m.server).collect();
+        servers.sort();
+        servers.dedup();
+        sets.push(maint::waves::KeepUp {
+            what: format!("pool {}", pool.name),
+            servers,
+            outside: Vec::new(),
+        });
+    }
+    sets
 }
 
 /// The JSON Schema of site.toml, pretty-printed.

@@ -227,3 +227,89 @@ fn switcher_from_a_32_bit_powershell_reaches_the_64_bit_alias() {
         "{out}"
     );
 }
+
+/// Runs tests/installs_timeline.py on the fixture with `[maintenance.installs]`, built from `text`;
+/// the sets to keep up (the SQL partners, each pool's members) and each server's default restart
+/// delay come from the resolved site. Returns (success, stdout).
+fn installs_timeline(text: &str, extra: &[&str]) -> (bool, String) {
+    let (site, _) = sitebundle::load_text("maint-installs.toml", text).unwrap();
+    let dir = common::write_tmp(&common::build_text("maint-installs.toml", text));
+    let name = |i: usize| site.farm.servers[i].name.clone();
+    let mut args: Vec<String> = Vec::new();
+    if let Some(sql) = &site.sql {
+        let hosts: Vec<String> = sql.partners.iter().map(|p| name(p.server)).collect();
+        args.extend(["--keep".into(), format!("sql={}", hosts.join(","))]);
+    }
+    for pool in site.f5.iter().flat_map(|f| &f.pools) {
+        let hosts: Vec<String> = pool.members.iter().map(|m| name(m.server)).collect();
+        args.extend([
+            "--keep".into(),
+            format!("pool_{}={}", pool.name, hosts.join(",")),
+        ]);
+    }
+    let delays: Vec<String> = site
+        .farm
+        .servers
+        .iter()
+        .map(|s| {
+            format!(
+                "{}={}",
+                s.name,
+                sitebundle::families::maint::model::os_default_delay(s.os)
+            )
+        })
+        .collect();
+    args.extend(["--delay".into(), delays.join(",")]);
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/installs_timeline.py"))
+        .arg(dir.path())
+        .args(&args)
+        .args(extra)
+        .output()
+        .expect("installs_timeline.py runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "installs_timeline.py crashed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), stdout)
+}
+
+#[test]
+fn windows_update_waves_keep_a_partner_and_a_pool_member_up() {
+    let text = common::read("tests/fixtures/maint-installs.toml");
+    let (ok, out) = installs_timeline(&text, &[]);
+    println!("{out}");
+    assert!(ok && out.contains("invariant held: J1"), "{out}");
+    // The run did install, miss installs (servers down at their hour) and refresh Group Policy.
+    for what in ["installs", "missed", "outages", "refreshes"] {
+        let n: u64 = out
+            .split(&format!(" {what}="))
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(n > 0, "no {what} simulated: {out}");
+    }
+    // Explicit waves, every day from 22:00 (the second wave after midnight).
+    let daily = text.replace(
+        "day = \"sun\"\nat = \"03:00\"\n",
+        "day = \"every\"\nat = \"22:00\"\nhours_apart = 3\nwaves = [[\"sqlmirror1\", \"sharepoint3\"], [\"sqlmirror2\", \"sharepoint2\", \"ects-app1\"]]\n",
+    );
+    assert_ne!(daily, text);
+    let (ok, out) = installs_timeline(&daily, &["--weeks", "2"]);
+    assert!(ok && out.contains("invariant held: J1"), "{out}");
+}
+
+#[test]
+fn windows_update_without_waves_or_with_rescheduled_installs_fails() {
+    let text = common::read("tests/fixtures/maint-installs.toml");
+    // Every server on the first wave's schedule: Windows Update without waves.
+    let (ok, out) = installs_timeline(&text, &["--control", "same-time"]);
+    assert!(!ok && out.contains("J1: "), "{out}");
+    // Without RescheduleWaitTimeEnabled = 0, a server that was down at its hour installs a minute
+    // after it comes back, in the next wave's hours.
+    let (ok, out) = installs_timeline(&text, &["--control", "no-reschedule"]);
+    assert!(!ok && out.contains("J1: "), "{out}");
+}

@@ -17,6 +17,7 @@ mod audit;
 use serde::Serialize;
 
 pub mod model;
+pub mod waves;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::escape::win_arg;
@@ -54,10 +55,12 @@ fn add_all(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), 
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
     plan.registry.extend(reboot_delay_reg_files(site, m));
+    plan.registry.extend(installs_reg_files(site, m));
     add_trigger_items(site, m, plan);
     add_runbook(site, m, plan)?;
     add_server_lines(m, plan);
     add_server_checks(site, m, plan);
+    add_installs_checks(m, plan);
     audit::contribute(site, m, plan);
     Ok(())
 }
@@ -285,6 +288,118 @@ fn reboot_delay_reg_file(site: &Farm, delay: u32, hosts: Vec<usize>, single: boo
     }
 }
 
+/// The Automatic Updates schedule of each wave (`[maintenance.installs]`): one `.reg` file per
+/// wave, `wu-installs-wave<N>.reg`, for its servers. The values (Microsoft KB 328010, the
+/// `…\WindowsUpdate\AU` policy key; the ADMX texts of "Configure Automatic Updates", "No
+/// auto-restart with logged on users for scheduled automatic updates installations" and
+/// "Reschedule Automatic Updates scheduled installations"):
+/// - `NoAutoUpdate` 0 and `AUOptions` 4: download, then install on the schedule;
+/// - `ScheduledInstallDay` (0 every day, 1 Sunday … 7 Saturday) and `ScheduledInstallTime` (0-23);
+/// - `NoAutoRebootWithLoggedOnUsers` 0: restart after the countdown even with a user logged on
+///   (with 1 the restart waits for the user, at any hour, outside the wave);
+/// - `RescheduleWaitTimeEnabled` 0 (the policy disabled): "a missed scheduled installation will
+///   occur with the next scheduled installation". Not configured, it occurs "one minute after the
+///   computer is next started": a server that was down at its wave's hour would install in the
+///   next wave's hours, beside its partner.
+pub fn installs_reg_files(site: &Farm, m: &Maintenance) -> Vec<RegFile> {
+    let Some(installs) = &m.installs else {
+        return Vec::new();
+    };
+    let count = installs.waves.len();
+    installs
+        .waves
+        .iter()
+        .enumerate()
+        .map(|(i, w)| install_wave_reg_file(site, i, count, w))
+        .collect()
+}
+
+/// The `.reg` file name of wave `i` (0-based), without `.reg`.
+pub fn wave_file(i: usize) -> String {
+    format!("wu-installs-wave{}", i + 1)
+}
+
+fn install_wave_reg_file(site: &Farm, i: usize, count: usize, w: &waves::Wave) -> RegFile {
+    let value = |name: &str, data: u32, description: String| RegValue {
+        key: AU_KEY.into(),
+        name: name.into(),
+        data: RegData::Dword(data),
+        hosts: w.servers.clone(),
+        description,
+        apply_once: false,
+    };
+    let wave = format!("wave {} of {count}", i + 1);
+    RegFile {
+        name: wave_file(i),
+        comment: format!(
+            "Windows Update installs on {} ({wave}), then restarts when an update needs it (sitebundle, site {}).\nUndo: reg delete \"HKLM\\{AU_KEY}\" /v <name> /f for each value below (the release's own Automatic Updates settings then apply).",
+            w.when(),
+            site.name
+        ),
+        values: vec![
+            value(
+                "NoAutoUpdate",
+                0,
+                format!("Windows Update ({wave}): Automatic Updates on"),
+            ),
+            value(
+                "AUOptions",
+                4,
+                format!("Windows Update ({wave}): download, then install on the schedule"),
+            ),
+            value(
+                "ScheduledInstallDay",
+                w.day,
+                format!(
+                    "Windows Update ({wave}): install on {}",
+                    waves::day_name(w.day)
+                ),
+            ),
+            value(
+                "ScheduledInstallTime",
+                w.hour,
+                format!("Windows Update ({wave}): install at {:02}:00", w.hour),
+            ),
+            value(
+                "NoAutoRebootWithLoggedOnUsers",
+                0,
+                format!(
+                    "Windows Update ({wave}): restart after the countdown even when a user is logged on"
+                ),
+            ),
+            value(
+                "RescheduleWaitTimeEnabled",
+                0,
+                format!(
+                    "Windows Update ({wave}): a missed install waits for the next scheduled one"
+                ),
+            ),
+        ],
+        hosts: w.servers.clone(),
+    }
+}
+
+/// Per wave: the schedule the server has.
+fn add_installs_checks(m: &Maintenance, plan: &mut Contribution) {
+    let Some(installs) = &m.installs else {
+        return;
+    };
+    for w in &installs.waves {
+        plan.server_verifies.push(ServerVerify {
+            hosts: w.servers.clone(),
+            feature: "maintenance",
+            command: format!("reg query \"HKLM\\{AU_KEY}\""),
+            expect: format!(
+                "AUOptions 0x4, ScheduledInstallDay 0x{:x}, ScheduledInstallTime 0x{:x} (installs {})",
+                w.day,
+                w.hour,
+                w.when()
+            ),
+            warning: None,
+        });
+    }
+}
+
 /// The arguments of `eventtriggers.exe` that create the trigger (everything after the program
 /// name), with [`DURATION_TOKEN`] where the duration goes. Environment variables stay unexpanded;
 /// WUTriggerMaintMode.vbs expands them before it runs the command, so the task holds real paths.
@@ -463,6 +578,88 @@ struct MaintRunbookView<'a> {
     /// The GPO registers the tasks (2008 event task, 2003 refresh task).
     gpo_tasks: bool,
     wutrigger: String,
+    installs: Option<InstallsView>,
+}
+
+/// `[maintenance.installs]` in the runbook.
+#[derive(Serialize)]
+struct InstallsView {
+    waves: Vec<WaveRow>,
+    hours_apart: u32,
+    install_minutes: u32,
+    automatic: bool,
+    /// "the SQL partners: sqla (wave 1), sqlb (wave 2)".
+    kept: Vec<String>,
+    /// Sets with one server in the waves: "pool `x` (web1)".
+    alone: Vec<String>,
+    gpo_registry: bool,
+}
+
+#[derive(Serialize)]
+struct WaveRow {
+    n: usize,
+    when: String,
+    hosts: String,
+    file: String,
+}
+
+fn installs_view(site: &Farm, installs: &waves::Installs) -> InstallsView {
+    let wave_of = |s: usize| installs.waves.iter().position(|w| w.servers.contains(&s));
+    // Sets with the same servers (pools of the same members) share one line.
+    let mut kept: Vec<(String, Vec<String>)> = Vec::new();
+    let mut alone = Vec::new();
+    for set in &installs.keep_up {
+        let placed: Vec<String> = set
+            .servers
+            .iter()
+            .filter_map(|&s| {
+                wave_of(s).map(|w| format!("{} (wave {})", site.server(s).name, w + 1))
+            })
+            .collect();
+        match (placed.len(), set.outside.is_empty()) {
+            (0, _) => {}
+            (1, true) => alone.push(format!(
+                "{} has one member, {}: its wave takes it down",
+                set.what, placed[0]
+            )),
+            (1, false) => alone.push(format!(
+                "{}: {}; {} get no install schedule from this bundle and must be up then",
+                set.what,
+                placed[0],
+                site.server_list(&set.outside)
+            )),
+            _ => {
+                let placed = placed.join(", ");
+                match kept.iter_mut().find(|(p, _)| *p == placed) {
+                    Some((_, whats)) => whats.push(set.what.clone()),
+                    None => kept.push((placed, vec![set.what.clone()])),
+                }
+            }
+        }
+    }
+    let kept = kept
+        .into_iter()
+        .map(|(placed, whats)| format!("{}: {placed}", whats.join(", ")))
+        .collect();
+    InstallsView {
+        waves: installs
+            .waves
+            .iter()
+            .enumerate()
+            .map(|(i, w)| WaveRow {
+                n: i + 1,
+                when: w.when(),
+                hosts: site.server_list(&w.servers),
+                file: format!("registry\\{}.reg", wave_file(i)),
+            })
+            .collect(),
+        hours_apart: installs.hours_apart,
+        install_minutes: installs.install_minutes,
+        automatic: installs.automatic,
+        kept,
+        alone,
+        gpo_registry: site.gpo_has(Preference::Registry),
+    }
 }
 
 fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> {
@@ -514,6 +711,7 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         refresh_at: format!("{:02}:{:02}", m.refresh_hour, m.refresh_minute),
         gpo_tasks: site.gpo_has(Preference::Tasks),
         wutrigger: site.script_path(WUTRIGGER),
+        installs: m.installs.as_ref().map(|i| installs_view(site, i)),
     }
 }
 
@@ -536,6 +734,16 @@ fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<
     Ok(())
 }
 
+/// "; installs: wave 1, Sunday 03:00" for a server in a wave of `[maintenance.installs]`.
+fn wave_label(m: &Maintenance, server: usize) -> String {
+    let waves = m.installs.as_ref().map(|i| i.waves.as_slice()).unwrap_or(&[]);
+    waves
+        .iter()
+        .position(|w| w.servers.contains(&server))
+        .map(|i| format!("; installs: wave {}, {}", i + 1, waves[i].when()))
+        .unwrap_or_default()
+}
+
 /// "maintenance mode N min after Windows Update" in each maintained server's box.
 fn add_server_lines(m: &Maintenance, plan: &mut Contribution) {
     let mut lines: Vec<ServerLine> = m
@@ -546,8 +754,9 @@ fn add_server_lines(m: &Maintenance, plan: &mut Contribution) {
                 server,
                 slot: LineSlot::Maintenance,
                 text: format!(
-                    "maintenance mode {} min after Windows Update",
-                    b.duration_minutes
+                    "maintenance mode {} min after Windows Update{}",
+                    b.duration_minutes,
+                    wave_label(m, server)
                 ),
             })
         })

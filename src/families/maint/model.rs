@@ -85,6 +85,10 @@ pub struct RawMaintenance {
     /// Servers whose maintenance window differs from `duration_minutes`.
     #[serde(default)]
     pub group: Vec<RawGroup>,
+    /// Windows Update installs in waves (opt in): the Automatic Updates schedule of each server,
+    /// so that the SQL partners and the members of a pool never restart in the same hours.
+    #[serde(default)]
+    pub installs: Option<super::waves::RawInstalls>,
 }
 
 /// How MaintMode.vbs writes its event.
@@ -219,6 +223,9 @@ pub struct Maintenance {
     pub buckets: Vec<Bucket>,
     /// Every server that gets maintenance mode, in `[[server]]` order.
     pub servers: Vec<usize>,
+    /// `[maintenance.installs]`, resolved once the other sections are (its waves keep the SQL
+    /// partners and the pools' members apart): see `super::waves`.
+    pub installs: Option<super::waves::Installs>,
 }
 
 /// A name used inside task names and file names: letters, digits, `_`, `-`.
@@ -372,6 +379,7 @@ pub fn resolve(
         event,
         buckets,
         servers: selection.servers,
+        installs: None,
     })
 }
 
