@@ -522,11 +522,16 @@ fn validate_command(site: &Path, report: Report) -> u8 {
                 for line in sitebundle::analysis::scenarios::verdict_lines(&s) {
                     println!("{line}");
                 }
-                if let Some(sql) = &s.sql {
-                    println!(
+                match (&s.sql, &s.sharepoint) {
+                    (Some(sql), Some(sp)) => println!(
+                        "{}",
+                        sitebundle::families::sharepoint::summary_line(&s.farm, sp, &sql.alias)
+                    ),
+                    (Some(sql), None) => println!(
                         "{}",
                         sitebundle::families::sql::sharepoint_line(&s.farm, sql)
-                    );
+                    ),
+                    _ => {}
                 }
             }
             0

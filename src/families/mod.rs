@@ -6,6 +6,7 @@ pub mod f5;
 pub mod kill;
 pub mod maint;
 pub mod recovery;
+pub mod sharepoint;
 pub mod sql;
 
 use crate::plan::{Contribution, FamilyId, TaskSpec};
@@ -35,7 +36,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         id: FamilyId::Sql,
-        contribute: |s| sql::contribute(&s.farm, s.sql.as_ref()),
+        contribute: |s| sql::contribute(&s.farm, s.sql.as_ref(), s.sharepoint.is_none()),
         tasks: |s| match &s.sql {
             Some(sql) => Ok(vec![sql::switcher_task(&s.farm, sql)?]),
             None => Ok(Vec::new()),
@@ -57,6 +58,17 @@ pub const FAMILIES: &[Family] = &[
     Family {
         id: FamilyId::Recovery,
         contribute: |s| recovery::contribute(&s.farm, &s.recovery),
+        tasks: no_tasks,
+    },
+    Family {
+        id: FamilyId::SharePoint,
+        contribute: |s| {
+            let sql = s
+                .sql
+                .as_ref()
+                .map(|q| sharepoint::SqlFacts { alias: &q.alias });
+            sharepoint::contribute(&s.farm, s.sharepoint.as_ref(), sql)
+        },
         tasks: no_tasks,
     },
 ];

@@ -17,6 +17,8 @@ pub enum FamilyId {
     F5,
     Maintenance,
     Recovery,
+    /// SharePoint's own steps.
+    SharePoint,
     /// The failover-scenario analysis (it adds pages, not deployable items).
     Scenarios,
 }
@@ -30,6 +32,7 @@ impl FamilyId {
             FamilyId::F5 => "f5",
             FamilyId::Maintenance => "maint",
             FamilyId::Recovery => "recovery",
+            FamilyId::SharePoint => "sharepoint",
             FamilyId::Scenarios => "scenarios",
         }
     }

@@ -29,6 +29,8 @@ pub enum RunbookSlot {
     Scripts,
     /// The Group Policy object.
     Gpo,
+    /// SharePoint's own steps, once the alias is on its servers.
+    SharePoint,
     /// The process killer's tasks.
     Kill,
     /// Service recovery.

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::families::{f5, kill, maint, recovery, sql};
+use crate::families::{f5, kill, maint, recovery, sharepoint, sql};
 use crate::model::spans::SpanIndex;
 use crate::model::{Ctx, Farm, Names};
 use toml_error::toml_error;
@@ -48,6 +48,9 @@ pub struct RawSite {
     /// Services the service controller restarts when they fail (one entry per service).
     #[serde(default)]
     pub recovery: Vec<recovery::model::RawRecovery>,
+    /// The SharePoint farm: its version, the database server name it uses, its public URLs.
+    #[serde(default)]
+    pub sharepoint: Option<sharepoint::model::RawSharePoint>,
 }
 
 /// The resolved site: the farm and each family's section.
@@ -60,6 +63,8 @@ pub struct Site {
     pub f5: Option<f5::model::F5>,
     pub maintenance: Option<maint::model::Maintenance>,
     pub recovery: Vec<recovery::model::Recovery>,
+    /// The SharePoint section, when the site has one.
+    pub sharepoint: Option<sharepoint::model::SharePoint>,
     /// What the scenario analysis found for each `f5.affinity` group, in the section's order
     /// (empty until the analysis ran): recorded beside the sections, which stay as resolved.
     pub verdicts: Vec<f5::affinity::Verdict>,
@@ -280,6 +285,21 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         m.installs = maint::waves::resolve(installs, ctx, input);
     }
     let recovery = recovery::model::resolve(&raw.recovery, ctx, &names, servers.len());
+    let sharepoint = raw.sharepoint.as_ref().and_then(|r| {
+        let input = sharepoint::model::Inputs {
+            names: &names,
+            site: &servers,
+            alias: sql
+                .as_ref()
+                .map(|s| (s.alias.as_str(), s.switcher.servers.as_slice())),
+        };
+        // The service names are checked whenever the version is known, beside the section's
+        // own errors.
+        if let Some(version) = sharepoint::model::Version::parse(&r.version) {
+            check_timer_services(&raw, ctx, version);
+        }
+        sharepoint::model::resolve(r, ctx, &input)
+    });
     Some(Site {
         farm: Farm::new(info?, servers, gpo),
         kills,
@@ -287,9 +307,53 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         f5,
         maintenance,
         recovery,
+        sharepoint,
         verdicts: Vec::new(),
         accepts,
     })
+}
+
+/// Every place a site names a service where the SharePoint version's timer service belongs:
+/// `[[recovery]] service`, `[[kill]] restart_service`, `sql.switcher.cycle_services`. The other
+/// generation's timer is an error there (SPTimerV3 on SharePoint 2010 and later, SPTimerV4 on 2007);
+/// `cycle_services = true` (the original write-up's SharePoint 2007 services) needs 2007.
+fn check_timer_services(raw: &RawSite, ctx: &mut Ctx, version: sharepoint::model::Version) {
+    use sharepoint::model::check_timer_service;
+    for (i, r) in raw.recovery.iter().enumerate() {
+        check_timer_service(ctx, version, &format!("recovery[{i}].service"), &r.service);
+    }
+    for (i, k) in raw.kill.iter().enumerate() {
+        if let Some(s) = &k.restart_service {
+            check_timer_service(ctx, version, &format!("kill[{i}].restart_service"), s);
+        }
+    }
+    let Some(switcher) = raw.sql.as_ref().map(|s| &s.switcher) else {
+        return;
+    };
+    match &switcher.cycle_services {
+        sql::model::CycleServices::List(list) => {
+            for (j, s) in list.iter().enumerate() {
+                check_timer_service(
+                    ctx,
+                    version,
+                    &format!("sql.switcher.cycle_services[{j}]"),
+                    s,
+                );
+            }
+        }
+        sql::model::CycleServices::Switch(true) if version != sharepoint::model::Version::V2007 => {
+            ctx.error(
+                "sql.switcher.cycle_services",
+                format!(
+                    "`cycle_services = true` restarts the original write-up's SharePoint 2007 services ({}), which {} does not have",
+                    sql::model::WRITE_UP_SERVICES.join(", "),
+                    version.label()
+                ),
+                format!("list this version's services instead, e.g. `cycle_services = [\"{}\"]`", version.timer_service()),
+            );
+        }
+        sql::model::CycleServices::Switch(_) => {}
+    }
 }
 
 /// The servers of which Windows Update must leave one up: the SQL partners, the members of each

@@ -736,7 +736,11 @@ fn add_runbook(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<
 
 /// "; installs: wave 1, Sunday 03:00" for a server in a wave of `[maintenance.installs]`.
 fn wave_label(m: &Maintenance, server: usize) -> String {
-    let waves = m.installs.as_ref().map(|i| i.waves.as_slice()).unwrap_or(&[]);
+    let waves = m
+        .installs
+        .as_ref()
+        .map(|i| i.waves.as_slice())
+        .unwrap_or(&[]);
     waves
         .iter()
         .position(|w| w.servers.contains(&server))

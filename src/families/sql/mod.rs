@@ -30,22 +30,36 @@ const ALIAS_RANK: u32 = 30;
 const PARTNER_RANK: u32 = 40;
 
 /// Adds everything the `[sql]` section deploys.
-pub fn contribute(site: &Farm, sql: Option<&Sql>) -> Result<Contribution, crate::Error> {
+///
+/// `sharepoint_section`: the general "SharePoint and the SQL alias" section, for a site without
+/// `[sharepoint]` (whose own section gives the exact steps instead).
+pub fn contribute(
+    site: &Farm,
+    sql: Option<&Sql>,
+    sharepoint_section: bool,
+) -> Result<Contribution, crate::Error> {
     let mut c = Contribution::default();
     if let Some(sql) = sql {
-        add_all(site, sql, &mut c)?;
+        add_all(site, sql, sharepoint_section, &mut c)?;
     }
     Ok(c)
 }
 
-fn add_all(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), crate::Error> {
+fn add_all(
+    site: &Farm,
+    sql: &Sql,
+    sharepoint_section: bool,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
     add_partner_scripts(site, sql, plan)?;
     add_front_end_files(site, sql, plan)?;
     plan.tasks.push(switcher_task(site, sql)?);
     plan.registry.extend(alias_reg_files(site, sql));
     add_runbook(site, sql, plan)?;
     add_partner_lost_section(site, sql, plan)?;
-    add_sharepoint_section(site, sql, plan)?;
+    if sharepoint_section {
+        add_sharepoint_section(site, sql, plan)?;
+    }
     add_topology(sql, &mut plan.topology);
     add_server_facts(site, sql, plan)?;
     audit::contribute(site, sql, plan)
