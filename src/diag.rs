@@ -55,6 +55,7 @@ pub enum Code {
     MaintSkipNotListed,
     MaintShortWindow,
     MaintDelayBelowDefault,
+    MaintRestartEventUnconfirmed,
     F5DuplicateAffinityTarget,
     F5RuleIgnored,
     F5PoolWithoutMonitor,
@@ -96,6 +97,7 @@ impl Code {
         Code::MaintSkipNotListed,
         Code::MaintShortWindow,
         Code::MaintDelayBelowDefault,
+        Code::MaintRestartEventUnconfirmed,
         Code::F5DuplicateAffinityTarget,
         Code::F5RuleIgnored,
         Code::F5PoolWithoutMonitor,
@@ -123,6 +125,7 @@ impl Code {
                 | MaintSkipNotListed
                 | MaintShortWindow
                 | MaintDelayBelowDefault
+                | MaintRestartEventUnconfirmed
                 | F5DuplicateAffinityTarget
                 | F5RuleIgnored
                 | F5PoolWithoutMonitor
@@ -158,6 +161,7 @@ impl Code {
             Code::MaintSkipNotListed => "maint-skip-not-listed",
             Code::MaintShortWindow => "maint-short-window",
             Code::MaintDelayBelowDefault => "maint-delay-below-default",
+            Code::MaintRestartEventUnconfirmed => "maint-restart-event-unconfirmed",
             Code::SqlSwitcherNeedsPowershell2 => "sql-switcher-needs-powershell-2",
             Code::F5DuplicateAffinityTarget => "f5-duplicate-affinity-target",
             Code::F5RuleIgnored => "f5-rule-ignored",

@@ -9,7 +9,8 @@ use super::Ctx;
 use super::checks::{check_fqdn, check_host};
 
 /// Windows Server release of a machine. It decides which artifact kind reaches it: Task XML and
-/// schtasks for 2008/2008 R2, eventtriggers and legacy tasks for 2003/2003 R2.
+/// schtasks for 2008 and later, eventtriggers and legacy tasks for 2003/2003 R2; PowerShell instead
+/// of VBScript from 2012 R2 on (issue 31).
 #[derive(
     Debug,
     Clone,
@@ -32,20 +33,43 @@ pub enum Os {
     W2008,
     #[serde(rename = "2008r2")]
     W2008R2,
+    #[serde(rename = "2012r2")]
+    W2012R2,
+    #[serde(rename = "2016")]
+    W2016,
+    #[serde(rename = "2019")]
+    W2019,
+    #[serde(rename = "2022")]
+    W2022,
+    #[serde(rename = "2025")]
+    W2025,
 }
 
 impl Os {
     /// Server 2008 or later: Task Scheduler 2.0 (task XML, event triggers).
     pub fn has_task_scheduler2(self) -> bool {
-        matches!(self, Os::W2008 | Os::W2008R2)
+        self >= Os::W2008
     }
-    /// The `version` of a Group Policy Preferences `FilterOs` item for this release.
+    /// Windows Server 2012 R2 or later: Windows PowerShell 4.0 or later built in, the runtime
+    /// scripts are PowerShell rather than VBScript (VBScript is deprecated: Microsoft, "Resources
+    /// for deprecated features", VBScript a Feature on Demand from Windows 11 24H2 / Server 2025).
+    pub fn is_modern(self) -> bool {
+        self >= Os::W2012R2
+    }
+    /// The `version` of a Group Policy Preferences `FilterOs` item for this release ([MS-GPPREF]
+    /// 2.2.1.22 FilterOs and its product-behavior note: `WINBLUESRV` is Windows Server 2012 R2,
+    /// `WINTHRESHOLDSRV` "Windows Server 2016 and later", the last value GPMC writes: a GPMC
+    /// backup made on Server 2025 writes `WINTHRESHOLDSRV` for it, hraedon/gpo-studio, commit
+    /// 25210899; docs/modern-targets.md section 1). 2016 to 2025 cannot be told apart by it: the
+    /// items' computer filter does.
     pub fn gpp_version(self) -> &'static str {
         match self {
             Os::W2003 => "2K3",
             Os::W2003R2 => "2K3R2",
             Os::W2008 => "2K8",
             Os::W2008R2 => "2K8R2",
+            Os::W2012R2 => "WINBLUESRV",
+            Os::W2016 | Os::W2019 | Os::W2022 | Os::W2025 => "WINTHRESHOLDSRV",
         }
     }
     /// The architecture a server of this release has when `arch` is not given: Windows Server
@@ -56,27 +80,44 @@ impl Os {
     pub fn default_arch(self) -> Arch {
         match self {
             Os::W2003 | Os::W2003R2 => Arch::X86,
-            Os::W2008 | Os::W2008R2 => Arch::X64,
+            _ => Arch::X64,
         }
     }
     /// The NT version `ver` reports (major.minor: "Operating System Version", Microsoft Learn,
     /// win32/sysinfo/operating-system-version: 5.2 for Server 2003 and 2003 R2, 6.0 for 2008,
-    /// 6.1 for 2008 R2).
+    /// 6.1 for 2008 R2, 6.3 for 2012 R2, 10.0 for 2016 and later).
     pub fn nt_version(self) -> &'static str {
         match self {
             Os::W2003 | Os::W2003R2 => "5.2",
             Os::W2008 => "6.0",
             Os::W2008R2 => "6.1",
+            Os::W2012R2 => "6.3",
+            _ => "10.0",
         }
     }
     /// Every release, oldest first.
-    pub const ALL: [Os; 4] = [Os::W2003, Os::W2003R2, Os::W2008, Os::W2008R2];
+    pub const ALL: [Os; 9] = [
+        Os::W2003,
+        Os::W2003R2,
+        Os::W2008,
+        Os::W2008R2,
+        Os::W2012R2,
+        Os::W2016,
+        Os::W2019,
+        Os::W2022,
+        Os::W2025,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             Os::W2003 => "Windows Server 2003",
             Os::W2003R2 => "Windows Server 2003 R2",
             Os::W2008 => "Windows Server 2008",
             Os::W2008R2 => "Windows Server 2008 R2",
+            Os::W2012R2 => "Windows Server 2012 R2",
+            Os::W2016 => "Windows Server 2016",
+            Os::W2019 => "Windows Server 2019",
+            Os::W2022 => "Windows Server 2022",
+            Os::W2025 => "Windows Server 2025",
         }
     }
 }
@@ -107,10 +148,11 @@ impl Arch {
 pub struct RawServer {
     /// Host name (NetBIOS-compatible: letters, digits and `-`, at most 15 characters).
     pub name: String,
-    /// Windows Server release: "2003", "2003r2", "2008" or "2008r2".
+    /// Windows Server release: "2003", "2003r2", "2008", "2008r2", "2012r2", "2016", "2019",
+    /// "2022" or "2025".
     pub os: Os,
-    /// "x86" or "x64". Default: "x86" for 2003/2003 R2, "x64" for 2008/2008 R2 (2008 R2 is
-    /// x64 only). Decides whether the 32-bit registry view (Wow6432Node) is written.
+    /// "x86" or "x64". Default: "x86" for 2003/2003 R2, "x64" from 2008 on (2008 R2 and later
+    /// are x64 only). Decides whether the 32-bit registry view (Wow6432Node) is written.
     #[serde(default)]
     pub arch: Option<Arch>,
     /// IPv4 or IPv6 address (needed when the server is a BIG-IP pool member).
@@ -242,11 +284,11 @@ pub fn resolve(raw: &[RawServer], ctx: &mut Ctx) -> Vec<Server> {
 /// (there is no 32-bit 2008 R2) and the default is used so the rest of the site is still checked.
 fn resolve_arch(r: &RawServer, p: &str, ctx: &mut Ctx) -> Arch {
     match r.arch {
-        Some(Arch::X86) if r.os == Os::W2008R2 => {
+        Some(Arch::X86) if r.os >= Os::W2008R2 => {
             ctx.error(
                 &format!("{p}.arch"),
-                "Windows Server 2008 R2 has no x86 edition",
-                "remove `arch` (2008 R2 is always x64) or correct `os`",
+                format!("{} has no x86 edition", r.os.label()),
+                "remove `arch` (2008 R2 and later are always x64) or correct `os`",
             );
             Arch::X64
         }

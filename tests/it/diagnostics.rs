@@ -203,6 +203,13 @@ fn warning_cases() -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "maint-restart-event-unconfirmed",
+            edit(
+                "name = \"sqlmirror2\"\nos = \"2008r2\"",
+                "name = \"sqlmirror2\"\nos = \"2019\"",
+            ),
+        ),
+        (
             "sql-switcher-needs-powershell-2",
             edit(
                 "servers = [\"sharepoint2\", \"sharepoint3\"]\ninterval_minutes = 1",

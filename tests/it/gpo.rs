@@ -1099,3 +1099,88 @@ fn retired_items_leave_through_the_gpo() {
     let (ok, out) = check_gpo(&[plain.path()], Some(&expect));
     assert!(!ok && out.contains("deletes: the GPO holds {}"), "{out}");
 }
+
+/// For every Group Policy Preferences item with an OS filter and a computer filter, the names
+/// in `xml`'s items whose release the OS filter leaves out (the filters' collections are ANDed and
+/// each collection ORs its members: [MS-GPPREF] 2.2.1.22), as `item: server (release)`.
+fn servers_the_os_filter_skips(site: &sitebundle::site::Site, xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut skipped = Vec::new();
+    for filters in doc.descendants().filter(|n| n.has_tag_name("Filters")) {
+        let item = filters.parent().unwrap();
+        let versions: Vec<&str> = filters
+            .descendants()
+            .filter(|n| n.has_tag_name("FilterOs"))
+            .filter_map(|n| n.attribute("version"))
+            .collect();
+        if versions.is_empty() {
+            continue;
+        }
+        for name in filters
+            .descendants()
+            .filter(|n| n.has_tag_name("FilterComputer"))
+            .filter_map(|n| n.attribute("name"))
+        {
+            let server = site
+                .farm
+                .servers
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+                .unwrap_or_else(|| panic!("{name} is not a server of the site"));
+            if !versions.contains(&server.os.gpp_version()) {
+                skipped.push(format!(
+                    "{}: {name} ({})",
+                    item.attribute("name").unwrap_or("?"),
+                    server.os.label()
+                ));
+            }
+        }
+    }
+    skipped
+}
+
+/// Issue 31: no item of the GPO silently skips a server of a newer release: every server an
+/// item names passes its OS filter (2012 R2 is `WINBLUESRV`, 2016 to 2025 `WINTHRESHOLDSRV`).
+/// Control: the old filter of the 2008-class items (2K8 and 2K8R2 only) skips the migration
+/// fixture's 2012 R2 and 2019 servers.
+#[test]
+fn every_item_reaches_the_release_of_each_server() {
+    let mut checked = 0;
+    for (name, text) in common::fixtures() {
+        let site = sitebundle::load_text(&name, &text).unwrap().0;
+        let bundle = sitebundle::build_bundle(&site).unwrap();
+        for (path, artifact) in bundle
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("gpo/") && p.ends_with(".xml"))
+        {
+            let xml = String::from_utf8_lossy(&artifact.bytes)
+                .trim_start_matches('\u{feff}')
+                .to_string();
+            if !xml.contains("<Filters>") {
+                continue;
+            }
+            let skipped = servers_the_os_filter_skips(&site, &xml);
+            assert!(skipped.is_empty(), "{name} {path}: {skipped:?}");
+            if name == "migration-2019.toml" && xml.contains("WINTHRESHOLDSRV") {
+                let old = xml
+                    .replace(
+                        r#"<FilterOs bool="OR" not="0" class="NT" version="WINBLUESRV" type="NE" edition="NE" sp="NE"/>"#,
+                        "",
+                    )
+                    .replace(
+                        r#"<FilterOs bool="OR" not="0" class="NT" version="WINTHRESHOLDSRV" type="NE" edition="NE" sp="NE"/>"#,
+                        "",
+                    );
+                let skipped = servers_the_os_filter_skips(&site, &old);
+                assert!(
+                    skipped.iter().any(|s| s.contains("Windows Server 2019"))
+                        && skipped.iter().any(|s| s.contains("Windows Server 2012 R2")),
+                    "the control skips nothing: {skipped:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 1, "the migration fixture's GPO was not checked");
+}

@@ -307,20 +307,46 @@ fn task_xml_encoding_and_subscription_round_trip() {
             assert_eq!(elements, ["QueryList", "Query", "Select"]);
             assert!(query.contains("<Select Path=\"System\">*[System[Provider[@Name='Microsoft-Windows-WindowsUpdateClient'] and EventID=22]]</Select>"));
             assert!(text.contains("<UserId>S-1-5-18</UserId>"));
-            // The action: cscript //nologo "<scripts_dir>\MaintMode.vbs" ON <n>M
-            assert!(text.contains("<Command>%SystemRoot%\\System32\\cscript.exe</Command>"));
+            // The action: cscript //nologo "<scripts_dir>\MaintMode.vbs" ON <n>M; on 2012 R2
+            // and later (the `-PS` task) powershell.exe -NoProfile -NonInteractive
+            // -ExecutionPolicy Bypass -File "<scripts_dir>\MaintMode.ps1" ON <n>M.
+            let modern = path.ends_with("-PS.xml");
+            let command = if modern {
+                "<Command>%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe</Command>"
+            } else {
+                "<Command>%SystemRoot%\\System32\\cscript.exe</Command>"
+            };
+            assert!(text.contains(command), "{name} {path}");
             let a0 = text.find("<Arguments>").unwrap() + "<Arguments>".len();
             let a1 = text.find("</Arguments>").unwrap();
             let args = quick_xml::escape::unescape(&text[a0..a1])
                 .unwrap()
                 .to_string();
             let words = argv(&args);
-            assert_eq!(words.len(), 4, "{args}");
-            assert_eq!(words[0], "//nologo");
-            assert!(words[1].ends_with("\\MaintMode.vbs"), "{args}");
-            assert_eq!(words[2], "ON");
+            let words: Vec<&str> = if modern {
+                assert_eq!(
+                    words[..6],
+                    [
+                        "-NoProfile",
+                        "-NonInteractive",
+                        "-ExecutionPolicy",
+                        "Bypass",
+                        "-File",
+                        words[5].as_str()
+                    ],
+                    "{args}"
+                );
+                assert!(words[5].ends_with("\\MaintMode.ps1"), "{args}");
+                words[5..].iter().map(String::as_str).collect()
+            } else {
+                assert_eq!(words[0], "//nologo");
+                assert!(words[1].ends_with("\\MaintMode.vbs"), "{args}");
+                words[1..].iter().map(String::as_str).collect()
+            };
+            assert_eq!(words.len(), 3, "{args}");
+            assert_eq!(words[1], "ON");
             assert!(
-                words[3].ends_with('M') && words[3][..words[3].len() - 1].parse::<u32>().is_ok()
+                words[2].ends_with('M') && words[2][..words[2].len() - 1].parse::<u32>().is_ok()
             );
         }
     }

@@ -31,6 +31,11 @@ use crate::plan::{
 use model::{Bucket, Event, Maintenance};
 
 pub const MAINTMODE: &str = "MaintMode.vbs";
+/// The PowerShell form of MaintMode.vbs, for Windows Server 2012 R2 and later (issue 31).
+pub const MAINTMODE_PS: &str = "MaintMode.ps1";
+pub const POWERSHELL: &str = r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe";
+/// Appended to the event task's name for the servers that run MaintMode.ps1.
+pub const PS_TASK_SUFFIX: &str = "-PS";
 pub const WUTRIGGER: &str = "WUTriggerMaintMode.vbs";
 pub const WUTRIGGER_LOG: &str = "WUTriggerMaintMode.log";
 pub const CSCRIPT: &str = r"%SystemRoot%\System32\cscript.exe";
@@ -97,6 +102,19 @@ fn suffix(b: &Bucket) -> String {
 fn add_server_checks(site: &Farm, m: &Maintenance, plan: &mut Contribution) {
     for b in &m.buckets {
         let (new, old) = split_hosts(site, &b.servers);
+        let (new, modern) = split_modern(site, &new);
+        if !modern.is_empty() {
+            plan.server_verifies.push(ServerVerify {
+                hosts: modern,
+                feature: "maintenance",
+                command: format!("schtasks /Run /TN {}", modern_task_name(m, b)),
+                expect: "the maintenance-mode event in the Application log".into(),
+                warning: Some(format!(
+                    "puts this server into SCOM maintenance mode for {} minutes now (it ends by itself; sooner only from the management server: see \"Ending maintenance mode early\" in the maintenance section)",
+                    b.duration_minutes
+                )),
+            });
+        }
         if !new.is_empty() {
             plan.server_verifies.push(ServerVerify {
                 hosts: new,
@@ -140,6 +158,50 @@ pub fn refresh_task_name(m: &Maintenance, b: &Bucket) -> String {
     format!("{}{}-Refresh", m.task_name, suffix(b))
 }
 
+/// 2008-class hosts into (2008 / 2008 R2, 2012 R2 and later).
+fn split_modern(site: &Farm, servers: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    servers
+        .iter()
+        .partition(|&&h| !site.server(h).os.is_modern())
+}
+
+/// Name of a bucket's event task on 2012 R2 and later (it runs MaintMode.ps1).
+pub fn modern_task_name(m: &Maintenance, b: &Bucket) -> String {
+    format!("{}{PS_TASK_SUFFIX}", event_task_name(m, b))
+}
+
+/// The event task of the 2012 R2 and later servers: the same trigger, MaintMode.ps1 through
+/// Windows PowerShell.
+fn modern_task_spec(
+    site: &Farm,
+    m: &Maintenance,
+    b: &Bucket,
+    hosts: Vec<usize>,
+) -> Result<TaskSpec, crate::Error> {
+    let path = win_arg(&site.script_path(MAINTMODE_PS))
+        .map_err(|e| crate::Error::internal(format!("maintenance script path: {e}")))?;
+    Ok(TaskSpec {
+        name: modern_task_name(m, b),
+        description: format!(
+            "When Windows Update announces a restart (System log, {WU_PROVIDER}, event {WU_EVENT_ID}), asks SCOM for {} minutes of maintenance mode through {MAINTMODE_PS} (sitebundle, site {}).",
+            b.duration_minutes, site.name
+        ),
+        trigger: Trigger::Event { query: wu_query() },
+        command: POWERSHELL.into(),
+        arguments: format!(
+            "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File {path} ON {}",
+            duration_arg(b.duration_minutes)
+        ),
+        working_directory: String::new(),
+        principal: Principal::system(),
+        execution_time_limit: Duration::minutes(5),
+        start_when_available: false,
+        hosts,
+        feature: "maintenance",
+        origin: "maintenance".into(),
+    })
+}
+
 fn split_hosts(site: &Farm, servers: &[usize]) -> (Vec<usize>, Vec<usize>) {
     servers
         .iter()
@@ -152,7 +214,11 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
     let mut specs = Vec::new();
     for b in &m.buckets {
         let (new, old) = split_hosts(site, &b.servers);
+        let (new, modern) = split_modern(site, &new);
         let dur = duration_arg(b.duration_minutes);
+        if !modern.is_empty() {
+            specs.push(modern_task_spec(site, m, b, modern)?);
+        }
         if !new.is_empty() {
             specs.push(TaskSpec {
                 name: event_task_name(m, b),
@@ -473,25 +539,36 @@ fn add_scripts(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<
             eventcreate_args(source, *id),
         ),
     };
-    let text = crate::render::render(
-        "maint/MaintMode.vbs",
-        &MaintModeView {
-            site: &site.name,
-            method,
-            text: m.event.text(),
-            source,
-            id,
-            eventcreate_args: eventcreate,
-            min_minutes: model::MIN_DURATION,
-            max_minutes: model::MAX_DURATION,
-        },
-    )?;
-    plan.add_file(
-        format!("scripts/{MAINTMODE}"),
-        Artifact::text(ArtifactKind::VbScript, Encoding::Utf8, Eol::Crlf, &text)
-            .hosts(site.server_names(&m.servers))
-            .deploy(copy.clone()),
-    )?;
+    let view = MaintModeView {
+        site: &site.name,
+        method,
+        text: m.event.text(),
+        source,
+        id,
+        eventcreate_args: eventcreate,
+        min_minutes: model::MIN_DURATION,
+        max_minutes: model::MAX_DURATION,
+    };
+    // VBScript up to 2008 R2, PowerShell from 2012 R2 on (issue 31).
+    let (classic, modern) = split_modern(site, &m.servers);
+    if !classic.is_empty() {
+        let text = crate::render::render("maint/MaintMode.vbs", &view)?;
+        plan.add_file(
+            format!("scripts/{MAINTMODE}"),
+            Artifact::text(ArtifactKind::VbScript, Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(site.server_names(&classic))
+                .deploy(copy.clone()),
+        )?;
+    }
+    if !modern.is_empty() {
+        let text = crate::render::render("maint/MaintMode.ps1", &view)?;
+        plan.add_file(
+            format!("scripts/{MAINTMODE_PS}"),
+            Artifact::text(ArtifactKind::PowerShell, Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(site.server_names(&modern))
+                .deploy(copy.clone()),
+        )?;
+    }
 
     let (_, old) = split_hosts(site, &m.servers);
     if !old.is_empty() {
@@ -526,6 +603,10 @@ struct BucketRow {
     duration: String,
     new_hosts: String,
     old_hosts: String,
+    /// 2012 R2 and later: the event task that runs MaintMode.ps1.
+    modern_hosts: String,
+    modern_task: String,
+    modern_file: String,
     task: String,
     refresh_task: String,
     file: String,
@@ -574,6 +655,8 @@ struct MaintRunbookView<'a> {
     buckets: Vec<BucketRow>,
     any_new: bool,
     any_old: bool,
+    any_modern: bool,
+    maintmode_ps: String,
     refresh_at: String,
     /// The GPO registers the tasks (2008 event task, 2003 refresh task).
     gpo_tasks: bool,
@@ -668,12 +751,16 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         .iter()
         .map(|b| {
             let (new, old) = split_hosts(site, &b.servers);
+            let (new, modern) = split_modern(site, &new);
             BucketRow {
                 group: b.group.clone().unwrap_or_else(|| "(default)".into()),
                 minutes: b.duration_minutes,
                 duration: duration_arg(b.duration_minutes),
                 new_hosts: site.server_list(&new),
                 old_hosts: site.server_list(&old),
+                modern_hosts: site.server_list(&modern),
+                modern_task: modern_task_name(m, b),
+                modern_file: format!("tasks\\{}.xml", modern_task_name(m, b)),
                 task: event_task_name(m, b),
                 refresh_task: refresh_task_name(m, b),
                 file: format!("tasks\\{}.xml", event_task_name(m, b)),
@@ -681,6 +768,7 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         })
         .collect();
     let any_new = buckets.iter().any(|b| !b.new_hosts.is_empty());
+    let any_modern = buckets.iter().any(|b| !b.modern_hosts.is_empty());
     let any_old = buckets.iter().any(|b| !b.old_hosts.is_empty());
     let example_text = m
         .event
@@ -708,6 +796,8 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         buckets,
         any_new,
         any_old,
+        any_modern,
+        maintmode_ps: site.script_path(MAINTMODE_PS),
         refresh_at: format!("{:02}:{:02}", m.refresh_hour, m.refresh_minute),
         gpo_tasks: site.gpo_has(Preference::Tasks),
         wutrigger: site.script_path(WUTRIGGER),

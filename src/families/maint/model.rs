@@ -33,7 +33,10 @@ pub const MAX_DURATION: u32 = 1440;
 pub fn os_default_delay(os: Os) -> u32 {
     match os {
         Os::W2003 | Os::W2003R2 => 5,
-        Os::W2008 | Os::W2008R2 => 15,
+        // 2012 R2 keeps the policy's 15-minute default. From 2016 on the Update Orchestrator
+        // restarts and the policy may not apply (docs/modern-targets.md section 4): 15 is what
+        // the windows stay sized for there.
+        _ => 15,
     }
 }
 
@@ -363,6 +366,7 @@ pub fn resolve(
     let delay_ok = raw
         .reboot_delay_minutes
         .is_none_or(|d| (1..=30).contains(&d));
+    warn_restart_event(ctx, site, &selection.servers);
     if delay_ok {
         warn_shortened_default(raw, ctx, site, &selection.servers);
         warn_short_windows(raw, ctx, site, &buckets);
@@ -791,6 +795,34 @@ impl Maintenance {
 
 fn effective_delay(configured: Option<u32>, os: Os) -> u32 {
     configured.unwrap_or(0).max(os_default_delay(os))
+}
+
+/// From Windows Server 2016 on the Update Orchestrator restarts the server through its own
+/// scheduled task and logs to `UpdateSessionOrchestration.etl` rather than the event log
+/// (Microsoft, "Windows Update log files"); the Windows Update client's event 22 is still in its
+/// message table but no document says it comes before such a restart (docs/modern-targets.md
+/// section 3). Until a real server confirms it, the site's author is told, once per server.
+fn warn_restart_event(ctx: &mut Ctx, site: &[Server], servers: &[usize]) {
+    for &s in servers {
+        let server = &site[s];
+        if server.os < Os::W2016 {
+            continue;
+        }
+        ctx.warn_about(
+            crate::diag::Code::MaintRestartEventUnconfirmed,
+            "maintenance",
+            &server.name,
+            format!(
+                "`{}` runs {}: its restarts for Windows Update come from the Update Orchestrator, and event 22, which starts maintenance mode, may not come before them",
+                server.name,
+                server.os.label()
+            ),
+            format!(
+                "after the first Windows Update restart of `{}`, run `wevtutil qe System /q:\"*[System[(EventID=22)]]\" /c:5 /rd:true /f:text` there; if event 22 came before the restart, accept this warning in [site] accept",
+                server.name
+            ),
+        );
+    }
 }
 
 /// A configured delay below a maintained server's own default would shorten the time SCOM has:

@@ -11,7 +11,7 @@
 //!   "SharePoint 2010 products are 64-bit only", SQL Server 2012 docs hh231680).
 //! - 2013: 64-bit Windows Server 2008 R2 SP1, 2012, 2012 R2.
 //! - 2016: Windows Server 2012 R2, 2016, 2019. 2019: Windows Server 2016, 2019. Subscription Edition:
-//!   Windows Server 2019, 2022 (no source for 2025 found). None of these is a release sitebundle targets yet.
+//!   Windows Server 2019, 2022 (no source found for 2025; docs/modern-targets.md section 8).
 //!
 //! The timer service: `SPTimerV3` ("Windows SharePoint Services Timer") in 2007, `SPTimerV4` from
 //! 2010 on.
@@ -137,17 +137,26 @@ impl Version {
     /// Whether the version runs on a server of this release and architecture; the error names
     /// what it needs.
     fn supports(self, os: Os, arch: Arch) -> Result<(), &'static str> {
-        let modern = matches!(os, Os::W2008 | Os::W2008R2);
-        match self {
-            Version::V2007 => Ok(()),
-            Version::V2010 if modern && arch == Arch::X64 => Ok(()),
-            Version::V2010 => Err("64-bit Windows Server 2008 SP2 or 2008 R2"),
-            Version::V2013 if os == Os::W2008R2 && arch == Arch::X64 => Ok(()),
-            Version::V2013 => Err("64-bit Windows Server 2008 R2 SP1, 2012 or 2012 R2"),
-            Version::V2016 => Err("Windows Server 2012 R2, 2016 or 2019"),
-            Version::V2019 => Err("Windows Server 2016 or 2019"),
-            Version::Se => Err("Windows Server 2019 or 2022"),
+        let x64 = arch == Arch::X64;
+        let ok = match self {
+            Version::V2007 => os <= Os::W2008R2,
+            Version::V2010 => x64 && matches!(os, Os::W2008 | Os::W2008R2),
+            Version::V2013 => x64 && matches!(os, Os::W2008R2 | Os::W2012R2),
+            Version::V2016 => matches!(os, Os::W2012R2 | Os::W2016 | Os::W2019),
+            Version::V2019 => matches!(os, Os::W2016 | Os::W2019),
+            Version::Se => matches!(os, Os::W2019 | Os::W2022),
+        };
+        if ok {
+            return Ok(());
         }
+        Err(match self {
+            Version::V2007 => "Windows Server 2003 SP1 to 2008 R2",
+            Version::V2010 => "64-bit Windows Server 2008 SP2 or 2008 R2",
+            Version::V2013 => "64-bit Windows Server 2008 R2 SP1, 2012 or 2012 R2",
+            Version::V2016 => "Windows Server 2012 R2, 2016 or 2019",
+            Version::V2019 => "Windows Server 2016 or 2019",
+            Version::Se => "Windows Server 2019 or 2022 (no source found for 2025)",
+        })
     }
 }
 
@@ -435,6 +444,9 @@ mod tests {
         assert!(Version::V2010.supports(Os::W2008, Arch::X64).is_ok());
         assert!(Version::V2013.supports(Os::W2008, Arch::X64).is_err());
         assert!(Version::V2016.supports(Os::W2008R2, Arch::X64).is_err());
+        assert!(Version::V2016.supports(Os::W2019, Arch::X64).is_ok());
+        assert!(Version::Se.supports(Os::W2025, Arch::X64).is_err());
+        assert!(Version::V2007.supports(Os::W2012R2, Arch::X64).is_err());
         assert_eq!(Version::V2007.timer_service(), "SPTimerV3");
         assert_eq!(Version::V2010.timer_service(), "SPTimerV4");
     }

@@ -744,7 +744,8 @@ pub fn powershell_2_package(os: crate::model::Os) -> Option<&'static str> {
         Os::W2008 => Some(
             "the Windows Management Framework, KB968929 (or its Core package KB968930: Windows PowerShell 2.0; needs Service Pack 2; the built-in Windows PowerShell feature is 1.0)",
         ),
-        Os::W2008R2 => None,
+        // 2008 R2 has 2.0 built in; 2012 R2 has 4.0, 2016 and later 5.1.
+        _ => None,
     }
 }
 

@@ -684,13 +684,36 @@ fn register_task(site: &Farm, t: &TaskSpec, hosts: &[usize]) -> Result<LegacyTas
         triggers,
         registers: Some(t.name.clone()),
         filters: Targeting {
-            os_label: "Windows Server 2008 / 2008 R2".into(),
-            os: vec!["2K8", "2K8R2"],
             computers: computer_filter(site, hosts, |i| site.servers[i].os.has_task_scheduler2()),
             run_once: None,
+            ..v2_os(hosts.iter().map(|&h| site.server(h).os))
         },
         name,
     })
+}
+
+/// The OS collection of a Task Scheduler 2.0 item: 2008 and 2008 R2 as before, plus
+/// `WINBLUESRV` when a host runs 2012 R2 and `WINTHRESHOLDSRV` when one runs 2016 or later
+/// (`Os::gpp_version`), so that no host of a newer release is filtered out.
+fn v2_os(releases: impl Iterator<Item = crate::model::Os>) -> Targeting {
+    use crate::model::Os;
+    let releases: Vec<Os> = releases.collect();
+    let mut os_label = "Windows Server 2008 / 2008 R2".to_string();
+    let mut os = vec!["2K8", "2K8R2"];
+    if releases.contains(&Os::W2012R2) {
+        os_label.push_str(" / 2012 R2");
+        os.push(Os::W2012R2.gpp_version());
+    }
+    if releases.iter().any(|&r| r >= Os::W2016) {
+        os_label.push_str(" / 2016 and later");
+        os.push(Os::W2016.gpp_version());
+    }
+    Targeting {
+        os_label,
+        os,
+        computers: Vec::new(),
+        run_once: None,
+    }
 }
 
 fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) -> V2Task {
@@ -700,10 +723,9 @@ fn v2_task(site: &Farm, t: &TaskSpec, account: &'static str, hosts: &[usize]) ->
         run_as: account,
         t: t.clone(),
         filters: Targeting {
-            os_label: "Windows Server 2008 / 2008 R2".into(),
-            os: vec!["2K8", "2K8R2"],
             computers: computer_filter(site, hosts, |i| site.servers[i].os.has_task_scheduler2()),
             run_once: None,
+            ..v2_os(hosts.iter().map(|&h| site.server(h).os))
         },
     }
 }
@@ -859,10 +881,14 @@ fn delete_item(
     name: &str,
     hosts: Vec<String>,
 ) -> Result<DeleteItem, crate::Error> {
-    let (os_label, os): (&str, Vec<&'static str>) = match kind {
-        "task-v2" => ("Windows Server 2008 / 2008 R2", vec!["2K8", "2K8R2"]),
-        "task" => ("Windows Server 2003 / 2003 R2", vec!["2K3", "2K3R2"]),
-        _ => ("", Vec::new()),
+    // A retired task's servers may have left the site: every Task Scheduler 2.0 release.
+    let (os_label, os): (String, Vec<&'static str>) = match kind {
+        "task-v2" => {
+            let t = v2_os(crate::model::Os::ALL.into_iter());
+            (t.os_label, t.os)
+        }
+        "task" => ("Windows Server 2003 / 2003 R2".into(), vec!["2K3", "2K3R2"]),
+        _ => (String::new(), Vec::new()),
     };
     let (key, value_name) = if kind == "registry" {
         let path = name.strip_prefix("HKLM\\").unwrap_or(name);
@@ -897,7 +923,7 @@ fn delete_item(
         key,
         value_name,
         filters: Targeting {
-            os_label: os_label.into(),
+            os_label,
             os,
             computers: hosts,
             run_once: None,

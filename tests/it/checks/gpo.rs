@@ -519,6 +519,19 @@ fn check_backup(
             let computers: Vec<Value> = computers.into_iter().map(s).collect();
             let os_is =
                 |want: &[&str]| os_versions == want.iter().map(|w| Some(*w)).collect::<Vec<_>>();
+            // A Task Scheduler 2.0 item: 2008 and 2008 R2, then (issue 31) 2012 R2 and 2016 and
+            // later when its servers run them, in that order. Which releases its servers run is
+            // checked with the site in gpo::every_item_reaches_the_release_of_each_server.
+            let os_is_v2 = || {
+                let v2 = ["2K8", "2K8R2", "WINBLUESRV", "WINTHRESHOLDSRV"];
+                let got: Vec<&str> = os_versions.iter().map(|v| v.unwrap_or("")).collect();
+                got.len() >= 2
+                    && got[..2] == v2[..2]
+                    && got[2..].iter().all(|g| v2[2..].contains(g))
+                    && got.windows(2).all(|w| {
+                        v2.iter().position(|v| *v == w[0]) < v2.iter().position(|v| *v == w[1])
+                    })
+            };
             if delete {
                 // What it deletes, where: the task's name (and its element's release), or the
                 // value's hive and key; the other attributes apply to Create, Replace and Update
@@ -530,7 +543,10 @@ fn check_backup(
                                 && p("key").is_some_and(|k| !k.is_empty())
                                 && p("name").is_some()
                         }
-                        "TaskV2" => os_is(&["2K8", "2K8R2"]) && p("name") == nm,
+                        "TaskV2" => {
+                            os_is(&["2K8", "2K8R2", "WINBLUESRV", "WINTHRESHOLDSRV"])
+                                && p("name") == nm
+                        }
                         _ => os_is(&["2K3", "2K3R2"]) && p("name") == nm,
                     };
                 if !ok {
@@ -630,9 +646,9 @@ fn check_backup(
                     );
                 }
                 "TaskV2" => {
-                    if !os_is(&["2K8", "2K8R2"]) {
+                    if !os_is_v2() {
                         errs.push(format!(
-                            "{where_}: TaskV2 {nm_s} targets OS {os_versions:?}, expected 2K8 + 2K8R2"
+                            "{where_}: TaskV2 {nm_s} targets OS {os_versions:?}, expected 2K8 + 2K8R2 (+ WINBLUESRV, WINTHRESHOLDSRV)"
                         ));
                     }
                     if !p("runAs").is_some_and(|r| RUN_AS_OK.contains(&r))
@@ -681,9 +697,9 @@ fn check_backup(
                     // `gpo.tasks_2008 = "schtasks-xml"` item that registers a copied task XML.
                     let registers = register_file(p("appName"), p("args"));
                     if let Some(file) = &registers {
-                        if !os_is(&["2K8", "2K8R2"]) {
+                        if !os_is_v2() {
                             errs.push(format!(
-                                "{where_}: Task {nm_s} runs schtasks /Create /XML but targets OS {os_versions:?}, expected 2K8 + 2K8R2"
+                                "{where_}: Task {nm_s} runs schtasks /Create /XML but targets OS {os_versions:?}, expected 2K8 + 2K8R2 (+ WINBLUESRV, WINTHRESHOLDSRV)"
                             ));
                         }
                         register_files.push((where_.clone(), nm_s.clone(), file.clone()));
