@@ -39,15 +39,25 @@ proc sb_normalise {path} {
             set path [string range $path $slash end]
         }
     }
+    # The character of each escape is computed once per request and then looked up (sb_char,
+    # keyed by the escape as written: "41", "4a", "4A", "u0041"), not formatted for every piece.
     set rounds 0
     while {$rounds < 5 && [regexp -nocase {%(u[0-9a-f]{4}|[0-9a-f]{2})} $path]} {
         set parts [split $path "%"]
         set out [lindex $parts 0]
         foreach part [lrange $parts 1 end] {
-            if {[string match -nocase {[0-9a-f][0-9a-f]*} $part]} {
-                append out [format %c 0x[string range $part 0 1]] [string range $part 2 end]
+            set key [string range $part 0 1]
+            if {[info exists sb_char($key)]} {
+                append out $sb_char($key) [string range $part 2 end]
+            } elseif {[string match -nocase {[0-9a-f][0-9a-f]} $key]} {
+                set sb_char($key) [format %c 0x$key]
+                append out $sb_char($key) [string range $part 2 end]
             } elseif {[string match -nocase {u[0-9a-f][0-9a-f][0-9a-f][0-9a-f]*} $part]} {
-                append out [format %c 0x[string range $part 1 4]] [string range $part 5 end]
+                set key [string range $part 0 4]
+                if {![info exists sb_char($key)]} {
+                    set sb_char($key) [format %c 0x[string range $part 1 4]]
+                }
+                append out $sb_char($key) [string range $part 5 end]
             } else {
                 append out "%" $part
             }

@@ -1254,6 +1254,118 @@ fn long_paths_go_to_the_default_pool_unnormalised() {
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
 
+/// Percent-decoding edges of the rule's decoder (escapes looked up once computed, per request):
+/// hex digits of either case, `%` alone or cut short at the end, invalid hex, `%` before an
+/// escape, nested `%25` up to the bound of 5 rounds and one past it, bytes above 0x7f, `%00`,
+/// and the same escape written in both cases and both forms in one path. Expected pools follow
+/// from decoding as IIS does (see the rule's header): an escape is `%` and 2 hex digits or `%u`
+/// and 4, anything else stays as written.
+fn decoder_edge_cases() -> Vec<(&'static str, bool)> {
+    vec![
+        ("/ECTS%2fx", true),
+        ("/ECTS%2Fx", true),
+        ("/ECTS%2fx/y", true),
+        ("/x%2F..%2fECTS%5cy", true),
+        ("/x%2f..%2FECTS%5Cy", true),
+        ("/%45%43%54%53%2f%2Fz", true),
+        ("/%4a/..%2F%45cts", true),
+        ("/%45%45%45/..%2f%45%45%45%2F..%2fECTS/", true),
+        ("/%45cts/%45%u0045%U0045%45", true),
+        ("/ECTS/%", true),
+        ("/ECTS%", false),
+        ("/%", false),
+        ("/ECTS/%2", true),
+        ("/ECTS%2", false),
+        ("/ECTS%2/x", false),
+        ("/%2ECTS/", false),
+        ("/%2eCTS/", false),
+        ("/%4/ECTS", false),
+        ("/%4/../ECTS/", true),
+        ("/ECTS/%zz", true),
+        ("/%zzECTS/", false),
+        ("/%zz/../ECTS/x", true),
+        ("/%z5/../ECTS/x", true),
+        ("/%%45CTS/", false),
+        ("/%%/../%45CTS/", true),
+        ("/%252545CTS/x", true),
+        ("/%2525252545CTS/x", true),
+        ("/%252525252545CTS/x", false),
+        ("/%25%34%35CTS/x", true),
+        ("/%2525%34%35CTS/x", true),
+        ("/ECTS%C3%A9/x", false),
+        ("/%C3%A9/../ECTS/x", true),
+        ("/%c3%a9%FF%80/..%2fECTS/", true),
+        ("/\u{e9}/../ECTS/", true),
+        ("/ECTS%00/x", false),
+        ("/ECTS/%00", true),
+        ("/%00/../ECTS/x", true),
+        ("/%2500/../ECTS/x", true),
+    ]
+}
+
+/// The decoder's edges with the rule as generated: every path routed as IIS would see it.
+#[test]
+fn decoder_edges_route_as_decoded() {
+    let b = common::reference();
+    let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
+    let fails = decoder_edge_fails(&rule, "edge");
+    assert!(fails.is_empty(), "{fails:#?}");
+}
+
+/// Runs the edge cases against `rule` (the text of a rule); returns the failing paths.
+fn decoder_edge_fails(rule: &str, tag: &str) -> BTreeSet<&'static str> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rule.tcl");
+    std::fs::write(&file, rule).unwrap();
+    let conns: Vec<Conn> = decoder_edge_cases()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (uri, routed))| {
+            let want = if routed { REF_ADMIN } else { REF_DEFAULT };
+            (
+                format!("{tag} #{i} {uri} after"),
+                file.to_string_lossy().to_string(),
+                REF_DEFAULT.to_string(),
+                vec![
+                    ("/ECTS/first".into(), REF_ADMIN.into()),
+                    (uri.into(), want.into()),
+                    ("/%45CTS/again".into(), REF_ADMIN.into()),
+                ],
+            )
+        })
+        .collect();
+    let fails = run_harness(&conns);
+    decoder_edge_cases()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| fails.iter().any(|f| f.contains(&format!(" {p} after"))))
+        .collect()
+}
+
+/// Controls for the edge cases: a decoder that reads hex digits in one case only, and one that
+/// decodes a sixth round, each send exactly their edges to the wrong pool.
+#[test]
+fn harness_catches_decoder_mistakes() {
+    let b = common::reference();
+    let rule = text(&b, "f5/irules/vs_sharepoint_routes.tcl");
+    let hex = "[string match -nocase {[0-9a-f][0-9a-f]} $key]";
+    let bound = "$rounds < 5 &&";
+    assert!(rule.contains(hex) && rule.contains(bound), "{rule}");
+    let lower_only = rule.replace(hex, "[string match {[0-9a-f][0-9a-f]} $key]");
+    let expected: BTreeSet<&str> = [
+        "/ECTS%2Fx",
+        "/x%2F..%2fECTS%5cy",
+        "/x%2f..%2FECTS%5Cy",
+        "/%4a/..%2F%45cts",
+        "/%45%45%45/..%2f%45%45%45%2F..%2fECTS/",
+    ]
+    .into();
+    assert_eq!(decoder_edge_fails(&lower_only, "lower-only"), expected);
+    let six = rule.replace(bound, "$rounds < 6 &&");
+    let expected: BTreeSet<&str> = ["/%252525252545CTS/x"].into();
+    assert_eq!(decoder_edge_fails(&six, "six rounds"), expected);
+}
+
 /// Control for the length bound: the same rule without it routes a 4,097-byte `/ECTS/…` path to
 /// the admin pool, and the harness says so.
 #[test]
