@@ -148,6 +148,13 @@ CASES = [
          source="https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/exit",
          quote="/b Exits the current batch script instead of exiting Cmd.exe. <exitcode> Specifies a numeric "
                "number."),
+    dict(id="findstr-begins-with",
+         **cs(['rem :: marker one', 'rem x :: marker two',
+               'findstr /b /c:"rem :: marker" "%~f0"' + OUT], {"exit": 0, "out": ["rem :: marker one"]},
+              misreading={"exit": 0, "out": ["rem :: marker one", "rem x :: marker two"]}),
+         source="https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/findstr",
+         quote='/b Matches the text pattern if it is at the beginning of a line. /c:<string> Uses the specified '
+               'text as a literal search string.'),
     dict(id="reg-query-missing-value",
          **cs(['reg query "HKLM\\SOFTWARE\\None" /v "X"' + OUT], {"exit": 0, "out": [
              "", "ERROR: The system was unable to find the specified registry key or value."]}),

@@ -79,6 +79,12 @@ CASES = [
          source=LEARN + "t-sql/language-elements/add-transact-sql",
          quote="+ (Addition): adds two numbers (a string literal elsewhere in the expression does not make it a "
                "concatenation)"),
+    dict(id="if-exists", result="vars",
+         sql="DECLARE @r INT; SET @r = 0; IF EXISTS (SELECT 1 FROM sys.databases WHERE name = N'WSS_Content') "
+             "SET @r = 1; IF EXISTS (SELECT 1 FROM sys.databases WHERE name = N'nothing') SET @r = @r + 10;",
+         expect={"r": 1}, misreading={"r": 11},
+         source=LEARN + "t-sql/language-elements/exists-transact-sql",
+         quote="EXISTS: Returns TRUE if a subquery contains any rows."),
     dict(id="isnull", result="vars",
          sql="DECLARE @w NVARCHAR(100); SELECT @w = ISNULL(m.mirroring_witness_name, N'') FROM "
              "sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id "
