@@ -70,11 +70,12 @@ CASES = [
          source=IF, quote="not: Specifies that the command should be carried out only if the condition is false."),
     dict(id="net-start-already-started",
          **bs([TOOL.format("net") + ' start "W3SVC"', "if errorlevel 1 goto failed", "exit /b 0", ":failed",
-               "exit /b %errorlevel%"],
-              {"net_start_rc": 2}, {"exit": 2}, misreading={"exit": 0}),
-         source="transcripts of `net start` on a running service (e.g. the find_string hits "
-                "'The requested service has already been started. More help is available by typing NET "
-                "HELPMSG 2182.'); the exit code 2 is observed, not documented (batch_sim's docstring)",
+               "exit /b 9"],
+              {"net_start_rc": 2}, {"exit": 9}, misreading={"exit": 0}),
+         source="public transcripts of `net start` on a running service (code index, find_string 'More help is "
+                "available by typing NET HELPMSG 2182': ten hits, among them a Microsoft KB article on IIS 4.0 "
+                "services; the index gives them without repository and path); the exit code 2 is observed, not "
+                "documented (batch_sim's docstring): the case checks only that it is an error",
          quote="net start of a service that is running is an error (NET HELPMSG 2182), not a success"),
     dict(id="exit-b-errorlevel",
          **bs([TOOL.format("taskkill") + ' /F /IM "w3wp.exe"', "exit /b %errorlevel%"], {"taskkill_rc": 128},
@@ -158,7 +159,7 @@ CASES = [
     dict(id="reg-query-missing-value",
          **cs(['reg query "HKLM\\SOFTWARE\\None" /v "X"' + OUT], {"exit": 0, "out": [
              "", "ERROR: The system was unable to find the specified registry key or value."]}),
-         source="reg query of a missing key or value: 'ERROR: The system was unable to find the specified registry "
-                "key or value.' (e.g. code search transcripts)",
+         source="public transcripts of reg query of a missing key or value (code index; given without repository "
+                "and path): the message on its own line after an empty one",
          quote="ERROR: The system was unable to find the specified registry key or value."),
 ]
