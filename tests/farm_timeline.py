@@ -110,6 +110,48 @@ def named(n):
     return [c for c in n.children if c.is_named and c.type != "comment"]
 
 
+def convert_like(value, like):
+    """The right operand converted to the left one's type (about_Comparison_Operators: "the
+    right-hand operand is converted to the type of the left-hand operand"); an int that cannot
+    take it is an error there, here PSError."""
+    if value is None or like is None or isinstance(like, bool):
+        return value
+    if isinstance(like, str):
+        return value if isinstance(value, str) else str(value)
+    if isinstance(like, int) and isinstance(value, str):
+        try:
+            return int(float(value.strip())) if float(value.strip()).is_integer() else float(value.strip())
+        except ValueError:
+            raise PSError(f"cannot convert {value!r} to a number")
+    return value
+
+
+def compare_scalar(a, op, b):
+    """-eq -ne -gt -lt -ge -le on two scalars: b converted to a's type, strings without case."""
+    b = convert_like(b, a)
+    if isinstance(a, str) and isinstance(b, str):
+        a, b = a.lower(), b.lower()
+    if op == "-eq":
+        return a == b
+    if op == "-ne":
+        return a != b
+    if a is None or b is None:
+        raise PSError(f"{op} with $null")
+    return {"-gt": a > b, "-lt": a < b, "-ge": a >= b, "-le": a <= b}[op]
+
+
+def add(a, b):
+    """`+` (about_Arithmetic_Operators): the left operand's type decides; a string concatenates the
+    right one as text, an array appends, a number adds the right one converted to a number."""
+    if isinstance(a, str):
+        return a + ("" if b is None else " ".join(map(str, b)) if isinstance(b, list) else str(b))
+    if isinstance(a, list):
+        return a + (b if isinstance(b, list) else [b])
+    if a is None:
+        return b
+    return a + convert_like(b, a)
+
+
 class PS:
     """Runs the script's statements on a host; `host` provides the world outside the script."""
 
@@ -294,8 +336,10 @@ class PS:
 
     @staticmethod
     def truthy(v):
+        # about_Booleans: an empty collection is $false, a collection of one item is that item's
+        # truth, of two or more $true; an empty string is $false, any other string $true.
         if isinstance(v, list):
-            return len(v) > 0
+            return PS.truthy(v[0]) if len(v) == 1 else len(v) > 1
         return bool(v)
 
     # -- expressions
@@ -330,7 +374,7 @@ class PS:
             a, b = self.eval(kids[0]), self.eval(kids[1])
             if self.t(n.children[1]) != "+":
                 raise PSError("only + is modelled")
-            return a + b if not isinstance(a, str) else a + ("" if b is None else str(b))
+            return add(a, b)
         if k == "expression_with_unary_operator" and len(n.children) == 1:
             return self.eval(kids[0])
         if k == "expression_with_unary_operator":
@@ -380,8 +424,19 @@ class PS:
         if raw.startswith("'"):
             return raw[1:-1].replace("''", "'")
         if raw.startswith('"'):
+            # about_Quoting_Rules: in a double-quoted string "variable names preceded by a dollar sign
+            # ($) are replaced with the variable's value"; subexpressions and escapes are not modelled.
             body = raw[1:-1]
-            return re.sub(r"\$env:([A-Za-z_]+)", lambda m: self.host.env.get(m.group(1).upper(), ""), body)
+            if "$(" in body or "`" in body:
+                raise PSError(f"double-quoted string {raw[:30]}")
+
+            def var(m):
+                name = m.group(1).lower()
+                if name.startswith("env:"):
+                    return self.host.env.get(name[4:].upper(), "")
+                v = self.get(name)
+                return " ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else str(v))
+            return re.sub(r"\$((?:env:)?[A-Za-z_][A-Za-z0-9_]*)", var, body)
         raise PSError(f"string {raw[:30]}")
 
     def compare(self, n):
@@ -391,16 +446,15 @@ class PS:
         b = self.eval(kids[2])
         if op == "-join":
             return b.join(map(str, a))
-        norm = lambda x: x.lower() if isinstance(x, str) else x  # noqa: E731 (PowerShell: -eq ignores case)
-        if op == "-eq":
-            return norm(a) == norm(b)
-        if op == "-ne":
-            return norm(a) != norm(b)
-        if op == "-gt":
-            return a > b
         if op == "-is":
             return False
-        raise PSError(f"comparison {op}")
+        if op not in ("-eq", "-ne", "-gt", "-lt", "-ge", "-le"):
+            raise PSError(f"comparison {op}")
+        # about_Comparison_Operators: with a collection on the left the operator returns the
+        # matching items; otherwise a Boolean.
+        if isinstance(a, list):
+            return [x for x in a if compare_scalar(x, op, b)]
+        return compare_scalar(a, op, b)
 
     def logical(self, n):
         kids = n.children
@@ -486,7 +540,17 @@ class PS:
                 named_args[flag] = True
         if name in self.functions and name not in self.STUBBED:
             return self.call(name, named_args)
-        return self.host.cmdlet(name, named_args, positional)
+        try:
+            return self.host.cmdlet(name, named_args, positional)
+        except ScriptError:
+            # A cmdlet's error is non-terminating: it is written and the command outputs nothing,
+            # unless -ErrorAction (or $ErrorActionPreference) is Stop, which makes it terminating
+            # (about_Preference_Variables, $ErrorActionPreference; about_CommonParameters).
+            pref = next((sc["erroractionpreference"] for sc in reversed(self.scopes)
+                         if "erroractionpreference" in sc), "Continue")
+            if str(named_args.get("erroraction", pref)).lower() == "stop":
+                raise
+            return None
 
     def native(self, n):
         """`& $program $arguments`: runs a program (arrays spread into arguments, as PowerShell passes
@@ -589,7 +653,9 @@ class Host:
         n = name.lower()
         if n == "get-itemproperty":
             v = self.read(a["path"], a["name"])
-            return None if v is None else {a["name"]: v}
+            if v is None:  # an error, non-terminating unless -ErrorAction Stop (PS.command)
+                raise ScriptError(f"Property {a['name']} does not exist at path {a['path']}.")
+            return {a["name"]: v}
         if n == "set-itemproperty":
             self.write(a["path"], a["name"], a["value"])
             return None

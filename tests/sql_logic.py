@@ -111,27 +111,59 @@ def kids(seg):
     return hit[1]
 
 
-def to_sqlite(seg) -> str:
+def to_sqlite(seg, types=None) -> str:
     """T-SQL -> SQLite, token by token: `N'x'` -> `'x'`, `@v` -> bound parameter `:v`,
     `@@FETCH_STATUS` -> `:__fetch_status`, `sys.` dropped from the two catalog views, string `+`
     -> `||`, ISNULL -> IFNULL, ERROR_MESSAGE() -> a bound parameter. (`SELECT @x = expr`
-    assignments are split off by the caller.)"""
+    assignments are split off by the caller.) `types`: the declared variables, name -> "str" or
+    "num" (Program.types).
+
+    `+` is concatenation when an operand is a string ("+ (String Concatenation) (Transact-SQL)"),
+    addition otherwise: decided by the tokens on each side (a string literal or a variable declared
+    as a character type is a string; a number or a numeric variable is a number); when a side is
+    neither (a parenthesis, a function), by whether the expression holds any string. A string next
+    to a number would be an implicit conversion ("Data type precedence"): not modelled, an error.
+
+    Strings compare as under the default server collation, SQL_Latin1_General_CP1_CI_AS: case
+    insensitive ("Collation and Unicode support"), and trailing spaces ignored ("SQL Server follows
+    the ANSI/ISO SQL-92 specification ... on how to compare strings with spaces", KB 316626): every
+    string literal and string variable carries the TSQL collation (new_catalog), as do the
+    catalog's text columns."""
+    types = types or {}
     leaves = list(seg.raw_segments)
-    has_str = any(l.is_type("quoted_literal") for l in leaves)
+    code = [l for l in leaves if l.is_code]
+
+    def kind(l):
+        if l is None:
+            return None
+        if l.is_type("quoted_literal"):
+            return "str"
+        if l.is_type("numeric_literal"):
+            return "num"
+        if l.raw.startswith("@") and not l.raw.startswith("@@"):
+            return types.get(l.raw[1:].lower())
+        return None
+
+    has_str = any(kind(l) == "str" for l in code)
     out = []
-    for l in leaves:
+    for i, l in enumerate(leaves):
         if not l.is_code:
             out.append(" ")
             continue
         r = l.raw
         if l.is_type("quoted_literal"):
-            r = r[1:] if r[:1] in "Nn" else r
+            r = (r[1:] if r[:1] in "Nn" else r) + " COLLATE TSQL"
         elif r.startswith("@@"):
             r = ":__" + r[2:].lower()
         elif r.startswith("@"):
-            r = ":" + r[1:].lower()
-        elif r == "+" and has_str:
-            r = "||"
+            r = ":" + r[1:].lower() + (" COLLATE TSQL" if kind(l) == "str" else "")
+        elif r == "+":
+            j = next(n for n, c in enumerate(code) if c is l)
+            sides = {kind(code[j - 1]) if j > 0 else None, kind(code[j + 1]) if j + 1 < len(code) else None}
+            if sides == {"str", "num"}:
+                raise Unsupported(f"`+` between a string and a number (implicit conversion): {norm(seg)[:60]}")
+            if "str" in sides or (has_str and "num" not in sides):
+                r = "||"
         out.append(r)
     s = "".join(out)
     s = re.sub(r"\bsys\s*\.\s*(database_mirroring|databases)\b", r"\1", s, flags=re.I)
@@ -167,17 +199,25 @@ OUTCOME_TABLE = "sitebundle_mirroring_outcome"
 OUTCOME_COLUMNS = ["database_name", "outcome", "changed"]
 
 
+def tsql_collate(a, b):
+    """SQL_Latin1_General_CP1_CI_AS as far as the steps compare: case-insensitive, trailing
+    spaces ignored (see to_sqlite)."""
+    x, y = a.rstrip(" ").casefold(), b.rstrip(" ").casefold()
+    return (x > y) - (x < y)
+
+
 def new_catalog():
     db = sqlite3.connect(":memory:", isolation_level=None)
+    db.create_collation("TSQL", tsql_collate)
     db.create_function("QUOTENAME", 1, quotename, deterministic=True)
     db.create_function("T_LEFT", 2, t_left, deterministic=True)
     db.create_function("T_LEN", 1, t_len, deterministic=True)
-    db.execute("CREATE TABLE databases (database_id INTEGER, name TEXT)")
+    db.execute("CREATE TABLE databases (database_id INTEGER, name TEXT COLLATE TSQL)")
     db.execute("CREATE TABLE database_mirroring (database_id INTEGER, mirroring_role INTEGER, "
-               "mirroring_state INTEGER, mirroring_safety_level INTEGER, mirroring_state_desc TEXT, "
-               "mirroring_witness_name TEXT)")
-    db.execute(f"CREATE TABLE {OUTCOME_TABLE} (database_name TEXT PRIMARY KEY, outcome TEXT NOT NULL, "
-               "changed TEXT NOT NULL)")
+               "mirroring_state INTEGER, mirroring_safety_level INTEGER, mirroring_state_desc TEXT COLLATE TSQL, "
+               "mirroring_witness_name TEXT COLLATE TSQL)")
+    db.execute(f"CREATE TABLE {OUTCOME_TABLE} (database_name TEXT COLLATE TSQL PRIMARY KEY, "
+               "outcome TEXT COLLATE TSQL NOT NULL, changed TEXT NOT NULL)")
     return db
 
 
@@ -205,15 +245,25 @@ class Program:
         batch = next(self.tree.recursive_crawl("batch"))
         self.stmts = [c for c in kids(batch) if c.is_type("statement")]
         self._sql = {}
+        # The declared variables' kinds (to_sqlite): character types are strings, others numbers.
+        self.types = {}
+        for d in self.tree.recursive_crawl("declare_segment"):
+            name = None
+            for c in kids(d):
+                if c.is_type("parameter"):
+                    name = c.raw[1:].lower()
+                elif c.is_type("data_type") and name is not None:
+                    self.types[name] = "str" if re.search(r"CHAR|SYSNAME|TEXT", c.raw, re.I) else "num"
+                    name = None
 
     def sql(self, seg, kind):
         key = (id(seg), kind)
         s = self._sql.get(key)
         if s is None:
             if kind == "cond":
-                s = f"SELECT CASE WHEN ({to_sqlite(seg)}) THEN 1 ELSE 0 END"
+                s = f"SELECT CASE WHEN ({to_sqlite(seg, self.types)}) THEN 1 ELSE 0 END"
             elif kind == "expr":
-                s = f"SELECT {to_sqlite(seg)}"
+                s = f"SELECT {to_sqlite(seg, self.types)}"
             elif kind == "select":  # (sql, [assigned variable names])
                 clause = next(c for c in kids(seg) if c.is_type("select_clause"))
                 targets, exprs = [], []
@@ -221,10 +271,10 @@ class Program:
                     asg = next((c for c in kids(el) if c.is_type("select_variable_assignment")), None)
                     if asg is not None:
                         targets.append(next(c for c in kids(asg) if c.is_type("parameter")).raw[1:].lower())
-                        exprs.append(to_sqlite(next(c for c in kids(asg) if c.is_type("expression"))))
+                        exprs.append(to_sqlite(next(c for c in kids(asg) if c.is_type("expression")), self.types))
                     else:
-                        exprs.append(to_sqlite(el))
-                rest = " ".join(to_sqlite(c) for c in kids(seg) if c is not clause)
+                        exprs.append(to_sqlite(el, self.types))
+                rest = " ".join(to_sqlite(c, self.types) for c in kids(seg) if c is not clause)
                 s = (f"SELECT {', '.join(exprs)} {rest}", targets)
             self._sql[key] = s
         return s
@@ -283,8 +333,17 @@ class Ctx:
                 name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
                 self.cursor_defs[name] = next(c for c in kids(curdef) if c.is_type("select_statement"))
             else:
-                for p in (c for c in k if c.is_type("parameter")):
-                    self.vars[p.raw[1:].lower()] = None
+                # DECLARE @v type [= expr], ...: NULL unless initialised ("DECLARE @local_variable
+                # (Transact-SQL)": "= value Assigns a value to the variable in-line"; "After
+                # declaration, all variables are initialized as NULL, unless a value is provided
+                # as part of the declaration").
+                name = None
+                for c in k:
+                    if c.is_type("parameter"):
+                        name = c.raw[1:].lower()
+                        self.vars[name] = None
+                    elif c.is_type("expression") and name is not None:
+                        self.vars[name] = self.value(c)
             return
         if t == "set_local_variable_segment":
             name = next(c for c in k if c.is_type("parameter")).raw[1:].lower()
@@ -342,7 +401,7 @@ class Ctx:
         if t in ("close_cursor_statement", "deallocate_cursor_statement"):
             return
         if t in ("insert_statement", "update_statement", "delete_statement"):
-            self.q(to_sqlite(seg))
+            self.q(to_sqlite(seg, self.prog.types))
             return
         if t == "execute_script_statement":
             obj = next(c for c in k if c.is_type("object_reference"))

@@ -199,34 +199,9 @@ class Sim:
         if kind == "partner_down" and self.connected():
             p = self.rng.randint(0, 1)
             secs = self.rng.randint(60, 900)
-            self.up[p] = False
-            self.stats["outages"] += 1
-            self.log(f"partner {'AB'[p]} down for {secs}s")
-            if self.envs[p].run:
-                self.envs[p].run.dead = True
-                self.envs[p].run = None
-            self.push(self.now + secs, "up", p)
-            if not self.witness_up:
-                self.stats["quorum_losses"] += sum(1 for x in self.dbs if x.witness and x.principal != p)
-            moved = False
-            for x in self.dbs:
-                if x.principal == p:
-                    if x.witness and self.witness_up and x.safety == 2 and self.now >= x.sync_at and not x.suspended:
-                        self.move(x, "automatic failover")
-                        self.stats["auto_failovers"] += 1
-                        moved = True
-            stuck = [x for x in self.dbs if x.principal == p]
-            if stuck:  # the DBA forces service on the survivor (runbook), anchor first
-                self.push(self.now + self.rng.randint(60, 600), "force", 1 - p)
-            del moved
+            self.partner_down(p, secs)
         elif kind == "witness_down" and self.has_witness and self.witness_up:
-            secs = self.rng.randint(60, 900)
-            self.witness_up = False
-            self.stats["witness_outages"] += 1
-            self.log(f"witness down for {secs}s")
-            if not self.connected():
-                self.stats["quorum_losses"] += sum(1 for x in self.dbs if x.witness and self.up[x.principal])
-            self.push(self.now + secs, "witness_up")
+            self.witness_down()
         elif kind == "manual_anchor":
             self.manual(self.db(self.anchor), "manual failover by a DBA")
         elif kind == "manual_db":
@@ -236,6 +211,36 @@ class Sim:
             self.log(f"{d.name} mirror falls behind")
         elif kind == "suspend" and self.connected() and not d.suspended:
             self.suspend(d)
+
+    def partner_down(self, p, secs):
+        """Partner p is lost for secs seconds: automatic failover of what it was principal for
+        (witness connected, SYNCHRONIZED, safety FULL), and the DBA's forced service later."""
+        self.up[p] = False
+        self.stats["outages"] += 1
+        self.log(f"partner {'AB'[p]} down for {secs}s")
+        if self.envs[p].run:
+            self.envs[p].run.dead = True
+            self.envs[p].run = None
+        self.push(self.now + secs, "up", p)
+        if not self.witness_up:
+            self.stats["quorum_losses"] += sum(1 for x in self.dbs if x.witness and x.principal != p)
+        for x in self.dbs:
+            if x.principal == p:
+                if x.witness and self.witness_up and x.safety == 2 and self.now >= x.sync_at and not x.suspended:
+                    self.move(x, "automatic failover")
+                    self.stats["auto_failovers"] += 1
+        stuck = [x for x in self.dbs if x.principal == p]
+        if stuck:  # the DBA forces service on the survivor (runbook), anchor first
+            self.push(self.now + self.rng.randint(60, 600), "force", 1 - p)
+
+    def witness_down(self):
+        secs = self.rng.randint(60, 900)
+        self.witness_up = False
+        self.stats["witness_outages"] += 1
+        self.log(f"witness down for {secs}s")
+        if not self.connected():
+            self.stats["quorum_losses"] += sum(1 for x in self.dbs if x.witness and self.up[x.principal])
+        self.push(self.now + secs, "witness_up")
 
     def manual(self, d, why):
         if self.connected() and self.serving(d) and d.safety == 2 and self.state(d) == SYNCED:

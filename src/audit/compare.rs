@@ -14,6 +14,9 @@ pub struct Found {
     pub kind: String,
     pub name: String,
     pub fields: BTreeMap<String, String>,
+    /// Fields the reader saw but cannot read (a value in a display language it has no cited
+    /// words for), with the value as written: reported as not compared, never as drift.
+    pub unread: BTreeMap<String, String>,
 }
 
 impl Found {
@@ -22,10 +25,17 @@ impl Found {
             kind: kind.into(),
             name: name.into(),
             fields: BTreeMap::new(),
+            unread: BTreeMap::new(),
         }
     }
     pub fn with(mut self, field: &str, value: impl Into<String>) -> Self {
         self.fields.insert(field.into(), value.into());
+        self
+    }
+    /// A field whose value (`raw`) cannot be read: it is not compared.
+    pub fn unread(mut self, field: &str, raw: impl Into<String>) -> Self {
+        self.fields.remove(field);
+        self.unread.insert(field.into(), raw.into());
         self
     }
 }
@@ -77,6 +87,11 @@ pub fn compare(expected: &[Expected], found: &[Found], scopes: &[Scope]) -> Vec<
 /// Field by field: the bundle's fields, then what the target has below the strict prefixes.
 pub fn compare_fields(e: &Expected, f: &Found, label: &str, out: &mut Vec<Finding>) {
     for field in &e.fields {
+        if let Some(raw) = f.unread.get(&field.name) {
+            let why = format!("not compared: {raw:?} is in the export's display language");
+            out.push(Finding::state(label, &field.name, &why));
+            continue;
+        }
         let found = f.fields.get(&field.name).map(String::as_str);
         if let Some(finding) = judge(&field.compare, &field.value, found, label, &field.name) {
             out.push(finding);

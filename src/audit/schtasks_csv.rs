@@ -67,7 +67,7 @@ const W2008: Layout = Layout {
 pub fn parse(input: &Input, v2: bool, host: &str) -> Result<Vec<Found>, ParseError> {
     let layout = if v2 { &W2008 } else { &W2003 };
     let mut header: Option<Vec<String>> = None;
-    let mut tasks: Vec<(Found, Vec<String>)> = Vec::new();
+    let mut tasks: Vec<(Found, Vec<Result<String, String>>)> = Vec::new();
     for (at, line) in lines(&input.text) {
         let line = line.trim_end();
         if line.trim().is_empty() || line.starts_with("INFO:") {
@@ -95,7 +95,8 @@ pub fn parse(input: &Input, v2: bool, host: &str) -> Result<Vec<Found>, ParseErr
             header = Some(fields);
             continue;
         }
-        let (name, found, trigger) = record(&fields, layout);
+        let english = header.as_deref().is_some_and(|h| is_english(h, layout));
+        let (name, found, trigger) = record(&fields, layout, english);
         match tasks.iter_mut().find(|(f, _)| f.name == name) {
             Some((_, triggers)) => triggers.push(trigger),
             None => tasks.push((found, vec![trigger])),
@@ -103,8 +104,62 @@ pub fn parse(input: &Input, v2: bool, host: &str) -> Result<Vec<Found>, ParseErr
     }
     Ok(tasks
         .into_iter()
-        .map(|(f, t)| f.with("trigger", join_triggers(&t)))
+        .map(|(f, t)| with_trigger(f, &t))
         .collect())
+}
+
+/// The task's trigger: every record's, joined; not compared when one of them is unreadable.
+fn with_trigger(f: Found, triggers: &[Result<String, String>]) -> Found {
+    match triggers.iter().find_map(|t| t.as_ref().err()) {
+        Some(raw) => f.unread("trigger", raw.clone()),
+        None => {
+            let labels: Vec<String> = triggers.iter().filter_map(|t| t.clone().ok()).collect();
+            f.with("trigger", join_triggers(&labels))
+        }
+    }
+}
+
+/// An export whose header is Server 2003's English one (the real export of
+/// tests/fixtures/audit/schtasks-2003.csv): its values are English, read as they are. Any other
+/// header is a display language whose values are translated too (Windows localises "Scheduled
+/// Task State", "Scheduled Type", "Days", "Repeat: Every"): they are read through [`STATE_WORDS`]
+/// and [`readable_schedule`], and what these do not know is not compared.
+fn is_english(header: &[String], l: &Layout) -> bool {
+    header[l.state] == "Scheduled Task State"
+        && (header[l.kind] == "Scheduled Type" || header[l.kind] == "Schedule Type")
+}
+
+/// "Scheduled Task State" values with their meaning, each seen in a real file: `Enabled` and
+/// `Disabled` in the real English 2003 export (tests/fixtures/audit/schtasks-2003.csv), German
+/// `Aktiviert` in the Checkmk agent plugin that reads `schtasks /query /fo csv -v` on a German
+/// Windows (tests/corpus/windows/checkmk-schtasks-de-columns.txt). No real file with the German
+/// word for disabled, or the French or Italian words, was found: those are not compared.
+const STATE_WORDS: [(&str, bool); 3] =
+    [("Enabled", true), ("Disabled", false), ("Aktiviert", true)];
+
+/// Whether a schedule of a translated export is in the English words [`trigger_label`] reads (a
+/// Windows that writes English values under translated headers); the translated schedule words
+/// are not compared (none was found in a real file with its repository).
+fn readable_schedule(kind: &str, days: &str, every: &str) -> bool {
+    const KINDS: [&str; 6] = [
+        "daily",
+        "weekly",
+        "monthly",
+        "at system start up",
+        "one time only, minute",
+        "one time only, hourly",
+    ];
+    const DAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let kind_ok = KINDS.contains(&kind.trim().to_ascii_lowercase().as_str());
+    let days = days.trim();
+    let days_ok = days == "N/A"
+        || days.eq_ignore_ascii_case("everyday")
+        || (days.starts_with("Every ") && days.ends_with(" day(s)"))
+        || days.split(',').all(|d| DAYS.contains(&d.trim()));
+    let every = every.trim();
+    let every_ok =
+        every == "Disabled" || every == "N/A" || every.chars().any(|c| c.is_ascii_digit());
+    kind_ok && days_ok && every_ok
 }
 
 fn check_count(input: &Input, at: usize, layout: &Layout, n: usize) -> Result<(), ParseError> {
@@ -122,19 +177,35 @@ fn check_count(input: &Input, at: usize, layout: &Layout, n: usize) -> Result<()
     ))
 }
 
-/// One record: the task's name, its fields, its trigger in the words of [`names`].
-fn record(fields: &[String], l: &Layout) -> (String, Found, String) {
+/// One record: the task's name, its fields, its trigger in the words of [`names`] (Err: the
+/// schedule as written, in words of a display language that are not read).
+fn record(fields: &[String], l: &Layout, english: bool) -> (String, Found, Result<String, String>) {
     let get = |i: usize| fields[i].trim().to_string();
     let name = get(l.name).trim_start_matches('\\').to_string();
-    let trigger = trigger_label(&get(l.kind), &get(l.start), &get(l.days), &get(l.every));
+    let (kind, days, every) = (get(l.kind), get(l.days), get(l.every));
+    let trigger = if english || readable_schedule(&kind, &days, &every) {
+        Ok(trigger_label(&kind, &get(l.start), &days, &every))
+    } else {
+        Err(format!("{kind}, {days}"))
+    };
     let state = get(l.state);
     let found = Found::new("task", &name)
         .with("command line", get(l.to_run))
-        .with("run as", Account::parse(&get(l.run_as)).key())
-        .with(
+        .with("run as", Account::parse(&get(l.run_as)).key());
+    let found = if english {
+        found.with(
             "enabled",
             (!state.eq_ignore_ascii_case("Disabled")).to_string(),
-        );
+        )
+    } else {
+        match STATE_WORDS
+            .iter()
+            .find(|(w, _)| state.eq_ignore_ascii_case(w))
+        {
+            Some((_, on)) => found.with("enabled", on.to_string()),
+            None => found.unread("enabled", state),
+        }
+    };
     (name, found, trigger)
 }
 

@@ -9,6 +9,7 @@ mod agreement;
 mod architecture;
 mod audit;
 mod cli;
+mod conformance;
 mod determinism;
 mod diagnostics;
 mod error_paths;

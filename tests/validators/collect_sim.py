@@ -7,8 +7,9 @@ The model covers the cmd.exe features the collector uses, with cmd's own rules (
 those of "How does the Windows Command Interpreter (CMD.EXE) parse scripts?", dbenham and jeb,
 https://stackoverflow.com/a/4095133): percent expansion (%VAR%, %~1, %~dp0, %~n0, %~f0,
 %~z2, %% in a script) before a line is split into commands; FOR /F over a command's output or a
-quoted string with "tokens=" and "delims=" (default delimiters space and tab; the last token `*`
-takes the rest of the line), FOR over a quoted set with %%~N; FOR variables substituted after
+quoted string with "tokens=", "delims=" and "eol=" (default delimiters space and tab; the last
+token `*` takes the rest of the line; a line starting with the eol character, `;` by default, is
+skipped), FOR over a quoted set with %%~N; FOR variables substituted after
 percent expansion (so their values are never parsed again, except after CALL, which expands
 percent signs once more); parenthesised blocks; IF [NOT] EXIST, IF "a"=="b"; SET "N=V";
 redirections >, >>, 2>nul, 2>&1, 1>&2 before or after a command; CALL :label with arguments;
@@ -203,14 +204,20 @@ class Cmd:
                 rows = text.replace("\r\n", "\n").split("\n")
             else:
                 rows = [source[1:-1]]
-            tokens, delims = "1", " \t"
-            for o in re.findall(r"(tokens|delims)=([^ ]*)", opts):
+            # eol: "Specifies an end of line character (just one character)", by default `;`: a line
+            # whose first token starts with it is skipped (Microsoft, "for"; dbenham's notes above).
+            tokens, delims, eol = "1", " \t", ";"
+            for o in re.findall(r"(tokens|delims|eol)=([^ ]*)", opts):
                 if o[0] == "tokens":
                     tokens = o[1]
+                elif o[0] == "eol":
+                    eol = o[1][:1]
                 else:
                     delims = o[1] if o[1] else ""
             for row in rows:
                 if not row:
+                    continue
+                if eol and (row.lstrip(delims) if delims else row).startswith(eol):
                     continue
                 values = split_tokens(row, tokens, delims)
                 if values is None:

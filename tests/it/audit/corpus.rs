@@ -686,6 +686,11 @@ fn cp850(s: &str) -> Vec<u8> {
 
 /// `tasks.csv` of `server` with every header line in `lang`, in cp850.
 fn localised_csv(farm: &LiveFarm, server: &str, lang: &str) -> Vec<u8> {
+    cp850(&localised_text(farm, server, lang))
+}
+
+/// `tasks.csv` of `server` with every header line in `lang`.
+fn localised_text(farm: &LiveFarm, server: &str, lang: &str) -> String {
     let s = farm.servers.iter().find(|s| s.name == server).unwrap();
     let csv = export::schtasks_csv(s);
     let english = csv.lines().next().unwrap().to_string();
@@ -694,7 +699,7 @@ fn localised_csv(farm: &LiveFarm, server: &str, lang: &str) -> Vec<u8> {
         .map(|w| format!("\"{w}\""))
         .collect();
     assert_eq!(english.matches("\",\"").count() + 1, header.len());
-    cp850(&csv.replace(&english, &header.join(",")))
+    csv.replace(&english, &header.join(","))
 }
 
 #[test]
@@ -753,5 +758,162 @@ fn a_localised_export_of_the_wrong_shape_says_what_was_expected() {
         let text: String = e.iter().map(|d| d.render()).collect();
         assert!(text.contains("ects-app1/tasks.csv:"), "{case}: {text}");
         assert!(text.contains(words), "{case}: {text}");
+    }
+}
+
+/// The values of a Server 2003 export as a display language writes them, word for word over the
+/// English export (header and values). Only German `Aktiviert` is a real value (the Checkmk plugin,
+/// tests/corpus/windows/checkmk-schtasks-de-columns.txt); the other words are constructed: the
+/// reader has no table for them, so they must not be compared, which is what these cases prove.
+fn translated_values(csv: &str, lang: &str) -> String {
+    let words: &[(&str, &str)] = match lang {
+        "de" => &[
+            ("\"Enabled\"", "\"Aktiviert\""),
+            ("\"Disabled\"", "\"Deaktiviert\""),
+            ("\"Daily \"", "\"Täglich\""),
+            ("\"Everyday\"", "\"Jeden Tag\""),
+            ("\"N/A\"", "\"Nicht zutreffend\""),
+            ("\"Interactive/Background\"", "\"Interaktiv/Hintergrund\""),
+        ],
+        "fr" => &[
+            ("\"Enabled\"", "\"Activée\""),
+            ("\"Disabled\"", "\"Désactivée\""),
+            ("\"Daily \"", "\"Quotidienne\""),
+            ("\"Everyday\"", "\"Tous les jours\""),
+            ("\"N/A\"", "\"Non applicable\""),
+        ],
+        _ => &[
+            ("\"Enabled\"", "\"Attivata\""),
+            ("\"Disabled\"", "\"Disattivata\""),
+            ("\"Daily \"", "\"Giornaliera\""),
+            ("\"Everyday\"", "\"Ogni giorno\""),
+            ("\"N/A\"", "\"Non disponibile\""),
+        ],
+    };
+    words
+        .iter()
+        .fold(csv.to_string(), |t, (from, to)| t.replace(from, to))
+}
+
+/// `tasks.csv` of the 2003 server with translated header and values.
+fn translated_text(farm: &LiveFarm, lang: &str) -> String {
+    translated_values(&localised_text(farm, "ects-app1", lang), lang)
+}
+
+/// The findings of one kind on one server as `object | field | found`.
+fn findings(r: &sitebundle::audit::report::Report, server: &str, kind: &str) -> Vec<String> {
+    r.sources
+        .iter()
+        .filter(|s| s.source == format!("server {server}"))
+        .flat_map(|s| s.findings.iter())
+        .filter(|f| format!("{:?}", f.kind) == kind)
+        .map(|f| {
+            format!(
+                "{} | {} | {}",
+                f.object,
+                f.field.as_deref().unwrap_or("-"),
+                f.found.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// Noise: a Server 2003 export whose values are translated (German, French, Italian) audits in
+/// sync. The schedule, in translated words the reader has no cited table for, is reported as not
+/// compared (a `state` line naming the value), never as drift; German `Aktiviert` is read and
+/// compared, the French and Italian state words are not. Control: the same German file under the
+/// English header is read as English and reports the schedule as drift (what the audit did before).
+#[test]
+fn translated_2003_values_are_compared_where_known_and_reported_where_not() {
+    let (site, plan, farm) = realistic();
+    let tasks = farm
+        .servers
+        .iter()
+        .find(|s| s.name == "ects-app1")
+        .unwrap()
+        .tasks
+        .len();
+    for lang in ["de", "fr", "it"] {
+        let bytes = cp850(&translated_text(&farm, lang));
+        let r = audit_with(&site, &plan, &farm, |dir| {
+            std::fs::write(dir.join("ects-app1/tasks.csv"), &bytes).unwrap()
+        });
+        assert!(r.in_sync, "{lang}: {}", r.to_text());
+        let states = findings(&r, "ects-app1", "State");
+        let trigger = states
+            .iter()
+            .filter(|s| s.contains(" | trigger | not compared: "))
+            .count();
+        let enabled = states
+            .iter()
+            .filter(|s| s.contains(" | enabled | not compared: "))
+            .count();
+        assert_eq!(trigger, tasks, "{lang}: {states:?}");
+        assert_eq!(
+            enabled,
+            if lang == "de" { 0 } else { tasks },
+            "{lang}: {states:?}"
+        );
+    }
+    // Control: translated values under the English header are compared as English: drift.
+    let german = translated_text(&farm, "de");
+    let server = farm.servers.iter().find(|s| s.name == "ects-app1").unwrap();
+    let english = export::schtasks_csv(server);
+    let control = german.replace(
+        german.lines().next().unwrap(),
+        english.lines().next().unwrap(),
+    );
+    let r = audit_with(&site, &plan, &farm, |dir| {
+        std::fs::write(dir.join("ects-app1/tasks.csv"), cp850(&control)).unwrap()
+    });
+    assert!(
+        drift(&r).iter().any(|d| d.ends_with("| trigger")),
+        "{}",
+        r.to_text()
+    );
+}
+
+/// Drift in translated 2003 exports: a changed command line (never translated) is exactly that
+/// drift; a task the German export writes as disabled with a known word (`Disabled`, which a
+/// Windows with English values under German headers writes) is exactly that drift; a task missing
+/// from the export is missing.
+#[test]
+fn drift_in_translated_2003_exports_is_reported_exactly() {
+    let (site, plan, mut farm) = realistic();
+    let name = "WUTriggerMaintMode-Refresh";
+    let t = farm.server("ects-app1").task(name);
+    t.arguments = format!("{} /extra", t.arguments);
+    let bytes = cp850(&translated_text(&farm, "de"));
+    let r = audit_with(&site, &plan, &farm, |dir| {
+        std::fs::write(dir.join("ects-app1/tasks.csv"), &bytes).unwrap()
+    });
+    assert_eq!(
+        drift(&r),
+        [format!(
+            "server ects-app1 | Drift | task {name} | command line"
+        )]
+    );
+    let (_, _, farm) = realistic();
+    let german = translated_text(&farm, "de");
+    let line = german.lines().find(|l| l.contains(name)).unwrap();
+    let disabled = german.replace(line, &line.replacen("\"Aktiviert\"", "\"Disabled\"", 1));
+    let missing: String = german
+        .split_inclusive('\n')
+        .filter(|l| !l.contains(name))
+        .collect();
+    for (text, want) in [
+        (
+            disabled,
+            format!("server ects-app1 | Drift | task {name} | enabled"),
+        ),
+        (
+            missing,
+            format!("server ects-app1 | Missing | task {name} | -"),
+        ),
+    ] {
+        let r = audit_with(&site, &plan, &farm, |dir| {
+            std::fs::write(dir.join("ects-app1/tasks.csv"), cp850(&text)).unwrap()
+        });
+        assert_eq!(drift(&r), [want], "{}", r.to_text());
     }
 }
