@@ -190,7 +190,11 @@ class PS:
             return e.code
         return 0
 
-    def bind_params(self, pb, args):
+    def bind_params(self, pb, args, positional=None):
+        """Named arguments by name; the positional ones (a function's) in the order the
+        parameters are declared (about_Functions: "positional parameters ... in the order in
+        which they are declared")."""
+        positional = list(positional or [])
         plist = next((c for c in named(pb) if c.type == "parameter_list"), None)
         if plist is None:
             return
@@ -201,6 +205,8 @@ class PS:
             types = [self.t(c) for c in named(p) if c.type == "attribute_list"]
             if name.lower() in args:
                 value = args[name.lower()]
+            elif positional and not any("[switch]" in x for x in types):
+                value = positional.pop(0)
             elif default is not None:
                 value = self.eval(default)
             else:
@@ -301,6 +307,10 @@ class PS:
             raise Return(self.eval(value[0]) if value else None)
         if word == "break":
             raise Break()
+        if word == "throw":
+            # about_Throw: a terminating error whose message is the thrown value, which the
+            # enclosing try/catch sees as $_.Exception.Message.
+            raise ScriptError(str(self.eval(value[0])) if value else "ScriptHalted")
         raise PSError(f"flow {word}")
 
     def assign(self, n):
@@ -384,7 +394,15 @@ class PS:
                 return not self.truthy(v)
             if op == "-join":
                 return "".join(map(str, v))
+            if op == "-" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                return -v
             raise PSError(f"unary {op}")
+        if k in ("multiplicative_expression", "multiplicative_argument_expression"):
+            # about_Arithmetic_Operators: * on two numbers (the right converted like +'s).
+            a, b = self.eval(kids[0]), self.eval(kids[1])
+            if self.t(n.children[1]) != "*" or not isinstance(a, int) or isinstance(a, bool):
+                raise PSError("only * on numbers is modelled")
+            return a * convert_like(b, a)
         if k == "member_access" and kids[0].type == "type_literal":
             # A static property, e.g. [System.StringComparison]::OrdinalIgnoreCase.
             return self.t(kids[0]) + "::" + self.t(kids[-1])
@@ -448,6 +466,17 @@ class PS:
             return b.join(map(str, a))
         if op == "-is":
             return False
+        if op in ("-match", "-notmatch") and not isinstance(a, str):
+            raise PSError(f"{op} on {a!r}")
+        if op in ("-match", "-notmatch"):
+            # about_Comparison_Operators: -match is a .NET regular expression, case-insensitive;
+            # on a scalar it fills the automatic variable $Matches (0: the whole match, then the
+            # groups by number) when it matches. Python's re agrees on the patterns used here
+            # (anchors, classes, counted repetition, groups).
+            m = re.search(str(b), a, re.IGNORECASE)
+            if m:
+                self.set("matches", {i: g for i, g in enumerate([m.group(0), *m.groups()])})
+            return bool(m) == (op == "-match")
         if op not in ("-eq", "-ne", "-gt", "-lt", "-ge", "-le"):
             raise PSError(f"comparison {op}")
         # about_Comparison_Operators: with a collection on the left the operator returns the
@@ -507,6 +536,9 @@ class PS:
                 return obj[args[0]:]
             if mname == "Trim":
                 return obj.strip()
+            if mname == "ToUpperInvariant":
+                # .NET String.ToUpperInvariant: upper case by the invariant culture (ASCII here).
+                return obj.upper()
             if mname == "Replace":
                 return obj.replace(args[0], args[1])
         if isinstance(obj, dict):
@@ -539,7 +571,7 @@ class PS:
             if flag is not None:
                 named_args[flag] = True
         if name in self.functions and name not in self.STUBBED:
-            return self.call(name, named_args)
+            return self.call(name, named_args, positional)
         try:
             return self.host.cmdlet(name, named_args, positional)
         except ScriptError:
@@ -565,18 +597,19 @@ class PS:
         for e in named(elems) if elems is not None else []:
             if e.type == "command_argument_sep":
                 continue
-            v = self.eval(e)
+            # about_Parsing, argument mode: a bare word is a string.
+            v = self.t(e) if e.type == "generic_token" else self.eval(e)
             argv.extend(v if isinstance(v, list) else [v])
         self.scopes[0]["lastexitcode"] = self.host.run_program(program, argv, self)
         return None
 
-    def call(self, name, args):
+    def call(self, name, args, positional=()):
         sb = self.functions[name]
         self.scopes.append({})
         try:
             for c in named(sb):
                 if c.type == "param_block":
-                    self.bind_params(c, args)
+                    self.bind_params(c, args, list(positional))
             body = next((c for c in named(sb) if c.type == "script_block_body"), None)
             if body is not None:
                 self.block(named(body)[0])

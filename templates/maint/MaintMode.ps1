@@ -28,14 +28,16 @@ $MaxMinutes = [[ max_minutes ]]
 # The event text from site.toml (non-ASCII characters as [char], so this file stays ASCII).
 $EventText = [[ text | ps_ascii ]]
 
-function Write-Usage([string]$Why) {
+function Write-Usage {
+    param([string]$Why)
     Write-Output "ERROR: $Why"
     Write-Output 'Usage: MaintMode.ps1 ON <duration> | OFF [<duration>]; <duration> such as 20M or 2H'
     exit 1
 }
 
 # Minutes of a duration such as 20M or 2H, or -1 when it is not one within the limits.
-function Get-Minutes([string]$Text) {
+function Get-Minutes {
+    param([string]$Text)
     if ($Text -notmatch '^([0-9]{1,4})([MH])$') { return -1 }
     $n = [int]$Matches[1]
     if ($Matches[2] -eq 'H') { $n = $n * 60 }
@@ -70,7 +72,8 @@ try {
     if ($LASTEXITCODE -ne 0) { throw "eventcreate.exe exited with $LASTEXITCODE" }
 [% endif %]
 } catch {
-    Write-Output "ERROR: could not write the maintenance-mode event: $Text ($($_.Exception.Message))"
+    $Why = $_.Exception.Message
+    Write-Output "ERROR: could not write the maintenance-mode event: $Text ($Why)"
     exit 2
 }
 Write-Output "Wrote the maintenance-mode event: $Text"

@@ -144,4 +144,25 @@ CASES = [
          **ps("Write-Output 'x'\nexit 3\nWrite-Output 'y'", ["x"], exit=3),
          source=ABOUT + "about_language_keywords",
          quote="exit: Causes PowerShell to exit a script ... the exit code is the number given."),
+    # Added with MaintMode.ps1 (issue 31), each from the same documents.
+    dict(id="match-fills-matches",
+         **ps("if ('20m' -match '^([0-9]+)([MH])$') { Write-Output $Matches[1] }", ["20"]),
+         misreading={"exit": 0, "out": []},
+         source=CMP, quote="-match is case-insensitive by default; when the input is scalar, a match populates "
+                           "the $Matches automatic variable (group 1 is $Matches[1])"),
+    dict(id="notmatch-true-without-match",
+         **ps("Write-Output ('20' -notmatch '^[0-9]+M$')", [True]), misreading={"exit": 0, "out": [False]},
+         source=CMP, quote="-notmatch returns True when the string does not match the regular expression"),
+    dict(id="function-positional-parameter",
+         **ps("function F {\n    param([string]$a, [string]$b)\n    Write-Output ($a + '-' + $b)\n}\nF x y", ["x-y"]),
+         misreading={"exit": 0, "out": ["-"]},
+         source=ABOUT + "about_functions", quote="positional parameters are assigned in the order in which they are declared"),
+    dict(id="multiply-int",
+         **ps("$n = 2\nWrite-Output ($n * 60)", [120]),
+         source=ABOUT + "about_arithmetic_operators", quote="* multiplies numbers"),
+    dict(id="throw-caught",
+         **ps("try { throw 'boom' } catch { Write-Output $_.Exception.Message }", ["boom"]),
+         misreading={"exit": 0, "out": []},
+         source=ABOUT + "about_throw", quote="The throw keyword causes a terminating error; a catch block handles it"),
+
 ]

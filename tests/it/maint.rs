@@ -1087,3 +1087,45 @@ fn no_runbook_offers_maintmode_off_as_the_way_out() {
         "no fixture has a maintenance task to run by hand"
     );
 }
+
+/// MaintMode.ps1 (2012 R2 and later, issue 31) executed by the PowerShell interpreter
+/// (tests/maintmode_ps.py): for both event methods, each case's exit code and event. Control:
+/// the script without its duration bounds fails the cases that rely on them.
+#[test]
+fn maintmode_ps1_writes_the_event_and_refuses_bad_arguments() {
+    let fixture = common::read("tests/fixtures/migration-2019.toml");
+    for method in ["wsh", "eventcreate"] {
+        let mut event = format!(
+            "\n[maintenance.event]\nmethod = \"{method}\"\ntext = \"MM {{action}} {{duration}} {{minutes}}\"\n"
+        );
+        if method == "eventcreate" {
+            event.push_str("source = \"MaintMode\"\nid = 100\n");
+        }
+        let text = fixture.replacen(
+            "\n[maintenance.installs]",
+            &format!("{event}\n[maintenance.installs]"),
+            1,
+        );
+        assert_ne!(text, fixture);
+        let dir = common::write_tmp(&common::build_text("migration-2019.toml", &text));
+        let script = dir.path().join("scripts/MaintMode.ps1");
+        let run = |extra: &[&str]| {
+            let out = std::process::Command::new(common::python())
+                .arg(common::repo().join("tests/maintmode_ps.py"))
+                .arg(&script)
+                .arg(method)
+                .args(extra)
+                .output()
+                .expect("maintmode_ps.py runs");
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+            (out.status.code(), format!("{stdout}{stderr}"))
+        };
+        let (code, out) = run(&[]);
+        assert_eq!(code, Some(0), "{method}: {out}");
+        assert!(out.contains("12 cases, 0 failed"), "{out}");
+        let (code, out) = run(&["--control"]);
+        assert_eq!(code, Some(1), "{method} control: {out}");
+        assert!(out.contains("4M") && out.contains("25H"), "{out}");
+    }
+}
