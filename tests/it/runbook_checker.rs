@@ -153,3 +153,99 @@ fn control_a_path_the_bundle_does_not_have_is_found() {
         vec!["scripts\\NoSuchScript.vbs".to_string()]
     );
 }
+
+/// One runbook's verdict from `validate.py --runbook`: its findings and its blocks per language.
+#[derive(Debug, serde::Deserialize)]
+struct BlockVerdict {
+    path: String,
+    errors: Vec<String>,
+    blocks: std::collections::BTreeMap<String, usize>,
+}
+
+/// Runs `validate.py --runbook` over runbooks given as (name, text), in one process.
+fn check_blocks(runbooks: &[(String, String)]) -> Vec<BlockVerdict> {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<std::path::PathBuf> = runbooks
+        .iter()
+        .map(|(name, md)| {
+            let p = dir.path().join(format!("{name}.md"));
+            std::fs::write(&p, md).unwrap();
+            p
+        })
+        .collect();
+    let out = std::process::Command::new(common::python())
+        .arg(common::repo().join("tests/validators/validate.py"))
+        .arg("--runbook")
+        .args(&paths)
+        .output()
+        .expect("validate.py runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "validate.py --runbook failed to run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("validator JSON line"))
+        .collect()
+}
+
+#[test]
+fn every_code_block_parses_in_its_language() {
+    let runbooks: Vec<(String, String)> = sites()
+        .into_iter()
+        .map(|(name, text)| (name.clone(), readme(&name, &text).0))
+        .collect();
+    let verdicts = check_blocks(&runbooks);
+    assert_eq!(verdicts.len(), runbooks.len());
+    let mut total = std::collections::BTreeMap::<String, usize>::new();
+    for v in &verdicts {
+        assert!(v.errors.is_empty(), "{}:\n{}", v.path, v.errors.join("\n"));
+        for (k, n) in &v.blocks {
+            *total.entry(k.clone()).or_default() += n;
+        }
+    }
+    // Every language and embedded language was really met (a checker that saw nothing proves
+    // nothing); the totals are printed for the record (`-- --nocapture`).
+    for lang in ["cmd", "powershell", "sh", "tmsh commands", "sqlcmd -Q queries"] {
+        assert!(total.get(lang).copied().unwrap_or(0) > 0, "no {lang} checked");
+    }
+    println!("blocks checked over {} runbooks: {total:?}", runbooks.len());
+}
+
+#[test]
+fn control_blocks_that_do_not_parse_are_found() {
+    let (md, _) = readme("site.toml", &common::read("site.toml"));
+    // The old untagged fence, a tmsh command with a brace left open, a T-SQL query with a quote
+    // left open in a sqlcmd line, and a PowerShell string left open.
+    let broken = [
+        ("```cmd\nxcopy", "```\nxcopy", "has no info string"),
+        (
+            "\ntmsh load sys config merge verify file",
+            "\ntmsh modify ltm node { /Common/x\ntmsh load sys config merge verify file",
+            "[tmsh] unbalanced braces",
+        ),
+        ("WHERE name = N'msdb'\"", "WHERE name = N'msdb\"", "[cmd/sqlcmd -Q]"),
+        ("-CreateIfNeeded\n", "-CreateIfNeeded '\n", "[powershell] syntax error"),
+    ];
+    let runbooks: Vec<(String, String)> = broken
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to, _))| {
+            let edited = md.replacen(from, to, 1);
+            assert_ne!(edited, md, "control {i} edits the runbook");
+            (format!("control{i}"), edited)
+        })
+        .collect();
+    let verdicts = check_blocks(&runbooks);
+    for (v, (_, _, want)) in verdicts.iter().zip(broken) {
+        assert!(
+            v.errors.iter().any(|e| e.contains(want)),
+            "{}: expected a finding with {want:?}, got {:?}",
+            v.path,
+            v.errors
+        );
+    }
+}
