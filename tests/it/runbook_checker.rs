@@ -209,8 +209,17 @@ fn every_code_block_parses_in_its_language() {
     }
     // Every language and embedded language was really met (a checker that saw nothing proves
     // nothing); the totals are printed for the record (`-- --nocapture`).
-    for lang in ["cmd", "powershell", "sh", "tmsh commands", "sqlcmd -Q queries"] {
-        assert!(total.get(lang).copied().unwrap_or(0) > 0, "no {lang} checked");
+    for lang in [
+        "cmd",
+        "powershell",
+        "sh",
+        "tmsh commands",
+        "sqlcmd -Q queries",
+    ] {
+        assert!(
+            total.get(lang).copied().unwrap_or(0) > 0,
+            "no {lang} checked"
+        );
     }
     println!("blocks checked over {} runbooks: {total:?}", runbooks.len());
 }
@@ -227,8 +236,16 @@ fn control_blocks_that_do_not_parse_are_found() {
             "\ntmsh modify ltm node { /Common/x\ntmsh load sys config merge verify file",
             "[tmsh] unbalanced braces",
         ),
-        ("WHERE name = N'msdb'\"", "WHERE name = N'msdb\"", "[cmd/sqlcmd -Q]"),
-        ("-CreateIfNeeded\n", "-CreateIfNeeded '\n", "[powershell] syntax error"),
+        (
+            "WHERE name = N'msdb'\"",
+            "WHERE name = N'msdb\"",
+            "[cmd/sqlcmd -Q]",
+        ),
+        (
+            "-CreateIfNeeded\n",
+            "-CreateIfNeeded '\n",
+            "[powershell] syntax error",
+        ),
     ];
     let runbooks: Vec<(String, String)> = broken
         .iter()
@@ -247,5 +264,139 @@ fn control_blocks_that_do_not_parse_are_found() {
             v.path,
             v.errors
         );
+    }
+}
+
+/// The inline code spans of a Markdown text outside fenced blocks, with their line (CommonMark:
+/// a run of N backticks opens a span that the next run of exactly N closes, across line breaks;
+/// a backslash-escaped backtick outside a span is literal).
+fn code_spans(md: &str) -> Vec<(usize, String)> {
+    let mut text = String::new();
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            text.push('\n');
+            continue;
+        }
+        if !fenced {
+            text.push_str(line);
+        }
+        text.push('\n');
+    }
+    let b = text.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] != b'`' {
+            i += 1;
+            continue;
+        }
+        let n = b[i..].iter().take_while(|&&c| c == b'`').count();
+        let start = i + n;
+        let mut j = start;
+        let close = loop {
+            match text[j..].find('`') {
+                None => break None,
+                Some(k) => {
+                    let at = j + k;
+                    let m = b[at..].iter().take_while(|&&c| c == b'`').count();
+                    if m == n {
+                        break Some(at);
+                    }
+                    j = at + m;
+                }
+            }
+        };
+        match close {
+            Some(at) => {
+                let line = text[..i].matches('\n').count() + 1;
+                out.push((line, text[start..at].replace('\n', " ")));
+                i = at + n;
+            }
+            None => i = start,
+        }
+    }
+    out
+}
+
+/// English words that make a sentence and never stand alone as a command word of the commands
+/// the runbook prints (which use options, paths, names and upper-case SQL keywords).
+const PROSE_WORDS: &[&str] = &[
+    "a", "an", "the", "for", "on", "as", "of", "to", "by", "and", "or", "with", "each", "then",
+    "when", "is", "are", "it", "this", "that", "from", "in", "at", "only", "before", "after",
+    "its", "be", "not", "every", "all", "which", "where", "run", "see",
+];
+
+/// A code span is prose (rule of issue 29: code spans hold commands, paths, names and values,
+/// never sentences) when, outside its quoted strings, it has a comma followed by two lower-case
+/// words (`read-only, for sitebundle audit`), or at least three stand-alone words of
+/// [`PROSE_WORDS`] (`run on each of web1 as a local administrator`).
+fn is_prose(span: &str) -> bool {
+    let mut bare = String::new();
+    let mut quote: Option<char> = None;
+    for c in span.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => bare.push(c),
+        }
+    }
+    let words: Vec<&str> = bare.split(' ').collect();
+    let plain = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase());
+    let comma = words
+        .windows(3)
+        .any(|w| w[0].ends_with(',') && plain(w[1]) && plain(w[2].trim_end_matches([',', '.'])));
+    let sentence_words = words
+        .iter()
+        .filter(|w| PROSE_WORDS.contains(&w.trim_end_matches([',', '.', ':', ';'])))
+        .count();
+    comma || sentence_words >= 3
+}
+
+fn prose_spans(md: &str) -> Vec<String> {
+    code_spans(md)
+        .into_iter()
+        .filter(|(_, s)| is_prose(s))
+        .map(|(line, s)| format!("line {line}: `{s}`"))
+        .collect()
+}
+
+#[test]
+fn no_code_span_holds_prose() {
+    let mut spans = 0;
+    for (name, text) in sites() {
+        let (md, _) = readme(&name, &text);
+        spans += code_spans(&md).len();
+        assert_eq!(prose_spans(&md), Vec::<String>::new(), "{name}");
+    }
+    assert!(spans > 1000, "only {spans} code spans read");
+}
+
+#[test]
+fn control_prose_in_a_code_span_is_found() {
+    // The old per-server lines of the collectors and the old BIG-IP collector command.
+    let (md, _) = readme("site.toml", &common::read("site.toml"));
+    let old = [
+        "`read-only, for sitebundle audit: run on ects-app1 as a local administrator`",
+        "`read-only, for sitebundle audit: sqlcmd -S <partner> -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\<partner folder>.txt`",
+        "`tmsh -q -c 'cd /Common; list ltm rule' > /var/tmp/x.conf, then copy it to collected/f5/Common.conf`",
+        "`run on each of\nweb1, web2 as a local administrator`",
+    ];
+    for span in old {
+        let text = format!("{md}\n- file `x.cmd`: {span}.\n");
+        assert_eq!(prose_spans(&text).len(), 1, "{span}");
+    }
+    // Commands with English inside their quoted strings, and names, stay commands.
+    for span in [
+        "`sqlcmd -S a -E -Q \"EXEC msdb.dbo.sp_help_jobhistory @job_name = N'SP Mirroring - fail over all databases'\"`",
+        "`schtasks /Query /TN WUTriggerMaintMode /V /FO LIST`",
+        "`tmsh modify ltm node /Common/web1 state user-down`",
+    ] {
+        assert!(!is_prose(&span[1..span.len() - 1]), "{span}");
     }
 }
