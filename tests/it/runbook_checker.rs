@@ -400,3 +400,154 @@ fn control_prose_in_a_code_span_is_found() {
         assert!(!is_prose(&span[1..span.len() - 1]), "{span}");
     }
 }
+
+/// The farm of a site as tests/operator_day.py models it: each server's node names (the merge
+/// file's `/<partition>/<server>` and AS3's `/Common/<address>`), each pool under both its names,
+/// the SQL Server partners with the names sqlcmd reaches them by and their services, the
+/// databases, the front ends with the alias, the switcher's task.
+fn farm_json(name: &str, text: &str) -> serde_json::Value {
+    use serde_json::json;
+    let (site, _) = sitebundle::load_text(name, text).unwrap_or_else(|d| panic!("{}", d.render()));
+    let farm = &site.farm;
+    let mut nodes = serde_json::Map::new();
+    let mut pools = Vec::new();
+    if let Some(f5) = &site.f5 {
+        for p in &f5.pools {
+            for m in &p.members {
+                let s = &farm.server(m.server).name;
+                nodes.insert(
+                    s.clone(),
+                    json!([
+                        format!("/{}/{s}", f5.partition),
+                        format!("/Common/{}", m.address)
+                    ]),
+                );
+            }
+            pools.push(json!({
+                "names": [
+                    format!("/{}/{}", f5.partition, p.name),
+                    format!("/{}/{}/{}", f5.as3_tenant, sitebundle::families::f5::AS3_APP, p.name),
+                ],
+                "members": p.members.iter().map(|m| json!([farm.server(m.server).name, m.port])).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    let (mut partners, mut databases, mut front_ends) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut probe, mut task) = (String::new(), String::new());
+    if let Some(sql) = &site.sql {
+        for p in &sql.partners {
+            let server = &farm.server(p.server).name;
+            let service = match &p.instance {
+                Some(i) => format!("MSSQL${i}"),
+                None => "MSSQLSERVER".into(),
+            };
+            partners
+                .push(json!({"server": server, "targets": [p.target()], "services": [service]}));
+        }
+        databases = sql.databases.clone();
+        front_ends = farm.server_names(&sql.switcher.servers);
+        probe = sql.switcher.probe_database.clone();
+        task = sql.switcher.task_name.clone();
+    }
+    json!({
+        "nodes": nodes, "pools": pools, "partners": partners, "databases": databases,
+        "probe_database": probe, "front_ends": front_ends, "switcher_task": task,
+        "servers": farm.servers.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs tests/operator_day.py over one runbook: (exit code, output).
+fn operator_day(md: &str, farm: &serde_json::Value) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (readme, farm_file) = (dir.path().join("README.md"), dir.path().join("farm.json"));
+    std::fs::write(&readme, md).unwrap();
+    std::fs::write(&farm_file, farm.to_string()).unwrap();
+    let out = std::process::Command::new(common::python())
+        .arg(common::repo().join("tests/operator_day.py"))
+        .arg(&readme)
+        .arg(&farm_file)
+        .output()
+        .expect("operator_day.py runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn an_operators_day_keeps_the_farm_serving() {
+    for (name, text) in sites() {
+        let (md, _) = readme(&name, &text);
+        let (code, out) = operator_day(&md, &farm_json(&name, &text));
+        assert_eq!(code, 0, "{name}:\n{out}");
+        assert!(out.contains("blocks applied"), "{name}:\n{out}");
+        println!("{name}: {}", out.trim().replace('\n', "; "));
+    }
+}
+
+#[test]
+fn control_an_operators_day_catches_what_breaks_the_farm() {
+    let name = "mixed-2003-farm.toml";
+    let text = common::read(format!("tests/fixtures/{name}"));
+    let (md, _) = readme(name, &text);
+    let farm = farm_json(name, &text);
+    let sql = "sqlcmd -S sqlp.corp.example.net\\MOSS,1533 -E -b -d master -Q";
+    assert!(
+        md.contains(sql),
+        "the control names the principal as the runbook does"
+    );
+    let controls = [
+        // The old failover test: all four nodes user-down in one paste (issues 28 and 29).
+        (
+            "```sh\ntmsh modify ltm node /Mixed/wfe1 state user-down\ntmsh modify ltm node /Mixed/wfe2 state user-down\ntmsh modify ltm node /Mixed/wfe3 state user-down\ntmsh modify ltm node /Mixed/wfe4 state user-down\ntmsh show ltm pool /Mixed/moss members field-fmt\n```".to_string(),
+            "V1 pool /Mixed/moss",
+        ),
+        // Every member of the pool forced offline one by one, in one block.
+        (
+            "```sh\ntmsh modify ltm pool /Mixed/sitebundle/moss members modify { /Common/10.40.0.11:80 { state user-down } /Common/10.40.0.12:80 { session user-disabled } }\ntmsh modify ltm pool /Mixed/moss members modify { /Mixed/wfe3:80 { state user-down session user-disabled } /Mixed/wfe4:80 { state user-down } }\n```".to_string(),
+            "V1 pool /Mixed/moss",
+        ),
+        // Both partners' SQL Server services stopped.
+        (
+            "```cmd\nREM on sqlp, sqlm\nnet stop MSSQL$MOSS\n```".to_string(),
+            "V2 both SQL Server partners are down",
+        ),
+        // The switcher disabled, then the anchor failed over by hand: the alias stays behind.
+        (
+            format!("```cmd\nREM on wfe1, wfe2, wfe3, wfe4\nschtasks /Change /TN Update-SqlAlias /Disable\n```\n\n```cmd\n{sql} \"ALTER DATABASE [SharePoint_Config] SET PARTNER FAILOVER;\"\n```"),
+            "V3 the alias on wfe1 points at sqlp",
+        ),
+        // A failover sent to the mirror.
+        (
+            "```cmd\nsqlcmd -S sqlm.corp.example.net\\MOSS,1533 -E -b -d master -Q \"ALTER DATABASE [SharePoint_Config] SET PARTNER FAILOVER;\"\n```".to_string(),
+            "V5 FAILOVER of SharePoint_Config on sqlm",
+        ),
+        // Commands that change what the model holds in ways it does not know: refused, not ignored.
+        ("```cmd\nREM on wfe1\nshutdown /r /t 0\n```".to_string(), "V4 command not in the model"),
+        (
+            "```sh\ntmsh modify ltm pool /Mixed/moss monitor none\n```".to_string(),
+            "V4 tmsh command not in the model",
+        ),
+    ];
+    for (block, want) in &controls {
+        let edited = format!("{md}\n## Control\n\n{block}\n");
+        let (code, out) = operator_day(&edited, &farm);
+        assert_eq!(code, 1, "{want}:\n{out}");
+        assert!(out.contains(want), "expected {want:?}:\n{out}");
+    }
+    // The old "A mirroring partner is lost": both survivors' commands in one block. On the day
+    // sqlm is lost, pasting it sends sqlm's half to a server that is down.
+    let old = md.replace(
+        "```\n\nIf sqlm survives (one block per case: never paste the other's):\n\n```cmd\n",
+        "",
+    );
+    assert_ne!(old, md, "the control joins the blocks");
+    let (code, out) = operator_day(&old, &farm);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("V5 a change sent to sqlm, which is down"),
+        "{out}"
+    );
+}
