@@ -551,3 +551,132 @@ fn control_an_operators_day_catches_what_breaks_the_farm() {
         "{out}"
     );
 }
+
+/// Placeholders the runbook may print, each with why the site cannot know its value, or why it is
+/// not a placeholder at all. Everything else in angle brackets (`<partner>`, `<database>`,
+/// `<domain>`), `DOMAIN\`, `HOST$` is a value the site knows or must be asked for in its one place
+/// (e.g. `site.domain_netbios`, `gpo.link_ou`).
+const ALLOWED_PLACEHOLDERS: &[(&str, &str)] = &[
+    ("<this folder>", "where the operator keeps the bundle"),
+    (
+        "<old name>",
+        "a virtual server already on the BIG-IP under another name",
+    ),
+    (
+        "<device-group>",
+        "the BIG-IP's HA device group, not part of the site",
+    ),
+    ("<IIS site>", "IIS site names are not part of the site"),
+    ("<ID>", "the event trigger ID Windows assigns"),
+    (
+        "OLD_SERVER",
+        "the database server name SharePoint was configured with",
+    ),
+    (
+        "<instance>",
+        "the event source pattern MSSQL$<instance> in prose about every instance",
+    ),
+    (
+        "<providers>",
+        "the XML element appcmd prints, not a placeholder",
+    ),
+    (
+        "<requested by Windows Update>",
+        "literal text of the maintenance-mode message",
+    ),
+    // Patterns in sentences that describe each of the names listed beside them.
+    ("<name>", "each task of the list beside it"),
+    ("<file>", "each task's XML file of the list beside it"),
+    ("<duration>", "each bucket's window of the list beside it"),
+    (
+        "<address>",
+        "each node's address (AS3 names nodes after them)",
+    ),
+    ("<server>", "each server's node name in the merge file"),
+    ("<route pool>", "each route's pool of the table beside it"),
+];
+
+/// Placeholders in a runbook that are not allowed: `<…>` (also Markdown-escaped `\<…\>` and
+/// `&lt;…&gt;`), `DOMAIN\`, `HOST$`; a `<…>` the site file itself contains is a value, not a
+/// placeholder.
+fn placeholders(md: &str, site: &str) -> Vec<String> {
+    let text = md
+        .replace("\\<", "<")
+        .replace("\\>", ">")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    let mut found = BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let end = rest[1..].find(['<', '>', '\n', '`']).map(|j| j + 1);
+        match end {
+            Some(j) if rest.as_bytes()[j] == b'>' => {
+                let token = &rest[..=j];
+                let inner = &token[1..token.len() - 1];
+                let word = inner
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                    && inner
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " _-".contains(c));
+                if word && !site.contains(token) {
+                    found.insert(token.to_string());
+                }
+                rest = &rest[j + 1..];
+            }
+            _ => rest = &rest[1..],
+        }
+    }
+    for fixed in ["DOMAIN\\", "HOST$", "OLD_SERVER"] {
+        if text.contains(fixed) {
+            found.insert(fixed.to_string());
+        }
+    }
+    found
+        .into_iter()
+        .filter(|t| !ALLOWED_PLACEHOLDERS.iter().any(|(a, _)| a == t))
+        .collect()
+}
+
+#[test]
+fn no_placeholder_where_the_site_knows_the_value() {
+    for (name, text) in sites() {
+        let (md, _) = readme(&name, &text);
+        assert_eq!(placeholders(&md, &text), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn control_placeholders_the_site_could_fill_are_found() {
+    let text = common::read("site.toml");
+    let (md, _) = readme("site.toml", &text);
+    // The old texts: the switcher's logins, the probe and collector commands, the GPO link.
+    let old = [
+        ("CAMPUS\\sharepoint2$", "DOMAIN\\sharepoint2$", "DOMAIN\\"),
+        (
+            "sqlcmd -S sqlmirror1.campus.example.edu,1433 -E -b -d master -h -1 -i sql\\mirror-state.sql -v dbname=SharePoint_Config",
+            "sqlcmd -S <partner> -E -b -d master -h -1 -i sql\\mirror-state.sql -v dbname=<database>",
+            "<database>",
+        ),
+        (
+            "Import-Module GroupPolicy\n",
+            "Import-Module GroupPolicy\nNew-GPLink -Target 'OU=<farm servers>,DC=<domain>'\n",
+            "<farm servers>",
+        ),
+    ];
+    for (from, to, want) in old {
+        let edited = md.replacen(from, to, 1);
+        assert_ne!(edited, md, "the control edits the runbook: {from}");
+        let found = placeholders(&edited, &text);
+        assert!(found.contains(&want.to_string()), "{want}: {found:?}");
+    }
+    // A value of the site in angle brackets is not a placeholder.
+    let site = "[gpo]\nname = \"Farm <tools> & 'tasks'\"\n";
+    assert!(placeholders("`Farm <tools> & 'tasks'`", site).is_empty());
+    assert_eq!(
+        placeholders("`Farm <tools>`", ""),
+        vec!["<tools>".to_string()]
+    );
+}

@@ -581,10 +581,13 @@ struct SqlRunbookView<'a> {
     /// The probe's command lines, the same strings as `list` and `plan` print.
     probe_commands: Vec<String>,
     switchers: String,
-    switcher_names: Vec<String>,
     task_name: &'a str,
     task_file: String,
     run_as_system: bool,
+    /// `site.domain_netbios`, when given.
+    netbios: Option<&'a str>,
+    /// The front ends' computer accounts (`NETBIOS\host$`), when the site names the domain.
+    logins: Vec<String>,
     run_as: &'a str,
     cycle_services: Vec<String>,
     switch_interval: u32,
@@ -642,10 +645,18 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         database: &sql.switcher.probe_database,
         probe_commands: probe_commands(sql).into_iter().map(|c| c.line).collect(),
         switchers: site.server_list(&sql.switcher.servers),
-        switcher_names: site.server_names(&sql.switcher.servers),
         task_name: &sql.switcher.task_name,
         task_file: format!("tasks\\{}.xml", sql.switcher.task_name),
         run_as_system: sql.switcher.runs_as_system(),
+        netbios: site.domain_netbios.as_deref(),
+        logins: match &site.domain_netbios {
+            Some(d) => site
+                .server_names(&sql.switcher.servers)
+                .iter()
+                .map(|h| format!("{d}\\{h}$"))
+                .collect(),
+            None => Vec::new(),
+        },
         run_as: &sql.switcher.run_as,
         cycle_services: sql.switcher.cycle_services.clone(),
         switch_interval: sql.switcher.interval_minutes,
