@@ -98,8 +98,8 @@ pub enum Deploy {
     TaskXml { command: String },
     /// A `.reg` file imported with this command (or written by the GPO's Registry preference).
     RegFile { command: String },
-    /// Part of a GPO backup imported into the domain with this PowerShell command, in which
-    /// `<bundle>` stands for the bundle folder.
+    /// Part of a GPO backup imported into the domain with this PowerShell command, run in the
+    /// bundle folder (`$PWD\gpo`), exactly as the runbook prints it.
     GpoImport { command: String },
 }
 

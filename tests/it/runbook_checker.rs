@@ -1,7 +1,17 @@
-//! The runbook checked as something an operator executes (issue 29, first rules): over the
-//! reference site and every fixture, no fenced code block is empty, and every bundle path the
-//! text names (a token that starts with one of the bundle's top-level folders) is a file or
-//! folder of the bundle. Each rule has a control that fails.
+//! The runbook checked as something an operator executes (issue 29), over the reference site and
+//! every fixture; each rule has a control that fails:
+//! - no fenced code block is empty;
+//! - every bundle path the text names (a token that starts with one of the bundle's top-level
+//!   folders) is a file or folder of the bundle;
+//! - every code block names its language and parses in it (`validate.py --runbook`: cmd with
+//!   tree-sitter-batch and sqlfluff on each `sqlcmd -Q` query, PowerShell with
+//!   tree-sitter-powershell, the BIG-IP shell with `bash -n` and tclsh on each tmsh command);
+//! - no inline code span holds prose;
+//! - no placeholder where the site knows the value (an allow-list says why each remaining one is
+//!   unknown to the site);
+//! - `list` and `plan` print the runbook's own command lines;
+//! - an operator's day (tests/operator_day.py): the blocks applied in order to a model of the farm
+//!   never leave a pool without a member, both SQL Server partners down, or an alias at a mirror.
 
 use std::collections::BTreeSet;
 
@@ -679,4 +689,66 @@ fn control_placeholders_the_site_could_fill_are_found() {
         placeholders("`Farm <tools>`", ""),
         vec!["<tools>".to_string()]
     );
+}
+
+/// Every exact command of the bundle's deployments (what `list` prints) and of the per-server
+/// plans (what `plan` prints): each must appear verbatim in the runbook (issue 29: "`list` and
+/// `plan` print the exact commands the runbook prints"; one source: the `Deploy` of each file and
+/// the plan's `How`).
+fn commands_missing_from_runbook(name: &str, text: &str) -> Vec<String> {
+    use sitebundle::bundle::Deploy;
+    let (site, _) = sitebundle::load_text(name, text).unwrap_or_else(|d| panic!("{}", d.render()));
+    let bundle = sitebundle::build_bundle(&site).unwrap();
+    let md = String::from_utf8(bundle.files["README.md"].bytes.clone()).unwrap();
+    let mut commands = Vec::new();
+    for a in bundle.files.values() {
+        match &a.deploy {
+            Deploy::Run { commands: c, .. } => commands.extend(c.iter().map(|c| c.line.clone())),
+            Deploy::TaskXml { command }
+            | Deploy::RegFile { command }
+            | Deploy::GpoImport { command } => commands.push(command.clone()),
+            _ => {}
+        }
+    }
+    let plans = sitebundle::plan(&site)
+        .unwrap()
+        .server_plans(&site.farm, &bundle)
+        .unwrap();
+    for p in plans {
+        commands.extend(p.files.into_iter().filter_map(|f| f.how.command));
+        commands.extend(p.verify.into_iter().map(|v| v.command));
+    }
+    commands.sort();
+    commands.dedup();
+    assert!(!commands.is_empty());
+    commands.retain(|c| !md.contains(c.as_str()));
+    commands
+}
+
+#[test]
+fn list_and_plan_print_the_runbooks_commands() {
+    for (name, text) in sites() {
+        assert_eq!(
+            commands_missing_from_runbook(&name, &text),
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn control_a_list_command_the_runbook_does_not_print_is_found() {
+    // What `list` and `plan` printed for the probe and the SQL collector before (issue 29): the
+    // runbook never printed these lines, so the check above would have failed on them.
+    let (md, _) = readme("site.toml", &common::read("site.toml"));
+    for old in [
+        "sqlcmd -S <partner> -E -d master -h -1 -i sql\\mirror-state.sql -v dbname=<database>",
+        "sqlcmd -S <partner> -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\<partner folder>.txt",
+        "Import-GPO -BackupId '{75D8C96C-34D0-5C20-A37F-F2FA459A5249}' -Path <bundle>\\gpo",
+    ] {
+        assert!(!md.contains(old), "{old}");
+    }
+    assert!(md.contains(
+        "Import-GPO -BackupId '{75D8C96C-34D0-5C20-A37F-F2FA459A5249}' -Path \"$PWD\\gpo\""
+    ));
 }
