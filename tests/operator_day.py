@@ -147,6 +147,11 @@ class Day:
 
     # -- cmd -------------------------------------------------------------------------------
     def cmd(self, line, text):
+        if re.match(r"REM\b", text, re.I):
+            m = re.match(r"REM on (.+?)(?::|$)", text)
+            if m:
+                self.scope = [s.strip() for s in m.group(1).split(",")]
+            return  # a comment: prose, never split as a command
         try:
             w = shlex.split(text.replace("\\", "\\\\"), posix=True)
         except ValueError:
@@ -154,11 +159,6 @@ class Day:
         if not w:
             return
         head = w[0].lower().rsplit("\\", 1)[-1]
-        if head == "rem":
-            m = re.match(r"REM on (.+?)(?::|$)", text)
-            if m:
-                self.scope = [s.strip() for s in m.group(1).split(",")]
-            return
         fn = {
             "sqlcmd": self.sqlcmd, "schtasks": self.schtasks, "reg": self.reg, "net": self.net,
             "powershell.exe": self.ps_exe, "iisreset": self.iisreset,
@@ -329,9 +329,23 @@ class Day:
             self.fail(line, f"cannot split {text!r}")
         if not w:
             return
-        if w[0] == "curl":
+        # Each command of a pipeline or list: tmsh (below), curl (an HTTP request) and grep (a
+        # filter) are read-only; anything else fails.
+        segments, cur = [], []
+        for x in w:
+            if x in ("|", ";", "&&", "||"):
+                segments.append(cur)
+                cur = []
+            else:
+                cur.append(x)
+        segments.append(cur)
+        for seg in segments[1:]:
+            if seg and seg[0] not in ("grep", "curl"):
+                self.fail(line, f"shell command not in the model: {' '.join(seg)[:80]!r}")
+        w = segments[0]
+        if w and w[0] == "curl":
             return  # HTTP request: read-only
-        if w[0] != "tmsh":
+        if not w or w[0] != "tmsh":
             self.fail(line, f"shell command not in the model: {text[:80]!r}")
         args = w[1:]
         while args and args[0] == "-q":
@@ -339,8 +353,10 @@ class Day:
         if args[:1] == ["-c"]:
             for c in args[1].split(";"):
                 self.tmsh(line, c.split())
+            if len(args) > 2 and args[2] != ">":
+                self.fail(line, f"tmsh -c followed by {args[2:]}")
         else:
-            end = next((i for i, x in enumerate(args) if x in ("|", ";", ">", "&&")), len(args))
+            end = next((i for i, x in enumerate(args) if x == ">"), len(args))
             self.tmsh(line, args[:end])
 
     def tmsh(self, line, w):

@@ -540,6 +540,10 @@ fn control_an_operators_day_catches_what_breaks_the_farm() {
             "```sh\ntmsh modify ltm pool /Mixed/moss monitor none\n```".to_string(),
             "V4 tmsh command not in the model",
         ),
+        (
+            "```sh\ntmsh -c 'cd /; list ltm node' | xargs -n1 tmsh delete ltm node\n```".to_string(),
+            "V4 shell command not in the model",
+        ),
     ];
     for (block, want) in &controls {
         let edited = format!("{md}\n## Control\n\n{block}\n");
