@@ -83,6 +83,14 @@ pub enum Deploy {
     ReviewOnly { why: String },
     /// Run by hand with this command line.
     Command(String),
+    /// Run by hand: `when` says when, why or where in words (never inside a command), `commands`
+    /// are the exact command lines the runbook prints (one per target, e.g. per SQL Server
+    /// partner, with the server it is for when it is run there). `list`, `plan` and the runbook
+    /// print these same strings (issue 29).
+    Run {
+        when: String,
+        commands: Vec<RunCommand>,
+    },
     /// A runtime script: copied to the servers' scripts folder (by the GPO's Files preference when
     /// the site has one).
     RuntimeScript { scripts_dir: String },
@@ -90,9 +98,26 @@ pub enum Deploy {
     TaskXml { command: String },
     /// A `.reg` file imported with this command (or written by the GPO's Registry preference).
     RegFile { command: String },
-    /// Part of a GPO backup imported into the domain with this PowerShell command, in which
-    /// `<bundle>` stands for the bundle folder.
+    /// Part of a GPO backup imported into the domain with this PowerShell command, run in the
+    /// bundle folder (`$PWD\gpo`), exactly as the runbook prints it.
     GpoImport { command: String },
+}
+
+/// One exact command line of a [`Deploy::Run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCommand {
+    /// The server it is run on (or for) when it is that server's own, `None` when any.
+    pub host: Option<String>,
+    pub line: String,
+}
+
+impl RunCommand {
+    pub fn any(line: impl Into<String>) -> RunCommand {
+        RunCommand {
+            host: None,
+            line: line.into(),
+        }
+    }
 }
 
 impl Deploy {
@@ -109,6 +134,10 @@ impl Deploy {
             }
             Deploy::RegFile { command } => {
                 format!("{command} (or the Group Policy Registry preference)")
+            }
+            Deploy::Run { when, commands } => {
+                let lines: Vec<&str> = commands.iter().map(|c| c.line.as_str()).collect();
+                format!("{when}: {}", lines.join("; "))
             }
         }
     }

@@ -11,6 +11,9 @@ use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::plan::{Collector, Emitted, Plan, RunbookSlot, Section};
 
+/// The GPO collector's command line, as `list`, `plan` and the runbook print it.
+const GPO_COLLECT: &str = "powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1";
+
 /// A value for a `rem sitebundle-…` data line of the batch collector: checked with
 /// `escape::cmd_quoted` (no quote, no `!`, `%` only in `%NAME%`, no control character: it then
 /// stays one comment line and one quoted argument), written without the quotes, printed with
@@ -71,16 +74,16 @@ pub fn emit(site: &Farm, plan: &Plan) -> Result<Emitted, crate::Error> {
             "collect/gpo/collect-gpo.ps1",
             Artifact::text(ArtifactKind::PowerShell, Encoding::Utf8, Eol::Crlf, &text)
                 .domain(&gpo.domain)
-                .deploy(Deploy::Command(
-                    "read-only, for sitebundle audit: powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1".into(),
-                )),
+                .deploy(Deploy::Run {
+                    when: "read-only, for sitebundle audit".into(),
+                    commands: vec![crate::bundle::RunCommand::any(GPO_COLLECT)],
+                }),
         )?;
         collectors.push(Collector {
             source: format!("GPO {}", gpo.name),
             run_on: "a machine with GPMC (GroupPolicy module), as a user who can read the GPO"
                 .into(),
-            command: "powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1"
-                .into(),
+            command: GPO_COLLECT.into(),
             output: "gpo/{backup id}/".into(),
         });
     }
@@ -220,9 +223,10 @@ fn add_windows(
         path.clone(),
         Artifact::text(ArtifactKind::Batch, Encoding::Utf8, Eol::Crlf, &text)
             .hosts(names.iter().map(|n| n.to_string()))
-            .deploy(Deploy::Command(format!(
-                "read-only, for sitebundle audit: run on {on} as a local administrator"
-            ))),
+            .deploy(Deploy::Run {
+                when: format!("read-only, for sitebundle audit, on {on} as a local administrator"),
+                commands: vec![crate::bundle::RunCommand::any(path.replace('/', "\\"))],
+            }),
     )?;
     Ok(Collector {
         source: format!("{source} ({})", first.os.label()),

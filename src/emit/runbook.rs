@@ -164,10 +164,7 @@ fn table_deploy(site: &Farm, deploy: &Deploy) -> String {
         }
         Deploy::RegFile { command } => command.clone(),
         // The exact command (PowerShell, in the bundle folder), as the Group Policy section has it.
-        Deploy::GpoImport { command } => format!(
-            "PowerShell: {}",
-            command.replace("<bundle>\\gpo", "\"$PWD\\gpo\"")
-        ),
+        Deploy::GpoImport { command } => format!("PowerShell: {command}"),
         other => other.summary(),
     };
     if text.is_empty() {

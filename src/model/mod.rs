@@ -59,6 +59,13 @@ pub struct RawSiteInfo {
     /// fail `--deny-warnings`. An entry that matches no warning is a `stale-accept` warning.
     #[serde(default)]
     pub accept: Vec<accept::RawAccept>,
+    /// The NetBIOS name of the servers' domain (what `echo %USERDOMAIN%` prints on a domain
+    /// member), e.g. "CAMPUS": the runbook names computer accounts with it (`CAMPUS\web1$` in the
+    /// alias switcher's SQL Server logins). Without it the runbook asks for it where it is needed.
+    /// 1-15 letters, digits, `_`, `-`, `.` (Active Directory allows a few more characters; these
+    /// are the ones safe unquoted on a command line and in T-SQL).
+    #[serde(default)]
+    pub domain_netbios: Option<String>,
 }
 
 fn default_scripts_dir() -> String {
@@ -78,6 +85,8 @@ pub struct Farm {
     pub gpo: Option<Gpo>,
     /// The servers' time zone (`site.timezone`), when given.
     pub timezone: Option<Zone>,
+    /// The domain's NetBIOS name (`site.domain_netbios`), when given.
+    pub domain_netbios: Option<String>,
 }
 
 /// A time zone with the name the site file gave it.
@@ -150,7 +159,8 @@ pub fn resolve_farm(
 impl Farm {
     /// The farm from its checked parts.
     pub fn new(info: Settings, servers: Vec<Server>, gpo: Option<Gpo>) -> Farm {
-        let ((name, description, changed, scripts_dir, scripts_share), timezone) = info;
+        let ((name, description, changed, scripts_dir, scripts_share, domain_netbios), timezone) =
+            info;
         Farm {
             name,
             description,
@@ -160,6 +170,7 @@ impl Farm {
             servers,
             gpo,
             timezone,
+            domain_netbios,
         }
     }
 }
@@ -256,8 +267,8 @@ impl Names<'_> {
     }
 }
 
-/// Name, description, changed, scripts folder, scripts share.
-pub type Info = (String, String, String, String, String);
+/// Name, description, changed, scripts folder, scripts share, the domain's NetBIOS name.
+pub type Info = (String, String, String, String, String, Option<String>);
 
 /// The checked site-wide settings and the servers' time zone.
 pub type Settings = (Info, Option<Zone>);
@@ -279,6 +290,15 @@ fn resolve_info(raw: &RawSiteInfo, ctx: &mut Ctx) -> Option<Info> {
         check_unc(&raw.scripts_share),
         r"e.g. `scripts_share = '\\fileserver\gpo$\localscripts'`",
     );
+    if let Some(n) = &raw.domain_netbios {
+        // Microsoft, "Naming conventions in Active Directory for computers, domains, sites, and
+        // OUs": a NetBIOS domain name has at most 15 characters.
+        ok &= ctx.check(
+            "site.domain_netbios",
+            check_plain_name(n, 15, false, "NetBIOS domain name"),
+            "e.g. `domain_netbios = \"CAMPUS\"` (`echo %USERDOMAIN%` on a domain member prints it)",
+        );
+    }
     ok &= ctx.safe_for(
         "site.description",
         &raw.description,
@@ -294,6 +314,7 @@ fn resolve_info(raw: &RawSiteInfo, ctx: &mut Ctx) -> Option<Info> {
             raw.changed.clone(),
             raw.scripts_dir.trim_end_matches('\\').to_string(),
             raw.scripts_share.trim_end_matches('\\').to_string(),
+            raw.domain_netbios.clone(),
         )
     })
 }

@@ -387,17 +387,30 @@ impl Plan {
                     ),
                     // Task XML and .reg files are listed with their tasks and values.
                     Deploy::TaskXml { .. } | Deploy::RegFile { .. } => return None,
-                    Deploy::Command(c) => (None, command_how(c)),
+                    Deploy::Command(c) => (
+                        None,
+                        How::hand(Some(c.clone()), "run from the bundle folder"),
+                    ),
+                    Deploy::Run { when, commands } => {
+                        return Some(Ok(run_plans(
+                            path,
+                            a,
+                            when,
+                            commands,
+                            &site.server(idx).name,
+                        )));
+                    }
                     other => (None, How::hand(None, other.summary())),
                 };
-                Some(Ok(FilePlan {
+                Some(Ok(vec![FilePlan {
                     path: path.clone(),
                     kind: a.kind.as_str().to_string(),
                     target,
                     how,
-                }))
+                }]))
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.into_iter().flatten().collect())
     }
 
     fn task_plans(&self, site: &Farm, by: &ByServer, idx: usize) -> Vec<TaskPlan> {
@@ -627,13 +640,25 @@ pub fn schtasks_2003(options: &str) -> String {
 }
 
 /// A file's own command line: "run by hand …: COMMAND" keeps its note apart.
-fn command_how(c: &str) -> How {
-    match c.split_once(": ") {
-        Some((note, command)) if note.starts_with("run by hand") => {
-            How::hand(Some(command.to_string()), note)
-        }
-        _ => How::hand(Some(c.to_string()), "run from the bundle folder"),
-    }
+/// A file run by hand on (or from) this server: one line per exact command that is this
+/// server's own or anyone's, each with the words of `when` as its note.
+fn run_plans(
+    path: &str,
+    a: &crate::bundle::Artifact,
+    when: &str,
+    commands: &[crate::bundle::RunCommand],
+    server: &str,
+) -> Vec<FilePlan> {
+    commands
+        .iter()
+        .filter(|c| c.host.as_deref().is_none_or(|h| h == server))
+        .map(|c| FilePlan {
+            path: path.to_string(),
+            kind: a.kind.as_str().to_string(),
+            target: None,
+            how: How::hand(Some(c.line.clone()), when),
+        })
+        .collect()
 }
 
 /// A value quoted for a cmd.exe command line (resolve already refused what cannot be quoted, so

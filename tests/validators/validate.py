@@ -1544,6 +1544,199 @@ def check_vbs(res: Result, data: bytes, marker: str | None) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Runbook code blocks (--runbook README.md ...)
+# --------------------------------------------------------------------------------------
+#
+# Every fenced code block of a generated runbook is checked by the parser of the language its
+# info string names, with findings at the README's own line numbers:
+#   cmd         an elevated Windows command prompt: tree-sitter-batch (check_batch, on the block
+#               with CRLF line endings), and the query of every `sqlcmd … -Q "…"` line as T-SQL
+#               (sqlfluff, _check_tsql_text);
+#   powershell  tree-sitter-powershell (check_ps1);
+#   sh          the BIG-IP's bash shell: `bash -n` (bash's own parser), and every tmsh command
+#               in it (`tmsh ARGS` or each `;`-separated command of `tmsh -c '…'`) as tmsh:
+#               a Tcl list (tmsh's braces and quotes are Tcl's; tclsh decides, as for the merge
+#               file) whose first word is a tmsh verb;
+#   text        output or prose shown as is: declared, not parsed.
+# A block without an info string, or with another one, fails.
+
+RUNBOOK_LANGS = ("cmd", "powershell", "sh", "text")
+# tmsh verbs the runbook may use (F5, "Traffic Management Shell (tmsh) Reference Guide": the
+# commands create, delete, list, load, modify, save, show, cd, run, reset-stats).
+_TMSH_VERBS = {"create", "delete", "list", "load", "modify", "save", "show", "cd", "run",
+               "reset-stats"}
+_SQLCMD_Q = re.compile(r'(?:^|\s)sqlcmd(?:\.exe)?\s.*?-Q\s+"(.*)"', re.I)
+_FENCE = re.compile(r"^```(.*)$")
+
+
+def runbook_blocks(text: str):
+    """(fence line, info string, body lines) of every fenced block; an unclosed fence is a block
+    to the end of the text."""
+    blocks, lines, i = [], text.split("\n"), 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith("```"):
+            j += 1
+        blocks.append((i + 1, m.group(1).strip(), lines[i + 1 : j]))
+        i = j + 1
+    return blocks
+
+
+def _shift(errors: list[str], base: int, lang: str, col0: int = 0) -> list[str]:
+    """Findings of a block's checker ("L:C: msg" or "L: msg", 1-based in the block) at the
+    README's line numbers (and columns, for a text that starts at column col0 + 1)."""
+    out = []
+    for e in errors:
+        m = re.match(r"(\d+)(?::(\d+))?: (.*)", e, re.S)
+        if not m:
+            out.append(f"{base}: [{lang}] {e}")
+            continue
+        col = f":{int(m.group(2)) + col0}" if m.group(2) else ""
+        out.append(f"{base + int(m.group(1))}{col}: [{lang}] {m.group(3)}")
+    return out
+
+
+def _tmsh_commands(line: str) -> list[str]:
+    """The tmsh commands of one shell line: `tmsh [-q] ARGS…` and the `;`-separated commands of
+    `tmsh -c '…'`, split into words as bash does (shlex, POSIX mode)."""
+    import shlex
+    try:
+        lex = shlex.shlex(line, posix=True, punctuation_chars="|;&")
+        lex.whitespace_split = True
+        words = list(lex)
+    except ValueError:
+        return []  # unbalanced quotes: bash -n reports it
+    cmds, i = [], 0
+    while i < len(words):
+        if words[i] != "tmsh":
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and words[j] == "-q":
+            j += 1
+        if j + 1 < len(words) and words[j] == "-c":
+            cmds.extend(c.strip() for c in words[j + 1].split(";") if c.strip())
+            i = j + 2
+            continue
+        k = j
+        while k < len(words) and words[k] not in ("|", ";", "&&", "||", "&"):
+            k += 1
+        cmds.append(" ".join(words[j:k]))
+        i = k
+    return cmds
+
+
+_TMSH_LIST_SCRIPT = r"""
+fconfigure stdin -encoding utf-8
+while {[gets stdin l] >= 0} {
+    if {![info complete $l] || ![string is list $l]} { puts "ERR unbalanced braces or quotes"
+    } else { puts "OK [lindex $l 0]" }
+}
+"""
+
+
+def _check_tmsh_lines(cmds: list[str]) -> list[str | None]:
+    """One tclsh over every tmsh command: None when it is a Tcl list starting with a tmsh verb,
+    else the message."""
+    if not cmds:
+        return []
+    with tempfile.NamedTemporaryFile("w", suffix=".tcl", delete=False) as f:
+        f.write(_TMSH_LIST_SCRIPT)
+        script = f.name
+    try:
+        out = subprocess.run(["tclsh", script], input="".join(c.replace("\n", " ") + "\n"
+                                                            for c in cmds),
+                             capture_output=True, text=True, check=False).stdout.splitlines()
+    finally:
+        os.unlink(script)
+    verdicts = []
+    for i in range(len(cmds)):
+        ans = out[i] if i < len(out) else "ERR tclsh gave no answer"
+        if ans.startswith("ERR"):
+            verdicts.append(ans[4:])
+        elif ans[3:] not in _TMSH_VERBS:
+            verdicts.append(f"not a tmsh command: {ans[3:]!r}")
+        else:
+            verdicts.append(None)
+    return verdicts
+
+
+def _check_sh_block(res: Result, base: int, body: list[str]) -> list[tuple[int, str]]:
+    """bash -n over the block; returns the tmsh commands to check, with their README lines."""
+    out = subprocess.run(["bash", "-n"], input="\n".join(body) + "\n", capture_output=True,
+                         text=True, check=False)
+    found = False
+    for m in re.finditer(r"line (\d+): (.*)", out.stderr):
+        res.error(f"[sh] bash: {m.group(2)}", base + int(m.group(1)))
+        found = True
+    if out.returncode and not found:
+        res.error(f"[sh] bash -n failed: {out.stderr.strip()[:200]}", base + 1)
+    return [(base + n, c) for n, line in enumerate(body, 1) for c in _tmsh_commands(line)]
+
+
+def _check_cmd_block(res: Result, base: int, body: list[str]) -> int:
+    """check_batch over the block, T-SQL over each `sqlcmd -Q` query; returns the number of
+    queries."""
+    sub = Result("", "batch")
+    check_batch(sub, ("\r\n".join(body) + "\r\n").encode("utf-8"), None)
+    res.errors.extend(_shift(sub.errors, base, "cmd"))
+    queries = 0
+    for n, line in enumerate(body, 1):
+        m = _SQLCMD_Q.search(line)
+        if m:
+            queries += 1
+            sub = Result("", "sql")
+            _check_tsql_text(sub, m.group(1), None)
+            res.errors.extend(_shift(sub.errors, base + n - 1, "cmd/sqlcmd -Q", m.start(1)))
+    return queries
+
+
+def check_runbook(res: Result, text: str) -> dict[str, int]:
+    """Checks every block of a runbook; returns the number of blocks per info string (and of
+    tmsh commands)."""
+    counts: dict[str, int] = {}
+    tmsh: list[tuple[int, str]] = []
+    queries = 0
+    for base, info, body in runbook_blocks(text):
+        lang = info.split()[0] if info else ""
+        counts[lang or "(none)"] = counts.get(lang or "(none)", 0) + 1
+        if lang not in RUNBOOK_LANGS:
+            what = "has no info string" if not lang else f"has info string {lang!r}"
+            res.error(f"code block {what}: name its language ({', '.join(RUNBOOK_LANGS)})", base)
+        elif lang == "cmd":
+            queries += _check_cmd_block(res, base, body)
+        elif lang == "powershell":
+            sub = Result("", "ps1")
+            check_ps1(sub, (UTF8_BOM + "\n".join(body).encode("utf-8")), None)
+            res.errors.extend(_shift(sub.errors, base, "powershell"))
+        elif lang == "sh":
+            tmsh.extend(_check_sh_block(res, base, body))
+    for (line, cmd), verdict in zip(tmsh, _check_tmsh_lines([c for _, c in tmsh])):
+        if verdict:
+            res.error(f"[tmsh] {verdict}: {cmd[:80]}", line)
+    counts["tmsh commands"] = len(tmsh)
+    counts["sqlcmd -Q queries"] = queries
+    return counts
+
+
+def runbook_main(paths: list[str]) -> int:
+    failed = 0
+    for p in paths:
+        res = Result(p, "runbook")
+        with open(p, encoding="utf-8") as f:
+            counts = check_runbook(res, f.read())
+        failed += bool(res.errors)
+        print(json.dumps({"path": p, "kind": "runbook", "ok": not res.errors,
+                          "errors": res.errors, "blocks": counts}))
+    print(f"validate: {len(paths) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------------------
 # Dispatch and command line
 # --------------------------------------------------------------------------------------
 
@@ -1615,6 +1808,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Validate sitebundle artifacts with real parsers (one JSON line per file)."
     )
     ap.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    ap.add_argument("--runbook", action="store_true",
+                    help="the paths are generated runbooks (README.md): check every fenced code "
+                         "block with the parser of its info string's language")
     ap.add_argument("--xsd", default=DEFAULT_XSD, help="Task Scheduler XSD (default: %(default)s)")
     ap.add_argument("--marker", help="hostile-input marker word that must only appear as data")
     ap.add_argument("--marker-names-ok", action="store_true",
@@ -1625,6 +1821,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"validate: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if args.runbook:
+        return runbook_main(args.paths)
     if args.marker is not None and not re.fullmatch(r"\w+", args.marker):
         print("validate: --marker must be a non-empty word (letters, digits, _)", file=sys.stderr)
         return 2

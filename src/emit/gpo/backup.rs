@@ -54,7 +54,7 @@ pub fn add(
     let target = crate::escape::ps_str(&gpo.name)
         .map_err(|e| crate::Error::internal(e.to_string()).at_item("gpo.name"))?;
     let import = format!(
-        "Import-GPO -BackupId '{}' -Path <bundle>\\gpo -TargetName {target} -CreateIfNeeded",
+        "Import-GPO -BackupId '{}' -Path \"$PWD\\gpo\" -TargetName {target} -CreateIfNeeded",
         backup_id(site, gpo),
     );
     let mut entries = vec![BackupFile {

@@ -639,10 +639,12 @@ fn collector(site: &Farm, f5: &F5) -> crate::plan::Collector {
     let p = &f5.partition;
     crate::plan::Collector {
         source: "BIG-IP".into(),
-        run_on: "the active BIG-IP, in the bash shell, as an administrator (read-only commands)"
-            .into(),
+        run_on: format!(
+            "the active BIG-IP, in the bash shell, as an administrator (read-only commands); copy /var/tmp/{}-{p}.conf to collected/f5/{p}.conf",
+            site.name
+        ),
         command: format!(
-            "tmsh -q -c 'cd /{p}; list ltm monitor; list ltm node; list ltm pool; list ltm rule; list ltm virtual' > /var/tmp/{}-{p}.conf, then copy it to collected/f5/{p}.conf",
+            "tmsh -q -c 'cd /{p}; list ltm monitor; list ltm node; list ltm pool; list ltm rule; list ltm virtual' > /var/tmp/{}-{p}.conf",
             site.name
         ),
         output: format!("f5/{p}.conf"),

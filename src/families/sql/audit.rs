@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::model::Sql;
 use super::scripts::{ALERTS, alert_query, partner_dir, start_time, step_text};
 use super::{CONNECT_TO, CONNECT_TO_WOW};
-use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol, RunCommand};
 use crate::model::Farm;
 use crate::plan::{Collector, Compare, Contribution, Expected, Field, LiveValue, Scope, SqlTarget};
 
@@ -202,24 +202,41 @@ fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), 
         .iter()
         .map(|p| site.server(p.server).name.clone())
         .collect();
-    let command = "sqlcmd -S <partner> -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\<partner folder>.txt";
+    // One exact command per partner, shared by the file's deployment (`list`, `plan`, the
+    // runbook's per-server steps) and the Audit table.
+    let commands: Vec<(String, String)> = sql
+        .partners
+        .iter()
+        .map(|p| {
+            let folder = partner_dir(site, p).trim_start_matches("sql/").to_string();
+            let line = format!(
+                "sqlcmd -S {} -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\{folder}.txt",
+                p.target()
+            );
+            (folder, line)
+        })
+        .collect();
     plan.add_file(
         COLLECTOR,
         Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
-            .hosts(hosts)
-            .deploy(Deploy::Command(format!(
-                "read-only, for sitebundle audit: {command}"
-            ))),
+            .hosts(hosts.clone())
+            .deploy(Deploy::Run {
+                when: "read-only, for sitebundle audit, from any machine with sqlcmd".into(),
+                commands: hosts
+                    .iter()
+                    .zip(&commands)
+                    .map(|(h, (_, line))| RunCommand {
+                        host: Some(h.clone()),
+                        line: line.clone(),
+                    })
+                    .collect(),
+            }),
     )?;
-    for p in &sql.partners {
-        let folder = partner_dir(site, p).trim_start_matches("sql/").to_string();
+    for (p, (folder, line)) in sql.partners.iter().zip(commands) {
         plan.audit.collectors.push(Collector {
             source: format!("SQL Server {}", p.target()),
             run_on: "any machine with sqlcmd, as a sysadmin of the partner (or SQLAgentReaderRole in msdb)".into(),
-            command: format!(
-                "sqlcmd -S {} -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\{folder}.txt",
-                p.target()
-            ),
+            command: line,
             output: format!("sql/{folder}.txt"),
         });
     }

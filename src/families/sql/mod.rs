@@ -384,13 +384,17 @@ fn add_partner_scripts(
         for (name, text) in files {
             let path = format!("{dir}/{name}");
             let command = sqlcmd(&p.target(), &path.replace('/', "\\"));
-            let deploy = Deploy::Command(match name {
+            let by_hand = |when: &str| Deploy::Run {
+                when: when.into(),
+                commands: vec![crate::bundle::RunCommand::any(command.clone())],
+            };
+            let deploy = match name {
                 "pause-failover-job.sql" => {
-                    format!("run by hand before planned failovers or patching: {command}")
+                    by_hand("run by hand before planned failovers or patching")
                 }
-                "resume-failover-job.sql" => format!("run by hand afterwards: {command}"),
-                _ => command,
-            });
+                "resume-failover-job.sql" => by_hand("run by hand afterwards"),
+                _ => Deploy::Command(command.clone()),
+            };
             plan.add_file(
                 path,
                 Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
@@ -402,6 +406,27 @@ fn add_partner_scripts(
     Ok(())
 }
 
+/// The mirror-state probe's command line per partner, as the runbook's step 2 prints it: with the
+/// switcher's probe database when sqlcmd can take it as a `-v` value, else `<database>` for the
+/// operator to fill in.
+fn probe_commands(sql: &Sql) -> Vec<crate::bundle::RunCommand> {
+    let db = &sql.switcher.probe_database;
+    let db = if probe_safe(db) {
+        db.as_str()
+    } else {
+        "<database>"
+    };
+    sql.partners
+        .iter()
+        .map(|p| {
+            crate::bundle::RunCommand::any(format!(
+                "sqlcmd -S {} -E -b -d master -h -1 -i sql\\mirror-state.sql -v dbname={db}",
+                p.target()
+            ))
+        })
+        .collect()
+}
+
 /// The probe and the switcher script, for the front ends.
 fn add_front_end_files(
     site: &Farm,
@@ -411,11 +436,17 @@ fn add_front_end_files(
     let hosts = site.server_names(&sql.switcher.servers);
     plan.add_file(
         "sql/mirror-state.sql",
-        Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &scripts::probe_script(site, sql)?)
-            .hosts(hosts.clone())
-            .deploy(Deploy::Command(
-                "run by hand: sqlcmd -S <partner> -E -d master -h -1 -i sql\\mirror-state.sql -v dbname=<database>".into(),
-            )),
+        Artifact::text(
+            ArtifactKind::Tsql,
+            Encoding::Utf8,
+            Eol::Crlf,
+            &scripts::probe_script(site, sql)?,
+        )
+        .hosts(hosts.clone())
+        .deploy(Deploy::Run {
+            when: "run by hand, against each partner".into(),
+            commands: probe_commands(sql),
+        }),
     )?;
     plan.add_file(
         format!("scripts/{SWITCHER}"),
@@ -561,12 +592,16 @@ struct SqlRunbookView<'a> {
     interval: u32,
     alias: &'a str,
     database: &'a str,
-    probe_example: bool,
+    /// The probe's command lines, the same strings as `list` and `plan` print.
+    probe_commands: Vec<String>,
     switchers: String,
-    switcher_names: Vec<String>,
     task_name: &'a str,
     task_file: String,
     run_as_system: bool,
+    /// `site.domain_netbios`, when given.
+    netbios: Option<&'a str>,
+    /// The front ends' computer accounts (`NETBIOS\host$`), when the site names the domain.
+    logins: Vec<String>,
     run_as: &'a str,
     cycle_services: Vec<String>,
     switch_interval: u32,
@@ -622,12 +657,20 @@ fn runbook_view<'a>(site: &'a Farm, sql: &'a Sql) -> SqlRunbookView<'a> {
         interval: sql.job.interval_minutes,
         alias: &sql.alias,
         database: &sql.switcher.probe_database,
-        probe_example: probe_safe(&sql.switcher.probe_database),
+        probe_commands: probe_commands(sql).into_iter().map(|c| c.line).collect(),
         switchers: site.server_list(&sql.switcher.servers),
-        switcher_names: site.server_names(&sql.switcher.servers),
         task_name: &sql.switcher.task_name,
         task_file: format!("tasks\\{}.xml", sql.switcher.task_name),
         run_as_system: sql.switcher.runs_as_system(),
+        netbios: site.domain_netbios.as_deref(),
+        logins: match &site.domain_netbios {
+            Some(d) => site
+                .server_names(&sql.switcher.servers)
+                .iter()
+                .map(|h| format!("{d}\\{h}$"))
+                .collect(),
+            None => Vec::new(),
+        },
         run_as: &sql.switcher.run_as,
         cycle_services: sql.switcher.cycle_services.clone(),
         switch_interval: sql.switcher.interval_minutes,
