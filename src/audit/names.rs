@@ -192,7 +192,13 @@ mod tests {
         assert_eq!(release("5.2"), "5.2 (Windows Server 2003 or 2003 R2)");
         assert_eq!(release("6.0"), "6.0 (Windows Server 2008)");
         assert_eq!(release("6.1"), "6.1 (Windows Server 2008 R2)");
-        assert_eq!(release("10.0"), "10.0 (not a release sitebundle targets)");
+        assert_eq!(release("6.3"), "6.3 (Windows Server 2012 R2)");
+        // One NT version for four releases (issue 31): the audit names them all.
+        assert_eq!(
+            release("10.0"),
+            "10.0 (Windows Server 2016 or 2019 or 2022 or 2025)"
+        );
+        assert_eq!(release("6.2"), "6.2 (not a release sitebundle targets)");
     }
 
     #[test]
