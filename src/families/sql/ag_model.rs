@@ -119,18 +119,20 @@ pub const MAX_AUTOMATIC: usize = 3;
 
 /// Keys that only database mirroring uses: an error in AG mode (path, what it is).
 const MIRRORING_ONLY: &[(&str, &str)] = &[
-    ("sql.witness", "the mirroring witness (the cluster's quorum decides in an availability group)"),
-    ("sql.high_performance", "mirroring's high-performance handling"),
-    ("sql.high_performance_databases", "mirroring's high-performance databases"),
-    ("sql.all_synchronized", "mirroring's every-database mode (an availability group lists its databases)"),
-    ("sql.anchor_database", "the failover job's anchor (the availability group fails over as one)"),
-    ("sql.job", "the failover-all Agent job (the availability group fails over as one)"),
-    ("sql.switcher.interval_minutes", "the alias switcher (the listener replaces it)"),
-    ("sql.switcher.run_as", "the alias switcher (the listener replaces it)"),
-    ("sql.switcher.cycle_services", "the alias switcher (the listener replaces it)"),
-    ("sql.switcher.probe_database", "the alias switcher (the listener replaces it)"),
-    ("sql.switcher.task_name", "the alias switcher (the listener replaces it)"),
+    ("sql.witness", "the cluster's quorum decides failovers in an availability group"),
+    ("sql.high_performance", "an availability group sets each replica's `commit` instead"),
+    ("sql.high_performance_databases", "an availability group sets each replica's `commit` instead"),
+    ("sql.all_synchronized", "an availability group lists its databases in `databases`"),
+    ("sql.anchor_database", "the availability group fails over as one"),
+    ("sql.job", "no failover job: the availability group fails over as one"),
+    ("sql.switcher.interval_minutes", SWITCHER_WHY),
+    ("sql.switcher.run_as", SWITCHER_WHY),
+    ("sql.switcher.cycle_services", SWITCHER_WHY),
+    ("sql.switcher.probe_database", SWITCHER_WHY),
+    ("sql.switcher.task_name", SWITCHER_WHY),
 ];
+const SWITCHER_WHY: &str =
+    "no alias switcher: the alias points at the listener, which follows the primary";
 
 /// In mirroring mode, the AG keys are errors (each located at its key).
 pub fn reject_ag_keys(raw: &RawSql, ctx: &mut Ctx) {
@@ -280,7 +282,7 @@ fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool
     let automatic: Vec<usize> = modes
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.failover == Failover::Automatic)
+        .filter(|(_, m)| m.failover == Failover::Automatic && m.commit == Commit::Synchronous)
         .map(|(i, _)| i)
         .collect();
     if automatic.len() > MAX_AUTOMATIC {
@@ -300,12 +302,15 @@ fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool
 /// The errors for mirroring-only keys given in AG mode.
 fn reject_mirroring_keys(ctx: &mut Ctx) -> bool {
     let mut ok = true;
-    for (path, what) in MIRRORING_ONLY {
+    for (path, why) in MIRRORING_ONLY {
         if ctx.has_key(path) {
             ctx.error(
                 path,
-                format!("{what} is for database mirroring; this [sql] is `mode = \"availability-group\"`"),
-                "remove it: in an availability group only `alias`, `databases`, [[sql.partner]], [sql.availability_group] and `switcher.servers` (the front ends that get the alias) apply",
+                format!(
+                    "`{}` is a database mirroring setting; this [sql] is `mode = \"availability-group\"`",
+                    path.trim_start_matches("sql.")
+                ),
+                format!("remove it ({why}); in an availability group only `alias`, `databases`, [[sql.partner]], [sql.availability_group] and `switcher.servers` (the front ends that get the alias) apply"),
             );
             ok = false;
         }
