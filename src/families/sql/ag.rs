@@ -13,7 +13,7 @@ use super::partner_dir;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
 use crate::model::Farm;
 use crate::plan::{
-    Column, Contribution, LineSlot, RunbookSlot, Section, ServerLine, ServerPrerequisite,
+    Column, Contribution, LineSlot, Part, RunbookSlot, Section, ServerLine, ServerPrerequisite,
     ServerRole, ServerVerify, TopoEdge, TopoNode, Topology,
 };
 
@@ -359,11 +359,37 @@ fn add_runbook(
     ag: &Ag,
     plan: &mut Contribution,
 ) -> Result<(), crate::Error> {
-    plan.runbook.sections.push(Section {
+    let section = Section {
         id: "sql".into(),
         slot: RunbookSlot::SqlJob,
         text: crate::render::render("sql/ag-runbook.md", &runbook_view(site, sql, ag)?)?,
+    };
+    let names = |ps: &[Partner]| -> Vec<String> {
+        ps.iter()
+            .map(|p| site.server(p.server).name.clone())
+            .collect()
+    };
+    let view = serde_json::json!({
+        "anchor": section.anchor(),
+        "ag": ag.name,
+        "primary": site.server(sql.partners[0].server).name,
+        "secondaries": names(&sql.partners[1..]),
+        "partners": names(&sql.partners),
+        "front_ends": site.server_names(&sql.switcher.servers),
+        "multi_subnet": ag.multi_subnet(),
     });
+    plan.runbook.add_checklist_parts(
+        "sql/ag-checklist.md",
+        &view,
+        &[
+            ("step_ag", Part::Step, RunbookSlot::SqlJob),
+            ("step_ag_logins", Part::Step, RunbookSlot::SqlLogins),
+            ("step_ag_alias", Part::Step, RunbookSlot::SqlSharePoint),
+            ("prerequisite_ag", Part::Prerequisite, RunbookSlot::SqlJob),
+            ("server_check_ag", Part::ServerCheck, RunbookSlot::SqlJob),
+        ],
+    )?;
+    plan.runbook.sections.push(section);
     Ok(())
 }
 

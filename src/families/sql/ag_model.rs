@@ -242,6 +242,9 @@ fn resolve_listener(l: &RawListener, ctx: &mut Ctx) -> (Listener, bool) {
             .enumerate()
             .map(|(i, a)| (format!("{p}.address[{i}]"), a.as_str())),
     );
+    // The order of the addresses means nothing (one per subnet): sorted, so that the output does
+    // not depend on it.
+    addresses.sort_by_key(|(ip, _)| ip.parse::<std::net::Ipv4Addr>().map(u32::from).ok());
     let port = l.port.unwrap_or(1433);
     if !(1..=65535).contains(&port) {
         ctx.error(
