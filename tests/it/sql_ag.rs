@@ -83,13 +83,22 @@ fn ag_files_and_runbook_statements_pass_their_parsers_and_a_broken_statement_fai
 
     // Control: the same create script with one comma lost between two replicas fails.
     let create = text(&b, "sql/sqlag1/ag-create.sql");
-    let broken = create.replacen("FAILOVER_MODE = AUTOMATIC),", "FAILOVER_MODE = AUTOMATIC)", 1);
+    let broken = create.replacen(
+        "FAILOVER_MODE = AUTOMATIC),",
+        "FAILOVER_MODE = AUTOMATIC)",
+        1,
+    );
     assert_ne!(broken, create);
     let bad = tempfile::tempdir().unwrap();
     std::fs::write(bad.path().join("ag-create.sql"), broken).unwrap();
     let v = common::validate(&[bad.path()], None);
     assert!(
-        v.len() == 1 && !v[0].ok && v[0].errors.iter().any(|e| e.contains("availability group statement")),
+        v.len() == 1
+            && !v[0].ok
+            && v[0]
+                .errors
+                .iter()
+                .any(|e| e.contains("availability group statement")),
         "{v:?}"
     );
 }
@@ -133,7 +142,10 @@ fn alerts_are_event_logged_before_they_are_created_and_the_old_order_fails() {
     let p = ctl.path().join("ag-alerts.sql");
     std::fs::write(&p, without).unwrap();
     let (ok, out) = sim(&["alerts", p.to_str().unwrap()]);
-    assert!(!ok && out.contains("not written to the Application log"), "{out}");
+    assert!(
+        !ok && out.contains("not written to the Application log"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -20,7 +20,11 @@ use crate::plan::{
 /// The alerts on every replica: (message id, name suffix, comment). 1480: a database changes
 /// roles; 35264/35265: data movement suspended/resumed (docs/modern-targets.md 6.3).
 pub const AG_ALERTS: &[(u32, &str, &str)] = &[
-    (1480, "AG role change (1480)", "A database changes roles (1480)"),
+    (
+        1480,
+        "AG role change (1480)",
+        "A database changes roles (1480)",
+    ),
     (
         35264,
         "AG data movement suspended (35264)",
@@ -176,7 +180,11 @@ fn readiness_script(site: &Farm, sql: &Sql, ag: &Ag, p: &Partner) -> Result<Stri
 /// The script file names of replica `idx`: (create or join, alerts, readiness), bundle paths.
 fn script_paths(site: &Farm, sql: &Sql, idx: usize) -> [String; 3] {
     let dir = partner_dir(site, &sql.partners[idx]);
-    let first = if idx == 0 { "ag-create.sql" } else { "ag-join.sql" };
+    let first = if idx == 0 {
+        "ag-create.sql"
+    } else {
+        "ag-join.sql"
+    };
     [
         format!("{dir}/{first}"),
         format!("{dir}/ag-alerts.sql"),
@@ -463,14 +471,23 @@ fn add_topology(site: &Farm, sql: &Sql, ag: &Ag, t: &mut Topology) {
             text: format!(
                 "AG replica: {} ({})",
                 p.target(),
-                if m.commit == Commit::Synchronous { "sync" } else { "async" }
+                if m.commit == Commit::Synchronous {
+                    "sync"
+                } else {
+                    "async"
+                }
             ),
         });
         t.edges.push(TopoEdge {
             phase: 2,
             from: "alias".into(),
             to: Topology::server_id(p.server),
-            label: if n == 0 { "listener: initial primary" } else { "listener: after failover" }.into(),
+            label: if n == 0 {
+                "listener: initial primary"
+            } else {
+                "listener: after failover"
+            }
+            .into(),
             show_label: true,
             dashed: n != 0,
         });

@@ -119,12 +119,30 @@ pub const MAX_AUTOMATIC: usize = 3;
 
 /// Keys that only database mirroring uses: an error in AG mode (path, what it is).
 const MIRRORING_ONLY: &[(&str, &str)] = &[
-    ("sql.witness", "the cluster's quorum decides failovers in an availability group"),
-    ("sql.high_performance", "an availability group sets each replica's `commit` instead"),
-    ("sql.high_performance_databases", "an availability group sets each replica's `commit` instead"),
-    ("sql.all_synchronized", "an availability group lists its databases in `databases`"),
-    ("sql.anchor_database", "the availability group fails over as one"),
-    ("sql.job", "no failover job: the availability group fails over as one"),
+    (
+        "sql.witness",
+        "the cluster's quorum decides failovers in an availability group",
+    ),
+    (
+        "sql.high_performance",
+        "an availability group sets each replica's `commit` instead",
+    ),
+    (
+        "sql.high_performance_databases",
+        "an availability group sets each replica's `commit` instead",
+    ),
+    (
+        "sql.all_synchronized",
+        "an availability group lists its databases in `databases`",
+    ),
+    (
+        "sql.anchor_database",
+        "the availability group fails over as one",
+    ),
+    (
+        "sql.job",
+        "no failover job: the availability group fails over as one",
+    ),
     ("sql.switcher.interval_minutes", SWITCHER_WHY),
     ("sql.switcher.run_as", SWITCHER_WHY),
     ("sql.switcher.cycle_services", SWITCHER_WHY),
@@ -185,9 +203,8 @@ fn check_listener_name(s: &str) -> Result<(), String> {
 
 /// `a.b.c.d/nn` → (address, dotted mask).
 fn parse_address(s: &str) -> Result<(String, String), String> {
-    let bad = || {
-        format!("`{s}` is not an IPv4 address with a prefix length, e.g. \"10.1.0.50/24\"")
-    };
+    let bad =
+        || format!("`{s}` is not an IPv4 address with a prefix length, e.g. \"10.1.0.50/24\"");
     let (ip, len) = s.split_once('/').ok_or_else(bad)?;
     let addr: std::net::Ipv4Addr = ip.parse().map_err(|_| bad())?;
     let len: u32 = len.parse().map_err(|_| bad())?;

@@ -646,7 +646,11 @@ fn resolve_partners(
         }
     }
     let mirroring = raw.mode == super::ag_model::Mode::Mirroring;
-    if mirroring && raw.partner.len() == 2 && partners.len() == 2 && partners[0].server == partners[1].server {
+    if mirroring
+        && raw.partner.len() == 2
+        && partners.len() == 2
+        && partners[0].server == partners[1].server
+    {
         let same_instance = partners[0].instance.as_deref().map(str::to_ascii_lowercase)
             == partners[1].instance.as_deref().map(str::to_ascii_lowercase);
         if same_instance {
