@@ -213,7 +213,7 @@ fn new_settings_are_located_errors() {
         "`job` is a database mirroring setting",
         "`switcher.task_name` is a database mirroring setting",
         "automatic failover needs synchronous commit",
-        "4 replicas with automatic failover",
+        "4 replicas with automatic failover; SQL Server 2016 and 2017 allow at most 3",
         "duplicate replica `sql2`",
         "not a usable availability group name",
         "not a usable listener name",

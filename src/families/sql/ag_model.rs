@@ -54,6 +54,46 @@ pub struct RawAvailabilityGroup {
     pub name: String,
     /// The listener the front ends' SQL alias points at.
     pub listener: RawListener,
+    /// The replicas' SQL Server release, e.g. "2019": it decides how many replicas may have
+    /// automatic failover (2 on 2012 and 2014, 3 on 2016 and 2017, 5 from 2019). Leave out to check
+    /// against the most any release allows.
+    #[serde(default)]
+    pub sql_server: Option<SqlServer>,
+}
+
+/// A SQL Server release with availability groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum SqlServer {
+    #[serde(rename = "2012")]
+    V2012,
+    #[serde(rename = "2014")]
+    V2014,
+    #[serde(rename = "2016")]
+    V2016,
+    #[serde(rename = "2017")]
+    V2017,
+    #[serde(rename = "2019")]
+    V2019,
+    #[serde(rename = "2022")]
+    V2022,
+    #[serde(rename = "2025")]
+    V2025,
+}
+
+/// Most replicas with `FAILOVER_MODE = AUTOMATIC` (the primary included) and the releases that
+/// allow that many. 2012/2014: two ("SQL Server 2016 HA Series Part 1 - 3 Auto Failover Targets",
+/// Microsoft's data platform blog: "increasing the number of automatic failover targets from 2 to 3
+/// (2 + primary)" in 2016); 2019: five ("What is an Always On availability group?", Microsoft Learn:
+/// "SQL Server 2019 (15.x) increases the maximum number of synchronous replicas to 5, up from 3 in
+/// SQL Server 2017 (14.x). You can configure this group of five replicas to have automatic failover
+/// within the group").
+pub fn max_automatic(v: Option<SqlServer>) -> (usize, &'static str) {
+    use SqlServer::*;
+    match v {
+        Some(V2012 | V2014) => (2, "SQL Server 2012 and 2014"),
+        Some(V2016 | V2017) => (3, "SQL Server 2016 and 2017"),
+        Some(V2019 | V2022 | V2025) | None => (5, "SQL Server 2019 and later"),
+    }
 }
 
 /// The availability group listener (`ALTER AVAILABILITY GROUP … ADD LISTENER`).
@@ -110,12 +150,6 @@ impl Ag {
 /// The mirroring endpoint port the generated scripts expect on every replica (the port Microsoft's
 /// examples use; `CREATE ENDPOINT … AS TCP (LISTENER_PORT = 5022) FOR DATABASE_MIRRORING`).
 pub const ENDPOINT_PORT: u32 = 5022;
-
-/// Most replicas with `FAILOVER_MODE = AUTOMATIC`: three on SQL Server 2016 and later, two on
-/// 2012 and 2014 ("Failover and Failover Modes (Always On Availability Groups)", *from knowledge*:
-/// docs/modern-targets.md 6.1 does not quote it). The version is not modelled: the higher limit is
-/// checked and the help names the lower one.
-pub const MAX_AUTOMATIC: usize = 3;
 
 /// Keys that only database mirroring uses: an error in AG mode (path, what it is).
 const MIRRORING_ONLY: &[(&str, &str)] = &[
@@ -280,8 +314,10 @@ fn resolve_listener(l: &RawListener, ctx: &mut Ctx) -> (Listener, bool) {
 }
 
 /// The replicas' commit and failover modes: automatic needs synchronous, at most
-/// [`MAX_AUTOMATIC`] automatic replicas.
+/// [`max_automatic`] automatic replicas.
 fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool) {
+    let version = raw.availability_group.as_ref().and_then(|g| g.sql_server);
+    let (max, releases) = max_automatic(version);
     let mut ok = true;
     let mut modes = Vec::new();
     for (i, p) in raw.partner.iter().enumerate() {
@@ -305,11 +341,16 @@ fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool
         .filter(|(_, m)| m.failover == Failover::Automatic && m.commit == Commit::Synchronous)
         .map(|(i, _)| i)
         .collect();
-    if automatic.len() > MAX_AUTOMATIC {
+    if automatic.len() > max {
+        let hint = if version.is_none() {
+            " (3 on 2016 and 2017, 2 on 2012 and 2014: set `availability_group.sql_server` to check against your release)"
+        } else {
+            ""
+        };
         ctx.error(
-            &format!("sql.partner[{}].failover", automatic[MAX_AUTOMATIC]),
+            &format!("sql.partner[{}].failover", automatic[max]),
             format!(
-                "{} replicas with automatic failover; an availability group allows at most {MAX_AUTOMATIC} (SQL Server 2016 and later; 2 on 2012 and 2014)",
+                "{} replicas with automatic failover; {releases} allow at most {max}, the primary included{hint}",
                 automatic.len()
             ),
             "set `failover = \"manual\"` on the others",
@@ -445,6 +486,14 @@ mod tests {
         assert!(parse_address("10.1.0.5").is_err());
         assert!(parse_address("10.1.0.5/32").is_err());
         assert!(parse_address("dhcp").is_err());
+    }
+
+    #[test]
+    fn automatic_failover_limits() {
+        assert_eq!(max_automatic(Some(SqlServer::V2014)).0, 2);
+        assert_eq!(max_automatic(Some(SqlServer::V2017)).0, 3);
+        assert_eq!(max_automatic(Some(SqlServer::V2019)).0, 5);
+        assert_eq!(max_automatic(None).0, 5);
     }
 
     #[test]
