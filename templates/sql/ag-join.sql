@@ -13,6 +13,9 @@ GO
 IF ISNULL(CAST(SERVERPROPERTY('IsHadrEnabled') AS int), 0) <> 1
     RAISERROR (N'Always On availability groups are not enabled on this instance: enable them in SQL Server Configuration Manager and restart the service.', 16, 1);
 GO
+IF NOT EXISTS (SELECT 1 FROM sys.database_mirroring_endpoints AS e JOIN sys.tcp_endpoints AS t ON t.endpoint_id = e.endpoint_id WHERE e.state_desc = N'STARTED' AND t.port = [[ endpoint_port ]])
+    RAISERROR (N'No STARTED database mirroring endpoint on TCP port %d: create it (CREATE ENDPOINT ... FOR DATABASE_MIRRORING) and start it first.', 16, 1, [[ endpoint_port ]]);
+GO
 IF NOT EXISTS (SELECT 1 FROM sys.dm_hadr_availability_replica_states AS s JOIN sys.availability_groups AS g ON g.group_id = s.group_id WHERE g.name = [[ ag | tsql_str ]] AND s.is_local = 1)
 BEGIN
     ALTER AVAILABILITY GROUP [[ ag | tsql_ident ]] JOIN;
