@@ -38,8 +38,9 @@ pub const FAMILIES: &[Family] = &[
         id: FamilyId::Sql,
         contribute: |s| sql::contribute(&s.farm, s.sql.as_ref(), s.sharepoint.is_none()),
         tasks: |s| match &s.sql {
-            Some(sql) => Ok(vec![sql::switcher_task(&s.farm, sql)?]),
-            None => Ok(Vec::new()),
+            // An availability group has no alias switcher: the listener follows the primary.
+            Some(sql) if sql.ag.is_none() => Ok(vec![sql::switcher_task(&s.farm, sql)?]),
+            _ => Ok(Vec::new()),
         },
     },
     Family {

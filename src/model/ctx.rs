@@ -46,6 +46,12 @@ impl<'a> Ctx<'a> {
             .any(|d| d.severity == crate::diag::Severity::Error)
     }
 
+    /// Whether the document spells the key `path` itself (not only one of its parents), e.g. to
+    /// tell a default from a value given explicitly.
+    pub fn has_key(&self, path: &str) -> bool {
+        self.spans.keys().any(|(k, _)| k == path)
+    }
+
     pub fn span(&self, path: &str) -> Option<Range<usize>> {
         self.spans.value(path)
     }

@@ -28,6 +28,7 @@ mod scenarios;
 mod schedule;
 mod snapshots;
 mod sql;
+mod sql_ag;
 mod timeline;
 mod timezone;
 mod topology;

@@ -77,7 +77,11 @@ pub fn report_json(site: &Site) -> ScenarioReport {
     let t = from_site(site);
     ScenarioReport {
         f5: f5.map(|f5| f5_scenarios(site, f5, &t)),
-        sql: site.sql.as_ref().map(|sql| sql_scenarios(site, sql)),
+        sql: site
+            .sql
+            .as_ref()
+            .filter(|sql| sql.ag.is_none())
+            .map(|sql| sql_scenarios(site, sql)),
     }
 }
 

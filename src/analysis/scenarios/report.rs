@@ -88,7 +88,10 @@ fn doc_ctx(
     whole: bool,
 ) -> Result<Option<ScenarioPageView>, crate::Error> {
     let f5 = site.f5.as_ref().filter(|f| !f.pools.is_empty());
-    if f5.is_none() && site.sql.is_none() {
+    // The alias switcher's decisions: none with an availability group (the listener follows the
+    // primary, the alias never changes).
+    let switched = site.sql.as_ref().filter(|s| s.ag.is_none());
+    if f5.is_none() && switched.is_none() {
         return Ok(None);
     }
     let t = from_site(site);
@@ -116,7 +119,7 @@ fn doc_ctx(
     };
     let mut sql_lines = Vec::new();
     let mut alias = String::new();
-    if let Some(sql) = &site.sql {
+    if let Some(sql) = switched {
         sql_lines = sql_lines_of(site, sql)?;
         alias = sql.alias.clone();
     }
@@ -130,7 +133,7 @@ fn doc_ctx(
         variables: page.variables,
         scenarios: page.scenarios,
         groups,
-        has_sql: site.sql.is_some(),
+        has_sql: switched.is_some(),
         alias,
         switcher_path: crate::escape::win_arg(
             &site.farm.script_path(crate::families::sql::SWITCHER),

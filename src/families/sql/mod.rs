@@ -2,6 +2,8 @@
 //! alerts, the mirror-state probe, the alias switcher for the front ends with its scheduled task,
 //! and the initial client alias (a `.reg` file; the GPO writes the same values).
 
+pub mod ag;
+pub mod ag_model;
 pub mod audit;
 pub mod model;
 pub mod scripts;
@@ -51,6 +53,11 @@ fn add_all(
     sharepoint_section: bool,
     plan: &mut Contribution,
 ) -> Result<(), crate::Error> {
+    if let Some(ag) = &sql.ag {
+        // An availability group: no failover job, no switcher, no mirroring runbook sections; the
+        // drift audit of the replicas is not written yet (no expectations, no collector).
+        return ag::add_all(site, sql, ag, plan);
+    }
     add_partner_scripts(site, sql, plan)?;
     add_front_end_files(site, sql, plan)?;
     plan.tasks.push(switcher_task(site, sql)?);
@@ -83,6 +90,14 @@ pub fn alias_named_like(site: &Farm, sql: &Sql) -> Option<String> {
 
 /// What `validate` says about SharePoint and the alias: which of the two ways the site takes.
 pub fn sharepoint_line(site: &Farm, sql: &Sql) -> String {
+    if let Some(ag) = &sql.ag {
+        return format!(
+            "SharePoint: the alias {} points at the availability group listener ({}): SharePoint must open its databases as {} (runbook: SQL Server availability group, step 5)",
+            sql.alias,
+            ag.alias_data(),
+            sql.alias
+        );
+    }
     match alias_named_like(site, sql) {
         Some(p) => format!(
             "SharePoint: the alias {} is named like the partner {p}: a farm configured with {p} follows failovers unchanged (way 1; runbook: SharePoint and the SQL alias)",
@@ -538,7 +553,22 @@ pub fn alias_keys(arch: Arch) -> &'static [&'static str] {
 }
 
 fn alias_reg_file(site: &Farm, sql: &Sql, arch: Arch, hosts: Vec<usize>, mixed: bool) -> RegFile {
-    let data = sql.partners[0].alias_data();
+    let (data, description) = match &sql.ag {
+        None => (
+            sql.partners[0].alias_data(),
+            format!(
+                "SQL client alias {} (initially the first mirroring partner; Update-SqlAlias.ps1 moves it to the principal)",
+                sql.alias
+            ),
+        ),
+        Some(ag) => (
+            ag.alias_data(),
+            format!(
+                "SQL client alias {} (the availability group listener {}, which follows the primary)",
+                sql.alias, ag.listener.name
+            ),
+        ),
+    };
     let values = alias_keys(arch)
         .iter()
         .map(|key| RegValue {
@@ -546,12 +576,11 @@ fn alias_reg_file(site: &Farm, sql: &Sql, arch: Arch, hosts: Vec<usize>, mixed: 
             name: sql.alias.clone(),
             data: RegData::Sz(data.clone()),
             hosts: hosts.clone(),
-            description: format!(
-                "SQL client alias {} (initially the first mirroring partner; Update-SqlAlias.ps1 moves it to the principal)",
-                sql.alias
-            ),
-            // The switcher owns the alias after the first write: a refresh must not move it back.
-            apply_once: true,
+            description: description.clone(),
+            // Mirroring: the switcher owns the alias after the first write, so a refresh must
+            // not move it back. An availability group's alias never changes: Group Policy may
+            // keep it in place.
+            apply_once: sql.ag.is_none(),
         })
         .collect();
     let keys = match arch {

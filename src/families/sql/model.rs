@@ -12,6 +12,15 @@ use crate::model::{Ctx, Names};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSql {
+    /// "mirroring" (default): database mirroring between two partners. "availability-group": an
+    /// Always On availability group (SQL Server 2012 and later): the partners are its replicas,
+    /// `[sql.availability_group]` names it and its listener, the alias points at the listener and
+    /// no alias switcher or failover job is generated.
+    #[serde(default)]
+    pub mode: super::ag_model::Mode,
+    /// The availability group and its listener (`mode = "availability-group"` only).
+    #[serde(default)]
+    pub availability_group: Option<super::ag_model::RawAvailabilityGroup>,
     /// Name of the SQL Server client alias the front ends connect through (registry value under
     /// `HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo`), e.g. "SPSQL". Letters, digits, `_`,
     /// `-`, `.`; at most 64 characters.
@@ -90,6 +99,13 @@ pub struct RawPartner {
     /// dynamic port (resolved through SQL Browser); an explicit port is more robust.
     #[serde(default)]
     pub port: Option<u32>,
+    /// Availability group replicas only: "synchronous" (default) or "asynchronous" commit.
+    #[serde(default)]
+    pub commit: Option<super::ag_model::Commit>,
+    /// Availability group replicas only: "automatic" (default; needs synchronous commit) or
+    /// "manual" failover.
+    #[serde(default)]
+    pub failover: Option<super::ag_model::Failover>,
 }
 
 /// The failover-all Agent job, installed on both partners.
@@ -294,6 +310,19 @@ pub struct Job {
     pub stagger_seconds: u32,
 }
 
+impl Job {
+    /// The job of an availability group site: never generated (`Sql::failover_job` is false).
+    pub fn unused() -> Job {
+        Job {
+            name: default_job_name(),
+            owner: default_owner(),
+            category: default_category(),
+            interval_minutes: default_interval(),
+            stagger_seconds: default_stagger(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Switcher {
     pub servers: Vec<usize>,
@@ -306,6 +335,17 @@ pub struct Switcher {
 }
 
 impl Switcher {
+    /// An availability group site: only the front ends (they get the alias); no switcher task.
+    pub fn front_ends_only(servers: Vec<usize>, probe_database: String) -> Switcher {
+        Switcher {
+            servers,
+            interval_minutes: default_interval(),
+            run_as: default_run_as(),
+            cycle_services: Vec::new(),
+            probe_database,
+            task_name: default_task_name(),
+        }
+    }
     pub fn runs_as_system(&self) -> bool {
         self.run_as.eq_ignore_ascii_case("SYSTEM")
     }
@@ -331,6 +371,9 @@ pub struct Sql {
     pub witness: Option<usize>,
     pub job: Job,
     pub switcher: Switcher,
+    /// `mode = "availability-group"`: the group, its listener and the replicas' modes (None:
+    /// database mirroring).
+    pub ag: Option<super::ag_model::Ag>,
 }
 
 /// An alias name: letters, digits, `_`, `-`, `.`, starting with a letter, 1-64 characters.
@@ -451,6 +494,17 @@ pub fn resolve(
     ok &= partners_ok;
     let (databases, databases_ok) = resolve_databases(raw, ctx);
     ok &= databases_ok;
+    if raw.mode == super::ag_model::Mode::AvailabilityGroup {
+        let (front_ends, front_ends_ok) = resolve_switcher_servers(&raw.switcher, ctx, names);
+        let shared = super::ag_model::Shared {
+            partners,
+            databases,
+            front_ends,
+        };
+        let sql = super::ag_model::resolve(raw, ctx, names, shared);
+        return sql.filter(|_| ok && front_ends_ok);
+    }
+    super::ag_model::reject_ag_keys(raw, ctx);
     let j = &raw.job;
     ok &= check_job(j, ctx);
     let s = &raw.switcher;
@@ -501,6 +555,7 @@ pub fn resolve(
             probe_database: probe,
             task_name: s.task_name.clone(),
         },
+        ag: None,
     })
 }
 
@@ -549,7 +604,7 @@ fn resolve_partners(
 ) -> (Vec<Partner>, bool) {
     let mut ok = true;
     let mut partners = Vec::new();
-    if raw.partner.len() != 2 {
+    if raw.mode == super::ag_model::Mode::Mirroring && raw.partner.len() != 2 {
         ctx.error(
             "sql.partner",
             format!(
@@ -590,7 +645,12 @@ fn resolve_partners(
             None => ok = false,
         }
     }
-    if raw.partner.len() == 2 && partners.len() == 2 && partners[0].server == partners[1].server {
+    let mirroring = raw.mode == super::ag_model::Mode::Mirroring;
+    if mirroring
+        && raw.partner.len() == 2
+        && partners.len() == 2
+        && partners[0].server == partners[1].server
+    {
         let same_instance = partners[0].instance.as_deref().map(str::to_ascii_lowercase)
             == partners[1].instance.as_deref().map(str::to_ascii_lowercase);
         if same_instance {

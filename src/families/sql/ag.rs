@@ -1,0 +1,517 @@
+//! What `[sql]` deploys in `mode = "availability-group"`: per replica the T-SQL scripts (the
+//! group and its listener on the initial primary, the join on each secondary, the alerts and the
+//! readiness check on every replica), the alias on the front ends pointing at the listener (no
+//! alias switcher: the listener follows the primary), the runbook section with the order of
+//! deployment, planned and forced failover and pause/resume. Syntax and rules with their sources:
+//! docs/modern-targets.md section 6.
+
+use serde::Serialize;
+
+use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover};
+use super::model::{Partner, Sql};
+use super::partner_dir;
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::model::Farm;
+use crate::plan::{
+    Column, Contribution, LineSlot, Part, RunbookSlot, Section, ServerLine, ServerPrerequisite,
+    ServerRole, ServerVerify, TopoEdge, TopoNode, Topology,
+};
+
+/// The alerts on every replica: (message id, name suffix, comment). 1480: a database changes
+/// roles; 35264/35265: data movement suspended/resumed (docs/modern-targets.md 6.3).
+pub const AG_ALERTS: &[(u32, &str, &str)] = &[
+    (
+        1480,
+        "AG role change (1480)",
+        "A database changes roles (1480)",
+    ),
+    (
+        35264,
+        "AG data movement suspended (35264)",
+        "Data movement suspended (35264)",
+    ),
+    (
+        35265,
+        "AG data movement resumed (35265)",
+        "Data movement resumed (35265)",
+    ),
+];
+
+pub fn add_all(
+    site: &Farm,
+    sql: &Sql,
+    ag: &Ag,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
+    add_replica_scripts(site, sql, ag, plan)?;
+    plan.registry.extend(super::alias_reg_files(site, sql));
+    add_runbook(site, sql, ag, plan)?;
+    add_topology(site, sql, ag, &mut plan.topology);
+    add_server_facts(sql, ag, plan);
+    Ok(())
+}
+
+fn internal(what: &str) -> impl Fn(crate::escape::Unsafe) -> crate::Error + '_ {
+    move |e| crate::Error::internal(format!("{what}: {e}"))
+}
+
+/// The replica name of `REPLICA ON`: the computer name, with `\instance` for a named instance.
+fn replica_name(site: &Farm, p: &Partner) -> String {
+    let name = &site.server(p.server).name;
+    match &p.instance {
+        Some(i) => format!("{name}\\{i}"),
+        None => name.clone(),
+    }
+}
+
+fn sqlcmd_file(p: &Partner, path: &str) -> String {
+    format!(
+        "sqlcmd -S {} -E -b -f 65001 -i {}",
+        p.target(),
+        path.replace('/', "\\")
+    )
+}
+
+#[derive(Serialize)]
+struct ReplicaSpec {
+    name: String,
+    endpoint_url: String,
+    /// `SYNCHRONOUS_COMMIT` / `ASYNCHRONOUS_COMMIT` (fixed keywords from this module: `trusted`).
+    availability_mode: &'static str,
+    /// `AUTOMATIC` / `MANUAL` (fixed keywords: `trusted`).
+    failover_mode: &'static str,
+}
+
+#[derive(Serialize)]
+struct Address {
+    ip: String,
+    mask: String,
+}
+
+fn replica_specs(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaSpec> {
+    sql.partners
+        .iter()
+        .zip(&ag.replicas)
+        .map(|(p, m)| ReplicaSpec {
+            name: replica_name(site, p),
+            endpoint_url: format!("TCP://{}:{ENDPOINT_PORT}", p.host),
+            availability_mode: match m.commit {
+                Commit::Synchronous => "SYNCHRONOUS_COMMIT",
+                Commit::Asynchronous => "ASYNCHRONOUS_COMMIT",
+            },
+            failover_mode: match m.failover {
+                Failover::Automatic => "AUTOMATIC",
+                Failover::Manual => "MANUAL",
+            },
+        })
+        .collect()
+}
+
+fn create_script(site: &Farm, sql: &Sql, ag: &Ag, path: &str) -> Result<String, crate::Error> {
+    let p = &sql.partners[0];
+    crate::render::render(
+        "sql/ag-create.sql",
+        &serde_json::json!({
+            "site": site.name,
+            "ag": ag.name,
+            "primary": { "name": replica_name(site, p), "target": p.target() },
+            "path": path,
+            "endpoint_port": ENDPOINT_PORT,
+            "databases": sql.databases,
+            "replicas": replica_specs(site, sql, ag),
+            "listener": ag.listener.name,
+            "addresses": ag.listener.addresses.iter()
+                .map(|(ip, mask)| Address { ip: ip.clone(), mask: mask.clone() })
+                .collect::<Vec<_>>(),
+            "port": ag.listener.port,
+        }),
+    )
+}
+
+fn join_script(site: &Farm, sql: &Sql, ag: &Ag, idx: usize) -> Result<String, crate::Error> {
+    let p = &sql.partners[idx];
+    crate::render::render(
+        "sql/ag-join.sql",
+        &serde_json::json!({
+            "site": site.name,
+            "ag": ag.name,
+            "primary": replica_name(site, &sql.partners[0]),
+            "replica": { "name": replica_name(site, p), "target": p.target() },
+            "endpoint_port": ENDPOINT_PORT,
+            "databases": sql.databases,
+        }),
+    )
+}
+
+fn alerts_script(site: &Farm, ag: &Ag, p: &Partner) -> Result<String, crate::Error> {
+    let alerts: Vec<_> = AG_ALERTS
+        .iter()
+        .map(|(id, suffix, what)| {
+            serde_json::json!({
+                "message_id": id,
+                "name": format!("{} - {suffix}", site.name),
+                "what": what,
+            })
+        })
+        .collect();
+    crate::render::render(
+        "sql/ag-alerts.sql",
+        &serde_json::json!({
+            "site": site.name,
+            "ag": ag.name,
+            "replica": replica_name(site, p),
+            "alerts": alerts,
+        }),
+    )
+}
+
+fn readiness_script(site: &Farm, sql: &Sql, ag: &Ag, p: &Partner) -> Result<String, crate::Error> {
+    crate::render::render(
+        "sql/ag-readiness.sql",
+        &serde_json::json!({
+            "site": site.name,
+            "ag": ag.name,
+            "replica": replica_name(site, p),
+            "database_count": sql.databases.len(),
+        }),
+    )
+}
+
+/// The script file names of replica `idx`: (create or join, alerts, readiness), bundle paths.
+fn script_paths(site: &Farm, sql: &Sql, idx: usize) -> [String; 3] {
+    let dir = partner_dir(site, &sql.partners[idx]);
+    let first = if idx == 0 {
+        "ag-create.sql"
+    } else {
+        "ag-join.sql"
+    };
+    [
+        format!("{dir}/{first}"),
+        format!("{dir}/ag-alerts.sql"),
+        format!("{dir}/ag-readiness.sql"),
+    ]
+}
+
+fn add_replica_scripts(
+    site: &Farm,
+    sql: &Sql,
+    ag: &Ag,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
+    for (idx, p) in sql.partners.iter().enumerate() {
+        let [first, alerts, readiness] = script_paths(site, sql, idx);
+        let first_text = if idx == 0 {
+            create_script(site, sql, ag, &first.replace('/', "\\"))?
+        } else {
+            join_script(site, sql, ag, idx)?
+        };
+        let host = vec![site.server(p.server).name.clone()];
+        let files = [
+            (first.clone(), first_text, sqlcmd_file(p, &first)),
+            (
+                alerts.clone(),
+                alerts_script(site, ag, p)?,
+                sqlcmd_file(p, &alerts),
+            ),
+            (
+                readiness.clone(),
+                readiness_script(site, sql, ag, p)?,
+                format!("run by hand to verify: {}", sqlcmd_file(p, &readiness)),
+            ),
+        ];
+        for (path, text, command) in files {
+            plan.add_file(
+                path,
+                Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
+                    .hosts(host.clone())
+                    .deploy(Deploy::Command(command)),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ReplicaRow {
+    server: String,
+    target: String,
+    dir: String,
+    commit: &'static str,
+    failover: &'static str,
+    create: String,
+    join: String,
+    alerts: String,
+    readiness: String,
+}
+
+#[derive(Serialize)]
+struct RegRow {
+    file: String,
+    hosts: String,
+}
+
+#[derive(Serialize)]
+struct AgRunbookView {
+    ag: String,
+    listener: String,
+    port: u32,
+    addresses: Vec<String>,
+    multi_subnet: bool,
+    alias: String,
+    alias_data: String,
+    databases: Vec<String>,
+    front_ends: String,
+    endpoint_port: u32,
+    replicas: Vec<ReplicaRow>,
+    primary: ReplicaRow,
+    secondaries: Vec<ReplicaRow>,
+    synchronous: Vec<ReplicaRow>,
+    asynchronous: Vec<ReplicaRow>,
+    reg_files: Vec<RegRow>,
+    failover: String,
+    force: String,
+    suspend: Vec<String>,
+    resume: Vec<String>,
+}
+
+fn replica_rows(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaRow> {
+    sql.partners
+        .iter()
+        .zip(&ag.replicas)
+        .enumerate()
+        .map(|(idx, (p, m))| {
+            let [first, alerts, readiness] =
+                script_paths(site, sql, idx).map(|s| s.replace('/', "\\"));
+            ReplicaRow {
+                server: site.server(p.server).name.clone(),
+                target: p.target(),
+                dir: partner_dir(site, p).replace('/', "\\"),
+                commit: match m.commit {
+                    Commit::Synchronous => "synchronous",
+                    Commit::Asynchronous => "asynchronous",
+                },
+                failover: match m.failover {
+                    Failover::Automatic => "automatic",
+                    Failover::Manual => "manual",
+                },
+                create: first.clone(),
+                join: first,
+                alerts,
+                readiness,
+            }
+        })
+        .collect()
+}
+
+/// `ALTER DATABASE [db] SET HADR <what>;` for every database of the group.
+fn hadr_statements(sql: &Sql, what: &str) -> Result<Vec<String>, crate::Error> {
+    sql.databases
+        .iter()
+        .map(|d| {
+            let ident = crate::escape::tsql_ident(d).map_err(internal("a database name"))?;
+            Ok(format!("ALTER DATABASE {ident} SET HADR {what};"))
+        })
+        .collect()
+}
+
+fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate::Error> {
+    let ident = crate::escape::tsql_ident(&ag.name).map_err(internal("the group's name"))?;
+    let split = |pick: Commit| {
+        replica_rows(site, sql, ag)
+            .into_iter()
+            .zip(&ag.replicas)
+            .filter(|(_, m)| m.commit == pick)
+            .map(|(r, _)| r)
+            .collect()
+    };
+    let mut secondaries = replica_rows(site, sql, ag);
+    let primary = secondaries.remove(0);
+    Ok(AgRunbookView {
+        ag: ag.name.clone(),
+        listener: ag.listener.name.clone(),
+        port: ag.listener.port,
+        addresses: ag
+            .listener
+            .addresses
+            .iter()
+            .map(|(ip, mask)| format!("{ip} {mask}"))
+            .collect(),
+        multi_subnet: ag.multi_subnet(),
+        alias: sql.alias.clone(),
+        alias_data: ag.alias_data(),
+        databases: sql.databases.clone(),
+        front_ends: site.server_list(&sql.switcher.servers),
+        endpoint_port: ENDPOINT_PORT,
+        replicas: replica_rows(site, sql, ag),
+        primary,
+        secondaries,
+        synchronous: split(Commit::Synchronous),
+        asynchronous: split(Commit::Asynchronous),
+        reg_files: super::alias_reg_files(site, sql)
+            .into_iter()
+            .map(|f| RegRow {
+                file: format!("registry\\{}.reg", f.name),
+                hosts: site.server_list(&f.hosts),
+            })
+            .collect(),
+        failover: format!("ALTER AVAILABILITY GROUP {ident} FAILOVER;"),
+        force: format!("ALTER AVAILABILITY GROUP {ident} FORCE_FAILOVER_ALLOW_DATA_LOSS;"),
+        suspend: hadr_statements(sql, "SUSPEND")?,
+        resume: hadr_statements(sql, "RESUME")?,
+    })
+}
+
+fn add_runbook(
+    site: &Farm,
+    sql: &Sql,
+    ag: &Ag,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
+    let section = Section {
+        id: "sql".into(),
+        slot: RunbookSlot::SqlJob,
+        text: crate::render::render("sql/ag-runbook.md", &runbook_view(site, sql, ag)?)?,
+    };
+    let names = |ps: &[Partner]| -> Vec<String> {
+        ps.iter()
+            .map(|p| site.server(p.server).name.clone())
+            .collect()
+    };
+    let view = serde_json::json!({
+        "anchor": section.anchor(),
+        "ag": ag.name,
+        "primary": site.server(sql.partners[0].server).name,
+        "secondaries": names(&sql.partners[1..]),
+        "partners": names(&sql.partners),
+        "front_ends": site.server_names(&sql.switcher.servers),
+        "multi_subnet": ag.multi_subnet(),
+    });
+    plan.runbook.add_checklist_parts(
+        "sql/ag-checklist.md",
+        &view,
+        &[
+            ("step_ag", Part::Step, RunbookSlot::SqlJob),
+            ("step_ag_logins", Part::Step, RunbookSlot::SqlLogins),
+            ("step_ag_alias", Part::Step, RunbookSlot::SqlSharePoint),
+            ("prerequisite_ag", Part::Prerequisite, RunbookSlot::SqlJob),
+            ("server_check_ag", Part::ServerCheck, RunbookSlot::SqlJob),
+        ],
+    )?;
+    plan.runbook.sections.push(section);
+    Ok(())
+}
+
+/// Per replica: its role, prerequisites and the Always On check; per front end: the alias.
+fn add_server_facts(sql: &Sql, ag: &Ag, plan: &mut Contribution) {
+    for (p, m) in sql.partners.iter().zip(&ag.replicas) {
+        let target = p.target();
+        plan.roles.push(ServerRole {
+            server: p.server,
+            slot: RunbookSlot::SqlJob,
+            feature: "sql",
+            text: format!(
+                "SQL Server availability group {} replica {target}: {} commit, {} failover; alerts on 1480, 35264, 35265",
+                ag.name,
+                if m.commit == Commit::Synchronous { "synchronous" } else { "asynchronous" },
+                if m.failover == Failover::Automatic { "automatic" } else { "manual" },
+            ),
+        });
+        plan.server_prerequisites.push(ServerPrerequisite {
+            hosts: vec![p.server],
+            feature: "sql",
+            text: format!("Always On availability groups enabled for this instance (SQL Server Configuration Manager), this server a node of the group's Windows Server Failover Cluster, a database mirroring endpoint started on TCP {ENDPOINT_PORT}, SQL Server Agent running, sysadmin"),
+        });
+        plan.server_verifies.push(ServerVerify {
+            hosts: vec![p.server],
+            feature: "sql",
+            command: format!(
+                "sqlcmd -S {target} -E -b -d master -Q \"SELECT CAST(SERVERPROPERTY('IsHadrEnabled') AS int)\""
+            ),
+            expect: "1".into(),
+            warning: None,
+        });
+    }
+    for &fe in &sql.switcher.servers {
+        plan.roles.push(ServerRole {
+            server: fe,
+            slot: RunbookSlot::SqlJob,
+            feature: "sql",
+            text: format!(
+                "SQL client: alias {} pointing at the availability group listener ({})",
+                sql.alias,
+                ag.alias_data()
+            ),
+        });
+    }
+}
+
+/// The alias, the listener's replicas and the front ends' edges.
+fn add_topology(site: &Farm, sql: &Sql, ag: &Ag, t: &mut Topology) {
+    const ALIAS_RANK: u32 = 30;
+    const REPLICA_RANK: u32 = 40;
+    t.columns.push(Column {
+        id: "col3".into(),
+        rank: ALIAS_RANK,
+        kind: "alias".into(),
+        title: "SQL client alias".into(),
+        fill: "#fef7e0".into(),
+    });
+    t.columns.push(Column {
+        id: "col4".into(),
+        rank: REPLICA_RANK,
+        kind: "partner".into(),
+        title: "SQL availability group replicas".into(),
+        fill: "#fce8e6".into(),
+    });
+    for (n, (p, m)) in sql.partners.iter().zip(&ag.replicas).enumerate() {
+        t.server_columns.push((p.server, REPLICA_RANK));
+        t.server_lines.push(ServerLine {
+            server: p.server,
+            slot: LineSlot::SqlPartner,
+            text: format!(
+                "AG replica: {} ({})",
+                p.target(),
+                if m.commit == Commit::Synchronous {
+                    "sync"
+                } else {
+                    "async"
+                }
+            ),
+        });
+        t.edges.push(TopoEdge {
+            phase: 2,
+            from: "alias".into(),
+            to: Topology::server_id(p.server),
+            label: if n == 0 {
+                "listener: initial primary"
+            } else {
+                "listener: after failover"
+            }
+            .into(),
+            show_label: true,
+            dashed: n != 0,
+        });
+    }
+    let mut front_ends = sql.switcher.servers.clone();
+    front_ends.sort();
+    for &s in &front_ends {
+        t.edges.push(TopoEdge {
+            phase: 1,
+            from: Topology::server_id(s),
+            to: "alias".into(),
+            label: "connects via".into(),
+            show_label: true,
+            dashed: false,
+        });
+    }
+    let _ = site;
+    t.nodes.push(TopoNode {
+        id: "alias".into(),
+        column: ALIAS_RANK,
+        name: sql.alias.clone(),
+        details: vec![
+            format!("listener {},{}", ag.listener.name, ag.listener.port),
+            format!("{} databases", sql.databases.len()),
+        ],
+    });
+}

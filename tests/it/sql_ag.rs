@@ -1,0 +1,238 @@
+//! SQL Server Always On availability groups (issue 31, `[sql] mode = "availability-group"`): the
+//! fixture tests/fixtures/ag-2019.toml through the real parsers (sqlfluff plus validate.py's own
+//! grammar for the AG statements, which sqlfluff cannot parse), the runbook's sqlcmd -Q statements
+//! through the same check, the readiness verdict executed over every replica/database state
+//! (tests/sql_ag_sim.py), the alerts' sp_altermessage order, no alias switcher and the alias at the
+//! listener, and the located errors of the new settings.
+
+use crate::common;
+
+use std::process::Command;
+
+use sitebundle::bundle::Bundle;
+
+const FIXTURE: &str = "tests/fixtures/ag-2019.toml";
+
+fn ag_bundle() -> Bundle {
+    common::build_text("ag-2019.toml", &common::read(FIXTURE))
+}
+
+fn text(b: &Bundle, path: &str) -> String {
+    let a = b
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} is missing"));
+    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
+}
+
+fn sim(args: &[&str]) -> (bool, String) {
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_ag_sim.py"))
+        .args(args)
+        .output()
+        .expect("sql_ag_sim.py runs");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
+/// The T-SQL of every `sqlcmd … -Q "…"` line of the runbook's availability group section, one
+/// statement per line, as a sqlcmd script (the runbook's commands get the scripts' checks).
+fn runbook_statements(readme: &str) -> String {
+    let start = readme
+        .find("## SQL Server availability group")
+        .expect("the AG section");
+    let section = &readme[start..];
+    let end = section[3..].find("\n## ").map_or(section.len(), |i| i + 3);
+    let mut out = String::new();
+    for line in section[..end].lines() {
+        if let Some(i) = line.find(" -Q \"") {
+            let q = &line[i + 5..];
+            out.push_str(q.strip_suffix('"').expect("-Q \"…\" ends the line"));
+            out.push_str("\r\nGO\r\n");
+        }
+    }
+    out
+}
+
+#[test]
+fn ag_files_and_runbook_statements_pass_their_parsers_and_a_broken_statement_fails() {
+    let b = ag_bundle();
+    let dir = common::write_tmp(&b);
+    let statements = runbook_statements(&text(&b, "README.md"));
+    for needle in [
+        "FAILOVER;",
+        "FORCE_FAILOVER_ALLOW_DATA_LOSS;",
+        "SET HADR SUSPEND;",
+        "SET HADR RESUME;",
+    ] {
+        assert!(
+            statements.contains(needle),
+            "the runbook has no {needle} command:\n{statements}"
+        );
+    }
+    std::fs::write(dir.path().join("runbook-statements.sql"), &statements).unwrap();
+    let verdicts = common::validate(&[dir.path()], None);
+    common::assert_all_valid(&verdicts);
+    let sql_files = verdicts.iter().filter(|v| v.kind == "sql").count();
+    // 3 replicas x 3 scripts, plus the runbook's statements.
+    assert_eq!(sql_files, 10, "{verdicts:?}");
+
+    // Control: the same create script with one comma lost between two replicas fails.
+    let create = text(&b, "sql/sqlag1/ag-create.sql");
+    let broken = create.replacen(
+        "FAILOVER_MODE = AUTOMATIC),",
+        "FAILOVER_MODE = AUTOMATIC)",
+        1,
+    );
+    assert_ne!(broken, create);
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("ag-create.sql"), broken).unwrap();
+    let v = common::validate(&[bad.path()], None);
+    assert!(
+        v.len() == 1
+            && !v[0].ok
+            && v[0]
+                .errors
+                .iter()
+                .any(|e| e.contains("availability group statement")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn readiness_verdict_executes_as_the_failover_rule_and_mutations_fail() {
+    let b = ag_bundle();
+    let dir = common::write_tmp(&b);
+    for replica in ["sqlag1", "sqlag2", "sqldr"] {
+        let f = dir.path().join(format!("sql/{replica}/ag-readiness.sql"));
+        let f = f.to_str().unwrap();
+        let (ok, out) = sim(&["readiness", f, "3"]);
+        assert!(ok, "{replica}: {out}");
+        let (ok, out) = sim(&["readiness-selftest", f, "3"]);
+        assert!(ok, "{replica}: {out}");
+    }
+    // Over time: planned failovers taken only on READY are accepted and lose nothing, and the
+    // group converges; the control (trusting the replica's role alone) breaks an invariant.
+    let f = dir.path().join("sql/sqlag2/ag-readiness.sql");
+    let f = f.to_str().unwrap();
+    let (ok, out) = sim(&["converge", f, "3", "--seeds", "20"]);
+    assert!(ok && out.starts_with("ok ("), "{out}");
+    let (ok, out) = sim(&["converge", f, "3", "--control"]);
+    assert!(ok && out.contains("control fails as it should"), "{out}");
+}
+
+#[test]
+fn alerts_are_event_logged_before_they_are_created_and_the_old_order_fails() {
+    let b = ag_bundle();
+    let dir = common::write_tmp(&b);
+    let f = dir.path().join("sql/sqlag2/ag-alerts.sql");
+    let (ok, out) = sim(&["alerts", f.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    // Control: the public scripts' way (sp_add_alert without sp_altermessage) fails.
+    let without: String = text(&b, "sql/sqlag2/ag-alerts.sql")
+        .split("\r\n")
+        .filter(|l| !l.contains("sp_altermessage"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let ctl = tempfile::tempdir().unwrap();
+    let p = ctl.path().join("ag-alerts.sql");
+    std::fs::write(&p, without).unwrap();
+    let (ok, out) = sim(&["alerts", p.to_str().unwrap()]);
+    assert!(
+        !ok && out.contains("not written to the Application log"),
+        "{out}"
+    );
+}
+
+#[test]
+fn no_switcher_in_ag_mode_and_the_alias_points_at_the_listener() {
+    let b = ag_bundle();
+    for missing in [
+        "tasks/Update-SqlAlias.xml",
+        "scripts/Update-SqlAlias.ps1",
+        "sql/mirror-state.sql",
+        "sql/sqlag1/mirror-failover-job.sql",
+        "collect/sql/collect-sql.sql",
+    ] {
+        assert!(!b.files.contains_key(missing), "{missing} in AG mode");
+    }
+    let reg = text(&b, "registry/sql-alias.reg");
+    assert_eq!(
+        reg.matches("\"SPSQL\"=\"DBMSSOCN,spsql,1433\"").count(),
+        2,
+        "{reg}"
+    );
+    let (site, _) = sitebundle::load_text("ag.toml", &common::read(FIXTURE)).unwrap();
+    let plan = sitebundle::plan(&site).unwrap();
+    assert!(
+        plan.tasks.iter().all(|t| t.feature != "sql"),
+        "a SQL task in AG mode"
+    );
+    // Control: the mirroring fixture has the switcher and its task.
+    let m = common::build_text(
+        "sql-one-database.toml",
+        &common::read("tests/fixtures/sql-one-database.toml"),
+    );
+    assert!(m.files.contains_key("tasks/Update-SqlAlias.xml"));
+    assert!(m.files.contains_key("scripts/Update-SqlAlias.ps1"));
+}
+
+fn errors(name: &str, text: &str) -> String {
+    match sitebundle::load_text(name, text) {
+        Ok(_) => panic!("{name} resolves"),
+        Err(d) => d.render(),
+    }
+}
+
+#[test]
+fn new_settings_are_located_errors() {
+    let site = common::read(FIXTURE);
+    // One replica only.
+    let one = site.replacen(
+        "[[sql.partner]]\nserver = \"sqlag2\"\ncommit = \"synchronous\"\nfailover = \"automatic\"\n\n[[sql.partner]]\nserver = \"sqldr\"\ncommit = \"asynchronous\"\nfailover = \"manual\"\n",
+        "",
+        1,
+    );
+    assert_ne!(one, site);
+    assert!(errors("one.toml", &one).contains("at least two replicas"));
+    // AG mode without the group.
+    let cut = site.find("[sql.availability_group]").unwrap();
+    let end = site.find("[sql.switcher]").unwrap();
+    let no_group = format!("{}{}", &site[..cut], &site[end..]);
+    let e = errors("nogroup.toml", &no_group);
+    assert!(e.contains("needs [sql.availability_group]"), "{e}");
+    assert!(e.contains("nogroup.toml:"), "{e}");
+    // Every error of the bad site, located, at once (the snapshot has the text).
+    let bad = errors("ag-errors.toml", &common::read("tests/bad/ag-errors.toml"));
+    for needle in [
+        "`witness` is a database mirroring setting",
+        "`job` is a database mirroring setting",
+        "`switcher.task_name` is a database mirroring setting",
+        "automatic failover needs synchronous commit",
+        "4 replicas with automatic failover; SQL Server 2016 and 2017 allow at most 3",
+        "duplicate replica `sql2`",
+        "not a usable availability group name",
+        "not a usable listener name",
+        "not an IPv4 address with a prefix length",
+        "network or broadcast address",
+        "duplicate listener address",
+        "port 70000",
+    ] {
+        assert!(bad.contains(needle), "no `{needle}` in:\n{bad}");
+    }
+    let mirroring = errors(
+        "ag-settings-in-mirroring.toml",
+        &common::read("tests/bad/ag-settings-in-mirroring.toml"),
+    );
+    for needle in [
+        "`commit` is an availability group replica's setting",
+        "`failover` is an availability group replica's setting",
+        "[sql.availability_group] is for `mode = \"availability-group\"`",
+    ] {
+        assert!(mirroring.contains(needle), "no `{needle}` in:\n{mirroring}");
+    }
+}
