@@ -60,6 +60,7 @@ import shlex
 import sys
 
 DISASTER = "## A mirroring partner is lost"
+DISASTER_SUBSECTIONS = {"### Forced failover (disaster recovery: data loss)"}
 
 
 class Violation(Exception):
@@ -68,15 +69,22 @@ class Violation(Exception):
 
 def blocks(md: str):
     """(line, section heading, info, body lines) of every fenced block."""
-    out, lines, section, i = [], md.split("\n"), "", 0
+    out, lines, section, top, i = [], md.split("\n"), "", "", 0
     while i < len(lines):
         if lines[i].startswith("## "):
-            section = lines[i].strip()
-        if lines[i].startswith("```"):
+            section = top = lines[i].strip()
+        elif lines[i].startswith("### "):
+            # A disaster subsection (an availability group's forced failover) is played like the
+            # mirroring one: only on the days a partner is lost.
+            section = DISASTER if lines[i].strip() in DISASTER_SUBSECTIONS else top
+        if lines[i].lstrip(" ").startswith("```"):
+            # Fences inside list items are indented (their body by as much).
+            indent = len(lines[i]) - len(lines[i].lstrip(" "))
             j = i + 1
-            while j < len(lines) and not lines[j].startswith("```"):
+            while j < len(lines) and not lines[j].lstrip(" ").startswith("```"):
                 j += 1
-            out.append((i + 1, section, lines[i][3:].strip(), lines[i + 1 : j]))
+            body = [l[indent:] for l in lines[i + 1 : j]]
+            out.append((i + 1, section, lines[i].strip()[3:].strip(), body))
             i = j
         i += 1
     return out
@@ -184,8 +192,11 @@ class Day:
         server = self.farm.partner_of.get(target or "")
         if "-i" in w:
             script = w[w.index("-i") + 1].rsplit("\\", 1)[-1].lower()
-            if script in ("mirror-state.sql", "collect-sql.sql"):
+            if script in ("mirror-state.sql", "collect-sql.sql", "ag-readiness.sql"):
                 return  # read-only
+            if script in ("ag-create.sql", "ag-join.sql", "ag-alerts.sql"):
+                self.up(line, server, target)
+                return  # the availability group, its join and alerts: the primary stays where it is
             if script in ("mirror-failover-job.sql", "mirroring-alerts.sql",
                           "pause-failover-job.sql", "resume-failover-job.sql"):
                 self.up(line, server, target)
@@ -209,6 +220,17 @@ class Day:
         if m:
             self.up(line, server, target)
             return self.partner_action(line, server, m.group(1), m.group(2))
+        m = re.fullmatch(r"ALTER AVAILABILITY GROUP \[(.+?)\] (FAILOVER|FORCE_FAILOVER_ALLOW_DATA_LOSS);?", s)
+        if m:
+            self.up(line, server, target)
+            return self.ag_action(line, server, m.group(2))
+        m = re.fullmatch(r"ALTER DATABASE \[(.+?)\] SET HADR (SUSPEND|RESUME);?", s)
+        if m:
+            self.up(line, server, target)
+            if m.group(1) not in self.farm.suspended:
+                self.fail(line, f"database {m.group(1)} is not in the site's group")
+            self.farm.suspended[m.group(1)] = m.group(2) == "SUSPEND"
+            return
         if re.match(r"SELECT\b", s) and not re.search(r"\b(INTO|INSERT|UPDATE|DELETE)\b", s):
             return  # read-only query
         if re.match(r"EXEC (msdb\.dbo\.sp_help_jobhistory|sys\.xp_readerrorlog)\b", s):
@@ -218,6 +240,28 @@ class Day:
             self.up(line, server, target)
             return  # the job, alerts, logins, outcome table: nothing the model holds
         self.fail(line, f"T-SQL not in the model: {s[:80]!r}")
+
+    def ag_action(self, line, server, action):
+        """An availability group's failover, run on the replica that is to become primary
+        (Microsoft, "ALTER AVAILABILITY GROUP": FAILOVER "is supported only on a synchronous-commit
+        secondary replica that is currently synchronized with the primary replica";
+        FORCE_FAILOVER_ALLOW_DATA_LOSS when the primary is lost). The listener, like the alias
+        here, follows the primary; the other databases are suspended after a forced failover."""
+        f = self.farm
+        primary = next(iter(f.principal.values()), None)
+        if action == "FAILOVER":
+            if server == primary or primary in f.down or any(f.suspended.values()):
+                raise Violation(f"line {line}: V5 FAILOVER on {server}, which is not a synchronized "
+                                "secondary of a primary that is up")
+            f.principal = {d: server for d in f.principal}
+            f.alias = {fe: server for fe in f.alias}  # the listener moves with the primary
+        else:
+            if primary not in f.down:
+                raise Violation(f"line {line}: V5 FORCE_FAILOVER on {server} while the primary "
+                                f"{primary} is up")
+            f.principal = {d: server for d in f.principal}
+            f.suspended = {d: True for d in f.suspended}
+            f.alias = {fe: server for fe in f.alias}
 
     def partner_action(self, line, server, db, action):
         f = self.farm
@@ -436,7 +480,7 @@ class Day:
             elif info == "powershell":
                 if text.lstrip().startswith("#"):
                     continue  # a comment
-                if re.match(r"(Rename-SPServer|New-SPAlternateURL|Set-SPAlternateURL|Get-SPAlternateURL) ", text):
+                if re.match(r"(Rename-SPServer|New-SPAlternateURL|Set-SPAlternateURL|Get-SPAlternateURL|Get-SPDatabase) ", text):
                     continue  # SharePoint's database server name and URLs: no availability state
                 if not re.match(r"(Import-Module GroupPolicy|Import-GPO |New-GPLink )", text):
                     self.fail(line + n, f"PowerShell not in the model: {text[:80]!r}")
@@ -455,6 +499,7 @@ def play(md: str, farm_json: dict, lost: str | None) -> int:
     day = Day(farm)
     farm.check("at the start")
     n = 0
+    chosen = None
     lines = md.split("\n")
     for line, section, info, body in blocks(md):
         if (section == DISASTER) != (lost is not None):
@@ -464,9 +509,15 @@ def play(md: str, farm_json: dict, lost: str | None) -> int:
         names = [s.strip() for s in m.group(1).split(":")[0].split(",")] if m else []
         day.heading_scope = names if all(s in farm_json["servers"] for s in names) else []
         if lost is not None and body:
-            m = re.match(r"REM (\S+) (?:survives|survived):", body[0])
+            m = re.match(r"REM (\S+) (survives|survived|came back):", body[0])
             if m and m.group(1) == lost:
-                continue  # the other case's block
+                continue  # the other case's block, or the lost server's own (it stays down)
+            if m and m.group(2) == "survives":
+                # Alternatives (an availability group: any surviving replica can become the
+                # primary): the operator runs one, the first survivor's here.
+                chosen = chosen or m.group(1)
+                if m.group(1) != chosen:
+                    continue
         day.block(line, info, body)
         n += 1
     return n

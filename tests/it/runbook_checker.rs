@@ -284,7 +284,8 @@ fn code_spans(md: &str) -> Vec<(usize, String)> {
     let mut text = String::new();
     let mut fenced = false;
     for line in md.lines() {
-        if line.starts_with("```") {
+        // Fences inside list items are indented.
+        if line.trim_start_matches(' ').starts_with("```") {
             fenced = !fenced;
             text.push('\n');
             continue;
@@ -755,4 +756,40 @@ fn control_a_list_command_the_runbook_does_not_print_is_found() {
     assert!(md.contains(
         "Import-GPO -BackupId '{75D8C96C-34D0-5C20-A37F-F2FA459A5249}' -Path \"$PWD\\gpo\""
     ));
+}
+
+/// The availability group's runbook (issue 31) played by the operator's day: the planned
+/// failovers one target per block, the forced failover one surviving replica per block. Controls:
+/// the planned failover to every synchronous replica in one block sends FAILOVER to the replica
+/// that has just become primary, and the forced failover of every replica in one block sends it
+/// to the lost one.
+#[test]
+fn control_an_availability_group_block_per_target() {
+    let name = "ag-2019.toml";
+    let text = common::read(format!("tests/fixtures/{name}"));
+    let (md, _) = readme(name, &text);
+    let farm = farm_json(name, &text);
+    let (code, out) = operator_day(&md, &farm);
+    assert_eq!(code, 0, "{out}");
+    let failover = "-E -b -Q \"ALTER AVAILABILITY GROUP [SPAG] FAILOVER;\"";
+    let force = "-E -b -Q \"ALTER AVAILABILITY GROUP [SPAG] FORCE_FAILOVER_ALLOW_DATA_LOSS;\"";
+    assert!(
+        md.contains(failover) && md.contains(force),
+        "the AG name the controls use"
+    );
+    // Every planned failover in one paste: the second line fails over again from the new primary's
+    // partner while the first has just moved it.
+    let both = format!(
+        "```cmd\nsqlcmd -S sqlag2.corp.example.com {failover}\nsqlcmd -S sqlag2.corp.example.com {failover}\n```"
+    );
+    let (code, out) = operator_day(&format!("{md}\n## Control\n\n{both}\n"), &farm);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("V5 FAILOVER on sqlag2"), "{out}");
+    // Every replica's forced failover in one block (the template's old form): on the day sqlag1
+    // is lost, the paste sends it to sqlag1 too.
+    let joined = md.replace("```\n\n```cmd\nREM sqlag2 survives", "REM sqlag2 survives");
+    assert_ne!(joined, md, "the control joins the forced-failover blocks");
+    let (code, out) = operator_day(&joined, &farm);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("V5"), "{out}");
 }

@@ -1867,7 +1867,7 @@ RUNBOOK_LANGS = ("cmd", "powershell", "sh", "text")
 _TMSH_VERBS = {"create", "delete", "list", "load", "modify", "save", "show", "cd", "run",
                "reset-stats"}
 _SQLCMD_Q = re.compile(r'(?:^|\s)sqlcmd(?:\.exe)?\s.*?-Q\s+"(.*)"', re.I)
-_FENCE = re.compile(r"^```(.*)$")
+_FENCE = re.compile(r"^ {0,4}```(.*)$")
 
 
 def runbook_blocks(text: str):
@@ -1879,10 +1879,14 @@ def runbook_blocks(text: str):
         if not m:
             i += 1
             continue
+        # A fence inside a list item is indented; its body carries the same indentation
+        # (CommonMark 4.5: up to the fence's indentation is removed from each content line).
+        indent = len(lines[i]) - len(lines[i].lstrip(" "))
         j = i + 1
-        while j < len(lines) and not lines[j].startswith("```"):
+        while j < len(lines) and not lines[j].lstrip(" ").startswith("```"):
             j += 1
-        blocks.append((i + 1, m.group(1).strip(), lines[i + 1 : j]))
+        body = [l[indent:] if l[:indent].strip() == "" else l.lstrip(" ") for l in lines[i + 1 : j]]
+        blocks.append((i + 1, m.group(1).strip(), body))
         i = j + 1
     return blocks
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover};
 use super::model::{Partner, Sql};
 use super::partner_dir;
-use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
+use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol, RunCommand};
 use crate::model::Farm;
 use crate::plan::{
     Column, Contribution, LineSlot, Part, RunbookSlot, Section, ServerLine, ServerPrerequisite,
@@ -216,15 +216,27 @@ fn add_replica_scripts(
             (
                 readiness.clone(),
                 readiness_script(site, sql, ag, p)?,
-                format!("run by hand to verify: {}", sqlcmd_file(p, &readiness)),
+                sqlcmd_file(p, &readiness),
             ),
         ];
         for (path, text, command) in files {
+            // The readiness check is run by hand, to verify; the others deploy.
+            let deploy = if path == readiness {
+                Deploy::Run {
+                    when: "run by hand to verify".into(),
+                    commands: vec![RunCommand {
+                        host: Some(site.server(p.server).name.clone()),
+                        line: command,
+                    }],
+                }
+            } else {
+                Deploy::Command(command)
+            };
             plan.add_file(
                 path,
                 Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
                     .hosts(host.clone())
-                    .deploy(Deploy::Command(command)),
+                    .deploy(deploy),
             )?;
         }
     }
