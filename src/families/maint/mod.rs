@@ -170,28 +170,24 @@ pub fn modern_task_name(m: &Maintenance, b: &Bucket) -> String {
     format!("{}{PS_TASK_SUFFIX}", event_task_name(m, b))
 }
 
-/// The event task of the 2012 R2 and later servers: the same trigger, MaintMode.ps1 through
-/// Windows PowerShell.
-fn modern_task_spec(
+/// A bucket's event task: Windows Update's event 22 runs `script` through `command` (cscript on
+/// 2008 / 2008 R2, Windows PowerShell from 2012 R2 on) with `arguments`.
+fn event_task_spec(
     site: &Farm,
-    m: &Maintenance,
     b: &Bucket,
+    name: String,
+    (script, command, arguments): (&str, &str, String),
     hosts: Vec<usize>,
-) -> Result<TaskSpec, crate::Error> {
-    let path = win_arg(&site.script_path(MAINTMODE_PS))
-        .map_err(|e| crate::Error::internal(format!("maintenance script path: {e}")))?;
-    Ok(TaskSpec {
-        name: modern_task_name(m, b),
+) -> TaskSpec {
+    TaskSpec {
+        name,
         description: format!(
-            "When Windows Update announces a restart (System log, {WU_PROVIDER}, event {WU_EVENT_ID}), asks SCOM for {} minutes of maintenance mode through {MAINTMODE_PS} (sitebundle, site {}).",
+            "When Windows Update announces a restart (System log, {WU_PROVIDER}, event {WU_EVENT_ID}), asks SCOM for {} minutes of maintenance mode through {script} (sitebundle, site {}).",
             b.duration_minutes, site.name
         ),
         trigger: Trigger::Event { query: wu_query() },
-        command: POWERSHELL.into(),
-        arguments: format!(
-            "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File {path} ON {}",
-            duration_arg(b.duration_minutes)
-        ),
+        command: command.into(),
+        arguments,
         working_directory: String::new(),
         principal: Principal::system(),
         execution_time_limit: Duration::minutes(5),
@@ -199,7 +195,17 @@ fn modern_task_spec(
         hosts,
         feature: "maintenance",
         origin: "maintenance".into(),
-    })
+    }
+}
+
+/// The PowerShell action of the 2012 R2 and later event task: MaintMode.ps1 ON <duration>.
+fn powershell_args(site: &Farm, b: &Bucket) -> Result<String, crate::Error> {
+    let path = win_arg(&site.script_path(MAINTMODE_PS))
+        .map_err(|e| crate::Error::internal(format!("maintenance script path: {e}")))?;
+    Ok(format!(
+        "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File {path} ON {}",
+        duration_arg(b.duration_minutes)
+    ))
 }
 
 fn split_hosts(site: &Farm, servers: &[usize]) -> (Vec<usize>, Vec<usize>) {
@@ -217,26 +223,19 @@ pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::
         let (new, modern) = split_modern(site, &new);
         let dur = duration_arg(b.duration_minutes);
         if !modern.is_empty() {
-            specs.push(modern_task_spec(site, m, b, modern)?);
+            let action = (MAINTMODE_PS, POWERSHELL, powershell_args(site, b)?);
+            specs.push(event_task_spec(
+                site,
+                b,
+                modern_task_name(m, b),
+                action,
+                modern,
+            ));
         }
         if !new.is_empty() {
-            specs.push(TaskSpec {
-                name: event_task_name(m, b),
-                description: format!(
-                    "When Windows Update announces a restart (System log, {WU_PROVIDER}, event {WU_EVENT_ID}), asks SCOM for {} minutes of maintenance mode through {MAINTMODE} (sitebundle, site {}).",
-                    b.duration_minutes, site.name
-                ),
-                trigger: Trigger::Event { query: wu_query() },
-                command: CSCRIPT.into(),
-                arguments: cscript_args(&site.script_path(MAINTMODE), &format!("ON {dur}"))?,
-                working_directory: String::new(),
-                principal: Principal::system(),
-                execution_time_limit: Duration::minutes(5),
-                start_when_available: false,
-                hosts: new,
-                feature: "maintenance",
-                origin: "maintenance".into(),
-            });
+            let args = cscript_args(&site.script_path(MAINTMODE), &format!("ON {dur}"))?;
+            let action = (MAINTMODE, CSCRIPT, args);
+            specs.push(event_task_spec(site, b, event_task_name(m, b), action, new));
         }
         if !old.is_empty() {
             specs.push(TaskSpec {
@@ -317,15 +316,21 @@ pub fn delay_groups(site: &Farm, m: &Maintenance) -> Vec<(u32, Vec<usize>)> {
     groups.into_iter().rev().collect()
 }
 
-fn reboot_delay_reg_file(site: &Farm, delay: u32, hosts: Vec<usize>, single: bool) -> RegFile {
-    let value = |name: &str, data: u32, description: String| RegValue {
+/// A DWORD under the Windows Update policy key, for `hosts`.
+fn au_value(hosts: &[usize], name: &str, data: u32, description: String) -> RegValue {
+    RegValue {
         key: AU_KEY.into(),
         name: name.into(),
         data: RegData::Dword(data),
-        hosts: hosts.clone(),
+        hosts: hosts.to_vec(),
         description,
         apply_once: false,
-    };
+    }
+}
+
+fn reboot_delay_reg_file(site: &Farm, delay: u32, hosts: Vec<usize>, single: bool) -> RegFile {
+    let value =
+        |name: &str, data: u32, description: String| au_value(&hosts, name, data, description);
     RegFile {
         name: if single {
             REG_FEATURE.into()
@@ -386,14 +391,8 @@ pub fn wave_file(i: usize) -> String {
 }
 
 fn install_wave_reg_file(site: &Farm, i: usize, count: usize, w: &waves::Wave) -> RegFile {
-    let value = |name: &str, data: u32, description: String| RegValue {
-        key: AU_KEY.into(),
-        name: name.into(),
-        data: RegData::Dword(data),
-        hosts: w.servers.clone(),
-        description,
-        apply_once: false,
-    };
+    let value =
+        |name: &str, data: u32, description: String| au_value(&w.servers, name, data, description);
     let wave = format!("wave {} of {count}", i + 1);
     RegFile {
         name: wave_file(i),

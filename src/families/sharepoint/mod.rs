@@ -18,6 +18,10 @@ use crate::model::Farm;
 use crate::plan::{Contribution, Part, RunbookSlot, Section};
 use model::SharePoint;
 
+/// stsadm.exe of SharePoint 2007 (the `12` hive), quoted for cmd.
+const STSADM: &str =
+    r#""%CommonProgramFiles%\Microsoft Shared\Web Server Extensions\12\BIN\stsadm.exe""#;
+
 /// What the section needs from `[sql]`: the alias name.
 pub struct SqlFacts<'a> {
     pub alias: &'a str,
@@ -73,6 +77,7 @@ struct View {
     rename_from: Option<String>,
     urls: Vec<UrlRow>,
     anchor: String,
+    stsadm: &'static str,
 }
 
 fn view(site: &Farm, sp: &SharePoint, sql: Option<SqlFacts>) -> View {
@@ -96,6 +101,7 @@ fn view(site: &Farm, sp: &SharePoint, sql: Option<SqlFacts>) -> View {
             })
             .collect(),
         anchor: String::new(),
+        stsadm: STSADM,
     }
 }
 

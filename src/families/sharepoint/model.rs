@@ -393,14 +393,7 @@ pub fn check_url(s: &str) -> Result<(), String> {
         Some((h, p)) => (h, Some(p)),
         None => (rest, None),
     };
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
-    if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+    if crate::model::check_fqdn(host).is_err() {
         return Err(format!(
             "`{s}` is not scheme, host and port only: an alternate access mapping URL has no path, query or user"
         ));
