@@ -370,6 +370,18 @@ class Day:
 
     # -- BIG-IP ----------------------------------------------------------------------------
     def sh(self, line, text):
+        # `name=$(COMMAND)`: the command's output kept for the lines after (read it as COMMAND).
+        m = re.fullmatch(r"([A-Za-z_]\w*)=\$\((.*)\)", text.strip())
+        if m:
+            return self.sh(line, m.group(2))
+        # `for v in WORDS; do BODY; done` (bash, "Looping Constructs"): BODY once per word, with
+        # `$v` replaced by it.
+        m = re.fullmatch(r"for ([A-Za-z_]\w*) in (.*?)\s*; do (.*); done", text.strip())
+        if m:
+            var, words, body = m.groups()
+            for word in shlex.split(words):
+                self.sh(line, re.sub(r"\$\{?%s\}?(?!\w)" % var, shlex.quote(word), body))
+            return
         try:
             lex = shlex.shlex(text, posix=True, punctuation_chars="|;&>")
             lex.whitespace_split = True
@@ -392,8 +404,8 @@ class Day:
             if seg and seg[0] not in ("grep", "curl"):
                 self.fail(line, f"shell command not in the model: {' '.join(seg)[:80]!r}")
         w = segments[0]
-        if w and w[0] == "curl":
-            return  # HTTP request: read-only
+        if w and w[0] in ("curl", "printf"):
+            return  # an HTTP request, or printing a kept output: read-only
         if not w or w[0] != "tmsh":
             self.fail(line, f"shell command not in the model: {text[:80]!r}")
         args = w[1:]
@@ -470,7 +482,14 @@ class Day:
     # -- a block ---------------------------------------------------------------------------
     def block(self, line, info, body):
         self.scope = list(self.heading_scope)
+        # A line ending in a backslash continues on the next (bash, "Escape Character").
+        joined = []
         for n, text in enumerate(body, 1):
+            if joined and joined[-1][1].endswith("\\") and info == "sh":
+                joined[-1] = (joined[-1][0], joined[-1][1][:-1] + " " + text)
+            else:
+                joined.append((n, text))
+        for n, text in joined:
             if not text.strip():
                 continue
             if info == "cmd":

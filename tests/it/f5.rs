@@ -1525,11 +1525,123 @@ fn as3_shares_nodes_and_the_runbook_checks_for_them() {
     assert!(members >= 10, "{members}");
     let readme = text(&b, "README.md");
     for line in [
-        "tmsh -c 'cd /; list ltm virtual-address recursive one-line' | grep -F ' address 10.20.40.10 '",
         "tmsh modify ltm node /Common/10.20.30.13 state user-down",
         "tmsh modify ltm node /Common/10.20.30.13 state user-up",
     ] {
         assert!(readme.lines().any(|l| l == line), "{line}");
     }
     assert!(readme.contains("undone by the next POST"));
+}
+
+/// A stand-in for tmsh on the BIG-IP: `-q -c 'cd /; list ltm KIND recursive one-line'` prints the
+/// listing of `dir/KIND`; `list ltm KIND NAME` and `list auth partition NAME` print the object when
+/// `dir/objects` names it, else tmsh's "was not found" on stderr with exit 1.
+const FAKE_TMSH: &str = r#"#!/bin/bash
+dir=$(dirname "$0")
+while [ "$1" = -q ]; do shift; done
+if [ "$1" = -c ]; then
+  set -- $(printf '%s' "$2" | sed 's/^cd \/; //')
+  [ "$1 $2 $4 $5" = "list ltm recursive one-line" ] || { echo "fake tmsh: $*" >&2; exit 9; }
+  cat "$dir/$3"; exit 0
+fi
+[ "$1" = list ] || { echo "fake tmsh: $*" >&2; exit 9; }
+if grep -qxF "$2 $3 $4" "$dir/objects"; then echo "$2 $3 $4 { }"; exit 0; fi
+echo "01020036:3: The requested object ($4) was not found." >&2; exit 1
+"#;
+
+/// The pre-flight block that follows `marker` in the runbook, run by bash against [`FAKE_TMSH`]
+/// over a BIG-IP that already holds conflicting and near-miss objects; returns what it printed.
+fn run_preflight(block: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+    w("tmsh", FAKE_TMSH);
+    Command::new("chmod")
+        .arg("+x")
+        .arg(dir.path().join("tmsh"))
+        .status()
+        .unwrap();
+    // One-line listings as `cd /; list … recursive one-line` prints them (names relative to /,
+    // ports by service name). A node of another farm at one of the site's addresses and one at an
+    // address that only starts like it; a virtual server at the site's address on `:http`, and one
+    // at an address that only starts like it.
+    w(
+        "node",
+        "ltm node Old/web-old { address 10.20.30.13 session monitor-enabled state up }\n\
+               ltm node Common/near { address 10.20.30.130 session monitor-enabled state up }\n\
+               ltm node Common/far { address 110.20.30.12 }\n",
+    );
+    w(
+        "virtual",
+        "ltm virtual Old/vs_old { destination Old/10.20.40.11:http ip-protocol tcp pool Old/p }\n\
+                  ltm virtual Common/vs_near { destination Common/10.20.40.100:http ip-protocol tcp }\n",
+    );
+    w(
+        "virtual-address",
+        "ltm virtual-address Old/10.20.40.12 { address 10.20.40.12 arp enabled }\n\
+                          ltm virtual-address Common/10.20.40.120 { address 10.20.40.120 }\n",
+    );
+    w(
+        "objects",
+        "ltm pool /Common/SharePoint\nauth partition partnerpoint\n",
+    );
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(block)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("fake tmsh"),
+        "a command the stand-in does not know: {stderr}"
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The body of the first `sh` block after `marker`.
+fn sh_block_after(md: &str, marker: &str) -> String {
+    let rest = &md[md.find(marker).unwrap_or_else(|| panic!("{marker}"))..];
+    let body = rest.split("```sh\n").nth(1).unwrap();
+    body[..body.find("\n```").unwrap()].to_string()
+}
+
+/// The runbook's two pre-flight blocks (merge file and AS3), executed by bash against a BIG-IP
+/// stand-in, print exactly the objects the site would meet: a node at one of its addresses in
+/// another partition, a virtual server at one of its addresses whose port tmsh shows as `:http`, a
+/// pool of the same name, the AS3 tenant's partition; never an object at an address that only
+/// starts like the site's. Control: the earlier block, which searched `/<address>:<port> ` and so
+/// missed the virtual server shown with its service name.
+#[test]
+fn f5_preflight_finds_exactly_the_objects_the_site_would_meet() {
+    let md = text(&common::reference(), "README.md");
+    let merge = run_preflight(&sh_block_after(&md, "**Pre-flight (read-only).**"));
+    assert_eq!(
+        merge,
+        [
+            "ltm node Old/web-old { address 10.20.30.13 session monitor-enabled state up }",
+            "ltm virtual Old/vs_old { destination Old/10.20.40.11:http ip-protocol tcp pool Old/p }",
+            "ltm pool /Common/SharePoint { }",
+        ]
+    );
+    let as3 = run_preflight(&sh_block_after(&md, "**AS3 instead of the merge file**"));
+    assert_eq!(
+        as3,
+        [
+            "ltm node Old/web-old { address 10.20.30.13 session monitor-enabled state up }",
+            "ltm virtual-address Old/10.20.40.12 { address 10.20.40.12 arp enabled }",
+            "auth partition partnerpoint { }",
+        ]
+    );
+    // Control: the earlier search by `/<address>:<port> ` misses the `:http` spelling.
+    let old = "tmsh -c 'cd /; list ltm virtual recursive one-line' | grep -F '/10.20.40.11:80 '";
+    assert!(run_preflight(old).is_empty());
 }

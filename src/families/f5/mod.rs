@@ -882,6 +882,9 @@ struct F5RunbookView {
     tls_creates: Vec<TlsCreate>,
     /// Virtual addresses of the site (AS3 creates `/<tenant>/<address>` objects for them).
     virtual_addresses: Vec<String>,
+    /// What the pre-flight searches for in `list ltm virtual … one-line`: each virtual address
+    /// as a destination shows it before the port (`/ADDR:`, IPv6 `/ADDR.`), on any port, once.
+    virtual_searches: Vec<String>,
     /// HTTPS virtual servers with a port-80 redirect: their addresses as a URL host.
     redirects: Vec<String>,
     /// HTTP(S) virtual servers: authentication and connection reuse.
@@ -1156,6 +1159,19 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
         tls_creates: tls_creates(f5),
         virtual_addresses: {
             let mut a: Vec<String> = f5.virtuals.iter().map(|v| v.address.to_string()).collect();
+            a.sort();
+            a.dedup();
+            a
+        },
+        virtual_searches: {
+            let mut a: Vec<String> = f5
+                .virtuals
+                .iter()
+                .map(|v| {
+                    let d = destination(v.address, 0);
+                    format!("/{}", &d[..d.len() - 1])
+                })
+                .collect();
             a.sort();
             a.dedup();
             a
