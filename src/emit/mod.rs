@@ -7,6 +7,7 @@ pub mod gpo;
 pub mod inventory;
 pub mod registry;
 pub mod runbook;
+pub mod server_parts;
 pub mod tasks;
 pub mod topology;
 

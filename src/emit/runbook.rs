@@ -13,54 +13,101 @@ use crate::plan::{Item, Part, Plan, RunbookParts, RunbookSlot, Section, ServerPl
 /// Bundle path of the runbook.
 pub const PATH: &str = "README.md";
 
+/// From this many groups of servers on, "On each server" shows what several groups share once,
+/// in parts ([`super::server_parts`]); below it, each group has its whole view, which a farm of a
+/// few servers reads best.
+pub const PARTS_FROM_GROUPS: usize = 9;
+
+/// One subsection of "On each server" (`runbook/server.md`).
+#[derive(Serialize)]
+struct One<'a> {
+    s: ServerPlan,
+    /// The heading: the server's name, the group's names written short and its size, or the part.
+    heading: String,
+    /// The Windows releases of its servers.
+    os: String,
+    /// Every name of a group of several (empty for one server, and for a part).
+    members: Vec<&'a str>,
+    /// A part: its servers written short, and how many.
+    part: bool,
+    on: String,
+    count: usize,
+    many: bool,
+}
+
+#[derive(Serialize)]
+struct PartLink {
+    number: usize,
+    anchor: String,
+}
+
+#[derive(Serialize)]
+struct IndexRow<'a> {
+    names: Vec<&'a str>,
+    parts: Vec<PartLink>,
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    gpo: bool,
+    parts: bool,
+    groups: usize,
+    rows: Vec<IndexRow<'a>>,
+}
+
 /// "On each server": the plan's per-server view, one subsection per group of servers that get
 /// the same (their views equal but for the name: [`groups`]), each rendered on its own
-/// (`runbook/server.md`) so that no view of the whole site is held at once, on every core.
-/// `sitebundle plan --server NAME` keeps the view of one server.
+/// (`runbook/server.md`) so that no view of the whole site is held at once, on every core; from
+/// [`PARTS_FROM_GROUPS`] groups on, in parts with an index. `sitebundle plan --server NAME` keeps
+/// the view of one server.
 fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, crate::Error> {
-    #[derive(Serialize)]
-    struct Header {
-        gpo: bool,
-    }
-    #[derive(Serialize)]
-    struct One<'a> {
-        s: ServerPlan,
-        /// The heading: the server's name, or the group's names written short and its size.
-        heading: String,
-        /// Every name of a group of several (empty for one server).
-        members: Vec<&'a str>,
-    }
     let views = plan.per_server(site, files);
     let groups = groups(site, &views)?;
-    let parts = crate::parallel::map_ranges(groups.len(), |range| {
-        let mut text = String::new();
-        for group in &groups[range] {
-            let names: Vec<&str> = group
-                .iter()
-                .map(|&i| site.server(i).name.as_str())
-                .collect();
-            let (heading, members) = match names.len() {
-                1 => (names[0].to_string(), Vec::new()),
-                n => (
-                    format!("{}: {n} servers", crate::render::name_ranges(&names, "–")),
-                    names,
-                ),
-            };
-            let one = One {
-                s: views.get(group[0])?,
-                heading,
-                members,
-            };
-            text.push_str(&crate::render::render("runbook/server.md", &one)?);
-        }
-        Ok::<_, crate::Error>(text)
-    })?;
-    let header = crate::render::render(
-        "runbook/servers.md",
-        &Header {
-            gpo: plan.gpo_coverage().is_some(),
-        },
-    )?;
+    let names = |group: &[usize]| -> Vec<&str> {
+        group
+            .iter()
+            .map(|&i| site.server(i).name.as_str())
+            .collect()
+    };
+    let gpo = plan.gpo_coverage().is_some();
+    let (header, parts) = if groups.len() >= PARTS_FROM_GROUPS {
+        let group_views: Vec<ServerPlan> = groups
+            .iter()
+            .map(|g| views.get(g[0]))
+            .collect::<Result<_, _>>()?;
+        let (parts, of_group) = super::server_parts::parts(&group_views)?;
+        let subsections = part_subsections(site, &groups, &parts)?;
+        let rows = groups
+            .iter()
+            .zip(&of_group)
+            .map(|(g, ps)| IndexRow {
+                names: names(g),
+                parts: sorted(ps)
+                    .iter()
+                    .map(|&p| PartLink {
+                        number: p + 1,
+                        anchor: crate::render::anchor(&subsections[p].0),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let header = Header {
+            gpo,
+            parts: true,
+            groups: groups.len(),
+            rows,
+        };
+        (header, subsections.into_iter().map(|(_, t)| t).collect())
+    } else {
+        let header = Header {
+            gpo,
+            parts: false,
+            groups: groups.len(),
+            rows: Vec::new(),
+        };
+        (header, group_subsections(&groups, &views, names)?)
+    };
+    let header = crate::render::render("runbook/servers.md", &header)?;
     let mut text =
         String::with_capacity(header.len() + parts.iter().map(String::len).sum::<usize>());
     text.push_str(&header);
@@ -73,6 +120,96 @@ fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, 
         slot: RunbookSlot::Servers,
         text,
     })
+}
+
+fn sorted(parts: &[usize]) -> Vec<usize> {
+    let mut v = parts.to_vec();
+    v.sort_unstable();
+    v
+}
+
+/// One subsection per group, each with the group's whole view, rendered on every core.
+fn group_subsections<'a>(
+    groups: &[Vec<usize>],
+    views: &crate::plan::ServerPlans,
+    names: impl Fn(&[usize]) -> Vec<&'a str> + Sync,
+) -> Result<Vec<String>, crate::Error> {
+    crate::parallel::map_ranges(groups.len(), |range| {
+        let mut text = String::new();
+        for group in &groups[range] {
+            let names = names(group);
+            let (heading, members) = match names.len() {
+                1 => (names[0].to_string(), Vec::new()),
+                n => (
+                    format!("{}: {n} servers", crate::render::name_ranges(&names, "–")),
+                    names,
+                ),
+            };
+            let s = views.get(group[0])?;
+            let one = One {
+                os: s.os.to_string(),
+                many: !members.is_empty(),
+                count: members.len().max(1),
+                s,
+                heading,
+                members,
+                part: false,
+                on: String::new(),
+            };
+            text.push_str(&crate::render::render("runbook/server.md", &one)?);
+        }
+        Ok::<_, crate::Error>(text)
+    })
+}
+
+/// One subsection per part: its heading (for the index's links) and its text.
+fn part_subsections(
+    site: &Farm,
+    groups: &[Vec<usize>],
+    parts: &[super::server_parts::Part],
+) -> Result<Vec<(String, String)>, crate::Error> {
+    let out = crate::parallel::map_ranges(parts.len(), |range| {
+        range
+            .map(|p| {
+                let part = &parts[p];
+                let mut servers: Vec<usize> = part
+                    .groups
+                    .iter()
+                    .flat_map(|&g| groups[g].iter().copied())
+                    .collect();
+                servers.sort_unstable();
+                let names: Vec<&str> = servers
+                    .iter()
+                    .map(|&i| site.server(i).name.as_str())
+                    .collect();
+                let mut releases: Vec<&str> = Vec::new();
+                for &i in &servers {
+                    let os = site.server(i).os.label();
+                    if !releases.contains(&os) {
+                        releases.push(os);
+                    }
+                }
+                let os = releases.join(", ");
+                let heading = match names.len() {
+                    1 => format!("Part {}: {}", p + 1, names[0]),
+                    n => format!("Part {}: {n} servers", p + 1),
+                };
+                let one = One {
+                    s: part.view.clone(),
+                    heading: heading.clone(),
+                    os: os.clone(),
+                    members: Vec::new(),
+                    part: true,
+                    on: crate::render::name_ranges(&names, "–"),
+                    count: names.len(),
+                    many: names.len() > 1,
+                };
+                let text = crate::render::render("runbook/server.md", &one)?;
+                Ok((format!("{heading} ({os})"), text))
+            })
+            .collect::<Result<Vec<_>, crate::Error>>()
+    })?;
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// The servers in groups whose views are equal but for the name, address and DNS name (the

@@ -156,13 +156,27 @@ fn server_selection_ignores_case_and_suggests_on_a_miss() {
     assert!(stderr.contains("--server `sharepoint`"), "{stderr}");
 }
 
-/// The runbook's subsection of one server under "## On each server".
-fn server_subsection<'a>(md: &'a str, server: &str) -> &'a str {
+/// The runbook's subsection of one server under "## On each server": its own, its group's, or
+/// (on a site shown in parts) the parts its row of the part index links to, in order.
+fn server_subsection(md: &str, server: &str) -> String {
     let section = md
         .split("\n## On each server\n")
         .nth(1)
         .expect("an On each server section");
     let section = section.split("\n## ").next().unwrap();
+    if let Some(rows) = part_index(section) {
+        let (_, anchors) = rows
+            .iter()
+            .find(|(names, _)| names.contains(server))
+            .unwrap_or_else(|| panic!("{server} in no row of the part index"));
+        let parts: Vec<&str> = section
+            .split("\n### ")
+            .skip(1)
+            .filter(|s| anchors.contains(&heading_anchor(s.lines().next().unwrap())))
+            .collect();
+        assert_eq!(parts.len(), anchors.len(), "{server}: a link to no part");
+        return parts.join("\n");
+    }
     // A server's own subsection, or the one of its group ("The same on each of these N servers:
     // a, b, …").
     let in_group = |s: &str| {
@@ -180,6 +194,47 @@ fn server_subsection<'a>(md: &'a str, server: &str) -> &'a str {
         .skip(1)
         .find(|s| s.split(' ').next() == Some(server) || in_group(s))
         .unwrap_or_else(|| panic!("no subsection for {server}"))
+        .to_string()
+}
+
+/// GitHub's anchor of a heading's text (Markdown escapes removed; letters, digits, `-`, `_`
+/// kept, lowercased; spaces become `-`).
+fn heading_anchor(heading: &str) -> String {
+    heading
+        .replace('\\', "")
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => c.to_lowercase().next(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The part index of "On each server" when the site is shown in parts: each row's server names
+/// and the anchors it links to.
+fn part_index(section: &str) -> Option<Vec<(BTreeSet<String>, Vec<String>)>> {
+    let table = section.split("\n| servers | parts |\n|---|---|\n").nth(1)?;
+    let rows = table
+        .lines()
+        .take_while(|l| l.starts_with("| "))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            assert_eq!(cells.len(), 2, "{l}");
+            let names = cells[0]
+                .trim()
+                .split(", ")
+                .map(|n| n.replace('\\', ""))
+                .collect();
+            let anchors = cells[1]
+                .split("](#")
+                .skip(1)
+                .map(|a| a[..a.find(')').unwrap()].replace('\\', ""))
+                .collect();
+            (names, anchors)
+        })
+        .collect();
+    Some(rows)
 }
 
 /// The lines of the code blocks of a Markdown text, each block after the paragraph before it.
@@ -235,7 +290,7 @@ fn each_server_gets_the_verify_commands_of_its_release() {
         let md = runbook(&bundle);
         for (idx, server) in site.farm.servers.iter().enumerate() {
             let sub = server_subsection(&md, &server.name);
-            let blocks = code_blocks(sub);
+            let blocks = code_blocks(&sub);
             let verify: Vec<&String> = blocks
                 .iter()
                 .filter(|(before, _)| before.contains("**Verify**"))
@@ -594,6 +649,9 @@ fn runbook_groups(md: &str) -> Vec<BTreeSet<String>> {
         .nth(1)
         .expect("On each server");
     let section = section.split("\n## ").next().unwrap();
+    if let Some(rows) = part_index(section) {
+        return rows.into_iter().map(|(names, _)| names).collect();
+    }
     section
         .split("\n### ")
         .skip(1)
@@ -616,6 +674,51 @@ fn runbook_groups(md: &str) -> Vec<BTreeSet<String>> {
         .collect()
 }
 
+/// What the runbook shows for a server (its subsection, its group's, or its parts) is its view,
+/// each item once: the commands of its blocks are its verify and acting commands, its bullets
+/// are its roles, prerequisites, files, tasks, values, services, expected results and warnings.
+fn assert_view_is_shown_once(md: &str, v: &sitebundle::plan::ServerPlan) {
+    let sub = server_subsection(md, &v.name);
+    let mut shown: Vec<String> = code_blocks(&sub).into_iter().flat_map(|(_, b)| b).collect();
+    let mut expected: Vec<String> = v
+        .verify
+        .iter()
+        .chain(&v.destructive)
+        .map(|c| c.command.clone())
+        .collect();
+    shown.sort();
+    expected.sort();
+    assert_eq!(shown, expected, "{}", v.name);
+    let bullets = sub.lines().filter(|l| l.starts_with("- ")).count();
+    let items = v.roles.len()
+        + v.prerequisites.len()
+        + v.files.len()
+        + v.tasks.len()
+        + v.registry.len()
+        + v.services.len()
+        + v.verify.len()
+        + v.destructive.len();
+    assert_eq!(bullets, items, "{}", v.name);
+    for r in v.roles.iter().chain(&v.prerequisites) {
+        let line = format!("- {r}");
+        let n = sub.lines().filter(|l| l.replace('\\', "") == line).count();
+        assert_eq!(n, 1, "{}: {line}", v.name);
+    }
+    for f in &v.files {
+        let n = sub.matches(&format!("- file `{}`", f.path)).count();
+        let same = v.files.iter().filter(|g| g.path == f.path).count();
+        assert_eq!(n, same, "{}: {}", v.name, f.path);
+    }
+    for t in &v.tasks {
+        assert_eq!(
+            sub.matches(&format!("- task `{}`:", t.name)).count(),
+            1,
+            "{}",
+            t.name
+        );
+    }
+}
+
 /// Grouped sections list exactly the servers whose per-server views are equal but for the name
 /// (compared in full here, not by digest), on random synthetic farms with random differences;
 /// `plan --server` keeps every server's own view.
@@ -631,8 +734,10 @@ fn runbook_groups_are_exactly_the_servers_with_equal_plans() {
     for case in 0..6 {
         let servers = 3 + next(110) as usize;
         let mut text = sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(servers));
-        // Random differences: a kill task on a few random servers.
-        for k in 0..next(4) {
+        // Random differences: a kill task on a few random servers (on every other case enough
+        // of them for the site to be shown in parts).
+        let odd = if case % 2 == 0 { next(4) } else { 8 + next(12) };
+        for k in 0..odd {
             let i = 2 + next(servers as u64 - 2) as usize;
             let name = format!("g{}-web{:03}", (i - 2) / 40, (i - 2) % 40 + 1);
             text.push_str(&format!(
@@ -667,6 +772,16 @@ fn runbook_groups_are_exactly_the_servers_with_equal_plans() {
             expected.len() < servers || servers < 5,
             "case {case}: nothing grouped"
         );
+        let in_parts = md.contains("\n| servers | parts |\n");
+        assert_eq!(
+            in_parts,
+            expected.len() >= sitebundle::emit::runbook::PARTS_FROM_GROUPS,
+            "case {case}: {} groups",
+            expected.len()
+        );
+        for v in &views {
+            assert_view_is_shown_once(&md, v);
+        }
         // Every server keeps its own view: its name, and the collector that runs on it.
         for v in &views {
             assert!(
