@@ -1079,21 +1079,24 @@ fn tls_creates(f5: &F5) -> Vec<TlsCreate> {
     v
 }
 
-/// A pool's members, highest priority group first: `server:port (group N)`.
+/// A pool's members, highest priority group first: `server:port (group N)`; three or more with
+/// consecutive names, the same port and group written as one range (`web01–web40:80 (group 0)`,
+/// `render::name_ranges`).
 fn members_by_group(site: &Farm, p: &model::Pool) -> String {
     let mut ms: Vec<&model::Member> = p.members.iter().collect();
     ms.sort_by_key(|m| std::cmp::Reverse(m.priority_group));
-    (ms.iter())
-        .map(|m| {
-            format!(
-                "{}:{} (group {})",
-                site.server(m.server).name,
-                m.port,
-                m.priority_group
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out: Vec<String> = Vec::new();
+    for run in ms.chunk_by(|a, b| (a.port, a.priority_group) == (b.port, b.priority_group)) {
+        let names: Vec<&str> = run
+            .iter()
+            .map(|m| site.server(m.server).name.as_str())
+            .collect();
+        let (port, group) = (run[0].port, run[0].priority_group);
+        for piece in crate::render::name_ranges(&names, "–").split(", ") {
+            out.push(format!("{piece}:{port} (group {group})"));
+        }
+    }
+    out.join(", ")
 }
 
 fn runbook_node(server: &crate::model::Server) -> RunbookNode {
