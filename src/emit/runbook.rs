@@ -71,33 +71,7 @@ fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, 
     };
     let gpo = plan.gpo_coverage().is_some();
     let (header, parts) = if groups.len() >= PARTS_FROM_GROUPS {
-        let group_views: Vec<ServerPlan> = groups
-            .iter()
-            .map(|g| views.get(g[0]))
-            .collect::<Result<_, _>>()?;
-        let (parts, of_group) = super::server_parts::parts(&group_views)?;
-        let subsections = part_subsections(site, &groups, &parts)?;
-        let rows = groups
-            .iter()
-            .zip(&of_group)
-            .map(|(g, ps)| IndexRow {
-                names: names(g),
-                parts: sorted(ps)
-                    .iter()
-                    .map(|&p| PartLink {
-                        number: p + 1,
-                        anchor: crate::render::anchor(&subsections[p].0),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let header = Header {
-            gpo,
-            parts: true,
-            groups: groups.len(),
-            rows,
-        };
-        (header, subsections.into_iter().map(|(_, t)| t).collect())
+        in_parts(site, &groups, &views, gpo)?
     } else {
         let header = Header {
             gpo,
@@ -120,6 +94,43 @@ fn servers_section(site: &Farm, plan: &Plan, files: &Bundle) -> Result<Section, 
         slot: RunbookSlot::Servers,
         text,
     })
+}
+
+/// "On each server" in parts: the index (one row per group: its names and its parts' links) and
+/// the parts' texts.
+fn in_parts<'a>(
+    site: &'a Farm,
+    groups: &[Vec<usize>],
+    views: &crate::plan::ServerPlans,
+    gpo: bool,
+) -> Result<(Header<'a>, Vec<String>), crate::Error> {
+    let group_views: Vec<ServerPlan> = groups
+        .iter()
+        .map(|g| views.get(g[0]))
+        .collect::<Result<_, _>>()?;
+    let (parts, of_group) = super::server_parts::parts(&group_views)?;
+    let subsections = part_subsections(site, groups, &parts)?;
+    let rows = groups
+        .iter()
+        .zip(&of_group)
+        .map(|(g, ps)| IndexRow {
+            names: g.iter().map(|&i| site.server(i).name.as_str()).collect(),
+            parts: sorted(ps)
+                .iter()
+                .map(|&p| PartLink {
+                    number: p + 1,
+                    anchor: crate::render::anchor(&subsections[p].0),
+                })
+                .collect(),
+        })
+        .collect();
+    let header = Header {
+        gpo,
+        parts: true,
+        groups: groups.len(),
+        rows,
+    };
+    Ok((header, subsections.into_iter().map(|(_, t)| t).collect()))
 }
 
 fn sorted(parts: &[usize]) -> Vec<usize> {
