@@ -898,6 +898,33 @@ struct F5RunbookView {
     /// runbook's explanation and test (none when the site has no route).
     route_example: Option<RouteExample>,
     common: bool,
+    /// The site's `tmos` (`17.1`), empty without it.
+    tmos: String,
+    /// Which AS3 releases fit that BIG-IP: see [`tmos_range`].
+    tmos_range: &'static str,
+    /// The AS3 path comes first (BIG-IP 15.1 and later).
+    as3_first: bool,
+}
+
+/// The first BIG-IP release on which the runbook gives the AS3 declaration first: every AS3
+/// release from the declaration's minimum (3.23.0) to the newest supports it, while AS3 3.50.0
+/// dropped 13.1 to 14.1.x (F5Networks/f5-appsvcs-extension docs/userguide/prereqs.rst).
+pub const AS3_FIRST_FROM: model::Tmos = model::Tmos::new(15, 1);
+
+/// The AS3 releases that fit a BIG-IP release (F5Networks/f5-appsvcs-extension
+/// docs/userguide/prereqs.rst: 12.1.x with AS3 3.1.0 through 3.26.1, or 13.1 and later; AS3 3.50.0
+/// and later no longer support 13.1 to 14.1.x): "none" without `tmos`, "15.1+" (3.23.0 to the
+/// newest), "13.1-14.1" (3.23.0 to 3.49.0), "12.1" (3.23.0 to 3.26.1), "unsupported" (11.4 to
+/// 12.0, 13.0: no AS3).
+pub fn tmos_range(tmos: Option<model::Tmos>) -> &'static str {
+    use model::Tmos;
+    match tmos {
+        None => "none",
+        Some(t) if t >= AS3_FIRST_FROM => "15.1+",
+        Some(t) if t >= Tmos::new(13, 1) => "13.1-14.1",
+        Some(t) if t == Tmos::new(12, 1) => "12.1",
+        Some(_) => "unsupported",
+    }
 }
 
 #[derive(Serialize, Debug, PartialEq, Eq)]
@@ -1181,6 +1208,9 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             .flat_map(|v| v.routes.iter())
             .find_map(|r| route_example(&r.prefix)),
         common: f5.partition == "Common",
+        tmos: f5.tmos.map(model::Tmos::as_string).unwrap_or_default(),
+        tmos_range: tmos_range(f5.tmos),
+        as3_first: f5.tmos.is_some_and(|t| t >= AS3_FIRST_FROM),
     }
 }
 
