@@ -820,6 +820,8 @@ fn add_pool_nodes(site: &Farm, f5: &F5, t: &mut Topology) {
 struct RunbookPool {
     name: String,
     members: String,
+    /// Its members as the merge file writes them, for `members replace-all-with`.
+    member_list: Vec<MemberView>,
 }
 
 #[derive(Serialize)]
@@ -1153,9 +1155,11 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
         pools: f5
             .pools
             .iter()
-            .map(|p| RunbookPool {
+            .zip(pool_views(site, f5))
+            .map(|(p, view)| RunbookPool {
                 name: p.name.clone(),
                 members: members_by_group(site, p),
+                member_list: view.members,
             })
             .collect(),
         virtuals: f5
