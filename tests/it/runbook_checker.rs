@@ -587,6 +587,10 @@ const ALLOWED_PLACEHOLDERS: &[(&str, &str)] = &[
         "the BIG-IP's HA device group, not part of the site",
     ),
     ("<IIS site>", "IIS site names are not part of the site"),
+    (
+        "<bigip>",
+        "the BIG-IP's management address (AS3's REST API), not part of the site",
+    ),
     ("<ID>", "the event trigger ID Windows assigns"),
     (
         "OLD_SERVER",
