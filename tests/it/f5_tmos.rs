@@ -171,6 +171,7 @@ fn the_runbook_names_the_as3_releases_that_fit() {
     let cases = [
         ("17.1", "AS3 3.23.0 to 3.56.0 fit it"),
         ("15.1", "AS3 3.23.0 to 3.56.0 fit it"),
+        ("15.0", "AS3 3.23.0 to 3.56.0 fit it"),
         ("14.1", "Use AS3 3.49.0 or earlier"),
         ("13.1", "Use AS3 3.49.0 or earlier"),
         ("12.1", "AS3 3.23.0 to 3.26.1 only"),

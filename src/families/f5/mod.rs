@@ -916,13 +916,14 @@ pub const AS3_FIRST_FROM: model::Tmos = model::Tmos::new(15, 1);
 /// The AS3 releases that fit a BIG-IP release (F5Networks/f5-appsvcs-extension
 /// docs/userguide/prereqs.rst: 12.1.x with AS3 3.1.0 through 3.26.1, or 13.1 and later; AS3 3.50.0
 /// and later no longer support 13.1 to 14.1.x): "none" without `tmos`, "15.1+" (3.23.0 to the
-/// newest), "13.1-14.1" (3.23.0 to 3.49.0), "12.1" (3.23.0 to 3.26.1), "unsupported" (11.4 to
-/// 12.0, 13.0: no AS3).
+/// newest, the AS3 path first), "15.0" (the same releases, the merge file first), "13.1-14.1"
+/// (3.23.0 to 3.49.0), "12.1" (3.23.0 to 3.26.1), "unsupported" (11.4 to 12.0, 13.0: no AS3).
 pub fn tmos_range(tmos: Option<model::Tmos>) -> &'static str {
     use model::Tmos;
     match tmos {
         None => "none",
         Some(t) if t >= AS3_FIRST_FROM => "15.1+",
+        Some(t) if t >= Tmos::new(15, 0) => "15.0",
         Some(t) if t >= Tmos::new(13, 1) => "13.1-14.1",
         Some(t) if t == Tmos::new(12, 1) => "12.1",
         Some(_) => "unsupported",
