@@ -689,10 +689,20 @@ fn add_files(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crate:
         "f5/as3.json",
         Artifact::text(ArtifactKind::As3, Encoding::Utf8, Eol::Lf, as3)
             .hosts(big_ip())
-            .deploy(Deploy::Command(
-                "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
-            )),
+            .deploy(Deploy::Command(as3_deploy(f5))),
     )
+}
+
+/// How `f5/as3.json` is deployed: on BIG-IP 15.1 and later the runbook's first path, else the
+/// alternative to the merge file.
+fn as3_deploy(f5: &F5) -> String {
+    match f5.tmos.filter(|t| *t >= AS3_FIRST_FROM) {
+        Some(t) => format!(
+            "POST to /mgmt/shared/appsvcs/declare (BIG-IP {}: the runbook's first path; the merge file is the alternative)",
+            t.as_string()
+        ),
+        None => "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
+    }
 }
 
 /// Virtual servers → pools (default pool and routes) → pool members on the servers.
