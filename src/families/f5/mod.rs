@@ -1268,7 +1268,12 @@ fn add_runbook(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crat
     };
     plan.runbook.add_checklist_parts(
         "f5/checklist.md",
-        &serde_json::json!({ "anchor": section.anchor(), "file": format!("{}.conf", f5.partition) }),
+        &serde_json::json!({
+            "anchor": section.anchor(),
+            "file": format!("{}.conf", f5.partition),
+            "as3_first": f5.tmos.is_some_and(|t| t >= AS3_FIRST_FROM),
+            "tmos": f5.tmos.map(model::Tmos::as_string).unwrap_or_default(),
+        }),
         &[
             ("step", Part::Step, RunbookSlot::F5),
             ("prerequisite", Part::Prerequisite, RunbookSlot::F5),
