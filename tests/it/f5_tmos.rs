@@ -160,6 +160,13 @@ fn the_runbook_gives_as3_first_from_15_1() {
             "```sh\ncurl -sku admin -H 'Content-Type: application/json' -X POST 'https://<bigip>/mgmt/shared/appsvcs/declare' -d @f5/as3.json\n",
         );
         assert_eq!(post_block, as3_first, "{release:?}");
+        // The checklist's F5 step says the same order.
+        let step = md.lines().find(|l| l.contains("**F5 BIG-IP**")).unwrap();
+        assert_eq!(
+            !step.contains("copy `f5/"),
+            as3_first,
+            "{release:?}: {step}"
+        );
     }
 }
 
