@@ -442,6 +442,9 @@ class Day:
         if verb == "modify" and w[1:3] == ["ltm", "pool"] and len(w) > 6 \
                 and w[4:6] == ["members", "modify"]:
             return self.pool_members(line, w[3], w[6:])
+        if verb == "modify" and w[1:3] == ["ltm", "pool"] and len(w) > 6 \
+                and w[4:6] == ["members", "replace-all-with"]:
+            return self.replace_members(line, w[3], w[6:])
         self.fail(line, f"tmsh command not in the model: {' '.join(w)[:80]!r}")
 
     def node_state(self, line, name):
@@ -478,6 +481,38 @@ class Day:
                 self.fail(line, f"no member {name} in {pool}")
             self.set_states(line, self.farm.member[(i, s, int(port))], body[j + 2 : k])
             j = k + 1
+
+    def replace_members(self, line, pool, w):
+        """`members replace-all-with { MEMBER { address A priority-group N } ... }`: the pool's
+        members become exactly the list (F5 tmsh reference, `ltm pool`: members [add | delete |
+        modify | replace-all-with]). A member of the site the list leaves out would leave the pool,
+        so it fails the run; a member the site does not have fails as unknown. Named members keep
+        their states: no F5 source says what replace-all-with does to them, and keeping a disabled
+        member disabled is the case in which V1 is hardest to keep."""
+        i = self.farm.pool_of.get(pool)
+        if i is None:
+            self.fail(line, f"no pool {pool} on this site")
+        if w[:1] != ["{"] or w[-1:] != ["}"]:
+            self.fail(line, "members replace-all-with { … } expected")
+        body, j, named = w[1:-1], 0, set()
+        while j < len(body):
+            name = body[j]
+            if j + 1 >= len(body) or body[j + 1] != "{":
+                self.fail(line, "member { … } expected")
+            k = body.index("}", j)
+            props = body[j + 2 : k]
+            if len(props) % 2 or any(key not in ("address", "priority-group") for key in props[::2]):
+                self.fail(line, f"member properties not in the model: {props}")
+            node, _, port = name.rpartition(":")
+            s = self.farm.node_of.get(node)
+            if s is None or (i, s, int(port)) not in self.farm.member:
+                self.fail(line, f"no member {name} in {pool}")
+            named.add((s, int(port)))
+            j = k + 1
+        left_out = [f"{s}:{port}" for s, port in self.farm.f["pools"][i]["members"]
+                    if (s, port) not in named]
+        if left_out:
+            self.fail(line, f"replace-all-with leaves out {', '.join(left_out)} of {pool}")
 
     # -- a block ---------------------------------------------------------------------------
     def block(self, line, info, body):

@@ -40,17 +40,17 @@ type Settings = BTreeMap<String, String>;
 
 /// A line of a statement: its words, and its block when it opens one (`key {` … `}` or `key { }`).
 #[derive(Debug, Default, Clone)]
-struct Item {
-    words: Vec<String>,
-    block: Option<Vec<Item>>,
+pub(crate) struct Item {
+    pub(crate) words: Vec<String>,
+    pub(crate) block: Option<Vec<Item>>,
 }
 
 impl Item {
-    fn get(&self, key: &str) -> Option<&Item> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Item> {
         self.block.as_ref()?.iter().find(|i| i.words[0] == key)
     }
     /// The value of a one-line property (`key value…`), words joined by a space.
-    fn value(&self, key: &str) -> Option<String> {
+    pub(crate) fn value(&self, key: &str) -> Option<String> {
         let it = self.get(key)?;
         (it.block.is_none()).then(|| it.words[1..].join(" "))
     }
@@ -98,7 +98,7 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// The statements of a merge file; an `ltm rule` keeps its body as one word.
-fn parse_conf(text: &str) -> Vec<Item> {
+pub(crate) fn parse_conf(text: &str) -> Vec<Item> {
     let mut top = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {

@@ -15,6 +15,8 @@ mod diagnostics;
 mod error_paths;
 mod f5;
 mod f5_equivalence;
+mod f5_rebuild;
+mod f5_tmos;
 mod golden;
 mod gpo;
 mod hostile;

@@ -537,6 +537,11 @@ fn control_an_operators_day_catches_what_breaks_the_farm() {
         ),
         // Commands that change what the model holds in ways it does not know: refused, not ignored.
         ("```cmd\nREM on wfe1\nshutdown /r /t 0\n```".to_string(), "V4 command not in the model"),
+        // A rebuild's member list that leaves out a member the site still has (issue 31).
+        (
+            "```sh\ntmsh modify ltm pool /Mixed/moss members replace-all-with { /Mixed/wfe1:80 { address 10.40.0.11 priority-group 0 } /Mixed/wfe2:80 { address 10.40.0.12 priority-group 0 } /Mixed/wfe3:80 { address 10.40.0.13 priority-group 0 } }\n```".to_string(),
+            "replace-all-with leaves out wfe4:80 of /Mixed/moss",
+        ),
         (
             "```sh\ntmsh modify ltm pool /Mixed/moss monitor none\n```".to_string(),
             "V4 tmsh command not in the model",
@@ -582,6 +587,10 @@ const ALLOWED_PLACEHOLDERS: &[(&str, &str)] = &[
         "the BIG-IP's HA device group, not part of the site",
     ),
     ("<IIS site>", "IIS site names are not part of the site"),
+    (
+        "<bigip>",
+        "the BIG-IP's management address (AS3's REST API), not part of the site",
+    ),
     ("<ID>", "the event trigger ID Windows assigns"),
     (
         "OLD_SERVER",

@@ -689,10 +689,20 @@ fn add_files(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crate:
         "f5/as3.json",
         Artifact::text(ArtifactKind::As3, Encoding::Utf8, Eol::Lf, as3)
             .hosts(big_ip())
-            .deploy(Deploy::Command(
-                "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
-            )),
+            .deploy(Deploy::Command(as3_deploy(f5))),
     )
+}
+
+/// How `f5/as3.json` is deployed: on BIG-IP 15.1 and later the runbook's first path, else the
+/// alternative to the merge file.
+fn as3_deploy(f5: &F5) -> String {
+    match f5.tmos.filter(|t| *t >= AS3_FIRST_FROM) {
+        Some(t) => format!(
+            "POST to /mgmt/shared/appsvcs/declare (BIG-IP {}: the runbook's first path; the merge file is the alternative)",
+            t.as_string()
+        ),
+        None => "alternative to the merge file: POST to /mgmt/shared/appsvcs/declare".into(),
+    }
 }
 
 /// Virtual servers → pools (default pool and routes) → pool members on the servers.
@@ -820,6 +830,8 @@ fn add_pool_nodes(site: &Farm, f5: &F5, t: &mut Topology) {
 struct RunbookPool {
     name: String,
     members: String,
+    /// Its members as the merge file writes them, for `members replace-all-with`.
+    member_list: Vec<MemberView>,
 }
 
 #[derive(Serialize)]
@@ -901,6 +913,34 @@ struct F5RunbookView {
     /// runbook's explanation and test (none when the site has no route).
     route_example: Option<RouteExample>,
     common: bool,
+    /// The site's `tmos` (`17.1`), empty without it.
+    tmos: String,
+    /// Which AS3 releases fit that BIG-IP: see [`tmos_range`].
+    tmos_range: &'static str,
+    /// The AS3 path comes first (BIG-IP 15.1 and later).
+    as3_first: bool,
+}
+
+/// The first BIG-IP release on which the runbook gives the AS3 declaration first: every AS3
+/// release from the declaration's minimum (3.23.0) to the newest supports it, while AS3 3.50.0
+/// dropped 13.1 to 14.1.x (F5Networks/f5-appsvcs-extension docs/userguide/prereqs.rst).
+pub const AS3_FIRST_FROM: model::Tmos = model::Tmos::new(15, 1);
+
+/// The AS3 releases that fit a BIG-IP release (F5Networks/f5-appsvcs-extension
+/// docs/userguide/prereqs.rst: 12.1.x with AS3 3.1.0 through 3.26.1, or 13.1 and later; AS3 3.50.0
+/// and later no longer support 13.1 to 14.1.x): "none" without `tmos`, "15.1+" (3.23.0 to the
+/// newest, the AS3 path first), "15.0" (the same releases, the merge file first), "13.1-14.1"
+/// (3.23.0 to 3.49.0), "12.1" (3.23.0 to 3.26.1), "unsupported" (11.4 to 12.0, 13.0: no AS3).
+pub fn tmos_range(tmos: Option<model::Tmos>) -> &'static str {
+    use model::Tmos;
+    match tmos {
+        None => "none",
+        Some(t) if t >= AS3_FIRST_FROM => "15.1+",
+        Some(t) if t >= Tmos::new(15, 0) => "15.0",
+        Some(t) if t >= Tmos::new(13, 1) => "13.1-14.1",
+        Some(t) if t == Tmos::new(12, 1) => "12.1",
+        Some(_) => "unsupported",
+    }
 }
 
 #[derive(Serialize, Debug, PartialEq, Eq)]
@@ -1132,9 +1172,11 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
         pools: f5
             .pools
             .iter()
-            .map(|p| RunbookPool {
+            .zip(pool_views(site, f5))
+            .map(|(p, view)| RunbookPool {
                 name: p.name.clone(),
                 members: members_by_group(site, p),
+                member_list: view.members,
             })
             .collect(),
         virtuals: f5
@@ -1200,6 +1242,9 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
             .flat_map(|v| v.routes.iter())
             .find_map(|r| route_example(&r.prefix)),
         common: f5.partition == "Common",
+        tmos: f5.tmos.map(model::Tmos::as_string).unwrap_or_default(),
+        tmos_range: tmos_range(f5.tmos),
+        as3_first: f5.tmos.is_some_and(|t| t >= AS3_FIRST_FROM),
     }
 }
 
@@ -1242,7 +1287,12 @@ fn add_runbook(site: &Farm, f5: &F5, plan: &mut Contribution) -> Result<(), crat
     };
     plan.runbook.add_checklist_parts(
         "f5/checklist.md",
-        &serde_json::json!({ "anchor": section.anchor(), "file": format!("{}.conf", f5.partition) }),
+        &serde_json::json!({
+            "anchor": section.anchor(),
+            "file": format!("{}.conf", f5.partition),
+            "as3_first": f5.tmos.is_some_and(|t| t >= AS3_FIRST_FROM),
+            "tmos": f5.tmos.map(model::Tmos::as_string).unwrap_or_default(),
+        }),
         &[
             ("step", Part::Step, RunbookSlot::F5),
             ("prerequisite", Part::Prerequisite, RunbookSlot::F5),

@@ -35,6 +35,13 @@ pub struct RawF5 {
     /// Common (AS3 reserves Common for shared objects).
     #[serde(default)]
     pub as3_tenant: Option<String>,
+    /// The BIG-IP release (TMOS) the files are deployed to, `major.minor` as `tmsh show sys
+    /// version` shows it: one of 11.4, 11.5, 11.6, 12.0, 12.1, 13.0, 13.1, 14.0, 14.1, 15.0, 15.1,
+    /// 16.0, 16.1, 17.0, 17.1, 17.5. It decides the runbook's order (15.1 and later: the AS3
+    /// declaration first, the merge file as the alternative) and which AS3 releases it names.
+    /// Without it the runbook names both paths with the merge file first.
+    #[serde(default)]
+    pub tmos: Option<String>,
     /// Health monitors defined by the site. Pools may also use the built-in monitors `http`,
     /// `https`, `tcp`, `tcp_half_open`, `gateway_icmp` and `icmp` (from /Common).
     #[serde(default)]
@@ -508,11 +515,50 @@ impl Virtual {
     }
 }
 
+/// The TMOS releases `[f5] tmos` accepts (major.minor): every release from 11.4, the oldest the
+/// merge file is written for (its iRules `call` a `proc`: F5 iRules reference, `call`, BIG-IP
+/// 11.4.0), to 17.5 (LTS, released 2025-02-27: endoflife.date `big-ip`, from F5 K5903).
+pub const TMOS_RELEASES: &[&str] = &[
+    "11.4", "11.5", "11.6", "12.0", "12.1", "13.0", "13.1", "14.0", "14.1", "15.0", "15.1", "16.0",
+    "16.1", "17.0", "17.1", "17.5",
+];
+
+/// A BIG-IP release, `major.minor` (one of [`TMOS_RELEASES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tmos {
+    pub major: u8,
+    pub minor: u8,
+}
+
+impl Tmos {
+    /// One of [`TMOS_RELEASES`], or None.
+    pub fn parse(s: &str) -> Option<Tmos> {
+        if !TMOS_RELEASES.contains(&s) {
+            return None;
+        }
+        let (major, minor) = s.split_once('.')?;
+        Some(Tmos {
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
+        })
+    }
+
+    pub const fn new(major: u8, minor: u8) -> Tmos {
+        Tmos { major, minor }
+    }
+
+    pub fn as_string(self) -> String {
+        format!("{}.{}", self.major, self.minor)
+    }
+}
+
 /// The resolved BIG-IP section.
 #[derive(Debug, Clone)]
 pub struct F5 {
     pub partition: String,
     pub as3_tenant: String,
+    /// The BIG-IP release the site names (`[f5] tmos`), if any.
+    pub tmos: Option<Tmos>,
     pub monitors: Vec<Monitor>,
     pub pools: Vec<Pool>,
     pub virtuals: Vec<Virtual>,
@@ -646,6 +692,8 @@ pub fn resolve(
     site_name: &str,
 ) -> Option<F5> {
     let (as3_tenant, mut ok) = resolve_tenant(raw, ctx, site_name);
+    let (tmos, tok) = resolve_tmos(raw, ctx);
+    ok &= tok;
 
     // Every object name is unique within the partition (across kinds too, to keep tables readable).
     let mut all_names: Vec<(String, String)> = Vec::new();
@@ -687,6 +735,7 @@ pub fn resolve(
         canonical_order(F5 {
             partition: raw.partition.clone(),
             as3_tenant,
+            tmos,
             monitors,
             pools,
             virtuals,
@@ -866,6 +915,28 @@ fn group_defaults(
     (pools, virtuals)
 }
 
+/// `[f5] tmos`: one of [`TMOS_RELEASES`], or an error at `f5.tmos` that lists them.
+fn resolve_tmos(raw: &RawF5, ctx: &mut Ctx) -> (Option<Tmos>, bool) {
+    let Some(text) = &raw.tmos else {
+        return (None, true);
+    };
+    match Tmos::parse(text) {
+        Some(t) => (Some(t), true),
+        None => {
+            ctx.error(
+                "f5.tmos",
+                format!(
+                    "`{}` is not a BIG-IP release sitebundle knows: `tmos` is `major.minor`, one of {}",
+                    text.escape_debug(),
+                    TMOS_RELEASES.join(", ")
+                ),
+                "write the release `tmsh show sys version` shows, without its patch level, e.g. `tmos = \"17.1\"`",
+            );
+            (None, false)
+        }
+    }
+}
+
 /// The partition's name check and the AS3 tenant (default: the partition, or the site name when
 /// the partition is Common).
 fn resolve_tenant(raw: &RawF5, ctx: &mut Ctx, site_name: &str) -> (String, bool) {
@@ -969,6 +1040,26 @@ fn canonical_order(mut f5: F5) -> F5 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every listed release parses and orders as a version; a patch level, an unlisted release and
+    /// other spellings do not parse (the control: a list entry compared as text would put 11.4
+    /// after 11.10).
+    #[test]
+    fn tmos_releases() {
+        let all: Vec<Tmos> = TMOS_RELEASES
+            .iter()
+            .map(|s| Tmos::parse(s).unwrap())
+            .collect();
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        assert_eq!(Tmos::parse("15.1"), Some(Tmos::new(15, 1)));
+        assert_eq!(Tmos::new(17, 5).as_string(), "17.5");
+        for bad in [
+            "17.1.1", "18.0", "21.0", "17", "v17.1", " 17.1", "17.01", "10.2", "",
+        ] {
+            assert_eq!(Tmos::parse(bad), None, "{bad:?}");
+        }
+        assert!(Tmos::new(11, 4) < Tmos::new(11, 10) && "11.4" > "11.10");
+    }
 
     #[test]
     fn prefixes() {
