@@ -167,18 +167,14 @@ fn apply_runbook(bigip: &mut Bigip, md: &str, files: &BTreeMap<String, String>) 
             (true, "```") => in_sh = false,
             (true, l) if l.starts_with("curl ") => {}
             (true, l) if l.starts_with("tmsh -c '") || l.contains("=$(tmsh -q -c '") => {
-                if !read_only_c(l) {
-                    errors.push(format!("not read-only: {l}"));
-                }
+                errors.extend((!read_only_c(l)).then(|| format!("not read-only: {l}")));
             }
             // The pre-flight's loops: each word searched in a kept listing, or listed by name.
             (true, l) if l.starts_with("for ") => {
                 let body = l.split("; do ").nth(1).unwrap_or_default();
                 let read_only = body.starts_with("printf '%s\\n' ") && body.contains(" | grep -F ")
                     || body.starts_with("tmsh list ltm ");
-                if !read_only {
-                    errors.push(format!("not read-only: {l}"));
-                }
+                errors.extend((!read_only).then(|| format!("not read-only: {l}")));
             }
             (true, l) => {
                 let w: Vec<&str> = l.split_whitespace().collect();
