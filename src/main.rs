@@ -291,8 +291,11 @@ fn shown(diags: &Diagnostics, report: Report) -> Diagnostics {
 
 /// Prints the warnings of a usable site as the command shows them.
 fn print_warnings(diags: &Diagnostics, report: Report) {
+    if report.quiet {
+        return;
+    }
     let shown = shown(diags, report);
-    if report.quiet || shown.items.is_empty() {
+    if shown.items.is_empty() {
         return;
     }
     if report.warnings == Shown::Counted {

@@ -13,6 +13,9 @@ use crate::diag::LineIndex;
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     values: HashMap<String, Range<usize>>,
+    /// The elements of arrays of plain values (a list of server names): one entry per array, not
+    /// one path per element (a 50,000-server site has lists of 50,000 names).
+    elements: HashMap<String, Vec<Range<usize>>>,
     keys: HashMap<String, Range<usize>>,
     lines: LineIndex,
 }
@@ -53,6 +56,14 @@ impl SpanIndex {
     fn walk_value(&mut self, path: String, value: &DeValue<'_>, span: Range<usize>) {
         match value {
             DeValue::Table(t) => self.walk_table(&path, t),
+            DeValue::Array(a)
+                if a.iter().all(|item| {
+                    !matches!(item.get_ref(), DeValue::Table(_) | DeValue::Array(_))
+                }) =>
+            {
+                let spans = a.iter().map(|item| item.span()).collect();
+                self.elements.insert(path.clone(), spans);
+            }
             DeValue::Array(a) => {
                 for (i, item) in a.iter().enumerate() {
                     self.walk_value(format!("{path}[{i}]"), item.get_ref(), item.span());
@@ -63,13 +74,24 @@ impl SpanIndex {
         self.values.insert(path, span);
     }
 
+    /// The span of the value at exactly `path` (an element of an array of plain values from the
+    /// array's list).
+    fn exact(&self, path: &str) -> Option<Range<usize>> {
+        if let Some(s) = self.values.get(path) {
+            return Some(s.clone());
+        }
+        let (array, index) = path.strip_suffix(']')?.rsplit_once('[')?;
+        let index: usize = index.parse().ok()?;
+        self.elements.get(array)?.get(index).cloned()
+    }
+
     /// The span of the value at `path`, or of the nearest enclosing value that exists
     /// (a missing optional key is reported at its table).
     pub fn value(&self, path: &str) -> Option<Range<usize>> {
         let mut p = path;
         loop {
-            if let Some(s) = self.values.get(p) {
-                return Some(s.clone());
+            if let Some(s) = self.exact(p) {
+                return Some(s);
             }
             match p.rfind(['.', '[']) {
                 Some(i) => p = &p[..i],
@@ -80,7 +102,7 @@ impl SpanIndex {
 
     /// The 1-based line of the value at `path`, if it is in the document.
     pub fn line(&self, path: &str) -> Option<usize> {
-        let start = self.values.get(path)?.start;
+        let start = self.exact(path)?.start;
         Some(self.lines.line_of(start).0)
     }
 
