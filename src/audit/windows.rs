@@ -49,8 +49,7 @@ pub fn audit(
     if server.os.is_modern() {
         found.extend(exported_tasks(dir, &read, errors));
     } else {
-        let listed = match read("tasks.csv")
-            .and_then(|i| schtasks_csv::parse(&i, v2, &server.name))
+        let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name))
         {
             Ok(list) => list,
             Err(e) => {

@@ -60,13 +60,11 @@ pub fn release_verifies(
     let mut out = Vec::new();
     for f in files {
         let Some(target) = &f.target else { continue };
-        let hash = bundle
-            .and_then(|b| b.files.get(&f.path))
-            .map(|a| {
-                (Sha256::digest(&a.bytes).iter())
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<String>()
-            });
+        let hash = bundle.and_then(|b| b.files.get(&f.path)).map(|a| {
+            (Sha256::digest(&a.bytes).iter())
+                .map(|b| format!("{b:02X}"))
+                .collect::<String>()
+        });
         out.push(verify(
             format!(
                 "Get-FileHash -LiteralPath {} -Algorithm SHA256",

@@ -103,12 +103,8 @@ fn audit(
     built: &sitebundle::Built,
     dir: &Path,
 ) -> sitebundle::audit::report::Report {
-    sitebundle::audit::audit(&site.farm, &built.plan, &built.files, dir).unwrap_or_else(|d| {
-        panic!(
-            "{}",
-            d.iter().map(|d| d.render()).collect::<String>()
-        )
-    })
+    sitebundle::audit::audit(&site.farm, &built.plan, &built.files, dir)
+        .unwrap_or_else(|d| panic!("{}", d.iter().map(|d| d.render()).collect::<String>()))
 }
 
 #[test]
@@ -117,7 +113,11 @@ fn the_powershell_collectors_run_and_the_migration_farm_audits_in_sync() {
     let ps1: Vec<&String> = (built.files.files.keys())
         .filter(|p| p.starts_with("collect/windows/") && p.ends_with(".ps1"))
         .collect();
-    assert_eq!(ps1.len(), 3, "2012 R2, the 2019 front ends, the 2019 SQL pair: {ps1:?}");
+    assert_eq!(
+        ps1.len(),
+        3,
+        "2012 R2, the 2019 front ends, the 2019 SQL pair: {ps1:?}"
+    );
     let collected = run_collectors(&built, &farm);
     // The 2019 servers' folders hold no schtasks list: what the audit read is the exports.
     assert!(!collected.path().join("WEB3/tasks.csv").exists());
@@ -136,7 +136,9 @@ fn a_task_changed_deleted_or_not_collected_on_2019_is_reported() {
         interval: "PT5M".into(),
     }];
     // Missing: the maintenance task deleted on sql1.
-    farm.server("sql1").tasks.retain(|t| t.name != "WUTriggerMaintMode-PS");
+    farm.server("sql1")
+        .tasks
+        .retain(|t| t.name != "WUTriggerMaintMode-PS");
     // Extra: a copy named like ours registered on app1.
     let mut copy = farm.server("app1").task("Update-SqlAlias").clone();
     copy.name = "Update-SqlAlias-old".into();
@@ -170,12 +172,69 @@ fn a_collector_that_misses_a_task_fails_the_audit() {
         assert_ne!(cut, text, "the edit applies");
         cut.into_bytes()
     };
-    let r = audit(&site, &built, run_edited_collectors(&built, &farm, &edit).path());
+    let r = audit(
+        &site,
+        &built,
+        run_edited_collectors(&built, &farm, &edit).path(),
+    );
     assert_eq!(
         drift(&r),
         [
             "server web3 | Missing | task Update-SqlAlias | -",
             "server web4 | Missing | task Update-SqlAlias | -",
+        ],
+        "{}",
+        r.to_text()
+    );
+}
+
+/// The 2019 front ends' exports in the shape of the corpus's real 1.4 export
+/// (tests/corpus/windows/heroesshare-updater-task-1.4-utf16.xml): `version="1.4"`, the two
+/// settings a 1.4 export adds after `RunOnlyIfIdle`, no `Author`, CRLF line ends, no newline after
+/// `</Task>`, UTF-16 LE with a BOM. They audit in sync; the same files with the switcher's
+/// interval changed are that drift (control).
+#[test]
+fn exports_shaped_as_a_real_1_4_export_audit_in_sync() {
+    let (site, built, farm) = migration();
+    let collected = run_collectors(&built, &farm);
+    let reshape = |interval: Option<&str>| {
+        for server in ["WEB3", "WEB4"] {
+            let dir = collected.path().join(server).join("tasks");
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let path = e.unwrap().path();
+                let bytes = std::fs::read(&path).unwrap();
+                let units: Vec<u16> = (bytes[2..].chunks_exact(2))
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect();
+                let text = String::from_utf16(&units).unwrap().replace("\r\n", "\n");
+                let mut text: String = text
+                    .replace("<Task version=\"1.2\"", "<Task version=\"1.4\"")
+                    .replace(
+                        "    <RunOnlyIfIdle>false</RunOnlyIfIdle>\n",
+                        "    <RunOnlyIfIdle>false</RunOnlyIfIdle>\n    <DisallowStartOnRemoteAppSession>false</DisallowStartOnRemoteAppSession>\n    <UseUnifiedSchedulingEngine>true</UseUnifiedSchedulingEngine>\n",
+                    )
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("<Author>"))
+                    .collect::<Vec<_>>()
+                    .join("\r\n");
+                assert!(text.contains("version=\"1.4\"") && text.contains("UseUnified"));
+                if let Some(i) = interval {
+                    text = text.replace("<Interval>PT1M</Interval>", i);
+                }
+                std::fs::write(&path, export::utf16_bom(&text)).unwrap();
+            }
+        }
+    };
+    reshape(None);
+    let r = audit(&site, &built, collected.path());
+    assert!(r.in_sync, "{}", r.to_text());
+    reshape(Some("<Interval>PT2M</Interval>"));
+    let r = audit(&site, &built, collected.path());
+    assert_eq!(
+        drift(&r),
+        [
+            "server web3 | Drift | task Update-SqlAlias | trigger",
+            "server web4 | Drift | task Update-SqlAlias | trigger",
         ],
         "{}",
         r.to_text()
