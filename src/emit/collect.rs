@@ -17,6 +17,9 @@ use crate::plan::{Collector, Emitted, Plan, RunbookSlot, Section};
 /// The GPO collector's command line, as `list`, `plan` and the runbook print it.
 const GPO_COLLECT: &str = "powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1";
 
+/// How the PowerShell collectors are started (the file's path follows).
+const PS_COLLECT: &str = "powershell.exe -NoProfile -ExecutionPolicy Bypass -File ";
+
 /// A value for a `rem sitebundle-…` data line of the batch collector: checked with
 /// `escape::cmd_quoted` (no quote, no `!`, `%` only in `%NAME%`, no control character: it then
 /// stays one comment line and one quoted argument), written without the quotes, printed with
@@ -258,10 +261,7 @@ fn add_windows(
         _ => format!("collect/windows/group-{}.{ext}", first.name),
     };
     let command = match view.powershell {
-        true => format!(
-            "powershell.exe -NoProfile -ExecutionPolicy Bypass -File {}",
-            path.replace('/', "\\")
-        ),
+        true => format!("{PS_COLLECT}{}", path.replace('/', "\\")),
         false => path.replace('/', "\\"),
     };
     let (source, on) = match group.len() {
@@ -302,12 +302,15 @@ fn section(collectors: &[Collector]) -> Result<Section, crate::Error> {
     struct AuditView<'a> {
         site_file: &'a str,
         collectors: &'a [Collector],
+        /// A Windows collector is a PowerShell script (a server of 2012 R2 or later).
+        powershell: bool,
     }
     let text = crate::render::render(
         "collect/runbook.md",
         &AuditView {
             site_file: "site.toml",
             collectors,
+            powershell: (collectors.iter()).any(|c| c.command.starts_with(PS_COLLECT)),
         },
     )?;
     Ok(Section {
