@@ -233,7 +233,7 @@ mod corpus_tests {
     #[test]
     fn the_real_export_cut_short_or_misdecoded_is_an_error() {
         let bytes = corpus();
-        assert!(read(&bytes[..bytes.len() / 2 & !1]).is_err());
+        assert!(read(&bytes[..(bytes.len() / 2) & !1]).is_err());
         let as_utf8 = Input {
             file: "t.xml".into(),
             text: String::from_utf8_lossy(&bytes[2..]).into_owned(),

@@ -10,7 +10,8 @@
 //!   docset/winserver2012-ps/scheduledtasks/ScheduledTasks.md;
 //!   https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask);
 //! - `Get-ItemProperty -LiteralPath -Name` on the registry provider (`HKLM:`), and
-//!   `Get-FileHash -Algorithm SHA256` (PowerShell 4.0 and later), whose `Hash` is upper-case hex.
+//!   `Get-FileHash -Algorithm SHA256`, whose `Hash` is upper-case hex (PowerShell 4.0 and later:
+//!   its page is in the 4.0 reference, technet dn520872(v=wps.630); .NET's `GetFileHashCommand`).
 //!
 //! `sc` is `Set-Content`'s alias in Windows PowerShell, so the service control program is typed
 //! `sc.exe`. `gpupdate` is a program and reads the same in both shells. Every value is a
