@@ -46,19 +46,7 @@ pub fn audit(
         .filter(|t| t.hosts.contains(&idx))
         .collect();
     expected.extend(tasks.iter().map(|t| task_expected(t, v2, &env)));
-    if server.os.is_modern() {
-        found.extend(exported_tasks(dir, &read, errors));
-    } else {
-        let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name))
-        {
-            Ok(list) => list,
-            Err(e) => {
-                errors.push(e);
-                Vec::new()
-            }
-        };
-        found.extend(found_tasks(listed, &tasks, v2, &env, dir, &read, errors));
-    }
+    found.extend(collected_tasks(server, &tasks, &env, dir, &read, errors));
     let values = registry_expected(plan, idx);
     if !values.is_empty() {
         expected.extend(values);
@@ -98,6 +86,29 @@ pub fn audit(
         );
     }
     compare(&expected, &found, &task_scopes(plan))
+}
+
+/// The tasks collected from the server: the exports of the PowerShell collector (2012 R2 and
+/// later), else the schtasks list with the exported XML of ours.
+fn collected_tasks(
+    server: &crate::model::Server,
+    tasks: &[&TaskSpec],
+    env: &Env,
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<input::Input, ParseError>,
+    errors: &mut Vec<ParseError>,
+) -> Vec<Found> {
+    if server.os.is_modern() {
+        return exported_tasks(dir, read, errors);
+    }
+    let v2 = server.os.has_task_scheduler2();
+    match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name)) {
+        Ok(listed) => found_tasks(listed, tasks, v2, env, dir, read, errors),
+        Err(e) => {
+            errors.push(e);
+            found_tasks(Vec::new(), tasks, v2, env, dir, read, errors)
+        }
+    }
 }
 
 /// Tasks named like one of ours are in scope: an extra copy is reported.

@@ -619,16 +619,7 @@ fn sharepoint_and_the_alias_name_the_way_the_site_takes() {
     }
     let verdicts = common::validate(&[tmp.path()], None);
     assert_eq!(verdicts.len(), blocks);
-    assert!(
-        verdicts
-            .iter()
-            .all(|v| v.kind == "batch" || v.kind == "ps1"),
-        "{verdicts:?}"
-    );
-    assert!(
-        verdicts.iter().any(|v| v.kind == "ps1"),
-        "the migration fixture's 2019 servers have a powershell block"
-    );
+    assert!(verdicts.iter().all(|v| v.kind == "batch"), "{verdicts:?}");
     common::assert_all_valid(&verdicts);
     let minimal = common::read(common::repo().join("tests/fixtures/minimal.toml"));
     let site = sitebundle::load_text("minimal", &minimal).unwrap().0;
