@@ -197,6 +197,13 @@ pub fn ps_str(s: &str) -> R {
     Ok(out)
 }
 
+/// A PowerShell single-quoted string on one line (a command of the runbook, typed at a prompt):
+/// as [`ps_str`], and no control character (a line break would end the command).
+pub fn ps_line(s: &str) -> R {
+    reject_controls(s, "a one-line PowerShell command")?;
+    ps_str(s)
+}
+
 /// A PowerShell string as an ASCII-only expression, for scripts written without a byte order
 /// mark (Windows PowerShell reads those as ANSI): printable ASCII stays in single-quoted
 /// literals (quotes doubled, as in [`ps_str`]), every other UTF-16 unit becomes `[char]0xXXXX`,
@@ -556,6 +563,7 @@ pub fn by_name(name: &str) -> Option<fn(&str) -> R> {
         "tcl_word" => tcl_word,
         "ps_str" => ps_str,
         "ps_ascii" => ps_ascii,
+        "ps_line" => ps_line,
         "vbs_str" => vbs_str,
         "vbs_expr" => vbs_expr,
         "cmd_arg" => cmd_arg,
@@ -583,6 +591,7 @@ pub const FILTERS: &[&str] = &[
     "tcl_word",
     "ps_str",
     "ps_ascii",
+    "ps_line",
     "vbs_str",
     "vbs_expr",
     "cmd_arg",
@@ -601,6 +610,14 @@ pub const FILTERS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ps_line_is_ps_str_on_one_line() {
+        assert_eq!(ps_line("it's").unwrap(), "'it''s'");
+        assert_eq!(ps_line("$(x) %y%").unwrap(), "'$(x) %y%'");
+        assert!(ps_line("a\nb").is_err());
+        assert!(ps_line("a\0").is_err());
+    }
 
     #[test]
     fn ps_ascii_spells_other_characters_as_char_codes() {

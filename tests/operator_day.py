@@ -536,6 +536,8 @@ class Day:
                     continue  # a comment
                 if re.match(r"(Rename-SPServer|New-SPAlternateURL|Set-SPAlternateURL|Get-SPAlternateURL|Get-SPDatabase) ", text):
                     continue  # SharePoint's database server name and URLs: no availability state
+                if read_only_ps(text):
+                    continue  # a server's verify commands on 2012 R2 and later: they only read
                 if not re.match(r"(Import-Module GroupPolicy|Import-GPO |New-GPLink )", text):
                     self.fail(line + n, f"PowerShell not in the model: {text[:80]!r}")
                 # the GPO is imported and linked: it delivers what the per-server steps verify
@@ -546,6 +548,18 @@ class Day:
         self.farm.check(f"after the block at line {line} and the switcher's run")
 
     heading_scope: list[str] = []
+
+
+def read_only_ps(text: str) -> bool:
+    """A verify command of a server of 2012 R2 and later (src/plan/verify_ps.rs): a getter of the
+    ScheduledTasks module, the registry provider or Get-FileHash, piped only into Select-Object;
+    `sc.exe qfailure`; `gpupdate /force` (the alias item is run-once: it changes nothing here)."""
+    t = text.strip()
+    if t == "gpupdate /force" or re.fullmatch(r"sc\.exe qfailure '[^']*'", t):
+        return True
+    stages = [x.strip() for x in t.split("|")]
+    return bool(re.match(r"(Get-ScheduledTask|Get-ScheduledTaskInfo|Get-ItemProperty|Get-FileHash) ", stages[0])) \
+        and all(x.startswith("Select-Object ") for x in stages[1:])
 
 
 def play(md: str, farm_json: dict, lost: str | None) -> int:

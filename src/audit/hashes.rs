@@ -6,7 +6,8 @@
 //! hex forms: the certutil output quoted in public scripts found with the code search (a Python
 //! helper stripping "5a 5c b5 …", and the MD5/SHA256 examples of a Windows cheat sheet). Server
 //! 2003's certutil takes no algorithm and prints SHA-1 ("SHA-1 hash of file …" or "SHA1 hash
-//! of …").
+//! of …"). The PowerShell collector of Windows Server 2012 R2 and later writes the hash on one
+//! line instead, `SHA256 <hex>`, from `Get-FileHash -Algorithm SHA256` (its `Hash` property).
 
 use super::compare::Found;
 use super::input::{Input, ParseError, lines};
@@ -38,6 +39,12 @@ pub fn parse(input: &Input) -> Result<Vec<Found>, ParseError> {
         };
         if let Some(size) = line.strip_prefix("SIZE") {
             cur.fields.insert("size".into(), size.trim().to_string());
+        } else if let Some(hex) = line
+            .strip_prefix("SHA256 ")
+            .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            // The PowerShell collector's line: Get-FileHash's Hash (upper-case hex).
+            cur.fields.insert("sha256".into(), hex.to_ascii_lowercase());
         } else if let Some(algo) = hash_header(line) {
             algorithm = Some(algo);
         } else if line.starts_with("CertUtil:") {

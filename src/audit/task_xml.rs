@@ -148,7 +148,13 @@ fn calendar_label(t: Node, start: &str) -> String {
 fn trigger_label(t: Node) -> String {
     let start = child_text(t, "StartBoundary").unwrap_or("");
     let label = match t.tag_name().name() {
-        "CalendarTrigger" => calendar_label(t, start),
+        // A repetition on a calendar trigger (the corpus's real export has one) is no part of
+        // any schedule the bundle writes: it is shown, so that one added by hand is a difference.
+        "CalendarTrigger" => match find(t, &["Repetition"]).and_then(|r| child_text(r, "Interval"))
+        {
+            Some(every) => format!("{}, repeated every {every}", calendar_label(t, start)),
+            None => calendar_label(t, start),
+        },
         "TimeTrigger" => match find(t, &["Repetition"]) {
             Some(r) => {
                 let interval = child_text(r, "Interval").unwrap_or("");
@@ -168,5 +174,70 @@ fn trigger_label(t: Node) -> String {
     match child_text(t, "Enabled") {
         Some("false") => format!("{label} (disabled)"),
         _ => label,
+    }
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    //! A real export (tests/corpus/windows/heroesshare-updater-task-1.4-utf16.xml, provenance in
+    //! tests/corpus/README.md) read as the audit reads a collected task: UTF-16 LE with a BOM and
+    //! CRLF, `version="1.4"`, the settings a 1.4 export adds (`DisallowStartOnRemoteAppSession`,
+    //! `UseUnifiedSchedulingEngine`), `ExecutionTimeLimit` left out (its default), a `GroupId`
+    //! principal, no newline after `</Task>`.
+    use super::*;
+
+    fn corpus() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/corpus/windows/heroesshare-updater-task-1.4-utf16.xml"
+        ))
+        .expect("corpus file")
+    }
+
+    fn read(bytes: &[u8]) -> Result<Found, ParseError> {
+        let text = super::super::input::decode(bytes, "tasks/HeroesShareUpdater.xml")?;
+        let input = Input {
+            file: "tasks/HeroesShareUpdater.xml".into(),
+            text,
+        };
+        parse(&input, "HeroesShareUpdater")
+    }
+
+    #[test]
+    fn a_real_1_4_export_in_utf16_is_read_with_its_defaults() {
+        let bytes = corpus();
+        assert_eq!(&bytes[..2], b"\xff\xfe", "the file is UTF-16 LE with a BOM");
+        let f = read(&bytes).expect("the real export parses");
+        assert_eq!(f.fields["command"], "powershell.exe");
+        assert_eq!(
+            f.fields["arguments"],
+            r#"-ExecutionPolicy Bypass -WindowStyle Hidden -File "%APPDATA%\Heroes Share\updater.ps1""#
+        );
+        assert_eq!(f.fields["enabled"], "true");
+        // ExecutionTimeLimit left out: Task Scheduler's default, 72 hours.
+        assert_eq!(f.fields["time limit"], Duration::hours(72).iso8601());
+        assert_eq!(
+            f.fields["trigger"],
+            format!(
+                "{}, repeated every PT30M",
+                names::daily("2018-09-03T10:00:00", "1")
+            ),
+            "a daily calendar trigger from 10:00, repeated every 30 minutes"
+        );
+        // A GroupId principal has no UserId: the account read is not one a bundle task has.
+        assert_ne!(f.fields["run as"], Account::parse("S-1-5-18").key());
+    }
+
+    /// Controls: the same bytes cut short, or decoded as if they were UTF-8, are errors, never a
+    /// task with empty fields.
+    #[test]
+    fn the_real_export_cut_short_or_misdecoded_is_an_error() {
+        let bytes = corpus();
+        assert!(read(&bytes[..(bytes.len() / 2) & !1]).is_err());
+        let as_utf8 = Input {
+            file: "t.xml".into(),
+            text: String::from_utf8_lossy(&bytes[2..]).into_owned(),
+        };
+        assert!(parse(&as_utf8, "HeroesShareUpdater").is_err());
     }
 }

@@ -46,14 +46,7 @@ pub fn audit(
         .filter(|t| t.hosts.contains(&idx))
         .collect();
     expected.extend(tasks.iter().map(|t| task_expected(t, v2, &env)));
-    let listed = match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name)) {
-        Ok(list) => list,
-        Err(e) => {
-            errors.push(e);
-            Vec::new()
-        }
-    };
-    found.extend(found_tasks(listed, &tasks, v2, &env, dir, &read, errors));
+    found.extend(collected_tasks(server, &tasks, &env, dir, &read, errors));
     let values = registry_expected(plan, idx);
     if !values.is_empty() {
         expected.extend(values);
@@ -93,6 +86,29 @@ pub fn audit(
         );
     }
     compare(&expected, &found, &task_scopes(plan))
+}
+
+/// The tasks collected from the server: the exports of the PowerShell collector (2012 R2 and
+/// later), else the schtasks list with the exported XML of ours.
+fn collected_tasks(
+    server: &crate::model::Server,
+    tasks: &[&TaskSpec],
+    env: &Env,
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<input::Input, ParseError>,
+    errors: &mut Vec<ParseError>,
+) -> Vec<Found> {
+    if server.os.is_modern() {
+        return exported_tasks(dir, read, errors);
+    }
+    let v2 = server.os.has_task_scheduler2();
+    match read("tasks.csv").and_then(|i| schtasks_csv::parse(&i, v2, &server.name)) {
+        Ok(listed) => found_tasks(listed, tasks, v2, env, dir, read, errors),
+        Err(e) => {
+            errors.push(e);
+            found_tasks(Vec::new(), tasks, v2, env, dir, read, errors)
+        }
+    }
 }
 
 /// Tasks named like one of ours are in scope: an extra copy is reported.
@@ -150,6 +166,37 @@ fn found_tasks(
     }
     let ours = |n: &str| tasks.iter().any(|t| t.name.eq_ignore_ascii_case(n));
     found.extend(listed.into_iter().filter(|f| !ours(&f.name)));
+    found
+}
+
+/// The tasks found on a server of Windows Server 2012 R2 or later: every `tasks/NAME.xml` its
+/// PowerShell collector wrote (`Export-ScheduledTask` of each root-folder task named like one of
+/// ours; the string it returns is the task's XML, written UTF-16 LE with a BOM), read by the same
+/// Task XML parser, each named after its file. A task of ours without a file is missing; another
+/// file is a task in our scope, reported as extra.
+fn exported_tasks(
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<input::Input, ParseError>,
+    errors: &mut Vec<ParseError>,
+) -> Vec<Found> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("tasks"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".xml").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut found = Vec::new();
+    for name in names {
+        match read(&format!("tasks/{name}.xml")).and_then(|i| task_xml::parse(&i, &name)) {
+            Ok(f) => found.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
     found
 }
 

@@ -2,6 +2,9 @@
 //! (`collect/windows/<server>.cmd`, cmd.exe and the tools 2003 R2 already has: ver, set,
 //! schtasks, reg, certutil, eventtriggers) that exports every task the plan registers there, the
 //! registry values it sets, the size and hash of its runtime scripts and the 2003 event triggers;
+//! on Windows Server 2012 R2 and later a PowerShell script (`<server>.ps1`: Export-ScheduledTask,
+//! Get-ItemProperty, Get-FileHash, sc.exe) that writes the same folder layout, tasks as their
+//! exported XML only;
 //! the GPO's `Backup-GPO` script; and the runbook's "Audit" section, which lists these with the
 //! collectors families contributed (`plan.audit.collectors`).
 
@@ -13,6 +16,9 @@ use crate::plan::{Collector, Emitted, Plan, RunbookSlot, Section};
 
 /// The GPO collector's command line, as `list`, `plan` and the runbook print it.
 const GPO_COLLECT: &str = "powershell -ExecutionPolicy Bypass -File collect\\gpo\\collect-gpo.ps1";
+
+/// How the PowerShell collectors are started (the file's path follows).
+const PS_COLLECT: &str = "powershell.exe -NoProfile -ExecutionPolicy Bypass -File ";
 
 /// A value for a `rem sitebundle-…` data line of the batch collector: checked with
 /// `escape::cmd_quoted` (no quote, no `!`, `%` only in `%NAME%`, no control character: it then
@@ -47,6 +53,15 @@ struct WindowsView<'a> {
     algorithm: &'static str,
     algorithm_label: &'static str,
     eventtriggers: bool,
+    /// Windows Server 2012 R2 and later: the PowerShell collector (`windows.ps1`), which reads
+    /// the values below, each escaped by the template (`ps_ascii`).
+    powershell: bool,
+    ps_tasks: Vec<String>,
+    /// Registry key (below HKLM) and value name.
+    ps_values: Vec<(String, String)>,
+    /// Script file name and path on the server.
+    ps_files: Vec<(String, String)>,
+    ps_services: Vec<String>,
 }
 
 /// The collectors and the "Audit" section.
@@ -100,6 +115,16 @@ struct PerServer {
     files: Vec<Vec<String>>,
     services: Vec<Vec<String>>,
     eventtriggers: Vec<bool>,
+    /// The same values unescaped, for the PowerShell collector of 2012 R2 and later.
+    raw: Vec<Raw>,
+}
+
+#[derive(Clone, Default)]
+struct Raw {
+    tasks: Vec<String>,
+    values: Vec<(String, String)>,
+    files: Vec<(String, String)>,
+    services: Vec<String>,
 }
 
 impl PerServer {
@@ -111,11 +136,16 @@ impl PerServer {
             files: vec![Vec::new(); n],
             services: vec![Vec::new(); n],
             eventtriggers: vec![false; n],
+            raw: vec![Raw::default(); n],
         };
+        let modern = |h: usize| site.server(h).os.is_modern();
         for r in &plan.services {
             let line = data(&r.service)?;
             for &h in &r.hosts {
                 by.services[h].push(line.clone());
+                if modern(h) {
+                    by.raw[h].services.push(r.service.clone());
+                }
             }
         }
         for t in &plan.tasks {
@@ -124,12 +154,18 @@ impl PerServer {
                 if site.server(h).os.has_task_scheduler2() {
                     by.tasks[h].push(line.clone());
                 }
+                if modern(h) {
+                    by.raw[h].tasks.push(t.name.clone());
+                }
             }
         }
         for v in plan.reg_values() {
             let line = format!("{}|{}", data(&format!("HKLM\\{}", v.key))?, data(&v.name)?);
             for &h in &v.hosts {
                 by.registry[h].push(line.clone());
+                if modern(h) {
+                    by.raw[h].values.push((v.key.clone(), v.name.clone()));
+                }
             }
         }
         // Hosts of a file are server names, compared as Windows compares computer names.
@@ -141,6 +177,10 @@ impl PerServer {
                 let i = index.find(h);
                 if let Some(i) = i.filter(|&i| by.files[i].last() != Some(&line)) {
                     by.files[i].push(line.clone());
+                    if modern(i) {
+                        let path = site.script_path(name);
+                        by.raw[i].files.push((name.clone(), path));
+                    }
                 }
             }
         }
@@ -187,11 +227,17 @@ fn view<'a>(site: &'a Farm, by: &PerServer, idx: usize, servers: String) -> Wind
         algorithm: if v2 { " SHA256" } else { "" },
         algorithm_label: if v2 { "SHA-256" } else { "SHA-1" },
         eventtriggers: by.eventtriggers[idx],
+        powershell: os.is_modern(),
+        ps_tasks: by.raw[idx].tasks.clone(),
+        ps_values: by.raw[idx].values.clone(),
+        ps_files: by.raw[idx].files.clone(),
+        ps_services: by.raw[idx].services.clone(),
     }
 }
 
 /// The collector of one group: `collect/windows/NAME.cmd` for a server of its own,
-/// `collect/windows/group-FIRST.cmd` for several.
+/// `collect/windows/group-FIRST.cmd` for several; `.ps1` (run by Windows PowerShell) for
+/// Windows Server 2012 R2 and later.
 fn add_windows(
     site: &Farm,
     out: &mut Emitted,
@@ -204,13 +250,19 @@ fn add_windows(
         .collect();
     let servers = crate::render::name_ranges(&names, "..");
     let first = site.server(group[0]);
-    let text = crate::render::render(
-        "collect/windows.cmd",
-        &view(site, by, group[0], servers.clone()),
-    )?;
+    let view = view(site, by, group[0], servers.clone());
+    let (template, ext, kind) = match view.powershell {
+        true => ("collect/windows.ps1", "ps1", ArtifactKind::PowerShell),
+        false => ("collect/windows.cmd", "cmd", ArtifactKind::Batch),
+    };
+    let text = crate::render::render(template, &view)?;
     let path = match group.len() {
-        1 => format!("collect/windows/{}.cmd", first.name),
-        _ => format!("collect/windows/group-{}.cmd", first.name),
+        1 => format!("collect/windows/{}.{ext}", first.name),
+        _ => format!("collect/windows/group-{}.{ext}", first.name),
+    };
+    let command = match view.powershell {
+        true => format!("{PS_COLLECT}{}", path.replace('/', "\\")),
+        false => path.replace('/', "\\"),
     };
     let (source, on) = match group.len() {
         1 => (format!("server {servers}"), servers.clone()),
@@ -221,17 +273,20 @@ fn add_windows(
     };
     out.add_file(
         path.clone(),
-        Artifact::text(ArtifactKind::Batch, Encoding::Utf8, Eol::Crlf, &text)
+        Artifact::text(kind, Encoding::Utf8, Eol::Crlf, &text)
             .hosts(names.iter().map(|n| n.to_string()))
             .deploy(Deploy::Run {
                 when: format!("read-only, for sitebundle audit, on {on} as a local administrator"),
-                commands: vec![crate::bundle::RunCommand::any(path.replace('/', "\\"))],
+                commands: vec![crate::bundle::RunCommand::any(command.clone())],
             }),
     )?;
     Ok(Collector {
         source: format!("{source} ({})", first.os.label()),
-        run_on: format!("{on}, as a local administrator"),
-        command: path.replace('/', "\\"),
+        run_on: match view.powershell {
+            true => format!("{on}, as a local administrator, in an elevated Windows PowerShell"),
+            false => format!("{on}, as a local administrator"),
+        },
+        command,
         // The folder is named as the server reports itself (%COMPUTERNAME%: its NetBIOS name,
         // upper case); the audit finds it without case.
         output: match group.len() {
@@ -247,12 +302,15 @@ fn section(collectors: &[Collector]) -> Result<Section, crate::Error> {
     struct AuditView<'a> {
         site_file: &'a str,
         collectors: &'a [Collector],
+        /// A Windows collector is a PowerShell script (a server of 2012 R2 or later).
+        powershell: bool,
     }
     let text = crate::render::render(
         "collect/runbook.md",
         &AuditView {
             site_file: "site.toml",
             collectors,
+            powershell: (collectors.iter()).any(|c| c.command.starts_with(PS_COLLECT)),
         },
     )?;
     Ok(Section {

@@ -19,6 +19,7 @@ mod server;
 mod service;
 mod task;
 mod topology;
+mod verify_ps;
 
 pub use audit::{
     Audit, Collector, Compare, EventTrigger, Expected, Field, LiveValue, Scope, SqlTarget,

@@ -168,6 +168,9 @@ pub struct Verify {
     pub command: String,
     pub expect: String,
     pub warning: Option<String>,
+    /// Where to type it: `cmd` (an elevated command prompt) or `powershell` (an elevated
+    /// Windows PowerShell: the release's own checks from Windows Server 2012 R2 on).
+    pub shell: &'static str,
 }
 
 impl ServerPlan {
@@ -554,6 +557,7 @@ fn verifies(
     registry: &[RegistryPlan],
     services: &[ServicePlan],
 ) -> Result<(Vec<Verify>, Vec<Verify>), crate::Error> {
+    let os = site.server(idx).os;
     let mut out = Vec::new();
     let by_gpo = files
         .iter()
@@ -563,10 +567,20 @@ fn verifies(
         .chain(services.iter().map(|s| &s.how))
         .any(|h| h.by == "gpo");
     if by_gpo {
-        out.push(verify(
-            "gpupdate /force",
-            gpupdate_done(site.server(idx).os),
-        ));
+        out.push(verify("gpupdate /force", gpupdate_done(os)));
+    }
+    if os.is_modern() {
+        out.extend(super::verify_ps::release_verifies(
+            by.all_files,
+            files,
+            tasks,
+            registry,
+            services,
+        )?);
+        if let Some(g) = out.first_mut().filter(|_| by_gpo) {
+            g.shell = "powershell";
+        }
+        return Ok(contributed(out, by, idx));
     }
     for f in files {
         if let Some(t) = &f.target {
@@ -587,12 +601,19 @@ fn verifies(
             "RESET_PERIOD and a RESTART action per failure, with the delay above",
         ));
     }
+    Ok(contributed(out, by, idx))
+}
+
+/// The families' verify commands for server `idx` after the release's own (`out`); commands
+/// with a warning apart.
+fn contributed(mut out: Vec<Verify>, by: &ByServer, idx: usize) -> (Vec<Verify>, Vec<Verify>) {
     let mut destructive = Vec::new();
     for v in &by.verifies[idx] {
         let item = Verify {
             command: v.command.clone(),
             expect: v.expect.clone(),
             warning: v.warning.clone(),
+            shell: "cmd",
         };
         if v.warning.is_some() {
             destructive.push(item);
@@ -600,7 +621,7 @@ fn verifies(
             out.push(item);
         }
     }
-    Ok((out, destructive))
+    (out, destructive)
 }
 
 /// What `gpupdate /force` prints when the computer policy has applied, by release: 2008 says
@@ -673,6 +694,7 @@ fn verify(command: &str, expect: &str) -> Verify {
         command: command.to_string(),
         expect: expect.to_string(),
         warning: None,
+        shell: "cmd",
     }
 }
 

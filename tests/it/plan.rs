@@ -246,7 +246,12 @@ fn code_blocks(md: &str) -> Vec<(String, Vec<String>)> {
         if line.starts_with("```") {
             match block.take() {
                 Some(b) => out.push((std::mem::take(&mut before), b)),
-                None => block = Some(Vec::new()),
+                None => {
+                    // The opening fence ends the text before the block (its language).
+                    before.push_str(line);
+                    before.push('\n');
+                    block = Some(Vec::new())
+                }
             }
             continue;
         }
@@ -305,7 +310,23 @@ fn each_server_gets_the_verify_commands_of_its_release() {
                 .iter()
                 .filter(|l| l.starts_with("schtasks /Query"))
                 .collect();
-            if server.os.has_task_scheduler2() {
+            if server.os.is_modern() {
+                // 2012 R2 and later: the ScheduledTasks module, in a powershell block (issue 31).
+                let in_ps: Vec<&String> = (blocks.iter())
+                    .filter(|(before, _)| before.ends_with("```powershell\n"))
+                    .flat_map(|(_, b)| b)
+                    .collect();
+                let expected: BTreeSet<String> = tasks
+                    .iter()
+                    .map(|t| format!("Get-ScheduledTask -TaskPath '\\' -TaskName '{}' |", t.name))
+                    .collect();
+                let got: BTreeSet<String> = (in_ps.iter())
+                    .filter(|l| l.starts_with("Get-ScheduledTask "))
+                    .map(|l| l.split_inclusive('|').next().unwrap().to_string())
+                    .collect();
+                assert_eq!(got, expected, "{name} {}", server.name);
+                assert!(queries.is_empty(), "{name} {}: {queries:?}", server.name);
+            } else if server.os.has_task_scheduler2() {
                 let expected: BTreeSet<String> = tasks
                     .iter()
                     .map(|t| format!("schtasks /Query /TN {} /V /FO LIST", t.name))
@@ -379,22 +400,43 @@ fn each_server_gets_the_verify_commands_of_its_release() {
                     server.name
                 );
             }
-            // Every command block of the subsection parses as batch.
-            let all: Vec<String> = blocks.iter().flat_map(|(_, b)| b.clone()).collect();
-            if !all.is_empty() {
+            // Every command block of the subsection parses: as batch, a powershell block as
+            // PowerShell.
+            for (ext, ps) in [("cmd", false), ("ps1", true)] {
+                let all: Vec<String> = (blocks.iter())
+                    .filter(|(before, _)| before.ends_with("```powershell\n") == ps)
+                    .flat_map(|(_, b)| b.clone())
+                    .collect();
+                if all.is_empty() {
+                    continue;
+                }
                 let file = tmp.path().join(format!(
-                    "{}-{}.cmd",
+                    "{}-{}.{ext}",
                     name.trim_end_matches(".toml"),
                     server.name
                 ));
-                std::fs::write(file, all.join("\r\n") + "\r\n").unwrap();
+                let bytes = match ps {
+                    // With a BOM, as a script with a non-ASCII value must be (validate.py).
+                    true => [&b"\xef\xbb\xbf"[..], (all.join("\r\n") + "\r\n").as_bytes()].concat(),
+                    false => (all.join("\r\n") + "\r\n").into_bytes(),
+                };
+                std::fs::write(file, bytes).unwrap();
                 scripts += 1;
             }
         }
     }
     let verdicts = common::validate(&[tmp.path()], None);
     assert_eq!(verdicts.len(), scripts);
-    assert!(verdicts.iter().all(|v| v.kind == "batch"), "{verdicts:?}");
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| v.kind == "batch" || v.kind == "ps1"),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.iter().any(|v| v.kind == "ps1"),
+        "the migration fixture's 2019 servers have a powershell block"
+    );
     common::assert_all_valid(&verdicts);
 }
 

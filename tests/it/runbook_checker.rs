@@ -550,6 +550,11 @@ fn control_an_operators_day_catches_what_breaks_the_farm() {
             "```sh\ntmsh -c 'cd /; list ltm node' | xargs -n1 tmsh delete ltm node\n```".to_string(),
             "V4 shell command not in the model",
         ),
+        // A 2012 R2+ verify command piped into a cmdlet that changes the server: not read-only.
+        (
+            "```powershell\nGet-ScheduledTask -TaskPath '\\' -TaskName 'Update-SqlAlias' | Unregister-ScheduledTask\n```".to_string(),
+            "V4 PowerShell not in the model",
+        ),
     ];
     for (block, want) in &controls {
         let edited = format!("{md}\n## Control\n\n{block}\n");

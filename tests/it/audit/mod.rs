@@ -8,6 +8,7 @@ mod corpus;
 mod export;
 mod farm;
 mod hostile;
+mod powershell;
 
 use std::path::Path;
 use std::process::Command;
@@ -668,12 +669,12 @@ fn the_windows_collectors_run_in_a_cmd_model_and_audit_in_sync() {
     );
 }
 
-/// The farm's exports with every server folder written by its collector in the cmd model.
-/// The Windows collector that runs on `server` (one per group of servers that collect the same).
+/// The Windows collector that runs on `server` (one per group of servers that collect the same),
+/// with its path in the bundle.
 fn collector_of<'a>(
     files: &'a sitebundle::bundle::Bundle,
     server: &str,
-) -> &'a sitebundle::bundle::Artifact {
+) -> (&'a String, &'a sitebundle::bundle::Artifact) {
     let found: Vec<_> = files
         .files
         .iter()
@@ -687,18 +688,42 @@ fn collector_of<'a>(
         "{server}: {:?}",
         found.iter().map(|f| f.0).collect::<Vec<_>>()
     );
-    found[0].1
+    found[0]
 }
 
+/// The farm's exports with every server folder written by its collector: the batch collector in
+/// the cmd model, the PowerShell one (Windows Server 2012 R2 and later) by the interpreter of
+/// tests/collect_ps.py.
 fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
+    run_edited_collectors(plan, farm, &|_, b| b.to_vec())
+}
+
+/// As [`run_collectors`], each server's collector changed by `edit(server, bytes)` first.
+fn run_edited_collectors(
+    plan: &Built,
+    farm: &LiveFarm,
+    edit: &dyn Fn(&str, &[u8]) -> Vec<u8>,
+) -> tempfile::TempDir {
     use sha2::Digest;
     let collected = tempfile::tempdir().unwrap();
     export::write(farm, collected.path());
     for s in &farm.servers {
         std::fs::remove_dir_all(collected.path().join(&s.name)).unwrap();
         let root = tempfile::tempdir().unwrap();
+        let (path, collector) = collector_of(&plan.files, &s.name);
+        let bytes = edit(&s.name, &collector.bytes);
+        if path.ends_with(".ps1") {
+            powershell::run(s, path, &bytes, root.path());
+            let reported = s.name.to_ascii_uppercase();
+            std::fs::rename(
+                root.path().join("bundle/collected").join(&reported),
+                collected.path().join(&reported),
+            )
+            .unwrap();
+            continue;
+        }
         let script = root.path().join(format!("{}.cmd", s.name));
-        std::fs::write(&script, &collector_of(&plan.files, &s.name).bytes).unwrap();
+        std::fs::write(&script, &bytes).unwrap();
         let drive = "C:";
         let system_root = if s.v2 {
             farm::SYSTEM_ROOT_2008
