@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::plan::ServerPlan;
 
-/// Items of a view by kind, each with its key (kind and JSON) and its index in the view's list.
+/// The key of each item of a view (its kind and its JSON), in the order of the view: roles,
+/// prerequisites, files, tasks, registry values, services, verify and acting commands.
 fn item_keys(view: &ServerPlan) -> Result<Vec<String>, crate::Error> {
     fn keys<T: Serialize>(
         kind: &str,
