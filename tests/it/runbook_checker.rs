@@ -17,11 +17,29 @@ use std::collections::BTreeSet;
 
 use crate::common;
 
-/// Every site the runbook is checked on: the reference and every fixture.
+/// Every site the runbook is checked on: the reference, every fixture, and a synthetic site of
+/// enough groups of servers for "On each server" to be shown in parts.
 fn sites() -> Vec<(String, String)> {
     let mut all = vec![("site.toml".to_string(), common::read("site.toml"))];
     all.extend(common::fixtures());
+    all.push(("synthetic-in-parts.toml".to_string(), in_parts_site()));
     all
+}
+
+/// A synthetic site of 130 servers with a few of them different, shown in parts.
+fn in_parts_site() -> String {
+    let mut text = sitebundle::synth::site_toml(sitebundle::synth::Size::proportional(130));
+    for (k, name) in ["g0-web007", "g1-web013", "g2-web021", "g3-web002"]
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!(
+            "[[kill]]\nimage = \"odd{k}.exe\"\nservers = [\"{name}\"]\nat = \"01:00\"\n\n"
+        ));
+    }
+    let (md, _) = readme("synthetic-in-parts.toml", &text);
+    assert!(md.contains("\n| servers | parts |\n"), "not shown in parts");
+    text
 }
 
 /// Line numbers (1-based) of fenced code blocks with nothing but blank lines inside.
