@@ -197,6 +197,14 @@ class Day:
             if script in ("ag-create.sql", "ag-join.sql", "ag-alerts.sql"):
                 self.up(line, server, target)
                 return  # the availability group, its join and alerts: the primary stays where it is
+            if script in ("force-service.sql", "resume-mirroring.sql"):
+                # One ALTER DATABASE … SET PARTNER per database of the site, each on its own
+                # (templates/sql/partner-statements.sql: TRY…CATCH around each statement).
+                self.up(line, server, target)
+                what = "FORCE_SERVICE_ALLOW_DATA_LOSS" if script == "force-service.sql" else "RESUME"
+                for db in list(self.farm.principal):
+                    self.partner_action(line, server, db, what)
+                return
             if script in ("mirror-failover-job.sql", "mirroring-alerts.sql",
                           "pause-failover-job.sql", "resume-failover-job.sql"):
                 self.up(line, server, target)

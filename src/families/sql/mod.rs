@@ -20,7 +20,7 @@ use crate::plan::{
     RunbookSlot, Section, ServerLine, ServerPrerequisite, ServerRole, ServerVerify, TaskSpec,
     TopoEdge, TopoNode, Topology, Trigger,
 };
-use model::Sql;
+use model::{Partner, Sql};
 pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
 
 pub const SWITCHER: &str = "Update-SqlAlias.ps1";
@@ -121,6 +121,81 @@ struct PartnerLostRow {
     /// sqlcmd -Q texts: FORCE_SERVICE_ALLOW_DATA_LOSS, anchor first (T-SQL quoted by escape).
     force: Vec<String>,
     resume: Vec<String>,
+    /// With more databases than [`LISTED_UP_TO`]: the commands that run the partner's scripts
+    /// instead (`sqlcmd … -i sql\<partner>\force-service.sql`, `…\resume-mirroring.sql`).
+    force_script: Option<String>,
+    resume_script: Option<String>,
+}
+
+/// Databases besides the anchor that "A mirroring partner is lost" lists as one command each;
+/// more go into a script per partner (a 2,000-database site would paste 8,000 lines).
+const LISTED_UP_TO: usize = 16;
+
+#[derive(Serialize)]
+struct PartnerStatementsView {
+    site: String,
+    partner: String,
+    force: bool,
+    /// The site's mirrored databases, the anchor first.
+    databases: Vec<String>,
+}
+
+/// Per partner, with more databases than [`LISTED_UP_TO`] (and no `all_synchronized`):
+/// `force-service.sql` and `resume-mirroring.sql`, run by hand there; returns their commands.
+fn add_partner_lost_scripts(
+    site: &Farm,
+    sql: &Sql,
+    p: &Partner,
+    plan: &mut Contribution,
+) -> Result<Option<(String, String)>, crate::Error> {
+    let others = sql.databases.iter().filter(|d| **d != sql.anchor).count();
+    if sql.all_synchronized || others <= LISTED_UP_TO {
+        return Ok(None);
+    }
+    let databases: Vec<String> = std::iter::once(sql.anchor.clone())
+        .chain(sql.databases.iter().filter(|d| **d != sql.anchor).cloned())
+        .collect();
+    let dir = partner_dir(site, p);
+    let mut commands = Vec::new();
+    for (name, force, when) in [
+        (
+            "force-service.sql",
+            true,
+            "run by hand only when the other partner is lost",
+        ),
+        (
+            "resume-mirroring.sql",
+            false,
+            "run by hand when the lost partner is back",
+        ),
+    ] {
+        let view = PartnerStatementsView {
+            site: site.name.clone(),
+            partner: site.server(p.server).name.clone(),
+            force,
+            databases: databases.clone(),
+        };
+        let text = crate::render::render("sql/partner-statements.sql", &view)?;
+        let path = format!("{dir}/{name}");
+        // In master: the login's default database may be one of the mirrored ones.
+        let command = format!(
+            "sqlcmd -S {} -E -b -d master -f 65001 -i {}",
+            p.target(),
+            path.replace('/', "\\")
+        );
+        let deploy = Deploy::Run {
+            when: when.into(),
+            commands: vec![crate::bundle::RunCommand::any(command.clone())],
+        };
+        plan.add_file(
+            path,
+            Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(vec![site.server(p.server).name.clone()])
+                .deploy(deploy),
+        )?;
+        commands.push(command);
+    }
+    Ok(Some((commands.remove(0), commands.remove(0))))
 }
 
 #[derive(Serialize)]
@@ -174,17 +249,20 @@ fn add_partner_lost_section(
         failover_job: sql.failover_job,
         all_synchronized: sql.all_synchronized,
         state_query: STATE_QUERY,
-        partners: sql
-            .partners
-            .iter()
-            .map(|p| PartnerLostRow {
-                server: site.server(p.server).name.clone(),
-                target: p.target(),
-                force: force.clone(),
-                resume: resume.clone(),
-            })
-            .collect(),
+        partners: Vec::new(),
     };
+    let mut view = view;
+    for p in &sql.partners {
+        let scripts = add_partner_lost_scripts(site, sql, p, plan)?;
+        view.partners.push(PartnerLostRow {
+            server: site.server(p.server).name.clone(),
+            target: p.target(),
+            force: force.clone(),
+            resume: resume.clone(),
+            force_script: scripts.as_ref().map(|s| s.0.clone()),
+            resume_script: scripts.map(|s| s.1),
+        });
+    }
     plan.runbook.sections.push(Section {
         id: "sql-partner-lost".into(),
         slot: RunbookSlot::SqlPartnerLost,
