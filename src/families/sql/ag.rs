@@ -424,6 +424,66 @@ struct AgRunbookView {
     force: String,
     suspend: Vec<String>,
     resume: Vec<String>,
+    /// The follower groups (empty with one group) and their job.
+    followers: Vec<FollowerRow>,
+    job_name: String,
+    job_interval: u32,
+    job_files: Vec<TargetFile>,
+    pause: String,
+    resume_job: String,
+    roles_query: String,
+}
+
+#[derive(Serialize)]
+struct TargetFile {
+    target: String,
+    file: String,
+}
+
+#[derive(Serialize)]
+struct FollowerRow {
+    name: String,
+    databases: Vec<String>,
+    /// Its create script on the initial primary (Windows path).
+    create: String,
+    /// Its join script on each secondary.
+    joins: Vec<TargetFile>,
+}
+
+/// The followers' rows of the runbook.
+fn follower_rows(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<FollowerRow> {
+    ag.followers
+        .iter()
+        .map(|f| FollowerRow {
+            name: f.name.clone(),
+            databases: f.databases.clone(),
+            create: follower_paths(site, sql, f, 0).replace('/', "\\"),
+            joins: (1..sql.partners.len())
+                .map(|idx| TargetFile {
+                    target: sql.partners[idx].target(),
+                    file: follower_paths(site, sql, f, idx).replace('/', "\\"),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `sp_update_job … @enabled = n` of the follower job, and the query that lists every group's
+/// role on a replica.
+fn job_statements(ag: &Ag) -> Result<(String, String, String), crate::Error> {
+    let job = crate::escape::tsql_str(&ag.job.name).map_err(internal("the job's name"))?;
+    let mut names = vec![crate::escape::tsql_str(&ag.name).map_err(internal("the group's name"))?];
+    for f in &ag.followers {
+        names.push(crate::escape::tsql_str(&f.name).map_err(internal("a follower's name"))?);
+    }
+    Ok((
+        format!("EXEC msdb.dbo.sp_update_job @job_name = {job}, @enabled = 0;"),
+        format!("EXEC msdb.dbo.sp_update_job @job_name = {job}, @enabled = 1;"),
+        format!(
+            "SELECT g.name, s.role_desc, s.synchronization_health_desc FROM sys.dm_hadr_availability_replica_states AS s JOIN sys.availability_groups AS g ON g.group_id = s.group_id WHERE s.is_local = 1 AND g.name IN ({}) ORDER BY g.name;",
+            names.join(", ")
+        ),
+    ))
 }
 
 fn replica_rows(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaRow> {
@@ -467,6 +527,7 @@ fn hadr_statements(sql: &Sql, what: &str) -> Result<Vec<String>, crate::Error> {
 }
 
 fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate::Error> {
+    let (pause, resume_job, roles_query) = job_statements(ag)?;
     let ident = crate::escape::tsql_ident(&ag.name).map_err(internal("the group's name"))?;
     let split = |pick: Commit| {
         replica_rows(site, sql, ag)
@@ -510,6 +571,18 @@ fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate:
         force: format!("ALTER AVAILABILITY GROUP {ident} FORCE_FAILOVER_ALLOW_DATA_LOSS;"),
         suspend: hadr_statements(sql, "SUSPEND")?,
         resume: hadr_statements(sql, "RESUME")?,
+        followers: follower_rows(site, sql, ag),
+        job_name: ag.job.name.clone(),
+        job_interval: ag.job.interval_minutes,
+        job_files: (0..sql.partners.len())
+            .map(|idx| TargetFile {
+                target: sql.partners[idx].target(),
+                file: job_path(site, sql, idx).replace('/', "\\"),
+            })
+            .collect(),
+        pause,
+        resume_job,
+        roles_query,
     })
 }
 
@@ -537,6 +610,7 @@ fn add_runbook(
         "partners": names(&sql.partners),
         "front_ends": site.server_names(&sql.switcher.servers),
         "multi_subnet": ag.multi_subnet(),
+        "followers": ag.followers.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
     });
     plan.runbook.add_checklist_parts(
         "sql/ag-checklist.md",
