@@ -45,10 +45,11 @@ pub enum Failover {
     Manual,
 }
 
+// The schema is the untagged union; the deserializer below picks by the TOML value's shape (a
+// table or an array), so that serde's own errors (an unknown key, a wrong type) stay located
+// inside the table instead of "did not match any variant".
 /// `[sql.availability_group]` (one group) or `[[sql.availability_group]]` (several groups on the
-/// same replicas: the first is the anchor, the others follow it). The schema is the untagged
-/// union; the deserializer below picks by the TOML value's shape, so that serde's own errors
-/// (an unknown key, a wrong type) stay located inside the table.
+/// same replicas: the first is the anchor, the others follow it).
 #[derive(Debug, JsonSchema)]
 #[serde(untagged)]
 pub enum RawGroups {
