@@ -273,13 +273,20 @@ fn follower_groups_get_their_scripts_and_the_job_on_every_replica_and_pass_their
         "sql/sqlag2/ag-join-SPAG_Services.sql",
     ] {
         let t = text(&b, f);
-        assert!(!t.contains("ADD LISTENER"), "{f}: a follower has no listener");
+        assert!(
+            !t.contains("ADD LISTENER"),
+            "{f}: a follower has no listener"
+        );
     }
     // One step, the same on both replicas (it decides from each replica's own view).
     let step = |p: &str| {
         let t = text(&b, p);
         let i = t.find("@command = N'").expect("the step");
-        t[i..].split("@on_success_action").next().unwrap().to_string()
+        t[i..]
+            .split("@on_success_action")
+            .next()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(
         step("sql/sqlag1/ag-follow-job.sql"),
@@ -287,7 +294,11 @@ fn follower_groups_get_their_scripts_and_the_job_on_every_replica_and_pass_their
     );
     // The alias points at the anchor's listener only.
     let reg = text(&b, "registry/sql-alias.reg");
-    assert_eq!(reg.matches("\"SPSQL\"=\"DBMSSOCN,spsql,1433\"").count(), 2, "{reg}");
+    assert_eq!(
+        reg.matches("\"SPSQL\"=\"DBMSSOCN,spsql,1433\"").count(),
+        2,
+        "{reg}"
+    );
     // Control: one group (ag-2019.toml) has no follower job and no follower scripts.
     let one = ag_bundle();
     assert!(one.files.keys().all(|k| !k.contains("ag-follow-job")
@@ -344,7 +355,14 @@ fn followers_converge_on_the_anchors_primary_without_data_loss_and_the_controls_
     assert!(ok && out.starts_with("ok ("), "{out}");
     // Control of I1: the step without its synchronization conditions fails over unsynchronized
     // followers.
-    let (ok, out) = sim(&["follow-converge", f, "--seeds", "10", "--control", "ignore-sync"]);
+    let (ok, out) = sim(&[
+        "follow-converge",
+        f,
+        "--seeds",
+        "10",
+        "--control",
+        "ignore-sync",
+    ]);
     assert!(
         ok && out.contains("control fails as it should: I1 violated"),
         "{out}"
@@ -378,7 +396,10 @@ fn follower_group_errors_are_located_and_reported_at_once() {
         assert!(bad.contains(needle), "no `{needle}` in:\n{bad}");
     }
     // `[sql.job]` is still a mirroring-only key with one group.
-    let one = common::read(FIXTURE).replace("[sql.switcher]", "[sql.job]\nowner = \"sa\"\n\n[sql.switcher]");
+    let one = common::read(FIXTURE).replace(
+        "[sql.switcher]",
+        "[sql.job]\nowner = \"sa\"\n\n[sql.switcher]",
+    );
     let e = errors("one.toml", &one);
     assert!(e.contains("`job` is a database mirroring setting"), "{e}");
 }

@@ -172,18 +172,12 @@ fn create_script(
     )
 }
 
-fn join_script(
-    site: &Farm,
-    sql: &Sql,
-    g: &GroupView,
-    idx: usize,
-) -> Result<String, crate::Error> {
+fn join_script(site: &Farm, sql: &Sql, g: &GroupView, idx: usize) -> Result<String, crate::Error> {
     let p = &sql.partners[idx];
     let next = match g.listener {
         Some(_) => "Done. Next: ag-alerts.sql and ag-readiness.sql on this replica.".to_string(),
-        None => {
-            "Done. Next: ag-follow-job.sql on this replica, once every group has joined.".to_string()
-        }
+        None => "Done. Next: ag-follow-job.sql on this replica, once every group has joined."
+            .to_string(),
     };
     crate::render::render(
         "sql/ag-join.sql",
@@ -258,7 +252,10 @@ fn follower_paths(site: &Farm, sql: &Sql, f: &Follower, idx: usize) -> String {
 }
 
 fn job_path(site: &Farm, sql: &Sql, idx: usize) -> String {
-    format!("{}/ag-follow-job.sql", partner_dir(site, &sql.partners[idx]))
+    format!(
+        "{}/ag-follow-job.sql",
+        partner_dir(site, &sql.partners[idx])
+    )
 }
 
 fn add_replica_scripts(

@@ -73,7 +73,8 @@ impl<'de> Deserialize<'de> for RawGroups {
                     .map(RawGroups::One)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<RawGroups, A::Error> {
-                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(a)).map(RawGroups::Many)
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(RawGroups::Many)
             }
         }
         d.deserialize_any(V)
@@ -524,8 +525,14 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
     ok &= modes_ok;
     let Some((anchor_path, rag)) = tables.first() else {
         let (path, what) = match &raw.availability_group {
-            Some(_) => ("sql.availability_group", "an empty [[sql.availability_group]] list"),
-            None => ("sql.mode", "`mode = \"availability-group\"` needs [sql.availability_group] with its name and listener"),
+            Some(_) => (
+                "sql.availability_group",
+                "an empty [[sql.availability_group]] list",
+            ),
+            None => (
+                "sql.mode",
+                "`mode = \"availability-group\"` needs [sql.availability_group] with its name and listener",
+            ),
         };
         ctx.error(
             path,
@@ -545,7 +552,8 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
     }
     let listener = match &rag.listener {
         Some(l) => {
-            let (listener, listener_ok) = resolve_listener(l, &format!("{anchor_path}.listener"), ctx);
+            let (listener, listener_ok) =
+                resolve_listener(l, &format!("{anchor_path}.listener"), ctx);
             ok &= listener_ok;
             Some(listener)
         }
@@ -642,7 +650,12 @@ fn resolve_followers(
     let mut owner: std::collections::HashMap<String, (String, String)> = anchor_dbs
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.to_lowercase(), (tables[0].1.name.clone(), format!("sql.databases[{i}]"))))
+        .map(|(i, d)| {
+            (
+                d.to_lowercase(),
+                (tables[0].1.name.clone(), format!("sql.databases[{i}]")),
+            )
+        })
         .collect();
     for (path, g) in &tables[1..] {
         ok &= check_group_name(ctx, path, &g.name);
