@@ -541,32 +541,8 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
         );
         return None;
     };
-    ok &= check_group_name(ctx, anchor_path, &rag.name);
-    if rag.databases.is_some() {
-        ctx.error(
-            &format!("{anchor_path}.databases"),
-            "the anchor group's databases are [sql] `databases`; `databases` in a group table is for a follower group (a [[sql.availability_group]] after the first)",
-            "move the names to `databases` in [sql]",
-        );
-        ok = false;
-    }
-    let listener = match &rag.listener {
-        Some(l) => {
-            let (listener, listener_ok) =
-                resolve_listener(l, &format!("{anchor_path}.listener"), ctx);
-            ok &= listener_ok;
-            Some(listener)
-        }
-        None => {
-            ctx.error(
-                anchor_path,
-                format!("the availability group `{}` has no listener; the front ends' alias points at the anchor group's listener", rag.name),
-                format!("add [{anchor_path}.listener] with `name` and `address`").replace("[sql.availability_group[0].listener]", "[sql.availability_group.listener] (after the first [[sql.availability_group]])"),
-            );
-            ok = false;
-            None
-        }
-    };
+    let (listener, anchor_ok) = resolve_anchor(ctx, anchor_path, rag);
+    ok &= anchor_ok;
     let (followers, followers_ok) = resolve_followers(&tables, &shared.databases, ctx);
     ok &= followers_ok;
     let job = if followers.is_empty() {
@@ -596,6 +572,42 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
             job,
         }),
     })
+}
+
+/// The anchor group (the first table): its name, no `databases` of its own (they are
+/// `sql.databases`), and its listener, which the alias points at.
+fn resolve_anchor(
+    ctx: &mut Ctx,
+    anchor_path: &str,
+    rag: &RawAvailabilityGroup,
+) -> (Option<Listener>, bool) {
+    let mut ok = check_group_name(ctx, anchor_path, &rag.name);
+    if rag.databases.is_some() {
+        ctx.error(
+            &format!("{anchor_path}.databases"),
+            "the anchor group's databases are [sql] `databases`; `databases` in a group table is for a follower group (a [[sql.availability_group]] after the first)",
+            "move the names to `databases` in [sql]",
+        );
+        ok = false;
+    }
+    let listener = match &rag.listener {
+        Some(l) => {
+            let (listener, listener_ok) =
+                resolve_listener(l, &format!("{anchor_path}.listener"), ctx);
+            ok &= listener_ok;
+            Some(listener)
+        }
+        None => {
+            ctx.error(
+                anchor_path,
+                format!("the availability group `{}` has no listener; the front ends' alias points at the anchor group's listener", rag.name),
+                format!("add [{anchor_path}.listener] with `name` and `address`").replace("[sql.availability_group[0].listener]", "[sql.availability_group.listener] (after the first [[sql.availability_group]])"),
+            );
+            ok = false;
+            None
+        }
+    };
+    (listener, ok)
 }
 
 fn check_group_name(ctx: &mut Ctx, path: &str, name: &str) -> bool {
@@ -703,11 +715,17 @@ fn resolve_followers(
                 owner.insert(d.to_lowercase(), (g.name.clone(), here));
             }
         }
+        // Their order means nothing (the group holds them as a set): sorted, so that the output
+        // does not depend on it.
+        let mut databases = dbs;
+        databases.sort_by_key(|d| (d.to_lowercase(), d.clone()));
         followers.push(Follower {
             name: g.name.clone(),
-            databases: dbs,
+            databases,
         });
     }
+    // Only the first group's place means something (the anchor); the followers in name order.
+    followers.sort_by_key(|f| (f.name.to_lowercase(), f.name.clone()));
     ctx.unique(
         "availability group name",
         tables
