@@ -194,9 +194,13 @@ class Day:
             script = w[w.index("-i") + 1].rsplit("\\", 1)[-1].lower()
             if script in ("mirror-state.sql", "collect-sql.sql", "ag-readiness.sql"):
                 return  # read-only
-            if script in ("ag-create.sql", "ag-join.sql", "ag-alerts.sql"):
+            if script in ("ag-create.sql", "ag-join.sql", "ag-alerts.sql") or \
+                    re.fullmatch(r"ag-(create|join)-.+\.sql", script):
                 self.up(line, server, target)
-                return  # the availability group, its join and alerts: the primary stays where it is
+                return  # a group (the anchor or a follower), its join and alerts: no primary moves
+            if script == "ag-follow-job.sql":
+                self.up(line, server, target)
+                return  # the follower groups' Agent job: the model does not run the job
             if script in ("force-service.sql", "resume-mirroring.sql"):
                 # One ALTER DATABASE … SET PARTNER per database of the site, each on its own
                 # (templates/sql/partner-statements.sql: TRY…CATCH around each statement).
@@ -243,6 +247,9 @@ class Day:
             return  # read-only query
         if re.match(r"EXEC (msdb\.dbo\.sp_help_jobhistory|sys\.xp_readerrorlog)\b", s):
             return  # read-only
+        if re.fullmatch(r"EXEC msdb\.dbo\.sp_update_job @job_name = N'(?:[^']|'')*', @enabled = [01];", s):
+            self.up(line, server, target)
+            return  # the follower job paused or resumed: the model does not run the job
         if re.match(r"(EXEC msdb\.dbo\.sp_delete_(job|alert)|IF NOT EXISTS \(SELECT .*CREATE LOGIN|"
                     r"IF OBJECT_ID\(N'msdb\.dbo\.sitebundle_mirroring_outcome')", s):
             self.up(line, server, target)

@@ -8,6 +8,11 @@
                                                  only on READY lose nothing and always succeed
     sql_ag_sim.py alerts FILE.sql                ag-alerts.sql: each alert's message is written to
                                                  the Application log before the alert exists
+    sql_ag_sim.py follow JOB.sql                 ag-follow-job.sql's step, executed over every state
+                                                 of the anchor and a follower group on this replica
+    sql_ag_sim.py follow-selftest JOB.sql        ... mutated steps (controls) are rejected
+    sql_ag_sim.py follow-converge JOB.sql [--seeds K] [--control ignore-sync|no-job]
+                                                 anchor + followers on 2-3 replicas over time: I1, I2
 
 readiness: the last batch of ag-readiness.sql (DECLARE, SELECT @v = ..., IF / ELSE IF / PRINT) is
 executed by tests/sql_logic.py's interpreter (sqlfluff parse tree, queries translated to SQLite)
@@ -442,6 +447,551 @@ def alerts(path):
     print("ok")
 
 
+
+
+# ------------------------------------------------------------------------------ follower job
+#
+# ag-follow-job.sql's step (the sp_add_jobstep @command) executed by the interpreter of
+# tests/sql_logic.py against a stand-in of one replica's Always On views. Rules of the stand-in and
+# of the decision, each from Microsoft Learn (MicrosoftDocs/sql-docs):
+#   F1 "the JOIN, FAILOVER, and FORCE_FAILOVER_ALLOW_DATA_LOSS arguments are supported only on
+#      secondary replicas"; FAILOVER "is supported only on a synchronous-commit secondary replica
+#      that is currently synchronized with the primary replica" (ALTER AVAILABILITY GROUP
+#      (Transact-SQL), FAILOVER): the job may fail a follower over to this replica only where it is
+#      its SECONDARY, SYNCHRONOUS_COMMIT (sys.availability_replicas.availability_mode_desc), and
+#      every database of the group is synchronized here.
+#   F2 sys.dm_hadr_database_replica_cluster_states: one row per (replica, database of the group);
+#      is_failover_ready "1 = The database is marked synchronized in the cluster. The database is
+#      ready for a failover"; is_database_joined "0 = Database is not joined to the availability
+#      group on this availability replica". Both must be 1 for every database of the group.
+#   F3 sys.dm_hadr_database_replica_states: synchronization_state_desc NOT SYNCHRONIZING /
+#      SYNCHRONIZING / SYNCHRONIZED ("A synchronous-commit secondary database shows synchronized
+#      when the local cache says the database is failover ready"), is_suspended: the local state
+#      must be SYNCHRONIZED and not suspended too (the two views may disagree for a moment; the job
+#      is conservative and needs both).
+#   F4 sys.dm_hadr_availability_replica_states.connected_state_desc: "Whether a secondary replica
+#      is currently connected to the primary replica: DISCONNECTED, CONNECTED"; on a secondary the
+#      view returns only local information (R4 above).
+#   F5 The job acts only where the anchor group is PRIMARY (the design of the mirroring job, which
+#      acts only where the anchor database is the mirror: one direction, so that the replicas
+#      never push groups at each other); it never issues FORCE_FAILOVER_ALLOW_DATA_LOSS.
+
+FOLLOW_ALTER = re.compile(r"^ALTER AVAILABILITY GROUP \[((?:[^\]]|\]\])+)\] (FAILOVER|FORCE_FAILOVER_ALLOW_DATA_LOSS);$")
+AG_OUTCOME = "sitebundle_ag_outcome"
+
+
+def follow_catalog():
+    db = new_catalog({"IsHadrEnabled": 1})
+    db.execute("DROP TABLE sys.dm_hadr_database_replica_states")
+    db.execute("CREATE TABLE sys.dm_hadr_database_replica_states (database_id INTEGER, "
+               "group_id INTEGER, replica_id INTEGER, group_database_id INTEGER, is_local INTEGER, "
+               "synchronization_state_desc TEXT, synchronization_health_desc TEXT, "
+               "is_suspended INTEGER, suspend_reason_desc TEXT)")
+    db.execute("CREATE TABLE sys.dm_hadr_database_replica_cluster_states (replica_id INTEGER, "
+               "group_database_id INTEGER, database_name TEXT, is_failover_ready INTEGER, "
+               "is_database_joined INTEGER)")
+    db.execute(f"CREATE TABLE {AG_OUTCOME} (group_name TEXT COLLATE TSQL PRIMARY KEY, "
+               "outcome TEXT COLLATE TSQL NOT NULL, changed TEXT NOT NULL)")
+    return db
+
+
+def load_local(db, groups):
+    """groups: [(name, role or None, mode, connected, [db]) ...] as this replica sees them; a db:
+    None (not joined here) or (synchronization_state_desc, is_suspended, is_failover_ready)."""
+    for t in ("availability_groups", "availability_replicas", "dm_hadr_availability_replica_states",
+              "dm_hadr_database_replica_states", "dm_hadr_database_replica_cluster_states"):
+        db.execute(f"DELETE FROM sys.{t}")
+    for gi, (name, role, mode, connected, dbs) in enumerate(groups, 1):
+        rid = gi * 10
+        db.execute("INSERT INTO sys.availability_groups VALUES (?, ?)", (gi, name))
+        db.execute("INSERT INTO sys.availability_replicas VALUES (?, ?, 'here', ?, 'AUTOMATIC'), "
+                   "(?, ?, 'there', 'SYNCHRONOUS_COMMIT', 'AUTOMATIC')", (rid, gi, mode, rid + 1, gi))
+        if role is None:  # not joined here: no replica state row (F4)
+            continue
+        db.execute("INSERT INTO sys.dm_hadr_availability_replica_states VALUES (?, ?, 1, ?, ?, 'HEALTHY')",
+                   (rid, gi, role, "CONNECTED" if connected else "DISCONNECTED"))
+        for k, st in enumerate(dbs):
+            gdb = gi * 100 + k
+            if st is None:
+                db.execute("INSERT INTO sys.dm_hadr_database_replica_cluster_states VALUES (?, ?, ?, 0, 0)",
+                           (rid, gdb, f"{name}_db{k}"))
+                continue
+            state, suspended, ready = st
+            db.execute("INSERT INTO sys.dm_hadr_database_replica_cluster_states VALUES (?, ?, ?, ?, 1)",
+                       (rid, gdb, f"{name}_db{k}", ready))
+            db.execute("INSERT INTO sys.dm_hadr_database_replica_states VALUES (?, ?, ?, ?, 1, ?, 'HEALTHY', ?, NULL)",
+                       (gdb, gi, rid, gdb, state, suspended))
+
+
+class FollowCtx(sql_logic.Ctx):
+    """The interpreter, with the cursor over a UNION ALL of names and the AG's ALTER."""
+
+    def stmt(self, seg):
+        inner = seg
+        if seg.is_type("statement"):
+            k = sql_logic.kids(seg)
+            inner = k[0] if len(k) == 1 else seg
+        k = sql_logic.kids(inner)
+        if inner.is_type("declare_segment"):
+            curdef = next((c for c in k if c.is_type("cursor_definition")), None)
+            if curdef is not None:
+                name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
+                q = next(c for c in sql_logic.kids(curdef) if c.is_type("select_statement", "set_expression"))
+                self.cursor_defs[name] = q
+                return
+        if inner.is_type("open_cursor_statement"):
+            name = next(c for c in k if c.is_type("naked_identifier")).raw.lower()
+            rows = self.q(sql_logic.to_sqlite(self.cursor_defs[name], self.prog.types))
+            self.cursors[name] = [rows, 0]
+            self.env.on_open(rows)
+            return
+        if inner.is_type("print_statement"):
+            return
+        if inner.is_type("execute_script_statement"):
+            obj = next(c for c in k if c.is_type("object_reference"))
+            if obj.raw.lower().split(".")[-1] != "sp_executesql":
+                raise sql_logic.Unsupported(f"EXEC of {obj.raw}")
+            sql = self.value(next(c for c in k if c.is_type("expression")))
+            m = FOLLOW_ALTER.match(sql or "")
+            if not m:
+                raise sql_logic.Unsupported(f"dynamic SQL not understood: {sql!r}")
+            self.env.alter(m.group(1).replace("]]", "]"), m.group(2))  # raises SqlError on failure
+            return
+        yield from super().stmt(seg)
+
+
+class FollowEnv(sql_logic.StaticEnv):
+    def __init__(self, catalog, fail_with=None):
+        super().__init__(catalog)
+        self.forced = []
+        self.fail_with = fail_with
+
+    def alter(self, name, action="FAILOVER"):
+        (self.altered if action == "FAILOVER" else self.forced).append(name)
+        if self.fail_with:
+            raise sql_logic.SqlError(self.fail_with, 41142)
+        return 0
+
+
+def run_step(prog, env):
+    ctx = FollowCtx(prog, env)
+    sql_logic.drive(ctx.block(prog.stmts))
+    return ctx
+
+
+def job_step(path):
+    text = read(path)
+    return sql_logic.step_text(text)
+
+
+def follow_names(step):
+    anchor = re.search(r"WHERE g\.name = N'((?:[^']|'')*)' AND s\.is_local = 1;", step)
+    followers = re.findall(r"SELECT N'((?:[^']|'')*)' AS group_name", step)
+    if not anchor or not followers:
+        fail(["the step names no anchor group or no follower group"])
+    return anchor.group(1).replace("''", "'"), [f.replace("''", "'") for f in followers]
+
+
+FOLLOW_DBS = [None, ("SYNCHRONIZED", 0, 1), ("SYNCHRONIZED", 0, 0), ("SYNCHRONIZED", 1, 0),
+              ("SYNCHRONIZING", 0, 0), ("SYNCHRONIZING", 0, 1), ("NOT SYNCHRONIZING", 1, 0),
+              ("NOT SYNCHRONIZING", 0, 0)]
+READY_DB = ("SYNCHRONIZED", 0, 1)
+
+
+def follow_expected(anchor_role, f):
+    """F1-F5: whether the job fails follower f = (name, role, mode, connected, dbs) over here."""
+    _, role, mode, connected, dbs = f
+    return (anchor_role == "PRIMARY" and role == "SECONDARY" and mode == "SYNCHRONOUS_COMMIT"
+            and connected and len(dbs) > 0 and all(d == READY_DB for d in dbs))
+
+
+def follow_cases(followers):
+    """(anchor role, [follower states]): the first follower over every state, the others ready
+    secondaries or primaries (the decision must be per group)."""
+    a, b = followers[0], followers[1:]
+    states = [(role, mode, conn, dbs) for role in ("SECONDARY", None, "PRIMARY", "RESOLVING")
+              for mode in MODES for conn in (True, False)
+              for dbs in itertools.product(FOLLOW_DBS, repeat=2)]
+    for anchor_role in (None, "SECONDARY", "RESOLVING", "PRIMARY"):
+        pick = states if anchor_role == "PRIMARY" else states[::7]
+        for i, (role, mode, conn, dbs) in enumerate(pick):
+            others = [(n, "SECONDARY" if (i + j) % 3 else "PRIMARY", MODES[0], True, [READY_DB])
+                      for j, n in enumerate(b)]
+            yield anchor_role, [(a, role, mode, conn, list(dbs))] + others
+
+
+def follow_check(step, anchor, followers, stop_at=5):
+    try:
+        prog = sql_logic.Program(step)
+    except sql_logic.Unsupported as e:
+        return [f"the step does not parse: {e}"]
+    cat = follow_catalog()
+    bad, counts = [], {"FAILOVER": 0, "status": 0, "error": 0}
+    try:
+        for anchor_role, fs in follow_cases(followers):
+            if len(bad) >= stop_at:
+                break
+            bad += follow_one(prog, cat, anchor, anchor_role, fs, counts)
+    except (sql_logic.Unsupported, sqlite3.Error) as e:
+        return [f"the step cannot be executed: {e}"]
+    if not bad and min(counts.values()) == 0:
+        bad.append(f"a branch was never taken: {counts}")
+    return bad[:stop_at]
+
+
+def logged_of(ctx):
+    return [(sev, t) for _, sev, t, w in ctx.messages if w]
+
+
+def follow_one(prog, cat, anchor, anchor_role, fs, counts):
+    """One state, run three times: a first run (from no recorded outcome), the same state again
+    (quiet: only FAILOVERs are logged again), and with every FAILOVER failing."""
+    anchor_row = (anchor, anchor_role, MODES[0], True, [READY_DB])
+    load_local(cat, [anchor_row] + fs)
+    cat.execute(f"DELETE FROM {AG_OUTCOME}")
+    where = f"anchor {anchor_role}, followers {fs}"
+    bad = []
+    env = FollowEnv(cat)
+    ctx = run_step(prog, env)
+    want = sorted(f[0] for f in fs if follow_expected(anchor_role, f))
+    if env.forced:
+        bad.append(f"{where}: FORCE_FAILOVER_ALLOW_DATA_LOSS issued for {env.forced} (I1)")
+    if sorted(env.altered) != want:
+        bad.append(f"{where}: FAILOVER of {sorted(env.altered)}, the rule says {want}")
+    logs = logged_of(ctx)
+    for n in env.altered:
+        counts["FAILOVER"] += 1
+        if not any("failed over" in t and n in t for _, t in logs):
+            bad.append(f"{where}: the FAILOVER of {n} is not logged WITH LOG")
+    if anchor_role is None:
+        if not ctx.step_failed or not any(sev >= 11 for sev, _ in logs):
+            bad.append(f"{where}: no anchor here must fail the step, logged")
+    elif anchor_role == "PRIMARY":
+        for f in fs:
+            status = f[1] != "PRIMARY" and f[0] not in env.altered
+            got = [t for _, t in logs if f[0] in t and "failed over" not in t]
+            if status:
+                counts["status"] += 1
+            if status != bool(got) or len(got) > 1:
+                bad.append(f"{where}: {f[0]}: expected {'one' if status else 'no'} status line WITH LOG, got {got}")
+    elif logs:
+        bad.append(f"{where}: the anchor is not primary here, yet it logged {logs}")
+    for _, t in logs:
+        if len(t.encode("utf-16-le")) > 440:
+            bad.append(f"{where}: a logged text over 440 bytes: {t[:80]}")
+    ctx2 = run_step(prog, FollowEnv(cat))
+    again = [t for sev, t in logged_of(ctx2) if "failed over" not in t]
+    if again:
+        bad.append(f"{where}: logged again on an unchanged state: {again}")
+    if env.altered:
+        cat.execute(f"DELETE FROM {AG_OUTCOME}")
+        for k in range(2):
+            ctx3 = run_step(prog, FollowEnv(cat, "Failed to fail over the availability group (stand-in error)."))
+            errs = [t for _, t in logged_of(ctx3) if "failed, error 41142" in t]
+            counts["error"] += len(errs)
+            if not ctx3.step_failed or len(errs) != (len(env.altered) if k == 0 else 0):
+                bad.append(f"{where}: failing FAILOVERs (run {k + 1}): step failed={ctx3.step_failed}, logged {errs}")
+    return bad
+
+
+def follow(path):
+    step = job_step(path)
+    anchor, followers = follow_names(step)
+    bad = follow_check(step, anchor, followers)
+    if bad:
+        fail(bad)
+    print(f"ok (anchor {anchor}, followers {followers})")
+
+
+# Each mutation is a plausible wrong step; executing it must break a rule above.
+FOLLOW_MUTATIONS = [
+    ("ignores synchronization (the control of I1)",
+     "AND c.is_failover_ready = 1 AND d.is_local = 1\n                           AND d.synchronization_state_desc = N'SYNCHRONIZED' AND d.is_suspended = 0",
+     "AND d.is_local = 1"),
+    ("trusts the cluster's failover-ready mark alone", " AND d.synchronization_state_desc = N'SYNCHRONIZED' AND d.is_suspended = 0", ""),
+    ("trusts the local state alone", "AND c.is_failover_ready = 1 AND d.is_local = 1", "AND d.is_local = 1"),
+    ("asynchronous secondaries failed over", "        ELSE IF @mode <> N'SYNCHRONOUS_COMMIT'\n            SET @outcome = N'asynchronous';\n", ""),
+    ("disconnected secondaries failed over", "        ELSE IF @connected <> N'CONNECTED'\n            SET @outcome = N'disconnected';\n", ""),
+    ("acts where the anchor is not primary", "ELSE IF @anchor_role <> N'PRIMARY'\n", "ELSE IF 1 = 0\n"),
+    ("forced failover", "N' FAILOVER;'", "N' FORCE_FAILOVER_ALLOW_DATA_LOSS;'"),
+    ("logs every run", "IF ISNULL(@last, N'in step') <> @outcome", "IF 1 = 1"),
+    ("a failed FAILOVER does not fail the step", "    IF @failed > 0\n", "    IF @failed > 1000\n"),
+    ("no anchor here is nothing to do", "IF @anchor_role IS NULL\nBEGIN", "IF 1 = 0\nBEGIN"),
+]
+
+
+def follow_selftest(path):
+    step = job_step(path)
+    anchor, followers = follow_names(step)
+    msgs = []  # the unmutated step passes `follow` (the caller runs both)
+    for label, old, new in FOLLOW_MUTATIONS:
+        if old not in step:
+            msgs.append(f"mutation not applicable (the step changed?): {label}")
+            continue
+        got = follow_check(step.replace(old, new, 1), anchor, followers, stop_at=1)
+        if not got:
+            msgs.append(f"mutation not caught: {label}")
+        else:
+            print(f"mutation `{label}` caught: {got[0][:140]}")
+    if msgs:
+        fail(msgs)
+    print("ok")
+
+
+# ------------------------------------------------------------------------------ follower convergence
+#
+# An anchor group and its followers on 2 or 3 replicas (0 and 1 synchronous-commit with automatic
+# failover; 2, when there, asynchronous-commit with manual failover), minute by minute. Each
+# replica's job step runs every minute on that replica's own view (the stand-in above, loaded from
+# the world). Rules of the world, with their sources (Microsoft Learn):
+#   W1 Synchronous commit: the primary hardens a commit only once every connected, synchronizing
+#      synchronous-commit secondary has hardened it, so such a secondary stays SYNCHRONIZED;
+#      an asynchronous-commit secondary, or one that is behind, is SYNCHRONIZING; a suspended or
+#      disconnected one NOT SYNCHRONIZING ("Differences between availability modes for an Always On
+#      availability group"; sys.dm_hadr_database_replica_states). is_failover_ready is 1 exactly
+#      when the database is SYNCHRONIZED (F2).
+#   W2 Automatic failover: when the primary replica is lost, the cluster fails a group over to a
+#      secondary with FAILOVER_MODE = AUTOMATIC that is synchronous-commit and SYNCHRONIZED
+#      ("Failover and failover modes (Always On availability groups)": automatic failover needs a
+#      synchronized synchronous-commit secondary with automatic failover); without one the group
+#      has no primary (RESOLVING) until its primary comes back. A group also fails over alone
+#      (automatic failover on its own health: "flexible failover policy", the same page).
+#   W3 Planned manual failover (FAILOVER) succeeds only on a synchronous-commit secondary that is
+#      synchronized, without data loss (F1); the old primary becomes a secondary.
+#   W4 SET HADR SUSPEND on a secondary database stops its data movement; after RESUME it catches
+#      up (SYNCHRONIZING, then SYNCHRONIZED) (ALTER DATABASE SET HADR).
+# Disturbances (the first 150 minutes): commits, a replica down and back, the anchor failed over
+# alone (automatic on its health, or by an operator following the runbook: only on READY), a
+# follower failed over by hand, a follower database suspended (lagging) and resumed. Then every
+# replica is up and everything resumed, and commits go on.
+# Invariants: (I1) the job never issues FAILOVER for a follower where its replica is not a
+# connected, synchronized synchronous-commit secondary (no data loss), and never a forced
+# failover; (I2) once every replica is up and every synchronous-commit secondary of every group
+# SYNCHRONIZED for 5 minutes (5 job runs), every follower is primary on the anchor group's primary
+# replica (the alias's listener reaches every database). Controls: --control ignore-sync (the step without its
+# synchronization conditions) must break I1; --control no-job (no follower job) must break I2.
+
+QUIET, SETTLE, LIMIT = 150, 5, 600  # disturbances end; minutes all synchronized before I2; bound
+SYNC, ASYNC = "SYNCHRONOUS_COMMIT", "ASYNCHRONOUS_COMMIT"
+
+
+class World:
+    def __init__(self, rnd, groups, n_replicas):
+        self.rnd = rnd
+        self.groups = groups
+        self.modes = [SYNC, SYNC, ASYNC][:n_replicas]
+        self.up = [True] * n_replicas
+        self.primary = {g: 0 for g in groups}
+        self.ndb = {g: rnd.randint(1, 2) for g in groups}
+        # lsn[g][replica][db]; suspended[g][replica][db]
+        self.lsn = {g: [[0] * self.ndb[g] for _ in self.modes] for g in groups}
+        self.susp = {g: [[False] * self.ndb[g] for _ in self.modes] for g in groups}
+        self.version = 0
+
+    def connected(self, g, r):
+        p = self.primary[g]
+        return p is not None and self.up[p] and self.up[r]
+
+    def db_state(self, g, r, k):
+        p = self.primary[g]
+        if self.susp[g][r][k] or not self.connected(g, r):
+            return ("NOT SYNCHRONIZING", 1 if self.susp[g][r][k] else 0, 0)
+        if self.modes[r] == SYNC and self.lsn[g][r][k] == self.lsn[g][p][k]:
+            return ("SYNCHRONIZED", 0, 1)  # W1, F2
+        return ("SYNCHRONIZING", 0, 0)
+
+    def synchronized(self, g, r):
+        return self.modes[r] == SYNC and self.connected(g, r) and r != self.primary[g] and \
+            all(self.db_state(g, r, k) == READY_DB for k in range(self.ndb[g]))
+
+    def view(self, r):
+        out = []
+        for g in self.groups:
+            p = self.primary[g]
+            role = "RESOLVING" if p is None else "PRIMARY" if p == r else "SECONDARY"
+            dbs = [] if role == "PRIMARY" else [self.db_state(g, r, k) for k in range(self.ndb[g])]
+            out.append((g, role, self.modes[r], self.connected(g, r) or role == "PRIMARY", dbs))
+        return out
+
+    def failover(self, g, r):
+        self.primary[g] = r
+        self.version += 1
+
+    def commit(self, g):
+        p = self.primary[g]
+        if p is None or not self.up[p]:
+            return
+        k = self.rnd.randrange(self.ndb[g])
+        self.lsn[g][p][k] += 1
+        for r, m in enumerate(self.modes):  # W1
+            if r != p and m == SYNC and self.connected(g, r) and not self.susp[g][r][k] \
+                    and self.lsn[g][r][k] == self.lsn[g][p][k] - 1:
+                self.lsn[g][r][k] += 1
+
+    def catch_up(self):
+        for g in self.groups:
+            p = self.primary[g]
+            for r in range(len(self.modes)):
+                if r == p or not self.connected(g, r):
+                    continue
+                for k in range(self.ndb[g]):
+                    if not self.susp[g][r][k]:  # the log is sent faster than it is made
+                        self.lsn[g][r][k] = min(self.lsn[g][p][k], self.lsn[g][r][k] + 3)
+
+    def all_synchronized(self):
+        return all(self.up) and all(self.synchronized(g, r) for g in self.groups
+                                    for r in range(len(self.modes))
+                                    if self.modes[r] == SYNC and r != self.primary[g])
+
+    def lose(self, r):
+        self.up[r] = False
+        for g in self.groups:  # W2
+            if self.primary[g] == r:
+                target = next((s for s in range(len(self.modes)) if s != r and self.modes[s] == SYNC
+                               and self.up[s] and all(self.susp[g][s][k] is False and
+                                                      self.lsn[g][s][k] == self.lsn[g][r][k]
+                                                      for k in range(self.ndb[g]))), None)
+                self.primary[g] = target
+                self.lost_from = getattr(self, "lost_from", {})
+                self.lost_from[g] = r
+
+    def back(self, r):
+        self.up[r] = True
+        for g in self.groups:
+            if self.primary[g] is None and getattr(self, "lost_from", {}).get(g) == r:
+                self.primary[g] = r
+
+
+class ConvergeEnv(FollowEnv):
+    def __init__(self, world, r, catalog, problems, tick):
+        super().__init__(catalog)
+        self.world, self.r, self.problems, self.tick = world, r, problems, tick
+        self.loaded = None
+
+    def before_query(self):
+        v = self.world.version, tuple(map(tuple, ((g, ro, m, c, tuple(d)) for g, ro, m, c, d in self.world.view(self.r))))
+        if v != self.loaded:
+            load_local(self.catalog, self.world.view(self.r))
+            self.loaded = v
+
+    def alter(self, name, action="FAILOVER"):
+        w, r = self.world, self.r
+        if action != "FAILOVER":
+            self.problems.append(f"minute {self.tick}: replica {r} issued {action} for {name} (I1)")
+            raise sql_logic.SqlError("forced", 41142)
+        if not w.synchronized(name, r):  # W3: SQL Server refuses it; the job must not ask (I1)
+            self.problems.append(f"minute {self.tick}: replica {r} issued FAILOVER for {name} while not a "
+                                 f"connected synchronized synchronous secondary ({w.view(r)}) (I1)")
+            raise sql_logic.SqlError("not synchronized", 41142)
+        p = w.primary[name]
+        if w.lsn[name][r] != w.lsn[name][p]:
+            self.problems.append(f"minute {self.tick}: data lost failing {name} over to replica {r} (I1)")
+        w.failover(name, r)
+        self.altered.append(name)
+
+
+def follow_converge(path, seeds, control):
+    step = job_step(path)
+    anchor, followers = follow_names(step)
+    if control == "ignore-sync":
+        old, new = FOLLOW_MUTATIONS[0][1], FOLLOW_MUTATIONS[0][2]
+        step = step.replace(old, new, 1).replace(
+            "        ELSE IF @connected <> N'CONNECTED'\n            SET @outcome = N'disconnected';\n", "")
+    prog = sql_logic.Program(step)
+    cat = follow_catalog()
+    groups = [anchor] + followers
+    i1 = i2 = 0
+    first = None
+    stats = {"job FAILOVERs": 0, "anchor-only failovers": 0, "replica losses": 0, "manual follower moves": 0}
+    for seed in range(seeds):
+        rnd = random.Random(seed)
+        w = World(rnd, groups, 2 + seed % 2)
+        cat.execute(f"DELETE FROM {AG_OUTCOME}")
+        problems = []
+        settled = None
+        for tick in range(LIMIT):
+            disturb = tick < QUIET
+            if not disturb and settled is None and w.all_synchronized():
+                settled = tick
+            if settled is not None and tick >= settled + SETTLE:
+                break
+            for _ in range(3):
+                w.commit(rnd.choice(groups))
+            ev = rnd.random() if disturb else 1.0
+            n = len(w.modes)
+            if ev < 0.03:
+                r = rnd.randrange(n)
+                if w.up[r] and sum(w.up) > 1:
+                    w.lose(r)
+                    stats["replica losses"] += 1
+            elif ev < 0.10:
+                r = rnd.randrange(n)
+                if not w.up[r]:
+                    w.back(r)
+            elif ev < 0.16:  # the anchor alone: automatic on its health (W2) or planned (W3)
+                target = next((s for s in range(n) if w.synchronized(anchor, s)), None)
+                if target is not None:
+                    w.failover(anchor, target)
+                    stats["anchor-only failovers"] += 1
+            elif ev < 0.20:  # a follower moved by hand, on READY only (W3)
+                f = rnd.choice(followers)
+                target = next((s for s in range(n) if w.synchronized(f, s)), None)
+                if target is not None:
+                    w.failover(f, target)
+                    stats["manual follower moves"] += 1
+            elif ev < 0.26:  # a follower database lagging: suspended on a secondary (W4)
+                f = rnd.choice(followers)
+                r = rnd.randrange(n)
+                k = rnd.randrange(w.ndb[f])
+                w.susp[f][r][k] = not w.susp[f][r][k]
+            if tick == QUIET:
+                for r in range(n):
+                    if not w.up[r]:
+                        w.back(r)
+                for g in groups:
+                    w.susp[g] = [[False] * w.ndb[g] for _ in w.modes]
+            w.catch_up()
+            w.version += 1
+            if control != "no-job":
+                for r in rnd.sample(range(n), n):
+                    if not w.up[r]:
+                        continue
+                    env = ConvergeEnv(w, r, cat, problems, tick)
+                    try:
+                        run_step(prog, env)
+                    except (sql_logic.Unsupported, sqlite3.Error) as e:
+                        fail([f"the step cannot be executed: {e}"])
+                    stats["job FAILOVERs"] += len(env.altered)
+            if problems:
+                break
+        if problems:
+            i1 += 1
+            first = first or f"seed {seed}: {problems[0]}"
+            continue
+        if settled is None:
+            fail([f"seed {seed}: the replicas never synchronized in {LIMIT} minutes (the simulation is wrong)"])
+        home = w.primary[anchor]
+        away = [f for f in followers if w.primary[f] != home]
+        if home is None or away:
+            i2 += 1
+            first = first or (f"seed {seed}: {SETTLE} minutes after every replica synchronized, the anchor is primary on "
+                              f"replica {home} but {away} on {[w.primary[f] for f in away]} (I2)")
+    summary = (f"{seeds} sequences of {QUIET} disturbed minutes on 2-3 replicas; " +
+               ", ".join(f"{v} {k}" for k, v in stats.items()))
+    if control:
+        want = "I1" if control == "ignore-sync" else "I2"
+        got = i1 if want == "I1" else i2
+        if not got:
+            fail([f"control {control}: {want} was never violated (the simulation cannot fail): {summary}"])
+        print(f"ok (control fails as it should: {want} violated in {got} of {seeds} sequences; first: {first})")
+        return
+    if i1 or i2:
+        fail([f"I1 violated in {i1}, I2 in {i2} of {seeds} sequences; first: {first}", summary])
+    if stats["anchor-only failovers"] < seeds or stats["job FAILOVERs"] < seeds:
+        fail(["too few anchor failovers or job FAILOVERs for the simulation to prove anything: " + summary])
+    print(f"ok ({summary})")
+
+
 def main(argv):
     cmd = argv[0] if argv else ""
     if cmd == "readiness":
@@ -453,6 +1003,14 @@ def main(argv):
         converge(argv[1], int(argv[2]), seeds, "--control" in argv)
     elif cmd == "alerts":
         alerts(argv[1])
+    elif cmd == "follow":
+        follow(argv[1])
+    elif cmd == "follow-selftest":
+        follow_selftest(argv[1])
+    elif cmd == "follow-converge":
+        seeds = int(argv[argv.index("--seeds") + 1]) if "--seeds" in argv else 30
+        control = argv[argv.index("--control") + 1] if "--control" in argv else None
+        follow_converge(argv[1], seeds, control)
     else:
         fail([__doc__])
 

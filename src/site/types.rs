@@ -218,7 +218,47 @@ impl<'a> Walk<'a> {
         })
     }
 
+    /// A union of a table and a list of tables (`[x]` or `[[x]]`, e.g. `sql.availability_group`):
+    /// the alternative the value's shape matches; any other schema as it is.
+    fn by_shape(&self, mut s: &'a Schema, value: &Value) -> &'a Schema {
+        for _ in 0..16 {
+            if let Some(r) = s.get("$ref").and_then(Schema::as_str)
+                && let Some(d) = r
+                    .strip_prefix("#/$defs/")
+                    .and_then(|n| self.root.get("$defs")?.get(n))
+            {
+                s = d;
+                continue;
+            }
+            let Some(alts) = s.get("anyOf").and_then(Schema::as_array) else {
+                return s;
+            };
+            let non_null: Vec<&'a Schema> = alts
+                .iter()
+                .filter(|a| a.get("type").and_then(Schema::as_str) != Some("null"))
+                .collect();
+            let fit: Vec<&'a Schema> = non_null
+                .iter()
+                .copied()
+                .filter(|a| {
+                    matches!(
+                        (self.want(a), &*value),
+                        (Some(Want::Table(_)), Value::Table(_))
+                            | (Some(Want::List(_)), Value::Array(_))
+                    )
+                })
+                .collect();
+            match (non_null.len(), fit.as_slice()) {
+                (1, _) => s = non_null[0],
+                (_, [one]) => return one,
+                _ => return s,
+            }
+        }
+        s
+    }
+
     fn value(&mut self, schema: &'a Schema, key: &str, path: &str, value: &mut Value) {
+        let schema = self.by_shape(schema, value);
         let Some(want) = self.want(schema) else {
             return;
         };

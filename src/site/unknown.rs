@@ -24,8 +24,14 @@ pub fn unknown_keys(source: &str) -> Vec<Diagnostic> {
 }
 
 /// Follows `$ref`s and `Option`'s `anyOf: [X, null]` to the one object schema a value must match.
-/// `None` when there is no single candidate (then nothing is reported: no false alarms).
-fn object_schema<'a>(root: &'a Value, mut s: &'a Value) -> Option<&'a Value> {
+/// `None` when there is no single candidate (then nothing is reported: no false alarms). A union
+/// of a table and a list of tables (`[x]` or `[[x]]`, e.g. `sql.availability_group`) is settled
+/// by the value's shape: `Some(true)` an array.
+fn object_schema_shaped<'a>(
+    root: &'a Value,
+    mut s: &'a Value,
+    array: Option<bool>,
+) -> Option<&'a Value> {
     for _ in 0..16 {
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
             let name = r.strip_prefix("#/$defs/")?;
@@ -37,14 +43,23 @@ fn object_schema<'a>(root: &'a Value, mut s: &'a Value) -> Option<&'a Value> {
             .or_else(|| s.get("oneOf"))
             .and_then(Value::as_array)
         {
-            let mut non_null = alts
+            let non_null: Vec<&Value> = alts
                 .iter()
-                .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"));
-            let one = non_null.next()?;
-            if non_null.next().is_some() {
-                return None;
-            }
-            s = one;
+                .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            s = match (non_null.as_slice(), array) {
+                ([one], _) => one,
+                (several, Some(array)) => {
+                    let mut fit = several.iter().filter(|a| {
+                        (a.get("type").and_then(Value::as_str) == Some("array")) == array
+                    });
+                    match (fit.next(), fit.next()) {
+                        (Some(one), None) => one,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
             continue;
         }
         return Some(s);
@@ -53,7 +68,7 @@ fn object_schema<'a>(root: &'a Value, mut s: &'a Value) -> Option<&'a Value> {
 }
 
 fn walk_table(root: &Value, schema: &Value, table: &DeTable<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(s) = object_schema(root, schema) else {
+    let Some(s) = object_schema_shaped(root, schema, Some(false)) else {
         return;
     };
     let Some(props) = s.get("properties").and_then(Value::as_object) else {
@@ -105,7 +120,7 @@ fn walk_value(root: &Value, schema: &Value, value: &DeValue<'_>, out: &mut Vec<D
     match value {
         DeValue::Table(t) => walk_table(root, schema, t, out),
         DeValue::Array(items) => {
-            let Some(s) = object_schema(root, schema) else {
+            let Some(s) = object_schema_shaped(root, schema, Some(true)) else {
                 return;
             };
             if let Some(item_schema) = s.get("items") {

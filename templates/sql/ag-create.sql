@@ -1,5 +1,5 @@
 :on error exit
--- sitebundle: the availability group [[ ag | tsql_ident ]] and its listener (site [[ site | tsql_str ]]).
+-- sitebundle: the availability group [[ ag | tsql_ident ]][% if listener %] and its listener[% else %] (a follower of [[ anchor | tsql_ident ]], no listener)[% endif %] (site [[ site | tsql_str ]]).
 -- Run once on the initial primary replica [[ primary.name | tsql_str ]] (SQL Server 2012 or later):
 --     sqlcmd -E -b -f 65001 -i <this file> (the runbook gives the exact line)
 -- What must exist first (this script checks the first three and stops with an error when one is missing):
@@ -9,7 +9,7 @@
 --   * a database mirroring endpoint on TCP port [[ endpoint_port ]], STARTED, on every replica, with
 --     CONNECT granted on it to the other replicas' SQL Server service accounts;
 --   * each database here, ONLINE, in the FULL recovery model, with a full backup taken.
--- Idempotent: a group, a database or a listener that is already there is left as it is; a database
+-- Idempotent: a group[% if listener %], a database or a listener[% else %] or a database[% endif %] that is already there is left as it is; a database
 -- listed in the site but not yet in the group is added.
 -- The statements run inside IF guards, as public scripts do (e.g. stanislav-lion/Users_TestTask,
 -- AddDatabaseToAvailabilityGroupOnSecondaryReplica.sql: IF (EXISTS ...) BEGIN ALTER DATABASE ... SET HADR ... END).
@@ -46,11 +46,13 @@ BEGIN
 END
 GO
 [% endfor %]
+[% if listener %]
 IF NOT EXISTS (SELECT 1 FROM sys.availability_group_listeners AS l JOIN sys.availability_groups AS g ON g.group_id = l.group_id WHERE g.name = [[ ag | tsql_str ]])
 BEGIN
     ALTER AVAILABILITY GROUP [[ ag | tsql_ident ]]
     ADD LISTENER [[ listener | tsql_str ]] (WITH IP ([% for a in addresses %]([[ a.ip | tsql_str ]], [[ a.mask | tsql_str ]])[% if not loop.last %], [% endif %][% endfor %]), PORT = [[ port ]]);
 END
 GO
-PRINT N'Done. Next: ag-join.sql on each secondary replica, then ag-alerts.sql and ag-readiness.sql on every replica.';
+[% endif %]
+PRINT [[ next | tsql_str ]];
 GO

@@ -1,6 +1,6 @@
 :on error exit
 -- sitebundle: join the secondary replica [[ replica.name | tsql_str ]] to the availability group [[ ag | tsql_ident ]] (site [[ site | tsql_str ]]).
--- Run on that replica after ag-create.sql ran on the primary [[ primary | tsql_str ]]:
+-- Run on that replica after [[ create_file | trusted ]] ran on the primary [[ primary | tsql_str ]]:
 --     sqlcmd -E -b -f 65001 -i <this file> (the runbook gives the exact line)
 -- Before: each database restored here WITH NORECOVERY from the primary's latest full backup and every
 -- log backup after it (the group is created with manual seeding); Always On enabled on this instance
@@ -30,5 +30,5 @@ BEGIN
 END
 GO
 [% endfor %]
-PRINT N'Done. Next: ag-alerts.sql and ag-readiness.sql on this replica.';
+PRINT [[ next | tsql_str ]];
 GO

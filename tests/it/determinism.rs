@@ -42,6 +42,10 @@ const ORDER_MATTERS: &[(&str, &str)] = &[
         "sql.databases",
         "the first database is the alias switcher's default probe database",
     ),
+    (
+        "sql.availability_group",
+        "the first group is the anchor (the listener, the databases of sql.databases); the followers after it are rendered in name order",
+    ),
 ];
 
 const SHUFFLES_PER_SITE: usize = 12;

@@ -236,3 +236,170 @@ fn new_settings_are_located_errors() {
         assert!(mirroring.contains(needle), "no `{needle}` in:\n{mirroring}");
     }
 }
+
+// ---------------------------------------------------------------------------- follower groups
+
+const FOLLOWERS: &str = "tests/fixtures/ag-followers-2019.toml";
+
+fn followers_bundle() -> Bundle {
+    common::build_text("ag-followers-2019.toml", &common::read(FOLLOWERS))
+}
+
+#[test]
+fn follower_groups_get_their_scripts_and_the_job_on_every_replica_and_pass_their_parsers() {
+    let b = followers_bundle();
+    let dir = common::write_tmp(&b);
+    let statements = runbook_statements(&text(&b, "README.md"));
+    for needle in ["FAILOVER;", "@enabled = 0;", "@enabled = 1;"] {
+        assert!(
+            statements.contains(needle),
+            "the runbook has no {needle} command:\n{statements}"
+        );
+    }
+    std::fs::write(dir.path().join("runbook-statements.sql"), &statements).unwrap();
+    let verdicts = common::validate(&[dir.path()], None);
+    common::assert_all_valid(&verdicts);
+    // 2 replicas x (create or join, alerts, readiness, 2 followers' create or join, the job),
+    // plus the runbook's statements.
+    assert_eq!(
+        verdicts.iter().filter(|v| v.kind == "sql").count(),
+        13,
+        "{verdicts:?}"
+    );
+    for f in [
+        "sql/sqlag1/ag-create-SPAG_Content.sql",
+        "sql/sqlag1/ag-create-SPAG_Services.sql",
+        "sql/sqlag2/ag-join-SPAG_Content.sql",
+        "sql/sqlag2/ag-join-SPAG_Services.sql",
+    ] {
+        let t = text(&b, f);
+        assert!(
+            !t.contains("ADD LISTENER"),
+            "{f}: a follower has no listener"
+        );
+    }
+    // One step, the same on both replicas (it decides from each replica's own view).
+    let step = |p: &str| {
+        let t = text(&b, p);
+        let i = t.find("@command = N'").expect("the step");
+        t[i..]
+            .split("@on_success_action")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        step("sql/sqlag1/ag-follow-job.sql"),
+        step("sql/sqlag2/ag-follow-job.sql")
+    );
+    // The alias points at the anchor's listener only.
+    let reg = text(&b, "registry/sql-alias.reg");
+    assert_eq!(
+        reg.matches("\"SPSQL\"=\"DBMSSOCN,spsql,1433\"").count(),
+        2,
+        "{reg}"
+    );
+    // Control: one group (ag-2019.toml) has no follower job and no follower scripts.
+    let one = ag_bundle();
+    assert!(one.files.keys().all(|k| !k.contains("ag-follow-job")
+        && !k.contains("ag-create-")
+        && !k.contains("ag-join-")));
+    // Control: a follower create script with a broken replica list fails the AG grammar.
+    let create = text(&b, "sql/sqlag1/ag-create-SPAG_Content.sql");
+    let broken = create.replacen("REPLICA ON", "REPLICA", 1);
+    assert_ne!(broken, create);
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("ag-create-SPAG_Content.sql"), broken).unwrap();
+    let v = common::validate(&[bad.path()], None);
+    assert!(
+        v.len() == 1
+            && !v[0].ok
+            && v[0]
+                .errors
+                .iter()
+                .any(|e| e.contains("availability group statement")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn follower_job_step_executes_as_the_failover_rule_and_mutations_fail() {
+    let b = followers_bundle();
+    let dir = common::write_tmp(&b);
+    let f = dir.path().join("sql/sqlag2/ag-follow-job.sql");
+    let f = f.to_str().unwrap();
+    let (ok, out) = sim(&["follow", f]);
+    assert!(ok && out.starts_with("ok ("), "{out}");
+    let (ok, out) = sim(&["follow-selftest", f]);
+    assert!(ok && out.ends_with("ok\n"), "{out}");
+    // The installer's owner check executed: it stops before any change unless the owner is sysadmin.
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_logic.py"))
+        .args(["owner-check", f, "CORP\\sqlagent"])
+        .output()
+        .expect("sql_logic.py runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn followers_converge_on_the_anchors_primary_without_data_loss_and_the_controls_fail() {
+    let b = followers_bundle();
+    let dir = common::write_tmp(&b);
+    let f = dir.path().join("sql/sqlag1/ag-follow-job.sql");
+    let f = f.to_str().unwrap();
+    let (ok, out) = sim(&["follow-converge", f, "--seeds", "30"]);
+    assert!(ok && out.starts_with("ok ("), "{out}");
+    // Control of I1: the step without its synchronization conditions fails over unsynchronized
+    // followers.
+    let (ok, out) = sim(&[
+        "follow-converge",
+        f,
+        "--seeds",
+        "10",
+        "--control",
+        "ignore-sync",
+    ]);
+    assert!(
+        ok && out.contains("control fails as it should: I1 violated"),
+        "{out}"
+    );
+    // Control of I2: without the follower job the followers stay where they are.
+    let (ok, out) = sim(&["follow-converge", f, "--seeds", "10", "--control", "no-job"]);
+    assert!(
+        ok && out.contains("control fails as it should: I2 violated"),
+        "{out}"
+    );
+}
+
+#[test]
+fn follower_group_errors_are_located_and_reported_at_once() {
+    let bad = errors(
+        "ag-followers-errors.toml",
+        &common::read("tests/bad/ag-followers-errors.toml"),
+    );
+    for needle in [
+        "the anchor group's databases are [sql] `databases`",
+        "`sql_server` is the replicas' release",
+        "`WSS_Content` is also in the availability group `SPAG`",
+        "`wss_content_2` is also in the availability group `SPAG_Content`",
+        "the follower group `SPAG_Content` has a listener",
+        "the follower group `SPAG_Empty` has no databases",
+        "not a usable availability group name",
+        "duplicate availability group name `spag_search`",
+        "`job.stagger_seconds` staggers",
+        "has 9 errors",
+    ] {
+        assert!(bad.contains(needle), "no `{needle}` in:\n{bad}");
+    }
+    // `[sql.job]` is still a mirroring-only key with one group.
+    let one = common::read(FIXTURE).replace(
+        "[sql.switcher]",
+        "[sql.job]\nowner = \"sa\"\n\n[sql.switcher]",
+    );
+    let e = errors("one.toml", &one);
+    assert!(e.contains("`job` is a database mirroring setting"), "{e}");
+}

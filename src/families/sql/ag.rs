@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover};
+use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover, Follower};
 use super::model::{Partner, Sql};
 use super::partner_dir;
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol, RunCommand};
@@ -107,38 +107,89 @@ fn replica_specs(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaSpec> {
         .collect()
 }
 
-fn create_script(site: &Farm, sql: &Sql, ag: &Ag, path: &str) -> Result<String, crate::Error> {
+/// One group's view for the create and join scripts: the anchor (with its listener) or a follower.
+struct GroupView<'a> {
+    name: &'a str,
+    databases: &'a [String],
+    /// The anchor has the listener; a follower none.
+    listener: Option<&'a super::ag_model::Listener>,
+}
+
+impl<'a> GroupView<'a> {
+    fn anchor(sql: &'a Sql, ag: &'a Ag) -> Self {
+        GroupView {
+            name: &ag.name,
+            databases: &sql.databases,
+            listener: Some(&ag.listener),
+        }
+    }
+    fn follower(f: &'a Follower) -> Self {
+        GroupView {
+            name: &f.name,
+            databases: &f.databases,
+            listener: None,
+        }
+    }
+    /// The script names: `ag-create.sql` / `ag-join.sql` for the anchor, with `-<group>` for a follower.
+    fn file(&self, what: &str) -> String {
+        match self.listener {
+            Some(_) => format!("ag-{what}.sql"),
+            None => format!("ag-{what}-{}.sql", self.name),
+        }
+    }
+}
+
+fn create_script(
+    site: &Farm,
+    sql: &Sql,
+    ag: &Ag,
+    g: &GroupView,
+    path: &str,
+) -> Result<String, crate::Error> {
     let p = &sql.partners[0];
+    let next = match g.listener {
+        Some(_) => "Done. Next: ag-join.sql on each secondary replica, then ag-alerts.sql and ag-readiness.sql on every replica.".to_string(),
+        None => format!("Done. Next: {} on each secondary replica.", g.file("join")),
+    };
     crate::render::render(
         "sql/ag-create.sql",
         &serde_json::json!({
             "site": site.name,
-            "ag": ag.name,
+            "ag": g.name,
+            "anchor": ag.name,
             "primary": { "name": replica_name(site, p), "target": p.target() },
             "path": path,
             "endpoint_port": ENDPOINT_PORT,
-            "databases": sql.databases,
+            "databases": g.databases,
             "replicas": replica_specs(site, sql, ag),
-            "listener": ag.listener.name,
-            "addresses": ag.listener.addresses.iter()
+            "listener": g.listener.map(|l| l.name.clone()),
+            "addresses": g.listener.map(|l| l.addresses.iter()
                 .map(|(ip, mask)| Address { ip: ip.clone(), mask: mask.clone() })
-                .collect::<Vec<_>>(),
-            "port": ag.listener.port,
+                .collect::<Vec<_>>()).unwrap_or_default(),
+            "port": g.listener.map_or(0, |l| l.port),
+            "next": next,
         }),
     )
 }
 
-fn join_script(site: &Farm, sql: &Sql, ag: &Ag, idx: usize) -> Result<String, crate::Error> {
+fn join_script(site: &Farm, sql: &Sql, g: &GroupView, idx: usize) -> Result<String, crate::Error> {
     let p = &sql.partners[idx];
+    let next = match g.listener {
+        Some(_) => "Done. Next: ag-alerts.sql and ag-readiness.sql on this replica.".to_string(),
+        None => "Done. Next: ag-follow-job.sql on this replica, once every group has joined."
+            .to_string(),
+    };
     crate::render::render(
         "sql/ag-join.sql",
         &serde_json::json!({
             "site": site.name,
-            "ag": ag.name,
+            "ag": g.name,
             "primary": replica_name(site, &sql.partners[0]),
             "replica": { "name": replica_name(site, p), "target": p.target() },
             "endpoint_port": ENDPOINT_PORT,
-            "databases": sql.databases,
+            "databases": g.databases,
+            "create_file": g.file("create"),
+            "next": next,
         }),
     )
 }
@@ -192,6 +243,21 @@ fn script_paths(site: &Farm, sql: &Sql, idx: usize) -> [String; 3] {
     ]
 }
 
+/// Replica `idx`'s script of a follower group (create on the initial primary, join elsewhere)
+/// and its follower job installer, bundle paths.
+fn follower_paths(site: &Farm, sql: &Sql, f: &Follower, idx: usize) -> String {
+    let dir = partner_dir(site, &sql.partners[idx]);
+    let g = GroupView::follower(f);
+    format!("{dir}/{}", g.file(if idx == 0 { "create" } else { "join" }))
+}
+
+fn job_path(site: &Farm, sql: &Sql, idx: usize) -> String {
+    format!(
+        "{}/ag-follow-job.sql",
+        partner_dir(site, &sql.partners[idx])
+    )
+}
+
 fn add_replica_scripts(
     site: &Farm,
     sql: &Sql,
@@ -200,13 +266,13 @@ fn add_replica_scripts(
 ) -> Result<(), crate::Error> {
     for (idx, p) in sql.partners.iter().enumerate() {
         let [first, alerts, readiness] = script_paths(site, sql, idx);
+        let anchor = GroupView::anchor(sql, ag);
         let first_text = if idx == 0 {
-            create_script(site, sql, ag, &first.replace('/', "\\"))?
+            create_script(site, sql, ag, &anchor, &first.replace('/', "\\"))?
         } else {
-            join_script(site, sql, ag, idx)?
+            join_script(site, sql, &anchor, idx)?
         };
-        let host = vec![site.server(p.server).name.clone()];
-        let files = [
+        let mut files = vec![
             (first.clone(), first_text, sqlcmd_file(p, &first)),
             (
                 alerts.clone(),
@@ -219,28 +285,99 @@ fn add_replica_scripts(
                 sqlcmd_file(p, &readiness),
             ),
         ];
-        for (path, text, command) in files {
-            // The readiness check is run by hand, to verify; the others deploy.
-            let deploy = if path == readiness {
-                Deploy::Run {
-                    when: "run by hand to verify".into(),
-                    commands: vec![RunCommand {
-                        host: Some(site.server(p.server).name.clone()),
-                        line: command,
-                    }],
-                }
+        for f in &ag.followers {
+            let path = follower_paths(site, sql, f, idx);
+            let g = GroupView::follower(f);
+            let text = if idx == 0 {
+                create_script(site, sql, ag, &g, &path.replace('/', "\\"))?
             } else {
-                Deploy::Command(command)
+                join_script(site, sql, &g, idx)?
             };
-            plan.add_file(
-                path,
-                Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
-                    .hosts(host.clone())
-                    .deploy(deploy),
-            )?;
+            let command = sqlcmd_file(p, &path);
+            files.push((path, text, command));
         }
+        if !ag.followers.is_empty() {
+            let path = job_path(site, sql, idx);
+            let command = sqlcmd_file(p, &path);
+            files.push((path, follow_job_script(site, sql, ag, idx)?, command));
+        }
+        add_files(site, p, &readiness, files, plan)?;
     }
     Ok(())
+}
+
+fn add_files(
+    site: &Farm,
+    p: &Partner,
+    readiness: &str,
+    files: Vec<(String, String, String)>,
+    plan: &mut Contribution,
+) -> Result<(), crate::Error> {
+    let host = vec![site.server(p.server).name.clone()];
+    for (path, text, command) in files {
+        // The readiness check is run by hand, to verify; the others deploy.
+        let deploy = if path == readiness {
+            Deploy::Run {
+                when: "run by hand to verify".into(),
+                commands: vec![RunCommand {
+                    host: Some(site.server(p.server).name.clone()),
+                    line: command,
+                }],
+            }
+        } else {
+            Deploy::Command(command)
+        };
+        plan.add_file(
+            path,
+            Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
+                .hosts(host.clone())
+                .deploy(deploy),
+        )?;
+    }
+    Ok(())
+}
+
+/// The follower job's step (the same on every replica).
+pub fn follow_step_text(site: &Farm, ag: &Ag) -> Result<String, crate::Error> {
+    let names: Vec<&str> = ag.followers.iter().map(|f| f.name.as_str()).collect();
+    crate::render::render(
+        "sql/ag-follow-step.sql",
+        &serde_json::json!({ "site": site.name, "anchor": ag.name, "followers": names }),
+    )
+}
+
+fn follow_job_script(site: &Farm, sql: &Sql, ag: &Ag, idx: usize) -> Result<String, crate::Error> {
+    let idents = ag
+        .followers
+        .iter()
+        .map(|f| crate::escape::tsql_ident(&f.name).map_err(internal("a follower group's name")))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::render::render(
+        "sql/ag-follow-job.sql",
+        &serde_json::json!({
+            "site": site.name,
+            "anchor": ag.name,
+            "followers": idents.join(", "),
+            "replica": replica_name(site, &sql.partners[idx]),
+            "position": idx + 1,
+            "replicas": sql.partners.len(),
+            "job": {
+                "name": ag.job.name,
+                "owner": ag.job.owner,
+                "category": ag.job.category,
+                "interval_minutes": ag.job.interval_minutes,
+            },
+            "description": format!(
+                "sitebundle (site {}): where the availability group {} is primary, fail the follower groups over to this replica once synchronized, so that all follow it.",
+                site.name, ag.name
+            ),
+            "step_name": "Fail the follower groups over to the anchor group's primary",
+            "step": follow_step_text(site, ag)?,
+            "schedule_name": ag.job.name,
+            "start_hhmmss": 0,
+            "start_label": "00:00:00",
+        }),
+    )
 }
 
 #[derive(Serialize)]
@@ -284,6 +421,66 @@ struct AgRunbookView {
     force: String,
     suspend: Vec<String>,
     resume: Vec<String>,
+    /// The follower groups (empty with one group) and their job.
+    followers: Vec<FollowerRow>,
+    job_name: String,
+    job_interval: u32,
+    job_files: Vec<TargetFile>,
+    pause: String,
+    resume_job: String,
+    roles_query: String,
+}
+
+#[derive(Serialize)]
+struct TargetFile {
+    target: String,
+    file: String,
+}
+
+#[derive(Serialize)]
+struct FollowerRow {
+    name: String,
+    databases: Vec<String>,
+    /// Its create script on the initial primary (Windows path).
+    create: String,
+    /// Its join script on each secondary.
+    joins: Vec<TargetFile>,
+}
+
+/// The followers' rows of the runbook.
+fn follower_rows(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<FollowerRow> {
+    ag.followers
+        .iter()
+        .map(|f| FollowerRow {
+            name: f.name.clone(),
+            databases: f.databases.clone(),
+            create: follower_paths(site, sql, f, 0).replace('/', "\\"),
+            joins: (1..sql.partners.len())
+                .map(|idx| TargetFile {
+                    target: sql.partners[idx].target(),
+                    file: follower_paths(site, sql, f, idx).replace('/', "\\"),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `sp_update_job … @enabled = n` of the follower job, and the query that lists every group's
+/// role on a replica.
+fn job_statements(ag: &Ag) -> Result<(String, String, String), crate::Error> {
+    let job = crate::escape::tsql_str(&ag.job.name).map_err(internal("the job's name"))?;
+    let mut names = vec![crate::escape::tsql_str(&ag.name).map_err(internal("the group's name"))?];
+    for f in &ag.followers {
+        names.push(crate::escape::tsql_str(&f.name).map_err(internal("a follower's name"))?);
+    }
+    Ok((
+        format!("EXEC msdb.dbo.sp_update_job @job_name = {job}, @enabled = 0;"),
+        format!("EXEC msdb.dbo.sp_update_job @job_name = {job}, @enabled = 1;"),
+        format!(
+            "SELECT g.name, s.role_desc, s.synchronization_health_desc FROM sys.dm_hadr_availability_replica_states AS s JOIN sys.availability_groups AS g ON g.group_id = s.group_id WHERE s.is_local = 1 AND g.name IN ({}) ORDER BY g.name;",
+            names.join(", ")
+        ),
+    ))
 }
 
 fn replica_rows(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaRow> {
@@ -327,6 +524,7 @@ fn hadr_statements(sql: &Sql, what: &str) -> Result<Vec<String>, crate::Error> {
 }
 
 fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate::Error> {
+    let (pause, resume_job, roles_query) = job_statements(ag)?;
     let ident = crate::escape::tsql_ident(&ag.name).map_err(internal("the group's name"))?;
     let split = |pick: Commit| {
         replica_rows(site, sql, ag)
@@ -370,6 +568,18 @@ fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate:
         force: format!("ALTER AVAILABILITY GROUP {ident} FORCE_FAILOVER_ALLOW_DATA_LOSS;"),
         suspend: hadr_statements(sql, "SUSPEND")?,
         resume: hadr_statements(sql, "RESUME")?,
+        followers: follower_rows(site, sql, ag),
+        job_name: ag.job.name.clone(),
+        job_interval: ag.job.interval_minutes,
+        job_files: (0..sql.partners.len())
+            .map(|idx| TargetFile {
+                target: sql.partners[idx].target(),
+                file: job_path(site, sql, idx).replace('/', "\\"),
+            })
+            .collect(),
+        pause,
+        resume_job,
+        roles_query,
     })
 }
 
@@ -397,6 +607,7 @@ fn add_runbook(
         "partners": names(&sql.partners),
         "front_ends": site.server_names(&sql.switcher.servers),
         "multi_subnet": ag.multi_subnet(),
+        "followers": ag.followers.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
     });
     plan.runbook.add_checklist_parts(
         "sql/ag-checklist.md",

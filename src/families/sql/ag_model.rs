@@ -7,7 +7,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::model::{Job, Partner, RawSql, Sql, Switcher};
+use super::model::{Job, Partner, RawJob, RawSql, Sql, Switcher};
 use crate::escape;
 use crate::model::{Ctx, Names};
 
@@ -45,15 +45,80 @@ pub enum Failover {
     Manual,
 }
 
-/// The availability group (`mode = "availability-group"` only).
+// The schema is the untagged union; the deserializer below picks by the TOML value's shape (a
+// table or an array), so that serde's own errors (an unknown key, a wrong type) stay located
+// inside the table instead of "did not match any variant".
+/// `[sql.availability_group]` (one group) or `[[sql.availability_group]]` (several groups on the
+/// same replicas: the first is the anchor, the others follow it).
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum RawGroups {
+    /// `[sql.availability_group]`: one group, its databases `sql.databases`.
+    One(RawAvailabilityGroup),
+    /// `[[sql.availability_group]]`: the anchor first (its databases `sql.databases`, its
+    /// listener the alias's target), then the followers, each with its own `databases`.
+    Many(Vec<RawAvailabilityGroup>),
+}
+
+impl<'de> Deserialize<'de> for RawGroups {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawGroups;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table [sql.availability_group] or an array of tables [[sql.availability_group]]")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<RawGroups, A::Error> {
+                RawAvailabilityGroup::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+                    .map(RawGroups::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<RawGroups, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(RawGroups::Many)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl RawGroups {
+    /// Each group with the path of its table (`sql.availability_group` or
+    /// `sql.availability_group[i]`), the anchor first.
+    pub fn tables(&self) -> Vec<(String, &RawAvailabilityGroup)> {
+        match self {
+            RawGroups::One(g) => vec![("sql.availability_group".into(), g)],
+            RawGroups::Many(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("sql.availability_group[{i}]"), g))
+                .collect(),
+        }
+    }
+    /// The anchor (the first group).
+    pub fn anchor(&self) -> Option<&RawAvailabilityGroup> {
+        match self {
+            RawGroups::One(g) => Some(g),
+            RawGroups::Many(v) => v.first(),
+        }
+    }
+}
+
+/// One availability group (`mode = "availability-group"` only).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAvailabilityGroup {
     /// The group's name, e.g. "SPAG": letters, digits, `_`, `-`, `.`, starting with a letter, at
     /// most 128 characters.
     pub name: String,
-    /// The listener the front ends' SQL alias points at.
-    pub listener: RawListener,
+    /// The listener the front ends' SQL alias points at: the anchor group's only (a follower has
+    /// none: the alias reaches its databases through the anchor's listener, on whose primary the
+    /// follower job keeps them).
+    #[serde(default)]
+    pub listener: Option<RawListener>,
+    /// A follower group's databases (`[[sql.availability_group]]` after the first): each in no
+    /// other group and not in `sql.databases` (the anchor's).
+    #[serde(default)]
+    pub databases: Option<Vec<String>>,
     /// The replicas' SQL Server release, e.g. "2019": it decides how many replicas may have
     /// automatic failover (2 on 2012 and 2014, 3 on 2016 and 2017, 5 from 2019). Leave out to check
     /// against the most any release allows.
@@ -127,6 +192,14 @@ pub struct Listener {
     pub port: u32,
 }
 
+/// A follower group: it has no listener, and the follower job fails it over to the replica
+/// where the anchor group is primary.
+#[derive(Debug, Clone)]
+pub struct Follower {
+    pub name: String,
+    pub databases: Vec<String>,
+}
+
 /// The resolved availability group.
 #[derive(Debug, Clone)]
 pub struct Ag {
@@ -134,6 +207,10 @@ pub struct Ag {
     pub listener: Listener,
     /// One per partner, same order.
     pub replicas: Vec<ReplicaMode>,
+    /// The groups that follow this one (the anchor), in site order; empty with one group.
+    pub followers: Vec<Follower>,
+    /// The follower job's settings (used only with followers).
+    pub job: Job,
 }
 
 impl Ag {
@@ -257,8 +334,7 @@ fn parse_address(s: &str) -> Result<(String, String), String> {
     Ok((addr.to_string(), mask.to_string()))
 }
 
-fn resolve_listener(l: &RawListener, ctx: &mut Ctx) -> (Listener, bool) {
-    let p = "sql.availability_group.listener";
+fn resolve_listener(l: &RawListener, p: &str, ctx: &mut Ctx) -> (Listener, bool) {
     let mut ok = ctx.check(
         &format!("{p}.name"),
         check_listener_name(&l.name),
@@ -316,7 +392,11 @@ fn resolve_listener(l: &RawListener, ctx: &mut Ctx) -> (Listener, bool) {
 /// The replicas' commit and failover modes: automatic needs synchronous, at most
 /// [`max_automatic`] automatic replicas.
 fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool) {
-    let version = raw.availability_group.as_ref().and_then(|g| g.sql_server);
+    let version = raw
+        .availability_group
+        .as_ref()
+        .and_then(RawGroups::anchor)
+        .and_then(|g| g.sql_server);
     let (max, releases) = max_automatic(version);
     let mut ok = true;
     let mut modes = Vec::new();
@@ -360,10 +440,23 @@ fn resolve_replica_modes(raw: &RawSql, ctx: &mut Ctx) -> (Vec<ReplicaMode>, bool
     (modes, ok)
 }
 
-/// The errors for mirroring-only keys given in AG mode.
-fn reject_mirroring_keys(ctx: &mut Ctx) -> bool {
+/// The errors for mirroring-only keys given in AG mode. With follower groups `[sql.job]` sets
+/// the follower job (all but `stagger_seconds`: only the anchor's primary acts, there is nothing
+/// to stagger).
+fn reject_mirroring_keys(ctx: &mut Ctx, followers: bool) -> bool {
     let mut ok = true;
+    if followers && ctx.has_key("sql.job.stagger_seconds") {
+        ctx.error(
+            "sql.job.stagger_seconds",
+            "`job.stagger_seconds` staggers the two mirroring partners' jobs; the follower job acts only on the anchor group's primary replica, so nothing needs staggering",
+            "remove it",
+        );
+        ok = false;
+    }
     for (path, why) in MIRRORING_ONLY {
+        if followers && *path == "sql.job" {
+            continue;
+        }
         if ctx.has_key(path) {
             ctx.error(
                 path,
@@ -421,33 +514,45 @@ pub struct Shared {
 }
 
 pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> Option<Sql> {
-    let mut ok = reject_mirroring_keys(ctx);
+    let tables = raw
+        .availability_group
+        .as_ref()
+        .map(RawGroups::tables)
+        .unwrap_or_default();
+    let mut ok = reject_mirroring_keys(ctx, tables.len() > 1);
     ok &= check_replicas(raw, &shared.partners, ctx);
     let (modes, modes_ok) = resolve_replica_modes(raw, ctx);
     ok &= modes_ok;
-    let Some(rag) = &raw.availability_group else {
+    let Some((anchor_path, rag)) = tables.first() else {
+        let (path, what) = match &raw.availability_group {
+            Some(_) => (
+                "sql.availability_group",
+                "an empty [[sql.availability_group]] list",
+            ),
+            None => (
+                "sql.mode",
+                "`mode = \"availability-group\"` needs [sql.availability_group] with its name and listener",
+            ),
+        };
         ctx.error(
-            "sql.mode",
-            "`mode = \"availability-group\"` needs [sql.availability_group] with its name and listener",
+            path,
+            what,
             "add [sql.availability_group] (name = \"SPAG\") and [sql.availability_group.listener] (name, address)",
         );
         return None;
     };
-    ok &= ctx.check(
-        "sql.availability_group.name",
-        check_ag_name(&rag.name),
-        "e.g. `name = \"SPAG\"`",
-    ) && ctx.safe_for(
-        "sql.availability_group.name",
-        &rag.name,
-        &[
-            ("a T-SQL identifier", escape::tsql_ident),
-            ("the runbook", escape::md_code),
-        ],
-    );
-    let (listener, listener_ok) = resolve_listener(&rag.listener, ctx);
-    ok &= listener_ok;
+    let (listener, anchor_ok) = resolve_anchor(ctx, anchor_path, rag);
+    ok &= anchor_ok;
+    let (followers, followers_ok) = resolve_followers(&tables, &shared.databases, ctx);
+    ok &= followers_ok;
+    let job = if followers.is_empty() {
+        Job::unused()
+    } else {
+        ok &= super::model::check_job(&raw.job, ctx);
+        follower_job(&raw.job, ctx)
+    };
     let first = shared.databases.first().cloned().unwrap_or_default();
+    let listener = listener?;
     ok.then(|| Sql {
         alias: raw.alias.clone(),
         partners: shared.partners,
@@ -463,8 +568,171 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
             name: rag.name.clone(),
             listener,
             replicas: modes,
+            followers,
+            job,
         }),
     })
+}
+
+/// The anchor group (the first table): its name, no `databases` of its own (they are
+/// `sql.databases`), and its listener, which the alias points at.
+fn resolve_anchor(
+    ctx: &mut Ctx,
+    anchor_path: &str,
+    rag: &RawAvailabilityGroup,
+) -> (Option<Listener>, bool) {
+    let mut ok = check_group_name(ctx, anchor_path, &rag.name);
+    if rag.databases.is_some() {
+        ctx.error(
+            &format!("{anchor_path}.databases"),
+            "the anchor group's databases are [sql] `databases`; `databases` in a group table is for a follower group (a [[sql.availability_group]] after the first)",
+            "move the names to `databases` in [sql]",
+        );
+        ok = false;
+    }
+    let listener = match &rag.listener {
+        Some(l) => {
+            let (listener, listener_ok) =
+                resolve_listener(l, &format!("{anchor_path}.listener"), ctx);
+            ok &= listener_ok;
+            Some(listener)
+        }
+        None => {
+            ctx.error(
+                anchor_path,
+                format!("the availability group `{}` has no listener; the front ends' alias points at the anchor group's listener", rag.name),
+                format!("add [{anchor_path}.listener] with `name` and `address`").replace("[sql.availability_group[0].listener]", "[sql.availability_group.listener] (after the first [[sql.availability_group]])"),
+            );
+            ok = false;
+            None
+        }
+    };
+    (listener, ok)
+}
+
+fn check_group_name(ctx: &mut Ctx, path: &str, name: &str) -> bool {
+    let path = format!("{path}.name");
+    ctx.check(&path, check_ag_name(name), "e.g. `name = \"SPAG\"`")
+        && ctx.safe_for(
+            &path,
+            name,
+            &[
+                ("a T-SQL identifier", escape::tsql_ident),
+                ("the runbook", escape::md_code),
+            ],
+        )
+}
+
+/// The follower job's settings: `[sql.job]` with names fit for availability groups by default
+/// (the mirroring defaults name database mirroring).
+fn follower_job(j: &RawJob, ctx: &Ctx) -> Job {
+    Job {
+        name: if ctx.has_key("sql.job.name") {
+            j.name.clone()
+        } else {
+            FOLLOWER_JOB_NAME.into()
+        },
+        owner: j.owner.clone(),
+        category: if ctx.has_key("sql.job.category") {
+            j.category.clone()
+        } else {
+            FOLLOWER_JOB_CATEGORY.into()
+        },
+        interval_minutes: j.interval_minutes,
+        stagger_seconds: 0,
+    }
+}
+
+/// The follower job's default name and category.
+pub const FOLLOWER_JOB_NAME: &str = "Availability groups - follow the anchor group";
+pub const FOLLOWER_JOB_CATEGORY: &str = "Always On availability groups";
+
+/// The follower groups (every table after the first): a valid unique name, no listener (the
+/// alias reaches every database through the anchor's listener) and no `sql_server` (the
+/// replicas are the anchor's), and their own databases, each in exactly one group (the anchor's
+/// are `sql.databases`). Every error at once, each at its key.
+fn resolve_followers(
+    tables: &[(String, &RawAvailabilityGroup)],
+    anchor_dbs: &[String],
+    ctx: &mut Ctx,
+) -> (Vec<Follower>, bool) {
+    let mut ok = true;
+    let mut followers = Vec::new();
+    // database (lower case) -> the group that has it and where
+    let mut owner: std::collections::HashMap<String, (String, String)> = anchor_dbs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                d.to_lowercase(),
+                (tables[0].1.name.clone(), format!("sql.databases[{i}]")),
+            )
+        })
+        .collect();
+    for (path, g) in &tables[1..] {
+        ok &= check_group_name(ctx, path, &g.name);
+        if g.listener.is_some() {
+            ctx.error(
+                &format!("{path}.listener"),
+                format!("the follower group `{}` has a listener; only the anchor group (the first [[sql.availability_group]]) has one", g.name),
+                "remove it: the front ends' alias points at the anchor's listener, and the follower job keeps this group's databases on the anchor's primary, so that one listener reaches every database",
+            );
+            ok = false;
+        }
+        if g.sql_server.is_some() {
+            ctx.error(
+                &format!("{path}.sql_server"),
+                "`sql_server` is the replicas' release, given once on the anchor group (the groups share the replicas)",
+                "remove it here; set it on the first [[sql.availability_group]]",
+            );
+            ok = false;
+        }
+        let dbs = g.databases.clone().unwrap_or_default();
+        if dbs.is_empty() {
+            ctx.error(
+                path,
+                format!("the follower group `{}` has no databases", g.name),
+                "add `databases = [\"...\"]` to it: the databases this group holds (not the anchor's, which are `databases` in [sql])",
+            );
+            ok = false;
+        }
+        for (i, d) in dbs.iter().enumerate() {
+            let here = format!("{path}.databases[{i}]");
+            ok &= super::model::check_database(ctx, &here, d);
+            if let Some((other, at)) = owner.get(&d.to_lowercase()) {
+                let place = ctx.span(at).map(|_| at.clone()).unwrap_or_default();
+                ctx.error(
+                    &here,
+                    format!("`{d}` is also in the availability group `{other}` (`{place}`); a database belongs to one group"),
+                    if at.starts_with("sql.databases") {
+                        "remove it here, or from `databases` in [sql] (the anchor group's databases)".to_string()
+                    } else {
+                        "keep it in one of the two groups".to_string()
+                    },
+                );
+                ok = false;
+            } else {
+                owner.insert(d.to_lowercase(), (g.name.clone(), here));
+            }
+        }
+        // Their order means nothing (the group holds them as a set): sorted, so that the output
+        // does not depend on it.
+        let mut databases = dbs;
+        databases.sort_by_key(|d| (d.to_lowercase(), d.clone()));
+        followers.push(Follower {
+            name: g.name.clone(),
+            databases,
+        });
+    }
+    // Only the first group's place means something (the anchor); the followers in name order.
+    followers.sort_by_key(|f| (f.name.to_lowercase(), f.name.clone()));
+    ctx.unique(
+        "availability group name",
+        tables
+            .iter()
+            .map(|(p, g)| (format!("{p}.name"), g.name.as_str())),
+    );
+    (followers, ok)
 }
 
 #[cfg(test)]

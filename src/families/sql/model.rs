@@ -18,9 +18,13 @@ pub struct RawSql {
     /// no alias switcher or failover job is generated.
     #[serde(default)]
     pub mode: super::ag_model::Mode,
-    /// The availability group and its listener (`mode = "availability-group"` only).
+    /// The availability group and its listener (`mode = "availability-group"` only): one table
+    /// `[sql.availability_group]`, or several `[[sql.availability_group]]` on the same replicas,
+    /// the first the anchor (its databases are `databases`, its listener the alias's target) and
+    /// each further one a follower with its own `databases`, kept on the anchor's primary by an
+    /// Agent job.
     #[serde(default)]
-    pub availability_group: Option<super::ag_model::RawAvailabilityGroup>,
+    pub availability_group: Option<super::ag_model::RawGroups>,
     /// Name of the SQL Server client alias the front ends connect through (registry value under
     /// `HKLM\SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo`), e.g. "SPSQL". Letters, digits, `_`,
     /// `-`, `.`; at most 64 characters.
@@ -146,13 +150,13 @@ impl Default for RawJob {
     }
 }
 
-fn default_job_name() -> String {
+pub(super) fn default_job_name() -> String {
     "Mirroring - fail over all databases".into()
 }
 fn default_owner() -> String {
     "sa".into()
 }
-fn default_category() -> String {
+pub(super) fn default_category() -> String {
     "Database Mirroring".into()
 }
 fn default_interval() -> u32 {
@@ -451,7 +455,7 @@ const SYSTEM_DBS: &[&str] = &["master", "model", "msdb", "tempdb"];
 
 /// A database name: anything SQL Server takes that can be quoted in T-SQL, PowerShell and the
 /// runbook (no `$(` for sqlcmd, no line breaks, no backtick for the runbook), not a system database.
-fn check_database(ctx: &mut Ctx, path: &str, name: &str) -> bool {
+pub(super) fn check_database(ctx: &mut Ctx, path: &str, name: &str) -> bool {
     if SYSTEM_DBS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
         ctx.error(
             path,
@@ -715,7 +719,7 @@ fn resolve_databases(raw: &RawSql, ctx: &mut Ctx) -> (Vec<String>, bool) {
 }
 
 /// The failover job's names, interval and stagger.
-fn check_job(j: &RawJob, ctx: &mut Ctx) -> bool {
+pub(super) fn check_job(j: &RawJob, ctx: &mut Ctx) -> bool {
     let mut ok = true;
     ok &= ctx.check(
         "sql.job.name",
