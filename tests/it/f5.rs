@@ -1645,3 +1645,14 @@ fn f5_preflight_finds_exactly_the_objects_the_site_would_meet() {
     let old = "tmsh -c 'cd /; list ltm virtual recursive one-line' | grep -F '/10.20.40.11:80 '";
     assert!(run_preflight(old).is_empty());
 }
+
+/// A virtual server name tmsh accepts but AS3 does not (AS3's property names cannot end with
+/// `-`) is refused at its key, since f5/as3.json names the object after it; one that ends in a
+/// letter is accepted (control).
+#[test]
+fn names_fit_both_tmsh_and_as3() {
+    let e = https_with("name = \"vs_static\"", "name = \"vs_static--\"").unwrap_err();
+    assert!(e.contains("an AS3 name cannot end with `-`"), "{e}");
+    assert!(e.contains("f5-https.toml:102:8"), "{e}");
+    https_with("name = \"vs_static\"", "name = \"vs-static-2\"").unwrap();
+}

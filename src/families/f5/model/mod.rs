@@ -657,8 +657,17 @@ pub fn normalise_prefix(s: &str) -> Result<String, String> {
     Ok(trimmed.to_ascii_lowercase())
 }
 
+/// A name of a monitor, pool, iRule or virtual server: a tmsh name (`escape::tmsh_name`) that is
+/// also an AS3 property name, which cannot end in `-` (AS3 schema 3.23.0 to 3.56.0, `Application`'s
+/// `propertyNames`: `^[A-Za-z]([0-9A-Za-z_.-]{0,188}[0-9A-Za-z_.])?$`).
 fn name_check(ctx: &mut Ctx, path: &str, name: &str, example: &str) -> bool {
-    match escape::tmsh_name(name) {
+    let checked = escape::tmsh_name(name).and_then(|n| match n.ends_with('-') {
+        true => Err(escape::Unsafe(
+            "an AS3 name cannot end with `-` (f5/as3.json names the object after it)".into(),
+        )),
+        false => Ok(n),
+    });
+    match checked {
         Ok(_) => true,
         Err(why) => {
             ctx.error(
