@@ -244,14 +244,13 @@ fn add_partner_lost_section(
 ) -> Result<(), crate::Error> {
     let force = partner_statements(sql, "FORCE_SERVICE_ALLOW_DATA_LOSS", 2)?;
     let resume = partner_statements(sql, "RESUME", 1)?;
-    let view = PartnerLostView {
+    let mut view = PartnerLostView {
         witness: sql.witness.map(|w| site.server(w).name.clone()),
         failover_job: sql.failover_job,
         all_synchronized: sql.all_synchronized,
         state_query: STATE_QUERY,
         partners: Vec::new(),
     };
-    let mut view = view;
     for p in &sql.partners {
         let scripts = add_partner_lost_scripts(site, sql, p, plan)?;
         view.partners.push(PartnerLostRow {
