@@ -1202,25 +1202,12 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
         probes: monitor_probes(site, f5),
         ssl_profiles: ssl_profiles(f5),
         tls_creates: tls_creates(f5),
-        virtual_addresses: {
-            let mut a: Vec<String> = f5.virtuals.iter().map(|v| v.address.to_string()).collect();
-            a.sort();
-            a.dedup();
-            a
-        },
-        virtual_searches: {
-            let mut a: Vec<String> = f5
-                .virtuals
-                .iter()
-                .map(|v| {
-                    let d = destination(v.address, 0);
-                    format!("/{}", &d[..d.len() - 1])
-                })
-                .collect();
-            a.sort();
-            a.dedup();
-            a
-        },
+        virtual_addresses: distinct(f5.virtuals.iter().map(|v| v.address.to_string())),
+        // Each virtual address as a destination shows it before the port: `/ADDR:` (IPv6 `/ADDR.`).
+        virtual_searches: distinct(f5.virtuals.iter().map(|v| {
+            let d = destination(v.address, 0);
+            format!("/{}", &d[..d.len() - 1])
+        })),
         redirects: f5
             .virtuals
             .iter()
@@ -1246,6 +1233,14 @@ fn runbook_view(site: &Farm, f5: &F5) -> F5RunbookView {
         tmos_range: tmos_range(f5.tmos),
         as3_first: f5.tmos.is_some_and(|t| t >= AS3_FIRST_FROM),
     }
+}
+
+/// The values sorted, each once.
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = values.collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Connection reuse per HTTP(S) virtual server, for the runbook's table.

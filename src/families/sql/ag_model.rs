@@ -647,6 +647,29 @@ fn follower_job(j: &RawJob, ctx: &Ctx) -> Job {
 pub const FOLLOWER_JOB_NAME: &str = "Availability groups - follow the anchor group";
 pub const FOLLOWER_JOB_CATEGORY: &str = "Always On availability groups";
 
+/// A follower group's own keys: a valid name, no listener (the alias reaches every database
+/// through the anchor's listener), no `sql_server` (the replicas are the anchor's).
+fn check_follower_keys(ctx: &mut Ctx, path: &str, g: &RawAvailabilityGroup) -> bool {
+    let mut ok = check_group_name(ctx, path, &g.name);
+    if g.listener.is_some() {
+        ctx.error(
+            &format!("{path}.listener"),
+            format!("the follower group `{}` has a listener; only the anchor group (the first [[sql.availability_group]]) has one", g.name),
+            "remove it: the front ends' alias points at the anchor's listener, and the follower job keeps this group's databases on the anchor's primary, so that one listener reaches every database",
+        );
+        ok = false;
+    }
+    if g.sql_server.is_some() {
+        ctx.error(
+            &format!("{path}.sql_server"),
+            "`sql_server` is the replicas' release, given once on the anchor group (the groups share the replicas)",
+            "remove it here; set it on the first [[sql.availability_group]]",
+        );
+        ok = false;
+    }
+    ok
+}
+
 /// The follower groups (every table after the first): a valid unique name, no listener (the
 /// alias reaches every database through the anchor's listener) and no `sql_server` (the
 /// replicas are the anchor's), and their own databases, each in exactly one group (the anchor's
@@ -670,23 +693,7 @@ fn resolve_followers(
         })
         .collect();
     for (path, g) in &tables[1..] {
-        ok &= check_group_name(ctx, path, &g.name);
-        if g.listener.is_some() {
-            ctx.error(
-                &format!("{path}.listener"),
-                format!("the follower group `{}` has a listener; only the anchor group (the first [[sql.availability_group]]) has one", g.name),
-                "remove it: the front ends' alias points at the anchor's listener, and the follower job keeps this group's databases on the anchor's primary, so that one listener reaches every database",
-            );
-            ok = false;
-        }
-        if g.sql_server.is_some() {
-            ctx.error(
-                &format!("{path}.sql_server"),
-                "`sql_server` is the replicas' release, given once on the anchor group (the groups share the replicas)",
-                "remove it here; set it on the first [[sql.availability_group]]",
-            );
-            ok = false;
-        }
+        ok &= check_follower_keys(ctx, path, g);
         let dbs = g.databases.clone().unwrap_or_default();
         if dbs.is_empty() {
             ctx.error(
