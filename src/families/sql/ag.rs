@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover, Follower};
 use super::model::{Partner, Sql};
 use super::partner_dir;
-use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol, RunCommand};
+use super::scripts::tsql_file;
+use crate::bundle::{Deploy, RunCommand};
 use crate::model::Farm;
 use crate::plan::{
     Column, Contribution, LineSlot, Part, RunbookSlot, Section, ServerLine, ServerPrerequisite,
@@ -327,12 +328,7 @@ fn add_files(
         } else {
             Deploy::Command(command)
         };
-        plan.add_file(
-            path,
-            Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
-                .hosts(host.clone())
-                .deploy(deploy),
-        )?;
+        plan.add_file(path, tsql_file(&text).hosts(host.clone()).deploy(deploy))?;
     }
     Ok(())
 }

@@ -12,9 +12,10 @@
 use serde::Serialize;
 
 use super::model::Sql;
+use super::scripts::tsql_file;
 use super::scripts::{ALERTS, alert_query, partner_dir, start_time, step_text};
 use super::{CONNECT_TO, CONNECT_TO_WOW};
-use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol, RunCommand};
+use crate::bundle::{Deploy, RunCommand};
 use crate::model::Farm;
 use crate::plan::{Collector, Compare, Contribution, Expected, Field, LiveValue, Scope, SqlTarget};
 
@@ -218,19 +219,17 @@ fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), 
         .collect();
     plan.add_file(
         COLLECTOR,
-        Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
-            .hosts(hosts.clone())
-            .deploy(Deploy::Run {
-                when: "read-only, for sitebundle audit, from any machine with sqlcmd".into(),
-                commands: hosts
-                    .iter()
-                    .zip(&commands)
-                    .map(|(h, (_, line))| RunCommand {
-                        host: Some(h.clone()),
-                        line: line.clone(),
-                    })
-                    .collect(),
-            }),
+        tsql_file(&text).hosts(hosts.clone()).deploy(Deploy::Run {
+            when: "read-only, for sitebundle audit, from any machine with sqlcmd".into(),
+            commands: hosts
+                .iter()
+                .zip(&commands)
+                .map(|(h, (_, line))| RunCommand {
+                    host: Some(h.clone()),
+                    line: line.clone(),
+                })
+                .collect(),
+        }),
     )?;
     for (p, (folder, line)) in sql.partners.iter().zip(commands) {
         plan.audit.collectors.push(Collector {

@@ -21,7 +21,7 @@ use crate::plan::{
     TopoEdge, TopoNode, Topology, Trigger,
 };
 use model::{Partner, Sql};
-pub use scripts::{ALERTS, partner_dir, probe_safe, start_time};
+pub use scripts::{ALERTS, partner_dir, probe_safe, start_time, tsql_file};
 
 pub const SWITCHER: &str = "Update-SqlAlias.ps1";
 pub const CONNECT_TO: &str = r"SOFTWARE\Microsoft\MSSQLServer\Client\ConnectTo";
@@ -189,7 +189,7 @@ fn add_partner_lost_scripts(
         };
         plan.add_file(
             path,
-            Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
+            tsql_file(&text)
                 .hosts(vec![site.server(p.server).name.clone()])
                 .deploy(deploy),
         )?;
@@ -487,12 +487,7 @@ fn add_partner_scripts(
                 "resume-failover-job.sql" => by_hand("run by hand afterwards"),
                 _ => Deploy::Command(command.clone()),
             };
-            plan.add_file(
-                path,
-                Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, &text)
-                    .hosts(host.clone())
-                    .deploy(deploy),
-            )?;
+            plan.add_file(path, tsql_file(&text).hosts(host.clone()).deploy(deploy))?;
         }
     }
     Ok(())

@@ -9,6 +9,12 @@ use serde::Serialize;
 use super::model::{Partner, Sql};
 use crate::model::Farm;
 
+/// A T-SQL script of the bundle as sqlcmd reads it (`-f 65001`): UTF-8, CRLF.
+pub fn tsql_file(text: &str) -> crate::bundle::Artifact {
+    use crate::bundle::{Artifact, ArtifactKind, Encoding, Eol};
+    Artifact::text(ArtifactKind::Tsql, Encoding::Utf8, Eol::Crlf, text)
+}
+
 /// Folder of a partner's scripts in the bundle: `sql/<server>` or `sql/<server>-<instance>`.
 pub fn partner_dir(site: &Farm, p: &Partner) -> String {
     let name = &site.server(p.server).name;
