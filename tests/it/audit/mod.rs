@@ -698,6 +698,33 @@ fn run_collectors(plan: &Built, farm: &LiveFarm) -> tempfile::TempDir {
     run_edited_collectors(plan, farm, &|_, b| b.to_vec())
 }
 
+/// Runs a collector `script` in the model `model` (a Python script of the repository: the cmd.exe
+/// or the PowerShell one) on the machine `machine` describes, writing under `root`; the model's
+/// failure fails the test, naming `server`.
+pub(super) fn run_collector_model(
+    model: &str,
+    script: &std::path::Path,
+    machine: &serde_json::Value,
+    root: &std::path::Path,
+    server: &str,
+) {
+    let machine_path = root.join("machine.json");
+    std::fs::write(&machine_path, machine.to_string()).unwrap();
+    let out = Command::new(crate::common::python())
+        .arg(repo().join(model))
+        .arg(script)
+        .arg(&machine_path)
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{server}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// As [`run_collectors`], each server's collector changed by `edit(server, bytes)` first.
 fn run_edited_collectors(
     plan: &Built,
@@ -775,21 +802,12 @@ fn run_edited_collectors(
             "eventtriggers": triggers,
             "qfailure": s.services.iter().map(|q| (q.name.clone(), serde_json::Value::from(export::sc_qfailure(q)))).collect::<serde_json::Map<_, _>>(),
         });
-        let machine_path = root.path().join("machine.json");
-        std::fs::write(&machine_path, machine.to_string()).unwrap();
-        let out = Command::new(crate::common::python())
-            .arg(repo().join("tests/validators/collect_sim.py"))
-            .arg(&script)
-            .arg(&machine_path)
-            .arg(root.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: {}{}",
-            s.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        run_collector_model(
+            "tests/validators/collect_sim.py",
+            &script,
+            &machine,
+            root.path(),
+            &s.name,
         );
         // The collector writes under the name the server reports (%COMPUTERNAME%, upper case).
         let reported = s.name.to_ascii_uppercase();

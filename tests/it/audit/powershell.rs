@@ -7,13 +7,12 @@
 //! export one of the tasks, is a missing task; an extra copy named like ours is extra.
 
 use std::path::Path;
-use std::process::Command;
 
 use sha2::Digest;
 
 use super::farm::{self, LiveFarm, Server};
 use super::{drift, export, run_collectors, run_edited_collectors};
-use crate::common::{read, repo};
+use crate::common::read;
 
 /// Windows' NT version of the fixture's releases, as Win32_OperatingSystem's Version gives it.
 fn version(name: &str) -> &'static str {
@@ -72,22 +71,7 @@ pub fn run(s: &Server, path: &str, bytes: &[u8], root: &Path) {
         "files": files,
         "qfailure": s.services.iter().map(|q| (q.name.clone(), serde_json::Value::from(export::sc_qfailure(q)))).collect::<serde_json::Map<_, _>>(),
     });
-    let machine_path = root.join("machine.json");
-    std::fs::write(&machine_path, machine.to_string()).unwrap();
-    let out = Command::new(crate::common::python())
-        .arg(repo().join("tests/collect_ps.py"))
-        .arg(&script)
-        .arg(&machine_path)
-        .arg(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}{}",
-        s.name,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::run_collector_model("tests/collect_ps.py", &script, &machine, root, &s.name);
 }
 
 fn migration() -> (sitebundle::site::Site, sitebundle::Built, LiveFarm) {
