@@ -89,18 +89,7 @@ fn ag_files_and_runbook_statements_pass_their_parsers_and_a_broken_statement_fai
         1,
     );
     assert_ne!(broken, create);
-    let bad = tempfile::tempdir().unwrap();
-    std::fs::write(bad.path().join("ag-create.sql"), broken).unwrap();
-    let v = common::validate(&[bad.path()], None);
-    assert!(
-        v.len() == 1
-            && !v[0].ok
-            && v[0]
-                .errors
-                .iter()
-                .any(|e| e.contains("availability group statement")),
-        "{v:?}"
-    );
+    assert_fails_the_ag_grammar("ag-create.sql", &broken);
 }
 
 #[test]
@@ -308,18 +297,7 @@ fn follower_groups_get_their_scripts_and_the_job_on_every_replica_and_pass_their
     let create = text(&b, "sql/sqlag1/ag-create-SPAG_Content.sql");
     let broken = create.replacen("REPLICA ON", "REPLICA", 1);
     assert_ne!(broken, create);
-    let bad = tempfile::tempdir().unwrap();
-    std::fs::write(bad.path().join("ag-create-SPAG_Content.sql"), broken).unwrap();
-    let v = common::validate(&[bad.path()], None);
-    assert!(
-        v.len() == 1
-            && !v[0].ok
-            && v[0]
-                .errors
-                .iter()
-                .any(|e| e.contains("availability group statement")),
-        "{v:?}"
-    );
+    assert_fails_the_ag_grammar("ag-create-SPAG_Content.sql", &broken);
 }
 
 #[test]
@@ -402,4 +380,21 @@ fn follower_group_errors_are_located_and_reported_at_once() {
     );
     let e = errors("one.toml", &one);
     assert!(e.contains("`job` is a database mirroring setting"), "{e}");
+}
+
+/// `text`, written as `name`, fails the validator's availability group grammar (and only that
+/// file is checked).
+fn assert_fails_the_ag_grammar(name: &str, text: &str) {
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join(name), text).unwrap();
+    let v = common::validate(&[bad.path()], None);
+    assert!(
+        v.len() == 1
+            && !v[0].ok
+            && v[0]
+                .errors
+                .iter()
+                .any(|e| e.contains("availability group statement")),
+        "{v:?}"
+    );
 }
