@@ -1552,6 +1552,40 @@ echo "01020036:3: The requested object ($4) was not found." >&2; exit 1
 /// The pre-flight block that follows `marker` in the runbook, run by bash against [`FAKE_TMSH`]
 /// over a BIG-IP that already holds conflicting and near-miss objects; returns what it printed.
 fn run_preflight(block: &str) -> Vec<String> {
+    // One-line listings as `cd /; list … recursive one-line` prints them (names relative to /,
+    // ports by service name). A node of another farm at one of the site's addresses and one at an
+    // address that only starts like it; a virtual server at the site's address on `:http`, and one
+    // at an address that only starts like it.
+    run_preflight_on(
+        block,
+        &[
+            (
+                "node",
+                "ltm node Old/web-old { address 10.20.30.13 session monitor-enabled state up }\n\
+                 ltm node Common/near { address 10.20.30.130 session monitor-enabled state up }\n\
+                 ltm node Common/far { address 110.20.30.12 }\n",
+            ),
+            (
+                "virtual",
+                "ltm virtual Old/vs_old { destination Old/10.20.40.11:http ip-protocol tcp pool Old/p }\n\
+                 ltm virtual Common/vs_near { destination Common/10.20.40.100:http ip-protocol tcp }\n",
+            ),
+            (
+                "virtual-address",
+                "ltm virtual-address Old/10.20.40.12 { address 10.20.40.12 arp enabled }\n\
+                 ltm virtual-address Common/10.20.40.120 { address 10.20.40.120 }\n",
+            ),
+            (
+                "objects",
+                "ltm pool /Common/SharePoint\nauth partition partnerpoint\n",
+            ),
+        ],
+    )
+}
+
+/// [`run_preflight`] over the given listings (`node`, `virtual`, `virtual-address`: what `list
+/// ltm KIND recursive one-line` prints; `objects`: the objects `tmsh list` finds by name).
+fn run_preflight_on(block: &str, listings: &[(&str, &str)]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let w = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
     w("tmsh", FAKE_TMSH);
@@ -1560,30 +1594,13 @@ fn run_preflight(block: &str) -> Vec<String> {
         .arg(dir.path().join("tmsh"))
         .status()
         .unwrap();
-    // One-line listings as `cd /; list … recursive one-line` prints them (names relative to /,
-    // ports by service name). A node of another farm at one of the site's addresses and one at an
-    // address that only starts like it; a virtual server at the site's address on `:http`, and one
-    // at an address that only starts like it.
-    w(
-        "node",
-        "ltm node Old/web-old { address 10.20.30.13 session monitor-enabled state up }\n\
-               ltm node Common/near { address 10.20.30.130 session monitor-enabled state up }\n\
-               ltm node Common/far { address 110.20.30.12 }\n",
-    );
-    w(
-        "virtual",
-        "ltm virtual Old/vs_old { destination Old/10.20.40.11:http ip-protocol tcp pool Old/p }\n\
-                  ltm virtual Common/vs_near { destination Common/10.20.40.100:http ip-protocol tcp }\n",
-    );
-    w(
-        "virtual-address",
-        "ltm virtual-address Old/10.20.40.12 { address 10.20.40.12 arp enabled }\n\
-                          ltm virtual-address Common/10.20.40.120 { address 10.20.40.120 }\n",
-    );
-    w(
-        "objects",
-        "ltm pool /Common/SharePoint\nauth partition partnerpoint\n",
-    );
+    for kind in ["node", "virtual", "virtual-address", "objects"] {
+        let body = listings
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or("", |l| l.1);
+        w(kind, body);
+    }
     let path = format!(
         "{}:{}",
         dir.path().display(),
@@ -1655,4 +1672,57 @@ fn names_fit_both_tmsh_and_as3() {
     assert!(e.contains("an AS3 name cannot end with `-`"), "{e}");
     assert!(e.contains("f5-https.toml:102:8"), "{e}");
     https_with("name = \"vs_static\"", "name = \"vs-static-2\"").unwrap();
+}
+
+/// The objects of a real bigip.conf (tests/corpus/f5/corkscrew-tmos-15.1.8.2-common.conf, TMOS
+/// 15.1.8.2) of one kind, each on one line as `list … one-line` prints them (its words joined by
+/// single spaces).
+fn corpus_one_line(kind: &str) -> String {
+    let conf = common::read("tests/corpus/f5/corkscrew-tmos-15.1.8.2-common.conf");
+    let mut out = String::new();
+    let mut object: Option<Vec<&str>> = None;
+    for line in conf.lines() {
+        if let Some(words) = object.as_mut() {
+            words.extend(line.split_whitespace());
+            if line == "}" {
+                out.push_str(&words.join(" "));
+                out.push('\n');
+                object = None;
+            }
+        } else if line.starts_with(&format!("ltm {kind} /")) {
+            object = Some(line.split_whitespace().collect());
+        }
+    }
+    out
+}
+
+/// The pre-flight's searches against what a real BIG-IP wrote: the reference's merge pre-flight
+/// with its addresses replaced by the corpus file's finds that file's node at 192.168.1.22 and its
+/// virtual server at 192.168.1.21 (stored as `:443`), and not the node at 192.168.1.23, which the
+/// block does not search for.
+#[test]
+fn f5_preflight_finds_objects_in_a_real_bigip_conf() {
+    let md = text(&common::reference(), "README.md");
+    let block = sh_block_after(&md, "**Pre-flight (read-only).**")
+        .replace("'10.20.30.12'", "'192.168.1.22'")
+        .replace("'/10.20.40.10:'", "'/192.168.1.21:'");
+    let found = run_preflight_on(
+        &block,
+        &[
+            ("node", &corpus_one_line("node")),
+            ("virtual", &corpus_one_line("virtual")),
+        ],
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with("ltm node /Common/app1_Node1 { address 192.168.1.22 }"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with(
+            "ltm virtual /Common/app1_t443_vs { destination /Common/192.168.1.21:443 "
+        ),
+        "{found:?}"
+    );
+    assert!(corpus_one_line("node").contains("address 192.168.1.23"));
 }
