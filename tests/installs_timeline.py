@@ -28,6 +28,27 @@ point. Invariant:
       no schedule can prevent those).
 Controls (must fail J1): same-time (every server gets the first wave's schedule: Windows Update
 without waves), no-reschedule (the RescheduleWaitTimeEnabled values removed).
+
+Servers named by --modern run Windows Server 2016 or later (issue 31), where the Update
+Orchestrator restarts the server and no document says event 22 comes first (docs/modern-targets.md
+section 3), so the simulation never logs it there. Their restart after an install follows
+"Manage device restarts after updates" (MicrosoftDocs/windows-itpro-docs
+windows/deployment/update/waas-restart.md): with AlwaysAutoRebootAtScheduledTime 1, "a restart
+timer (between 15 and 180 minutes) that will start immediately after Windows Update installs
+important updates" (AlwaysAutoRebootAtScheduledTimeMinutes); without it, Windows "attempts to
+automatically restart outside of active hours" (8 AM to 5 PM by default) within seven days, at a
+time the simulation draws; RebootWarningTimeout ("Delay Restart for scheduled installations")
+does not apply to them (same page's table). Their maintenance mode comes only from the GPO's
+TaskV2 items that run MaintMode.ps1 ON <n>M on a calendar trigger (ScheduleByWeek on the listed
+DaysOfWeek, ScheduleByDay every DaysInterval days, at the StartBoundary's time: the Task Scheduler
+schema reference, taskschedulerschema-*-element.md; not run when the server is down at that time,
+StartWhenAvailable false); SCOM acts on the request up to SCOM_LAG minutes later and keeps the
+server in maintenance mode for n minutes from the call, across restarts ("Suspend monitoring
+temporarily by using maintenance mode": the agent's rule runs every 4-5 minutes). Invariant:
+  J2  every Windows Update install on a --modern server, and the restart after it (its start and
+      its end), fall inside a maintenance window.
+Controls (must fail J2): no-clock (the calendar maintenance tasks removed: what sitebundle
+generated before issue 31), no-timer (the AlwaysAutoRebootAtScheduledTime values removed).
 """
 from __future__ import annotations
 
@@ -35,21 +56,34 @@ import argparse
 import heapq
 import os
 import random
+import re
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from farm_timeline import REFRESH_MIN, REFRESH_SPREAD, RESTART_MAX, apply_gpp, read_gpp  # noqa: E402
 
 AU = r"SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU"
 WEEK = 7 * 1440
+# Minutes SCOM's agent may take to act on a maintenance-mode request (its rule runs every 5 minutes
+# before SCOM 2019, every 4 from 2019: docs/modern-targets.md section 5).
+SCOM_LAG = 5
+# Active hours when no policy sets them: "By default, active hours are from 8 AM to 5 PM"
+# (waas-restart.md).
+ACTIVE_HOURS = (8, 17)
+TIMER = ("AlwaysAutoRebootAtScheduledTime", "AlwaysAutoRebootAtScheduledTimeMinutes")
+XML_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
 
 class Host:
     """A server's registry as Group Policy leaves it, and its Windows Update state."""
 
-    def __init__(self, name, default_delay):
+    def __init__(self, name, default_delay, modern=False):
         self.name = name
         self.default_delay = default_delay
+        self.modern = modern
+        self.windows = []            # (from, to): SCOM maintenance mode
+        self.install_start = None
         self.registry = {}
         self.runonce = set()
         self.up = True
@@ -82,6 +116,20 @@ class Host:
             return self.read("RebootWarningTimeout")
         return self.default_delay
 
+    def modern_restart_at(self, now, rng):
+        """When a 2016+ server restarts after installs that end at `now` (waas-restart.md)."""
+        if self.read(TIMER[0]) == 1 and self.read("NoAutoRebootWithLoggedOnUsers") != 1:
+            minutes = self.read(TIMER[1])
+            return now + min(max(15 if minutes is None else minutes, 15), 180)
+        # Outside active hours, within seven days, at a time of Windows' choosing.
+        while True:
+            t = now + rng.uniform(1, 7 * 1440)
+            if not ACTIVE_HOURS[0] <= (t % 1440) / 60 < ACTIVE_HOURS[1]:
+                return t
+
+    def in_maintenance(self, t):
+        return any(a <= t <= b for a, b in self.windows)
+
 
 def due(schedule, t):
     """Whether minute t (from Sunday 00:00) is the scheduled hour."""
@@ -107,7 +155,39 @@ def au_items(bundle, control):
                 it["value"] = first[it["name"]]
     elif control == "no-reschedule":
         items = [it for it in items if it["name"] != "RescheduleWaitTimeEnabled"]
+    elif control == "no-timer":
+        items = [it for it in items if it["name"] not in TIMER]
     return items
+
+
+def clock_tasks(bundle, control):
+    """The GPO's TaskV2 items that start maintenance mode on a calendar trigger: a list of
+    (computers, days, minute of day, window minutes), days a set of 1 (Sunday) ... 7 (Saturday)."""
+    path = next((os.path.join(d, f) for d, _, fs in os.walk(os.path.join(bundle, "gpo"))
+                 for f in fs if f == "ScheduledTasks.xml"), None)
+    if path is None or control == "no-clock":
+        return []
+    out = []
+    for item in ET.parse(path).getroot().iter("TaskV2"):
+        args = " ".join(a.text or "" for a in item.iter("Arguments"))
+        m = re.search(r"MaintMode\.ps1\S* ON (\d+)M\b", args)
+        cal = item.find(".//CalendarTrigger")
+        if m is None or cal is None:
+            continue
+        start = cal.find("StartBoundary").text
+        minute = int(start[11:13]) * 60 + int(start[14:16])
+        by_week, by_day = cal.find("ScheduleByWeek"), cal.find("ScheduleByDay")
+        if by_week is not None:
+            if by_week.findtext("WeeksInterval", "1") != "1":
+                raise SystemExit(f"unmodelled WeeksInterval in {item.get('name')}")
+            days = {XML_DAYS.index(d.tag) + 1 for d in by_week.find("DaysOfWeek")}
+        elif by_day is not None and by_day.findtext("DaysInterval", "1") == "1":
+            days = set(range(1, 8))
+        else:
+            raise SystemExit(f"unmodelled calendar trigger in {item.get('name')}")
+        computers = {f.get("name").lower() for f in item.iter("FilterComputer")}
+        out.append((computers, days, minute, int(m.group(1))))
+    return out
 
 
 def install_allowance(items, delays):
@@ -130,17 +210,19 @@ def schedules(items):
 
 
 class Sim:
-    def __init__(self, items, keep, delays, seed, weeks):
+    def __init__(self, items, keep, delays, seed, weeks, modern=(), clock=()):
         self.rng = random.Random(seed)
         self.items = items
         self.keep = keep
+        self.clock = clock
         self.end = weeks * WEEK
         names = sorted({c for it in items for c in it["computers"]} | {h for s in keep.values() for h in s})
-        self.hosts = {n: Host(n, delays.get(n, 15)) for n in names}
+        self.hosts = {n: Host(n, delays.get(n, 15), n in modern) for n in names}
         self.allow = install_allowance(items, [h.default_delay for h in self.hosts.values()]
                                        + [it["value"] for it in items if it["name"] == "RebootWarningTimeout"])
         self.violations = []
-        self.counts = {"installs": 0, "missed": 0, "rescheduled": 0, "outages": 0, "refreshes": 0}
+        self.counts = {"installs": 0, "missed": 0, "rescheduled": 0, "outages": 0, "refreshes": 0,
+                       "clock-windows": 0}
         self.q = []
         self.now = 0.0
 
@@ -181,10 +263,35 @@ class Sim:
         if not h.up or h.state != "idle":
             return
         h.state = "installing"
+        h.install_start = self.now
         self.counts["installs"] += 1
         self.check()
+        self.check_window(h, "install starts")
         length = self.rng.uniform(5, max(5.0, self.allow))
-        self.push(self.now + length + h.delay(), "restart", h, h.boot_id)
+        if h.modern:
+            self.push(h.modern_restart_at(self.now + length, self.rng), "restart", h, h.boot_id)
+        else:
+            self.push(self.now + length + h.delay(), "restart", h, h.boot_id)
+
+    def check_window(self, h, what):
+        """J2: a --modern server's install and restart inside a maintenance window."""
+        if h.modern and not h.in_maintenance(self.now):
+            self.violations.append(
+                f"J2 at {self.now / 1440:.3f} days (day {int(self.now // 1440) % 7 + 1}, "
+                f"{int(self.now % 1440) // 60:02d}:{int(self.now % 60):02d}): {h.name} {what} outside "
+                f"every maintenance window")
+
+    def fire_clock_tasks(self):
+        """The calendar maintenance tasks due this minute, on the servers that are up."""
+        weekday = int(self.now // 1440) % 7 + 1
+        for computers, days, minute, window in self.clock:
+            if weekday not in days or int(self.now % 1440) != minute:
+                continue
+            for name in computers:
+                h = self.hosts.get(name)
+                if h is not None and h.up:
+                    h.windows.append((self.now + SCOM_LAG, self.now + window))
+                    self.counts["clock-windows"] += 1
 
     def hour(self):
         for h in self.hosts.values():
@@ -220,12 +327,18 @@ class Sim:
         while t <= self.end:
             self.push(t, "hour", None)
             t += 60
+        for t in sorted({d * 1440 + m for _, days, m, _ in self.clock for d in range(7 * (self.end // WEEK + 1))
+                         if (d % 7) + 1 in days}):
+            if t <= self.end:
+                self.push(t, "clock", None)
         while self.q:
             self.now, _, kind, h, data = heapq.heappop(self.q)
             if self.now > self.end:
                 break
             if kind == "hour":
                 self.hour()
+            elif kind == "clock":
+                self.fire_clock_tasks()
             elif kind == "boot":
                 self.boot(h)
             elif kind == "refresh" and h.up and data == h.boot_id:
@@ -237,7 +350,11 @@ class Sim:
             elif kind == "restart" and data == h.boot_id and h.up:
                 h.up, h.state = False, "restarting"
                 self.check()
-                self.push(self.now + self.rng.uniform(2, RESTART_MAX), "boot", h)
+                self.check_window(h, "restart starts")
+                self.push(self.now + self.rng.uniform(2, RESTART_MAX), "restart-end", h)
+            elif kind == "restart-end":
+                self.check_window(h, "restart ends")
+                self.boot(h)
             elif kind == "outage" and h.up:
                 h.up, h.outage, h.state = False, True, "idle"
                 h.boot_id += 1  # an install in progress is lost; its restart never comes
@@ -254,27 +371,36 @@ def main():
     ap.add_argument("--delay", default="", help="HOST=MIN,...: the release's default restart delay")
     ap.add_argument("--weeks", type=int, default=12)
     ap.add_argument("--seeds", type=int, default=4)
-    ap.add_argument("--control", choices=["same-time", "no-reschedule"])
+    ap.add_argument("--modern", default="", help="HOST,...: Windows Server 2016 or later")
+    ap.add_argument("--control", choices=["same-time", "no-reschedule", "no-clock", "no-timer"])
     a = ap.parse_args()
     keep = {}
     for k in a.keep:
         name, hosts = k.split("=", 1)
         keep[name] = [x.lower() for x in hosts.split(",")]
     delays = {k.lower(): int(v) for k, v in (x.split("=") for x in a.delay.split(",") if x)}
+    modern = {x.lower() for x in a.modern.split(",") if x}
     items = au_items(a.bundle, a.control)
+    clock = clock_tasks(a.bundle, a.control)
     violations, counts = [], {}
     for seed in range(a.seeds):
-        sim = Sim(items, keep, delays, seed, a.weeks)
+        sim = Sim(items, keep, delays, seed, a.weeks, modern, clock)
         violations += sim.run()
         for k, v in sim.counts.items():
             counts[k] = counts.get(k, 0) + v
-    print(f"simulated {a.weeks * a.seeds} weeks on {len(sim.hosts)} servers ({a.seeds} seeds), "
+    print(f"simulated {a.weeks * a.seeds} weeks on {len(sim.hosts)} servers ({a.seeds} seeds, "
+          f"{len(modern)} on 2016 or later, {len(clock)} calendar maintenance tasks), "
           f"{len(keep)} sets to keep up, a wave's installs take up to {sim.allow:.0f} minutes; counts: "
           + " ".join(f"{k}={v}" for k, v in counts.items()))
-    if violations:
-        print(f"J1: {len(violations)} violations, first: {violations[0]}")
+    failed = False
+    for inv in ("J1", "J2"):
+        found = [v for v in violations if v.startswith(inv + " ")]
+        if found:
+            print(f"{inv}: {len(found)} violations, first: {found[0]}")
+            failed = True
+    if failed:
         sys.exit(1)
-    print("invariant held: J1")
+    print("invariants held: J1" + (", J2" if modern else ""))
 
 
 if __name__ == "__main__":

@@ -284,6 +284,9 @@ fn resolve(raw: RawSite, ctx: &mut Ctx) -> Option<Site> {
         };
         m.installs = maint::waves::resolve(installs, ctx, input);
     }
+    if let Some(m) = &maintenance {
+        maint::model::warn_restart_event(ctx, &servers, m);
+    }
     let recovery = recovery::model::resolve(&raw.recovery, ctx, &names, servers.len());
     let sharepoint = raw.sharepoint.as_ref().and_then(|r| {
         let input = sharepoint::model::Inputs {

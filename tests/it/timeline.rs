@@ -228,12 +228,17 @@ fn switcher_from_a_32_bit_powershell_reaches_the_64_bit_alias() {
     );
 }
 
-/// Runs tests/installs_timeline.py on the fixture with `[maintenance.installs]`, built from `text`;
-/// the sets to keep up (the SQL partners, each pool's members) and each server's default restart
-/// delay come from the resolved site. Returns (success, stdout).
+/// Runs tests/installs_timeline.py on the fixture with `[maintenance.installs]`, built from `text`.
 fn installs_timeline(text: &str, extra: &[&str]) -> (bool, String) {
-    let (site, _) = sitebundle::load_text("maint-installs.toml", text).unwrap();
-    let dir = common::write_tmp(&common::build_text("maint-installs.toml", text));
+    installs_timeline_of("maint-installs.toml", text, extra)
+}
+
+/// Runs tests/installs_timeline.py on a site built from `text`; the sets to keep up (the SQL
+/// partners, each pool's members), each server's default restart delay and the servers on Windows
+/// Server 2016 or later come from the resolved site. Returns (success, stdout).
+fn installs_timeline_of(name: &str, text: &str, extra: &[&str]) -> (bool, String) {
+    let (site, _) = sitebundle::load_text(name, text).unwrap();
+    let dir = common::write_tmp(&common::build_text(name, text));
     let name = |i: usize| site.farm.servers[i].name.clone();
     let mut args: Vec<String> = Vec::new();
     if let Some(sql) = &site.sql {
@@ -260,6 +265,16 @@ fn installs_timeline(text: &str, extra: &[&str]) -> (bool, String) {
         })
         .collect();
     args.extend(["--delay".into(), delays.join(",")]);
+    let modern: Vec<&str> = site
+        .farm
+        .servers
+        .iter()
+        .filter(|s| sitebundle::families::maint::wave_tasks::clock_started(s.os))
+        .map(|s| s.name.as_str())
+        .collect();
+    if !modern.is_empty() {
+        args.extend(["--modern".into(), modern.join(",")]);
+    }
     let out = Command::new(common::python())
         .arg(common::repo().join("tests/installs_timeline.py"))
         .arg(dir.path())
@@ -281,7 +296,7 @@ fn windows_update_waves_keep_a_partner_and_a_pool_member_up() {
     let text = common::read("tests/fixtures/maint-installs.toml");
     let (ok, out) = installs_timeline(&text, &[]);
     println!("{out}");
-    assert!(ok && out.contains("invariant held: J1"), "{out}");
+    assert!(ok && out.contains("invariants held: J1"), "{out}");
     // The run did install, miss installs (servers down at their hour) and refresh Group Policy.
     for what in ["installs", "missed", "outages", "refreshes"] {
         let n: u64 = out
@@ -299,7 +314,7 @@ fn windows_update_waves_keep_a_partner_and_a_pool_member_up() {
     );
     assert_ne!(daily, text);
     let (ok, out) = installs_timeline(&daily, &["--weeks", "2"]);
-    assert!(ok && out.contains("invariant held: J1"), "{out}");
+    assert!(ok && out.contains("invariants held: J1"), "{out}");
 }
 
 #[test]
@@ -312,4 +327,58 @@ fn windows_update_without_waves_or_with_rescheduled_installs_fails() {
     // after it comes back, in the next wave's hours.
     let (ok, out) = installs_timeline(&text, &["--control", "no-reschedule"]);
     assert!(!ok && out.contains("J1: "), "{out}");
+}
+
+/// Windows Server 2016 and later in the waves (issue 31): event 22 is never logged there, so
+/// maintenance mode comes only from the calendar tasks the GPO registers, and the restart only
+/// from the timer the wave's `-restart.reg` values set. The migration fixture (2008 R2, 2012 R2
+/// and 2019 servers, a wave on Saturday 22:00 and one at Sunday 00:00, whose task starts on
+/// Saturday 23:50) and the reference waves with every server on 2019 and the first wave at
+/// midnight: J1 and J2 hold; without the calendar tasks (sitebundle before issue 31) or without
+/// the restart timer, J2 breaks.
+#[test]
+fn windows_update_waves_on_2016_and_later_start_maintenance_by_the_clock() {
+    let migration = common::read("tests/fixtures/migration-2019.toml");
+    let all_2019 = common::read("tests/fixtures/maint-installs.toml")
+        .replace("os = \"2008r2\"", "os = \"2019\"")
+        .replace(
+            "day = \"sun\"\nat = \"03:00\"\n",
+            "day = \"mon\"\nat = \"00:00\"\n",
+        )
+        // SharePoint 2007 does not run on 2019.
+        .replace(
+            "[sharepoint]\nversion = \"2007\"\n",
+            "[sharepoint]\nversion = \"2019\"\n",
+        )
+        .replace("service = \"SPTimerV3\"", "service = \"SPTimerV4\"");
+    assert!(all_2019.contains("os = \"2019\"") && all_2019.contains("at = \"00:00\""));
+    for (name, text) in [
+        ("migration-2019.toml", migration.as_str()),
+        ("maint-installs.toml", all_2019.as_str()),
+    ] {
+        let (ok, out) = installs_timeline_of(name, text, &["--weeks", "8"]);
+        println!("{name}: {out}");
+        assert!(
+            ok && out.contains("invariants held: J1, J2"),
+            "{name}: {out}"
+        );
+        let windows: u64 = out
+            .split(" clock-windows=")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            windows > 0,
+            "{name}: no calendar maintenance window opened: {out}"
+        );
+        for control in ["no-clock", "no-timer"] {
+            let (ok, out) =
+                installs_timeline_of(name, text, &["--weeks", "8", "--control", control]);
+            assert!(
+                !ok && out.contains("J2: "),
+                "{name} --control {control}: {out}"
+            );
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod audit;
 use serde::Serialize;
 
 pub mod model;
+pub mod wave_tasks;
 pub mod waves;
 
 use crate::bundle::{Artifact, ArtifactKind, Deploy, Encoding, Eol};
@@ -59,6 +60,7 @@ pub fn contribute(site: &Farm, m: Option<&Maintenance>) -> Result<Contribution, 
 fn add_all(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), crate::Error> {
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
+    plan.tasks.extend(wave_tasks::task_specs(site, m)?);
     plan.registry.extend(reboot_delay_reg_files(site, m));
     plan.registry.extend(installs_reg_files(site, m));
     add_trigger_items(site, m, plan);
@@ -317,7 +319,7 @@ pub fn delay_groups(site: &Farm, m: &Maintenance) -> Vec<(u32, Vec<usize>)> {
 }
 
 /// A DWORD under the Windows Update policy key, for `hosts`.
-fn au_value(hosts: &[usize], name: &str, data: u32, description: String) -> RegValue {
+pub(crate) fn au_value(hosts: &[usize], name: &str, data: u32, description: String) -> RegValue {
     RegValue {
         key: AU_KEY.into(),
         name: name.into(),
@@ -381,7 +383,10 @@ pub fn installs_reg_files(site: &Farm, m: &Maintenance) -> Vec<RegFile> {
         .waves
         .iter()
         .enumerate()
-        .map(|(i, w)| install_wave_reg_file(site, i, count, w))
+        .flat_map(|(i, w)| {
+            let timer = wave_tasks::restart_timer_reg_file(site, m, i, count, w);
+            std::iter::once(install_wave_reg_file(site, i, count, w)).chain(timer)
+        })
         .collect()
 }
 
@@ -675,6 +680,9 @@ struct InstallsView {
     /// Sets with one server in the waves: "pool `x` (web1)".
     alone: Vec<String>,
     gpo_registry: bool,
+    /// The waves' 2016+ servers and their clock-started maintenance (issue 31).
+    clock: Vec<wave_tasks::ClockRow>,
+    clock_lead: u32,
 }
 
 #[derive(Serialize)]
@@ -685,7 +693,7 @@ struct WaveRow {
     file: String,
 }
 
-fn installs_view(site: &Farm, installs: &waves::Installs) -> InstallsView {
+fn installs_view(site: &Farm, m: &Maintenance, installs: &waves::Installs) -> InstallsView {
     let wave_of = |s: usize| installs.waves.iter().position(|w| w.servers.contains(&s));
     // Sets with the same servers (pools of the same members) share one line.
     let mut kept: Vec<(String, Vec<String>)> = Vec::new();
@@ -741,6 +749,8 @@ fn installs_view(site: &Farm, installs: &waves::Installs) -> InstallsView {
         kept,
         alone,
         gpo_registry: site.gpo_has(Preference::Registry),
+        clock: wave_tasks::runbook_rows(site, m, installs),
+        clock_lead: wave_tasks::WAVE_LEAD_MINUTES,
     }
 }
 
@@ -800,7 +810,7 @@ fn runbook_view<'a>(site: &'a Farm, m: &'a Maintenance) -> MaintRunbookView<'a> 
         refresh_at: format!("{:02}:{:02}", m.refresh_hour, m.refresh_minute),
         gpo_tasks: site.gpo_has(Preference::Tasks),
         wutrigger: site.script_path(WUTRIGGER),
-        installs: m.installs.as_ref().map(|i| installs_view(site, i)),
+        installs: m.installs.as_ref().map(|i| installs_view(site, m, i)),
     }
 }
 

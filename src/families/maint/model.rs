@@ -237,13 +237,17 @@ fn check_group_name(s: &str) -> Result<(), String> {
         && s.len() <= 32
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    if !ok {
+        return Err(format!(
             "`{s}` is not a valid group name: use 1-32 letters, digits, `_` or `-`"
-        ))
+        ));
     }
+    if super::wave_tasks::is_wave_suffix(s) {
+        return Err(format!(
+            "`{s}` is reserved: the clock-started task of a Windows Update wave ends in `-{s}`; choose another group name"
+        ));
+    }
+    Ok(())
 }
 
 /// An eventtriggers.exe trigger name. It is written inside `"…"` on a command line run without a
@@ -366,7 +370,6 @@ pub fn resolve(
     let delay_ok = raw
         .reboot_delay_minutes
         .is_none_or(|d| (1..=30).contains(&d));
-    warn_restart_event(ctx, site, &selection.servers);
     if delay_ok {
         warn_shortened_default(raw, ctx, site, &selection.servers);
         warn_short_windows(raw, ctx, site, &buckets);
@@ -801,9 +804,16 @@ fn effective_delay(configured: Option<u32>, os: Os) -> u32 {
 /// scheduled task and logs to `UpdateSessionOrchestration.etl` rather than the event log
 /// (Microsoft, "Windows Update log files"); the Windows Update client's event 22 is still in its
 /// message table but no document says it comes before such a restart (docs/modern-targets.md
-/// section 3). Until a real server confirms it, the site's author is told, once per server.
-fn warn_restart_event(ctx: &mut Ctx, site: &[Server], servers: &[usize]) {
-    for &s in servers {
+/// section 3). Until a real server confirms it, the site's author is told, once per server, except
+/// for the servers that install in a `[maintenance.installs]` wave: their maintenance mode starts
+/// by the clock (`super::wave_tasks`). Called once the waves are resolved (`site::resolve`).
+pub fn warn_restart_event(ctx: &mut Ctx, site: &[Server], m: &Maintenance) {
+    let in_wave = |s: usize| {
+        m.installs
+            .as_ref()
+            .is_some_and(|i| i.waves.iter().any(|w| w.servers.contains(&s)))
+    };
+    for &s in m.servers.iter().filter(|&&s| !in_wave(s)) {
         let server = &site[s];
         if server.os < Os::W2016 {
             continue;
