@@ -348,6 +348,11 @@ class Day:
                 if s in self.farm.alias:
                     self.farm.alias[s] = self.farm.partners[0]
             return
+        if op == "import" and re.fullmatch(r"registry\\wu-installs-wave\d+(-restart)?\.reg", w[2], re.I):
+            # Windows Update policy values (a wave's install hour, its restart timer): nothing the
+            # model holds; the block must still name its servers.
+            self.servers(line)
+            return
         self.fail(line, f"reg {op} not in the model")
 
     def ps_exe(self, line, w):

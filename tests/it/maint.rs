@@ -280,6 +280,12 @@ fn task_xml_encoding_and_subscription_round_trip() {
             );
             assert!(text.contains("<StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>"));
             assert!(text.contains("<ExecutionTimeLimit>PT"));
+            if path.contains("-InstallWave") {
+                // The Windows Update waves' clock tasks: a weekly calendar trigger, no event.
+                assert!(text.contains("<CalendarTrigger>"), "{name} {path}");
+                assert!(!text.contains("<EventTrigger>"), "{name} {path}");
+                continue;
+            }
             if !path.contains("WUTriggerMaintMode") {
                 continue;
             }

@@ -568,6 +568,16 @@ fn control_an_operators_day_catches_what_breaks_the_farm() {
             "```sh\ntmsh -c 'cd /; list ltm node' | xargs -n1 tmsh delete ltm node\n```".to_string(),
             "V4 shell command not in the model",
         ),
+        // A wave's Windows Update values imported without naming the servers, and a .reg file
+        // the model knows nothing of.
+        (
+            "```cmd\nreg import registry\\wu-installs-wave1-restart.reg\n```".to_string(),
+            "a server-side change without a server",
+        ),
+        (
+            "```cmd\nREM on wfe1\nreg import registry\\other.reg\n```".to_string(),
+            "V4 reg import not in the model",
+        ),
         // A 2012 R2+ verify command piped into a cmdlet that changes the server: not read-only.
         (
             "```powershell\nGet-ScheduledTask -TaskPath '\\' -TaskName 'Update-SqlAlias' | Unregister-ScheduledTask\n```".to_string(),

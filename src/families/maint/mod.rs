@@ -60,7 +60,6 @@ pub fn contribute(site: &Farm, m: Option<&Maintenance>) -> Result<Contribution, 
 fn add_all(site: &Farm, m: &Maintenance, plan: &mut Contribution) -> Result<(), crate::Error> {
     add_scripts(site, m, plan)?;
     plan.tasks.extend(task_specs(site, m)?);
-    plan.tasks.extend(wave_tasks::task_specs(site, m)?);
     plan.registry.extend(reboot_delay_reg_files(site, m));
     plan.registry.extend(installs_reg_files(site, m));
     add_trigger_items(site, m, plan);
@@ -217,8 +216,15 @@ fn split_hosts(site: &Farm, servers: &[usize]) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// The maintenance tasks: per bucket, an event task for its 2008+ servers and a daily refresh task
-/// for its 2003 servers (each only when it has hosts).
+/// for its 2003 servers (each only when it has hosts); then per Windows Update wave with 2016+
+/// servers, its clock-started task ([`wave_tasks`]).
 pub fn task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::Error> {
+    let mut specs = bucket_task_specs(site, m)?;
+    specs.extend(wave_tasks::task_specs(site, m)?);
+    Ok(specs)
+}
+
+fn bucket_task_specs(site: &Farm, m: &Maintenance) -> Result<Vec<TaskSpec>, crate::Error> {
     let mut specs = Vec::new();
     for b in &m.buckets {
         let (new, old) = split_hosts(site, &b.servers);

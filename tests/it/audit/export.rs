@@ -119,6 +119,16 @@ pub fn task_xml(t: &Task) -> String {
                     "    <CalendarTrigger>\n      <StartBoundary>{start}</StartBoundary>\n      <Enabled>true</Enabled>\n      <ScheduleByDay>\n        <DaysInterval>{days}</DaysInterval>\n      </ScheduleByDay>\n    </CalendarTrigger>"
                 );
             }
+            Trigger::Weekly { start, weeks, days } => {
+                let days: String = days
+                    .iter()
+                    .map(|d| format!("          <{d} />\n"))
+                    .collect();
+                let _ = writeln!(
+                    x,
+                    "    <CalendarTrigger>\n      <StartBoundary>{start}</StartBoundary>\n      <Enabled>true</Enabled>\n      <ScheduleByWeek>\n        <DaysOfWeek>\n{days}        </DaysOfWeek>\n        <WeeksInterval>{weeks}</WeeksInterval>\n      </ScheduleByWeek>\n    </CalendarTrigger>"
+                );
+            }
             Trigger::Repeat { start, interval } => {
                 let _ = writeln!(
                     x,
@@ -258,6 +268,17 @@ pub fn schtasks_csv(s: &Server) -> String {
                         } else {
                             format!("Every {days} day(s)")
                         },
+                        "Disabled".to_string(),
+                    ),
+                    // schtasks /Query /V: "Weekly " with the days as `SAT, SUN` (see
+                    // src/audit/schtasks_csv.rs).
+                    Trigger::Weekly { start, days, .. } => (
+                        "Weekly ",
+                        start.as_str(),
+                        days.iter()
+                            .map(|d| d[..3].to_ascii_uppercase())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         "Disabled".to_string(),
                     ),
                     Trigger::Repeat { start, interval } => (

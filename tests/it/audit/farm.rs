@@ -14,9 +14,23 @@ use sitebundle::site::Site;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
-    Daily { start: String, days: String },
-    Repeat { start: String, interval: String },
-    Event { subscription: String },
+    Daily {
+        start: String,
+        days: String,
+    },
+    /// `ScheduleByWeek`: every `weeks` weeks on `days` (the schema's element names, `Saturday`).
+    Weekly {
+        start: String,
+        weeks: String,
+        days: Vec<String>,
+    },
+    Repeat {
+        start: String,
+        interval: String,
+    },
+    Event {
+        subscription: String,
+    },
     Boot,
 }
 
@@ -285,9 +299,23 @@ fn registered_task(name: &str, xml: &str) -> Task {
                     .to_string()
             };
             match t.tag_name().name() {
-                "CalendarTrigger" => Trigger::Daily {
-                    start: sub("StartBoundary"),
-                    days: sub("DaysInterval"),
+                "CalendarTrigger" => match t
+                    .descendants()
+                    .find(|n| n.tag_name().name() == "DaysOfWeek")
+                {
+                    Some(days) => Trigger::Weekly {
+                        start: sub("StartBoundary"),
+                        weeks: sub("WeeksInterval"),
+                        days: days
+                            .children()
+                            .filter(|n| n.is_element())
+                            .map(|n| n.tag_name().name().to_string())
+                            .collect(),
+                    },
+                    None => Trigger::Daily {
+                        start: sub("StartBoundary"),
+                        days: sub("DaysInterval"),
+                    },
                 },
                 "TimeTrigger" => Trigger::Repeat {
                     start: sub("StartBoundary"),

@@ -97,10 +97,18 @@ fn the_powershell_collectors_run_and_the_migration_farm_audits_in_sync() {
     let ps1: Vec<&String> = (built.files.files.keys())
         .filter(|p| p.starts_with("collect/windows/") && p.ends_with(".ps1"))
         .collect();
+    // One each: app1 (2012 R2) and the four 2019 servers, which are in different Windows Update
+    // waves and so each have a different clock task (WUTriggerMaintMode-InstallWave<N>).
     assert_eq!(
-        ps1.len(),
-        3,
-        "2012 R2, the 2019 front ends, the 2019 SQL pair: {ps1:?}"
+        ps1,
+        [
+            "collect/windows/app1.ps1",
+            "collect/windows/sql1.ps1",
+            "collect/windows/sql2.ps1",
+            "collect/windows/web3.ps1",
+            "collect/windows/web4.ps1",
+        ],
+        "2012 R2 and one per 2019 server (their wave tasks differ)"
     );
     let collected = run_collectors(&built, &farm);
     // The 2019 servers' folders hold no schtasks list: what the audit read is the exports.
