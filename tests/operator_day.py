@@ -198,6 +198,15 @@ class Day:
                     re.fullmatch(r"ag-(create|join)-.+\.sql", script):
                 self.up(line, server, target)
                 return  # a group (the anchor or a follower), its join and alerts: no primary moves
+            if script == "mirroring-retire.sql":
+                self.up(line, server, target)
+                return  # deletes the mirroring bundle's Agent job and alerts: the model runs neither
+            if script == "mirroring-off.sql":
+                # Ends database mirroring where every database is principal (the script checks it,
+                # tests/sql_migrate_sim.py): the databases stay online on the same server, so the
+                # front ends' alias keeps reaching them; the group created next makes it primary.
+                self.up(line, server, target)
+                return
             if script == "ag-follow-job.sql":
                 self.up(line, server, target)
                 return  # the follower groups' Agent job: the model does not run the job

@@ -24,6 +24,8 @@ GO
 [% for d in databases %]
 IF NOT EXISTS (SELECT 1 FROM sys.databases WHERE name = [[ d | tsql_str ]])
     RAISERROR (N'The database %s is not here: restore it WITH NORECOVERY from the primary''s full and log backups first.', 16, 1, [[ d | tsql_str ]]);
+ELSE IF EXISTS (SELECT 1 FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id WHERE d.name = [[ d | tsql_str ]] AND m.mirroring_guid IS NOT NULL)
+    RAISERROR (N'The database %s is still in a database mirroring session: end it on the principal first (ALTER DATABASE ... SET PARTNER OFF; the bundle''s mirroring-off.sql when the group replaces mirroring).', 16, 1, [[ d | tsql_str ]]);
 ELSE IF EXISTS (SELECT 1 FROM sys.databases WHERE name = [[ d | tsql_str ]] AND replica_id IS NULL)
 BEGIN
     ALTER DATABASE [[ d | tsql_ident ]] SET HADR AVAILABILITY GROUP = [[ ag | tsql_ident ]];

@@ -31,6 +31,7 @@ mod schedule;
 mod snapshots;
 mod sql;
 mod sql_ag;
+mod sql_ag_migrate;
 mod timeline;
 mod timezone;
 mod topology;

@@ -45,6 +45,7 @@ pub fn add_all(
     plan: &mut Contribution,
 ) -> Result<(), crate::Error> {
     add_replica_scripts(site, sql, ag, plan)?;
+    super::ag_migrate::add_files(site, sql, ag, plan)?;
     plan.registry.extend(super::alias_reg_files(site, sql));
     add_runbook(site, sql, ag, plan)?;
     add_topology(site, sql, ag, &mut plan.topology);
@@ -57,7 +58,7 @@ fn internal(what: &str) -> impl Fn(crate::escape::Unsafe) -> crate::Error + '_ {
 }
 
 /// The replica name of `REPLICA ON`: the computer name, with `\instance` for a named instance.
-fn replica_name(site: &Farm, p: &Partner) -> String {
+pub(super) fn replica_name(site: &Farm, p: &Partner) -> String {
     let name = &site.server(p.server).name;
     match &p.instance {
         Some(i) => format!("{name}\\{i}"),
@@ -65,7 +66,7 @@ fn replica_name(site: &Farm, p: &Partner) -> String {
     }
 }
 
-fn sqlcmd_file(p: &Partner, path: &str) -> String {
+pub(super) fn sqlcmd_file(p: &Partner, path: &str) -> String {
     format!(
         "sqlcmd -S {} -E -b -f 65001 -i {}",
         p.target(),
@@ -425,6 +426,8 @@ struct AgRunbookView {
     pause: String,
     resume_job: String,
     roles_query: String,
+    /// The steps from database mirroring (`from_mirroring`), else None.
+    migration: Option<super::ag_migrate::MigrationView>,
 }
 
 #[derive(Serialize)]
@@ -576,6 +579,7 @@ fn runbook_view(site: &Farm, sql: &Sql, ag: &Ag) -> Result<AgRunbookView, crate:
         pause,
         resume_job,
         roles_query,
+        migration: super::ag_migrate::view(site, sql, ag),
     })
 }
 

@@ -124,6 +124,15 @@ pub struct RawAvailabilityGroup {
     /// against the most any release allows.
     #[serde(default)]
     pub sql_server: Option<SqlServer>,
+    /// The anchor group's databases are database-mirrored today between the first two
+    /// [[sql.partner]] (the first the principal), with this site's mirroring bundle: the bundle
+    /// then also has, per former partner, `mirroring-retire.sql` (drops the mirroring failover job
+    /// and alerts) and, on the principal, `mirroring-off.sql` (checks every database is principal
+    /// there, SYNCHRONIZED with safety FULL, then `SET PARTNER OFF`), and the runbook moves the
+    /// databases into the group without a restore (the mirror copies stay RESTORING and join as
+    /// they are). One group only. Default false.
+    #[serde(default)]
+    pub from_mirroring: Option<bool>,
 }
 
 /// A SQL Server release with availability groups.
@@ -211,6 +220,8 @@ pub struct Ag {
     pub followers: Vec<Follower>,
     /// The follower job's settings (used only with followers).
     pub job: Job,
+    /// The databases move here from database mirroring between the first two replicas.
+    pub from_mirroring: bool,
 }
 
 impl Ag {
@@ -545,6 +556,7 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
     ok &= anchor_ok;
     let (followers, followers_ok) = resolve_followers(&tables, &shared.databases, ctx);
     ok &= followers_ok;
+    ok &= check_from_mirroring(ctx, &tables);
     let job = if followers.is_empty() {
         Job::unused()
     } else {
@@ -568,6 +580,7 @@ pub fn resolve(raw: &RawSql, ctx: &mut Ctx, _names: &Names, shared: Shared) -> O
             name: rag.name.clone(),
             listener,
             replicas: modes,
+            from_mirroring: rag.from_mirroring == Some(true),
             followers,
             job,
         }),
@@ -608,6 +621,34 @@ fn resolve_anchor(
         }
     };
     (listener, ok)
+}
+
+/// `from_mirroring`: on the anchor group, with no follower groups (the mirroring bundle's one
+/// failover job moved every database as one; several groups would first need their databases
+/// split between them, which the migration does not do).
+fn check_from_mirroring(ctx: &mut Ctx, tables: &[(String, &RawAvailabilityGroup)]) -> bool {
+    let mut ok = true;
+    for (i, (path, g)) in tables.iter().enumerate() {
+        if g.from_mirroring != Some(true) {
+            continue;
+        }
+        let what = match i {
+            0 if tables.len() == 1 => continue,
+            0 => {
+                "`from_mirroring` moves one group's databases out of database mirroring; this site has follower groups"
+            }
+            _ => {
+                "`from_mirroring` is set on the anchor group (the first [[sql.availability_group]]); this is a follower group"
+            }
+        };
+        ctx.error(
+            &format!("{path}.from_mirroring"),
+            what,
+            "move the mirrored databases into one group first (a single [sql.availability_group]), then add the follower groups in a later build",
+        );
+        ok = false;
+    }
+    ok
 }
 
 fn check_group_name(ctx: &mut Ctx, path: &str, name: &str) -> bool {

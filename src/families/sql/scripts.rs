@@ -175,6 +175,20 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
     )
 }
 
+/// Every alert name the site's mirroring bundles may have created on a partner: the current
+/// ones and the retired ones.
+pub fn mirroring_alert_names(site: &Farm) -> Vec<String> {
+    (ALERTS.iter().map(|(suffix, _, _)| *suffix))
+        .chain(RETIRED_ALERTS.iter().copied())
+        .map(|suffix| format!("{} - {suffix}", site.name))
+        .collect()
+}
+
+/// How the failover-all job's description starts (job_script), whatever the job's name.
+pub fn mirroring_job_prefix(site: &Farm) -> String {
+    format!("sitebundle (site {}): where the anchor database", site.name)
+}
+
 /// ` AND DatabaseName = '<anchor>'`: the job acts only after the anchor moved, so a failover of
 /// another database (the job's own included) need not start it. DATABASE_MIRRORING_STATE_CHANGE
 /// carries DatabaseName (WMI Provider for Server Events, its event properties). None when the

@@ -1,0 +1,256 @@
+//! From database mirroring into an availability group (issue 31, `from_mirroring = true`): the
+//! fixture tests/fixtures/ag-from-mirroring.toml (2008 R2 front ends, a 2016 pair with SQL Server
+//! 2016 that mirrors today). The migration's scripts executed (tests/sql_migrate_sim.py):
+//! mirroring-off.sql over every state of three databases and over time with a session that changes
+//! between any two statements (control: the hand-written PARTNER OFF per database breaks I1),
+//! mirroring-retire.sql against an msdb holding what the mirroring bundle of the same site installs
+//! (controls: mutated scripts); the runbook's order; the located errors.
+
+use crate::common;
+
+use std::process::Command;
+
+use sitebundle::bundle::Bundle;
+
+const FIXTURE: &str = "tests/fixtures/ag-from-mirroring.toml";
+
+fn text_of(b: &Bundle, path: &str) -> String {
+    let a = (b.files.get(path)).unwrap_or_else(|| panic!("{path} is missing"));
+    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
+}
+
+fn bundle_of(name: &str, text: &str) -> Bundle {
+    common::build_text(name, text)
+}
+
+/// The same site before the move: database mirroring (no `mode`, no group), as its mirroring
+/// bundle was built.
+fn mirroring_site() -> String {
+    let site = common::read(FIXTURE);
+    let start = site.find("[sql.availability_group]").unwrap();
+    let end = site.find("[sql.switcher]").unwrap();
+    let before = format!("{}{}", &site[..start], &site[end..]);
+    let before = before.replace("mode = \"availability-group\"\n", "");
+    assert!(
+        !before.contains("[sql.availability_group") && !before.contains("mode ="),
+        "{before}"
+    );
+    before
+}
+
+fn write(dir: &std::path::Path, b: &Bundle, path: &str) -> std::path::PathBuf {
+    let out = dir.join(path.replace('/', "_"));
+    std::fs::write(
+        &out,
+        &b.files.get(path).unwrap_or_else(|| panic!("{path}")).bytes,
+    )
+    .unwrap();
+    out
+}
+
+fn sim(args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = Command::new(common::python())
+        .arg(common::repo().join("tests/sql_migrate_sim.py"))
+        .args(args)
+        .output()
+        .expect("sql_migrate_sim.py runs");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
+#[test]
+fn the_migration_scripts_are_only_there_with_from_mirroring_and_the_runbook_orders_them() {
+    let b = bundle_of("ag-from-mirroring.toml", &common::read(FIXTURE));
+    for path in [
+        "sql/sql1/mirroring-retire.sql",
+        "sql/sql2/mirroring-retire.sql",
+        "sql/sql1/mirroring-off.sql",
+        "sql/sql1/ag-create.sql",
+        "sql/sql2/ag-join.sql",
+    ] {
+        assert!(b.files.contains_key(path), "{path}");
+    }
+    assert!(!b.files.contains_key("sql/sql2/mirroring-off.sql"));
+    let plain = bundle_of(
+        "plain.toml",
+        &common::read(FIXTURE).replace("from_mirroring = true\n", ""),
+    );
+    assert!(!plain.files.keys().any(|p| p.contains("mirroring-")));
+    // The runbook: retire on both partners, then mirroring off, then the group, then the join,
+    // then (later in the runbook) the GPO that points the alias at the listener.
+    let readme = text_of(&b, "README.md");
+    let section = readme.find("## SQL Server availability group").unwrap();
+    let at = |needle: &str| {
+        section
+            + readme[section..]
+                .find(needle)
+                .unwrap_or_else(|| panic!("no `{needle}` in the runbook"))
+    };
+    let order = [
+        at("-i sql\\sql1\\mirroring-retire.sql"),
+        at("-i sql\\sql2\\mirroring-retire.sql"),
+        at("-i sql\\sql1\\mirroring-off.sql"),
+        at("-i sql\\sql1\\ag-create.sql"),
+        at("-i sql\\sql2\\ag-join.sql"),
+        at("schtasks /Delete /TN Update-SqlAlias /F"),
+        at("## Group Policy"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(!plain_has(&plain, "mirroring-off"));
+}
+
+fn plain_has(b: &Bundle, needle: &str) -> bool {
+    text_of(b, "README.md").contains(needle)
+}
+
+#[test]
+fn mirroring_off_executes_as_its_rule_over_time_and_the_hand_written_script_fails() {
+    let b = bundle_of("ag-from-mirroring.toml", &common::read(FIXTURE));
+    let dir = tempfile::tempdir().unwrap();
+    let off = write(dir.path(), &b, "sql/sql1/mirroring-off.sql");
+    let (ok, out) = sim(&[
+        "off".as_ref(),
+        off.as_os_str(),
+        "3".as_ref(),
+        "--seeds".as_ref(),
+        "300".as_ref(),
+    ]);
+    assert!(ok, "{out}");
+    println!("{}", out.trim());
+    let (ok, out) = sim(&["off-selftest".as_ref(), off.as_os_str(), "3".as_ref()]);
+    assert!(ok, "{out}");
+    // Control: PARTNER OFF on every database with no check, as a hand-written script would.
+    let (ok, out) = sim(&[
+        "off".as_ref(),
+        off.as_os_str(),
+        "3".as_ref(),
+        "--control".as_ref(),
+        "naive".as_ref(),
+    ]);
+    assert!(ok && out.contains("I1 violated"), "{out}");
+}
+
+#[test]
+fn mirroring_retire_deletes_what_the_mirroring_bundle_installed_and_nothing_else() {
+    let ag = bundle_of("ag-from-mirroring.toml", &common::read(FIXTURE));
+    let before = bundle_of("mirroring.toml", &mirroring_site());
+    let followers = bundle_of(
+        "ag-followers-2019.toml",
+        &common::read("tests/fixtures/ag-followers-2019.toml"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ag_job = write(dir.path(), &followers, "sql/sqlag1/ag-follow-job.sql");
+    for partner in ["sql1", "sql2"] {
+        let retire = write(
+            dir.path(),
+            &ag,
+            &format!("sql/{partner}/mirroring-retire.sql"),
+        );
+        let job = write(
+            dir.path(),
+            &before,
+            &format!("sql/{partner}/mirror-failover-job.sql"),
+        );
+        let alerts = write(
+            dir.path(),
+            &before,
+            &format!("sql/{partner}/mirroring-alerts.sql"),
+        );
+        for mode in ["retire", "retire-selftest"] {
+            let (ok, out) = sim(&[
+                mode.as_ref(),
+                retire.as_os_str(),
+                job.as_os_str(),
+                alerts.as_os_str(),
+                ag_job.as_os_str(),
+            ]);
+            assert!(ok, "{partner} {mode}: {out}");
+            println!("{partner} {mode}: {}", out.trim());
+        }
+    }
+    // A renamed job is found by its description all the same.
+    let renamed = mirroring_site().replace(
+        "[sql.switcher]",
+        "[sql.job]\nname = \"DBA - mirroring failover\"\n\n[sql.switcher]",
+    );
+    let before = bundle_of("renamed.toml", &renamed);
+    let job = write(dir.path(), &before, "sql/sql1/mirror-failover-job.sql");
+    assert!(
+        text_of(&before, "sql/sql1/mirror-failover-job.sql").contains("DBA - mirroring failover")
+    );
+    let alerts = write(dir.path(), &before, "sql/sql1/mirroring-alerts.sql");
+    let retire = write(dir.path(), &ag, "sql/sql1/mirroring-retire.sql");
+    let (ok, out) = sim(&[
+        "retire".as_ref(),
+        retire.as_os_str(),
+        job.as_os_str(),
+        alerts.as_os_str(),
+        ag_job.as_os_str(),
+    ]);
+    assert!(ok && out.contains("DBA - mirroring failover"), "{out}");
+}
+
+#[test]
+fn a_database_still_mirrored_is_refused_by_the_join_with_its_reason() {
+    let b = bundle_of("ag-from-mirroring.toml", &common::read(FIXTURE));
+    let join = text_of(&b, "sql/sql2/ag-join.sql");
+    let still = join
+        .find("m.mirroring_guid IS NOT NULL")
+        .expect("the join checks for a mirroring session");
+    let set_hadr = join
+        .find("SET HADR AVAILABILITY GROUP")
+        .expect("the join sets HADR");
+    assert!(
+        still < set_hadr,
+        "the check comes before the first SET HADR"
+    );
+}
+
+#[test]
+fn from_mirroring_errors_are_located() {
+    let site = common::read("tests/fixtures/ag-followers-2019.toml");
+    let both = site
+        .replacen(
+            "name = \"SPAG\"\n",
+            "name = \"SPAG\"\nfrom_mirroring = true\n",
+            1,
+        )
+        .replacen(
+            "name = \"SPAG_Content\"\n",
+            "name = \"SPAG_Content\"\nfrom_mirroring = true\n",
+            1,
+        );
+    assert_ne!(both, site);
+    let e = match sitebundle::load_text("both.toml", &both) {
+        Ok(_) => panic!("resolves"),
+        Err(d) => d.render(),
+    };
+    assert!(
+        e.contains("this site has follower groups") && e.contains("this is a follower group"),
+        "{e}"
+    );
+    assert!(
+        e.contains("both.toml:45:"),
+        "located at the anchor's key: {e}"
+    );
+    assert!(
+        e.contains("both.toml:56:"),
+        "located at the follower's key: {e}"
+    );
+    // In mirroring mode the key is refused with the whole [sql.availability_group].
+    let e = match sitebundle::load_text(
+        "m.toml",
+        &mirroring_site().replace(
+            "[sql.switcher]",
+            "[sql.availability_group]\nname = \"SPAG\"\nfrom_mirroring = true\n\n[sql.switcher]",
+        ),
+    ) {
+        Ok(_) => panic!("resolves"),
+        Err(d) => d.render(),
+    };
+    assert!(e.contains("is for `mode = \"availability-group\"`"), "{e}");
+}
