@@ -101,6 +101,27 @@ fn the_migration_scripts_are_only_there_with_from_mirroring_and_the_runbook_orde
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     assert!(!plain_has(&plain, "mirroring-off"));
+    // A third replica, new to the databases: restored WITH NORECOVERY before its join; only the
+    // two former partners get the retire script.
+    let three = common::read(FIXTURE)
+        .replace(
+            "[sql]\n",
+            "[[server]]\nname = \"sql3\"\nos = \"2019\"\n\n[sql]\n",
+        )
+        .replace(
+            "[sql.availability_group]\n",
+            "[[sql.partner]]\nserver = \"sql3\"\ncommit = \"asynchronous\"\nfailover = \"manual\"\n\n[sql.availability_group]\n",
+        );
+    let b3 = bundle_of("three.toml", &three);
+    assert!(b3.files.contains_key("sql/sql3/ag-join.sql"));
+    assert!(!b3.files.contains_key("sql/sql3/mirroring-retire.sql"));
+    let readme = text_of(&b3, "README.md");
+    assert!(
+        readme.contains(
+            "On the other\n   secondaries, first restore every database `WITH NORECOVERY`"
+        ),
+        "{readme}"
+    );
 }
 
 fn plain_has(b: &Bundle, needle: &str) -> bool {
