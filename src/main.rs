@@ -170,6 +170,9 @@ where to run each and as whom):
                                   (certutil -hashfile), eventtriggers on 2003 -> <server>/
   collect\\sql\\collect-sql.sql    with sqlcmd on each mirroring partner: the job, steps, schedule,
                                   alerts and mirrored databases -> sql/<partner>.txt
+  collect\\sql\\collect-ag.sql     with sqlcmd on each availability group replica: the groups'
+                                  replicas, listener and databases, the alerts and their
+                                  messages, the follower job -> sql/<replica>.txt
   tmsh list (runbook)             on the BIG-IP: the partition's monitors, nodes, pools, rules and
                                   virtual servers (or a copy of bigip.conf) -> f5/<partition>.conf
   collect\\gpo\\collect-gpo.ps1    Backup-GPO of the site's GPO -> gpo/{backup id}/

@@ -192,7 +192,7 @@ class Day:
         server = self.farm.partner_of.get(target or "")
         if "-i" in w:
             script = w[w.index("-i") + 1].rsplit("\\", 1)[-1].lower()
-            if script in ("mirror-state.sql", "collect-sql.sql", "ag-readiness.sql"):
+            if script in ("mirror-state.sql", "collect-sql.sql", "collect-ag.sql", "ag-readiness.sql"):
                 return  # read-only
             if script in ("ag-create.sql", "ag-join.sql", "ag-alerts.sql") or \
                     re.fullmatch(r"ag-(create|join)-.+\.sql", script):

@@ -15,6 +15,15 @@ const RECORDS: &[(&str, usize)] = &[
     ("alert", 7),
     ("notification", 3),
     ("database", 6),
+    // collect-ag.sql (availability group mode)
+    ("agalert", 6),
+    ("message", 2),
+    ("ag", 2),
+    ("replica", 5),
+    ("listener", 3),
+    ("listenerip", 4),
+    ("agdatabase", 2),
+    ("agrole", 3),
     ("end", 0),
 ];
 
@@ -123,6 +132,35 @@ fn record(kind: &str, v: &[String]) -> Option<Found> {
             .with("state", &v[2])
             .with("safety", &v[3])
             .with("partner", &v[4]),
+        _ => return ag_record(kind, v),
+    };
+    Some(f)
+}
+
+/// The availability group records of collect-ag.sql; names are `<group> / <item>` where an item
+/// belongs to a group.
+fn ag_record(kind: &str, v: &[String]) -> Option<Found> {
+    let f = match kind {
+        "agalert" => Found::new("agalert", &v[0])
+            .with("enabled", &v[1])
+            .with("message_id", &v[2])
+            .with("severity", &v[3])
+            .with("delay", &v[4])
+            .with("include_event_description", &v[5]),
+        "message" => Found::new("message", &v[0]).with("is_event_logged", &v[1]),
+        "ag" => Found::new("ag", &v[0]).with("backup_preference", &v[1]),
+        "replica" => Found::new("replica", format!("{} / {}", v[0], v[1]))
+            .with("endpoint_url", &v[2])
+            .with("availability_mode", &v[3])
+            .with("failover_mode", &v[4]),
+        "listener" => Found::new("listener", format!("{} / {}", v[0], v[1])).with("port", &v[2]),
+        "listenerip" => {
+            Found::new("listenerip", format!("{} / {} / {}", v[0], v[1], v[2])).with("mask", &v[3])
+        }
+        "agdatabase" => Found::new("agdatabase", format!("{} / {}", v[0], v[1])),
+        "agrole" => Found::new("agrole", &v[0])
+            .with("role", &v[1])
+            .with("health", &v[2]),
         _ => return None,
     };
     Some(f)

@@ -78,8 +78,8 @@ fn ag_files_and_runbook_statements_pass_their_parsers_and_a_broken_statement_fai
     let verdicts = common::validate(&[dir.path()], None);
     common::assert_all_valid(&verdicts);
     let sql_files = verdicts.iter().filter(|v| v.kind == "sql").count();
-    // 3 replicas x 3 scripts, plus the runbook's statements.
-    assert_eq!(sql_files, 10, "{verdicts:?}");
+    // 3 replicas x 3 scripts, the audit's collector, plus the runbook's statements.
+    assert_eq!(sql_files, 11, "{verdicts:?}");
 
     // Control: the same create script with one comma lost between two replicas fails.
     let create = text(&b, "sql/sqlag1/ag-create.sql");
@@ -249,10 +249,10 @@ fn follower_groups_get_their_scripts_and_the_job_on_every_replica_and_pass_their
     let verdicts = common::validate(&[dir.path()], None);
     common::assert_all_valid(&verdicts);
     // 2 replicas x (create or join, alerts, readiness, 2 followers' create or join, the job),
-    // plus the runbook's statements.
+    // the audit's collector, plus the runbook's statements.
     assert_eq!(
         verdicts.iter().filter(|v| v.kind == "sql").count(),
-        13,
+        14,
         "{verdicts:?}"
     );
     for f in [

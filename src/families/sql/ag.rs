@@ -50,7 +50,7 @@ pub fn add_all(
     add_runbook(site, sql, ag, plan)?;
     add_topology(site, sql, ag, &mut plan.topology);
     add_server_facts(sql, ag, plan);
-    Ok(())
+    super::ag_audit::contribute(site, sql, ag, plan)
 }
 
 fn internal(what: &str) -> impl Fn(crate::escape::Unsafe) -> crate::Error + '_ {
@@ -343,6 +343,16 @@ pub fn follow_step_text(site: &Farm, ag: &Ag) -> Result<String, crate::Error> {
     )
 }
 
+/// The follower job's description (the same on every replica).
+pub fn follow_job_description(site: &Farm, ag: &Ag) -> String {
+    format!(
+        "sitebundle (site {}): where the availability group {} is primary, fail the follower groups over to this replica once synchronized, so that all follow it.",
+        site.name, ag.name
+    )
+}
+
+pub const FOLLOW_STEP_NAME: &str = "Fail the follower groups over to the anchor group's primary";
+
 fn follow_job_script(site: &Farm, sql: &Sql, ag: &Ag, idx: usize) -> Result<String, crate::Error> {
     let idents = ag
         .followers
@@ -364,11 +374,8 @@ fn follow_job_script(site: &Farm, sql: &Sql, ag: &Ag, idx: usize) -> Result<Stri
                 "category": ag.job.category,
                 "interval_minutes": ag.job.interval_minutes,
             },
-            "description": format!(
-                "sitebundle (site {}): where the availability group {} is primary, fail the follower groups over to this replica once synchronized, so that all follow it.",
-                site.name, ag.name
-            ),
-            "step_name": "Fail the follower groups over to the anchor group's primary",
+            "description": follow_job_description(site, ag),
+            "step_name": FOLLOW_STEP_NAME,
             "step": follow_step_text(site, ag)?,
             "schedule_name": ag.job.name,
             "start_hhmmss": 0,

@@ -38,7 +38,7 @@ pub fn contribute(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(),
     add_collector(site, sql, plan)
 }
 
-fn alert_prefix(site: &Farm) -> String {
+pub fn alert_prefix(site: &Farm) -> String {
     format!("{} - ", site.name)
 }
 
@@ -71,16 +71,29 @@ fn partner_target(site: &Farm, sql: &Sql, idx: usize) -> Result<SqlTarget, crate
 /// The job, its job server, its one step and its schedule, as the install script leaves them.
 fn job_objects(site: &Farm, sql: &Sql, idx: usize) -> Result<Vec<Expected>, crate::Error> {
     let p = &sql.partners[idx];
-    let job = &sql.job;
     let (start, start_label) = start_time(sql, idx);
-    let description = format!(
-        "sitebundle (site {}): where the anchor database {} is the mirror, fail over every database that is principal here, so that all follow it. Partner {} of 2, starts at {}.",
-        site.name,
-        sql.anchor,
-        idx + 1,
-        start_label
-    );
-    Ok(vec![
+    Ok(agent_job_objects(&AgentJob {
+        job: &sql.job,
+        description: super::scripts::mirroring_job_description(site, sql, idx, &start_label),
+        step_name: super::scripts::MIRRORING_STEP_NAME,
+        step: step_text(site, sql, p)?,
+        start_hhmmss: start,
+    }))
+}
+
+/// An Agent job as templates/sql/agent-job.sql installs it (the mirroring job, the follower job).
+pub struct AgentJob<'a> {
+    pub job: &'a super::model::Job,
+    pub description: String,
+    pub step_name: &'a str,
+    pub step: String,
+    /// `active_start_time` as HHMMSS.
+    pub start_hhmmss: u32,
+}
+
+pub fn agent_job_objects(j: &AgentJob) -> Vec<Expected> {
+    let job = j.job;
+    vec![
         Expected::new(
             "job",
             &job.name,
@@ -88,7 +101,7 @@ fn job_objects(site: &Farm, sql: &Sql, idx: usize) -> Result<Vec<Expected>, crat
                 Field::exact("enabled", "1"),
                 Field::new("owner", &job.owner, Compare::NoCase),
                 Field::new("category", &job.category, Compare::NoCase),
-                Field::exact("description", description),
+                Field::exact("description", j.description.clone()),
             ],
         ),
         // server_id 0 is the local server (sp_add_jobserver @server_name = N'(local)').
@@ -97,13 +110,13 @@ fn job_objects(site: &Farm, sql: &Sql, idx: usize) -> Result<Vec<Expected>, crat
             "step",
             format!("{} / 1", job.name),
             vec![
-                Field::exact("step_name", "Fail over all mirrored databases"),
+                Field::exact("step_name", j.step_name),
                 Field::new("subsystem", "TSQL", Compare::NoCase),
                 Field::new("database", "master", Compare::NoCase),
                 Field::exact("on_success_action", "1"),
                 Field::exact("on_fail_action", "2"),
                 Field::exact("retry_attempts", "0"),
-                Field::new("command", step_text(site, sql, p)?, Compare::Text),
+                Field::new("command", j.step.clone(), Compare::Text),
             ],
         ),
         Expected::new(
@@ -115,11 +128,11 @@ fn job_objects(site: &Farm, sql: &Sql, idx: usize) -> Result<Vec<Expected>, crat
                 Field::exact("freq_interval", "1"),
                 Field::exact("freq_subday_type", "4"),
                 Field::exact("freq_subday_interval", job.interval_minutes.to_string()),
-                Field::exact("active_start_time", start.to_string()),
+                Field::exact("active_start_time", j.start_hhmmss.to_string()),
                 Field::exact("active_end_time", "235959"),
             ],
         ),
-    ])
+    ]
 }
 
 fn alert_objects(site: &Farm, sql: &Sql, idx: usize) -> Vec<Expected> {
@@ -198,6 +211,27 @@ fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), 
         databases: &sql.databases,
     };
     let text = crate::render::render("sql/collect-sql.sql", &view)?;
+    add_collector_file(
+        site,
+        sql,
+        plan,
+        COLLECTOR,
+        &text,
+        "any machine with sqlcmd, as a sysadmin of the partner (or SQLAgentReaderRole in msdb)",
+    )
+}
+
+/// The SQL collector `path` (`collect/sql/<file>.sql`) run on every partner or replica, its
+/// output `collected/sql/<folder>.txt`.
+pub fn add_collector_file(
+    site: &Farm,
+    sql: &Sql,
+    plan: &mut Contribution,
+    path: &str,
+    text: &str,
+    run_on: &str,
+) -> Result<(), crate::Error> {
+    let script = path.replace('/', "\\");
     let hosts: Vec<String> = sql
         .partners
         .iter()
@@ -211,15 +245,15 @@ fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), 
         .map(|p| {
             let folder = partner_dir(site, p).trim_start_matches("sql/").to_string();
             let line = format!(
-                "sqlcmd -S {} -E -d msdb -h -1 -y 0 -f 65001 -i collect\\sql\\collect-sql.sql -o collected\\sql\\{folder}.txt",
+                "sqlcmd -S {} -E -d msdb -h -1 -y 0 -f 65001 -i {script} -o collected\\sql\\{folder}.txt",
                 p.target()
             );
             (folder, line)
         })
         .collect();
     plan.add_file(
-        COLLECTOR,
-        tsql_file(&text).hosts(hosts.clone()).deploy(Deploy::Run {
+        path,
+        tsql_file(text).hosts(hosts.clone()).deploy(Deploy::Run {
             when: "read-only, for sitebundle audit, from any machine with sqlcmd".into(),
             commands: hosts
                 .iter()
@@ -234,7 +268,7 @@ fn add_collector(site: &Farm, sql: &Sql, plan: &mut Contribution) -> Result<(), 
     for (p, (folder, line)) in sql.partners.iter().zip(commands) {
         plan.audit.collectors.push(Collector {
             source: format!("SQL Server {}", p.target()),
-            run_on: "any machine with sqlcmd, as a sysadmin of the partner (or SQLAgentReaderRole in msdb)".into(),
+            run_on: run_on.into(),
             command: line,
             output: format!("sql/{folder}.txt"),
         });

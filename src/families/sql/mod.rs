@@ -3,6 +3,7 @@
 //! and the initial client alias (a `.reg` file; the GPO writes the same values).
 
 pub mod ag;
+pub mod ag_audit;
 pub mod ag_migrate;
 pub mod ag_model;
 pub mod audit;

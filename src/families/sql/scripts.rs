@@ -120,14 +120,8 @@ pub fn job_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate::E
             interval_minutes: sql.job.interval_minutes,
             stagger_seconds: sql.job.stagger_seconds,
         },
-        description: format!(
-            "sitebundle (site {}): where the anchor database {} is the mirror, fail over every database that is principal here, so that all follow it. Partner {} of 2, starts at {}.",
-            site.name,
-            sql.anchor,
-            idx + 1,
-            start_label
-        ),
-        step_name: "Fail over all mirrored databases",
+        description: mirroring_job_description(site, sql, idx, &start_label),
+        step_name: MIRRORING_STEP_NAME,
         step: step_text(site, sql, p)?,
         schedule_name: &sql.job.name,
         start_hhmmss,
@@ -174,6 +168,18 @@ pub fn alerts_script(site: &Farm, sql: &Sql, idx: usize) -> Result<String, crate
         },
     )
 }
+
+/// The failover-all job's description on partner `idx` (its start time `HH:MM:SS`).
+pub fn mirroring_job_description(site: &Farm, sql: &Sql, idx: usize, start: &str) -> String {
+    format!(
+        "sitebundle (site {}): where the anchor database {} is the mirror, fail over every database that is principal here, so that all follow it. Partner {} of 2, starts at {start}.",
+        site.name,
+        sql.anchor,
+        idx + 1
+    )
+}
+
+pub const MIRRORING_STEP_NAME: &str = "Fail over all mirrored databases";
 
 /// Every alert name the site's mirroring bundles may have created on a partner: the current
 /// ones and the retired ones.

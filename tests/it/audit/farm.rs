@@ -463,11 +463,56 @@ pub fn exec_params(script: &str, proc_name: &str) -> Vec<Vec<(String, String)>> 
     out
 }
 
-fn param<'a>(p: &'a [(String, String)], name: &str) -> &'a str {
+pub fn param<'a>(p: &'a [(String, String)], name: &str) -> &'a str {
     p.iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
         .unwrap_or("")
+}
+
+/// The job, job server, step and schedule rows an Agent job install script (agent-job.sql)
+/// leaves on a fresh server.
+pub fn job_rows(job_sql: &str) -> Vec<Vec<String>> {
+    let job = &exec_params(job_sql, "sp_add_job")[0];
+    let step = &exec_params(job_sql, "sp_add_jobstep")[0];
+    let schedule = &exec_params(job_sql, "sp_add_schedule")[0];
+    let job_name = param(job, "job_name").to_string();
+    let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        row(&[
+            "job",
+            &job_name,
+            param(job, "enabled"),
+            param(job, "owner_login_name"),
+            param(job, "category_name"),
+            param(job, "description"),
+        ]),
+        row(&["jobserver", &job_name, "0"]),
+        row(&[
+            "step",
+            &job_name,
+            param(step, "step_id"),
+            param(step, "step_name"),
+            param(step, "subsystem"),
+            param(step, "database_name"),
+            param(step, "on_success_action"),
+            param(step, "on_fail_action"),
+            param(step, "retry_attempts"),
+            param(step, "command"),
+        ]),
+        row(&[
+            "schedule",
+            &job_name,
+            param(schedule, "schedule_name"),
+            param(schedule, "enabled"),
+            param(schedule, "freq_type"),
+            param(schedule, "freq_interval"),
+            param(schedule, "freq_subday_type"),
+            param(schedule, "freq_subday_interval"),
+            param(schedule, "active_start_time"),
+            param(schedule, "active_end_time"),
+        ]),
+    ]
 }
 
 /// msdb after mirror-failover-job.sql and mirroring-alerts.sql ran on a fresh partner (the
@@ -477,54 +522,18 @@ fn deployed_sql(site: &Site, bundle: &Bundle) -> Vec<SqlServer> {
     let Some(sql) = &site.sql else {
         return Vec::new();
     };
+    if sql.ag.is_some() {
+        return super::ag::deployed_ag(site, bundle);
+    }
     let mut out = Vec::new();
     for (idx, p) in sql.partners.iter().enumerate() {
         let folder = site.farm.server(p.server).name.clone();
         let script = |f: &str| {
             String::from_utf8(bundle.files[&format!("sql/{folder}/{f}")].bytes.clone()).unwrap()
         };
-        let job_sql = script("mirror-failover-job.sql");
         let alerts_sql = script("mirroring-alerts.sql");
-        let job = &exec_params(&job_sql, "sp_add_job")[0];
-        let step = &exec_params(&job_sql, "sp_add_jobstep")[0];
-        let schedule = &exec_params(&job_sql, "sp_add_schedule")[0];
-        let job_name = param(job, "job_name").to_string();
         let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let mut rows = vec![
-            row(&[
-                "job",
-                &job_name,
-                param(job, "enabled"),
-                param(job, "owner_login_name"),
-                param(job, "category_name"),
-                param(job, "description"),
-            ]),
-            row(&["jobserver", &job_name, "0"]),
-            row(&[
-                "step",
-                &job_name,
-                param(step, "step_id"),
-                param(step, "step_name"),
-                param(step, "subsystem"),
-                param(step, "database_name"),
-                param(step, "on_success_action"),
-                param(step, "on_fail_action"),
-                param(step, "retry_attempts"),
-                param(step, "command"),
-            ]),
-            row(&[
-                "schedule",
-                &job_name,
-                param(schedule, "schedule_name"),
-                param(schedule, "enabled"),
-                param(schedule, "freq_type"),
-                param(schedule, "freq_interval"),
-                param(schedule, "freq_subday_type"),
-                param(schedule, "freq_subday_interval"),
-                param(schedule, "active_start_time"),
-                param(schedule, "active_end_time"),
-            ]),
-        ];
+        let mut rows = job_rows(&script("mirror-failover-job.sql"));
         for a in exec_params(&alerts_sql, "sp_add_alert") {
             rows.push(row(&[
                 "alert",

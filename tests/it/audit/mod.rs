@@ -4,6 +4,7 @@
 //! exactly that drift and nothing else; live state (the alias after a failover, the principal
 //! side) is state, not drift; malformed or truncated exports are located errors, exit 2.
 
+mod ag;
 mod corpus;
 mod export;
 mod farm;
@@ -589,6 +590,7 @@ fn audit_help_explains_collection() {
     for word in [
         "collect\\windows\\<server>.cmd",
         "collect-sql.sql",
+        "collect-ag.sql",
         "tmsh list",
         "Backup-GPO",
         "Exit codes",
