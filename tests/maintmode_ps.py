@@ -11,7 +11,8 @@ event log that refuses the entry is exit 2.
 The script must be built with the event text "MM {action} {duration} {minutes}" (and, for
 eventcreate, source "MaintMode" and ID 100).
 
---control runs the cases on the script with its duration bounds removed, which must fail.
+--control runs the cases on the script with its duration bounds removed, which must fail;
+--control-agent on the script that never asks the SCOM agent (the event only), which must fail.
 """
 import sys
 import os
@@ -20,16 +21,45 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import farm_timeline as ft  # noqa: E402
 
 
-class Host(ft.Host):
-    """A 2019 server: the Application log (Write-EventLog) and eventcreate.exe recorded."""
+AGENT_DLL = r"C:\Program Files\Microsoft Monitoring Agent\Agent\MaintenanceMode.dll"
 
-    def __init__(self, refuse):
+
+class Host(ft.Host):
+    """A 2019 server: the Application log (Write-EventLog) and eventcreate.exe recorded; with
+    `agent` "2016+" the SCOM agent's MaintenanceMode.dll is there (Microsoft, "Suspend monitoring
+    temporarily by using maintenance mode": SCOM 2016 and later agents), "broken" the same with a
+    cmdlet that fails, None an older agent or none."""
+
+    def __init__(self, refuse, agent=None):
         super().__init__("web3", "x64", None)
+        self.env["PROGRAMFILES"] = r"C:\Program Files"
         self.written = []
+        self.agent_calls = []
+        self.imported = False
         self.refuse = refuse
+        self.agent = agent
+        if agent:
+            self.files[AGENT_DLL] = b"MZ"
 
     def cmdlet(self, name, a, pos):
-        if name.lower() == "write-eventlog":
+        n = name.lower()
+        if n == "import-module":
+            path = a.get("name") or (pos[0] if pos else None)
+            if path != AGENT_DLL or path not in self.files:
+                raise ft.ScriptError(f"Import-Module: {path} not found")
+            self.imported = True
+            return None
+        if n == "start-scomagentmaintenancemode":
+            if not self.imported:
+                raise ft.PSError("Start-SCOMAgentMaintenanceMode without its module")
+            if self.agent == "broken":
+                raise ft.ScriptError("the agent refused the request")
+            # "The minimum duration value accepted is five (5) minutes."
+            if float(a["duration"]) < 5:
+                raise ft.ScriptError("Duration below 5 minutes")
+            self.agent_calls.append((float(a["duration"]), a.get("reason"), a.get("comments")))
+            return None
+        if n == "write-eventlog":
             if self.refuse:
                 raise ft.ScriptError("the event log refused the entry")
             self.written.append((a.get("source"), a.get("eventid"), a.get("message")))
@@ -65,8 +95,31 @@ CASES = [
 ]
 
 
-def run(src, method):
+# (arguments, agent, exit code, the agent's calls as (minutes, text)); the event is always written.
+AGENT_CASES = [
+    ({"action": "ON", "duration": "20M"}, "2016+", 0, [(20.0, "MM ON 20M 20")]),
+    ({"action": "ON", "duration": "2H"}, "2016+", 0, [(120.0, "MM ON 2H 120")]),
+    ({"action": "OFF"}, "2016+", 0, []),
+    ({"action": "ON", "duration": "20M"}, None, 0, []),
+    ({"action": "ON", "duration": "20M"}, "broken", 3, []),
+]
+
+
+def run_agent(src):
     failures = []
+    for args, agent, code, calls in AGENT_CASES:
+        host = Host(False, agent)
+        got = ft.PS(src).run(host, dict(args))
+        seen = [(m, c) for m, _, c in host.agent_calls]
+        reasons = {r for _, r, _ in host.agent_calls}
+        if got != code or seen != calls or len(host.written) != 1 or reasons - {"PlannedOperatingSystemReconfiguration"}:
+            failures.append(f"{args} agent={agent}: exit {got}, agent calls {host.agent_calls}, events "
+                            f"{host.written}; expected exit {code}, calls {calls}, one event")
+    return failures
+
+
+def run(src, method):
+    failures = run_agent(src)
     for args, refuse, code, text in CASES:
         host = Host(refuse)
         got = ft.PS(src).run(host, dict(args))
@@ -89,8 +142,15 @@ def main():
             print("the control's edit does not apply")
             sys.exit(3)
         src = src.replace(old, b"")
+    if "--control-agent" in sys.argv:
+        # The old script: the event only, never the agent's own maintenance mode.
+        old = b"Start-SCOMAgentMaintenanceMode -Duration $Minutes"
+        if old not in src:
+            print("the control's edit does not apply")
+            sys.exit(3)
+        src = src.replace(old, b"Write-Verbose -Message $Minutes")
     failures = run(src, method)
-    print(f"MaintMode.ps1 ({method}): {len(CASES)} cases, {len(failures)} failed")
+    print(f"MaintMode.ps1 ({method}): {len(CASES) + len(AGENT_CASES)} cases, {len(failures)} failed")
     for f in failures:
         print("  " + f)
     sys.exit(1 if failures else 0)

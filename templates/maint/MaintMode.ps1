@@ -16,7 +16,14 @@
 [% else %]
     Event:  Application log, event ID [[ id ]] (information), written with eventcreate.exe.
 [% endif %]
-    Exit codes: 0 the event was written, 1 usage error, 2 the event could not be written.
+    SCOM agent: with ON, when this computer's agent has its own maintenance mode (SCOM 2016 and
+    later: MaintenanceMode.dll in the agent's folder), the script also asks the agent directly
+    (Start-SCOMAgentMaintenanceMode -Duration <minutes>); the agent acts within about 5 minutes.
+    That cmdlet cannot end maintenance mode early: OFF is the event alone.
+
+    Exit codes: 0 the event was written (and the agent asked, where it has its own maintenance
+    mode), 1 usage error, 2 the event could not be written, 3 the event was written but the
+    agent's maintenance mode could not be started.
 #>
 param(
     [string]$Action = '',
@@ -77,4 +84,22 @@ try {
     exit 2
 }
 Write-Output "Wrote the maintenance-mode event: $Text"
+
+# SCOM 2016 and later agents: Start-SCOMAgentMaintenanceMode from the agent's MaintenanceMode.dll
+# (Microsoft, "Suspend monitoring temporarily by using maintenance mode": -Duration in minutes, at
+# least 5, -Reason, -Comments; the agent's rule picks the request up within 4 to 5 minutes).
+if ($Action -eq 'ON') {
+    $AgentModule = Join-Path $env:ProgramFiles 'Microsoft Monitoring Agent\Agent\MaintenanceMode.dll'
+    if (Test-Path -Path $AgentModule) {
+        try {
+            Import-Module $AgentModule -ErrorAction Stop
+            Start-SCOMAgentMaintenanceMode -Duration $Minutes -Reason 'PlannedOperatingSystemReconfiguration' -Comments $Text -ErrorAction Stop
+        } catch {
+            $Why = $_.Exception.Message
+            Write-Output "ERROR: wrote the event, but the SCOM agent's maintenance mode could not be started ($Why)"
+            exit 3
+        }
+        Write-Output "Asked the SCOM agent for $Minutes minutes of maintenance mode."
+    }
+}
 exit 0

@@ -1095,8 +1095,9 @@ fn no_runbook_offers_maintmode_off_as_the_way_out() {
 }
 
 /// MaintMode.ps1 (2012 R2 and later, issue 31) executed by the PowerShell interpreter
-/// (tests/maintmode_ps.py): for both event methods, each case's exit code and event. Control:
-/// the script without its duration bounds fails the cases that rely on them.
+/// (tests/maintmode_ps.py): for both event methods, each case's exit code and event, and with a
+/// SCOM 2016+ agent its own maintenance mode asked for on ON. Controls: the script without its
+/// duration bounds, and the script that never asks the agent, fail the cases that rely on them.
 #[test]
 fn maintmode_ps1_writes_the_event_and_refuses_bad_arguments() {
     let fixture = common::read("tests/fixtures/migration-2019.toml");
@@ -1129,9 +1130,13 @@ fn maintmode_ps1_writes_the_event_and_refuses_bad_arguments() {
         };
         let (code, out) = run(&[]);
         assert_eq!(code, Some(0), "{method}: {out}");
-        assert!(out.contains("12 cases, 0 failed"), "{out}");
+        assert!(out.contains("17 cases, 0 failed"), "{out}");
         let (code, out) = run(&["--control"]);
         assert_eq!(code, Some(1), "{method} control: {out}");
         assert!(out.contains("4M") && out.contains("25H"), "{out}");
+        // Control: the event alone, never the SCOM 2016+ agent's own maintenance mode.
+        let (code, out) = run(&["--control-agent"]);
+        assert_eq!(code, Some(1), "{method} agent control: {out}");
+        assert!(out.contains("agent=2016+") && out.contains("agent=broken"), "{out}");
     }
 }
