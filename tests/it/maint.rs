@@ -1137,6 +1137,9 @@ fn maintmode_ps1_writes_the_event_and_refuses_bad_arguments() {
         // Control: the event alone, never the SCOM 2016+ agent's own maintenance mode.
         let (code, out) = run(&["--control-agent"]);
         assert_eq!(code, Some(1), "{method} agent control: {out}");
-        assert!(out.contains("agent=2016+") && out.contains("agent=broken"), "{out}");
+        assert!(
+            out.contains("agent=2016+") && out.contains("agent=broken"),
+            "{out}"
+        );
     }
 }

@@ -275,3 +275,53 @@ fn from_mirroring_errors_are_located() {
     };
     assert!(e.contains("is for `mode = \"availability-group\"`"), "{e}");
 }
+
+/// Built with `--previous` and the mirroring bundle's folder, the group's bundle deletes the alias
+/// switcher task through the GPO (a Delete item for the front ends), as its runbook says.
+#[test]
+fn built_over_the_mirroring_bundle_the_gpo_deletes_the_switcher_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let before_site = dir.path().join("mirroring.toml");
+    std::fs::write(&before_site, mirroring_site()).unwrap();
+    let after_site = dir.path().join("ag.toml");
+    std::fs::write(&after_site, common::read(FIXTURE)).unwrap();
+    let build = |site: &std::path::Path, out: &str, previous: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sitebundle"));
+        cmd.arg("build")
+            .arg("-q")
+            .arg(site)
+            .arg("-o")
+            .arg(dir.path().join(out));
+        if let Some(p) = previous {
+            cmd.arg("--previous").arg(dir.path().join(p));
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    build(&before_site, "before", None);
+    build(&after_site, "after", Some("before"));
+    build(&after_site, "fresh", None);
+    let tasks_xml = |out: &str| -> String {
+        let gpo = dir.path().join(out).join("gpo");
+        let guid = std::fs::read_dir(&gpo)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let p = guid.join("DomainSysvol/GPO/Machine/Preferences/ScheduledTasks/ScheduledTasks.xml");
+        std::fs::read_to_string(p).unwrap_or_default()
+    };
+    let delete = "action=\"D\" name=\"Update-SqlAlias\"";
+    assert!(
+        tasks_xml("after").contains(delete),
+        "{}",
+        tasks_xml("after")
+    );
+    // Control: without the mirroring bundle nothing says the task was ever there.
+    assert!(!tasks_xml("fresh").contains(delete));
+}
