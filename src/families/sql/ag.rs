@@ -615,6 +615,7 @@ fn add_runbook(
         "front_ends": site.server_names(&sql.switcher.servers),
         "multi_subnet": ag.multi_subnet(),
         "followers": ag.followers.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        "from_mirroring": ag.from_mirroring,
     });
     plan.runbook.add_checklist_parts(
         "sql/ag-checklist.md",
