@@ -38,6 +38,28 @@ pub fn build_text(name: &str, text: &str) -> Bundle {
     sitebundle::build_bundle(&site).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
+/// A bundle file as text (UTF-8 or UTF-16 with its BOM); panics naming a missing path.
+pub fn text_of(b: &Bundle, path: &str) -> String {
+    let a = (b.files.get(path)).unwrap_or_else(|| panic!("{path} is missing"));
+    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
+}
+
+/// Runs the repository's Python `script` with `args` in the validator venv: (exit 0?, stdout
+/// and stderr).
+pub fn run_python<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> (bool, String) {
+    let out = Command::new(python())
+        .arg(repo().join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{script} runs: {e}"));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), all)
+}
+
 pub fn reference() -> Bundle {
     build_text("site.toml", &read("site.toml"))
 }

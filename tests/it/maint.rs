@@ -1143,3 +1143,37 @@ fn maintmode_ps1_writes_the_event_and_refuses_bad_arguments() {
         );
     }
 }
+
+/// The runbook's blocks for the Windows Update waves' clock tasks: one wave per block, so that a
+/// block pasted whole on a server gives it its own wave's task and restart timer, never another
+/// wave's (which would start maintenance at the wrong hour and restart on the wrong timer).
+#[test]
+fn each_wave_block_registers_one_wave_only() {
+    let b = common::build_text(
+        "migration-2019.toml",
+        &common::read("tests/fixtures/migration-2019.toml"),
+    );
+    let readme = common::text_of(&b, "README.md");
+    let mut blocks_with_waves = 0;
+    for block in readme.split("```cmd\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let mut waves: Vec<&str> = block
+            .lines()
+            .filter(|l| l.starts_with("schtasks /Create") || l.starts_with("reg import"))
+            .filter_map(|l| {
+                l.split("InstallWave")
+                    .nth(1)
+                    .or_else(|| l.split("-wave").nth(1))
+            })
+            .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap())
+            .collect();
+        waves.sort();
+        waves.dedup();
+        assert!(waves.len() <= 1, "a block with waves {waves:?}:\n{block}");
+        blocks_with_waves += usize::from(!waves.is_empty());
+    }
+    assert_eq!(
+        blocks_with_waves, 2,
+        "one block per wave with 2016+ servers"
+    );
+}

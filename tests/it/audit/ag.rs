@@ -169,6 +169,43 @@ fn sql_sources(r: &sitebundle::audit::report::Report) -> Vec<String> {
         .collect()
 }
 
+/// SQL Server's catalog may print the names in another case than the scripts gave them (the
+/// replica name as @@SERVERNAME, in capitals, the listener's DNS name, the endpoint's host): the
+/// comparison ignores case there, as SQL Server and DNS do.
+#[test]
+fn names_in_capitals_as_the_server_may_print_them_audit_in_sync() {
+    let (site, built, mut farm) = deployed("tests/fixtures/ag-2019.toml");
+    for s in &mut farm.sql {
+        for r in &mut s.rows {
+            match r[0].as_str() {
+                "replica" => {
+                    r[2] = r[2].to_ascii_uppercase();
+                    r[3] = r[3].to_ascii_uppercase();
+                }
+                "listener" | "listenerip" => r[2] = r[2].to_ascii_uppercase(),
+                _ => {}
+            }
+        }
+    }
+    let r = audit(&site, &built, &farm);
+    assert_eq!(sql_drift(&r), Vec::<String>::new(), "{}", r.to_text());
+    // Control: a different name is not a case difference.
+    let row = (farm.sql("sqlag1").rows.iter_mut())
+        .find(|r| r[0] == "listener")
+        .unwrap();
+    row[2] = "SPSQL2".into();
+    let r = audit(&site, &built, &farm);
+    assert_eq!(
+        sql_drift(&r),
+        [
+            "sql sqlag1 | Extra | listener SPAG / SPSQL2 | -",
+            "sql sqlag1 | Missing | listener SPAG / spsql | -",
+        ],
+        "{}",
+        r.to_text()
+    );
+}
+
 #[test]
 fn deployed_availability_groups_audit_in_sync() {
     for (file, replicas) in [
