@@ -97,13 +97,9 @@ MODES = ["SYNCHRONOUS_COMMIT", "ASYNCHRONOUS_COMMIT"]
 
 def new_catalog(props):
     """props: SERVERPROPERTY's answers (a dict the caller changes)."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
     # The interpreter writes string literals and variables COLLATE TSQL (SQL Server's default
     # case-insensitive collation, tests/sql_logic.py), and may call its helper functions.
-    db.create_collation("TSQL", sql_logic.tsql_collate)
-    db.create_function("QUOTENAME", 1, sql_logic.quotename, deterministic=True)
-    db.create_function("T_LEFT", 2, sql_logic.t_left, deterministic=True)
-    db.create_function("T_LEN", 1, sql_logic.t_len, deterministic=True)
+    db = sql_logic.tsql_connection()
     db.execute("ATTACH DATABASE ':memory:' AS sys")
     db.execute("CREATE TABLE sys.availability_groups (group_id INTEGER, name TEXT)")
     db.execute("CREATE TABLE sys.availability_replicas (replica_id INTEGER, group_id INTEGER, "

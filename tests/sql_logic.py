@@ -206,12 +206,19 @@ def tsql_collate(a, b):
     return (x > y) - (x < y)
 
 
-def new_catalog():
+def tsql_connection():
+    """An in-memory SQLite database with what to_sqlite's output needs: the TSQL collation and
+    QUOTENAME, T_LEFT, T_LEN."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.create_collation("TSQL", tsql_collate)
     db.create_function("QUOTENAME", 1, quotename, deterministic=True)
     db.create_function("T_LEFT", 2, t_left, deterministic=True)
     db.create_function("T_LEN", 1, t_len, deterministic=True)
+    return db
+
+
+def new_catalog():
+    db = tsql_connection()
     db.execute("CREATE TABLE databases (database_id INTEGER, name TEXT COLLATE TSQL)")
     db.execute("CREATE TABLE database_mirroring (database_id INTEGER, mirroring_role INTEGER, "
                "mirroring_state INTEGER, mirroring_safety_level INTEGER, mirroring_state_desc TEXT COLLATE TSQL, "

@@ -80,11 +80,7 @@ def batches(text):
 
 
 def new_db(props):
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    db.create_collation("TSQL", sql_logic.tsql_collate)
-    db.create_function("QUOTENAME", 1, sql_logic.quotename, deterministic=True)
-    db.create_function("T_LEFT", 2, sql_logic.t_left, deterministic=True)
-    db.create_function("T_LEN", 1, sql_logic.t_len, deterministic=True)
+    db = sql_logic.tsql_connection()
     db.create_function("SERVERPROPERTY", 1, lambda name: props.get(name))
     return db
 

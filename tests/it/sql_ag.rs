@@ -18,25 +18,11 @@ fn ag_bundle() -> Bundle {
 }
 
 fn text(b: &Bundle, path: &str) -> String {
-    let a = b
-        .files
-        .get(path)
-        .unwrap_or_else(|| panic!("{path} is missing"));
-    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
+    common::text_of(b, path)
 }
 
 fn sim(args: &[&str]) -> (bool, String) {
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/sql_ag_sim.py"))
-        .args(args)
-        .output()
-        .expect("sql_ag_sim.py runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), all)
+    common::run_python("tests/sql_ag_sim.py", args)
 }
 
 /// The T-SQL of every `sqlcmd … -Q "…"` line of the runbook's availability group section, one

@@ -14,11 +14,6 @@ use sitebundle::bundle::Bundle;
 
 const FIXTURE: &str = "tests/fixtures/ag-from-mirroring.toml";
 
-fn text_of(b: &Bundle, path: &str) -> String {
-    let a = (b.files.get(path)).unwrap_or_else(|| panic!("{path} is missing"));
-    sitebundle::bundle::decode_for_display(&a.bytes).expect("text")
-}
-
 fn bundle_of(name: &str, text: &str) -> Bundle {
     common::build_text(name, text)
 }
@@ -49,17 +44,7 @@ fn write(dir: &std::path::Path, b: &Bundle, path: &str) -> std::path::PathBuf {
 }
 
 fn sim(args: &[&std::ffi::OsStr]) -> (bool, String) {
-    let out = Command::new(common::python())
-        .arg(common::repo().join("tests/sql_migrate_sim.py"))
-        .args(args)
-        .output()
-        .expect("sql_migrate_sim.py runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), all)
+    common::run_python("tests/sql_migrate_sim.py", args)
 }
 
 #[test]
@@ -82,7 +67,7 @@ fn the_migration_scripts_are_only_there_with_from_mirroring_and_the_runbook_orde
     assert!(!plain.files.keys().any(|p| p.contains("mirroring-")));
     // The runbook: retire on both partners, then mirroring off, then the group, then the join,
     // then (later in the runbook) the GPO that points the alias at the listener.
-    let readme = text_of(&b, "README.md");
+    let readme = common::text_of(&b, "README.md");
     let section = readme.find("## SQL Server availability group").unwrap();
     let at = |needle: &str| {
         section
@@ -115,7 +100,7 @@ fn the_migration_scripts_are_only_there_with_from_mirroring_and_the_runbook_orde
     let b3 = bundle_of("three.toml", &three);
     assert!(b3.files.contains_key("sql/sql3/ag-join.sql"));
     assert!(!b3.files.contains_key("sql/sql3/mirroring-retire.sql"));
-    let readme = text_of(&b3, "README.md");
+    let readme = common::text_of(&b3, "README.md");
     assert!(
         readme.contains(
             "On the other\n   secondaries, first restore every database `WITH NORECOVERY`"
@@ -125,7 +110,7 @@ fn the_migration_scripts_are_only_there_with_from_mirroring_and_the_runbook_orde
 }
 
 fn plain_has(b: &Bundle, needle: &str) -> bool {
-    text_of(b, "README.md").contains(needle)
+    common::text_of(b, "README.md").contains(needle)
 }
 
 #[test]
@@ -201,7 +186,8 @@ fn mirroring_retire_deletes_what_the_mirroring_bundle_installed_and_nothing_else
     let before = bundle_of("renamed.toml", &renamed);
     let job = write(dir.path(), &before, "sql/sql1/mirror-failover-job.sql");
     assert!(
-        text_of(&before, "sql/sql1/mirror-failover-job.sql").contains("DBA - mirroring failover")
+        common::text_of(&before, "sql/sql1/mirror-failover-job.sql")
+            .contains("DBA - mirroring failover")
     );
     let alerts = write(dir.path(), &before, "sql/sql1/mirroring-alerts.sql");
     let retire = write(dir.path(), &ag, "sql/sql1/mirroring-retire.sql");
@@ -218,7 +204,7 @@ fn mirroring_retire_deletes_what_the_mirroring_bundle_installed_and_nothing_else
 #[test]
 fn a_database_still_mirrored_is_refused_by_the_join_with_its_reason() {
     let b = bundle_of("ag-from-mirroring.toml", &common::read(FIXTURE));
-    let join = text_of(&b, "sql/sql2/ag-join.sql");
+    let join = common::text_of(&b, "sql/sql2/ag-join.sql");
     let still = join
         .find("m.mirroring_guid IS NOT NULL")
         .expect("the join checks for a mirroring session");

@@ -43,10 +43,10 @@ pub fn contribute(
             name: partner_dir(site, p).trim_start_matches("sql/").to_string(),
             server: p.server,
             objects: objects.clone(),
-            scopes: scopes(site, ag),
+            scopes: scopes(site, sql, ag),
         });
     }
-    let text = crate::render::render("sql/collect-ag.sql", &collect_view(site, ag))?;
+    let text = crate::render::render("sql/collect-ag.sql", &collect_view(site, sql, ag))?;
     add_collector_file(
         site,
         sql,
@@ -162,7 +162,7 @@ fn alert_objects(site: &Farm) -> Vec<Expected> {
 /// Found objects of these kinds and prefixes that the site does not have are extra: another
 /// replica or database in one of the site's groups, another listener address, another alert or
 /// job named like ours.
-fn scopes(site: &Farm, ag: &Ag) -> Vec<Scope> {
+fn scopes(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<Scope> {
     let scope = |kind: &str, prefix: String| Scope {
         kind: kind.into(),
         prefix,
@@ -171,9 +171,7 @@ fn scopes(site: &Farm, ag: &Ag) -> Vec<Scope> {
     if !ag.followers.is_empty() {
         v.push(scope("job", ag.job.name.clone()));
     }
-    let names =
-        std::iter::once(ag.name.as_str()).chain(ag.followers.iter().map(|f| f.name.as_str()));
-    for g in names {
+    for (g, _) in groups(sql, ag) {
         v.push(scope("replica", format!("{g} / ")));
         v.push(scope("agdatabase", format!("{g} / ")));
         v.push(scope("listener", format!("{g} / ")));
@@ -182,15 +180,13 @@ fn scopes(site: &Farm, ag: &Ag) -> Vec<Scope> {
     v
 }
 
-fn collect_view(site: &Farm, ag: &Ag) -> serde_json::Value {
+fn collect_view(site: &Farm, sql: &Sql, ag: &Ag) -> serde_json::Value {
     let alert_prefix = alert_prefix(site);
     let job_prefix = if ag.followers.is_empty() {
         String::new()
     } else {
         ag.job.name.clone()
     };
-    let mut groups = vec![ag.name.clone()];
-    groups.extend(ag.followers.iter().map(|f| f.name.clone()));
     serde_json::json!({
         "site": site.name,
         "job_prefix_len": job_prefix.chars().count(),
@@ -198,6 +194,6 @@ fn collect_view(site: &Farm, ag: &Ag) -> serde_json::Value {
         "alert_prefix_len": alert_prefix.chars().count(),
         "alert_prefix": alert_prefix,
         "messages": AG_ALERTS.iter().map(|(id, _, _)| *id).collect::<Vec<_>>(),
-        "groups": groups,
+        "groups": groups(sql, ag).iter().map(|(g, _)| *g).collect::<Vec<_>>(),
     })
 }

@@ -17,14 +17,14 @@ use crate::plan::Contribution;
 /// The two former mirroring partners: the principal (replica 0) and the mirror (replica 1).
 const PARTNERS: [usize; 2] = [0, 1];
 
-pub fn retire_path(site: &Farm, sql: &Sql, idx: usize) -> String {
+fn retire_path(site: &Farm, sql: &Sql, idx: usize) -> String {
     format!(
         "{}/mirroring-retire.sql",
         partner_dir(site, &sql.partners[idx])
     )
 }
 
-pub fn off_path(site: &Farm, sql: &Sql) -> String {
+fn off_path(site: &Farm, sql: &Sql) -> String {
     format!("{}/mirroring-off.sql", partner_dir(site, &sql.partners[0]))
 }
 
