@@ -97,14 +97,8 @@ fn replica_specs(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<ReplicaSpec> {
         .map(|(p, m)| ReplicaSpec {
             name: replica_name(site, p),
             endpoint_url: format!("TCP://{}:{ENDPOINT_PORT}", p.host),
-            availability_mode: match m.commit {
-                Commit::Synchronous => "SYNCHRONOUS_COMMIT",
-                Commit::Asynchronous => "ASYNCHRONOUS_COMMIT",
-            },
-            failover_mode: match m.failover {
-                Failover::Automatic => "AUTOMATIC",
-                Failover::Manual => "MANUAL",
-            },
+            availability_mode: m.commit.keyword(),
+            failover_mode: m.failover.keyword(),
         })
         .collect()
 }

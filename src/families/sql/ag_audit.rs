@@ -11,7 +11,7 @@
 //! sys.availability_group_listener_ip_addresses: ip_address, ip_subnet_mask).
 
 use super::ag::{AG_ALERTS, follow_job_description, follow_step_text, replica_name};
-use super::ag_model::{Ag, Commit, ENDPOINT_PORT, Failover};
+use super::ag_model::{Ag, ENDPOINT_PORT};
 use super::audit::{AgentJob, add_collector_file, agent_job_objects, alert_prefix};
 use super::model::Sql;
 use super::scripts::partner_dir;
@@ -96,8 +96,8 @@ fn group_objects(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<Expected> {
                         format!("TCP://{}:{ENDPOINT_PORT}", p.host),
                         Compare::NoCase,
                     ),
-                    Field::exact("availability_mode", commit_desc(m.commit)),
-                    Field::exact("failover_mode", failover_desc(m.failover)),
+                    Field::exact("availability_mode", m.commit.keyword()),
+                    Field::exact("failover_mode", m.failover.keyword()),
                 ],
             ));
         }
@@ -119,20 +119,6 @@ fn group_objects(site: &Farm, sql: &Sql, ag: &Ag) -> Vec<Expected> {
         ));
     }
     out
-}
-
-fn commit_desc(c: Commit) -> &'static str {
-    match c {
-        Commit::Synchronous => "SYNCHRONOUS_COMMIT",
-        Commit::Asynchronous => "ASYNCHRONOUS_COMMIT",
-    }
-}
-
-fn failover_desc(f: Failover) -> &'static str {
-    match f {
-        Failover::Automatic => "AUTOMATIC",
-        Failover::Manual => "MANUAL",
-    }
 }
 
 /// The alerts of ag-alerts.sql and their messages, event-logged.

@@ -45,6 +45,26 @@ pub enum Failover {
     Manual,
 }
 
+impl Commit {
+    /// `AVAILABILITY_MODE`'s keyword, as sys.availability_replicas' availability_mode_desc shows it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Commit::Synchronous => "SYNCHRONOUS_COMMIT",
+            Commit::Asynchronous => "ASYNCHRONOUS_COMMIT",
+        }
+    }
+}
+
+impl Failover {
+    /// `FAILOVER_MODE`'s keyword, as sys.availability_replicas' failover_mode_desc shows it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Failover::Automatic => "AUTOMATIC",
+            Failover::Manual => "MANUAL",
+        }
+    }
+}
+
 // The schema is the untagged union; the deserializer below picks by the TOML value's shape (a
 // table or an array), so that serde's own errors (an unknown key, a wrong type) stay located
 // inside the table instead of "did not match any variant".
